@@ -1,0 +1,49 @@
+"""SurveyHub: pre/post questionnaires, competence scores and impact documents.
+
+``create_app`` builds the Flask app; ``hookimpl`` marks plugin hook
+implementations (see ``surveyhub/hookspecs.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pluggy
+from flask import Flask
+
+hookimpl = pluggy.HookimplMarker("surveyhub")
+
+__all__ = ["create_app", "hookimpl"]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, plugins, blueprints."""
+    from surveyhub import config, db, extensions, i18n, plugins
+    from surveyhub.measures import registry
+    from surveyhub.web import register_blueprints
+    from surveyhub.cli import register_commands
+
+    instance_path = Path((test_config or {}).get("INSTANCE_PATH")
+                         or os.environ.get("SURVEYHUB_INSTANCE_PATH")
+                         or config.project_root() / "instance").resolve()
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    config.ensure_instance(instance_path)
+    settings = config.load_settings(instance_path)
+    settings.update({k: v for k, v in (test_config or {}).items() if k != "INSTANCE_PATH"})
+    settings = config.resolve_paths(settings, instance_path)
+    settings["SECRET_KEY"] = config.secret_key(settings, instance_path)
+    app.config.update(settings)
+    app.config.setdefault("MAX_CONTENT_LENGTH", settings["MAX_UPLOAD_BYTES"])
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+
+    db.init_app(app)
+    extensions.init_app(app)
+    i18n.init_app(app)
+    plugins.init_app(app)
+    registry.init_app(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app

@@ -1,0 +1,56 @@
+"""The ``surveyhub`` command line: a Flask CLI group.
+
+Every command turns user errors into one line on stderr and a non-zero exit,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def _create_app(*_args) -> Flask:
+    from surveyhub import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+             add_version_option=False, load_dotenv=False)
+def cli():
+    """SurveyHub: pre/post questionnaires and impact evidence for community work."""
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the command modules to the app (so ``flask --app wsgi`` has them too)."""
+    from surveyhub.cli import accounts, database, instruments, projects
+
+    for module in (database, accounts, projects, instruments):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)
+    for optional in ("responses", "reports", "documents"):
+        _add_optional(app, optional)
+
+
+def _add_optional(app: Flask, name: str) -> None:
+    import importlib
+    import importlib.util
+
+    module_name = f"surveyhub.cli.{name}"
+    if importlib.util.find_spec(module_name) is not None:
+        for command in importlib.import_module(module_name).COMMANDS:
+            app.cli.add_command(command)
+
+
+def main() -> None:
+    from surveyhub.config import ConfigError
+    from surveyhub.measures.registry import RegistryConflict
+
+    try:
+        cli.main(prog_name="surveyhub")
+    except (ConfigError, RegistryConflict) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,64 @@
+"""``surveyhub org create`` and ``surveyhub user create``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from surveyhub.cli.common import session_scope, user_errors
+from surveyhub.models import ROLES
+from surveyhub.services import accounts
+
+
+@click.group("org")
+def org_group():
+    """Organisations."""
+
+
+@org_group.command("create")
+@click.argument("name")
+@user_errors
+def org_create(name: str):
+    """Create an organisation; prints its slug."""
+    with session_scope() as session:
+        org = accounts.create_organisation(session, name)
+    click.echo(org.slug)
+
+
+@click.group("user")
+def user_group():
+    """User accounts."""
+
+
+def _read_password(password_stdin: bool, generate: bool) -> tuple[str, bool]:
+    if generate:
+        return accounts.generate_password(), True
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input (or use --generate-password)")
+        return password, False
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True), False
+
+
+@user_group.command("create")
+@click.argument("email")
+@click.option("--org", "org_name", required=True, help="Organisation name or slug.")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--name", default=None, help="The person's name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--generate-password", is_flag=True, help="Generate a password and print it once.")
+@user_errors
+def user_create(email, org_name, role, name, password_stdin, generate_password):
+    """Create a user. The password comes from a prompt, standard input, or is generated."""
+    password, generated = _read_password(password_stdin, generate_password)
+    with session_scope() as session:
+        org = accounts.find_organisation(session, org_name)
+        user = accounts.create_user(session, org.id, email, role, password, name=name)
+    click.echo(f"Created {user.role} {user.email} in {user.organisation}.")
+    if generated:
+        click.echo(f"Password (shown once): {password}")
+
+
+COMMANDS = [org_group, user_group]

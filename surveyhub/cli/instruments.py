@@ -1,0 +1,100 @@
+"""``surveyhub plugins`` and ``surveyhub instruments list | show ID | validate FILE...``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from surveyhub.cli.common import user_errors
+from surveyhub.measures import schema
+from surveyhub.measures.labels import translate
+from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_host
+
+
+@click.command("plugins")
+def plugins_command():
+    """Installed plugins, their hooks and their status."""
+    host = get_host()
+    for status in sorted(host.statuses.values(), key=lambda s: (not s.builtin, s.name)):
+        version = f" {status.version}" if status.version else ""
+        click.echo(f"{status.name}{version}  [{status.status}]  {status.source}")
+        click.echo(f"    hooks: {', '.join(status.hooks) or '-'}")
+        if status.last_error:
+            click.echo(f"    last error: {status.last_error}")
+    for error in get_registry().errors:
+        click.echo(f"instrument error: {error}")
+
+
+@click.group("instruments")
+def instruments_group():
+    """Measurement instruments."""
+
+
+@instruments_group.command("list")
+def instruments_list():
+    """Every installed instrument and version."""
+    for item in get_registry().all():
+        scales = ", ".join(s["id"] for s in item.definition["scales"])
+        click.echo(f"{item.id}@{item.version}  {translate(item.definition['title'], 'en')}  "
+                   f"[{scales}]  ({item.source})")
+
+
+@instruments_group.command("show")
+@click.argument("instrument")
+@click.option("--json", "as_json", is_flag=True, help="Print the normalised definition as JSON.")
+@user_errors
+def instruments_show(instrument, as_json):
+    """One instrument: scales and items in every language (INSTRUMENT is id or id@version)."""
+    from surveyhub.services.instruments import parse_ref
+
+    instrument_id, version = parse_ref(instrument)
+    loaded = get_registry().get(instrument_id, version)
+    if loaded is None:
+        raise click.ClickException(f"no instrument {instrument!r}; see `surveyhub instruments list`")
+    if as_json:
+        click.echo(json.dumps(loaded.definition, ensure_ascii=False, indent=2))
+        return
+    definition = loaded.definition
+    click.echo(f"{loaded.id} version {loaded.version}  ({loaded.source})")
+    for lang, text in definition["title"].items():
+        click.echo(f"  title [{lang}]: {text}")
+    for scale in definition["scales"]:
+        click.echo(f"  scale {scale['id']} (scoring: {scale['scoring']['method']}, "
+                   f"higher is better: {scale.get('higher_is_better', True)})")
+        for item in scale["items"]:
+            flag = " (reverse)" if item.get("reverse") else ""
+            click.echo(f"    {item['id']} [{item['type']}]{flag}")
+            for lang, text in item["text"].items():
+                click.echo(f"      {lang}: {text}")
+
+
+@instruments_group.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def instruments_validate(files):
+    """Check instrument YAML files; exits non-zero when any is invalid."""
+    registry = get_registry()
+    failed = False
+    for path in files:
+        try:
+            data = schema.load_yaml_text(path.read_text(encoding="utf-8"), str(path))
+            errors = registry.validate(data, str(path))
+        except schema.InstrumentError as exc:
+            errors = exc.errors
+        except (OSError, UnicodeDecodeError) as exc:
+            errors = [f"{path}: cannot read: {exc}"]
+        if errors:
+            failed = True
+            for error in errors:
+                click.echo(error, err=True)
+            continue
+        for warning in schema.translation_warnings(data, str(path)):
+            click.echo(f"warning: {warning}")
+        click.echo(f"{path}: valid")
+    if failed:
+        raise SystemExit(1)
+
+
+COMMANDS = [plugins_command, instruments_group]

@@ -1,0 +1,128 @@
+"""Settings: defaults, then the instance config file, then ``SURVEYHUB_*`` variables.
+
+Every setting is documented in the README ("Configuration"). The instance
+folder holds the SQLite database, the generated secret key and uploads.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "SURVEYHUB_"
+CONFIG_FILE = "config.toml"
+SECRET_FILE = "secret_key"
+
+#: Settings that may come from the environment or the instance config file.
+DEFAULTS: dict[str, object] = {
+    "DATABASE_URL": None,  # default: sqlite in the instance folder
+    "BASE_URL": "http://127.0.0.1:5000",
+    "PLUGINS_DIR": None,  # default: plugins/ beside the package when present
+    "INSTRUMENTS_DIR": None,  # default: instruments/ beside the package
+    "SECRET_KEY": None,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "TOKEN_RATE_LIMIT": "30 per minute",
+    "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
+    "MIN_PAIRS_MEANS": 5,
+    "MIN_PAIRS_TESTS": 10,
+    "MIN_CELL": 5,
+    "RETENTION_MONTHS": 24,
+    "DEFAULT_LANGUAGE": "nl",
+}
+
+INT_SETTINGS = {"MAX_UPLOAD_BYTES", "MIN_PAIRS_MEANS", "MIN_PAIRS_TESTS", "MIN_CELL", "RETENTION_MONTHS"}
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for the user."""
+
+
+def project_root() -> Path:
+    """The folder that holds ``surveyhub/``, ``instruments/`` and ``plugins/``."""
+    return Path(__file__).resolve().parent.parent
+
+
+def load_settings(instance_path: Path, environ: dict | None = None) -> dict:
+    """Defaults, then ``instance/config.toml``, then ``SURVEYHUB_*`` variables."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    config_file = instance_path / CONFIG_FILE
+    if config_file.exists():
+        try:
+            with config_file.open("rb") as fh:
+                settings.update({k.upper(): v for k, v in tomllib.load(fh).items()})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_file}: {exc}") from exc
+    for key in DEFAULTS:
+        value = environ.get(ENV_PREFIX + key)
+        if value not in (None, ""):
+            settings[key] = value
+    for key in INT_SETTINGS:
+        try:
+            settings[key] = int(settings[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{ENV_PREFIX}{key} must be a whole number, got {settings[key]!r}") from exc
+    return settings
+
+
+def resolve_paths(settings: dict, instance_path: Path) -> dict:
+    """Fill the defaults that depend on the instance folder and the checkout."""
+    root = project_root()
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{instance_path / 'surveyhub.sqlite3'}"
+    settings["DATABASE_URL"] = check_database_url(str(settings["DATABASE_URL"]))
+    if settings["PLUGINS_DIR"] is None and (root / "plugins").is_dir():
+        settings["PLUGINS_DIR"] = str(root / "plugins")
+    if settings["INSTRUMENTS_DIR"] is None:
+        settings["INSTRUMENTS_DIR"] = str(root / "instruments")
+    settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
+    return settings
+
+
+def check_database_url(url: str) -> str:
+    """Refuse a malformed or unsupported database URL with one clear line."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"SURVEYHUB_DATABASE_URL is not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"SURVEYHUB_DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)")
+    if backend == "postgresql" and parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def ensure_instance(instance_path: Path) -> None:
+    """Create the instance folder, or say clearly why it cannot be used."""
+    try:
+        instance_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the instance folder {instance_path}: {exc.strerror}") from exc
+    if not os.access(instance_path, os.W_OK):
+        raise ConfigError(f"the instance folder {instance_path} is not writable")
+
+
+def secret_key(settings: dict, instance_path: Path) -> str:
+    """The configured key, else one generated once into the instance folder."""
+    if settings.get("SECRET_KEY"):
+        return str(settings["SECRET_KEY"])
+    key_file = instance_path / SECRET_FILE
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker process won the race
+        return key_file.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot write the secret key to {key_file}: {exc.strerror}") from exc
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,128 @@
+"""Built-in question types: how an item becomes a WTForms field and a stored value.
+
+A question type has ``scored`` (does it yield a number a scale can score),
+``make_field(item, context)`` (an unbound WTForms field), ``code(item, raw,
+context)`` (submitted data to stored value, ``ValueError`` with a resident-
+facing message when unacceptable) and ``value_range(item, context)``.
+``context`` carries ``answer_sets`` and ``lang``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask_babel import lazy_gettext as _l
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from surveyhub.measures.labels import translate
+
+MAX_TEXT_LENGTH = 2000
+
+
+def _label(item: dict, context: dict) -> str:
+    return translate(item["text"], context.get("lang", "nl"))
+
+
+def _options(item: dict, context: dict) -> list[dict]:
+    return context["answer_sets"][item["answer_set"]]
+
+
+def format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+class ChoiceType:
+    scored = True
+
+    def make_field(self, item, context):
+        choices = [(format_number(o["value"]), translate(o["label"], context.get("lang", "nl")))
+                   for o in _options(item, context)]
+        return RadioField(_label(item, context), choices=choices, validators=[Optional()], validate_choice=False)
+
+    def code(self, item, raw, context):
+        if raw in (None, ""):
+            return None
+        allowed = {format_number(o["value"]): float(o["value"]) for o in _options(item, context)}
+        if str(raw) not in allowed:
+            raise ValueError(_l("Choose one of the answers."))
+        return allowed[str(raw)]
+
+    def value_range(self, item, context):
+        values = [float(o["value"]) for o in _options(item, context)]
+        return (min(values), max(values))
+
+
+class YesNoType:
+    scored = True
+
+    def make_field(self, item, context):
+        return RadioField(_label(item, context), choices=[("1", _l("Yes")), ("0", _l("No"))],
+                          validators=[Optional()], validate_choice=False)
+
+    def code(self, item, raw, context):
+        if raw in (None, ""):
+            return None
+        if str(raw) not in ("0", "1"):
+            raise ValueError(_l("Choose yes or no."))
+        return float(raw)
+
+    def value_range(self, item, context):
+        return (0.0, 1.0)
+
+
+class NumberType:
+    """A number between min and max; whole steps of 1 over at most 11 points show as a 0–10 row."""
+
+    scored = True
+
+    def is_row(self, item) -> bool:
+        return item.get("step") == 1 and item["max"] - item["min"] <= 10
+
+    def make_field(self, item, context):
+        label = _label(item, context)
+        if self.is_row(item):
+            points = range(int(item["min"]), int(item["max"]) + 1)
+            return RadioField(label, choices=[(str(p), str(p)) for p in points],
+                              validators=[Optional()], validate_choice=False)
+        return StringField(label, validators=[Optional()],
+                           render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+    def code(self, item, raw, context):
+        if raw is None or str(raw).strip() == "":
+            return None
+        try:
+            value = float(str(raw).strip().replace(",", "."))
+        except ValueError:
+            raise ValueError(_l("Enter a number.")) from None
+        if not math.isfinite(value) or not item["min"] <= value <= item["max"]:
+            raise ValueError(_l("Enter a number from %(lo)s to %(hi)s.",
+                                lo=format_number(item["min"]), hi=format_number(item["max"])))
+        step = item.get("step")
+        if step and not math.isclose((value - item["min"]) / step, round((value - item["min"]) / step),
+                                     abs_tol=1e-9):
+            raise ValueError(_l("Enter a number in steps of %(step)s.", step=format_number(step)))
+        return value
+
+    def value_range(self, item, context):
+        return (float(item["min"]), float(item["max"]))
+
+
+class TextType:
+    scored = False
+
+    def make_field(self, item, context):
+        return TextAreaField(_label(item, context), validators=[Optional()],
+                             render_kw={"rows": 3, "maxlength": MAX_TEXT_LENGTH})
+
+    def code(self, item, raw, context):
+        text = (raw or "").strip()
+        if len(text) > MAX_TEXT_LENGTH:
+            raise ValueError(_l("Your answer is too long. Use at most %(n)s characters.", n=MAX_TEXT_LENGTH))
+        return text or None
+
+    def value_range(self, item, context):
+        return None
+
+
+BUILTIN_TYPES = {"choice": ChoiceType(), "number": NumberType(), "text": TextType(), "yes_no": YesNoType()}

@@ -1,0 +1,31 @@
+"""The SurveyHub data model (SQLAlchemy 2 typed models).
+
+Organisation → Project → Wave; Project → questionnaire entries (pinned
+instrument versions); Participant → Response (one per wave) → Answer and
+ScaleScore; issued Documents; Consent records; Audit events.
+"""
+
+from surveyhub.models.accounts import AuditEvent, Organisation, User, ROLES
+from surveyhub.models.projects import (
+    InstrumentVersion,
+    Project,
+    ProjectInstrument,
+    ProjectQuestion,
+    Wave,
+    WAVE_KINDS,
+)
+from surveyhub.models.responses import (
+    Answer,
+    Consent,
+    Participant,
+    Response,
+    ScaleScore,
+    Token,
+)
+from surveyhub.models.documents import Document
+
+__all__ = [
+    "Answer", "AuditEvent", "Consent", "Document", "InstrumentVersion", "Organisation",
+    "Participant", "Project", "ProjectInstrument", "ProjectQuestion", "Response",
+    "ROLES", "ScaleScore", "Token", "User", "Wave", "WAVE_KINDS",
+]

@@ -1,0 +1,119 @@
+"""Projects, their waves and questionnaires, and the instrument versions they pin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyhub.db import Base
+from surveyhub.models._types import UTCDateTime, utcnow
+
+WAVE_KINDS = ("pre", "post", "followup")
+
+
+class InstrumentVersion(Base):
+    """A snapshot of one instrument version as it was first used or uploaded.
+
+    Responses score with this snapshot, so a later change to a YAML file can
+    never change old scores; a changed definition under a used id and version
+    is refused.
+    """
+
+    __tablename__ = "instrument_versions"
+    __table_args__ = (UniqueConstraint("scope", "instrument_id", "version", name="uq_instrument_versions"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "*" for instruments from plugins and files, else the owning organisation's id.
+    scope: Mapped[str] = mapped_column(String(20), default="*")
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    instrument_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    #: SHA-256 of the canonical JSON of the definition.
+    digest: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict] = mapped_column(JSON)
+    #: Where it came from: a file path, a plugin name or "upload".
+    source: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    #: Unique across the installation; used in URLs and on the CLI.
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    #: Ask the post wave's retrospective ("then") block.
+    retrospective: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Token of the anonymous project link (self-generated codes).
+    anonymous_token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Wording version of the consent text shown to residents.
+    consent_version: Mapped[str] = mapped_column(String(20), default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    waves: Mapped[list[Wave]] = relationship(back_populates="project", cascade="all, delete-orphan",
+                                             order_by="Wave.id")
+    instruments: Mapped[list[ProjectInstrument]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectInstrument.position")
+    questions: Mapped[list[ProjectQuestion]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectQuestion.position")
+
+
+class Wave(Base):
+    __tablename__ = "waves"
+    __table_args__ = (
+        UniqueConstraint("project_id", "kind", name="uq_waves_project_kind"),
+        CheckConstraint("kind IN ('pre', 'post', 'followup')", name="kind"),
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    #: pre (nulmeting), post (eindmeting) or followup (vervolgmeting).
+    kind: Mapped[str] = mapped_column(String(10))
+    #: draft (not yet opened), open or closed.
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship(back_populates="waves")
+
+
+class ProjectInstrument(Base):
+    """One instrument in a project's questionnaire, pinned to a version."""
+
+    __tablename__ = "project_instruments"
+    __table_args__ = (UniqueConstraint("project_id", "instrument_id", name="uq_project_instruments"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    instrument_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    #: The snapshot this project answers and scores with.
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_versions.id"))
+
+    project: Mapped[Project] = relationship(back_populates="instruments")
+    snapshot: Mapped[InstrumentVersion] = relationship()
+
+
+class ProjectQuestion(Base):
+    """An extra, unscored question a worker added to a project."""
+
+    __tablename__ = "project_questions"
+    __table_args__ = (UniqueConstraint("project_id", "question_id", name="uq_project_questions"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    question_id: Mapped[str] = mapped_column(String(64))
+    #: An item definition in the instrument format (type, text, answer set...).
+    definition: Mapped[dict] = mapped_column(JSON)
+
+    project: Mapped[Project] = relationship(back_populates="questions")

@@ -1,0 +1,140 @@
+"""Instrument versions in the database: snapshots that projects pin, and organisation uploads.
+
+A version in use never changes: a definition whose content differs from the
+stored snapshot under the same id and version is refused with a message to
+raise the version. Responses always score with their project's snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyhub.measures import schema
+from surveyhub.measures.registry import InstrumentRegistry
+from surveyhub.models import InstrumentVersion
+from surveyhub.services import audit
+from surveyhub.services.access import Actor, require
+from surveyhub.services.errors import Conflict, NotFound, ServiceError
+
+UPLOAD_SCOPE_PREFIX = "org:"
+
+
+@dataclass(frozen=True)
+class Available:
+    id: str
+    version: int
+    title: dict
+    source: str
+    scope: str  # "*" or "org:<id>"
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``organising`` or ``organising@2``."""
+    name, _, version = ref.strip().partition("@")
+    if version and not version.isdigit():
+        raise ServiceError(f"bad instrument reference {ref!r}: the version after @ must be a number")
+    return name, int(version) if version else None
+
+
+def _uploaded(session: Session, organisation_id: int, instrument_id: str, version: int | None):
+    query = select(InstrumentVersion).where(InstrumentVersion.scope == f"{UPLOAD_SCOPE_PREFIX}{organisation_id}",
+                                            InstrumentVersion.instrument_id == instrument_id)
+    if version is not None:
+        query = query.where(InstrumentVersion.version == version)
+    return session.scalars(query.order_by(InstrumentVersion.version.desc())).first()
+
+
+def snapshot(session: Session, registry: InstrumentRegistry, organisation_id: int, ref: str) -> InstrumentVersion:
+    """The stored snapshot for ``id[@version]``, created from the registry on first use."""
+    instrument_id, version = parse_ref(ref)
+    uploaded = _uploaded(session, organisation_id, instrument_id, version)
+    if uploaded is not None:
+        return uploaded
+    loaded = registry.get(instrument_id, version)
+    if loaded is None:
+        wanted = f"{instrument_id}@{version}" if version else instrument_id
+        raise NotFound(f"no instrument {wanted!r}; see `surveyhub instruments list`")
+    stored = session.scalar(select(InstrumentVersion).where(
+        InstrumentVersion.scope == "*", InstrumentVersion.instrument_id == loaded.id,
+        InstrumentVersion.version == loaded.version))
+    if stored is None:
+        stored = InstrumentVersion(scope="*", instrument_id=loaded.id, version=loaded.version,
+                                   digest=loaded.digest, definition=loaded.definition, source=loaded.source)
+        session.add(stored)
+        session.flush()
+    elif stored.digest != loaded.digest:
+        raise Conflict(f"instrument {loaded.id} version {loaded.version} changed since it was first used "
+                       f"({loaded.source}); raise its version number to publish the change")
+    return stored
+
+
+def changed_versions(session: Session, registry: InstrumentRegistry) -> list[str]:
+    """Installed definitions that differ from the snapshot of the same id and version."""
+    problems = []
+    for stored in session.scalars(select(InstrumentVersion).where(InstrumentVersion.scope == "*")):
+        loaded = registry.get(stored.instrument_id, stored.version)
+        if loaded is not None and loaded.digest != stored.digest:
+            problems.append(f"{loaded.source}: instrument {loaded.id} version {loaded.version} differs from "
+                            "the version already in use; raise the version number")
+    return problems
+
+
+def available(session: Session, registry: InstrumentRegistry, organisation_id: int) -> list[Available]:
+    """Installed instruments plus this organisation's uploads, newest version last."""
+    result = [Available(i.id, i.version, i.definition["title"], i.source, "*") for i in registry.all()]
+    uploads = session.scalars(select(InstrumentVersion).where(
+        InstrumentVersion.scope == f"{UPLOAD_SCOPE_PREFIX}{organisation_id}")
+        .order_by(InstrumentVersion.instrument_id, InstrumentVersion.version))
+    result += [Available(u.instrument_id, u.version, u.definition["title"], "upload", u.scope) for u in uploads]
+    return result
+
+
+def upload(session: Session, registry: InstrumentRegistry, actor: Actor, text: str, filename: str) -> InstrumentVersion:
+    """Validate and store an organisation's own YAML instrument (no code is ever run)."""
+    require(actor, "manage")
+    data = schema.load_yaml_text(text, filename)
+    errors = registry.validate(data, filename)
+    if errors:
+        raise schema.InstrumentError(errors)
+    definition = schema.normalise(data)
+    if registry.get(definition["id"]) is not None:
+        raise Conflict(f"{filename}: the id {definition['id']!r} belongs to an installed instrument; choose another id")
+    scope = f"{UPLOAD_SCOPE_PREFIX}{actor.organisation_id}"
+    existing = _uploaded(session, actor.organisation_id, definition["id"], definition["version"])
+    digest = schema.definition_digest(definition)
+    if existing is not None:
+        if existing.digest == digest:
+            return existing
+        raise Conflict(f"{filename}: {definition['id']} version {definition['version']} already exists "
+                       "with other content; raise the version number")
+    stored = InstrumentVersion(scope=scope, organisation_id=actor.organisation_id, instrument_id=definition["id"],
+                               version=definition["version"], digest=digest, definition=definition,
+                               source="upload")
+    session.add(stored)
+    session.flush()
+    audit.record(session, "instrument.upload", organisation_id=actor.organisation_id, user_id=actor.user_id,
+                 target=f"instrument:{definition['id']}@{definition['version']}")
+    return stored
+
+
+def definition_for(session: Session, registry: InstrumentRegistry, organisation_id: int,
+                   instrument_id: str, version: int) -> tuple[dict, str] | None:
+    """An installed or uploaded definition visible to the organisation, with its source."""
+    uploaded = _uploaded(session, organisation_id, instrument_id, version)
+    if uploaded is not None:
+        return uploaded.definition, "upload"
+    loaded = registry.get(instrument_id, version)
+    return (loaded.definition, loaded.source) if loaded else None
+
+
+def used_in(session: Session, organisation_id: int, instrument_id: str, version: int) -> list[str]:
+    """Names of the organisation's projects that pin this instrument version."""
+    from surveyhub.models import Project, ProjectInstrument
+
+    return list(session.scalars(
+        select(Project.name).join(ProjectInstrument).where(
+            Project.organisation_id == organisation_id, ProjectInstrument.instrument_id == instrument_id,
+            ProjectInstrument.version == version).order_by(Project.name)))

@@ -1,0 +1,96 @@
+"""Participants: pseudonymous residents, their personal links, and the anonymous project link."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyhub.models import Participant, Project, Token
+from surveyhub.services import access, audit
+from surveyhub.services.access import Actor
+from surveyhub.services.errors import ServiceError
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: codes are read aloud and typed
+MAX_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Invitation:
+    code: str
+    display_name: str | None
+    email: str | None
+    token: str
+
+    def link(self, base_url: str) -> str:
+        return f"{base_url}/q/{self.token}"
+
+
+def new_token() -> str:
+    """192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+def new_code(session: Session, project_id: int, prefix: str = "R") -> str:
+    while True:
+        code = f"{prefix}-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
+        if not session.scalar(select(Participant.id).where(Participant.project_id == project_id,
+                                                           Participant.code == code)):
+            return code
+
+
+def _add_one(session: Session, project: Project, display_name: str | None, email: str | None,
+             source: str = "link") -> Invitation:
+    participant = Participant(project_id=project.id, code=new_code(session, project.id),
+                              display_name=display_name, email=email, source=source)
+    token = Token(token=new_token())
+    participant.tokens.append(token)
+    session.add(participant)
+    session.flush()
+    return Invitation(participant.code, display_name, email, token.token)
+
+
+def parse_lines(lines: list[str]) -> list[tuple[str | None, str | None]]:
+    """Each non-empty line: ``name``, ``name, e-mail`` or ``name; e-mail``; every bad line listed."""
+    entries, errors = [], []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip().lstrip("\ufeff")
+        if not text:
+            continue
+        name, sep, email = text.replace(";", ",").partition(",")
+        name, email = name.strip() or None, email.strip() or None
+        if email and "@" not in email:
+            errors.append(f"line {number}: {email!r} is not an e-mail address")
+        elif name and len(name) > 200:
+            errors.append(f"line {number}: the name is longer than 200 characters")
+        else:
+            entries.append((name, email))
+    if errors:
+        raise ServiceError("nothing was added: " + "; ".join(errors))
+    return entries
+
+
+def add_participants(session: Session, actor: Actor, slug: str, *, count: int | None = None,
+                     entries: list[tuple[str | None, str | None]] | None = None) -> list[Invitation]:
+    """Add ``count`` anonymous residents, or one per (name, e-mail) entry."""
+    project = access.project(session, actor, slug, "write")
+    if count is not None:
+        if not 1 <= count <= MAX_BATCH:
+            raise ServiceError(f"the count must be between 1 and {MAX_BATCH}")
+        entries = [(None, None)] * count
+    if not entries:
+        raise ServiceError("no participants given")
+    if len(entries) > MAX_BATCH:
+        raise ServiceError(f"at most {MAX_BATCH} participants at a time")
+    invitations = [_add_one(session, project, name, email) for name, email in entries]
+    audit.record(session, "participants.add", organisation_id=actor.organisation_id, user_id=actor.user_id,
+                 target=f"project:{slug}", details={"count": len(invitations)})
+    return invitations
+
+
+def participant_by_token(session: Session, token: str) -> Participant | None:
+    """The participant of an active personal link, else None."""
+    found = session.scalar(select(Token).where(Token.token == token, Token.revoked_at.is_(None)))
+    return found.participant if found else None

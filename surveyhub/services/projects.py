@@ -1,0 +1,160 @@
+"""Projects: create, edit, list, and open or close their waves."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyhub.measures.registry import InstrumentRegistry
+from surveyhub.models import Participant, Project, ProjectInstrument, Response, WAVE_KINDS, Wave
+from surveyhub.models._types import utcnow
+from surveyhub.services import access, audit, instruments
+from surveyhub.services.access import Actor
+from surveyhub.services.errors import Conflict, ServiceError
+from surveyhub.services.slugs import unique_slug
+
+
+@dataclass(frozen=True)
+class WaveInfo:
+    kind: str
+    status: str
+    started: int = 0
+    completed: int = 0
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    slug: str
+    name: str
+    description: str | None
+    retrospective: bool
+    anonymous_token: str
+    instruments: list[str]
+    waves: list[WaveInfo] = field(default_factory=list)
+    participants: int = 0
+
+
+def _info(session: Session, project: Project) -> ProjectInfo:
+    counts = dict(session.execute(
+        select(Response.wave_id, func.count()).where(Response.wave_id.in_([w.id for w in project.waves]))
+        .group_by(Response.wave_id)).all())
+    done = dict(session.execute(
+        select(Response.wave_id, func.count()).where(Response.wave_id.in_([w.id for w in project.waves]),
+                                                     Response.status == "completed")
+        .group_by(Response.wave_id)).all())
+    waves = [WaveInfo(w.kind, w.status, counts.get(w.id, 0), done.get(w.id, 0))
+             for w in sorted(project.waves, key=lambda w: WAVE_KINDS.index(w.kind))]
+    n_participants = session.scalar(select(func.count()).select_from(Participant)
+                                    .where(Participant.project_id == project.id))
+    return ProjectInfo(project.slug, project.name, project.description, project.retrospective,
+                       project.anonymous_token, [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments],
+                       waves, n_participants)
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("a project needs a name")
+    if len(name) > 200:
+        raise ServiceError("a project name can have at most 200 characters")
+    return name
+
+
+def create_project(session: Session, registry: InstrumentRegistry, actor: Actor, name: str,
+                   instrument_refs: list[str], retrospective: bool = False,
+                   description: str | None = None) -> ProjectInfo:
+    """A new project with its pre wave open and post and follow-up waves in draft."""
+    access.require(actor, "write")
+    name = _clean_name(name)
+    if not instrument_refs:
+        raise ServiceError("choose at least one instrument")
+    slug = unique_slug(name, lambda s: session.scalar(select(Project.id).where(Project.slug == s)))
+    project = Project(organisation_id=actor.organisation_id, slug=slug, name=name,
+                      description=(description or "").strip() or None, retrospective=retrospective,
+                      anonymous_token=secrets.token_urlsafe(24), created_by_id=actor.user_id)
+    session.add(project)
+    _set_instruments(session, registry, actor, project, instrument_refs)
+    now = utcnow()
+    project.waves = [Wave(kind="pre", status="open", opened_at=now), Wave(kind="post", status="draft"),
+                     Wave(kind="followup", status="draft")]
+    session.flush()
+    audit.record(session, "project.create", organisation_id=actor.organisation_id, user_id=actor.user_id,
+                 target=f"project:{slug}", details={"instruments": instrument_refs})
+    return _info(session, project)
+
+
+def _set_instruments(session, registry, actor, project, refs: list[str]) -> None:
+    seen = set()
+    pinned = []
+    for position, ref in enumerate(refs):
+        stored = instruments.snapshot(session, registry, actor.organisation_id, ref)
+        if stored.instrument_id in seen:
+            raise ServiceError(f"instrument {stored.instrument_id!r} is chosen twice")
+        seen.add(stored.instrument_id)
+        pinned.append(ProjectInstrument(position=position, instrument_id=stored.instrument_id,
+                                        version=stored.version, instrument_version_id=stored.id))
+    project.instruments = pinned
+
+
+def has_responses(session: Session, project: Project) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Response).join(Wave)
+                               .where(Wave.project_id == project.id)))
+
+
+def update_project(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, name: str,
+                   description: str | None, retrospective: bool, instrument_refs: list[str]) -> ProjectInfo:
+    project = access.project(session, actor, slug, "write")
+    project.name = _clean_name(name)
+    project.description = (description or "").strip() or None
+    project.retrospective = retrospective
+    current = [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments]
+    wanted = [r if "@" in r else _latest_ref(session, registry, actor, r) for r in instrument_refs]
+    if wanted != current:
+        if has_responses(session, project):
+            raise Conflict("the questionnaire cannot change once residents have answered; start a new project")
+        if not wanted:
+            raise ServiceError("choose at least one instrument")
+        project.instruments.clear()
+        session.flush()
+        _set_instruments(session, registry, actor, project, wanted)
+    session.flush()
+    audit.record(session, "project.update", organisation_id=actor.organisation_id, user_id=actor.user_id,
+                 target=f"project:{slug}")
+    return _info(session, project)
+
+
+def _latest_ref(session, registry, actor, instrument_id: str) -> str:
+    stored = instruments.snapshot(session, registry, actor.organisation_id, instrument_id)
+    return f"{stored.instrument_id}@{stored.version}"
+
+
+def list_projects(session: Session, actor: Actor) -> list[ProjectInfo]:
+    projects = session.scalars(access.projects_query(actor).order_by(Project.created_at.desc()))
+    return [_info(session, p) for p in projects]
+
+
+def get_project(session: Session, actor: Actor, slug: str) -> ProjectInfo:
+    return _info(session, access.project(session, actor, slug))
+
+
+def set_wave_status(session: Session, actor: Actor, slug: str, kind: str, status: str) -> WaveInfo:
+    """Open or close a wave; answers already saved in a closed wave are kept."""
+    if kind not in WAVE_KINDS:
+        raise ServiceError(f"unknown wave {kind!r} (choose pre, post or followup)")
+    if status not in ("open", "closed"):
+        raise ServiceError(f"unknown wave status {status!r}")
+    project = access.project(session, actor, slug, "write")
+    wave = next(w for w in project.waves if w.kind == kind)
+    if wave.status != status:
+        wave.status = status
+        if status == "open":
+            wave.opened_at = utcnow()
+        else:
+            wave.closed_at = utcnow()
+        audit.record(session, f"wave.{status}", organisation_id=actor.organisation_id, user_id=actor.user_id,
+                     target=f"project:{slug}/{kind}")
+    session.flush()
+    return WaveInfo(wave.kind, wave.status)

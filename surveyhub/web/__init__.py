@@ -1,0 +1,78 @@
+"""The web face: blueprints, the logged-in actor, error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from surveyhub.services.errors import Forbidden, NotFound
+from surveyhub.web import session_user
+
+
+def register_blueprints(app: Flask) -> None:
+    from surveyhub.web import admin, auth, manage
+
+    session_user.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(manage.bp)
+    app.register_blueprint(admin.bp)
+    for optional in ("surveyhub.web.questionnaire", "surveyhub.web.verify", "surveyhub.web.outcomes",
+                     "surveyhub.web.documents"):
+        _register_optional(app, optional)
+    _register_errors(app)
+    _register_globals(app)
+
+
+def _register_globals(app: Flask) -> None:
+    from flask_babel import get_locale, lazy_gettext as _l
+
+    from surveyhub.measures.labels import translate
+
+    wave_names = {"pre": _l("Pre wave (nulmeting)"), "post": _l("Post wave (eindmeting)"),
+                  "followup": _l("Follow-up wave (vervolgmeting)")}
+    statuses = {"draft": _l("not opened"), "open": _l("open"), "closed": _l("closed")}
+    roles = {"admin": _l("Admin"), "worker": _l("Community worker"), "funder": _l("Funder")}
+    app.jinja_env.globals.update(
+        wave_name=lambda kind: wave_names.get(kind, kind),
+        wave_status_name=lambda status: statuses.get(status, status),
+        role_name=lambda role: roles.get(role, role),
+        translate=lambda text: translate(text, str(get_locale() or "nl")),
+    )
+
+
+def _register_optional(app: Flask, module_name: str) -> None:
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec(module_name) is not None:
+        app.register_blueprint(importlib.import_module(module_name).bp)
+
+
+def _register_errors(app: Flask) -> None:
+    from surveyhub.services.schema_state import DatabaseNotReady
+
+    @app.errorhandler(404)
+    @app.errorhandler(NotFound)
+    def _not_found(_exc):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(403)
+    @app.errorhandler(Forbidden)
+    def _forbidden(_exc):
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(429)
+    def _too_many(_exc):
+        return render_template("errors/429.html"), 429
+
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        return render_template("errors/413.html"), 413
+
+    @app.errorhandler(DatabaseNotReady)
+    def _not_ready(exc):
+        return render_template("errors/not_ready.html", message=str(exc)), 503

@@ -1,0 +1,125 @@
+"""The organisation admin's pages: users, plugins, instruments, audit trail."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from surveyhub.db import get_session
+from surveyhub.measures import schema
+from surveyhub.measures.registry import get_registry
+from surveyhub.models import AuditEvent
+from surveyhub.plugins import get_host
+from surveyhub.services import accounts, instruments
+from surveyhub.services.errors import ServiceError
+from surveyhub.web.forms import ActionForm, UploadForm, UserForm
+from surveyhub.web.session_user import current_actor, requires
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+MAX_INSTRUMENT_BYTES = schema.MAX_BYTES
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@requires("manage")
+def users():
+    session = get_session()
+    form = UserForm()
+    if form.validate_on_submit():
+        actor = current_actor()
+        try:
+            accounts.create_user(session, actor.organisation_id, form.email.data, form.role.data,
+                                 form.password.data, name=form.name.data, actor=actor)
+        except ServiceError as exc:
+            session.rollback()
+            form.email.errors.append(str(exc))
+        else:
+            session.commit()
+            flash(_("User created."))
+            return redirect(url_for("admin.users"))
+    return render_template("admin/users.html", users=accounts.list_users(session, current_actor()),
+                           form=form, action=ActionForm())
+
+
+@bp.route("/users/<int:user_id>/<any(activate, deactivate):change>", methods=["POST"])
+@requires("manage")
+def user_active(user_id: int, change: str):
+    session = get_session()
+    if ActionForm().validate_on_submit():
+        try:
+            accounts.set_active(session, current_actor(), user_id, change == "activate")
+        except ServiceError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            session.commit()
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/plugins")
+@requires("manage")
+def plugins():
+    host = get_host()
+    statuses = sorted(host.statuses.values(), key=lambda s: (not s.builtin, s.name))
+    return render_template("admin/plugins.html", statuses=statuses, errors=get_registry().errors)
+
+
+@bp.route("/instruments", methods=["GET", "POST"])
+@requires("manage")
+def instrument_list():
+    session = get_session()
+    form = UploadForm()
+    upload_errors: list[str] = []
+    if form.validate_on_submit():
+        upload_errors = _upload(session, form)
+        if not upload_errors:
+            return redirect(url_for("admin.instrument_list"))
+    available = instruments.available(session, get_registry(), current_actor().organisation_id)
+    return render_template("admin/instruments.html", available=available, form=form,
+                           upload_errors=upload_errors)
+
+
+def _upload(session, form) -> list[str]:
+    raw = form.file.data.read(MAX_INSTRUMENT_BYTES + 1)
+    name = form.file.data.filename or "upload.yaml"
+    if len(raw) > MAX_INSTRUMENT_BYTES:
+        return [_("%(name)s is larger than %(kb)s kB.", name=name, kb=MAX_INSTRUMENT_BYTES // 1024)]
+    try:
+        stored = instruments.upload(session, get_registry(), current_actor(), raw.decode("utf-8"), name)
+    except UnicodeDecodeError:
+        return [_("%(name)s is not a UTF-8 text file.", name=name)]
+    except schema.InstrumentError as exc:
+        session.rollback()
+        return exc.errors
+    except ServiceError as exc:
+        session.rollback()
+        return [str(exc)]
+    session.commit()
+    flash(_("Instrument %(id)s version %(v)s uploaded.", id=stored.instrument_id, v=stored.version))
+    return []
+
+
+@bp.route("/audit")
+@requires("manage")
+def audit_trail():
+    events = get_session().scalars(select(AuditEvent)
+                                   .where(AuditEvent.organisation_id == current_actor().organisation_id)
+                                   .order_by(AuditEvent.created_at.desc()).limit(200))
+    return render_template("admin/audit.html", events=list(events))
+
+
+@bp.route("/instruments/<instrument_id>/<int:version>")
+@requires("manage")
+def instrument_detail(instrument_id: str, version: int):
+    session = get_session()
+    actor = current_actor()
+    found = instruments.definition_for(session, get_registry(), actor.organisation_id, instrument_id, version)
+    if found is None:
+        from flask import abort
+        abort(404)
+    definition, source = found
+    languages = sorted({lang for scale in definition["scales"] for item in scale["items"] for lang in item["text"]},
+                       key=lambda lang: (lang != "nl", lang != "en", lang))
+    used_in = instruments.used_in(session, actor.organisation_id, instrument_id, version)
+    return render_template("admin/instrument.html", definition=definition, source=source,
+                           languages=languages, used_in=used_in)

@@ -1,0 +1,99 @@
+"""The worker's pages: dashboard, projects and their waves."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from surveyhub.db import get_session
+from surveyhub.measures.labels import translate
+from surveyhub.measures.registry import get_registry
+from surveyhub.services import instruments, projects
+from surveyhub.services.errors import ServiceError
+from surveyhub.web.forms import ActionForm, ProjectForm
+from surveyhub.web.session_user import current_actor, requires
+
+bp = Blueprint("manage", __name__)
+
+
+@bp.route("/")
+@requires("read")
+def dashboard():
+    items = projects.list_projects(get_session(), current_actor())
+    return render_template("manage/dashboard.html", projects=items)
+
+
+def _instrument_choices(lang: str) -> list[tuple[str, str]]:
+    actor = current_actor()
+    available = instruments.available(get_session(), get_registry(), actor.organisation_id)
+    return [(f"{a.id}@{a.version}", f"{translate(a.title, lang)} ({a.id} v{a.version})") for a in available]
+
+
+def _current_lang() -> str:
+    from flask_babel import get_locale
+    return str(get_locale() or "nl")
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@requires("write")
+def project_new():
+    form = ProjectForm()
+    form.instruments.choices = _instrument_choices(_current_lang())
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            info = projects.create_project(session, get_registry(), current_actor(), form.name.data,
+                                           form.instruments.data, form.retrospective.data, form.description.data)
+        except ServiceError as exc:
+            session.rollback()
+            form.instruments.errors.append(str(exc))
+        else:
+            session.commit()
+            flash(_("Project created. The pre wave (nulmeting) is open."))
+            return redirect(url_for("manage.project", slug=info.slug))
+    return render_template("manage/project_form.html", form=form, project=None)
+
+
+@bp.route("/projects/<slug>")
+@requires("read")
+def project(slug: str):
+    info = projects.get_project(get_session(), current_actor(), slug)
+    return render_template("manage/project.html", project=info, action=ActionForm())
+
+
+@bp.route("/projects/<slug>/edit", methods=["GET", "POST"])
+@requires("write")
+def project_edit(slug: str):
+    session = get_session()
+    info = projects.get_project(session, current_actor(), slug)
+    form = ProjectForm(data={"name": info.name, "description": info.description,
+                             "retrospective": info.retrospective, "instruments": info.instruments})
+    form.instruments.choices = _instrument_choices(_current_lang())
+    if form.validate_on_submit():
+        try:
+            projects.update_project(session, get_registry(), current_actor(), slug, form.name.data,
+                                    form.description.data, form.retrospective.data, form.instruments.data)
+        except ServiceError as exc:
+            session.rollback()
+            form.instruments.errors.append(str(exc))
+        else:
+            session.commit()
+            flash(_("Project saved."))
+            return redirect(url_for("manage.project", slug=slug))
+    return render_template("manage/project_form.html", form=form, project=info)
+
+
+@bp.route("/projects/<slug>/waves/<kind>/<status>", methods=["POST"])
+@requires("write")
+def wave_status(slug: str, kind: str, status: str):
+    if status not in ("open", "closed") or not ActionForm().validate_on_submit():
+        return redirect(url_for("manage.project", slug=slug))
+    session = get_session()
+    try:
+        projects.set_wave_status(session, current_actor(), slug, kind, status)
+    except ServiceError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    else:
+        session.commit()
+    return redirect(url_for("manage.project", slug=slug))

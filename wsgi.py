@@ -1,0 +1,3 @@
+from surveyhub import create_app
+
+app = create_app()
