@@ -27,7 +27,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance_path = Path((test_config or {}).get("INSTANCE_PATH")
                          or os.environ.get("SURVEYHUB_INSTANCE_PATH")
                          or config.project_root() / "instance").resolve()
-    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True,
+                template_folder="web/templates", static_folder="web/static")
     config.ensure_instance(instance_path)
     settings = config.load_settings(instance_path)
     settings.update({k: v for k, v in (test_config or {}).items() if k != "INSTANCE_PATH"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -33,7 +34,7 @@ def demo_command():
     from surveyhub.measures.registry import get_registry
 
     with session_scope() as session:
-        result = demo.load(session, get_registry(), base_url())
+        result = demo.load(session, get_registry(), base_url(), Path(current_app.instance_path))
     click.echo(("Demo data created." if result.created else "Demo data already present.")
                + f" Project: {result.project_name}")
     for role, email, password in result.logins:

@@ -9,7 +9,7 @@ import click
 
 from surveyhub.cli.common import user_errors
 from surveyhub.measures import schema
-from surveyhub.measures.labels import translate
+from surveyhub.measures.schema import translate
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
 
@@ -78,13 +78,12 @@ def instruments_validate(files):
     registry = get_registry()
     failed = False
     for path in files:
+        data, errors = None, []
         try:
-            data = schema.load_yaml_text(path.read_text(encoding="utf-8"), str(path))
+            data = schema.load_instrument_file(path)
             errors = registry.validate(data, str(path))
         except schema.InstrumentError as exc:
             errors = exc.errors
-        except (OSError, UnicodeDecodeError) as exc:
-            errors = [f"{path}: cannot read: {exc}"]
         if errors:
             failed = True
             for error in errors:

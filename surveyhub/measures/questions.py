@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from surveyhub.measures.labels import translate
+from surveyhub.measures.schema import translate
 
 MAX_TEXT_LENGTH = 2000
 

@@ -101,10 +101,7 @@ def build_registry(host) -> InstrumentRegistry:
         if isinstance(entry, (str, Path)):
             source = str(entry)
             try:
-                data = schema.load_yaml_text(Path(entry).read_text(encoding="utf-8"), source)
-            except (OSError, UnicodeDecodeError) as exc:
-                registry.errors.append(f"{source}: cannot read: {exc}")
-                continue
+                data = schema.load_instrument_file(entry)
             except schema.InstrumentError as exc:
                 registry.errors.extend(exc.errors)
                 continue

@@ -26,7 +26,7 @@ def register_blueprints(app: Flask) -> None:
 def _register_globals(app: Flask) -> None:
     from flask_babel import get_locale, lazy_gettext as _l
 
-    from surveyhub.measures.labels import translate
+    from surveyhub.measures.schema import translate
 
     wave_names = {"pre": _l("Pre wave (nulmeting)"), "post": _l("Post wave (eindmeting)"),
                   "followup": _l("Follow-up wave (vervolgmeting)")}
@@ -37,6 +37,7 @@ def _register_globals(app: Flask) -> None:
         wave_status_name=lambda status: statuses.get(status, status),
         role_name=lambda role: roles.get(role, role),
         translate=lambda text: translate(text, str(get_locale() or "nl")),
+        get_locale=get_locale,
     )
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from surveyhub.db import get_session
-from surveyhub.measures.labels import translate
+from surveyhub.measures.schema import translate
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import instruments, projects
 from surveyhub.services.errors import ServiceError

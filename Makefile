@@ -1,0 +1,31 @@
+# SurveyHub: `make run` sets everything up and serves the demo; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export SURVEYHUB_BASE_URL ?= http://$(HOST):$(PORT)
+
+.PHONY: run setup test bench clean
+
+run: setup
+	$(BIN)/surveyhub init
+	$(BIN)/surveyhub demo
+	$(BIN)/surveyhub serve --host $(HOST) --port $(PORT)
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(wildcard plugins/*/pyproject.toml),-e ./$(dir $(p)))
+	touch $@
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

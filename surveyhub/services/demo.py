@@ -1,0 +1,158 @@
+"""Demo data: an organisation, three users, a project with realistic pre/post answers.
+
+Idempotent: a second run finds the demo organisation and changes nothing.
+Passwords are generated on the first run and kept in the instance folder
+(``demo-logins.txt``, readable only by its owner) so the command can print
+them again; no password is ever in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyhub.measures.registry import InstrumentRegistry
+from surveyhub.measures.schema import item_range
+from surveyhub.models import Consent, Organisation, Participant, Project, Wave
+from surveyhub.models._types import utcnow
+from surveyhub.services import access, accounts, participants, projects, responses
+
+DEMO_ORG = "Buurtwerk Demo"
+DEMO_PROJECT = "Speeltuin De Vlinder"
+DEMO_INSTRUMENTS = ["organising", "conversation", "cooperation", "confidence", "network"]
+ROLES = (("admin", "admin@demo.example.org"), ("worker", "opbouwwerker@demo.example.org"),
+         ("funder", "financier@demo.example.org"))
+N_RESIDENTS = 30
+N_PRE_ONLY = 4
+SEED = 20261125
+NAMES = ["Fatima", "Henk", "Samira", "Joost", "Aylin", "Marco", "Ingrid", "Youssef", "Priya", "Kees",
+         "Nadia", "Bram", "Esra", "Wim", "Chantal", "Mohamed", "Ans", "Dewi", "Ricardo", "Lotte",
+         "Tamara", "Gerrit", "Hanan", "Sven", "Mirjam", "Ömer", "Jolanda", "Kofi", "Sanne", "Anouk"]
+QUOTES = ["Ik durf nu veel makkelijker iets te zeggen in een vergadering.",
+          "Ik ken nu veel meer mensen uit mijn straat.",
+          "Samen de speeltuin bouwen was hard werken, maar het gaf veel energie.",
+          "Ik heb geleerd hoe je een subsidie aanvraagt bij de gemeente."]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    created: bool
+    project_name: str
+    project_slug: str
+    logins: list[tuple[str, str, str]]
+    resident_link: str
+
+
+def _logins(instance_path: Path) -> dict[str, str]:
+    path = instance_path / "demo-logins.txt"
+    known = {}
+    if path.exists():
+        known = dict(line.split(" ", 1) for line in path.read_text().splitlines() if " " in line)
+    logins = {email: known.get(email) or secrets.token_urlsafe(9) for _, email in ROLES}
+    if logins != known:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.writelines(f"{email} {password}\n" for email, password in logins.items())
+    return logins
+
+
+def load(session: Session, registry: InstrumentRegistry, base_url: str, instance_path: Path) -> DemoResult:
+    passwords = _logins(instance_path)
+    org = session.scalar(select(Organisation).where(Organisation.name == DEMO_ORG))
+    created = org is None
+    if created:
+        org = accounts.create_organisation(session, DEMO_ORG)
+        for role, email in ROLES:
+            accounts.create_user(session, org.id, email, role, passwords[email], name=f"Demo {role}")
+        actor = access.Actor(organisation_id=org.id, role="admin")
+        info = projects.create_project(session, registry, actor, DEMO_PROJECT, DEMO_INSTRUMENTS, retrospective=True,
+                                       description="Bewoners bouwen samen een nieuwe speeltuin in de wijk.")
+        _fill(session, registry, actor, info.slug)
+    project = session.scalar(select(Project).where(Project.organisation_id == org.id, Project.name == DEMO_PROJECT))
+    link = _open_link(session, project, base_url)
+    return DemoResult(created, project.name, project.slug,
+                      [(role, email, passwords.get(email, "(set before this instance)")) for role, email in ROLES],
+                      link)
+
+
+def _open_link(session: Session, project: Project, base_url: str) -> str:
+    """A resident who did the pre wave but not yet the post wave."""
+    for participant in sorted(session.scalars(select(Participant).where(Participant.project_id == project.id)),
+                              key=lambda p: p.id):
+        if len(participant.responses) == 1 and participant.tokens:
+            return f"{base_url}/q/{participant.tokens[0].token}"
+    return f"{base_url}/a/{project.anonymous_token}"
+
+
+def _fill(session: Session, registry: InstrumentRegistry, actor, slug: str) -> None:
+    rng = random.Random(SEED)
+    project = access.project(session, actor, slug)
+    waves = {w.kind: w for w in project.waves}
+    entries = [(name, None) for name in NAMES[:N_RESIDENTS]]
+    invitations = participants.add_participants(session, actor, slug, entries=entries)
+    start = utcnow() - timedelta(days=180)
+    for index, invitation in enumerate(invitations):
+        participant = session.scalar(select(Participant).where(Participant.project_id == project.id,
+                                                               Participant.code == invitation.code))
+        profile = _profile(rng)
+        session.add(Consent(participant_id=participant.id, wave_id=waves["pre"].id, wording_version="1",
+                            language="nl", share_quotes=index % 3 == 0, given_at=start))
+        _answer(session, registry, project, participant, waves["pre"], profile, rng, then=False, when=start)
+        if index < N_RESIDENTS - N_PRE_ONLY:
+            grown = {scale: level + growth for scale, (level, growth) in profile.items()}
+            post_profile = {scale: (grown[scale], 0.0) for scale in profile}
+            _answer(session, registry, project, participant, waves["post"], post_profile, rng, then=True,
+                    when=start + timedelta(days=150), quote=QUOTES[index % len(QUOTES)] if index % 3 == 0 else None,
+                    before=profile)
+    waves["pre"].status, waves["pre"].closed_at = "closed", start + timedelta(days=30)
+    waves["post"].status, waves["post"].opened_at = "open", start + timedelta(days=140)
+    session.flush()
+
+
+def _profile(rng: random.Random) -> dict[str, tuple[float, float]]:
+    """Per instrument: a starting level on 1–5 and this resident's growth (some grow, some do not)."""
+    grower = rng.random() < 0.7
+    return {name: (rng.uniform(1.8, 3.6), rng.gauss(0.7, 0.35) if grower else rng.gauss(0.0, 0.3))
+            for name in DEMO_INSTRUMENTS}
+
+
+def _item_value(rng, item, sets, level) -> float | None:
+    if rng.random() < 0.03:
+        return None  # residents skip the odd question
+    lo, hi = item_range(item, sets)
+    if item["type"] != "choice":
+        return float(round(min(hi, max(lo, lo + (level - 1) / 4 * (hi - lo) + rng.gauss(0, 1)))))
+    value = min(hi, max(lo, round(level + rng.gauss(0, 0.6))))
+    return float(lo + hi - value if item.get("reverse") else value)
+
+
+def _answer(session, registry, project, participant, wave: Wave, profile, rng, *, then: bool, when,
+            quote: str | None = None, before=None) -> None:
+    response = responses.get_or_start(session, participant, wave)
+    values = {}
+    for pinned in project.instruments:
+        definition = pinned.snapshot.definition
+        sets = definition.get("answer_sets") or {}
+        level = profile[definition["id"]][0]
+        for scale in definition["scales"]:
+            for item in scale["items"]:
+                values[("now", definition["id"], item["id"])] = _item_value(rng, item, sets, level)
+                if then and before is not None:
+                    # Looking back, residents tend to rate their start a little lower.
+                    then_level = before[definition["id"]][0] - 0.2
+                    values[("then", definition["id"], item["id"])] = _item_value(rng, item, sets, then_level)
+        for question in definition.get("questions") or []:
+            if question["type"] == "text" and quote:
+                values[("now", definition["id"], question["id"])] = quote
+            elif question["type"] != "text":
+                values[("now", definition["id"], question["id"])] = _item_value(rng, question, sets, level)
+    responses.save_answers(session, response, values)
+    responses.complete(session, project, response, registry.scoring_methods)
+    response.started_at, response.completed_at = when, when + timedelta(minutes=rng.randint(6, 20))

@@ -1,0 +1,90 @@
+"""The questionnaire a resident sees: a project's instruments cut into short pages.
+
+Pure structure, built from the project's pinned instrument snapshots: each
+page holds the items of one instrument block (at most ``PER_PAGE``), so a
+page's heading and retrospective lead-in always fit its items. The post wave
+of a retrospective project asks every scale again about "before the project"
+(block ``then``) right after the instrument's own items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PER_PAGE = 7
+PROJECT_INSTRUMENT = "_project"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One item on one page."""
+
+    block: str  # "now" or "then"
+    instrument_id: str
+    item: dict
+    answer_sets: dict = field(hash=False, compare=False, default_factory=dict)
+    scored: bool = True
+
+    @property
+    def key(self) -> str:
+        """The form field name; stable across pages and requests."""
+        return f"{self.block}__{self.instrument_id}__{self.item['id']}"
+
+
+@dataclass(frozen=True)
+class Page:
+    index: int
+    instrument_id: str
+    block: str
+    title: dict
+    lead_in: dict | None
+    slots: tuple[Slot, ...]
+
+
+def _chunks(slots: list[Slot], size: int) -> list[list[Slot]]:
+    return [slots[i:i + size] for i in range(0, len(slots), size)] or []
+
+
+def _now_slots(definition: dict) -> list[Slot]:
+    sets = definition.get("answer_sets") or {}
+    slots = [Slot("now", definition["id"], item, sets, True)
+             for scale in definition["scales"] for item in scale["items"]]
+    slots += [Slot("now", definition["id"], q, sets, False) for q in definition.get("questions") or []]
+    return slots
+
+
+def _then_slots(definition: dict) -> list[Slot]:
+    sets = definition.get("answer_sets") or {}
+    return [Slot("then", definition["id"], item, sets, True)
+            for scale in definition["scales"] for item in scale["items"]]
+
+
+def _lead_in(definition: dict) -> dict:
+    for scale in definition["scales"]:
+        if scale.get("retrospective"):
+            return scale["retrospective"]
+    return {"nl": "Denk terug aan de tijd vóór het project. Hoe was dat toen?",
+            "en": "Think back to the time before the project. How was it then?"}
+
+
+def build_pages(definitions: list[dict], extra_questions: list[dict], wave_kind: str,
+                retrospective: bool, per_page: int = PER_PAGE) -> list[Page]:
+    """The pages of one wave, in order."""
+    pages: list[Page] = []
+
+    def add(instrument_id, block, title, lead_in, slots):
+        for chunk in _chunks(slots, per_page):
+            pages.append(Page(len(pages), instrument_id, block, title, lead_in, tuple(chunk)))
+
+    for definition in definitions:
+        add(definition["id"], "now", definition["title"], None, _now_slots(definition))
+        if retrospective and wave_kind == "post":
+            add(definition["id"], "then", definition["title"], _lead_in(definition), _then_slots(definition))
+    if extra_questions:
+        slots = [Slot("now", PROJECT_INSTRUMENT, q, q.get("answer_sets") or {}, False) for q in extra_questions]
+        add(PROJECT_INSTRUMENT, "now", {"nl": "Tot slot", "en": "Finally"}, None, slots)
+    return pages
+
+
+def all_slots(pages: list[Page]) -> list[Slot]:
+    return [slot for page in pages for slot in page.slots]
