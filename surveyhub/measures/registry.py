@@ -39,6 +39,12 @@ class InstrumentRegistry:
     scoring_methods: dict[str, object] = field(default_factory=dict)
     question_types: dict[str, object] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    #: Which plugin provided each question type and scoring method, for error reports.
+    owners: dict[str, str] = field(default_factory=dict)
+
+    def owner(self, kind: str, name: str) -> str:
+        """``kind`` is "type" or "method"."""
+        return self.owners.get(f"{kind}:{name}", f"unknown {kind} {name}")
 
     def get(self, instrument_id: str, version: int | None = None) -> LoadedInstrument | None:
         if version is not None:
@@ -71,7 +77,7 @@ class InstrumentRegistry:
                                                  schema.definition_digest(definition))
 
 
-def _merged_dicts(host, hook_name: str, kind: str) -> dict:
+def _merged_dicts(host, hook_name: str, kind: str, owners: dict, prefix: str) -> dict:
     merged: dict = {}
     # Call order runs from plugins to built-ins; apply in reverse so plugins win.
     for plugin_name, result in reversed(host.call_isolated(hook_name)):
@@ -80,6 +86,7 @@ def _merged_dicts(host, hook_name: str, kind: str) -> dict:
                       state="error")
             continue
         merged.update(result)
+        owners.update({f"{prefix}:{name}": plugin_name for name in result})
     return merged
 
 
@@ -93,9 +100,11 @@ def _definitions(host):
 
 
 def build_registry(host) -> InstrumentRegistry:
+    owners: dict[str, str] = {}
     registry = InstrumentRegistry(
-        scoring_methods=_merged_dicts(host, "surveyhub_register_scoring_methods", "scoring methods"),
-        question_types=_merged_dicts(host, "surveyhub_register_question_types", "question types"),
+        scoring_methods=_merged_dicts(host, "surveyhub_register_scoring_methods", "scoring methods", owners, "method"),
+        question_types=_merged_dicts(host, "surveyhub_register_question_types", "question types", owners, "type"),
+        owners=owners,
     )
     for plugin_name, entry in _definitions(host):
         if isinstance(entry, (str, Path)):

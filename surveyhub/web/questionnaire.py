@@ -1,0 +1,140 @@
+"""The resident's questionnaire: personal links, the anonymous link, pages, thank-you.
+
+No account: the link's token is the key. Forms carry their own CSRF check
+(the blueprint is exempt from the global one) so an expired token re-shows the
+page with the typed answers instead of an error. Unknown links count towards a
+rate limit; valid ones do not.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from surveyhub.db import get_session
+from surveyhub.extensions import csrf, limiter
+from surveyhub.services import anonymous, resident, responses
+from surveyhub.services.errors import NotFound
+from surveyhub.web.page_flow import PageFlow
+from surveyhub.web.questionnaire_forms import ConsentForm, ParticipantCodeForm
+
+bp = Blueprint("questionnaire", __name__)
+csrf.exempt(bp)
+
+
+def _token_limit() -> str:
+    return current_app.config["TOKEN_RATE_LIMIT"]
+
+
+def _only_misses(response) -> bool:
+    return response.status_code == 404
+
+
+limit_guessing = limiter.limit(_token_limit, deduct_when=_only_misses)
+
+
+def _lang() -> str:
+    return str(get_locale() or "nl")
+
+
+def _link(token: str):
+    try:
+        return resident.resolve(get_session(), token)
+    except NotFound:
+        abort(404)
+
+
+def _flow(token: str, link, wave) -> PageFlow:
+    return PageFlow(link=link, wave=wave, lang=_lang(), entered_by=None,
+                    page_url=lambda n: url_for("questionnaire.page", token=token, n=n),
+                    done_url=url_for("questionnaire.done", token=token),
+                    template="questionnaire/page.html")
+
+
+@bp.route("/q/<token>", methods=["GET", "POST"])
+@limit_guessing
+def start(token: str):
+    session = get_session()
+    link = _link(token)
+    wave, latest = resident.current_wave(session, link)
+    if wave is None:
+        return _no_open_wave(token, link, latest)
+    form = ConsentForm()
+    if resident.has_consent(session, link.participant):
+        return _resume(token, link, wave)
+    if request.method == "POST" and form.validate_on_submit():
+        if not form.consent.data:
+            form.consent.errors.append(_("Tick the box if you want to take part."))
+        else:
+            resident.give_consent(session, link.participant, wave, link.project.consent_version, _lang(),
+                                  bool(form.share_quotes.data))
+            responses.get_or_start(session, link.participant, wave, language=_lang())
+            session.commit()
+            return redirect(url_for("questionnaire.page", token=token, n=0))
+    return render_template("questionnaire/start.html", form=form, project=link.project, wave=wave,
+                           organisation=resident.organisation_name(session, link.project),
+                           retention_months=current_app.config["RETENTION_MONTHS"])
+
+
+def _resume(token: str, link, wave):
+    session = get_session()
+    response = responses.get_or_start(session, link.participant, wave, language=_lang())
+    session.commit()
+    flow = _flow(token, link, wave)
+    if response.current_page >= flow.n_pages:
+        return flow.finish(response)
+    return redirect(url_for("questionnaire.page", token=token, n=response.current_page))
+
+
+def _no_open_wave(token: str, link, latest):
+    session = get_session()
+    if latest is not None:
+        response = resident.response_for(session, link.participant, latest)
+        if response is not None and response.status == "completed":
+            return redirect(url_for("questionnaire.done", token=token))
+    return render_template("questionnaire/closed.html", project=link.project,
+                           saved=latest is not None), 200
+
+
+@bp.route("/q/<token>/p/<int:n>", methods=["GET", "POST"])
+@limit_guessing
+def page(token: str, n: int):
+    session = get_session()
+    link = _link(token)
+    wave, _latest = resident.current_wave(session, link)
+    if wave is None:
+        return redirect(url_for("questionnaire.start", token=token))
+    if not resident.has_consent(session, link.participant):
+        return redirect(url_for("questionnaire.start", token=token))
+    return _flow(token, link, wave).handle(n)
+
+
+@bp.route("/q/<token>/done")
+@limit_guessing
+def done(token: str):
+    session = get_session()
+    link = _link(token)
+    summary = resident.growth_summary(session, link.participant, link.project, _lang())
+    wave, _latest = resident.current_wave(session, link)
+    return render_template("questionnaire/done.html", project=link.project, summary=summary,
+                           more_to_do=wave is not None, token=token)
+
+
+@bp.route("/a/<token>", methods=["GET", "POST"])
+@limit_guessing
+def anonymous_start(token: str):
+    session = get_session()
+    project = anonymous.project_by_token(session, token)
+    if project is None:
+        abort(404)
+    form = ParticipantCodeForm()
+    if form.validate_on_submit():
+        try:
+            personal = anonymous.participant_for_code(session, project, form.code_parts())
+        except ValueError as exc:
+            form.mother.errors.append(str(exc))
+        else:
+            session.commit()
+            return redirect(url_for("questionnaire.start", token=personal))
+    return render_template("questionnaire/code.html", form=form, project=project)
