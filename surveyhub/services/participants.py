@@ -94,3 +94,62 @@ def participant_by_token(session: Session, token: str) -> Participant | None:
     """The participant of an active personal link, else None."""
     found = session.scalar(select(Token).where(Token.token == token, Token.revoked_at.is_(None)))
     return found.participant if found else None
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    code: str
+    display_name: str | None
+    email: str | None
+    source: str
+    token: str | None
+    #: wave kind -> "not_started" | "busy" | "done"
+    status: dict
+
+
+def overview(session: Session, actor: Actor, slug: str) -> list[ParticipantRow]:
+    """Every participant with the state of each wave, for the worker's overview."""
+    from surveyhub.models import Response, Wave
+
+    project = access.project(session, actor, slug)
+    waves = {w.id: w.kind for w in project.waves}
+    states = {}
+    for participant_id, wave_id, status in session.execute(
+            select(Response.participant_id, Response.wave_id, Response.status)
+            .join(Wave).where(Wave.project_id == project.id)):
+        states[(participant_id, waves[wave_id])] = "done" if status == "completed" else "busy"
+    rows = []
+    for p in session.scalars(select(Participant).where(Participant.project_id == project.id)
+                             .order_by(Participant.id)):
+        token = next((t.token for t in p.tokens if t.revoked_at is None), None)
+        rows.append(ParticipantRow(p.code, p.display_name, p.email, p.source, token,
+                                   {kind: states.get((p.id, kind), "not_started") for kind in waves.values()}))
+    return rows
+
+
+def get_participant(session: Session, actor: Actor, slug: str, code: str) -> Participant:
+    from surveyhub.services.errors import NotFound
+
+    project = access.project(session, actor, slug)
+    participant = session.scalar(select(Participant).where(Participant.project_id == project.id,
+                                                           Participant.code == code))
+    if participant is None:
+        raise NotFound(f"no participant {code!r}")
+    return participant
+
+
+def renew_link(session: Session, actor: Actor, slug: str, code: str) -> str:
+    """Revoke the participant's links and issue a new one (e.g. a link was shared by mistake)."""
+    from surveyhub.models._types import utcnow
+
+    participant = get_participant(session, actor, slug, code)
+    access.require(actor, "write")
+    for token in participant.tokens:
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+    token = Token(token=new_token())
+    participant.tokens.append(token)
+    session.flush()
+    audit.record(session, "participant.renew_link", organisation_id=actor.organisation_id, user_id=actor.user_id,
+                 target=f"project:{slug}/{code}")
+    return token.token

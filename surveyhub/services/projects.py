@@ -158,3 +158,61 @@ def set_wave_status(session: Session, actor: Actor, slug: str, kind: str, status
                      target=f"project:{slug}/{kind}")
     session.flush()
     return WaveInfo(wave.kind, wave.status)
+
+
+QUESTION_TYPES = ("text", "yes_no", "number")
+
+
+def _editable(session: Session, actor: Actor, slug: str) -> Project:
+    project = access.project(session, actor, slug, "write")
+    if has_responses(session, project):
+        raise Conflict("the questionnaire cannot change once residents have answered")
+    return project
+
+
+def move_instrument(session: Session, actor: Actor, slug: str, instrument_id: str, step: int) -> None:
+    """Move an instrument one place up (step -1) or down (+1) in the questionnaire."""
+    project = _editable(session, actor, slug)
+    order = [pi.instrument_id for pi in project.instruments]
+    if instrument_id not in order:
+        raise ServiceError(f"instrument {instrument_id!r} is not in this project")
+    i = order.index(instrument_id)
+    j = min(max(i + step, 0), len(order) - 1)
+    order[i], order[j] = order[j], order[i]
+    for pinned in project.instruments:
+        pinned.position = order.index(pinned.instrument_id)
+    session.flush()
+    session.expire(project, ["instruments"])
+
+
+def add_question(session: Session, actor: Actor, slug: str, qtype: str, text_nl: str, text_en: str | None,
+                 minimum: float | None = None, maximum: float | None = None) -> str:
+    """Add an unscored extra question at the end; returns its id."""
+    from surveyhub.models import ProjectQuestion
+
+    project = _editable(session, actor, slug)
+    if qtype not in QUESTION_TYPES:
+        raise ServiceError(f"unknown question type {qtype!r}")
+    text_nl = " ".join((text_nl or "").split())
+    if not text_nl or len(text_nl) > 500:
+        raise ServiceError("a question needs a Dutch text of at most 500 characters")
+    definition = {"id": "", "type": qtype, "text": {"nl": text_nl}}
+    if text_en and text_en.strip():
+        definition["text"]["en"] = " ".join(text_en.split())[:500]
+    if qtype == "number":
+        if minimum is None or maximum is None or minimum >= maximum:
+            raise ServiceError("a number question needs a minimum below its maximum")
+        definition.update({"min": minimum, "max": maximum})
+    taken = {q.question_id for q in project.questions}
+    qid = next(f"q{n}" for n in range(1, 10_000) if f"q{n}" not in taken)
+    definition["id"] = qid
+    project.questions.append(ProjectQuestion(position=len(project.questions), question_id=qid,
+                                             definition=definition))
+    session.flush()
+    return qid
+
+
+def remove_question(session: Session, actor: Actor, slug: str, question_id: str) -> None:
+    project = _editable(session, actor, slug)
+    project.questions = [q for q in project.questions if q.question_id != question_id]
+    session.flush()

@@ -16,11 +16,16 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)
-    for optional in ("surveyhub.web.questionnaire", "surveyhub.web.verify", "surveyhub.web.outcomes",
-                     "surveyhub.web.documents"):
+    for optional in ("surveyhub.web.questionnaire", "surveyhub.web.participants", "surveyhub.web.setup",
+                     "surveyhub.web.verify", "surveyhub.web.outcomes", "surveyhub.web.documents"):
         _register_optional(app, optional)
     _register_errors(app)
     _register_globals(app)
+
+
+def _qr_svg(url: str, title: str):
+    from surveyhub.web.participants import qr_svg
+    return qr_svg(url, title)
 
 
 def _register_globals(app: Flask) -> None:
@@ -31,6 +36,7 @@ def _register_globals(app: Flask) -> None:
     wave_names = {"pre": _l("Pre wave (nulmeting)"), "post": _l("Post wave (eindmeting)"),
                   "followup": _l("Follow-up wave (vervolgmeting)")}
     statuses = {"draft": _l("not opened"), "open": _l("open"), "closed": _l("closed")}
+    states = {"not_started": _l("not started"), "busy": _l("busy"), "done": _l("done")}
     roles = {"admin": _l("Admin"), "worker": _l("Community worker"), "funder": _l("Funder")}
     app.jinja_env.globals.update(
         wave_name=lambda kind: wave_names.get(kind, kind),
@@ -38,6 +44,8 @@ def _register_globals(app: Flask) -> None:
         role_name=lambda role: roles.get(role, role),
         translate=lambda text: translate(text, str(get_locale() or "nl")),
         get_locale=get_locale,
+        participant_state=lambda state: states.get(state, state),
+        qr_svg=_qr_svg,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField,
+from wtforms import (BooleanField, DecimalField, EmailField, PasswordField, SelectField, SelectMultipleField,
+                     StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -45,3 +46,25 @@ class ActionForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     file = FileField(_l("Instrument file (YAML)"), validators=[DataRequired()])
+
+
+class AddParticipantsForm(FlaskForm):
+    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("E-mail address (optional)"), validators=[Optional(), Email(), Length(max=254)])
+    names = TextAreaField(_l("Or paste a list: one resident per line, name and optionally a comma and an e-mail address"),
+                          validators=[Optional(), Length(max=500_000)])
+    file = FileField(_l("Or upload a text file with the same list"))
+
+
+class PaperConsentForm(FlaskForm):
+    consent = BooleanField(_l("The resident signed the paper consent form"))
+    share_quotes = BooleanField(_l("The resident agreed that written answers may be quoted without a name"))
+
+
+class QuestionForm(FlaskForm):
+    qtype = SelectField(_l("Type of answer"), choices=[("text", _l("Open text")), ("yes_no", _l("Yes or no")),
+                                                       ("number", _l("A number"))])
+    text_nl = StringField(_l("Question in Dutch"), validators=[DataRequired(), Length(max=500)])
+    text_en = StringField(_l("Question in English (optional)"), validators=[Optional(), Length(max=500)])
+    minimum = DecimalField(_l("Lowest number (for a number question)"), validators=[Optional()])
+    maximum = DecimalField(_l("Highest number (for a number question)"), validators=[Optional()])

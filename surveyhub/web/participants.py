@@ -1,0 +1,151 @@
+"""The worker's participant pages: overview, adding residents, links and QR codes, paper entry."""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from surveyhub.db import get_session
+from surveyhub.services import participants, resident
+from surveyhub.services.errors import ServiceError
+from surveyhub.web.forms import ActionForm, AddParticipantsForm, PaperConsentForm
+from surveyhub.web.page_flow import PageFlow
+from surveyhub.web.session_user import current_actor, current_user, requires
+
+bp = Blueprint("participants", __name__)
+MAX_LIST_BYTES = 512 * 1024
+
+
+def qr_svg(url: str, title: str) -> Markup:
+    """An inline SVG QR code (no external image, works offline and in print)."""
+    return Markup(segno.make(url, error="m").svg_inline(scale=4, border=2, title=title, svgclass="qr"))
+
+
+def personal_link(token: str) -> str:
+    return f"{current_app.config['BASE_URL']}/q/{token}"
+
+
+@bp.route("/projects/<slug>/participants", methods=["GET", "POST"])
+@requires("read")
+def overview(slug: str):
+    session = get_session()
+    form = AddParticipantsForm()
+    if request.method == "POST":
+        if not current_actor().can("write"):
+            abort(403)
+        if form.validate_on_submit():
+            added = _add(session, slug, form)
+            if added is not None:
+                flash(_("%(n)s residents added.", n=added))
+                return redirect(url_for("participants.overview", slug=slug))
+    rows = participants.overview(session, current_actor(), slug)
+    return render_template("manage/participants.html", slug=slug, rows=rows, form=form,
+                           project=resident_project(session, slug))
+
+
+def resident_project(session, slug):
+    from surveyhub.services import access
+    return access.project(session, current_actor(), slug)
+
+
+def _add(session, slug, form) -> int | None:
+    lines = []
+    if form.name.data or form.email.data:
+        lines.append(f"{form.name.data or ''}, {form.email.data or ''}")
+    if form.names.data:
+        lines += form.names.data.splitlines()
+    if form.file.data:
+        raw = form.file.data.read(MAX_LIST_BYTES + 1)
+        if len(raw) > MAX_LIST_BYTES:
+            form.file.errors.append(_("The file is too large."))
+            return None
+        try:
+            lines += raw.decode("utf-8-sig").splitlines()
+        except UnicodeDecodeError:
+            form.file.errors.append(_("The file is not a UTF-8 text file."))
+            return None
+    try:
+        entries = participants.parse_lines(lines)
+        invitations = participants.add_participants(session, current_actor(), slug, entries=entries)
+    except ServiceError as exc:
+        session.rollback()
+        form.names.errors.append(str(exc))
+        return None
+    session.commit()
+    return len(invitations)
+
+
+@bp.route("/projects/<slug>/participants/<code>")
+@requires("read")
+def detail(slug: str, code: str):
+    session = get_session()
+    participant = participants.get_participant(session, current_actor(), slug, code)
+    token = next((t.token for t in participant.tokens if t.revoked_at is None), None)
+    link = personal_link(token) if token else None
+    project = resident_project(session, slug)
+    return render_template("manage/participant.html", slug=slug, participant=participant, link=link,
+                           qr=qr_svg(link, _("QR code of the personal link")) if link else None,
+                           project=project, action=ActionForm(),
+                           states=participants_states(session, slug, code))
+
+
+def participants_states(session, slug, code):
+    return next((row.status for row in participants.overview(session, current_actor(), slug) if row.code == code), {})
+
+
+@bp.route("/projects/<slug>/participants/<code>/new-link", methods=["POST"])
+@requires("write")
+def new_link(slug: str, code: str):
+    session = get_session()
+    if ActionForm().validate_on_submit():
+        participants.renew_link(session, current_actor(), slug, code)
+        session.commit()
+        flash(_("A new link was made. The old link no longer works."))
+    return redirect(url_for("participants.detail", slug=slug, code=code))
+
+
+def _paper_link(slug: str, code: str, kind: str):
+    session = get_session()
+    participant = participants.get_participant(session, current_actor(), slug, code)
+    project = resident_project(session, slug)
+    wave = next((w for w in project.waves if w.kind == kind), None)
+    if wave is None:
+        abort(404)
+    return resident.Link(participant, project), wave
+
+
+@bp.route("/projects/<slug>/participants/<code>/paper/<kind>", methods=["GET", "POST"])
+@requires("write")
+def paper_start(slug: str, code: str, kind: str):
+    session = get_session()
+    link, wave = _paper_link(slug, code, kind)
+    form = PaperConsentForm()
+    if resident.has_consent(session, link.participant):
+        return redirect(url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=0))
+    if form.validate_on_submit():
+        if not form.consent.data:
+            form.consent.errors.append(_("Only enter answers when the resident signed the consent form."))
+        else:
+            resident.give_consent(session, link.participant, wave, link.project.consent_version,
+                                  str(get_locale() or "nl"), bool(form.share_quotes.data),
+                                  recorded_by_id=current_user.info.id)
+            session.commit()
+            return redirect(url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=0))
+    return render_template("manage/paper_consent.html", form=form, slug=slug, code=code, wave=wave)
+
+
+@bp.route("/projects/<slug>/participants/<code>/paper/<kind>/p/<int:n>", methods=["GET", "POST"])
+@requires("write")
+def paper_page(slug: str, code: str, kind: str, n: int):
+    session = get_session()
+    link, wave = _paper_link(slug, code, kind)
+    if not resident.has_consent(session, link.participant):
+        return redirect(url_for("participants.paper_start", slug=slug, code=code, kind=kind))
+    flow = PageFlow(link=link, wave=wave, lang=str(get_locale() or "nl"), entered_by=current_user.info,
+                    page_url=lambda i: url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=i),
+                    done_url=url_for("participants.detail", slug=slug, code=code),
+                    template="manage/paper_page.html")
+    return flow.handle(n)

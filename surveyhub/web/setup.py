@@ -1,0 +1,91 @@
+"""Questionnaire set-up: instrument order, extra questions, and a preview of what residents see."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from surveyhub.db import get_session
+from surveyhub.measures.registry import get_registry
+from surveyhub.services import access, projects, responses
+from surveyhub.services.resident import code_page
+from surveyhub.web.forms import ActionForm, QuestionForm
+from surveyhub.web.questionnaire_forms import page_form_class
+from surveyhub.web.session_user import current_actor, requires
+
+bp = Blueprint("setup", __name__)
+
+
+@bp.route("/projects/<slug>/questionnaire", methods=["GET", "POST"])
+@requires("write")
+def questionnaire(slug: str):
+    session = get_session()
+    project = access.project(session, current_actor(), slug, "write")
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            projects.add_question(session, current_actor(), slug, form.qtype.data, form.text_nl.data,
+                                  form.text_en.data, form.minimum.data, form.maximum.data)
+        except projects.ServiceError as exc:
+            session.rollback()
+            form.text_nl.errors.append(str(exc))
+        else:
+            session.commit()
+            flash(_("Question added."))
+            return redirect(url_for("setup.questionnaire", slug=slug))
+    locked = projects.has_responses(session, project)
+    return render_template("manage/questionnaire_setup.html", project=project, form=form, action=ActionForm(),
+                           locked=locked)
+
+
+@bp.route("/projects/<slug>/questionnaire/move/<instrument_id>/<any(up, down):direction>", methods=["POST"])
+@requires("write")
+def move(slug: str, instrument_id: str, direction: str):
+    return _change(slug, lambda s: projects.move_instrument(s, current_actor(), slug, instrument_id,
+                                                            -1 if direction == "up" else 1))
+
+
+@bp.route("/projects/<slug>/questionnaire/remove/<question_id>", methods=["POST"])
+@requires("write")
+def remove(slug: str, question_id: str):
+    return _change(slug, lambda s: projects.remove_question(s, current_actor(), slug, question_id))
+
+
+def _change(slug: str, operation):
+    session = get_session()
+    if ActionForm().validate_on_submit():
+        try:
+            operation(session)
+        except projects.ServiceError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            session.commit()
+    return redirect(url_for("setup.questionnaire", slug=slug))
+
+
+@bp.route("/projects/<slug>/preview/<any(pre, post, followup):kind>/<int:n>", methods=["GET", "POST"])
+@requires("read")
+def preview(slug: str, kind: str, n: int):
+    """Exactly the resident's page, without saving anything."""
+    project = access.project(get_session(), current_actor(), slug)
+    pages = responses.pages_for(project, kind)
+    if not 0 <= n < len(pages):
+        abort(404)
+    lang = str(get_locale() or "nl")
+    types = get_registry().question_types
+    form_class, shown = page_form_class(pages[n], types, lang)
+    form = form_class(meta={"csrf": False})
+    if request.method == "POST":
+        _values, errors = code_page(pages[n], request.form, types, lang)
+        for key, message in errors.items():
+            getattr(form, key).errors = [message]
+        if not errors:
+            target = n - 1 if request.form.get("move") == "back" else n + 1
+            if target >= len(pages):
+                flash(_("End of the preview. Nothing was saved."))
+                return redirect(url_for("setup.questionnaire", slug=slug))
+            return redirect(url_for("setup.preview", slug=slug, kind=kind, n=max(0, target)))
+    return render_template("manage/preview.html", form=form, page=pages[n], slots=shown, n=n, n_pages=len(pages),
+                           project=project, wave={"kind": kind}, expired=False, back_url=None)
