@@ -53,7 +53,12 @@ def paired_change(pre: list[float], post: list[float]) -> dict:
         "change": {mean, sd, ci95}, "effect_size": {d_z, d_av, g_av},
         "test": {t, df, p, wilcoxon_p}}``. Anything not computable (too few
         pairs, no variation) is None, never NaN or infinity. When every
-        difference is zero, t, p and wilcoxon_p are None.
+        difference is zero, t, p and wilcoxon_p are None; when everyone
+        changed by the same amount, t, p, ci95 and d_z are None (SD_diff = 0).
+
+    The Wilcoxon p-value is scipy's default: zero differences dropped, exact
+    for up to 50 pairs without ties, and (scipy ≥ 1.15) an exact permutation
+    test for up to 13 pairs with ties or zeros — which can take ~1 s at 13.
     """
     pre_arr = finite_array(pre, "pre")
     post_arr = finite_array(post, "post")

@@ -59,7 +59,8 @@ def reliable_change(
     """
     arr = finite_array(changes, "changes")
     if s_diff is None:
-        return {"s_diff": None, **dict.fromkeys(RCI_CATEGORIES), "per_person": [None] * int(arr.size)}
+        unjudged = [None] * int(arr.size)
+        return {"s_diff": None, **dict.fromkeys(RCI_CATEGORIES), "per_person": unjudged}
     if not is_number(s_diff) or float(s_diff) <= 0.0:
         raise ValueError(f"s_diff must be a positive number or None, got {s_diff!r}")
     per_person = [_classify(float(c) / float(s_diff), higher_is_better) for c in arr]
