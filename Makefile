@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export SURVEYHUB_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run setup test bench clean
+.PHONY: run setup test bench clean translations
 
 run: setup
 	$(BIN)/surveyhub init
@@ -29,3 +29,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Refresh the Dutch catalog after changing user-facing text (English msgids, Dutch translations).
+translations: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o surveyhub/translations/messages.pot .
+	$(BIN)/pybabel update -i surveyhub/translations/messages.pot -d surveyhub/translations -l nl --no-fuzzy-matching
