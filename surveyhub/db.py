@@ -87,6 +87,8 @@ class Database:
 
 def init_app(app: Flask) -> None:
     app.extensions["surveyhub.db"] = Database(app.config["DATABASE_URL"])
+    # Close at the end of each request, and of any other app context (CLI, scripts).
+    app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
 
 

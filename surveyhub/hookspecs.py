@@ -3,6 +3,10 @@
 The docstring of each specification is the plugin author's documentation;
 ``docs/plugins.md`` walks through them with a worked example. Import the marker
 with ``from surveyhub import hookimpl``.
+
+SurveyHub calls every implementation on its own (``PluginHost.call_isolated``),
+so one plugin that raises never stops another; for the same reason hook
+wrappers are refused. Returning ``None`` means "nothing to add".
 """
 
 import pluggy
@@ -53,6 +57,9 @@ def surveyhub_register_question_types():
         returns ``(lo, hi)`` for scored types or ``None``, and ``scored`` says
         whether the type yields a number a scale can score. ``context`` is a
         dict with ``answer_sets`` (the instrument's answer sets) and ``lang``.
+        A type registered under a built-in name replaces the built-in. Labels
+        may carry markup as ``markupsafe.Markup`` (escape the text parts);
+        ``questions.radio_choices`` builds choices for any WTForms version.
     """
 
 
@@ -63,10 +70,14 @@ def surveyhub_certificate_sections(context):
     :param context: the certificate's template context, plain values only:
         ``lang``, ``participant`` (``display_name``, ``code``), ``project``
         (``name``, ``slug``), ``organisation`` (``name``), ``scales`` (a list
-        of dicts with ``title``, ``level_start``, ``level_now``, ``grew``).
+        of dicts with ``title``, ``level_start``, ``level_now``, ``grew``;
+        ``level_start`` is None where the resident did not grow, because a
+        certificate never shows a decline).
     :returns: a list of sections, each a dict ``{"title": str, "body": str}``
         or ``None``. Both strings are shown as plain text (escaped). A plugin
         that raises is left out and logged; the certificate is still produced.
+        So is anything that is not such a dict. At most five sections are
+        shown; a body is cut at 2,000 characters.
     """
 
 

@@ -50,18 +50,39 @@ class PluginHost:
 
     # -- registration -----------------------------------------------------
     def register(self, plugin: object, name: str, source: str, version: str = "", builtin: bool = False) -> None:
+        if name in self.statuses:  # keep the first plugin's status; report the second under its source
+            taken, first = name, self.statuses[name].source
+            name = f"{name} ({source})"
+            self.statuses[name] = PluginStatus(name=name, source=source, version=version)
+            self.fail(name, f"not loaded: the name {taken!r} is already used by {first}")
+            return
         status = PluginStatus(name=name, source=source, version=version, builtin=builtin)
         self.statuses[name] = status
         try:
             self.pm.register(plugin, name=name)
-            unknown = [hook for hook in self._hook_names(name) if hook not in _spec_names()]
-            if unknown:
+            problem = self._contract_problem(name)
+            if problem:
                 self.pm.unregister(name=name)
-                raise pluggy.PluginValidationError(plugin, f"unknown hook(s): {', '.join(unknown)}")
+                raise pluggy.PluginValidationError(plugin, problem)
         except Exception as exc:  # a plugin must never stop start-up
-            self.fail(name, f"not loaded: {exc}")
+            self.fail(name, f"not loaded: {' '.join(str(exc).split())}")  # one line for the status table
             return
         status.hooks = self._hook_names(name)
+
+    def _contract_problem(self, name: str) -> str | None:
+        """What pluggy accepts but SurveyHub cannot call: unknown hook names and wrappers."""
+        unknown = [hook for hook in self._hook_names(name) if hook not in _spec_names()]
+        if unknown:
+            return f"unknown hook(s): {', '.join(unknown)} (see surveyhub/hookspecs.py for the hook names)"
+        plugin = self.pm.get_plugin(name)
+        # call_isolated calls each implementation on its own, so a wrapper would never wrap anything.
+        wrappers = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or []
+                          for impl in caller.get_hookimpls()
+                          if impl.plugin_name == name and (impl.wrapper or impl.hookwrapper))
+        if wrappers:
+            return (f"hook wrappers are not supported ({', '.join(wrappers)}): SurveyHub calls every "
+                    "implementation on its own so that one failing plugin cannot stop the others")
+        return None
 
     def _hook_names(self, name: str) -> list[str]:
         plugin = self.pm.get_plugin(name)

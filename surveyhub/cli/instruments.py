@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from surveyhub.cli.common import user_errors
 from surveyhub.measures import schema
@@ -15,6 +16,7 @@ from surveyhub.plugins import get_host
 
 
 @click.command("plugins")
+@with_appcontext
 def plugins_command():
     """Installed plugins, their hooks and their status."""
     host = get_host()
@@ -34,6 +36,7 @@ def instruments_group():
 
 
 @instruments_group.command("list")
+@with_appcontext
 def instruments_list():
     """Every installed instrument and version."""
     for item in get_registry().all():
@@ -45,6 +48,7 @@ def instruments_list():
 @instruments_group.command("show")
 @click.argument("instrument")
 @click.option("--json", "as_json", is_flag=True, help="Print the normalised definition as JSON.")
+@with_appcontext
 @user_errors
 def instruments_show(instrument, as_json):
     """One instrument: scales and items in every language (INSTRUMENT is id or id@version)."""
@@ -65,14 +69,23 @@ def instruments_show(instrument, as_json):
         click.echo(f"  scale {scale['id']} (scoring: {scale['scoring']['method']}, "
                    f"higher is better: {scale.get('higher_is_better', True)})")
         for item in scale["items"]:
-            flag = " (reverse)" if item.get("reverse") else ""
-            click.echo(f"    {item['id']} [{item['type']}]{flag}")
-            for lang, text in item["text"].items():
-                click.echo(f"      {lang}: {text}")
+            _echo_item(item, "    ")
+    if definition.get("questions"):
+        click.echo("  questions (not scored)")
+        for item in definition["questions"]:
+            _echo_item(item, "    ")
+
+
+def _echo_item(item: dict, indent: str) -> None:
+    flag = " (reverse)" if item.get("reverse") else ""
+    click.echo(f"{indent}{item['id']} [{item['type']}]{flag}")
+    for lang, text in item["text"].items():
+        click.echo(f"{indent}  {lang}: {text}")
 
 
 @instruments_group.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@with_appcontext
 def instruments_validate(files):
     """Check instrument YAML files; exits non-zero when any is invalid."""
     registry = get_registry()
@@ -80,8 +93,7 @@ def instruments_validate(files):
     for path in files:
         data, errors = None, []
         try:
-            data = schema.load_instrument_file(path)
-            errors = registry.validate(data, str(path))
+            data = registry.load_file(path)
         except schema.InstrumentError as exc:
             errors = exc.errors
         if errors:

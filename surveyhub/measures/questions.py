@@ -1,15 +1,17 @@
 """Built-in question types: how an item becomes a WTForms field and a stored value.
 
-A question type has ``scored`` (does it yield a number a scale can score),
-``make_field(item, context)`` (an unbound WTForms field), ``code(item, raw,
-context)`` (submitted data to stored value, ``ValueError`` with a resident-
-facing message when unacceptable) and ``value_range(item, context)``.
-``context`` carries ``answer_sets`` and ``lang``.
+A question type (see ``QuestionType``) has ``scored`` (does it yield a number
+a scale can score), ``make_field(item, context)`` (an unbound WTForms field),
+``code(item, raw, context)`` (submitted data to stored value, ``ValueError``
+with a resident-facing message when unacceptable) and ``value_range(item,
+context)``. ``context`` carries ``answer_sets`` and ``lang``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
@@ -17,7 +19,41 @@ from wtforms.validators import Optional
 
 from surveyhub.measures.schema import translate
 
+try:
+    from wtforms import SelectChoice
+except ImportError:  # WTForms before 3.3 takes (value, label) pairs
+    SelectChoice = None
+
 MAX_TEXT_LENGTH = 2000
+
+
+class QuestionType(Protocol):
+    """What ``surveyhub_register_question_types`` maps a type name to."""
+
+    #: True when the stored value is a number a scale can score.
+    scored: bool
+
+    def make_field(self, item: dict, context: dict) -> Any:
+        """An unbound WTForms field for one item (label: the item's text in ``context["lang"]``)."""
+
+    def code(self, item: dict, raw: Any, context: dict) -> float | str | None:
+        """Submitted data to the stored value; ``None`` is unanswered.
+
+        Raises ``ValueError`` with a message for the resident when ``raw`` is not acceptable.
+        """
+
+    def value_range(self, item: dict, context: dict) -> tuple[float, float] | None:
+        """The lowest and highest stored value for scored types, else ``None``."""
+
+
+def radio_choices(pairs: Iterable[tuple[str, Any]]) -> list:
+    """``(value, label)`` pairs in the form this WTForms wants (3.3 deprecates plain tuples).
+
+    A label may be ``markupsafe.Markup`` to carry HTML (escape the text parts).
+    """
+    if SelectChoice is None:
+        return list(pairs)
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
 def _label(item: dict, context: dict) -> str:
@@ -36,8 +72,8 @@ class ChoiceType:
     scored = True
 
     def make_field(self, item, context):
-        choices = [(format_number(o["value"]), translate(o["label"], context.get("lang", "nl")))
-                   for o in _options(item, context)]
+        choices = radio_choices((format_number(o["value"]), translate(o["label"], context.get("lang", "nl")))
+                                for o in _options(item, context))
         return RadioField(_label(item, context), choices=choices, validators=[Optional()], validate_choice=False)
 
     def code(self, item, raw, context):
@@ -57,7 +93,7 @@ class YesNoType:
     scored = True
 
     def make_field(self, item, context):
-        return RadioField(_label(item, context), choices=[("1", _l("Yes")), ("0", _l("No"))],
+        return RadioField(_label(item, context), choices=radio_choices([("1", _l("Yes")), ("0", _l("No"))]),
                           validators=[Optional()], validate_choice=False)
 
     def code(self, item, raw, context):
@@ -83,7 +119,7 @@ class NumberType:
         label = _label(item, context)
         if self.is_row(item):
             points = range(int(item["min"]), int(item["max"]) + 1)
-            return RadioField(label, choices=[(str(p), str(p)) for p in points],
+            return RadioField(label, choices=radio_choices((str(p), str(p)) for p in points),
                               validators=[Optional()], validate_choice=False)
         return StringField(label, validators=[Optional()],
                            render_kw={"inputmode": "decimal", "autocomplete": "off"})

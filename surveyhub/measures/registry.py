@@ -39,12 +39,10 @@ class InstrumentRegistry:
     scoring_methods: dict[str, object] = field(default_factory=dict)
     question_types: dict[str, object] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    #: Which plugin provided each question type and scoring method, for error reports.
-    owners: dict[str, str] = field(default_factory=dict)
-
-    def owner(self, kind: str, name: str) -> str:
-        """``kind`` is "type" or "method"."""
-        return self.owners.get(f"{kind}:{name}", f"unknown {kind} {name}")
+    #: scoring method name -> the plugin that registered it (to report its failures)
+    method_sources: dict[str, str] = field(default_factory=dict)
+    #: question type name -> the plugin that registered it
+    type_sources: dict[str, str] = field(default_factory=dict)
 
     def get(self, instrument_id: str, version: int | None = None) -> LoadedInstrument | None:
         if version is not None:
@@ -55,18 +53,24 @@ class InstrumentRegistry:
     def all(self) -> list[LoadedInstrument]:
         return [self.instruments[key] for key in sorted(self.instruments)]
 
+    def known(self) -> dict:
+        """The installed names validation checks against (``schema.validate_definition`` keywords)."""
+        return {"known_types": set(self.question_types), "known_methods": set(self.scoring_methods)}
+
     def validate(self, data, source: str) -> list[str]:
         """Schema errors for a definition, checked against installed types and methods."""
-        return schema.validate_definition(data, source, known_types=set(self.question_types),
-                                          known_methods=set(self.scoring_methods))
+        return schema.validate_definition(data, source, **self.known())
 
-    def add(self, data: dict, source: str) -> None:
-        errors = self.validate(data, source)
+    def load_file(self, path: str | Path) -> dict:
+        """Read and validate a YAML file; ``InstrumentError`` lists every problem at once."""
+        return schema.load_instrument_file(path, **self.known())
+
+    def add(self, data: dict, source: str, validated: bool = False) -> list[str]:
+        """Add a definition; return its errors (and leave it out) when it is not valid."""
+        errors = [] if validated else self.validate(data, source)
         if errors:
-            self.errors.extend(errors)
-            for error in errors:
-                log.error("instrument not loaded: %s", error)
-            return
+            self._refuse(errors)
+            return errors
         definition = schema.normalise(data)
         key = (definition["id"], definition["version"])
         if key in self.instruments:
@@ -75,53 +79,102 @@ class InstrumentRegistry:
                 f"by {self.instruments[key].source} and by {source}; give one a new id or version")
         self.instruments[key] = LoadedInstrument(key[0], key[1], definition, source,
                                                  schema.definition_digest(definition))
+        return []
+
+    def _refuse(self, errors: list[str]) -> None:
+        self.errors.extend(errors)
+        for error in errors:
+            log.error("instrument not loaded: %s", error)
+
+    def scoring_error_handler(self, host):
+        """An ``on_error`` for ``services.responses.score_response``: log, and mark the method's plugin.
+
+        The admin plugins page and ``surveyhub plugins`` then show the failure;
+        the score itself is stored as ``None`` and the answers stay saved.
+        """
+        def on_error(method: str, message: str) -> None:
+            log.error(message)
+            if method in self.method_sources:
+                host.fail(self.method_sources[method], message, state="error")
+        return on_error
 
 
-def _merged_dicts(host, hook_name: str, kind: str, owners: dict, prefix: str) -> dict:
+def _is_question_type(value) -> bool:
+    return hasattr(value, "scored") and all(callable(getattr(value, name, None))
+                                            for name in ("make_field", "code", "value_range"))
+
+
+#: What each dict hook must map names to, and how to say so.
+_ENTRY_CHECKS = {
+    "surveyhub_register_scoring_methods": (callable, "a callable (values, scale) -> float | None"),
+    "surveyhub_register_question_types": (_is_question_type,
+                                          "an object with scored, make_field, code and value_range"),
+}
+
+
+def _merged_dicts(host, hook_name: str, kind: str, sources: dict | None = None) -> dict:
     merged: dict = {}
+    is_valid, wanted = _ENTRY_CHECKS[hook_name]
     # Call order runs from plugins to built-ins; apply in reverse so plugins win.
     for plugin_name, result in reversed(host.call_isolated(hook_name)):
+        if result is None:  # as in pluggy: nothing to add
+            continue
         if not isinstance(result, dict):
             host.fail(plugin_name, f"{hook_name} must return a dict of {kind}, got {type(result).__name__}",
                       state="error")
             continue
-        merged.update(result)
-        owners.update({f"{prefix}:{name}": plugin_name for name in result})
+        for name, value in result.items():
+            if not isinstance(name, str) or not is_valid(value):
+                host.fail(plugin_name, f"{hook_name}: {name!r} left out; it must map a name to {wanted}, "
+                          f"got {type(value).__name__}", state="error")
+                continue
+            merged[name] = value
+            if sources is not None:
+                sources[name] = plugin_name
     return merged
 
 
 def _definitions(host):
     for plugin_name, result in host.call_isolated("surveyhub_register_instruments"):
+        if result is None:
+            continue
         if not isinstance(result, (list, tuple)):
-            host.fail(plugin_name, "surveyhub_register_instruments must return a list", state="error")
+            host.fail(plugin_name, "surveyhub_register_instruments must return a list of dicts or paths, "
+                      f"got {type(result).__name__}", state="error")
             continue
         for entry in result:
             yield plugin_name, entry
 
 
 def build_registry(host) -> InstrumentRegistry:
-    owners: dict[str, str] = {}
+    method_sources: dict[str, str] = {}
+    type_sources: dict[str, str] = {}
     registry = InstrumentRegistry(
-        scoring_methods=_merged_dicts(host, "surveyhub_register_scoring_methods", "scoring methods", owners, "method"),
-        question_types=_merged_dicts(host, "surveyhub_register_question_types", "question types", owners, "type"),
-        owners=owners,
+        scoring_methods=_merged_dicts(host, "surveyhub_register_scoring_methods", "scoring methods",
+                                      method_sources),
+        question_types=_merged_dicts(host, "surveyhub_register_question_types", "question types", type_sources),
+        method_sources=method_sources,
+        type_sources=type_sources,
     )
     for plugin_name, entry in _definitions(host):
-        if isinstance(entry, (str, Path)):
-            source = str(entry)
-            try:
-                data = schema.load_instrument_file(entry)
-            except schema.InstrumentError as exc:
-                registry.errors.extend(exc.errors)
-                continue
-        elif isinstance(entry, dict):
-            data, source = entry, f"plugin {plugin_name}"
-        else:
-            host.fail(plugin_name, f"instrument entries must be dicts or paths, got {type(entry).__name__}",
-                      state="error")
-            continue
-        registry.add(data, source)
+        errors = _add_entry(registry, plugin_name, entry)
+        if errors:  # shown beside the plugin too, so its author sees it where they look
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            host.fail(plugin_name, f"instrument not loaded: {errors[0]}{more}", state="error")
     return registry
+
+
+def _add_entry(registry: InstrumentRegistry, plugin_name: str, entry) -> list[str]:
+    if isinstance(entry, (str, Path)):
+        try:
+            data = registry.load_file(entry)
+        except schema.InstrumentError as exc:
+            registry._refuse(exc.errors)
+            return exc.errors
+        return registry.add(data, str(entry), validated=True)
+    if isinstance(entry, dict):
+        return registry.add(entry, f"plugin {plugin_name}")
+    return [f"plugin {plugin_name}: instrument entries must be dicts or paths, got {type(entry).__name__}"]
 
 
 def init_app(app: Flask) -> None:

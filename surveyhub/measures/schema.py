@@ -503,6 +503,7 @@ def _describe(value: Any) -> str:
 def normalise(data: dict) -> dict:
     """A copy of a valid definition with every default filled in, so callers never guess."""
     out = copy.deepcopy(data)
+    out["version"] = int(out["version"])  # JSON Schema's "integer" also admits 1.0
     out.setdefault("answer_sets", {})
     out.setdefault("questions", [])
     for scale in out["scales"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 
@@ -20,8 +21,12 @@ from surveyhub.services.slugs import unique_slug
 
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
-# Verifying against this keeps unknown e-mails as slow as wrong passwords.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps unknown e-mails as slow as wrong passwords."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ def authenticate(session: Session, email: str, password: str) -> UserInfo | None
     """The active user with this e-mail and password, else None (same time either way)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

@@ -12,7 +12,7 @@ from surveyhub.measures.registry import get_registry
 from surveyhub.models import AuditEvent
 from surveyhub.plugins import get_host
 from surveyhub.services import accounts, instruments
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import NotFound, ServiceError
 from surveyhub.web.forms import ActionForm, UploadForm, UserForm
 from surveyhub.web.session_user import current_actor, requires
 
@@ -48,6 +48,8 @@ def user_active(user_id: int, change: str):
     if ActionForm().validate_on_submit():
         try:
             accounts.set_active(session, current_actor(), user_id, change == "activate")
+        except NotFound:
+            raise  # another organisation's user: a 404, so its existence does not leak
         except ServiceError as exc:
             session.rollback()
             flash(str(exc), "error")
@@ -84,8 +86,8 @@ def _upload(session, form) -> list[str]:
     name = form.file.data.filename or "upload.yaml"
     if len(raw) > MAX_INSTRUMENT_BYTES:
         return [_("%(name)s is larger than %(kb)s kB.", name=name, kb=MAX_INSTRUMENT_BYTES // 1024)]
-    try:
-        stored = instruments.upload(session, get_registry(), current_actor(), raw.decode("utf-8"), name)
+    try:  # utf-8-sig: editors on Windows often start the file with a byte order mark
+        stored = instruments.upload(session, get_registry(), current_actor(), raw.decode("utf-8-sig"), name)
     except UnicodeDecodeError:
         return [_("%(name)s is not a UTF-8 text file.", name=name)]
     except schema.InstrumentError as exc:

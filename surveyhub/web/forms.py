@@ -8,6 +8,7 @@ from flask_wtf.file import FileField
 from wtforms import (BooleanField, DecimalField, EmailField, PasswordField, SelectField, SelectMultipleField,
                      StringField,
                      TextAreaField)
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -34,8 +35,9 @@ class ProjectForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=[("worker", _l("Community worker")), ("admin", _l("Admin")),
-                                            ("funder", _l("Funder (read only)"))])
+    role = SelectField(_l("Role"), choices=[SelectChoice("worker", _l("Community worker")),
+                                            SelectChoice("admin", _l("Admin")),
+                                            SelectChoice("funder", _l("Funder (read only)"))])
     password = PasswordField(_l("Password (at least 10 characters)"), validators=[DataRequired(), Length(min=10, max=200)],
                              render_kw={"autocomplete": "new-password"})
 
@@ -62,8 +64,9 @@ class PaperConsentForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    qtype = SelectField(_l("Type of answer"), choices=[("text", _l("Open text")), ("yes_no", _l("Yes or no")),
-                                                       ("number", _l("A number"))])
+    qtype = SelectField(_l("Type of answer"), choices=[SelectChoice("text", _l("Open text")),
+                                                       SelectChoice("yes_no", _l("Yes or no")),
+                                                       SelectChoice("number", _l("A number"))])
     text_nl = StringField(_l("Question in Dutch"), validators=[DataRequired(), Length(max=500)])
     text_en = StringField(_l("Question in English (optional)"), validators=[Optional(), Length(max=500)])
     minimum = DecimalField(_l("Lowest number (for a number question)"), validators=[Optional()])

@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 
 from surveyhub.db import get_session
 from surveyhub.measures.schema import translate
+from surveyhub.measures.questions import radio_choices
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import instruments, projects
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import Forbidden, NotFound, ServiceError
 from surveyhub.web.forms import ActionForm, ProjectForm
 from surveyhub.web.session_user import current_actor, requires
 
@@ -23,10 +24,11 @@ def dashboard():
     return render_template("manage/dashboard.html", projects=items)
 
 
-def _instrument_choices(lang: str) -> list[tuple[str, str]]:
+def _instrument_choices(lang: str) -> list:
     actor = current_actor()
     available = instruments.available(get_session(), get_registry(), actor.organisation_id)
-    return [(f"{a.id}@{a.version}", f"{translate(a.title, lang)} ({a.id} v{a.version})") for a in available]
+    return radio_choices((f"{a.id}@{a.version}", f"{translate(a.title, lang)} ({a.id} v{a.version})")
+                         for a in available)
 
 
 def _current_lang() -> str:
@@ -91,6 +93,8 @@ def wave_status(slug: str, kind: str, status: str):
     session = get_session()
     try:
         projects.set_wave_status(session, current_actor(), slug, kind, status)
+    except (NotFound, Forbidden):
+        raise  # another organisation's project is a 404, like every other page of it
     except ServiceError as exc:
         session.rollback()
         flash(str(exc), "error")

@@ -42,7 +42,9 @@ class PageFlow:
         return len(self.pages)
 
     def _report(self, plugin_type: str, message: str) -> None:
-        get_host().fail(get_registry().owner("type", plugin_type), message, state="error")
+        registry = get_registry()
+        source = registry.type_sources.get(plugin_type, f"question type {plugin_type}")
+        get_host().fail(source, message, state="error")
 
     def _response(self):
         session = get_session()
@@ -100,9 +102,9 @@ class PageFlow:
     def finish(self, response):
         session = get_session()
         host = get_host()
-        responses.complete(session, self.link.project, response, get_registry().scoring_methods,
-                           on_error=lambda method, message: host.fail(get_registry().owner("method", method), message,
-                                                                      state="error"))
+        registry = get_registry()
+        responses.complete(session, self.link.project, response, registry.scoring_methods,
+                           on_error=registry.scoring_error_handler(host))
         session.commit()
         event = responses.completed_event(self.link.project, self.wave, response,
                                           self.entered_by.email if self.entered_by else None)
