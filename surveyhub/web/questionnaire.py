@@ -8,7 +8,7 @@ rate limit; valid ones do not.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -31,7 +31,21 @@ def _only_misses(response) -> bool:
     return response.status_code == 404
 
 
-limit_guessing = limiter.limit(_token_limit, deduct_when=_only_misses)
+def _valid_link() -> bool:
+    """A working link is never limited, so guessing from a shared address cannot lock residents out."""
+    token = (request.view_args or {}).get("token", "")
+    if request.endpoint == "questionnaire.anonymous_start":
+        return anonymous.project_by_token(get_session(), token) is not None
+    try:
+        g.resident_link = (token, resident.resolve(get_session(), token))  # the view reuses it
+    except NotFound:
+        return False
+    return True
+
+
+# One budget of misses for every resident URL, so each route does not add its own.
+limit_guessing = limiter.shared_limit(_token_limit, scope="resident-link", deduct_when=_only_misses,
+                                      exempt_when=_valid_link)
 
 
 def _lang() -> str:
@@ -39,6 +53,9 @@ def _lang() -> str:
 
 
 def _link(token: str):
+    known = g.get("resident_link")
+    if known and known[0] == token:
+        return known[1]
     try:
         return resident.resolve(get_session(), token)
     except NotFound:
@@ -121,8 +138,15 @@ def done(token: str):
                            more_to_do=wave is not None, token=token)
 
 
+def _code_limit() -> str:
+    return current_app.config["ANONYMOUS_CODE_RATE_LIMIT"]
+
+
 @bp.route("/a/<token>", methods=["GET", "POST"])
 @limit_guessing
+# Every code opens someone's answers, so tries are counted too (generous: a whole
+# group may share one community-centre network).
+@limiter.limit(_code_limit, methods=["POST"], scope="anonymous-code")
 def anonymous_start(token: str):
     session = get_session()
     project = anonymous.project_by_token(session, token)

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 
+from surveyhub.measures.questions import radio_choices
 from surveyhub.services.questionnaire import Page
 
 
@@ -45,11 +46,14 @@ class ParticipantCodeForm(FlaskForm):
                          render_kw={"maxlength": 1, "autocomplete": "off", "autocapitalize": "characters"})
     father = StringField(_l("First letter of your father's first name"),
                          render_kw={"maxlength": 1, "autocomplete": "off", "autocapitalize": "characters"})
-    month = SelectField(_l("Your birth month"), choices=[("", "–")] + [(str(m), str(m)) for m in range(1, 13)])
+    month = SelectField(_l("Your birth month"),
+                        choices=radio_choices([("", "–")] + [(str(m), str(m)) for m in range(1, 13)]))
     brothers = SelectField(_l("How many older brothers do you have?"),
-                           choices=[("", "–")] + [(str(n), str(n)) for n in range(0, 5)] + [("5", _l("5 or more"))])
+                           choices=radio_choices([("", "–")] + [(str(n), str(n)) for n in range(0, 5)]
+                                                 + [("5", _l("5 or more"))]))
     sisters = SelectField(_l("How many older sisters do you have?"),
-                          choices=[("", "–")] + [(str(n), str(n)) for n in range(0, 5)] + [("5", _l("5 or more"))])
+                          choices=radio_choices([("", "–")] + [(str(n), str(n)) for n in range(0, 5)]
+                                                + [("5", _l("5 or more"))]))
     birthplace = StringField(_l("First letter of the town where you were born"),
                              render_kw={"maxlength": 1, "autocomplete": "off", "autocapitalize": "characters"})
 

@@ -26,7 +26,7 @@ def questionnaire(slug: str):
     if form.validate_on_submit():
         try:
             projects.add_question(session, current_actor(), slug, form.qtype.data, form.text_nl.data,
-                                  form.text_en.data, form.minimum.data, form.maximum.data)
+                                  form.text_en.data, _number(form.minimum.data), _number(form.maximum.data))
         except projects.ServiceError as exc:
             session.rollback()
             form.text_nl.errors.append(str(exc))
@@ -37,6 +37,11 @@ def questionnaire(slug: str):
     locked = projects.has_responses(session, project)
     return render_template("manage/questionnaire_setup.html", project=project, form=form, action=ActionForm(),
                            locked=locked)
+
+
+def _number(value) -> float | None:
+    """DecimalField gives a Decimal, which the JSON definition column cannot store."""
+    return None if value is None else float(value)
 
 
 @bp.route("/projects/<slug>/questionnaire/move/<instrument_id>/<any(up, down):direction>", methods=["POST"])
@@ -54,6 +59,7 @@ def remove(slug: str, question_id: str):
 
 def _change(slug: str, operation):
     session = get_session()
+    access.project(session, current_actor(), slug, "write")  # another organisation's project: 404, not a flash
     if ActionForm().validate_on_submit():
         try:
             operation(session)
@@ -76,7 +82,7 @@ def preview(slug: str, kind: str, n: int):
     lang = str(get_locale() or "nl")
     types = get_registry().question_types
     form_class, shown = page_form_class(pages[n], types, lang)
-    form = form_class(meta={"csrf": False})
+    form = form_class()  # with its CSRF token: the app-wide check refuses a preview POST without one
     if request.method == "POST":
         _values, errors = code_page(pages[n], request.form, types, lang)
         for key, message in errors.items():
