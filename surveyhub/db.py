@@ -16,7 +16,6 @@ from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -39,9 +38,10 @@ class Base(DeclarativeBase):
 def make_engine(url: str) -> Engine:
     """An engine with SQLite pragmas or PostgreSQL pooling set up."""
     if url.startswith("sqlite"):
+        # The default pool keeps connections (and their pragmas) per process; gunicorn
+        # workers each build their own app, so nothing is shared across a fork.
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                                                  "check_same_thread": False},
-                               poolclass=NullPool if ":memory:" not in url else None)
+                                                  "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)

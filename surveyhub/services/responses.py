@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from surveyhub.measures.scoring import coded_values
-from surveyhub.models import Answer, Participant, Project, Response, ScaleScore, Wave
+from surveyhub.models import Answer, InstrumentVersion, Participant, Project, Response, ScaleScore, Wave
 from surveyhub.models._types import utcnow
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT, Page, build_pages
 
@@ -25,9 +25,22 @@ log = logging.getLogger(__name__)
 AnswerKey = tuple[str, str, str]
 
 
+#: Snapshots never change once stored, so each process decodes one only once.
+#: Keyed by database as well: one process may serve (or test) several databases.
+_SNAPSHOTS: dict[tuple[str, int], dict] = {}
+
+
 def project_definitions(project: Project) -> list[dict]:
-    """The pinned instrument snapshots of a project, in questionnaire order."""
-    return [pi.snapshot.definition for pi in project.instruments]
+    """The pinned instrument snapshots of a project, in questionnaire order (do not mutate them)."""
+    session = object_session(project)
+    database = str(session.get_bind().url)
+    ids = [pi.instrument_version_id for pi in project.instruments]
+    missing = [i for i in ids if (database, i) not in _SNAPSHOTS]
+    if missing:
+        rows = session.execute(select(InstrumentVersion.id, InstrumentVersion.definition)
+                               .where(InstrumentVersion.id.in_(missing)))
+        _SNAPSHOTS.update({(database, row_id): definition for row_id, definition in rows})
+    return [_SNAPSHOTS[(database, i)] for i in ids]
 
 
 def pages_for(project: Project, wave_kind: str) -> list[Page]:

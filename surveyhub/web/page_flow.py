@@ -57,7 +57,8 @@ class PageFlow:
         if self.n_pages == 0 or not 0 <= n < self.n_pages:
             abort(404)
         response = self._response()
-        get_session().commit()
+        if request.method == "GET":
+            get_session().commit()  # a new response row; a POST commits once, with its answers
         if n > response.current_page:  # no skipping ahead past the furthest page reached
             return redirect(self.page_url(response.current_page))
         page = self.pages[n]
