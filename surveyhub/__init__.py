@@ -35,10 +35,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = config.resolve_paths(settings, instance_path)
     settings["SECRET_KEY"] = config.secret_key(settings, instance_path)
     app.config.update(settings)
-    app.config.setdefault("MAX_CONTENT_LENGTH", settings["MAX_UPLOAD_BYTES"])
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # Flask's own defaults already hold most of these keys, so ``setdefault`` would never apply ours.
+    for key, value in {"MAX_CONTENT_LENGTH": settings["MAX_UPLOAD_BYTES"], "SESSION_COOKIE_HTTPONLY": True,
+                       "SESSION_COOKIE_SAMESITE": "Lax", "WTF_CSRF_TIME_LIMIT": None}.items():
+        if key not in settings:
+            app.config[key] = value
 
     db.init_app(app)
     extensions.init_app(app)

@@ -7,6 +7,7 @@ folder holds the SQLite database, the generated secret key and uploads.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -28,6 +29,7 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "10 per minute",
     "TOKEN_RATE_LIMIT": "30 per minute",
+    "ANONYMOUS_CODE_RATE_LIMIT": "30 per 10 minutes",
     "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
     "MIN_PAIRS_MEANS": 5,
     "MIN_PAIRS_TESTS": 10,
@@ -90,12 +92,18 @@ def check_database_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ConfigError(f"SURVEYHUB_DATABASE_URL is not a database URL: {url!r}") from exc
+        shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)  # never echo a password
+        raise ConfigError(f"SURVEYHUB_DATABASE_URL is not a database URL: {shown!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):  # the plain names mean psycopg 3
+        parsed = parsed.set(drivername="postgresql+psycopg")
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise ConfigError(f"SURVEYHUB_DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)")
-    if backend == "postgresql" and parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"SURVEYHUB_DATABASE_URL: the database driver {parsed.get_driver_name()!r} is not "
+                          f"available (write {backend}://... to use the built-in one)") from exc
     return parsed.render_as_string(hide_password=False)
 
 
@@ -114,15 +122,30 @@ def secret_key(settings: dict, instance_path: Path) -> str:
     if settings.get("SECRET_KEY"):
         return str(settings["SECRET_KEY"])
     key_file = instance_path / SECRET_FILE
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_hex(32)
+    if not key_file.exists():
+        _write_new_key(key_file)
+    key = key_file.read_text().strip()
+    if not key:
+        raise ConfigError(f"the secret key file {key_file} is empty; delete it and a new key is generated")
+    return key
+
+
+def _write_new_key(key_file: Path) -> None:
+    """Write a key under a temporary name and link it into place.
+
+    Workers starting together never see a half-written (empty) key file, and
+    exactly one key wins: a worker whose link fails uses the one already there.
+    """
+    tmp = key_file.with_name(f".{key_file.name}.{secrets.token_hex(8)}")
     try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker process won the race
-        return key_file.read_text().strip()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, key_file)
+        except FileExistsError:
+            pass  # another worker process won the race
     except OSError as exc:
         raise ConfigError(f"cannot write the secret key to {key_file}: {exc.strerror}") from exc
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+    finally:
+        tmp.unlink(missing_ok=True)

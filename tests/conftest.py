@@ -130,6 +130,7 @@ def runner(app):
 @pytest.fixture
 def session(app):
     """A database session for arranging and checking data (commit what you arrange)."""
-    with app.app_context():
-        with app.extensions["surveyhub.db"].session() as db_session:
-            yield db_session
+    # No app context is pushed here: one held open for the whole test would be
+    # shared by every test-client request (their g, login and database session).
+    with app.extensions["surveyhub.db"].session() as db_session:
+        yield db_session

@@ -10,7 +10,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 
 def _create_app(*_args) -> Flask:
@@ -18,7 +18,15 @@ def _create_app(*_args) -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+class SurveyHubGroup(FlaskGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # Flask prints any error raised while loading the app (for the command list in
+        # ``--help``) as a traceback; load it first so a settings error reaches ``main``.
+        ctx.ensure_object(ScriptInfo).load_app()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=SurveyHubGroup, create_app=_create_app, add_default_commands=True,
              add_version_option=False, load_dotenv=False)
 def cli():
     """SurveyHub: pre/post questionnaires and impact evidence for community work."""

@@ -50,11 +50,16 @@ class DemoResult:
     resident_link: str
 
 
+def _known_logins(instance_path: Path) -> dict[str, str]:
+    path = instance_path / "demo-logins.txt"
+    if not path.exists():
+        return {}
+    return dict(line.split(" ", 1) for line in path.read_text().splitlines() if " " in line)
+
+
 def _logins(instance_path: Path) -> dict[str, str]:
     path = instance_path / "demo-logins.txt"
-    known = {}
-    if path.exists():
-        known = dict(line.split(" ", 1) for line in path.read_text().splitlines() if " " in line)
+    known = _known_logins(instance_path)
     logins = {email: known.get(email) or secrets.token_urlsafe(9) for _, email in ROLES}
     if logins != known:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -64,9 +69,11 @@ def _logins(instance_path: Path) -> dict[str, str]:
 
 
 def load(session: Session, registry: InstrumentRegistry, base_url: str, instance_path: Path) -> DemoResult:
-    passwords = _logins(instance_path)
     org = session.scalar(select(Organisation).where(Organisation.name == DEMO_ORG))
     created = org is None
+    # New passwords only for new users: an existing demo keeps the passwords it was made with,
+    # which this instance folder may not know (another app server, a fresh folder).
+    passwords = _logins(instance_path) if created else _known_logins(instance_path)
     if created:
         org = accounts.create_organisation(session, DEMO_ORG)
         for role, email in ROLES:

@@ -1,0 +1,143 @@
+"""``surveyhub demo``: a realistic, idempotent demo that a worker can log in to at once."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+from statistics import mean
+
+import pytest
+from sqlalchemy import func, select
+
+from surveyhub.cli import cli
+from surveyhub.models import Answer, Organisation, Participant, Project, Response, ScaleScore, User
+from surveyhub.services import accounts, demo
+from surveyhub.services.participants import participant_by_token
+from tests.fixtures.factories import csrf_token
+
+LOGIN_LINE = re.compile(r"^\s+(admin|worker|funder)\s+(\S+)\s+password: (.+)$")
+
+
+@pytest.fixture
+def session(plain_session):
+    """No app context held around the test (see ``plain_session``)."""
+    return plain_session
+
+
+def run_demo(runner):
+    result = runner.invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def logins(output: str) -> dict[str, tuple[str, str]]:
+    return {m.group(1): (m.group(2), m.group(3)) for m in map(LOGIN_LINE.match, output.splitlines()) if m}
+
+
+def counts(session) -> dict[str, int]:
+    models = (Organisation, User, Project, Participant, Response, Answer, ScaleScore)
+    result = {model.__name__: session.scalar(select(func.count()).select_from(model)) for model in models}
+    session.commit()
+    return result
+
+
+def test_demo_twice_changes_nothing(runner, session, app):
+    first = run_demo(runner)
+    assert first.startswith("Demo data created.")
+    after_first = counts(session)
+    second = run_demo(runner)
+    assert second.startswith("Demo data already present.")
+    assert counts(session) == after_first
+    assert logins(second) == logins(first)
+    assert set(logins(first)) == {"admin", "worker", "funder"}
+    logins_file = Path(app.instance_path) / "demo-logins.txt"
+    assert stat.S_IMODE(logins_file.stat().st_mode) == 0o600
+
+    # An instance folder that lost the passwords (another app server, a fresh folder) must
+    # say so rather than print new passwords that were never set.
+    logins_file.unlink()
+    third = run_demo(runner)
+    assert counts(session) == after_first
+    for email, password in logins(third).values():
+        valid = accounts.authenticate(session, email, password) is not None
+        session.rollback()
+        assert valid or password.startswith("("), f"{email}: printed a password that does not work"
+
+
+def test_demo_has_thirty_residents_with_pre_answers_and_scores(runner, session, app):
+    output = run_demo(runner)
+    project = session.scalar(select(Project).where(Project.name == demo.DEMO_PROJECT))
+    waves = {w.kind: w for w in project.waves}
+    residents = session.scalars(select(Participant).where(Participant.project_id == project.id)).all()
+    assert len(residents) == 30
+
+    def completed(kind):
+        return session.scalars(select(Response).where(Response.wave_id == waves[kind].id,
+                                                      Response.status == "completed")).all()
+
+    pre, post = completed("pre"), completed("post")
+    assert len(pre) == 30
+    assert 0 < len(post) < 30  # some residents have not done the post questionnaire
+    assert {r.participant_id for r in post} <= {r.participant_id for r in pre}
+    assert waves["post"].status == "open"
+
+    instruments = {pi.instrument_id for pi in project.instruments}
+    assert instruments == set(demo.DEMO_INSTRUMENTS)
+    for response in pre + post:
+        now_scores = {s.instrument_id: s.score for s in response.scores if s.block == "now"}
+        assert set(now_scores) == instruments
+    post_then = [s for r in post for s in r.scores if s.block == "then"]
+    assert post_then, "the retrospective block of the post wave is scored too"
+    all_scores = [s.score for r in pre + post for s in r.scores]
+    assert sum(score is not None for score in all_scores) >= 0.9 * len(all_scores)
+    assert len({round(score, 2) for score in all_scores if score is not None}) > 10  # not all the same
+
+    _check_organising_scores(project, pre)
+
+    # The printed resident link belongs to someone who answered pre but not yet post.
+    [link] = [line.split("Resident link: ")[1] for line in output.splitlines() if "Resident link: " in line]
+    assert link.startswith(app.config["BASE_URL"] + "/q/")
+    participant = participant_by_token(session, link.rsplit("/", 1)[1])
+    assert {r.wave_id for r in participant.responses} == {waves["pre"].id}
+    session.commit()
+
+
+def _check_organising_scores(project, responses) -> None:
+    """Recompute one scale by hand: the mean of the coded answers, reverse items flipped."""
+    [pinned] = [pi for pi in project.instruments if pi.instrument_id == "organising"]
+    definition = pinned.snapshot.definition
+    [scale] = definition["scales"]
+    values = [option["value"] for option in definition["answer_sets"]["agree5"]]
+    low, high = min(values), max(values)
+    checked = 0
+    for response in responses:
+        answers = {a.item_id: a.value_num for a in response.answers
+                   if a.block == "now" and a.instrument_id == "organising" and a.value_num is not None}
+        coded = [low + high - answers[item["id"]] if item.get("reverse") else answers[item["id"]]
+                 for item in scale["items"] if item["id"] in answers]
+        [stored] = [s for s in response.scores if s.block == "now" and s.scale_id == scale["id"]]
+        assert stored.n_answered == len(coded)
+        if len(coded) >= scale["scoring"]["min_answered"]:
+            assert stored.score == pytest.approx(mean(coded))
+            checked += 1
+        else:
+            assert stored.score is None
+    assert checked >= 25
+
+
+def test_worker_logs_in_with_the_printed_password_and_sees_the_demo(runner, app):
+    output = run_demo(runner)
+    email, password = logins(output)["worker"]
+    client = app.test_client()
+    page = client.get("/login")
+    response = client.post("/login", data={"csrf_token": csrf_token(page.text), "email": email,
+                                           "password": password})
+    assert response.status_code == 302
+    dashboard = client.get("/?lang=en")
+    assert dashboard.status_code == 200
+    link = re.search(rf'href="(/projects/[^"/]+)">{demo.DEMO_PROJECT}<', dashboard.text)
+    assert link, "the demo project is on the dashboard"
+    project_page = client.get(link.group(1))
+    assert project_page.status_code == 200
+    assert "30 residents in this project." in project_page.text
