@@ -73,10 +73,41 @@ MIRROR = {
     ],
 }
 
-ALL = [RATING, TRIAD, NORMED, DECIMAL, MIRROR]
+#: Scored by a plugin method that returns NaN for high answers: a buggy plugin's scores must
+#: never reach the report as numbers.
+BROKEN = {
+    "id": "broken", "version": 1, "title": _text("Kapot"),
+    "scales": [{
+        "id": "broken", "title": _text("Kapot"),
+        "items": [{"id": "b1", "type": "number", "min": 0, "max": 10, "step": 1, "text": _text("Getal")}],
+        "scoring": {"method": "nan_above_five"},
+    }],
+}
+
+#: Its extra question shares the id "q1" with a TRIAD item: ids are unique within an instrument only.
+#: (Its id sorts after "triad", so a mix-up would let its answer win.)
+CLASH = {
+    "id": "village", "version": 1, "title": _text("Botsing"),
+    "scales": [{"id": "village", "title": _text("Botsing"), "scoring": {"method": "mean", "min_answered": 1},
+                "items": [{"id": "c1", "type": "number", "min": 0, "max": 10, "text": _text("Getal")}]}],
+    "questions": [{"id": "q1", "type": "number", "min": 0, "max": 100, "text": _text("Hoe oud ben je?")}],
+}
+
+ALL = [RATING, TRIAD, NORMED, DECIMAL, MIRROR, BROKEN, CLASH]
+
+
+def nan_above_five(values, scale):
+    answered = [v for v in values.values() if v is not None]
+    if not answered:
+        return None
+    return float("nan") if answered[0] > 5 else float(answered[0])
 
 
 class OutcomeInstruments:
     @hookimpl
     def surveyhub_register_instruments(self):
         return list(ALL)
+
+    @hookimpl
+    def surveyhub_register_scoring_methods(self):
+        return {"nan_above_five": nan_above_five}

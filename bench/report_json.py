@@ -1,0 +1,211 @@
+"""Benchmark: the report JSON of a project with 10,000 residents × 5 scales × pre and post.
+
+    .venv/bin/python bench/report_json.py [--participants 10000] [--runs 5] [--database-url URL]
+
+Builds the data fast (bulk inserts into a temporary SQLite database, or an empty
+PostgreSQL database given with ``--database-url``), with the five demo
+instruments (32 items, about 640,000 answers), then times in the same run:
+
+- ``report``: ``services.outcomes.project_report`` end to end (fresh session each run);
+- ``floor``: the plainest numpy computation of the same per-scale means and SDs,
+  reading the same scale scores from the same database with one SQL query;
+- ``compute``: the numpy part of the floor alone (scores already in memory).
+
+Prints the medians, the ratio report / floor, and peak memory (tracemalloc peak
+of one report, and the process's maximum resident size). Targets: report ≤ 2 s
+and ≤ 10 × floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from surveyhub import create_app  # noqa: E402
+from surveyhub.measures.registry import get_registry  # noqa: E402
+from surveyhub.measures.schema import item_range  # noqa: E402
+from surveyhub.models import Answer, Participant, Response, ScaleScore, Wave  # noqa: E402
+from surveyhub.models._types import utcnow  # noqa: E402
+from surveyhub.services import access, accounts, outcomes, projects, schema_state  # noqa: E402
+
+INSTRUMENTS = ["organising", "conversation", "cooperation", "confidence", "network"]
+CHUNK = 20_000
+
+
+def build(app, n: int, seed: int = 7) -> tuple[int, str]:
+    """An organisation and a project with ``n`` residents who answered pre and post."""
+    rng = np.random.default_rng(seed)
+    db = app.extensions["surveyhub.db"]
+    with db.session() as session:
+        org = accounts.create_organisation(session, "Bench")
+        actor = access.Actor(organisation_id=org.id, role="admin")
+        info = projects.create_project(session, get_registry(app), actor, "Bench project", INSTRUMENTS)
+        session.commit()
+        project_id = session.scalar(select(Wave.project_id).join(Wave.project).where(Wave.kind == "pre"))
+        waves = dict(session.execute(select(Wave.kind, Wave.id).where(Wave.project_id == project_id)).all())
+        definitions = [pi.snapshot.definition for pi in session.get(Wave, waves["pre"]).project.instruments]
+        org_id = org.id
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(insert(Participant), [
+            {"id": i + 1, "project_id": project_id, "code": f"B-{i:06d}", "source": "import", "created_at": now}
+            for i in range(n)])
+        responses = [{"id": w * n + i + 1, "participant_id": i + 1, "wave_id": waves[kind], "status": "completed",
+                      "current_page": 0, "language": "nl", "channel": "import", "started_at": now,
+                      "updated_at": now, "completed_at": now}
+                     for w, kind in enumerate(("pre", "post")) for i in range(n)]
+        conn.execute(insert(Response), responses)
+        level = rng.uniform(1.5, 4.0, size=(n, len(definitions)))
+        growth = rng.normal(0.4, 0.5, size=(n, len(definitions)))
+        answers, scores = [], []
+        for w in range(2):
+            for d, definition in enumerate(definitions):
+                sets = definition.get("answer_sets") or {}
+                for scale in definition["scales"]:
+                    coded = []
+                    for item in scale["items"]:
+                        lo, hi = item_range(item, sets)
+                        raw = np.clip(np.rint(level[:, d] + w * growth[:, d] + rng.normal(0, 0.7, n)), lo, hi)
+                        raw[rng.random(n) < 0.02] = np.nan  # the odd skipped question
+                        value = (lo + hi - raw) if item.get("reverse") else raw
+                        coded.append(value)
+                        answers += [{"response_id": w * n + i + 1, "block": "now", "instrument_id": definition["id"],
+                                     "item_id": item["id"], "value_num": float(v), "updated_at": now}
+                                    for i, v in enumerate(raw) if not np.isnan(v)]
+                    table = np.column_stack(coded)
+                    answered = np.sum(~np.isnan(table), axis=1)
+                    with np.errstate(invalid="ignore"):
+                        mean = np.nanmean(np.where(answered[:, None] > 0, table, 0.0), axis=1)
+                    ok = answered >= scale["scoring"]["min_answered"]
+                    scores += [{"response_id": w * n + i + 1, "block": "now", "instrument_id": definition["id"],
+                                "instrument_version": definition["version"], "scale_id": scale["id"],
+                                "score": float(mean[i]) if ok[i] else None, "n_answered": int(answered[i])}
+                               for i in range(n)]
+        # Stored response by response, as residents save their pages (the table's real order).
+        answers.sort(key=lambda row: row["response_id"])
+        for start in range(0, len(answers), CHUNK):
+            conn.execute(insert(Answer), answers[start:start + CHUNK])
+        conn.execute(insert(ScaleScore), scores)
+    if app.extensions["surveyhub.db"].engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")  # as autovacuum would after a bulk load
+    return org_id, info.slug, len(answers)
+
+
+def time_report(app, org_id: int, slug: str) -> tuple[float, dict]:
+    db = app.extensions["surveyhub.db"]
+    actor = access.Actor(organisation_id=org_id, role="funder")
+    with db.session() as session:
+        gc.collect()
+        start = time.perf_counter()
+        report = outcomes.project_report(session, get_registry(app), actor, slug)
+        json.dumps(report, allow_nan=False)
+        return time.perf_counter() - start, report
+
+
+def load_scores(app, slug: str):
+    """The floor's data access: one SQL query for every scale score of the project."""
+    db = app.extensions["surveyhub.db"]
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT w.kind, s.instrument_id, s.scale_id, s.score FROM scale_scores s "
+            "JOIN responses r ON r.id = s.response_id JOIN waves w ON w.id = r.wave_id "
+            "JOIN projects p ON p.id = w.project_id "
+            "WHERE p.slug = ? AND r.status = 'completed' AND s.block = 'now'"
+            if conn.dialect.name == "sqlite" else
+            "SELECT w.kind, s.instrument_id, s.scale_id, s.score FROM scale_scores s "
+            "JOIN responses r ON r.id = s.response_id JOIN waves w ON w.id = r.wave_id "
+            "JOIN projects p ON p.id = w.project_id "
+            "WHERE p.slug = %s AND r.status = 'completed' AND s.block = 'now'", (slug,)).fetchall()
+    return rows
+
+
+def compute(rows) -> dict:
+    groups: dict[tuple, list] = {}
+    for kind, instrument, scale, score in rows:
+        groups.setdefault((kind, instrument, scale), []).append(score)
+    result = {}
+    for key, values in groups.items():
+        arr = np.array(values, dtype=float)
+        arr = arr[~np.isnan(arr)]
+        result[key] = (float(arr.mean()), float(arr.std(ddof=1)))
+    return result
+
+
+def time_floor(app, slug: str) -> tuple[float, float, dict]:
+    gc.collect()
+    start = time.perf_counter()
+    rows = load_scores(app, slug)
+    mid = time.perf_counter()
+    result = compute(rows)
+    end = time.perf_counter()
+    return end - start, end - mid, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database (default: SQLite)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        config = {"INSTANCE_PATH": folder, "SECRET_KEY": "bench", "PLUGINS_DIR": ""}
+        if args.database_url:
+            config["DATABASE_URL"] = args.database_url
+        app = create_app(config)
+        schema_state.upgrade(app)
+        start = time.perf_counter()
+        org_id, slug, n_answers = build(app, args.participants)
+        backend = app.extensions["surveyhub.db"].engine.dialect.name
+        print(f"data: {args.participants} residents × {len(INSTRUMENTS)} scales × pre and post, {n_answers:,} "
+              f"answers, {backend}; built in {time.perf_counter() - start:.1f} s")
+        report_times, floor_times, compute_times = [], [], []
+        for _ in range(args.runs):
+            seconds, report = time_report(app, org_id, slug)
+            report_times.append(seconds)
+            floor, numpy_only, floor_result = time_floor(app, slug)
+            floor_times.append(floor)
+            compute_times.append(numpy_only)
+        _check(report, floor_result)
+        tracemalloc.start()
+        time_report(app, org_id, slug)
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        report_s, floor_s = statistics.median(report_times), statistics.median(floor_times)
+        print(f"report JSON   median {report_s:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in report_times)})")
+        print(f"numpy floor   median {floor_s:.3f} s  (one SQL query of the scores + numpy means/SDs)")
+        print(f"numpy only    median {statistics.median(compute_times) * 1000:.1f} ms (scores already in memory)")
+        print(f"ratio report / floor: {report_s / floor_s:.1f}×")
+        print(f"peak memory: {peak / 2**20:.1f} MiB traced during one report; "
+              f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        print(f"targets: report ≤ 2 s: {'met' if report_s <= 2 else 'MISSED'}; "
+              f"≤ 10× floor: {'met' if report_s <= 10 * floor_s else 'MISSED'}")
+        app.extensions["surveyhub.db"].engine.dispose()
+
+
+def _check(report: dict, floor: dict) -> None:
+    """The report and the floor must agree, or the timing compares different work."""
+    for entry in report["scales"]:
+        pre = floor[("pre", entry["instrument"], entry["scale"])]
+        assert entry["pre"]["mean"] is not None
+        # The report's means are over pairs; here every resident is paired, so they equal the wave means
+        # up to residents with a score in one wave only.
+        assert abs(entry["pre"]["mean"] - pre[0]) < 0.01, (entry["scale"], entry["pre"]["mean"], pre)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""``surveyhub certificates``, ``surveyhub verify`` and ``surveyhub signing-key``.
+
+``certificates PROJECT -o DIR`` writes a certificate (or proof of
+participation) per resident, in parallel processes; each process builds its
+own app and database engine. Running it again registers no duplicates: an
+unchanged certificate comes out byte for byte the same, with its own code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from surveyhub.cli.common import base_url, session_scope, user_errors
+from surveyhub.services import access, accounts, audit
+from surveyhub.services import documents as docs
+from surveyhub.services.errors import ServiceError
+
+#: ``surveyhub verify`` exit codes: only a genuine file exits 0.
+EXIT_CODES = {"genuine": 0, "altered": 3, "revoked": 4, "unknown": 5}
+MAX_JOBS = 8
+#: Residents per task: fewer transactions, still a smooth progress bar.
+CHUNK = 10
+
+
+# --- certificates ------------------------------------------------------------------------------------
+
+@click.command("certificates")
+@click.argument("project")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the PDF files (created when missing).")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+              help="Language of the certificates.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help=f"Processes to render with (default: CPUs, at most {MAX_JOBS}).")
+@with_appcontext
+@user_errors
+def certificates(project, out_dir, lang, jobs):
+    """Write a certificate for every resident of PROJECT who finished a questionnaire.
+
+    Residents who finished the post wave get a certificate, residents who only
+    did the pre wave a proof of participation. Safe to run again: unchanged
+    certificates are not issued twice.
+    """
+    with session_scope(commit=False) as session:
+        actor = access.cli_actor(session, project_slug=project)
+        candidates = docs.certificate_candidates(session, actor, project)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ServiceError(f"cannot create {out_dir}: {exc.strerror}") from exc
+    if not candidates:
+        click.echo(f"{project}: no resident has finished a questionnaire yet; nothing written", err=True)
+        return
+    jobs = min(jobs or min(os.cpu_count() or 1, MAX_JOBS), len(candidates))
+    results = _run(project, [c.code for c in candidates], lang, out_dir, jobs)
+    new = sum(1 for r in results if not r["reused"])
+    click.echo(f"{project}: {len(results)} certificates in {out_dir} ({new} new, {len(results) - new} unchanged)")
+
+
+def _run(project: str, codes: list[str], lang: str, out_dir: Path, jobs: int) -> list[dict]:
+    chunks = [codes[i:i + CHUNK] for i in range(0, len(codes), CHUNK)]
+    results = []
+    with click.progressbar(length=len(codes), label="Certificates", file=sys.stderr) as bar:
+        if jobs == 1:
+            for chunk in chunks:
+                results += _issue_chunk(project, chunk, lang, str(out_dir), base_url())
+                bar.update(len(chunk))
+            return results
+        settings = _worker_settings()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                                 initializer=_start_worker, initargs=(settings,)) as pool:
+            futures = [pool.submit(_worker_issue, project, chunk, lang, str(out_dir)) for chunk in chunks]
+            for future in as_completed(futures):
+                done = future.result()
+                results += done
+                bar.update(len(done))
+    return results
+
+
+def _worker_settings() -> dict:
+    """What a worker process needs to build the same app: plain settings only."""
+    from surveyhub.config import DEFAULTS
+
+    settings = {key: current_app.config.get(key) for key in DEFAULTS}
+    settings.update(INSTANCE_PATH=current_app.instance_path, TESTING=current_app.config.get("TESTING", False))
+    return settings
+
+
+_worker_app = None
+
+
+def _start_worker(settings: dict) -> None:
+    """Each process builds its own app and engine (connections never cross processes)."""
+    global _worker_app
+    from surveyhub import create_app
+
+    _worker_app = create_app(settings)
+    _worker_app.app_context().push()
+
+
+def _worker_issue(project: str, codes: list[str], lang: str, out_dir: str) -> list[dict]:
+    return _issue_chunk(project, codes, lang, out_dir, _worker_app.config["BASE_URL"])
+
+
+def _issue_chunk(project: str, codes: list[str], lang: str, out_dir: str, url: str) -> list[dict]:
+    """A few residents at a time: read, commit, render (no transaction open), register, commit, write.
+
+    Two short transactions per chunk rather than per certificate: with
+    SQLite every transaction takes the one write lock that all processes share.
+    """
+    from surveyhub.db import get_db
+
+    with get_db().session() as session:
+        actor = access.cli_actor(session, project_slug=project)
+        prepared = [docs.prepare_certificate(session, actor, project, code, base_url=url, lang=lang) for code in codes]
+        session.commit()
+        rendered = [docs.render(one) for one in prepared]
+        issued = [docs.register(session, one, drawn) for one, drawn in zip(prepared, rendered)]
+        session.commit()
+    results = []
+    for code, document in zip(codes, issued):
+        target = Path(out_dir) / document.filename
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(document.pdf)
+        partial.replace(target)
+        results.append({"participant": code, "code": document.code, "file": document.filename,
+                        "reused": document.reused})
+    return results
+
+
+# --- verify ------------------------------------------------------------------------------------------
+
+@click.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+@user_errors
+def verify(file):
+    """Say whether FILE is a genuine, unchanged SurveyHub document.
+
+    Prints genuine, altered, revoked or unknown. Exit code 0 only for
+    genuine; 3 altered, 4 revoked, 5 unknown, 1 when the file cannot be read.
+    """
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ServiceError(f"cannot read {file}: {exc.strerror}") from exc
+    with session_scope(commit=False) as session:
+        result = docs.verify_file(session, data)
+    click.echo(_describe(result))
+    sys.exit(EXIT_CODES[result.status])
+
+
+def _describe(result) -> str:
+    d = result.document
+    if d is None:
+        return "unknown: SurveyHub has no record of this file"
+    issued = d.issued_at.strftime("%Y-%m-%d")
+    line = f"{result.status}: {d.title} (code {d.code}, issued {issued} by {d.organisation})"
+    if result.status == "altered":
+        line += "; the file's content differs from what was issued"
+    if d.revoked:
+        line += f"; revoked {d.revoked_at.strftime('%Y-%m-%d')}: {d.revoked_reason or ''}".rstrip(": ")
+    return line
+
+
+# --- signing keys ------------------------------------------------------------------------------------
+
+@click.group("signing-key")
+def signing_key():
+    """An organisation's key for signing its documents (PAdES)."""
+
+
+@signing_key.command("create")
+@click.option("--org", "org_name", required=True, help="Organisation name or slug.")
+@click.option("--replace", is_flag=True, help="Replace an existing key (documents signed with it stay valid).")
+@with_appcontext
+@user_errors
+def signing_key_create(org_name, replace):
+    """Make a key and a self-signed certificate for ORG; its documents are signed from now on."""
+    from surveyhub.documents.signing import create_key_pair, fingerprint
+
+    with session_scope() as session:
+        org = accounts.find_organisation(session, org_name)
+        if org.signing_key_pem and not replace:
+            raise ServiceError(f"{org.name} already has a signing key; add --replace to make a new one")
+        key_pem, cert_pem = create_key_pair(org.name)
+        org.signing_key_pem, org.signing_cert_pem = key_pem, cert_pem
+        audit.record(session, "organisation.signing_key", organisation_id=org.id, target=f"organisation:{org.slug}",
+                     details={"fingerprint": fingerprint(cert_pem), "replaced": bool(replace)})
+        name = org.name
+    click.echo(f"{name}: signing key created. Certificate SHA-256 fingerprint:")
+    click.echo(fingerprint(cert_pem))
+
+
+COMMANDS = [certificates, verify, signing_key]

@@ -1,0 +1,95 @@
+"""``surveyhub responses import`` and ``surveyhub responses export``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+
+from surveyhub.cli.common import session_scope, user_errors
+from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_host
+from surveyhub.services import access, exports, imports
+from surveyhub.services.errors import ServiceError
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
+@click.group("responses")
+def responses_group():
+    """Import and export residents' answers."""
+
+
+@responses_group.command("import")
+@click.argument("project")
+@click.option("--wave", required=True, type=click.Choice(imports.IMPORT_WAVES),
+              help="Which answers the file holds; retro = the post wave's look-back ('then') block.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+@user_errors
+def responses_import(project, wave, file):
+    """Import answers from FILE.csv: a 'participant' column plus one column per question id.
+
+    Commas or semicolons (Dutch Excel), decimal points or commas; an empty
+    cell is unanswered. A file with any bad row is refused whole and every
+    problem is listed.
+    """
+    try:
+        if file.stat().st_size > MAX_IMPORT_BYTES:
+            raise ServiceError(f"{file} is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ServiceError(f"cannot read {file}: {exc.strerror}") from None
+    registry, host = get_registry(), get_host()
+    try:
+        with force_locale("en"), session_scope() as session:
+            actor = access.cli_actor(session, project_slug=project)
+            result = imports.import_responses(session, registry, actor, project, wave, data,
+                                              on_score_error=registry.scoring_error_handler(host))
+    except imports.ImportRefused as exc:
+        click.echo(f"Error: {file}: {exc}:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    for event in result.events:  # after the commit, as for answers entered in the browser
+        host.call_isolated("surveyhub_response_completed", response=event)
+    done = (f"{result.completed} responses completed" if wave != "retro" else
+            f"{result.completed} post responses updated, {result.waiting} waiting for their post answers")
+    click.echo(f"Imported {result.rows} rows into the {wave} wave of {project}: "
+               f"{result.new_participants} new residents, {done}.")
+
+
+@responses_group.command("export")
+@click.argument("project")
+@click.option("--format", "fmt", required=True, help="csv, xlsx, sav, or a format a plugin adds.")
+@click.option("--dialect", type=click.Choice(exports.DIALECTS), default="default", show_default=True,
+              help="csv only: excel-nl writes semicolons, decimal commas and a byte-order mark.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write ('-' for standard output).")
+@with_appcontext
+@user_errors
+def responses_export(project, fmt, dialect, output):
+    """Export every response of PROJECT: one row per resident and wave, pseudonymous codes only."""
+    exporter = exports.exporter_for(fmt, get_host(), dialect)
+    with session_scope(commit=False) as session:
+        actor = access.cli_actor(session, project_slug=project)
+        table = exports.response_table(session, actor, project)
+        if str(output) == "-":
+            exporter.write(table, sys.stdout.buffer)
+            return
+        partial = output.with_name(output.name + ".part")
+        try:
+            with partial.open("wb") as stream:
+                exporter.write(table, stream)
+            partial.replace(output)  # never leave half a file under the real name
+        except OSError as exc:
+            raise ServiceError(f"cannot write {output}: {exc.strerror}") from None
+        finally:
+            partial.unlink(missing_ok=True)
+    click.echo(f"Wrote {output}", err=True)
+
+
+COMMANDS = [responses_group]

@@ -1,0 +1,383 @@
+"""Charts of a project's outcomes as SVG text: the dashboard and the funder report draw the same pictures.
+
+Pure functions on plain values (numbers, labels, a language), no Flask and no
+database. Every chart is an ``<svg role="img">`` labelled by its ``<title>``
+and ``<desc>`` (the desc says in words what the chart shows, so a screen
+reader gets the numbers too); every text is escaped; colour is never the only
+cue (start and end differ in shape, bars carry their numbers). Numbers use
+the reader's format: "3,6" in Dutch.
+
+A value may be ``None`` (not computable, or hidden because the group is
+small) and a count may be a label such as ``"<5"``: nothing is drawn for
+those, the text says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from html import escape
+
+from babel.numbers import format_decimal
+
+INK, MUTED, GRID = "#1b1f24", "#4a5560", "#cfd6dc"
+PRE, POST, THEN = "#4a5560", "#1f5f8b", "#8a4b08"
+RCI_COLOURS = {"improved": "#1e6b3a", "unchanged": "#6b7780", "deteriorated": "#b3261e"}
+FONT = 'font-family="DejaVu Sans, Verdana, sans-serif"'
+
+WORDS = {
+    "nl": {"pre": "Start", "post": "Eind", "then": "Terugblik", "improved": "Betrouwbaar vooruit",
+           "unchanged": "Geen betrouwbare verandering", "deteriorated": "Betrouwbaar achteruit",
+           "ci": "95%-interval", "hidden": "te weinig paren", "to": "tot", "from": "van"},
+    "en": {"pre": "Start", "post": "End", "then": "Looking back", "improved": "Reliably improved",
+           "unchanged": "No reliable change", "deteriorated": "Reliably deteriorated",
+           "ci": "95% interval", "hidden": "too few pairs", "to": "to", "from": "from"},
+}
+
+
+def words(lang: str) -> dict:
+    return WORDS["en" if str(lang).split("-")[0] == "en" else "nl"]
+
+
+def number(value, decimals: int = 1, lang: str = "nl") -> str:
+    """``3.6`` as "3,6" (nl) or "3.6" (en); counts and labels such as "<5" as they are."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, "#,##0", locale=_locale(lang))
+    pattern = "0" if decimals <= 0 else "0." + "0" * decimals
+    return format_decimal(round(float(value), decimals) + 0.0, pattern, locale=_locale(lang))
+
+
+def _locale(lang: str) -> str:
+    return "en" if str(lang).split("-")[0] == "en" else "nl"
+
+
+def _id(kind: str, *content) -> str:
+    digest = hashlib.sha1(repr((kind, content)).encode("utf-8")).hexdigest()[:10]
+    return f"chart-{kind}-{digest}"
+
+
+def _svg(kind: str, width: int, height: int, title: str, desc: str, body: list[str], content) -> str:
+    chart_id = _id(kind, title, desc, content)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" role="img" '
+            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'aria-labelledby="{chart_id}-title {chart_id}-desc" {FONT} font-size="13">'
+            f'<title id="{chart_id}-title">{escape(title)}</title>'
+            f'<desc id="{chart_id}-desc">{escape(desc)}</desc>' + "".join(body) + "</svg>")
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start", colour: str = INK, size: int | None = None,
+          weight: str | None = None) -> str:
+    extra = (f' font-size="{size}"' if size else "") + (f' font-weight="{weight}"' if weight else "")
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{colour}"{extra}>'
+            f"{escape(str(text))}</text>")
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _clip(label: str, limit: int = 34) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+# -- participation funnel ------------------------------------------------------
+
+def participation_funnel(steps: list[tuple[str, int | str | None]], *, title: str, desc: str | None = None,
+                         lang: str = "nl") -> str:
+    """Horizontal bars, one per step (invited, started, completed, paired ...), each with its count."""
+    width, left, bar_h, gap = 640, 230, 26, 12
+    height = 20 + len(steps) * (bar_h + gap)
+    top = max([v for _l, v in steps if _finite(v)] or [0])
+    body = []
+    for i, (label, value) in enumerate(steps):
+        y = 10 + i * (bar_h + gap)
+        body.append(_text(left - 10, y + bar_h * 0.68, _clip(label), "end"))
+        length = (width - left - 70) * (value / top) if _finite(value) and top else 0
+        if length:
+            body.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar_h}" fill="{POST}"/>')
+        body.append(_text(left + length + 8, y + bar_h * 0.68, number(value, 0, lang), weight="bold"))
+    desc = desc or "; ".join(f"{label}: {number(value, 0, lang)}" for label, value in steps)
+    return _svg("funnel", width, height, title, desc, body, steps)
+
+
+# -- per-scale rows on their own axis --------------------------------------------
+
+def _axis(body: list[str], y: float, lo: float, hi: float, x0: float, x1: float, lang: str) -> None:
+    body.append(f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="{GRID}" stroke-width="2"/>')
+    for value, anchor in ((lo, "start"), (hi, "end")):
+        x = x0 if value == lo else x1
+        body.append(f'<line x1="{x}" y1="{y - 5}" x2="{x}" y2="{y + 5}" stroke="{MUTED}"/>')
+        body.append(_text(x, y + 19, number(value, 0 if float(value).is_integer() else 1, lang), anchor,
+                          MUTED, size=11))
+
+
+def _scaler(lo: float, hi: float, x0: float, x1: float):
+    span = (hi - lo) or 1.0
+    return lambda v: x0 + (min(max(v, lo), hi) - lo) / span * (x1 - x0)
+
+
+def _row_range(row: dict, values: list) -> tuple:
+    """The row's own scale range; for a plugin's scoring method without one, the values' span."""
+    lo, hi = (row.get("range") or [None, None])[:2]
+    if _finite(lo) and _finite(hi) and hi > lo:
+        return lo, hi
+    shown = [v for v in values if _finite(v)]
+    if not shown:
+        return None, None
+    lo, hi = math.floor(min(shown)), math.ceil(max(shown))
+    return (lo, hi) if hi > lo else (lo - 1, hi + 1)
+
+
+def _marker(kind: str, x: float, y: float, colour: str) -> str:
+    if kind == "pre":  # hollow circle
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="#fff" stroke="{colour}" stroke-width="3"/>'
+    if kind == "then":  # diamond
+        return (f'<path d="M{x:.1f} {y - 8:.1f} L{x + 8:.1f} {y:.1f} L{x:.1f} {y + 8:.1f} L{x - 8:.1f} {y:.1f} Z" '
+                f'fill="{colour}"/>')
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{colour}"/>'
+
+
+def _legend(body: list[str], items: list[tuple[str, str, str]], y: float, x: float = 10) -> None:
+    for kind, colour, label in items:
+        body.append(_marker(kind, x + 8, y, colour))
+        body.append(_text(x + 22, y + 5, label))
+        x += 40 + 8 * len(label)
+
+
+def change_dumbbell(rows: list[dict], *, title: str, desc: str | None = None, lang: str = "nl") -> str:
+    """Per scale: start (hollow) and end (filled) mean on the scale's own axis, whiskers at the 95% interval.
+
+    :param rows: dicts with ``label``, ``pre``, ``post``, ``range`` ([lo, hi])
+        and ``ci`` — the interval for the end point in scale units (the start
+        mean plus the 95% CI of the mean change), or None; ``note`` replaces
+        the drawing when the means are hidden.
+    """
+    w = words(lang)
+    width, left, right, row_h = 640, 230, 610, 58
+    height = 50 + len(rows) * row_h
+    body = []
+    _legend(body, [("pre", PRE, w["pre"]), ("post", POST, w["post"])], 16)
+    body.append(f'<line x1="{left + 250}" y1="16" x2="{left + 280}" y2="16" stroke="{POST}" stroke-width="2"/>')
+    body.append(_text(left + 288, 21, w["ci"]))
+    lines = []
+    for i, row in enumerate(rows):
+        y = 60 + i * row_h
+        body.append(_text(left - 12, y + 5, _clip(row["label"]), "end"))
+        lo, hi = _row_range(row, [row.get("pre"), row.get("post"), *(row.get("ci") or [])])
+        if not (_finite(row.get("pre")) and _finite(row.get("post")) and _finite(lo) and _finite(hi)):
+            note = row.get("note") or w["hidden"]
+            body.append(_text(left, y + 5, note, colour=MUTED))
+            lines.append(f"{row['label']}: {note}")
+            continue
+        _axis(body, y, lo, hi, left, right, lang)
+        x = _scaler(lo, hi, left, right)
+        ci = row.get("ci")
+        if ci and _finite(ci[0]) and _finite(ci[1]):
+            body.append(f'<line x1="{x(ci[0]):.1f}" y1="{y}" x2="{x(ci[1]):.1f}" y2="{y}" stroke="{POST}" '
+                        'stroke-width="2"/>')
+            for end in ci:
+                body.append(f'<line x1="{x(end):.1f}" y1="{y - 9}" x2="{x(end):.1f}" y2="{y + 9}" '
+                            f'stroke="{POST}" stroke-width="2"/>')
+        body.append(f'<line x1="{x(row["pre"]):.1f}" y1="{y}" x2="{x(row["post"]):.1f}" y2="{y}" '
+                    f'stroke="{MUTED}" stroke-width="4" stroke-opacity="0.5"/>')
+        body.append(_marker("pre", x(row["pre"]), y, PRE))
+        body.append(_marker("post", x(row["post"]), y, POST))
+        text = f"{row['label']}: {w['from']} {number(row['pre'], 1, lang)} {w['to']} {number(row['post'], 1, lang)}"
+        if ci and _finite(ci[0]) and _finite(ci[1]):
+            text += f" ({w['ci']} {number(ci[0], 1, lang)} {w['to']} {number(ci[1], 1, lang)})"
+        lines.append(text)
+    return _svg("change", width, height, title, desc or "; ".join(lines), body, rows)
+
+
+def then_test_comparison(rows: list[dict], *, title: str, desc: str | None = None, lang: str = "nl") -> str:
+    """Per scale: start (pre, hollow), looking back (then, diamond) and end (post, filled) means.
+
+    :param rows: dicts with ``label``, ``pre`` (None without a pretest),
+        ``then``, ``post`` and ``range`` ([lo, hi]); ``note`` when hidden.
+    """
+    w = words(lang)
+    width, left, right, row_h = 640, 230, 610, 58
+    height = 50 + len(rows) * row_h
+    body = []
+    _legend(body, [("pre", PRE, w["pre"]), ("then", THEN, w["then"]), ("post", POST, w["post"])], 16)
+    lines = []
+    for i, row in enumerate(rows):
+        y = 60 + i * row_h
+        body.append(_text(left - 12, y + 5, _clip(row["label"]), "end"))
+        lo, hi = _row_range(row, [row.get(kind) for kind in ("pre", "then", "post")])
+        shown = [(kind, row.get(kind)) for kind in ("pre", "then", "post") if _finite(row.get(kind))]
+        if not (_finite(lo) and _finite(hi)) or not _finite(row.get("then")) or not _finite(row.get("post")):
+            note = row.get("note") or w["hidden"]
+            body.append(_text(left, y + 5, note, colour=MUTED))
+            lines.append(f"{row['label']}: {note}")
+            continue
+        _axis(body, y, lo, hi, left, right, lang)
+        x = _scaler(lo, hi, left, right)
+        colours = {"pre": PRE, "then": THEN, "post": POST}
+        for kind, value in shown:
+            body.append(_marker(kind, x(value), y, colours[kind]))
+        lines.append(f"{row['label']}: " + ", ".join(f"{w[kind]} {number(value, 1, lang)}" for kind, value in shown))
+    return _svg("thentest", width, height, title, desc or "; ".join(lines), body, rows)
+
+
+# -- reliable change -------------------------------------------------------------
+
+def reliable_change_bars(rows: list[dict], *, title: str, desc: str | None = None, lang: str = "nl") -> str:
+    """Per scale: how many residents reliably improved, did not change reliably, reliably deteriorated.
+
+    :param rows: dicts with ``label`` and the three counts; a count may be a
+        label such as ``"<5"`` (drawn as text only) or None (not judged).
+    """
+    w = words(lang)
+    kinds = ("improved", "unchanged", "deteriorated")
+    width, left, bar_h = 640, 230, 16
+    row_h = 3 * (bar_h + 4) + 18
+    height = 44 + len(rows) * row_h
+    counts = [row.get(k) for row in rows for k in kinds]
+    top = max([c for c in counts if _finite(c)] or [0])
+    body = []
+    x = 10
+    for kind in kinds:
+        body.append(f'<rect x="{x}" y="8" width="14" height="14" fill="{RCI_COLOURS[kind]}"/>')
+        body.append(_text(x + 20, 20, w[kind], size=12))
+        x += 40 + 7 * len(w[kind])
+    lines = []
+    for i, row in enumerate(rows):
+        y0 = 40 + i * row_h
+        body.append(_text(left - 12, y0 + 2 * bar_h, _clip(row["label"]), "end"))
+        parts = []
+        for j, kind in enumerate(kinds):
+            y = y0 + j * (bar_h + 4)
+            value = row.get(kind)
+            length = (width - left - 80) * (value / top) if _finite(value) and top else 0
+            if length:
+                body.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar_h}" '
+                            f'fill="{RCI_COLOURS[kind]}"/>')
+            body.append(_text(left + length + 6, y + bar_h - 3, number(value, 0, lang), size=12))
+            parts.append(f"{w[kind]} {number(value, 0, lang)}")
+        lines.append(f"{row['label']}: " + ", ".join(parts))
+    return _svg("rci", width, height, title, desc or "; ".join(lines), body, rows)
+
+
+# -- radar -----------------------------------------------------------------------
+
+def radar(axes: list[str], series: list[dict], *, title: str, desc: str | None = None, lang: str = "nl") -> str:
+    """All scales at once: each series is a polygon over the axes.
+
+    :param axes: one label per scale.
+    :param series: dicts with ``label``, ``kind`` ("pre", "then" or "post",
+        for colour and marker) and ``values``: one fraction of the scale's
+        range (0 = lowest score, 1 = highest) per axis, or None (not drawn).
+    """
+    size, cx, cy, radius = 640, 320, 250, 170
+    height = 520
+    n = max(len(axes), 1)
+    body = []
+    colours = {"pre": PRE, "then": THEN, "post": POST}
+
+    def point(i: int, fraction: float) -> tuple[float, float]:
+        angle = -math.pi / 2 + 2 * math.pi * i / n
+        return cx + radius * fraction * math.cos(angle), cy + radius * fraction * math.sin(angle)
+
+    for ring in (0.25, 0.5, 0.75, 1.0):
+        ring_points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, ring) for i in range(n)))
+        body.append(f'<polygon points="{ring_points}" fill="none" stroke="{GRID}"/>')
+    for i, label in enumerate(axes):
+        x, y = point(i, 1.0)
+        body.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
+        lx, ly = point(i, 1.16)
+        anchor = "middle" if abs(lx - cx) < 20 else ("start" if lx > cx else "end")
+        body.append(_text(lx, ly + 4, _clip(label, 26), anchor))
+    lines = []
+    for s in series:
+        colour = colours.get(s.get("kind"), POST)
+        points = [(point(i, min(max(v, 0.0), 1.0)) if _finite(v) else None) for i, v in enumerate(s["values"])]
+        drawn = [p for p in points if p is not None]
+        if len(drawn) == n and n >= 3:
+            dash = ' stroke-dasharray="6 4"' if s.get("kind") == "pre" else ""
+            body.append(f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in drawn)}" fill="{colour}" '
+                        f'fill-opacity="0.12" stroke="{colour}" stroke-width="2.5"{dash}/>')
+        for p in drawn:
+            body.append(_marker(s.get("kind", "post"), p[0], p[1], colour).replace('r="7"', 'r="5"'))
+        lines.append(f"{s['label']}: " + ", ".join(
+            f"{axes[i]} {number(v * 100, 0, lang) + '%' if _finite(v) else '–'}" for i, v in enumerate(s["values"])))
+    legend = [(s.get("kind", "post"), colours.get(s.get("kind"), POST), s["label"]) for s in series]
+    _legend(body, legend, height - 16)
+    return _svg("radar", size, height, title, desc or "; ".join(lines), body, (axes, series))
+
+
+# -- all charts of one report ------------------------------------------------------
+
+TITLES = {
+    "nl": {"funnel": "Deelname", "change": "Verandering per vaardigheid", "radar": "Alle vaardigheden",
+           "rci": "Betrouwbare verandering per vaardigheid", "thentest": "Terugblik: ervaren verandering",
+           "invited": "Deelnemers", "pre_started": "Nulmeting begonnen", "pre": "Nulmeting klaar",
+           "post": "Eindmeting klaar", "paired": "Start en eind gekoppeld"},
+    "en": {"funnel": "Participation", "change": "Change per competence", "radar": "All competences",
+           "rci": "Reliable change per competence", "thentest": "Looking back: self-perceived change",
+           "invited": "Participants", "pre_started": "Pre wave started", "pre": "Pre wave completed",
+           "post": "Post wave completed", "paired": "Start and end paired"},
+}
+
+
+def _translated(text, lang: str) -> str:
+    if isinstance(text, dict):
+        return text.get(_locale(lang)) or text.get("nl") or next(iter(text.values()), "")
+    return str(text or "")
+
+
+def _fraction(value, scale_range) -> float | None:
+    if not _finite(value) or not scale_range or not all(_finite(v) for v in scale_range[:2]):
+        return None
+    lo, hi = scale_range[:2]
+    return (value - lo) / (hi - lo) if hi > lo else None
+
+
+def change_rows(entries: list[dict], lang: str = "nl") -> list[dict]:
+    """Dumbbell rows from report entries: the end point's whisker is the start mean plus the change's CI."""
+    rows = []
+    for entry in entries:
+        pre, post, ci = entry["pre"]["mean"], entry["post"]["mean"], entry["change"]["ci95"]
+        rows.append({"label": _translated(entry["title"], lang), "pre": pre, "post": post,
+                     "range": entry.get("range"),
+                     "ci": [pre + ci[0], pre + ci[1]] if ci and _finite(pre) else None})
+    return rows
+
+
+def report_charts(report: dict, lang: str = "nl") -> dict[str, str]:
+    """The five charts of a report JSON (``funnel``, ``change``, ``radar``, ``rci``, and ``thentest``
+    when the then-test was used), as SVG strings keyed by name."""
+    t = TITLES[_locale(lang)]
+    w = words(lang)
+    part = report["participation"]
+    steps = [(t["invited"], part["invited"]), (t["pre_started"], part["waves"]["pre"]["started"]),
+             (t["pre"], part["pre"]), (t["post"], part["post"]), (t["paired"], part["paired"])]
+    scales = report["scales"]
+    labels = [_translated(entry["title"], lang) for entry in scales]
+    charts = {
+        "funnel": participation_funnel(steps, title=t["funnel"], lang=lang),
+        "change": change_dumbbell(change_rows(scales, lang), title=t["change"], lang=lang),
+        "radar": radar(labels, [
+            {"label": w["pre"], "kind": "pre",
+             "values": [_fraction(e["pre"]["mean"], e.get("range")) for e in scales]},
+            {"label": w["post"], "kind": "post",
+             "values": [_fraction(e["post"]["mean"], e.get("range")) for e in scales]},
+        ], title=t["radar"], lang=lang),
+        "rci": reliable_change_bars(
+            [{"label": label, **{k: e["rci"][k] for k in ("improved", "unchanged", "deteriorated")}}
+             for label, e in zip(labels, scales)], title=t["rci"], lang=lang),
+    }
+    if report["design"]["then_test"]:
+        rows = []
+        for entry in report["retrospective"]:
+            # The pretest mean of the same residents (the response-shift pairs), when there is one.
+            shift = entry.get("response_shift") or {}
+            rows.append({"label": _translated(entry["title"], lang), "range": entry.get("range"),
+                         "pre": (shift.get("pre") or {}).get("mean"),
+                         "then": entry["pre"]["mean"], "post": entry["post"]["mean"]})
+        charts["thentest"] = then_test_comparison(rows, title=t["thentest"], lang=lang)
+    return charts

@@ -1,0 +1,58 @@
+"""Paper: a printable questionnaire of one wave, and a sheet of residents' personal links.
+
+The questionnaire follows the same pages and the same order as the screens a
+worker types paper answers into (``services.questionnaire.build_pages``), so
+entering a filled-in form is a matter of going page by page. The link sheet
+has a card per resident with a QR code and the link; it holds secrets, so it
+is only for workers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from surveyhub.documents import formatting, svg, texts
+from surveyhub.documents.render import Images, get_renderer
+from surveyhub.documents.verify import identifier
+
+
+def questionnaire_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, Images]:
+    lang = texts.language(data["lang"])
+    t = texts.PAPER[lang]
+    images = Images()
+    org = data["organisation"]
+    wave = t["waves"].get(data["wave"], data["wave"])
+    return {
+        "lang": lang, "t": t, "brand": svg.safe_colour(org.get("brand_colour")),
+        "doc_title": f"{t['title']} {wave} — {data['project']['name']}",
+        "created": formatting.iso_utc(issued_at), "wave": wave,
+        "organisation": {"name": org["name"], "logo": images.logo(org.get("logo"), org.get("logo_type"))},
+        "project": data["project"], "pages": data["pages"], "code": code,
+        "page_label": t["page_of"].split("{page}")[0].strip(),
+    }, images
+
+
+def sheet_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, Images]:
+    lang = texts.language(data["lang"])
+    t = texts.SHEET[lang]
+    images = Images()
+    org = data["organisation"]
+    residents = [{**r, "qr": images.qr(r["link"]), "qr_alt": t["qr_alt"].format(name=r["name"])}
+                 for r in data["residents"]]
+    return {
+        "lang": lang, "t": t, "brand": svg.safe_colour(org.get("brand_colour")),
+        "doc_title": f"{t['title']} — {data['project']['name']}",
+        "created": formatting.iso_utc(issued_at),
+        "organisation": {"name": org["name"]}, "project": data["project"], "residents": residents, "code": code,
+        "page_label": t["page_of"].split("{page}")[0].strip(),
+    }, images
+
+
+def render_questionnaire(data: dict, *, code: str, issued_at: datetime) -> bytes:
+    ctx, images = questionnaire_context(data, code=code, issued_at=issued_at)
+    return get_renderer().pdf("questionnaire.html", ctx, images=images, identifier=identifier(code))
+
+
+def render_sheet(data: dict, *, code: str, issued_at: datetime) -> bytes:
+    ctx, images = sheet_context(data, code=code, issued_at=issued_at)
+    return get_renderer().pdf("sheet.html", ctx, images=images, identifier=identifier(code))

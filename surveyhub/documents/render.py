@@ -1,0 +1,212 @@
+"""HTML templates to PDF with WeasyPrint, fetching nothing from outside.
+
+Templates are data files beside this module (Jinja, autoescape on) and get a
+context of plain values. WeasyPrint's URL fetcher here serves two things only:
+the DejaVu fonts shipped in ``fonts/`` (under a private ``surveyhub-font:``
+scheme, to the stylesheets) and the ``data:`` images this render produced
+itself (QR codes, charts, the organisation's logo). ``file:``, ``http(s):``
+and every other URL is refused and recorded, so hostile text can never make a
+document read a server file or call the network.
+
+Parsed stylesheets and the font configuration are built once per process and
+reused: parsing CSS and loading fonts costs more than laying out a page.
+Output is deterministic: the same context, code and date give the same bytes,
+which is how a document is recognised when it is issued again.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, nodes
+from jinja2.sandbox import SandboxedEnvironment
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).with_name("templates")
+FONTS = Path(__file__).with_name("fonts")
+FONT_SCHEME = "surveyhub-font:"
+#: The font files a stylesheet may name, as ``url(surveyhub-font:<file>)``.
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf")
+FONT_FACES = f"""
+@font-face {{ font-family: "SurveyHub Sans"; src: url({FONT_SCHEME}DejaVuSans.ttf); }}
+@font-face {{ font-family: "SurveyHub Sans"; font-weight: bold; src: url({FONT_SCHEME}DejaVuSans-Bold.ttf); }}
+@font-face {{ font-family: "SurveyHub Sans"; font-style: italic; src: url({FONT_SCHEME}DejaVuSans-Oblique.ttf); }}
+"""
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+#: Organisation texts longer than this are cut: a document must stay one that prints.
+ORG_TEXT_LIMIT = 1000
+
+
+class RefusingFetcher(URLFetcher):
+    """Serves the packaged fonts (when allowed) and the data: images registered with it; refuses the rest."""
+
+    def __init__(self, images: dict[str, tuple[str, bytes]] | None = None, fonts: bool = False):
+        super().__init__(timeout=1, allowed_protocols=(), allow_redirects=False)
+        self.images = images or {}
+        self.fonts = fonts
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        if self.fonts and url.startswith(FONT_SCHEME) and url[len(FONT_SCHEME):] in FONT_FILES:
+            return URLFetcherResponse(url, _font_bytes(url[len(FONT_SCHEME):]), {"Content-Type": "font/ttf"})
+        if url in self.images:
+            mime, data = self.images[url]
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
+        self.refused.append(url[:200])
+        log.warning("document render refused to fetch %.80s", url)
+        raise ValueError("SurveyHub documents fetch nothing from outside")
+
+
+@lru_cache(maxsize=None)
+def _font_bytes(name: str) -> bytes:
+    return (FONTS / name).read_bytes()
+
+
+@dataclass
+class Images:
+    """The images one document embeds, as data: URIs the fetcher will serve."""
+
+    by_uri: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    def add(self, data: bytes, mime: str) -> str:
+        uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        self.by_uri[uri] = (mime, data)
+        return uri
+
+    def svg(self, markup: str) -> str:
+        return self.add(markup.encode("utf-8"), "image/svg+xml")
+
+    def qr(self, url: str) -> str:
+        """A QR code of ``url``: a PNG of one pixel per module, scaled up without smoothing.
+
+        The stylesheet gives QR images ``image-rendering: pixelated``, so the
+        modules stay sharp at any size. Mask pattern fixed: choosing the
+        "best" of eight costs more than the rest of the QR code, and any mask
+        scans. A tiny PNG is far cheaper to write, embed and draw than SVG.
+        """
+        import io
+
+        import segno
+
+        out = io.BytesIO()
+        segno.make(url, error="m", mask=0).save(out, kind="png", scale=1, border=2)
+        return self.add(out.getvalue(), "image/png")
+
+    def logo(self, data: bytes | None, mime: str | None) -> str | None:
+        """The organisation's logo when it really is a PNG, JPEG or SVG of sensible size; else None."""
+        kind = logo_kind(data, mime)
+        return self.add(data, kind) if kind else None
+
+
+MAX_LOGO_BYTES = 1024 * 1024
+#: What makes an SVG logo reach outside itself (links, styles, entities, scripts): such a logo is left out.
+_SVG_REACHES_OUT = re.compile(rb"href\s*=\s*[\"'](?!#)|url\s*\(|@import|<!ENTITY|<!DOCTYPE|<script|<foreignObject",
+                              re.IGNORECASE)
+
+
+def logo_kind(data: bytes | None, mime: str | None) -> str | None:
+    """The image type a logo's bytes show (the stored type must agree), or None."""
+    if not data or len(data) > MAX_LOGO_BYTES:
+        return None
+    head = data[:1024]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        found = "image/png"
+    elif head.startswith(b"\xff\xd8\xff"):
+        found = "image/jpeg"
+    elif b"<svg" in head.lower():
+        if _SVG_REACHES_OUT.search(data):
+            log.warning("an SVG logo that refers to other files or has scripts is left out")
+            return None
+        found = "image/svg+xml"
+    else:
+        return None
+    return found if (mime or found).split(";")[0].strip().lower() == found else None
+
+
+# --- organisation-editable text ---------------------------------------------------------------------
+
+_SANDBOX = SandboxedEnvironment(autoescape=False)
+#: The only template constructs an organisation text may use: text and ``{{ name }}``.
+_ALLOWED_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name)
+
+
+def org_text(text: str | None, values: dict[str, str], limit: int = ORG_TEXT_LIMIT) -> str:
+    """An organisation's text with ``{{ naam }}``-style placeholders filled in, as plain text.
+
+    Rendered in Jinja's sandbox, and only plain placeholders are allowed: a
+    loop, a filter, a call or anything else leaves the text as it was typed,
+    so an organisation text can neither reach Python objects nor run long.
+    The result is escaped again where a template shows it.
+    """
+    text = (text or "")[: limit * 2]
+    try:
+        tree = _SANDBOX.parse(text)
+        if any(not isinstance(node, _ALLOWED_NODES) for node in tree.find_all(nodes.Node)):
+            return _cut(text, limit)
+        return _cut(_SANDBOX.from_string(tree).render(values), limit)
+    except (TemplateError, RecursionError, ValueError, TypeError):
+        return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- rendering --------------------------------------------------------------------------------------
+
+class Renderer:
+    """One per process: the Jinja environment, parsed stylesheets and fonts, reused by every render."""
+
+    def __init__(self, templates: Path = TEMPLATES):
+        self.env = Environment(loader=FileSystemLoader(str(templates)), autoescape=True,
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.templates = templates
+        self.font_config = FontConfiguration()
+        self._stylesheets: dict[str, CSS] = {}
+        self._lock = threading.RLock()
+
+    def stylesheet(self, name: str) -> CSS:
+        with self._lock:
+            if name not in self._stylesheets:
+                text = FONT_FACES + (self.templates / name).read_text(encoding="utf-8")
+                self._stylesheets[name] = CSS(string=text, font_config=self.font_config,
+                                              url_fetcher=RefusingFetcher(fonts=True))
+            return self._stylesheets[name]
+
+    def html(self, template: str, context: dict) -> str:
+        return self.env.get_template(template).render(**context)
+
+    def pdf(self, template: str, context: dict, *, images: Images | None = None,
+            identifier: str | None = None) -> bytes:
+        """Render ``template`` (and its ``.css`` twin) to PDF/UA-1 bytes."""
+        markup = self.html(template, context)
+        stylesheet = self.stylesheet(Path(template).with_suffix(".css").name)
+        fetcher = RefusingFetcher((images or Images()).by_uri)
+        with self._lock:  # WeasyPrint's font configuration is shared; one render at a time
+            document = HTML(string=markup, url_fetcher=fetcher)
+            return document.write_pdf(stylesheets=[stylesheet], font_config=self.font_config,
+                                      pdf_identifier=(identifier or "SurveyHub").encode("ascii"),
+                                      **PDF_OPTIONS)
+
+
+_renderer: Renderer | None = None
+_renderer_lock = threading.Lock()
+
+
+def get_renderer() -> Renderer:
+    """The process's renderer (created on first use, so every worker process builds its own)."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None:
+            _renderer = Renderer()
+        return _renderer

@@ -1,0 +1,281 @@
+"""What goes on a document: database rows turned into plain values for ``surveyhub.documents``.
+
+Nothing here renders; nothing in ``surveyhub.documents`` reads the database.
+Plugin sections are collected here (``PluginHost.call_isolated``): a plugin
+that raises or returns something unusable is logged and left out, and the
+document is still produced.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyhub.measures.schema import item_range, translate
+from surveyhub.measures.scoring import level_for
+from surveyhub.models import Organisation, Participant, Project, Response, User
+from surveyhub.services import resident
+
+log = logging.getLogger(__name__)
+
+MAX_SECTIONS = 5
+MAX_SECTION_CHARS = 2000
+MAX_NAME_CHARS = 200
+
+
+def organisation_data(org: Organisation) -> dict:
+    return {"name": org.name, "brand_colour": org.brand_colour, "closing_text": org.closing_text,
+            "logo": org.logo, "logo_type": org.logo_type}
+
+
+def scale_range(scale: dict, answer_sets: dict) -> tuple[float, float] | None:
+    """The lowest and highest score a scale can give (mean and sum scoring), else None."""
+    ranges = [item_range(item, answer_sets) for item in scale["items"]]
+    if not ranges or any(r is None for r in ranges):
+        return None
+    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    method = (scale.get("scoring") or {}).get("method", "mean")
+    if method == "sum":
+        return low * len(ranges), high * len(ranges)
+    return (low, high) if method == "mean" else None
+
+
+def scale_meta(definitions: list[dict], lang: str) -> dict[tuple[str, str], dict]:
+    """Per (instrument, scale): title, instrument title, range and direction."""
+    metas = {}
+    for definition in definitions:
+        for scale in definition["scales"]:
+            bounds = scale_range(scale, definition.get("answer_sets") or {})
+            metas[(definition["id"], scale["id"])] = {
+                "title": translate(scale["title"], lang), "instrument_title": translate(definition["title"], lang),
+                "low": bounds[0] if bounds else None, "high": bounds[1] if bounds else None,
+                "higher_is_better": scale.get("higher_is_better", True)}
+    return metas
+
+
+def display_name(participant: Participant, typed: str | None = None) -> str:
+    name = " ".join((typed or participant.display_name or "").split())[:MAX_NAME_CHARS]
+    return name or participant.code
+
+
+def issuer_name(session: Session, user_id: int | None) -> str | None:
+    user = session.get(User, user_id) if user_id else None
+    return (user.name or None) if user else None
+
+
+# --- certificates ----------------------------------------------------------------------------------
+
+def certificate_kind(session: Session, project: Project, participant: Participant) -> str | None:
+    """``certificate`` after a completed post wave, ``participation`` after only the pre wave, else None."""
+    waves = {w.kind: w for w in project.waves}
+    post = resident.response_for(session, participant, waves["post"])
+    if post is not None and post.status == "completed":
+        return "certificate"
+    pre = resident.response_for(session, participant, waves["pre"])
+    if pre is not None and pre.status == "completed":
+        return "participation"
+    return None
+
+
+def certificate_data(session: Session, project: Project, participant: Participant, *, kind: str, lang: str,
+                     name: str | None = None, personal_line: str | None = None,
+                     issued_by: int | None = None) -> dict:
+    """Plain values for ``documents.certificate``: who, which project, and each skill at the start and now."""
+    org = session.get(Organisation, project.organisation_id)
+    return {
+        "kind": kind, "lang": lang,
+        "participant": {"display_name": display_name(participant, name), "code": participant.code},
+        "project": {"name": project.name, "slug": project.slug},
+        "organisation": organisation_data(org),
+        "scales": _certificate_scales(session, project, participant, kind, lang),
+        "issuer_name": issuer_name(session, issued_by),
+        "personal_line": personal_line,
+    }
+
+
+def _scores(response: Response | None, block: str) -> dict[tuple[str, str], float | None]:
+    if response is None or response.status != "completed":
+        return {}
+    return {(s.instrument_id, s.scale_id): s.score for s in response.scores if s.block == block}
+
+
+def _certificate_scales(session, project, participant, kind, lang) -> list[dict]:
+    waves = {w.kind: w for w in project.waves}
+    pre = resident.response_for(session, participant, waves["pre"])
+    post = resident.response_for(session, participant, waves["post"])
+    start = _scores(pre, "now")
+    now = _scores(post, "now") if kind == "certificate" else {}
+    if kind == "certificate" and not any(v is not None for v in start.values()):
+        start = _scores(post, "then")  # no pre wave: the retrospective block is the start
+    rows = []
+    for pinned in project.instruments:
+        definition = pinned.snapshot.definition
+        for scale in definition["scales"]:
+            key = (definition["id"], scale["id"])
+            if kind == "certificate" and now.get(key) is None:
+                continue
+            bounds = scale_range(scale, definition.get("answer_sets") or {}) or _observed_range(start.get(key),
+                                                                                                  now.get(key))
+            rows.append(_scale_row(scale, start.get(key), now.get(key), bounds, lang))
+    return rows
+
+
+def _observed_range(*values) -> tuple[float, float]:
+    known = [v for v in values if v is not None] or [1.0]
+    return min(known + [0.0]), max(known) * 1.25 or 1.0
+
+
+def _scale_row(scale: dict, start: float | None, now: float | None, bounds: tuple[float, float], lang: str) -> dict:
+    higher = scale.get("higher_is_better", True)
+    # GROWTH_THRESHOLD is set for a 1–5 scale; other ranges grow it in proportion.
+    threshold = resident.GROWTH_THRESHOLD * (bounds[1] - bounds[0]) / 4
+    grew = start is not None and now is not None and ((now - start) if higher else (start - now)) >= threshold
+    level_start, level_now = level_for(start, scale), level_for(now, scale)
+    return {"title": translate(scale["title"], lang), "start": start, "now": now, "grew": grew,
+            "low": bounds[0], "high": bounds[1], "higher_is_better": higher,
+            "level_start": translate(level_start["label"], lang) if level_start else None,
+            "level_now": translate(level_now["label"], lang) if level_now else None}
+
+
+def certificate_hook_context(data: dict) -> dict:
+    """The plugin hook's view of a certificate (hookspecs: surveyhub_certificate_sections).
+
+    ``level_start`` is None where the resident did not grow: the certificate
+    never shows a decline, and neither should a plugin be handed one to show.
+    """
+    return copy.deepcopy({
+        "lang": data["lang"], "participant": dict(data["participant"]),
+        "project": dict(data["project"]), "organisation": {"name": data["organisation"]["name"]},
+        "scales": [{"title": s["title"], "level_now": s["level_now"], "grew": s["grew"],
+                    "level_start": s["level_start"] if s["grew"] else None} for s in data["scales"]],
+    })
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+def report_data(session: Session, project: Project, report: dict, lang: str) -> dict:
+    """Plain values for ``documents.report``: the report JSON plus titles, item texts and quotes."""
+    definitions = [pi.snapshot.definition for pi in project.instruments]
+    org = session.get(Organisation, project.organisation_id)
+    return {
+        "lang": lang, "report": report, "retrospective": project.retrospective,
+        "project": {"name": project.name, "slug": project.slug, "description": project.description},
+        "organisation": organisation_data(org),
+        "scales": scale_meta(definitions, lang),
+        "instruments": [_instrument_appendix(d, lang) for d in definitions],
+        "alphas": _alphas(report),
+    }
+
+
+def _instrument_appendix(definition: dict, lang: str) -> dict:
+    return {"id": definition["id"], "version": definition["version"], "title": translate(definition["title"], lang),
+            "scales": [{"id": s["id"], "title": translate(s["title"], lang), "norms": s.get("norms") or {},
+                        "items": [{"text": translate(i["text"], lang), "reverse": bool(i.get("reverse"))}
+                                  for i in s["items"]]}
+                       for s in definition["scales"]]}
+
+
+def _alphas(report: dict) -> dict[tuple[str, str], dict]:
+    """Cronbach's alpha per scale and wave, wherever the report JSON carries it."""
+    found = {}
+    for block in report.get("scales") or []:
+        alpha = block.get("reliability") or block.get("alpha")
+        if isinstance(alpha, dict):  # {"pre": {"alpha": 0.8, ...}, ...} or {"pre": 0.8, ...}
+            found[(block.get("instrument"), block.get("scale"))] = {
+                wave: value.get("alpha") if isinstance(value, dict) else value for wave, value in alpha.items()}
+    return found
+
+
+def report_hook_context(data: dict) -> dict:
+    return copy.deepcopy({"lang": data["lang"], "project": {"name": data["project"]["name"],
+                                                             "slug": data["project"]["slug"]},
+                          "organisation": {"name": data["organisation"]["name"]}, "report": data["report"]})
+
+
+# --- paper: questionnaires and link sheets ---------------------------------------------------------
+
+def questionnaire_data(session: Session, project: Project, wave_kind: str, lang: str) -> dict:
+    """The pages of a wave as the resident would see them, for printing."""
+    from surveyhub.services.responses import pages_for
+
+    org = session.get(Organisation, project.organisation_id)
+    pages = []
+    for page in pages_for(project, wave_kind):
+        pages.append({"title": translate(page.title, lang), "then": page.block == "then",
+                      "lead_in": translate(page.lead_in, lang) if page.lead_in else "",
+                      "questions": [_paper_item(slot.item, slot.answer_sets, lang) for slot in page.slots]})
+    return {"lang": lang, "wave": wave_kind, "project": {"name": project.name, "slug": project.slug},
+            "organisation": organisation_data(org), "pages": pages}
+
+
+def _paper_item(item: dict, answer_sets: dict, lang: str) -> dict:
+    kind = item.get("type")
+    paper = {"text": translate(item.get("text"), lang), "help": translate(item.get("help"), lang) if item.get("help") else ""}
+    options = (answer_sets or {}).get(item.get("answer_set")) if item.get("answer_set") else None
+    if options:
+        return {**paper, "kind": "choice", "options": [translate(o["label"], lang) for o in options]}
+    if kind == "yes_no":
+        return {**paper, "kind": "yes_no"}
+    if kind == "number":
+        if item.get("step") == 1 and item["max"] - item["min"] <= 10:
+            return {**paper, "kind": "choice", "options": [str(v) for v in range(int(item["min"]), int(item["max"]) + 1)]}
+        return {**paper, "kind": "number", "lo": _plain_number(item["min"]), "hi": _plain_number(item["max"])}
+    return {**paper, "kind": "text"}  # text, and plugin types: a resident can always write an answer
+
+
+def _plain_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def sheet_data(session: Session, project: Project, base_url: str, lang: str,
+               codes: list[str] | None = None) -> dict:
+    """Every resident with an active personal link (or just ``codes``): name, code and link."""
+    from surveyhub.models import Token
+
+    org = session.get(Organisation, project.organisation_id)
+    query = (select(Participant, Token.token).join(Token, Token.participant_id == Participant.id)
+             .where(Participant.project_id == project.id, Token.revoked_at.is_(None))
+             .order_by(Participant.id, Token.id))
+    if codes:
+        query = query.where(Participant.code.in_(codes))
+    residents, seen = [], set()
+    for participant, token in session.execute(query):
+        if participant.id in seen:
+            continue
+        seen.add(participant.id)
+        residents.append({"name": display_name(participant), "code": participant.code,
+                          "link": f"{base_url}/q/{token}"})
+    return {"lang": lang, "project": {"name": project.name, "slug": project.slug},
+            "organisation": organisation_data(org), "residents": residents}
+
+
+# --- plugin sections -----------------------------------------------------------------------------
+
+def plugin_sections(host, hook_name: str, context: dict) -> list[dict]:
+    """Sections from plugins; anything that raises or is not ``{"title": str, "body": str}`` is left out."""
+    if host is None:
+        return []
+    sections = []
+    for plugin_name, result in host.call_isolated(hook_name, context=context):
+        if result is None:
+            continue
+        if not isinstance(result, (list, tuple)):
+            host.fail(plugin_name, f"{hook_name} returned {type(result).__name__}, not a list of sections; "
+                                   "it was left out", state="error")
+            continue
+        for section in result:
+            if section is None:
+                continue
+            if not (isinstance(section, dict) and isinstance(section.get("title"), str)
+                    and isinstance(section.get("body"), str)):
+                host.fail(plugin_name, f"{hook_name} returned {type(section).__name__}, not a "
+                                       "{'title': str, 'body': str} section; it was left out", state="error")
+                continue
+            sections.append({"title": section["title"][:200], "body": section["body"][:MAX_SECTION_CHARS],
+                             "plugin": plugin_name})
+    if len(sections) > MAX_SECTIONS:
+        log.warning("%s: %d plugin sections, only the first %d are shown", hook_name, len(sections), MAX_SECTIONS)
+    return sections[:MAX_SECTIONS]

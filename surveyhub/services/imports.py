@@ -1,0 +1,318 @@
+"""Import answers from a CSV file (paper questionnaires typed into a spreadsheet, another tool's export).
+
+The file has a ``participant`` column (the participant's pseudonymous code;
+an unknown code creates a participant with source "import") and one column
+per question id; an empty cell is unanswered. Every value goes through its
+question type's ``code()`` — the same check a resident's form gets. A file
+with any bad row is refused whole, with every problem listed; nothing is
+stored. Dutch Excel files work as they are: ``;`` separators, decimal commas,
+a UTF-8 byte-order mark, or Excel's Windows-1252 "CSV" encoding.
+
+Waves: ``pre``, ``post`` and ``followup`` fill that wave's questionnaire and
+complete the responses; ``retro`` fills the post wave's retrospective "then"
+block (completing nothing by itself: the post response completes when its
+own answers come in). An import never changes a response a resident entered
+online.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyhub.measures.questions import format_number
+from surveyhub.measures.registry import InstrumentRegistry
+from surveyhub.models import Participant, Project, Response, Wave
+from surveyhub.services import access, audit, responses
+from surveyhub.services.access import Actor
+from surveyhub.services.errors import ServiceError
+from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
+
+IMPORT_WAVES = ("pre", "post", "retro", "followup")
+PARTICIPANT_COLUMN = "participant"
+MAX_ROWS = 20_000
+MAX_CODE_LENGTH = 64
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+class ImportRefused(ServiceError):
+    """The file has problems; ``problems`` lists every one (nothing was stored)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"nothing was imported: the file has {len(problems)} {noun}")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A file column that holds answers to one question."""
+
+    name: str
+    block: str
+    instrument_id: str
+    item: dict
+    answer_sets: dict
+
+
+@dataclass
+class ImportResult:
+    wave: str
+    rows: int
+    new_participants: int
+    completed: int
+    #: retro rows whose post response is not completed yet
+    waiting: int
+    #: payloads for ``surveyhub_response_completed``, to send after the commit
+    events: list[dict] = field(default_factory=list)
+
+
+def decode(data: bytes | str) -> str:
+    """Text of an uploaded CSV file: UTF-8 (with or without BOM), else Excel's Windows-1252."""
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    if b"\x00" in data:
+        raise ImportRefused(["the file is not a text (CSV) file"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """``;`` (Dutch Excel), tab or ``,``: whichever separates the header most."""
+    counts = {sep: header_line.count(sep) for sep in (";", "\t", ",")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def import_responses(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, wave: str,
+                     data: bytes | str, *, on_score_error=None) -> ImportResult:
+    """Check the whole file, then store it: every row or none.
+
+    :raises ImportRefused: listing every problem (header and rows).
+    """
+    project = access.project(session, actor, slug, "write")
+    if wave not in IMPORT_WAVES:
+        raise ServiceError(f"unknown wave {wave!r} (choose {', '.join(IMPORT_WAVES)})")
+    if wave == "retro" and not project.retrospective:
+        raise ServiceError("this project has no retrospective ('then') block; the retro wave needs one")
+    target = next(w for w in project.waves if w.kind == ("post" if wave == "retro" else wave))
+    text = decode(data)
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise ImportRefused(["the file is empty; the first line must name the columns"])
+    records = list(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(lines[0])))
+    header, body = records[0], records[1:]
+    if len(body) > MAX_ROWS:
+        raise ImportRefused([f"the file has {len(body)} rows; import at most {MAX_ROWS} at a time"])
+    columns, code_index, problems = _header(project, registry, header, "then" if wave == "retro" else "now")
+    if problems:
+        raise ImportRefused(problems)
+    parsed, problems = _rows(session, project, target, registry, columns, code_index, len(header), body)
+    if problems:
+        raise ImportRefused(problems)
+    if not parsed:
+        raise ImportRefused(["the file has no rows with answers"])
+    result = _store(session, registry, actor, project, target, wave, parsed, on_score_error)
+    audit.record(session, "responses.import", organisation_id=actor.organisation_id, user_id=actor.user_id,
+                 target=f"project:{slug}/{wave}", details={"rows": result.rows,
+                                                           "new_participants": result.new_participants})
+    return result
+
+
+def _questions(project: Project, block: str) -> dict[str, list[Column]]:
+    """Column name -> the questions it may mean (more than one: ambiguous without the instrument)."""
+    found: dict[str, list[Column]] = {}
+
+    def add(name, column):
+        found.setdefault(name, []).append(column)
+
+    for pinned in project.instruments:
+        definition = pinned.snapshot.definition
+        sets = definition.get("answer_sets") or {}
+        items = [item for scale in definition["scales"] for item in scale["items"]]
+        if block == "now":
+            items += list(definition.get("questions") or [])
+        for item in items:
+            column = Column(item["id"], block, definition["id"], item, sets)
+            add(item["id"], column)
+            add(f"{definition['id']}.{item['id']}", column)
+            if block == "then":
+                add(f"then_{item['id']}", column)
+    if block == "now":
+        for question in project.questions:
+            definition = question.definition
+            add(question.question_id, Column(question.question_id, "now", PROJECT_INSTRUMENT, definition,
+                                             definition.get("answer_sets") or {}))
+    return found
+
+
+def _header(project, registry, header: list[str], block: str):
+    names = [cell.strip().lstrip("\ufeff") for cell in header]
+    known = _questions(project, block)
+    problems, columns, code_index, seen = [], {}, None, {}
+    for index, name in enumerate(names):
+        label = f"column {index + 1}"
+        if not name:
+            problems.append(f"header: {label} has no name")
+            continue
+        if name.casefold() in seen:
+            problems.append(f"header: column {name!r} appears twice (columns {seen[name.casefold()] + 1} "
+                            f"and {index + 1})")
+            continue
+        seen[name.casefold()] = index
+        if name.casefold() == PARTICIPANT_COLUMN:
+            code_index = index
+            continue
+        candidates = known.get(name, [])
+        if not candidates:
+            where = "the retrospective block" if block == "then" else "this project's questionnaire"
+            problems.append(f"header: unknown column {name!r}; it is not a question of {where}")
+        elif len(candidates) > 1:
+            options = ", ".join(f"{c.instrument_id}.{c.item['id']}" for c in candidates)
+            problems.append(f"header: column {name!r} is ambiguous; write one of {options}")
+        elif candidates[0].item["type"] not in registry.question_types:
+            problems.append(f"header: column {name!r} has question type {candidates[0].item['type']!r}, "
+                            "which is not installed")
+        else:
+            columns[index] = candidates[0]
+    if code_index is None:
+        problems.insert(0, f"header: there is no {PARTICIPANT_COLUMN!r} column")
+    return columns, code_index, problems
+
+
+def _prepare(cell: str) -> str:
+    """A number cell as a form would send it: "3,0" and "3.0" -> "3", "7,5" -> "7.5"."""
+    if _DECIMAL_COMMA.match(cell):
+        cell = cell.replace(",", ".")
+    if _NUMBER.match(cell):
+        value = float(cell)
+        return str(int(value)) if value.is_integer() else repr(value)
+    return cell
+
+
+def _rows(session, project, wave: Wave, registry, columns: dict[int, Column], code_index: int, width: int,
+          body):
+    """Coded rows ``(row number, code, participant id or None, values)`` and every problem found."""
+    existing = _existing_codes(session, project)
+    online = _online_participants(session, wave)
+    first_row: dict[str, int] = {}
+    parsed, problems = [], []
+    for number, cells in enumerate(body, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        row_problems = []
+        if any(cell.strip() for cell in cells[width:]):
+            row_problems.append(f"has {len(cells)} cells but the header names {width} columns")
+        code = cells[code_index].strip() if code_index < len(cells) else ""
+        participant_id = None
+        if not code:
+            row_problems.append("the participant cell is empty")
+        elif len(code) > MAX_CODE_LENGTH or not code.isprintable():
+            row_problems.append(f"participant code {code[:20]!r}… is longer than {MAX_CODE_LENGTH} characters"
+                                if len(code) > MAX_CODE_LENGTH else "the participant code has control characters")
+        else:
+            key = code.casefold()
+            if key in first_row:
+                row_problems.append(f"participant {code!r} appears again (first in row {first_row[key]}); "
+                                    "codes that differ only in capitals or spaces are the same resident")
+            else:
+                first_row[key] = number
+            matches = existing.get(key, [])
+            if len(matches) > 1:
+                row_problems.append(f"participant {code!r} matches more than one resident "
+                                    f"({', '.join(c for c, _ in matches)}); use the exact code")
+            elif matches:
+                participant_id = matches[0][1]
+                if participant_id in online:
+                    row_problems.append(f"participant {code!r} answered this wave online; an import does not "
+                                        "change a resident's own answers")
+        values = _code_values(cells, columns, registry, row_problems)
+        if values is not None and not any(v is not None for v in values.values()):
+            row_problems.append("no answers in this row (leave the row out, or fill in the answers)")
+        if row_problems:
+            problems.extend(f"row {number}: {problem}" for problem in row_problems)
+        else:
+            parsed.append((number, code, participant_id, values))
+    return parsed, problems
+
+
+def _code_values(cells, columns: dict[int, Column], registry, row_problems: list[str]) -> dict | None:
+    values = {}
+    for index, column in columns.items():
+        qtype = registry.question_types[column.item["type"]]
+        raw = cells[index].strip() if index < len(cells) else ""
+        if qtype.scored:
+            raw = _prepare(raw)
+        context = {"answer_sets": column.answer_sets, "lang": "nl"}
+        try:
+            value = qtype.code(column.item, raw, context)
+        except ValueError as exc:
+            row_problems.append(f"column {column.name!r}: {cells[index].strip()!r} is not allowed: {exc}"
+                                + _allowed(column))
+            continue
+        except Exception as exc:  # a plugin type's bug: report it as a problem, store nothing
+            row_problems.append(f"column {column.name!r}: question type {column.item['type']!r} failed: {exc}")
+            continue
+        values[(column.block, column.instrument_id, column.item["id"])] = value
+    return values
+
+
+def _allowed(column: Column) -> str:
+    """What a worker may type in the column, when the item says so."""
+    item = column.item
+    if item.get("answer_set") in column.answer_sets:
+        values = [format_number(option["value"]) for option in column.answer_sets[item["answer_set"]]]
+        return f" (allowed: {', '.join(values)})"
+    if item.get("type") == "yes_no":
+        return " (allowed: 1 for yes, 0 for no)"
+    if item.get("type") == "number":
+        return f" (allowed: {format_number(item['min'])} to {format_number(item['max'])})"
+    return ""
+
+
+def _existing_codes(session, project) -> dict[str, list[tuple[str, int]]]:
+    """Case-folded participant code -> [(code, participant id)]."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for code, pid in session.execute(select(Participant.code, Participant.id)
+                                     .where(Participant.project_id == project.id)):
+        found.setdefault(code.strip().casefold(), []).append((code, pid))
+    return found
+
+
+def _online_participants(session, wave: Wave) -> set[int]:
+    return set(session.scalars(select(Response.participant_id).where(Response.wave_id == wave.id,
+                                                                     Response.channel == "web")))
+
+
+def _store(session, registry, actor, project, wave: Wave, kind: str, parsed, on_score_error) -> ImportResult:
+    result = ImportResult(kind, len(parsed), 0, 0, 0)
+    methods = registry.scoring_methods
+    extra = {"on_error": on_score_error} if on_score_error else {}
+    for _number, code, participant_id, values in parsed:
+        if participant_id is None:
+            participant = Participant(project_id=project.id, code=code, source="import")
+            session.add(participant)
+            session.flush()
+            result.new_participants += 1
+        else:
+            participant = session.get(Participant, participant_id)
+        response = responses.get_or_start(session, participant, wave, entered_by_id=actor.user_id,
+                                          channel="import")
+        response.channel, response.entered_by_id = "import", actor.user_id
+        responses.save_answers(session, response, values)
+        if kind == "retro" and response.status != "completed":
+            responses.score_response(session, project, response, methods, **extra)
+            result.waiting += 1
+            continue
+        responses.complete(session, project, response, methods, **extra)
+        result.completed += 1
+        result.events.append(responses.completed_event(project, wave, response, actor.email).as_dict())
+    return result

@@ -1,0 +1,380 @@
+"""The outcome report of a project: what changed for residents, how sure we are, how it was measured.
+
+:func:`project_report` returns the report JSON documented key by key in
+``docs/report-json.md``: participation and pairing, per-scale change from pre
+to post (and to follow-up), the retrospective then-test ("self-perceived
+change") with the response shift, reliability per wave, reliable change, and
+the quotes residents agreed to share. Every statistic comes from
+:mod:`surveyhub.stats`; this module only gathers the scores (set-based, see
+``outcome_data``), pairs the waves and applies the small-number thresholds.
+
+The thresholds come from the call, else the organisation's settings, else the
+defaults the caller passes in (``Thresholds.from_settings(app.config)``):
+services never read the Flask config themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import timezone
+from typing import Mapping
+
+from sqlalchemy.orm import Session
+
+from surveyhub.measures.registry import InstrumentRegistry
+from surveyhub.measures.schema import item_range
+from surveyhub.models._types import utcnow
+from surveyhub.services import access, outcome_data
+from surveyhub.services.access import Actor
+from surveyhub.services.errors import ServiceError
+from surveyhub.services.outcome_data import ItemValues, Pairing, ProjectData
+from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
+from surveyhub.stats import (G_AV_CORRECTION, RCI_CRITICAL, SUPPRESSION_NAMES, build_scale_block,
+                             cronbach_alpha, pair_by_participant, rci_parameters)
+
+log = logging.getLogger(__name__)
+
+#: Raised when a key changes meaning; added keys do not raise it.
+REPORT_VERSION = 1
+
+#: The label every then→post result carries (DESIGN.md: "self-perceived change").
+SELF_PERCEIVED = "self-perceived change"
+
+#: What the method appendix says; plain text a renderer may translate.
+METHOD = {
+    "change": "Change is the later score minus the baseline score of the same resident (post − pre).",
+    "ci95": "95% confidence interval of the mean change from the t distribution with n_pairs − 1 df.",
+    "tests": "Paired t-test (scipy.stats.ttest_rel) and Wilcoxon signed-rank test (scipy.stats.wilcoxon, "
+             "zero differences dropped) as the check for ordinal answers.",
+    "effect_sizes": "Lakens (2013): d_z = mean change / SD of the changes; d_av = mean change / "
+                    "((SD pre + SD post) / 2); g_av = d_av with Hedges' small-sample correction.",
+    "g_av_correction": G_AV_CORRECTION,
+    "reliable_change": f"Jacobson & Truax (1991): S_diff = SD_pre · √2 · √(1 − r); a change larger than "
+                       f"{RCI_CRITICAL} · S_diff is reliable. SD and r from the scale's norms where given, "
+                       "else the pre-wave SD and the pre wave's Cronbach's alpha.",
+    "reliability": "Cronbach's alpha per scale and wave (complete answers only) with Feldt's 95% interval.",
+    "pairing": "Same participant (personal link or import), else the same self-made code; a code one answer "
+               "apart pairs only when it is the only candidate both ways (counted as fuzzy).",
+    "retrospective": "The post wave's 'then' block asks residents to rate how they were before the project; "
+                     "then → post is self-perceived change, then − pre the response shift.",
+    "suppression": SUPPRESSION_NAMES,
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Small-number thresholds (DESIGN.md "Small numbers")."""
+
+    min_means: int = 5
+    min_tests: int = 10
+    min_cell: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: Mapping) -> Thresholds:
+        """From app settings (``MIN_PAIRS_MEANS``, ``MIN_PAIRS_TESTS``, ``MIN_CELL``)."""
+        return cls(int(settings.get("MIN_PAIRS_MEANS", cls.min_means)),
+                   int(settings.get("MIN_PAIRS_TESTS", cls.min_tests)),
+                   int(settings.get("MIN_CELL", cls.min_cell)))
+
+
+def resolve_thresholds(org, defaults: Thresholds, *, min_means=None, min_tests=None, min_cell=None) -> dict:
+    """The thresholds a report uses and where each came from.
+
+    Each comes from the call, else the organisation, else ``defaults``. The
+    tests threshold is never below the means threshold (no test is shown
+    without its means), so the reported ``min_tests`` is ``max(min_tests,
+    min_means)``: ``--min-n 12`` also hides tests below 12 pairs.
+    """
+    chosen, sources = {}, {}
+    for name, given, own, default in (
+            ("min_means", min_means, org.min_pairs_means, defaults.min_means),
+            ("min_tests", min_tests, org.min_pairs_tests, defaults.min_tests),
+            ("min_cell", min_cell, org.min_cell, defaults.min_cell)):
+        value, source = ((given, "call") if given is not None
+                         else (own, "organisation") if own is not None else (default, "default"))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ServiceError(f"{name} must be a whole number of 0 or more, got {value!r}")
+        chosen[name], sources[name] = value, source
+    chosen["min_tests"] = max(chosen["min_tests"], chosen["min_means"])
+    return {**chosen, "sources": sources}
+
+
+def project_report(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, *,
+                   min_means: int | None = None, min_tests: int | None = None, min_cell: int | None = None,
+                   defaults: Thresholds | None = None) -> dict:
+    """The report JSON of a project the actor may read (see ``docs/report-json.md``).
+
+    :param min_means: fewer pairs: no means, SDs, CI or reliable-change figures.
+    :param min_tests: fewer pairs: no tests or effect sizes.
+    :param min_cell: reliable-change counts below this show as ``"<N"``.
+    :param defaults: the installation's thresholds, used where neither the
+        call nor the organisation sets one (default 5, 10, 5).
+    :raises NotFound: for another organisation's project.
+    :returns: plain values only; ``json.dumps(report, allow_nan=False)`` works.
+    """
+    project = access.project(session, actor, slug)
+    org = access.organisation(session, actor)
+    thresholds = resolve_thresholds(org, defaults or Thresholds(), min_means=min_means,
+                                    min_tests=min_tests, min_cell=min_cell)
+    data = outcome_data.load(session, project)
+    definitions = [pinned.snapshot.definition for pinned in project.instruments]
+    items = ItemValues(session, data, definitions)
+    pairings = {"post": outcome_data.pair_waves(data, "pre", "post"),
+                "followup": outcome_data.pair_waves(data, "pre", "followup")}
+    context = _Context(data, items, thresholds, registry)
+    scales, retrospective, followup = [], [], []
+    for definition in definitions:
+        for scale in definition["scales"]:
+            scales.append(context.scale_entry(definition, scale, pairings["post"]))
+            if project.retrospective or context.has_then(definition, scale):
+                retrospective.append(context.retrospective_entry(definition, scale, pairings["post"]))
+            if data.completed("followup"):
+                followup.append(context.followup_entry(definition, scale, pairings["followup"]))
+    report = {
+        "report_version": REPORT_VERSION,
+        "generated_at": utcnow().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "project": _project_info(project, org, definitions),
+        "thresholds": thresholds,
+        "design": _design(project, data, retrospective),
+        "participation": _participation(project, data, pairings),
+        "scales": scales,
+        "retrospective": retrospective,
+        "followup": followup,
+        "quotes": _quotes(session, project, data, definitions),
+    }
+    return _finite(report)
+
+
+class _Context:
+    """What every scale entry of one report shares."""
+
+    def __init__(self, data: ProjectData, items: ItemValues, thresholds: dict, registry: InstrumentRegistry):
+        self.data, self.items, self.thresholds, self.registry = data, items, thresholds, registry
+
+    def scores(self, block: str, definition: dict, scale: dict) -> dict[int, float | None]:
+        return self.data.scores.get((block, definition["id"], scale["id"]), {})
+
+    def has_then(self, definition: dict, scale: dict) -> bool:
+        return any(v is not None for v in self.scores("then", definition, scale).values())
+
+    def wave_scores(self, kind: str, block: str, definition: dict, scale: dict) -> list[float]:
+        """Every completed response's score in a wave, paired or not (the RCI's fallback SD)."""
+        scores = self.scores(block, definition, scale)
+        return [scores[rid] for rid in sorted(self.data.completed(kind).values())
+                if scores.get(rid) is not None]
+
+    def alpha(self, kind: str, block: str, definition: dict, scale: dict) -> dict:
+        response_ids = list(self.data.completed(kind).values())
+        if not response_ids:
+            return {"alpha": None, "n": 0, "k": len(scale["items"]), "ci95": None}
+        return cronbach_alpha(self.items.table(block, definition, scale, response_ids))
+
+    def shown_alpha(self, raw: dict) -> dict:
+        """Alpha as the report shows it: hidden below the means threshold, like every estimate."""
+        shown = dict(raw, suppressed=raw["n"] < self.thresholds["min_means"])
+        if shown["suppressed"]:
+            shown["alpha"] = shown["ci95"] = None
+        return shown
+
+    def change(self, pairs, first, second, *, scale, norms, alpha, baseline_wave, keep_rci=True) -> dict:
+        """build_scale_block over the pairs where both scores exist."""
+        first_scores = {i: first.get(pair.first) for i, pair in enumerate(pairs)}
+        second_scores = {i: second.get(pair.second) for i, pair in enumerate(pairs)}
+        paired = pair_by_participant(first_scores, second_scores)
+        block = build_scale_block(
+            [before for _i, before, _after in paired], [after for _i, _before, after in paired],
+            min_means=self.thresholds["min_means"], min_tests=self.thresholds["min_tests"],
+            min_cell=self.thresholds["min_cell"], norms=norms, pre_alpha=alpha, pre_wave=baseline_wave,
+            higher_is_better=bool(scale.get("higher_is_better", True)))
+        block["n_fuzzy"] = sum(1 for i, _b, _a in paired if pairs[i].by == "fuzzy")
+        if keep_rci:
+            params = rci_parameters(norms, baseline_wave, alpha)
+            hidden = "means" in block["suppressed"]
+            block["rci"]["sd"] = None if hidden else params["sd"]
+            block["rci"]["r"] = None if hidden else params["r"]
+        else:
+            del block["rci"]
+            block["suppressed"] = [name for name in block["suppressed"] if name != "counts"]
+        return block
+
+    def header(self, definition: dict, scale: dict, comparison: str, baseline: str, label: str) -> dict:
+        return {
+            "instrument": definition["id"],
+            "instrument_version": definition["version"],
+            "scale": scale["id"],
+            "title": scale["title"],
+            "instrument_title": definition["title"],
+            "higher_is_better": bool(scale.get("higher_is_better", True)),
+            "scoring": scale["scoring"]["method"],
+            "range": _score_range(definition, scale, self.registry),
+            "comparison": comparison,
+            "baseline": baseline,
+            "label": label,
+        }
+
+    def scale_entry(self, definition: dict, scale: dict, pairing: Pairing) -> dict:
+        reliability_raw = {kind: self.alpha(kind, "now", definition, scale) for kind in ("pre", "post")}
+        if self.data.completed("followup"):
+            reliability_raw["followup"] = self.alpha("followup", "now", definition, scale)
+        if self.has_then(definition, scale):
+            reliability_raw["then"] = self.alpha("post", "then", definition, scale)
+        now = self.scores("now", definition, scale)
+        block = self.change(pairing.pairs, now, now, scale=scale, norms=scale.get("norms"),
+                            alpha=reliability_raw["pre"]["alpha"],
+                            baseline_wave=self.wave_scores("pre", "now", definition, scale))
+        entry = self.header(definition, scale, "pre→post", "pre", "change")
+        entry.update(block)
+        entry["reliability"] = {kind: self.shown_alpha(raw) for kind, raw in reliability_raw.items()}
+        return entry
+
+    def retrospective_entry(self, definition: dict, scale: dict, pairing: Pairing) -> dict:
+        then, now = self.scores("then", definition, scale), self.scores("now", definition, scale)
+        post_ids = sorted(self.data.completed("post").values())
+        # Within one post response the "then" and "now" blocks are the same resident.
+        own = [outcome_data.Pair(rid, rid, "participant") for rid in post_ids]
+        then_alpha = self.alpha("post", "then", definition, scale)["alpha"]
+        block = self.change(own, then, now, scale=scale, norms=scale.get("norms"), alpha=then_alpha,
+                            baseline_wave=self.wave_scores("post", "then", definition, scale))
+        entry = self.header(definition, scale, "then→post", "then", SELF_PERCEIVED)
+        entry.update(block)
+        entry["response_shift"] = self.response_shift(definition, scale, pairing, then)
+        return entry
+
+    def response_shift(self, definition: dict, scale: dict, pairing: Pairing, then: dict) -> dict | None:
+        """then − pre for residents with a real pretest; None when the project has no pretest."""
+        if not self.data.completed("pre"):
+            return None
+        block = self.change(pairing.pairs, self.scores("now", definition, scale), then, scale=scale,
+                            norms=None, alpha=None, baseline_wave=[], keep_rci=False)
+        block["then"] = block.pop("post")
+        del block["n_fuzzy"]
+        order = ("n_pairs", "pre", "then", "change", "effect_size", "test", "suppressed")
+        return {"comparison": "pre→then", **{key: block[key] for key in order}}
+
+    def followup_entry(self, definition: dict, scale: dict, pairing: Pairing) -> dict:
+        now = self.scores("now", definition, scale)
+        block = self.change(pairing.pairs, now, now, scale=scale, norms=scale.get("norms"),
+                            alpha=self.alpha("pre", "now", definition, scale)["alpha"],
+                            baseline_wave=self.wave_scores("pre", "now", definition, scale))
+        entry = self.header(definition, scale, "pre→followup", "pre", "change at follow-up")
+        entry.update(block)
+        return entry
+
+
+
+def _score_range(definition: dict, scale: dict, registry: InstrumentRegistry) -> list[float] | None:
+    """The lowest and highest score the scale can give (mean and sum scoring), else None."""
+    method = scale["scoring"]["method"]
+    if method not in ("mean", "sum"):
+        return None
+    bounds = []
+    for item in scale["items"]:
+        found = item_range(item, definition.get("answer_sets") or {})
+        qtype = registry.question_types.get(item["type"]) if registry else None
+        if found is None and qtype is not None:
+            try:
+                found = qtype.value_range(item, {"answer_sets": definition.get("answer_sets") or {},
+                                                 "lang": "nl"})
+            except Exception:  # a plugin's bug costs the chart its scale, not the report
+                log.exception("value_range of question type %r failed", item["type"])
+        if found is None:
+            return None
+        bounds.append((float(found[0]), float(found[1])))
+    lo, hi = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    factor = len(scale["items"]) if method == "sum" else 1
+    return [lo * factor, hi * factor]
+
+
+def _project_info(project, org, definitions: list[dict]) -> dict:
+    return {
+        "slug": project.slug,
+        "name": project.name,
+        "description": project.description,
+        "organisation": org.name,
+        "retrospective": bool(project.retrospective),
+        "instruments": [{"id": d["id"], "version": d["version"], "title": d["title"]} for d in definitions],
+    }
+
+
+def _design(project, data: ProjectData, retrospective: list[dict]) -> dict:
+    pretest = bool(data.completed("pre"))
+    then_test = any(entry["n_pairs"] for entry in retrospective)
+    if pretest and then_test:
+        kind = "pre-post with retrospective then-test"
+    elif pretest:
+        kind = "pre-post"
+    elif then_test:
+        kind = "retrospective then-test without pretest"
+    else:
+        kind = "no comparison yet"
+    return {
+        "kind": kind,
+        "pretest": pretest,
+        "retrospective": bool(project.retrospective),
+        "then_test": then_test,
+        "followup": bool(data.completed("followup")),
+        "method": METHOD,
+    }
+
+
+def _participation(project, data: ProjectData, pairings: dict[str, Pairing]) -> dict:
+    status = {wave.kind: wave.status for wave in project.waves}
+    waves = {kind: {"status": status.get(kind), "started": data.started(kind),
+                    "completed": len(data.completed(kind))} for kind in ("pre", "post", "followup")}
+    main = pairings["post"]
+    pre, post, paired = waves["pre"]["completed"], waves["post"]["completed"], len(main.pairs)
+    attrition = len(set(data.completed("pre").values()) - {pair.first for pair in main.pairs})
+    return {
+        "invited": data.invited,
+        "pre": pre,
+        "post": post,
+        "followup": waves["followup"]["completed"],
+        "paired": paired,
+        "paired_by_participant": main.count("participant"),
+        "paired_by_code": main.count("code"),
+        "fuzzy_pairs": main.count("fuzzy"),
+        "ambiguous_codes": main.ambiguous_codes,
+        "match_rate": paired / post if post else None,
+        "attrition": attrition,
+        "attrition_rate": attrition / pre if pre else None,
+        "followup_paired": len(pairings["followup"].pairs),
+        "waves": waves,
+    }
+
+
+def _quotes(session: Session, project, data: ProjectData, definitions: list[dict]) -> list[dict]:
+    """Open answers of residents whose consent allows quoting them, as plain text."""
+    questions = {(PROJECT_INSTRUMENT, q.question_id): q.definition for q in project.questions}
+    for definition in definitions:
+        for item in definition.get("questions") or []:
+            questions[(definition["id"], item["id"])] = item
+    sharing = outcome_data.sharing_participants(session, project)
+    quotes = []
+    for rid, instrument_id, item_id, text in outcome_data.text_answers(session, data, sharing):
+        question = questions.get((instrument_id, item_id))
+        clean = _plain(text)
+        if question is None or not clean:
+            continue  # a scored item's text, or a question no longer asked
+        quotes.append({"text": clean, "wave": data.responses[rid][1], "instrument": instrument_id,
+                       "question": item_id, "question_text": question.get("text")})
+    return quotes
+
+
+def _plain(text: str) -> str:
+    """Plain text: no control characters except line breaks, trimmed."""
+    kept = "".join(ch for ch in str(text) if ch in "\n\t" or ch.isprintable())
+    return "\n".join(" ".join(line.split()) for line in kept.strip().splitlines()).strip()
+
+
+def _finite(value):
+    """The last line of defence: a non-finite float becomes None (and is logged as a bug)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        log.error("a non-finite number reached the report; shown as not computable")
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value

@@ -1,0 +1,145 @@
+"""The report JSON as the dashboard shows it: numbers in the page's language, results in words.
+
+Pure formatting of a report dict (``services.outcomes.project_report``);
+everything hidden by the small-number rules is already ``None`` there, so
+nothing here can reveal it.
+"""
+
+from __future__ import annotations
+
+from babel.numbers import format_decimal
+from flask_babel import gettext as _
+
+from surveyhub.measures.schema import translate
+
+DASH = "–"
+
+
+class Numbers:
+    """Number formats for one language: "3,60" and "< 0,001" in Dutch."""
+
+    def __init__(self, lang: str):
+        self.locale = "en" if str(lang).split("-")[0].split("_")[0] == "en" else "nl"
+
+    def num(self, value, decimals: int = 2) -> str:
+        if value is None or isinstance(value, bool):
+            return DASH
+        pattern = "0" if decimals <= 0 else "0." + "0" * decimals
+        return format_decimal(round(float(value), decimals) + 0.0, pattern, locale=self.locale)
+
+    def signed(self, value, decimals: int = 2) -> str:
+        if value is None:
+            return DASH
+        text = self.num(value, decimals)
+        return text if text.startswith("-") or text.startswith("−") or float(value) <= 0 else "+" + text
+
+    def count(self, value) -> str:
+        if value is None:
+            return DASH
+        if isinstance(value, str):
+            return value
+        return format_decimal(int(value), "#,##0", locale=self.locale)
+
+    def p(self, value) -> str:
+        if value is None:
+            return DASH
+        return "< " + self.num(0.001, 3) if value < 0.001 else self.num(value, 3)
+
+    def interval(self, bounds, decimals: int = 2) -> str:
+        if not bounds:
+            return DASH
+        return _("%(lo)s to %(hi)s", lo=self.num(bounds[0], decimals), hi=self.num(bounds[1], decimals))
+
+    def percent(self, fraction) -> str:
+        return DASH if fraction is None else self.num(fraction * 100, 0) + "%"
+
+
+def dashboard_view(report: dict, n: Numbers, lang: str) -> dict:
+    return {
+        "design": _design_text(report["design"]),
+        "participation": _participation_rows(report["participation"], n),
+        "scales": [_entry(entry, report["thresholds"], n, lang) for entry in report["scales"]],
+        "retrospective": [_entry(entry, report["thresholds"], n, lang) for entry in report["retrospective"]],
+        "followup": [_entry(entry, report["thresholds"], n, lang) for entry in report["followup"]],
+        "thresholds": _("Averages need at least %(means)s pairs; tests and effect sizes at least %(tests)s; "
+                        "counts below %(cell)s show as “<%(cell)s”.", means=report["thresholds"]["min_means"],
+                        tests=report["thresholds"]["min_tests"], cell=report["thresholds"]["min_cell"]),
+        "quotes": [quote["text"] for quote in report["quotes"]],
+    }
+
+
+def _design_text(design: dict) -> str:
+    return {
+        "pre-post with retrospective then-test": _("Residents answered at the start and at the end; at the end "
+                                                   "they also looked back at how they were before the project."),
+        "pre-post": _("Residents answered at the start and at the end of the project."),
+        "retrospective then-test without pretest": _("Residents answered at the end and looked back at how they "
+                                                     "were before the project; there was no start questionnaire."),
+    }.get(design["kind"], _("No resident has answered both questionnaires yet."))
+
+
+def _participation_rows(part: dict, n: Numbers) -> list[tuple[str, str]]:
+    rows = [(_("Residents in the project"), n.count(part["invited"])),
+            (_("Started the pre wave"), n.count(part["waves"]["pre"]["started"])),
+            (_("Completed the pre wave"), n.count(part["pre"])),
+            (_("Completed the post wave"), n.count(part["post"])),
+            (_("Paired (start and end)"), n.count(part["paired"])),
+            (_("Match rate (post responses paired with a pre response)"), n.percent(part["match_rate"])),
+            (_("Paired by their own code"), n.count(part["paired_by_code"] + part["fuzzy_pairs"])),
+            (_("Of which with one answer of the code different (fuzzy)"), n.count(part["fuzzy_pairs"])),
+            (_("Did the pre wave but not (yet) the post wave"), n.count(part["attrition"]))]
+    if part["waves"]["followup"]["completed"]:
+        rows.append((_("Completed the follow-up wave"), n.count(part["followup"])))
+    return rows
+
+
+def _entry(entry: dict, thresholds: dict, n: Numbers, lang: str) -> dict:
+    title = translate(entry["title"], lang)
+    hidden_means = "means" in entry["suppressed"]
+    hidden_tests = "tests" in entry["suppressed"]
+    shift = entry.get("response_shift")
+    return {
+        "title": title,
+        "n_pairs": n.count(entry["n_pairs"]),
+        "pre": n.num(entry["pre"]["mean"]), "pre_sd": n.num(entry["pre"]["sd"]),
+        "post": n.num(entry["post"]["mean"]), "post_sd": n.num(entry["post"]["sd"]),
+        "change": n.signed(entry["change"]["mean"]), "ci": n.interval(entry["change"]["ci95"]),
+        "d_z": n.num(entry["effect_size"]["d_z"]), "d_av": n.num(entry["effect_size"]["d_av"]),
+        "g_av": n.num(entry["effect_size"]["g_av"]),
+        "t": n.num(entry["test"]["t"]), "df": n.count(entry["test"]["df"]), "p": n.p(entry["test"]["p"]),
+        "wilcoxon_p": n.p(entry["test"]["wilcoxon_p"]),
+        "improved": n.count(entry["rci"]["improved"]), "unchanged": n.count(entry["rci"]["unchanged"]),
+        "deteriorated": n.count(entry["rci"]["deteriorated"]),
+        "hidden_means": hidden_means, "hidden_tests": hidden_tests,
+        "sentence": _sentence(entry, title, thresholds, n),
+        "reliability": [(kind, n.num(r["alpha"]), n.interval(r["ci95"]), n.count(r["n"]))
+                        for kind, r in (entry.get("reliability") or {}).items()],
+        "shift": None if shift is None else {
+            "n_pairs": n.count(shift["n_pairs"]), "change": n.signed(shift["change"]["mean"]),
+            "ci": n.interval(shift["change"]["ci95"]), "pre": n.num(shift["pre"]["mean"]),
+            "then": n.num(shift["then"]["mean"])},
+    }
+
+
+def _sentence(entry: dict, title: str, thresholds: dict, n: Numbers) -> str:
+    """What changed, in words first, then the numbers it rests on (WRITING.md "Numbers for funders")."""
+    if "means" in entry["suppressed"]:
+        return _("%(scale)s: %(n)s pairs, fewer than %(min)s, so no averages are shown.",
+                 scale=title, n=n.count(entry["n_pairs"]), min=thresholds["min_means"])
+    change, ci = entry["change"]["mean"], entry["change"]["ci95"]
+    if ci and ci[0] > 0:
+        trend = _("went up")
+    elif ci and ci[1] < 0:
+        trend = _("went down")
+    elif change is None:
+        trend = _("could not be compared")
+    else:
+        trend = _("did not change clearly")
+    top = n.num(entry["range"][1], 0) if entry.get("range") else DASH
+    text = _("%(scale)s %(trend)s: on average from %(pre)s to %(post)s (scale up to %(top)s), "
+             "%(n)s residents; 95%% interval of the change %(ci)s.", scale=title, trend=trend,
+             pre=n.num(entry["pre"]["mean"], 1), post=n.num(entry["post"]["mean"], 1), top=top,
+             n=n.count(entry["n_pairs"]), ci=n.interval(ci))
+    if "tests" in entry["suppressed"]:
+        text += " " + _("Tests and effect sizes need at least %(min)s pairs.", min=thresholds["min_tests"])
+    return text

@@ -1,0 +1,104 @@
+"""The outcome dashboard of a project, and its downloads.
+
+Workers, admins and funders of the project's organisation see what changed
+(participation, change per scale with its 95% interval, all scales at once,
+reliable change, the then-test); every chart has a table beside it with the
+same numbers. Numbers follow the page's language ("3,6" on Dutch pages).
+Downloads: the report JSON and its summary table for every reader; the
+residents' answers (CSV, Dutch Excel CSV, XLSX, SPSS, plugin formats) for
+workers and admins only, streamed.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from surveyhub.db import get_session
+from surveyhub.documents import charts
+from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_host
+from surveyhub.services import exports, outcomes
+from surveyhub.services.errors import ServiceError
+from surveyhub.web.outcome_format import Numbers, dashboard_view
+from surveyhub.web.session_user import current_actor, requires
+
+bp = Blueprint("outcomes", __name__)
+
+
+def _lang() -> str:
+    return str(get_locale() or "nl")
+
+
+def _report(slug: str) -> dict:
+    return outcomes.project_report(get_session(), get_registry(), current_actor(), slug,
+                                   defaults=outcomes.Thresholds.from_settings(current_app.config))
+
+
+@bp.route("/projects/<slug>/outcomes")
+@requires("read")
+def dashboard(slug: str):
+    report = _report(slug)
+    lang = _lang()
+    svgs = {name: Markup(svg) for name, svg in charts.report_charts(report, lang).items()}
+    plugin_formats = sorted(exports.plugin_formats(get_host())) if current_actor().can("write") else []
+    return render_template("outcomes/dashboard.html", report=report, charts=svgs,
+                           view=dashboard_view(report, Numbers(lang), lang), slug=slug,
+                           plugin_formats=plugin_formats)
+
+
+@bp.route("/projects/<slug>/outcomes/report.json")
+@requires("read")
+def report_json(slug: str):
+    body = json.dumps(_report(slug), allow_nan=False, ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{slug}-report.json"'})
+
+
+@bp.route("/projects/<slug>/outcomes/summary.<fmt>")
+@requires("read")
+def summary(slug: str, fmt: str):
+    """The report's per-scale numbers as a table (only what the report shows)."""
+    dialect = request.args.get("dialect", "default")
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    try:
+        exporter = exports.exporter_for(fmt, dialect=dialect)
+    except ServiceError:  # an unknown dialect, or a dialect for xlsx
+        abort(404)
+    table = exports.summary_table(_report(slug))
+    return _download(exporter, table, f"{slug}-summary", slug)
+
+
+@bp.route("/projects/<slug>/export.<fmt>")
+@requires("write")
+def export(slug: str, fmt: str):
+    """Every response, one row per resident and wave; ``?dialect=excel-nl`` for Dutch Excel CSV."""
+    dialect = request.args.get("dialect", "default")
+    try:
+        exporter = exports.exporter_for(fmt, get_host(), dialect)
+    except ServiceError:
+        abort(404)
+    table = exports.response_table(get_session(), current_actor(), slug, lang=_lang())
+    suffix = "-excel-nl" if dialect == "excel-nl" else ""
+    return _download(exporter, table, f"{slug}-responses{suffix}", slug)
+
+
+def _download(exporter, table, stem: str, slug: str):
+    # End this request's read transaction now; the rows are read in short ones while streaming,
+    # so a slow download never holds SQLite's write lock.
+    get_session().commit()
+    try:
+        body = exports.chunks(exporter, table)
+    except ServiceError as exc:  # a plugin's exporter failed; nothing was sent yet
+        get_session().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("outcomes.dashboard", slug=slug))
+    mimetype = exporter.mimetype + ("; charset=utf-8" if exporter.mimetype.startswith("text/") else "")
+    return Response(stream_with_context(body), mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.{exporter.extension}"',
+                             "X-Content-Type-Options": "nosniff"})

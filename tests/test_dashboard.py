@@ -1,0 +1,244 @@
+"""The outcome dashboard: what workers and funders see, in their number format, and what they may download.
+
+Every chart has a table beside it; numbers on Dutch pages use a decimal comma;
+another organisation's project is a 404; funders read the results but not the
+residents' answers; residents never get in; small groups show no averages.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from babel.numbers import format_decimal
+from sqlalchemy import select
+
+from surveyhub.measures.registry import get_registry
+from surveyhub.models import Organisation
+from surveyhub.services import access, demo, outcomes
+from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments
+
+
+@pytest.fixture
+def app_config(app_config):
+    return with_outcome_instruments(app_config)
+
+
+@pytest.fixture
+def session(plain_session):
+    return plain_session
+
+
+@pytest.fixture
+def demo_project(app, session, tmp_path):
+    result = demo.load(session, get_registry(app), "http://surveyhub.test", tmp_path)
+    session.commit()
+    org = session.scalar(select(Organisation).where(Organisation.name == demo.DEMO_ORG))
+    session.commit()
+    return org, result.project_slug
+
+
+@pytest.fixture
+def people(make_user, demo_project, make_org):
+    org, _slug = demo_project
+    return {"worker": make_user("worker", org), "funder": make_user("funder", org),
+            "stranger": make_user("worker", make_org("Welzijn Zuid"))}
+
+
+def report_for(app, session, org, slug) -> dict:
+    report = outcomes.project_report(session, get_registry(app), access.Actor(org.id, "funder"), slug)
+    session.commit()
+    return report
+
+
+def nl(value: float) -> str:
+    return format_decimal(round(value, 2) + 0.0, "0.00", locale="nl")
+
+
+def test_the_demo_project_shows_change_with_intervals_in_dutch_numbers(app, session, client_for, people,
+                                                                      demo_project):
+    org, slug = demo_project
+    report = report_for(app, session, org, slug)
+    page = client_for(people["worker"].email).get(f"/projects/{slug}/outcomes")
+    assert page.status_code == 200
+    html = page.text
+    organising = report["scales"][0]
+    lo, hi = organising["change"]["ci95"]
+    assert nl(organising["pre"]["mean"]) in html and nl(organising["post"]["mean"]) in html
+    assert nl(lo) in html and nl(hi) in html and "," in nl(lo)
+    # Five charts, each an accessible image with a title and a description, each beside a table.
+    svgs = re.findall(r"<svg[^>]*>", html)
+    assert len(svgs) == 5 and all('role="img"' in svg and "aria-labelledby" in svg for svg in svgs)
+    assert html.count("<title id=") == 5 and html.count("<desc id=") == 5
+    assert html.count("class=\"chart-pair") == 5 and html.count('class="chart-table"') == 5
+    assert "Ik durf nu veel makkelijker iets te zeggen in een vergadering." in html  # agreed to be quoted
+    for fmt in ("csv", "xlsx", "sav"):
+        assert f"/projects/{slug}/export.{fmt}" in html
+
+
+def test_english_pages_use_a_decimal_point(app, session, client_for, people, demo_project):
+    org, slug = demo_project
+    report = report_for(app, session, org, slug)
+    html = client_for(people["worker"].email).get(f"/projects/{slug}/outcomes?lang=en").text
+    mean = report["scales"][0]["pre"]["mean"]
+    assert format_decimal(round(mean, 2), "0.00", locale="en") in html and nl(mean) not in html
+
+
+def test_funders_read_results_but_not_answers(client_for, people, demo_project):
+    _org, slug = demo_project
+    funder = client_for(people["funder"].email)
+    page = funder.get(f"/projects/{slug}/outcomes")
+    assert page.status_code == 200 and f"/projects/{slug}/export.csv" not in page.text
+    assert funder.get(f"/projects/{slug}/outcomes/report.json").status_code == 200
+    assert funder.get(f"/projects/{slug}/outcomes/summary.csv").status_code == 200
+    for fmt in ("csv", "xlsx", "sav"):
+        assert funder.get(f"/projects/{slug}/export.{fmt}").status_code == 403
+    assert f"/projects/{slug}/outcomes" in funder.get(f"/projects/{slug}").text
+
+
+def test_another_organisation_gets_404_everywhere(client_for, people, demo_project):
+    _org, slug = demo_project
+    stranger = client_for(people["stranger"].email)
+    for path in ("outcomes", "outcomes/report.json", "outcomes/summary.csv", "export.csv", "export.sav"):
+        assert stranger.get(f"/projects/{slug}/{path}").status_code == 404, path
+
+
+def test_residents_never_see_outcomes(app, session, demo_project):
+    _org, slug = demo_project
+    resident = app.test_client()
+    link = demo.load(session, get_registry(app), "http://surveyhub.test", Path(app.instance_path)).resident_link
+    session.commit()
+    assert resident.get(link.replace("http://surveyhub.test", "")).status_code in (200, 302)
+    for path in ("outcomes", "outcomes/report.json", "outcomes/summary.csv", "export.csv"):
+        response = resident.get(f"/projects/{slug}/{path}")
+        assert response.status_code == 302 and "/login" in response.headers["Location"], path
+
+
+def test_downloads_are_streamed_files(client_for, people, demo_project):
+    _org, slug = demo_project
+    worker = client_for(people["worker"].email)
+    csv_response = worker.get(f"/projects/{slug}/export.csv")
+    assert csv_response.status_code == 200 and csv_response.is_streamed
+    assert csv_response.mimetype == "text/csv" and "attachment" in csv_response.headers["Content-Disposition"]
+    frame = pd.read_csv(io.BytesIO(csv_response.data))
+    assert len(frame) == 56 and set(frame["wave"]) == {"pre", "post"}
+    dutch = worker.get(f"/projects/{slug}/export.csv?dialect=excel-nl")
+    assert dutch.data.startswith(b"\xef\xbb\xbfparticipant;wave;")
+    xlsx = worker.get(f"/projects/{slug}/export.xlsx")
+    assert xlsx.is_streamed and xlsx.data[:2] == b"PK"
+    assert worker.get(f"/projects/{slug}/export.sav").data[:4] == b"$FL2"
+    assert worker.get(f"/projects/{slug}/export.pdf").status_code == 404
+    assert worker.get(f"/projects/{slug}/export.xlsx?dialect=excel-nl").status_code == 404
+    assert worker.get(f"/projects/{slug}/outcomes/summary.xlsx?dialect=excel-nl").status_code == 404
+    assert worker.get(f"/projects/{slug}/outcomes/summary.csv?dialect=nonsense").status_code == 404
+    report = worker.get(f"/projects/{slug}/outcomes/report.json")
+    assert report.mimetype == "application/json" and b"NaN" not in report.data
+
+
+def test_small_groups_leak_nothing_on_the_page_or_in_the_summary(app, session, client_for, make_user, make_org):
+    org = make_org("Buurtwerk Klein")
+    slug = new_project(app, session, org, ["decimal"], retrospective=True)
+    # Three pairs with distinctive values: means 52.37 and 62.53 must appear nowhere.
+    for code, before, after, then in (("K1", 41.3, 55.5, 38.1), ("K2", 52.7, 61.9, 47.9), ("K3", 63.1, 70.2, 59.3)):
+        answer(app, session, slug, "pre", code, {("decimal", "amount"): before})
+        answer(app, session, slug, "post", code, {("decimal", "amount"): after}, then={("decimal", "amount"): then})
+    worker = client_for(make_user("worker", org).email)
+    hidden_numbers = ["52,37", "62,53", "10,17", "48,43", "52.37", "62.53", "10.17", "48.43"]
+    html = worker.get(f"/projects/{slug}/outcomes").text
+    assert not [n for n in hidden_numbers if n in html]
+    english = worker.get(f"/projects/{slug}/outcomes?lang=en").text
+    assert not [n for n in hidden_numbers if n in english]
+    assert "fewer than 5, so no averages are shown" in english
+    summary = pd.read_csv(io.BytesIO(worker.get(f"/projects/{slug}/outcomes/summary.csv").data))
+    estimates = [c for c in summary.columns if c not in ("instrument", "scale", "comparison", "label", "n_pairs",
+                                                         "suppressed")]
+    assert summary[estimates].isna().all().all()
+    assert set(summary["suppressed"]) == {"means, tests"} and set(summary["n_pairs"]) == {3}
+    raw = worker.get(f"/projects/{slug}/outcomes/report.json").text
+    assert not [n for n in hidden_numbers if n in raw]
+
+
+def test_a_project_without_answers_renders(app, session, client_for, make_user, make_org):
+    org = make_org("Buurtwerk Leeg")
+    slug = new_project(app, session, org, ["rating", "triad"], retrospective=True)
+    worker = client_for(make_user("worker", org).email)
+    assert worker.get(f"/projects/{slug}/outcomes").status_code == 200
+    page = worker.get(f"/projects/{slug}/outcomes?lang=en")
+    assert page.status_code == 200 and "No resident has answered both questionnaires yet." in page.text
+    assert worker.get(f"/projects/{slug}/outcomes/summary.xlsx").status_code == 200
+    assert worker.get(f"/projects/{slug}/export.sav").status_code == 200
+
+
+# --- the charts themselves (pure functions, shared with the PDF report) ------------------------------
+
+def parse_svg(svg: str):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)  # well-formed XML, or this raises
+    ns = "{http://www.w3.org/2000/svg}"
+    title, desc = root.find(f"{ns}title"), root.find(f"{ns}desc")
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+    return root, title.text, desc.text
+
+
+def test_charts_escape_text_and_describe_themselves_in_words():
+    from surveyhub.documents import charts
+
+    evil = '<script>alert("x")</script> & "Buurt"'
+    svg = charts.change_dumbbell([{"label": evil, "pre": 2.86, "post": 3.64, "range": [1, 5], "ci": [3.2, 4.1]}],
+                                 title=evil, lang="nl")
+    assert "<script>" not in svg
+    _root, title, desc = parse_svg(svg)
+    assert title == evil and "van 2,9 tot 3,6" in desc and "3,2 tot 4,1" in desc
+    english = charts.change_dumbbell([{"label": "Plan", "pre": 2.86, "post": 3.64, "range": [1, 5], "ci": None}],
+                                     title="Change", lang="en")
+    assert "from 2.9 to 3.6" in parse_svg(english)[2]
+
+
+def test_charts_draw_nothing_for_hidden_or_missing_values():
+    from surveyhub.documents import charts
+
+    svg = charts.reliable_change_bars([{"label": "Samenwerken", "improved": "<5", "unchanged": 12,
+                                        "deteriorated": 0}], title="RC", lang="nl")
+    root, _title, desc = parse_svg(svg)
+    assert "Betrouwbaar vooruit <5" in desc and "Geen betrouwbare verandering 12" in desc
+    bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if float(r.get("y")) > 30]
+    assert len(bars) == 1  # only the count of 12 gets a bar; "<5" and 0 are text
+    hidden = charts.change_dumbbell([{"label": "Netwerk", "pre": None, "post": None, "range": [1, 5], "ci": None}],
+                                    title="Change", lang="nl")
+    assert "te weinig paren" in parse_svg(hidden)[2]
+    assert hidden.count("<circle") == 2  # the legend's two markers; no data points
+    radar = charts.radar(["A", "B", "C"], [{"label": "Start", "kind": "pre", "values": [0.2, None, 0.5]}],
+                         title="Radar", lang="nl")
+    assert "B –" in parse_svg(radar)[2]
+    funnel = charts.participation_funnel([("Uitgenodigd", 1200), ("Gekoppeld", 0)], title="Deelname", lang="nl")
+    assert "Uitgenodigd: 1.200" in parse_svg(funnel)[2]
+
+
+def test_report_charts_from_a_report_with_no_data():
+    from surveyhub.documents import charts
+
+    empty_block = {"mean": None, "sd": None}
+    entry = {"instrument": "i", "scale": "s", "title": {"nl": "Schaal"}, "range": [1, 5], "pre": empty_block,
+             "post": empty_block, "change": {"mean": None, "sd": None, "ci95": None},
+             "rci": {"improved": None, "unchanged": None, "deteriorated": None}}
+    report = {"participation": {"invited": 0, "pre": 0, "post": 0, "paired": 0,
+                                "waves": {"pre": {"started": 0}}},
+              "scales": [entry], "retrospective": [], "design": {"then_test": False}}
+    drawn = charts.report_charts(report, "nl")
+    assert set(drawn) == {"funnel", "change", "radar", "rci"}
+    for svg in drawn.values():
+        parse_svg(svg)
+
+
+def test_a_scale_without_a_known_range_is_drawn_on_the_span_of_its_values():
+    from surveyhub.documents import charts
+
+    svg = charts.change_dumbbell([{"label": "Plugin", "pre": 12.5, "post": 14.2, "range": None, "ci": [13.1, 15.3]}],
+                                 title="Change", lang="nl")
+    _root, _title, desc = parse_svg(svg)
+    assert "van 12,5 tot 14,2" in desc and svg.count("<circle") == 4  # legend 2, start and end 2

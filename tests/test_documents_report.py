@@ -1,0 +1,133 @@
+"""The funder's impact report, from the demo project's real report JSON (``services.outcomes``).
+
+Every figure in the PDF must be the report JSON's figure, formatted the Dutch
+way; small groups get words, never numbers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from surveyhub.documents import formatting as fmt
+from surveyhub.measures.registry import get_registry
+from surveyhub.services import documents as docs
+from surveyhub.services import outcomes
+from tests.fixtures.documents import (BASE_URL, answer, consent, demo, pdf_reader,  # noqa: F401 (fixture)
+                                      pdf_text, small_report_fixture)
+
+
+def _report(app, session, d, **kwargs):
+    report = outcomes.project_report(session, get_registry(app), d.actor, d.slug)
+    issued = docs.issue_report(session, get_registry(app), d.actor, d.slug, base_url=BASE_URL, report=report, **kwargs)
+    session.commit()
+    return report, issued
+
+
+def _mean_sd(part):
+    return f"{fmt.number(part['mean'], 2)} ({fmt.number(part['sd'], 2)})"
+
+
+def test_every_figure_is_the_report_jsons(app, session, demo):
+    report, issued = _report(app, session, demo)
+    text = pdf_text(issued.pdf)
+
+    part = report["participation"]
+    assert f"Uitgenodigd {part['invited']}" in text
+    assert f"Start en eind gekoppeld {part['paired']}" in text
+    assert f"Koppelpercentage {fmt.percent(part['match_rate'])}" in text
+    for entry in report["scales"]:
+        assert not entry["suppressed"] or entry["suppressed"] == ["counts"]
+        for expected in (_mean_sd(entry["pre"]), _mean_sd(entry["post"]), _mean_sd(entry["change"]),
+                         fmt.interval(entry["change"]["ci95"]), fmt.number(entry["effect_size"]["d_z"], 2),
+                         fmt.number(entry["effect_size"]["g_av"], 2),
+                         f"t({entry['test']['df']}) = {fmt.number(entry['test']['t'], 2)}",
+                         fmt.p_value(entry["test"]["wilcoxon_p"])):
+            assert expected in text, expected
+    # Reliable-change cells below 5 are printed as "<5", exactly as the JSON holds them.
+    cells = [entry["rci"][c] for entry in report["scales"] for c in ("improved", "unchanged", "deteriorated")]
+    assert "<5" in cells and "<5" in text
+    assert all(str(cell) in text for cell in cells)
+
+
+def test_summary_leads_with_words_then_the_number(app, session, demo):
+    report, issued = _report(app, session, demo)
+    first = report["scales"][0]
+    summary = pdf_text(issued.pdf).split("Samenvatting", 2)[2]
+    sentence = (f"Bewoners zijn gegroeid in plannen en organiseren: van gemiddeld {fmt.number(first['pre']['mean'], 2)} "
+                f"naar {fmt.number(first['post']['mean'], 2)} op 5.")
+    assert summary.index(sentence) < summary.index("Wie deden mee")
+    assert "Met 95% zekerheid ligt de gemiddelde verandering tussen" in summary
+
+
+def test_contents_page_numbers_and_metadata(app, session, demo, caplog):
+    _, issued = _report(app, session, demo)
+    assert not [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelno >= 30]
+    reader = pdf_reader(issued.pdf)
+    pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    summary_page = next(i for i, p in enumerate(pages) if p.startswith("Samenvatting")) + 1
+    assert re.search(rf"Samenvatting[ .]*{summary_page}\b", pages[1])
+    method_page = next(i for i, p in enumerate(pages) if p.startswith("Hoe we hebben gemeten")) + 1
+    assert re.search(rf"Hoe we hebben gemeten[ .]*{method_page}\b", pages[1])
+    assert f"pagina 2 / {len(pages)}" in pages[1]
+    assert reader.metadata.title == "Impactrapportage — Speeltuin De Vlinder"
+    assert reader.trailer["/Root"]["/Lang"] == "nl"
+    assert f"Code: {issued.code}" in pages[0]
+
+
+def test_self_perceived_change_and_the_method_appendix(app, session, demo):
+    report, issued = _report(app, session, demo)
+    text = pdf_text(issued.pdf)
+    assert report["retrospective"]
+    assert "Zelf ervaren verandering" in text and "Plannen en organiseren: zelf ervaren verandering" in text
+    then = report["retrospective"][0]
+    assert _mean_sd(then["pre"]) in text  # the "then" average (looking back)
+    assert "Plannen en organiseren (organising, versie 1)" in text
+    assert "Ik kan een buurtactiviteit van begin tot eind plannen." in text
+    alpha = report["scales"][0]["reliability"]["pre"]["alpha"]
+    assert f"Betrouwbaarheid (Cronbachs alfa): start {fmt.number(alpha, 2)}" in text
+    assert "Gemiddelden tonen we vanaf 5 bewoners" in text and "Lakens (2013)" in text
+
+
+def test_english_report_says_self_perceived_change(app, session, demo):
+    _, issued = _report(app, session, demo, lang="en")
+    text = pdf_text(issued.pdf)
+    assert "Impact report" in text and "Self-perceived change" in text and "How we measured" in text
+    assert pdf_reader(issued.pdf).trailer["/Root"]["/Lang"] == "en"
+
+
+def test_quotes_only_from_residents_who_agreed(app, session, demo, make_participant):
+    from surveyhub.models import Organisation
+
+    org = session.get(Organisation, demo.org_id)
+    for name, agreed, quote in (("Ja", True, "Ik durf nu de wethouder te bellen."),
+                                ("Nee", False, "Dit mag niemand lezen.")):
+        resident = make_participant(org, demo.slug, name)
+        consent(session, resident.code, demo.slug, agreed)
+        answer(session, app, demo.slug, resident.code, "post", {"organising": 4}, text=quote)
+
+    text = pdf_text(_report(app, session, demo)[1].pdf)
+
+    assert "Ik durf nu de wethouder te bellen." in text
+    assert "Dit mag niemand lezen." not in text
+
+
+def test_small_groups_get_words_never_numbers(app, session, demo):
+    small = small_report_fixture()
+    issued = docs.issue_report(session, get_registry(app), demo.actor, demo.slug, base_url=BASE_URL, report=small)
+    text = pdf_text(issued.pdf)
+    assert small["scales"][0]["pre"]["mean"] is None  # the JSON itself holds no number
+    assert "niet getoond: minder dan 5 bewoners" in text
+    assert "te weinig bewoners beide metingen mee om cijfers te tonen" in text
+    assert "Te weinig bewoners om aantallen te tonen." in text
+    for hidden in ("2,75", "3,25", "2,50"):  # the means of the four residents' answers
+        assert hidden not in text
+
+
+def test_the_report_is_issued_once_until_the_data_changes(app, session, demo):
+    first = docs.issue_report(session, get_registry(app), demo.actor, demo.slug, base_url=BASE_URL)
+    session.commit()
+    again = docs.issue_report(session, get_registry(app), demo.actor, demo.slug, base_url=BASE_URL)
+    assert again.reused and again.code == first.code and again.pdf == first.pdf
+    stricter = docs.issue_report(session, get_registry(app), demo.actor, demo.slug, base_url=BASE_URL, min_means=40)
+    assert not stricter.reused and stricter.code != first.code
+    assert "niet getoond: minder dan 40 bewoners" in pdf_text(stricter.pdf)
