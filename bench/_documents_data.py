@@ -44,6 +44,15 @@ def make_app(database_url: str | None = None):
     return app
 
 
+def cleanup(app, *folders) -> None:
+    """Remove the temporary instance (and any output folders) a benchmark made."""
+    import shutil
+
+    app.extensions["surveyhub.db"].engine.dispose()
+    for folder in (app.instance_path, *folders):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def build(app, n: int, seed: int = 11) -> tuple[int, str]:
     """An organisation and a project of ``n`` residents with pre, post and retrospective answers."""
     rng = np.random.default_rng(seed)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _documents_data import BASE_URL, build, make_app  # noqa: E402
+from _documents_data import BASE_URL, build, cleanup, make_app  # noqa: E402
 
 BARE_HTML = ('<!doctype html><html lang="nl"><head><title>Certificaat</title></head><body>'
              '<h1>Certificaat</h1><p>Je deed mee aan Speeltuin De Vlinder van Buurtwerk Demo.</p></body></html>')
@@ -86,6 +86,7 @@ def main() -> None:
         cert_ms = median_ms(certificate, args.runs)
         service_ms = median_ms(service, max(5, args.runs // 4))
 
+    cleanup(app)
     print("medians                    wall ms   CPU ms")
     print(f"bare one-page render       {bare_ms[0]:7.1f}  {bare_ms[1]:7.1f}")
     print(f"certificate render         {cert_ms[0]:7.1f}  {cert_ms[1]:7.1f}   ratio {cert_ms[0] / bare_ms[0]:4.2f} × bare "

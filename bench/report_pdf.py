@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _documents_data import BASE_URL, build, make_app  # noqa: E402
+from _documents_data import BASE_URL, build, cleanup, make_app  # noqa: E402
 
 
 def timed(fn, runs: int) -> tuple[tuple[float, float], object]:
@@ -101,6 +101,7 @@ def main() -> None:
 
     from pypdf import PdfReader
 
+    cleanup(app)
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{args.residents} residents, 5 scales, pre + post + retrospective block; "

@@ -21,17 +21,21 @@ from __future__ import annotations
 
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.x509.oid import NameOID
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.general import get_pyca_cryptography_hash
 
 KEY_BITS = 3072
 VALID_YEARS = 5
@@ -99,19 +103,48 @@ class _FixedTimeSigner(signers.PdfSigner):
         return session
 
 
-def sign_pdf(pdf: bytes, key_pem: bytes, cert_pem: bytes, signing_time: datetime, reason: str) -> bytes:
-    """``pdf`` with an invisible PAdES signature, the same bytes for the same input."""
+class _ParsedKeySigner(signers.SimpleSigner):
+    """A SimpleSigner that keeps its parsed RSA key.
+
+    pyhanko parses (and so checks) the private key again for every signature,
+    twice per document; for an RSA key that is most of the signing time.
+    """
+
+    def __init__(self, parsed_key, **kwargs):
+        super().__init__(**kwargs)
+        self._parsed_key = parsed_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism != "rsassa_pkcs1v15" or not isinstance(self._parsed_key, rsa.RSAPrivateKey):
+            return super().sign_raw(data, digest_algorithm)
+        return self._parsed_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
+@lru_cache(maxsize=16)
+def _signer(key_pem: bytes, cert_pem: bytes) -> signers.SimpleSigner:
+    """The organisation's signer, loaded once per process."""
     try:
         key = load_private_key_from_pemder_data(key_pem, passphrase=None)
+        parsed = serialization.load_pem_private_key(key_pem, password=None)
         certs = list(load_certs_from_pemder_data(cert_pem))
     except Exception as exc:  # noqa: BLE001 - any unreadable PEM is the same user problem
         raise SigningError(f"the organisation's signing key cannot be read: {exc}") from exc
     if not certs:
         raise SigningError("the organisation's signing certificate is missing")
-    signer = signers.SimpleSigner(signing_cert=certs[0], signing_key=key, cert_registry=None)
+    return _ParsedKeySigner(parsed, signing_cert=certs[0], signing_key=key, cert_registry=None)
+
+
+def sign_pdf(pdf: bytes, key_pem: bytes, cert_pem: bytes, signing_time: datetime, reason: str) -> bytes:
+    """``pdf`` with an invisible PAdES signature, the same bytes for the same input."""
+    signer = _signer(key_pem, cert_pem)
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, subfilter=SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason=reason[:200])
     writer = _StableWriter(pdf)
     pdf_signer = _FixedTimeSigner(meta, signer)
     pdf_signer.signing_time = signing_time.astimezone(timezone.utc).replace(microsecond=0)
-    return pdf_signer.sign_pdf(writer).getvalue()
+    # pyhanko's sync API starts an event loop of its own (asyncio.run); a caller
+    # that already runs one (an async server, a Playwright test) would make that
+    # fail, so the signature is made in a thread with no loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: pdf_signer.sign_pdf(writer).getvalue()).result()

@@ -84,7 +84,9 @@ class LiveSite:
             return gettext(msgid, **values)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the browser and its event loop end with the browser tests, so later
+# tests that run their own asyncio loop (pyhanko's signing) are not affected.
+@pytest.fixture(scope="package")
 def live(sqlite_template, tmp_path_factory):
     from werkzeug.serving import make_server
 
@@ -106,7 +108,7 @@ def live(sqlite_template, tmp_path_factory):
     app.extensions["surveyhub.db"].engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     if not Path(CHROMIUM).exists():
         missing(f"Chromium not found at {CHROMIUM}")
