@@ -30,7 +30,12 @@ def _digests(folder) -> dict[str, str]:
 
 
 def test_certificates_in_two_processes_twice_without_duplicates(runner, session, demo, tmp_path):
+    from weasyprint import CSS
+
+    from surveyhub.documents.render import FONT_FACES, RefusingFetcher, get_renderer
+
     out = tmp_path / "certificaten"
+    get_renderer().stylesheet("certificate.css")  # this process renders too (no reference kept: see below)
 
     first = runner.invoke(args=["certificates", demo.slug, "-o", str(out), "--jobs", "2"])
 
@@ -50,6 +55,8 @@ def test_certificates_in_two_processes_twice_without_duplicates(runner, session,
     assert "(0 new, 30 unchanged)" in again.output
     assert _digests(out) == files  # byte for byte the same files
     assert _documents(session) == 30
+    # The workers did not take this process's fonts with them (they were forked from it).
+    CSS(string=FONT_FACES, font_config=get_renderer().font_config, url_fetcher=RefusingFetcher(fonts=True))
 
 
 def test_a_changed_resident_gets_a_new_certificate_on_the_next_run(runner, session, demo, tmp_path):

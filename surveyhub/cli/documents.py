@@ -112,7 +112,7 @@ def _start_worker(settings: dict) -> None:
     from surveyhub import create_app
     from surveyhub.documents import render
 
-    render._renderer = None  # fonts and stylesheets are loaded again in this process
+    render.start_afresh()  # fonts and stylesheets are loaded again in this process
     _worker_app = create_app(settings)
     _worker_app.app_context().push()
 

@@ -201,6 +201,8 @@ class Renderer:
 
 _renderer: Renderer | None = None
 _renderer_lock = threading.Lock()
+#: Renderers inherited through fork, kept alive on purpose (see ``start_afresh``).
+_inherited: list[Renderer] = []
 
 
 def get_renderer() -> Renderer:
@@ -210,3 +212,17 @@ def get_renderer() -> Renderer:
         if _renderer is None:
             _renderer = Renderer()
         return _renderer
+
+
+def start_afresh() -> None:
+    """In a forked worker: build a renderer of this process's own on next use.
+
+    The inherited renderer is kept referenced, never collected: its font
+    configuration owns a temporary folder of font files that the parent
+    process still uses, and collecting it here would delete that folder.
+    """
+    global _renderer
+    with _renderer_lock:
+        if _renderer is not None:
+            _inherited.append(_renderer)
+        _renderer = None
