@@ -5,12 +5,14 @@ instrument versions); Participant → Response (one per wave) → Answer and
 ScaleScore; issued Documents; Consent records; Audit events.
 """
 
-from surveyhub.models.accounts import AuditEvent, Organisation, User, ROLES
+from surveyhub.models.accounts import (AuditEvent, Organisation, PasswordReset, PluginProblem, RateCounter, User,
+                                      ROLES)
 from surveyhub.models.projects import (
     InstrumentVersion,
     Project,
     ProjectInstrument,
     ProjectQuestion,
+    ProjectShare,
     Wave,
     WAVE_KINDS,
 )
@@ -26,6 +28,6 @@ from surveyhub.models.documents import Document
 
 __all__ = [
     "Answer", "AuditEvent", "Consent", "Document", "InstrumentVersion", "Organisation",
-    "Participant", "Project", "ProjectInstrument", "ProjectQuestion", "Response",
-    "ROLES", "ScaleScore", "Token", "User", "Wave", "WAVE_KINDS",
+    "Participant", "PasswordReset", "PluginProblem", "Project", "ProjectInstrument", "ProjectQuestion",
+    "ProjectShare", "RateCounter", "Response", "ROLES", "ScaleScore", "Token", "User", "Wave", "WAVE_KINDS",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyhub.db import Base
@@ -57,8 +57,56 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Raised on logout-everywhere and password change; a session cookie carries the
+    #: version it was made with and stops working once they differ.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Base32 TOTP secret once two-factor sign-in is switched on; None when off.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+
+class PasswordReset(Base):
+    """A one-time password reset link an admin sent; only the SHA-256 of its token is kept."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateCounter(Base):
+    """A fixed-window hit counter shared by every worker process (rate limits in the database)."""
+
+    __tablename__ = "rate_counters"
+
+    #: What is counted, e.g. "login:addr:203.0.113.9" or "login:account:ann@example.org".
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    #: Start of the current window, seconds since the epoch.
+    window_start: Mapped[int] = mapped_column(Integer)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PluginProblem(Base):
+    """A plugin failure, stored so the admin page shows it whichever worker process saw it."""
+
+    __tablename__ = "plugin_problems"
+    __table_args__ = (UniqueConstraint("plugin", "hook", name="uq_plugin_problems_plugin_hook"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin: Mapped[str] = mapped_column(String(200))
+    #: The hook or stage ("import", "register", a hook name, a question type).
+    hook: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEvent(Base):
@@ -74,3 +122,9 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: The project it concerns, for filtering; kept as a plain id so the trail outlives the project.
+    project_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: Who, as shown then: the user's e-mail, "cli", "resident" or "system".
+    actor: Mapped[str | None] = mapped_column(String(254))
+    #: Where from: the client address (web) or "cli".
+    source: Mapped[str | None] = mapped_column(String(64))

@@ -56,6 +56,16 @@ class Project(Base):
     consent_version: Mapped[str] = mapped_column(String(20), default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Months after the last wave closes before personal data is purged; None = the organisation's default.
+    retention_months: Mapped[int | None] = mapped_column(Integer)
+    #: Archived projects are read-only and hidden from the worker's list.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the retention purge removed the personal data; only aggregates remain.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Residents who withdrew and were erased (counted in the method appendix).
+    withdrawn_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Anonymous, suppressed report JSON kept after a purge so the impact can still be shown.
+    purged_summary: Mapped[dict | None] = mapped_column(JSON)
 
     waves: Mapped[list[Wave]] = relationship(back_populates="project", cascade="all, delete-orphan",
                                              order_by="Wave.id")
@@ -63,6 +73,19 @@ class Project(Base):
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectInstrument.position")
     questions: Mapped[list[ProjectQuestion]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectQuestion.position")
+
+
+class ProjectShare(Base):
+    """A project an admin or worker shared with one funder: the funder sees its aggregates and reports."""
+
+    __tablename__ = "project_shares"
+    __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_project_shares_project_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Wave(Base):

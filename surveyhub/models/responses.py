@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text,
+from sqlalchemy import (Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,7 +18,9 @@ class Participant(Base):
     __tablename__ = "participants"
     __table_args__ = (
         UniqueConstraint("project_id", "code", name="uq_participants_code"),
-        UniqueConstraint("project_id", "self_code", name="uq_participants_self_code"),
+        # Not unique: a resident who lost their device cookie and link starts again as a new
+        # participant with the same code, and pairing matches the two by code.
+        Index("ix_participants_project_self_code", "project_id", "self_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

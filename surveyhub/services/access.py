@@ -1,8 +1,11 @@
-"""Who may do what: the one place that scopes every query to an organisation.
+"""Who may do what: the permission matrix, and the one place that scopes every query.
 
-Every service that reads or changes organisation data takes an ``Actor`` and
-goes through these functions. Another organisation's data is reported as not
-found (404), never as forbidden, so its existence does not leak.
+``MATRIX`` is DESIGN.md's "Roles and privacy" table in code: each capability
+names the roles that hold it. Every route declares the capability it needs
+(``web.session_user.requires``) and every service asks ``require`` or
+``project``. Another organisation's data is reported as not found (404), never
+as forbidden, so its existence does not leak; a funder sees only the projects
+shared with them, and every other page of a project is a 404 to them as well.
 """
 
 from __future__ import annotations
@@ -15,11 +18,26 @@ from sqlalchemy.orm import Session
 from surveyhub.models import Organisation, Project
 from surveyhub.services.errors import Forbidden, NotFound
 
-#: What each role may do. Funders read; workers run projects; admins also manage.
-PERMISSIONS = {
-    "admin": {"read", "write", "manage"},
-    "worker": {"read", "write"},
-    "funder": {"read"},
+ADMIN, WORKER, FUNDER = "admin", "worker", "funder"
+
+#: The permission matrix: capability -> the roles that hold it.
+MATRIX: dict[str, frozenset[str]] = {
+    # users, roles, branding, instruments, plugins, retention, the audit log, archiving and deleting projects
+    "org.manage": frozenset({ADMIN}),
+    # the list of projects (a funder's list holds only projects shared with them)
+    "project.list": frozenset({ADMIN, WORKER, FUNDER}),
+    # set up projects, waves and questionnaires, invite residents, share with a funder
+    "project.setup": frozenset({ADMIN, WORKER}),
+    # names, links, QR codes, progress, individual answers and scores, paper entry, residents' rights requests
+    "project.residents": frozenset({ADMIN, WORKER}),
+    # row-level exports (CSV/XLSX/SAV/JSON rows), certificates, link sheets
+    "project.rows": frozenset({ADMIN, WORKER}),
+    # the suppressed dashboard and issued impact reports of a project (funders: only when shared)
+    "project.outcomes": frozenset({ADMIN, WORKER, FUNDER}),
+    # Legacy names, being replaced by the capabilities above.
+    "read": frozenset({ADMIN, WORKER, FUNDER}),
+    "write": frozenset({ADMIN, WORKER}),
+    "manage": frozenset({ADMIN}),
 }
 
 
@@ -31,9 +49,17 @@ class Actor:
     role: str
     user_id: int | None = None
     email: str | None = None
+    #: Where the action comes from, for the audit trail: the client address, or "cli".
+    source: str | None = None
 
-    def can(self, permission: str) -> bool:
-        return permission in PERMISSIONS.get(self.role, set())
+    def can(self, capability: str) -> bool:
+        """Does this role hold ``capability``? An unknown capability is a programming error."""
+        return self.role in MATRIX[capability]
+
+    @property
+    def label(self) -> str:
+        """Who, as the audit trail shows it."""
+        return self.email or ("cli" if self.source == "cli" else self.role)
 
 
 def require(actor: Actor, permission: str) -> None:
@@ -72,4 +98,4 @@ def cli_actor(session: Session, project_slug: str | None = None, org_id: int | N
             raise NotFound(f"no project {project_slug!r}")
     if org_id is None:
         raise NotFound("no organisation given")
-    return Actor(organisation_id=org_id, role="admin")
+    return Actor(organisation_id=org_id, role="admin", source="cli")

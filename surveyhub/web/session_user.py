@@ -24,8 +24,11 @@ class LoginUser(UserMixin):
 
 
 def current_actor() -> Actor:
+    from flask import request
+
     info = current_user.info
-    return Actor(organisation_id=info.organisation_id, role=info.role, user_id=info.id, email=info.email)
+    return Actor(organisation_id=info.organisation_id, role=info.role, user_id=info.id, email=info.email,
+                 source=request.remote_addr)
 
 
 def requires(permission: str):
