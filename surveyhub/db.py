@@ -5,19 +5,38 @@ closed when the request ends; services flush, the route or CLI command
 commits. SQLite runs in WAL mode with a busy timeout and takes its write lock
 at the start of every transaction (``BEGIN IMMEDIATE``) so two writers never
 deadlock half-way.
+
+``retry_on_busy`` runs a short write again when the database is busy (SQLite's
+"database is locked", a PostgreSQL serialization failure or deadlock), with a
+jittered back-off; ``DatabaseBusy`` says it still did not go through, so the
+caller can show the page again with what was typed instead of an error.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 15000
+#: Tries of a write that meets a busy database, and the first back-off (doubled, jittered).
+BUSY_ATTEMPTS = 3
+BUSY_BACKOFF_SECONDS = 0.05
+#: No new try after this long: SQLite already waited its busy timeout, and a request has a time limit.
+BUSY_RETRY_WITHIN_SECONDS = 10.0
+#: PostgreSQL: serialization failure, deadlock detected, lock not available.
+_BUSY_SQLSTATES = {"40001", "40P01", "55P03"}
+_BUSY_SQLITE = ("database is locked", "database table is locked", "database is busy")
+T = TypeVar("T")
 
 
 NAMING_CONVENTION = {
@@ -62,6 +81,52 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class DatabaseBusy(Exception):
+    """A write did not go through because the database stayed busy; nothing of it was stored."""
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` means "busy, try again": a lock or a conflict, not a wrong statement."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in _BUSY_SQLSTATES:
+        return True
+    return type(orig).__name__ == "OperationalError" and any(text in str(orig).lower() for text in _BUSY_SQLITE)
+
+
+def retry_on_busy(session: Session, work: Callable[[], T], *, before_retry: Callable[[], None] | None = None,
+                  attempts: int = BUSY_ATTEMPTS) -> T:
+    """Run ``work()`` and commit; when the database is busy, roll back and run it again.
+
+    ``work`` must be safe to run again from the start (the rollback undid the
+    previous try; objects it uses are reloaded on access). ``before_retry``
+    runs after the rollback, e.g. to fetch a row the failed try had created.
+
+    :raises DatabaseBusy: still busy after ``attempts`` tries (or after
+        ``BUSY_RETRY_WITHIN_SECONDS``); the session is rolled back.
+    """
+    started = time.monotonic()
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            if not is_busy(exc):
+                raise
+            if attempt == attempts or time.monotonic() - started > BUSY_RETRY_WITHIN_SECONDS:
+                log.warning("write given up after %d tries: the database stayed busy (%s)", attempt,
+                            type(exc.orig).__name__)
+                raise DatabaseBusy(str(exc.orig)) from exc
+            time.sleep(BUSY_BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+            if before_retry is not None:
+                before_retry()
+    raise AssertionError("unreachable")
 
 
 class Database:

@@ -6,7 +6,10 @@ with ``from surveyhub import hookimpl``.
 
 SurveyHub calls every implementation on its own (``PluginHost.call_isolated``),
 so one plugin that raises never stops another; for the same reason hook
-wrappers are refused. Returning ``None`` means "nothing to add".
+wrappers are refused. Returning ``None`` means "nothing to add". A plugin
+that raises (even ``SystemExit``) is reported on the admin plugins page and
+by ``surveyhub plugins``; problems seen while the app runs are stored in the
+database, so every worker process shows them.
 """
 
 import pluggy
@@ -24,8 +27,9 @@ def surveyhub_register_instruments():
     :returns: a list of instrument definitions, each a dict in the YAML form of
         DESIGN.md or a path (``str`` or ``pathlib.Path``) to a YAML file. Each is
         validated against the instrument schema; an invalid one is reported and
-        left out. Two sources that register the same ``id`` and ``version`` stop
-        the start-up with an error naming both.
+        left out. When two sources register the same ``id`` and ``version``,
+        the first registered counts (the built-in YAML files come first) and
+        the second is reported, naming both, and left out; the app starts.
     """
 
 
@@ -57,6 +61,9 @@ def surveyhub_register_question_types():
         returns ``(lo, hi)`` for scored types or ``None``, and ``scored`` says
         whether the type yields a number a scale can score. ``context`` is a
         dict with ``answer_sets`` (the instrument's answer sets) and ``lang``.
+        When ``code`` raises anything but ``ValueError`` (a bug), the answer is
+        not dropped: it is stored as the text the resident sent (scored as
+        unanswered) and the failure is reported to admins.
         A type registered under a built-in name replaces the built-in. Labels
         may carry markup as ``markupsafe.Markup`` (escape the text parts);
         ``questions.radio_choices`` builds choices for any WTForms version.
@@ -112,7 +119,12 @@ def surveyhub_response_completed(response):
 
     Called after the answers and scale scores are committed, so a plugin can
     never cost a resident an answer; a plugin that raises is logged and
-    reported on the admin plugins page.
+    reported on the admin plugins page. Each plugin runs in a thread of its
+    own and the resident's page waits at most ``SURVEYHUB_PLUGIN_HOOK_TIMEOUT``
+    seconds (default 2) for all of them: a plugin still running then is
+    reported and finishes on its own, unwaited for. Slow work (a webhook, an
+    e-mail) should therefore be quick to hand off, and must not rely on a
+    request or database session of SurveyHub's.
 
     :param response: a plain dict: ``project`` (slug), ``wave`` (``pre``,
         ``post`` or ``followup``), ``participant`` (pseudonymous code),

@@ -3,9 +3,14 @@
 Discovery: the built-in plugins, the ``surveyhub`` entry-point group, and every
 module in the plugins folder (``SURVEYHUB_PLUGINS_DIR``). A plugin that fails
 to import or does not match the contract is reported (log, admin page,
-``surveyhub plugins``) and left out; the app still starts. Hook calls made
-while a resident answers go through ``call_isolated`` so one failing plugin
-never stops the others or costs an answer.
+``surveyhub plugins``) and left out; the app still starts, also when a plugin
+calls ``sys.exit()`` while it is imported or registered. Hook calls go through
+``call_isolated`` so one failing plugin never stops the others or costs an
+answer; events on a resident's path go through ``call_bounded``, which gives
+every plugin its own thread and the whole call a time budget
+(``SURVEYHUB_PLUGIN_HOOK_TIMEOUT``), so a plugin that hangs never hangs a
+resident's page. Problems seen after start-up are stored in the database
+(``surveyhub.plugin_problems``) so every worker process shows them.
 """
 
 from __future__ import annotations
@@ -14,17 +19,32 @@ import importlib.metadata
 import importlib.util
 import logging
 import sys
+import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pluggy
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 from surveyhub import hookspecs
+from surveyhub.plugin_problems import ProblemLog
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "surveyhub"
+#: Seconds a resident's page waits for event hooks (``SURVEYHUB_PLUGIN_HOOK_TIMEOUT``).
+DEFAULT_HOOK_TIMEOUT = 2.0
+#: Calls of one plugin still running past their budget before the next ones are skipped.
+MAX_OVERDUE_CALLS = 4
+
+
+def _plugin_crash(exc: BaseException) -> bool:
+    """What a plugin may raise without taking the app down: anything but Ctrl+C.
+
+    ``SystemExit`` (a plugin calling ``sys.exit()``) counts as a plugin failure too.
+    """
+    return not isinstance(exc, KeyboardInterrupt)
 
 
 @dataclass
@@ -43,10 +63,17 @@ class PluginStatus:
 class PluginHost:
     """The app's ``pluggy.PluginManager`` plus the status of every plugin."""
 
-    def __init__(self) -> None:
+    def __init__(self, database=None, hook_timeout: float = DEFAULT_HOOK_TIMEOUT) -> None:
         self.pm = pluggy.PluginManager("surveyhub")
         self.pm.add_hookspecs(hookspecs)
         self.statuses: dict[str, PluginStatus] = {}
+        #: Problems seen after start-up go to the database, for every process to show.
+        self.problems = ProblemLog(database)
+        self.hook_timeout = hook_timeout
+        #: Set once the app is built; from then on problems are stored, not only kept here.
+        self.started = False
+        self._overdue: dict[str, int] = {}
+        self._overdue_lock = threading.Lock()
 
     # -- registration -----------------------------------------------------
     def register(self, plugin: object, name: str, source: str, version: str = "", builtin: bool = False) -> None:
@@ -64,8 +91,13 @@ class PluginHost:
             if problem:
                 self.pm.unregister(name=name)
                 raise pluggy.PluginValidationError(plugin, problem)
-        except Exception as exc:  # a plugin must never stop start-up
-            self.fail(name, f"not loaded: {' '.join(str(exc).split())}")  # one line for the status table
+        except BaseException as exc:  # a plugin must never stop start-up, not even with sys.exit()
+            if not _plugin_crash(exc):
+                raise
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
+            reason = _describe(exc) if isinstance(exc, SystemExit) else " ".join(str(exc).split())
+            self.fail(name, f"not loaded: {reason}")  # one line for the status table
             return
         status.hooks = self._hook_names(name)
 
@@ -88,10 +120,19 @@ class PluginHost:
         plugin = self.pm.get_plugin(name)
         return sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
 
-    def fail(self, name: str, message: str, state: str = "failed") -> None:
+    def fail(self, name: str, message: str, state: str = "failed", hook: str | None = None) -> None:
+        """Mark the plugin; after start-up also store the problem for every process to show.
+
+        :param hook: where it happened (a hook name, ``question type stars``, ...);
+            by default the hook name the message starts with.
+        """
         status = self.statuses.setdefault(name, PluginStatus(name=name, source="?"))
-        status.status, status.last_error = state, message
+        if status.status != "failed":  # a plugin left out stays "failed"; run-time trouble cannot undo that
+            status.status = state
+        status.last_error = message
         log.error("plugin %s: %s", name, message)
+        if self.started:
+            self.problems.record(name, hook or _hook_of(message, state), message)
 
     # -- discovery --------------------------------------------------------
     def load_entry_points(self) -> None:
@@ -100,9 +141,11 @@ class PluginHost:
             version = ep.dist.version if ep.dist else ""
             try:
                 plugin = ep.load()
-            except Exception as exc:
+            except BaseException as exc:
+                if not _plugin_crash(exc):
+                    raise
                 self.statuses[name] = PluginStatus(name=name, source=f"entry point {ep.value}", version=version)
-                self.fail(name, f"import failed: {type(exc).__name__}: {exc}")
+                self.fail(name, f"import failed: {_describe(exc)}")
                 continue
             if self.pm.is_registered(plugin):
                 continue
@@ -117,9 +160,11 @@ class PluginHost:
             name = f"plugins.{path.stem}"
             try:
                 module = _import_file(name, path)
-            except Exception as exc:
+            except BaseException as exc:
+                if not _plugin_crash(exc):
+                    raise
                 self.statuses[name] = PluginStatus(name=name, source=str(path))
-                self.fail(name, f"import failed: {type(exc).__name__}: {exc}")
+                self.fail(name, f"import failed: {_describe(exc)}")
                 continue
             self.register(module, name, str(path), getattr(module, "__version__", ""))
 
@@ -135,12 +180,101 @@ class PluginHost:
         for impl in reversed(caller.get_hookimpls()):  # pluggy calls last-registered first
             try:
                 result = impl.function(*[kwargs[arg] for arg in impl.argnames])
-            except Exception as exc:
-                self.fail(impl.plugin_name, f"{hook_name} raised {type(exc).__name__}: {exc}", state="error")
+            except BaseException as exc:
+                if not _plugin_crash(exc):
+                    raise
+                self.fail(impl.plugin_name, f"{hook_name} raised {_describe(exc)}", state="error", hook=hook_name)
                 log.debug("traceback:\n%s", traceback.format_exc())
                 continue
             results.append((impl.plugin_name, result))
         return results
+
+    def call_bounded(self, hook_name: str, timeout: float | None = None, **kwargs) -> list[tuple[str, object]]:
+        """Like ``call_isolated``, but each implementation runs in a thread and the call ends in time.
+
+        Waits at most ``timeout`` seconds (default: the app's hook budget) for
+        all of them together. A plugin still running then is reported and left
+        to finish on its own; its result is dropped. A plugin with
+        ``MAX_OVERDUE_CALLS`` calls still running is skipped (and reported)
+        until one returns, so a plugin that hangs for good cannot pile up threads.
+
+        :returns: ``(plugin name, result)`` for each implementation that
+            returned in time without raising, in pluggy's call order.
+        """
+        budget = self.hook_timeout if timeout is None else timeout
+        app = current_app._get_current_object() if has_app_context() else None
+        runs = [run for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls())
+                if (run := self._start(impl, hook_name, kwargs, app)) is not None]
+        deadline = time.monotonic() + budget
+        for run in runs:
+            run.thread.join(max(0.0, deadline - time.monotonic()))
+        results = []
+        for run in runs:
+            if run.thread.is_alive():
+                self.fail(run.plugin, f"{hook_name} did not finish within {budget:g} s; SurveyHub went on "
+                          "without it", state="error", hook=hook_name)
+            elif run.error is not None:
+                self.fail(run.plugin, f"{hook_name} raised {run.error}", state="error", hook=hook_name)
+            else:
+                results.append((run.plugin, run.result))
+        return results
+
+    def _start(self, impl, hook_name: str, kwargs: dict, app) -> _Run | None:
+        name = impl.plugin_name
+        with self._overdue_lock:
+            running = self._overdue.get(name, 0)
+            if running >= MAX_OVERDUE_CALLS:
+                skip = True
+            else:
+                skip = False
+                self._overdue[name] = running + 1
+        if skip:
+            self.fail(name, f"{hook_name} skipped: {running} earlier calls have not finished yet",
+                      state="error", hook=hook_name)
+            return None
+        run = _Run(name)
+        run.thread = threading.Thread(target=self._run_one, args=(run, impl, kwargs, app),
+                                      name=f"plugin {name}", daemon=True)
+        run.thread.start()
+        return run
+
+    def _run_one(self, run: _Run, impl, kwargs: dict, app) -> None:
+        try:
+            if app is not None:
+                with app.app_context():
+                    run.result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+            else:
+                run.result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+        except BaseException as exc:  # noqa: B036 - reported by the caller; a thread has no one else to tell
+            run.error = _describe(exc)
+            log.debug("traceback:\n%s", traceback.format_exc())
+        finally:
+            with self._overdue_lock:
+                self._overdue[run.plugin] -= 1
+
+
+@dataclass
+class _Run:
+    """One implementation's call in its own thread (``PluginHost.call_bounded``)."""
+
+    plugin: str
+    thread: threading.Thread | None = None
+    result: object = None
+    error: str | None = None
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` on one line; ``sys.exit()`` is named as such."""
+    if isinstance(exc, SystemExit):
+        return f"the plugin called sys.exit({'' if exc.code is None else repr(exc.code)})"
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _hook_of(message: str, state: str) -> str:
+    first = message.split(" ", 1)[0]
+    if first.startswith("surveyhub_"):
+        return first.rstrip(":")
+    return "start-up" if state == "failed" else "run time"
 
 
 def _spec_names() -> set[str]:
@@ -160,9 +294,10 @@ def _import_file(name: str, path: Path):
 
 
 def build_host(app: Flask) -> PluginHost:
+    from surveyhub.db import get_db
     from surveyhub.measures import builtin
 
-    host = PluginHost()
+    host = PluginHost(get_db(app), hook_timeout(app.config))
     for name, plugin in builtin.builtin_plugins(app.config).items():
         host.register(plugin, name, "built-in", builtin=True)
     host.load_entry_points()
@@ -173,8 +308,28 @@ def build_host(app: Flask) -> PluginHost:
     return host
 
 
+def hook_timeout(config) -> float:
+    """The time budget of event hooks on a resident's path, from ``PLUGIN_HOOK_TIMEOUT``."""
+    from surveyhub.config import ConfigError
+
+    value = config.get("PLUGIN_HOOK_TIMEOUT", DEFAULT_HOOK_TIMEOUT)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 < seconds <= 60:
+        raise ConfigError(f"SURVEYHUB_PLUGIN_HOOK_TIMEOUT must be a number of seconds above 0 and at most 60, "
+                          f"got {value!r}")
+    return seconds
+
+
 def init_app(app: Flask) -> None:
     app.extensions["surveyhub.plugins"] = build_host(app)
+
+
+def started(app: Flask) -> None:
+    """The app is built: from now on problems are stored for every process to show."""
+    get_host(app).started = True
 
 
 def get_host(app: Flask | None = None) -> PluginHost:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from surveyhub import plugin_problems
 from surveyhub.cli.common import user_errors
 from surveyhub.measures import schema
 from surveyhub.measures.schema import translate
@@ -18,9 +19,11 @@ from surveyhub.plugins import get_host
 @click.command("plugins")
 @with_appcontext
 def plugins_command():
-    """Installed plugins, their hooks and their status."""
+    """Installed plugins, their hooks and their status, with problems any process stored while running."""
     host = get_host()
-    for status in sorted(host.statuses.values(), key=lambda s: (not s.builtin, s.name)):
+    host.problems.flush()
+    problems = _stored_problems()
+    for status in plugin_problems.overview(host.statuses.values(), problems or []):
         version = f" {status.version}" if status.version else ""
         click.echo(f"{status.name}{version}  [{status.status}]  {status.source}")
         click.echo(f"    hooks: {', '.join(status.hooks) or '-'}")
@@ -28,6 +31,24 @@ def plugins_command():
             click.echo(f"    last error: {status.last_error}")
     for error in get_registry().errors:
         click.echo(f"instrument error: {error}")
+    if problems is None:
+        click.echo("problems while running: unknown (the database is not set up; run `surveyhub init`)")
+    for problem in problems or []:
+        click.echo(f"problem while running: {problem.plugin}, {problem.hook}: {problem.count}x, last "
+                   f"{problem.last_seen_at:%Y-%m-%d %H:%M} UTC: {problem.message}")
+
+
+def _stored_problems():
+    """Problems stored by every process, or None when the database has no table for them yet."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from surveyhub.db import get_db
+
+    try:
+        with get_db().session() as session:
+            return plugin_problems.stored_problems(session)
+    except (OperationalError, ProgrammingError):
+        return None
 
 
 @click.group("instruments")

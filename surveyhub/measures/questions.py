@@ -5,6 +5,11 @@ a scale can score), ``make_field(item, context)`` (an unbound WTForms field),
 ``code(item, raw, context)`` (submitted data to stored value, ``ValueError``
 with a resident-facing message when unacceptable) and ``value_range(item,
 context)``. ``context`` carries ``answer_sets`` and ``lang``.
+
+``code_or_keep`` is how the questionnaire calls a type's ``code()``: when a
+plugin's type breaks (raises anything but ``ValueError``), the resident's
+answer is not dropped but kept as the text they sent, and the failure is
+reported.
 """
 
 from __future__ import annotations
@@ -44,6 +49,39 @@ class QuestionType(Protocol):
 
     def value_range(self, item: dict, context: dict) -> tuple[float, float] | None:
         """The lowest and highest stored value for scored types, else ``None``."""
+
+
+def code_or_keep(qtype, item: dict, raw: Any, context: dict) -> tuple[float | str | None, str | None]:
+    """``(stored value, problem)``: the type's coded value, or the raw answer kept as text when the type breaks.
+
+    ``ValueError`` (the resident's answer is not acceptable) is raised as it is.
+    Any other failure of the type's ``code()`` returns what the resident sent,
+    as text (``None`` when they sent nothing), with a one-line problem to
+    report: a plugin's bug must never drop an answer silently. Scoring reads
+    such a text as unanswered, so no made-up number enters a score.
+    """
+    try:
+        return qtype.code(item, raw, context), None
+    except ValueError:
+        raise
+    except BaseException as exc:  # noqa: B036 - a plugin's bug, even sys.exit(); never Ctrl+C
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        kept = raw_text(raw)
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return kept, (f"question type {item.get('type')!r} failed on item {item.get('id')!r} ({reason}); "
+                      f"the answer was kept as the text sent" if kept is not None else
+                      f"question type {item.get('type')!r} failed on item {item.get('id')!r} ({reason})")
+
+
+def raw_text(raw: Any) -> str | None:
+    """What the resident sent, as stored text (cut at ``MAX_TEXT_LENGTH``); ``None`` for nothing."""
+    if raw is None:
+        return None
+    if isinstance(raw, (list, tuple)):
+        raw = ", ".join(str(part) for part in raw)
+    text = str(raw).replace("\x00", "").strip()  # the input rule cleans the rest where answers are stored
+    return text[:MAX_TEXT_LENGTH] or None
 
 
 def radio_choices(pairs: Iterable[tuple[str, Any]]) -> list:

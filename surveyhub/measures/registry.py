@@ -1,8 +1,10 @@
 """The instrument registry: every installed instrument, scoring method and question type.
 
 Built once per app from the plugin hooks. An invalid definition is reported
-(``errors``, the admin page, ``surveyhub plugins``) and left out; the same id
-and version from two sources stops start-up with an error naming both.
+(``errors``, the admin page, ``surveyhub plugins``) and left out. When two
+sources register the same id and version, the first one registered counts
+(the built-in YAML files before any plugin) and the second is reported with
+both names and left out: the app still starts.
 Organisation uploads live in the database (``services.instruments``) and are
 validated by the same code.
 """
@@ -95,7 +97,17 @@ class InstrumentRegistry:
         def on_error(method: str, message: str) -> None:
             log.error(message)
             if method in self.method_sources:
-                host.fail(self.method_sources[method], message, state="error")
+                host.fail(self.method_sources[method], message, state="error", hook=f"scoring method {method}")
+        return on_error
+
+    def question_type_error_handler(self, host):
+        """An ``on_error(type name, message)`` for question types that fail while a resident answers.
+
+        Marks the plugin that registered the type (stored for every process to show).
+        """
+        def on_error(type_name: str, message: str) -> None:
+            source = self.type_sources.get(type_name, f"question type {type_name}")
+            host.fail(source, message, state="error", hook=f"question type {type_name}")
         return on_error
 
 
@@ -135,7 +147,8 @@ def _merged_dicts(host, hook_name: str, kind: str, sources: dict | None = None) 
 
 
 def _definitions(host):
-    for plugin_name, result in host.call_isolated("surveyhub_register_instruments"):
+    # In the order the plugins were registered (built-ins first): the first source of an id and version counts.
+    for plugin_name, result in reversed(host.call_isolated("surveyhub_register_instruments")):
         if result is None:
             continue
         if not isinstance(result, (list, tuple)):
@@ -171,16 +184,27 @@ def _add_entry(registry: InstrumentRegistry, plugin_name: str, entry) -> list[st
         except schema.InstrumentError as exc:
             registry._refuse(exc.errors)
             return exc.errors
-        return registry.add(data, str(entry), validated=True)
+        return _add_once(registry, data, str(entry), validated=True)
     if isinstance(entry, dict):
-        return registry.add(entry, f"plugin {plugin_name}")
+        return _add_once(registry, entry, f"plugin {plugin_name}")
     return [f"plugin {plugin_name}: instrument entries must be dicts or paths, got {type(entry).__name__}"]
 
 
+def _add_once(registry: InstrumentRegistry, data: dict, source: str, validated: bool = False) -> list[str]:
+    """Add a definition; a second registration of an id and version is reported and left out."""
+    try:
+        return registry.add(data, source, validated=validated)
+    except RegistryConflict as exc:
+        message = f"{exc}; the second one is left out"
+        registry._refuse([message])
+        return [message]
+
+
 def init_app(app: Flask) -> None:
-    from surveyhub.plugins import get_host
+    from surveyhub.plugins import get_host, started
 
     app.extensions["surveyhub.registry"] = build_registry(get_host(app))
+    started(app)  # the plugins are in place: from now on their problems are stored for every process
 
 
 def get_registry(app: Flask | None = None) -> InstrumentRegistry:

@@ -59,13 +59,15 @@ def coded_values(scale: dict, answers: Mapping[str, Any], answer_sets: dict | No
     """The scale's item values ready for a scoring method: numeric, reverse coded where marked.
 
     Only the scale's own items are returned (others in ``answers`` are ignored);
-    a missing, None or NaN answer stays None. Values are assumed to be within
+    a missing, None or NaN answer, or a text, stays None. Values are assumed to be within
     the item's range: answers are checked where they come in (form, import).
     """
     coded: dict[str, float | None] = {}
     for item in scale.get("items", ()):
         value = answers.get(item["id"])
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        # A text in a scored item is an answer a broken question type could not code
+        # (kept as the resident sent it): unanswered for scoring, never a made-up number.
+        if value is None or isinstance(value, str) or (isinstance(value, float) and math.isnan(value)):
             coded[item["id"]] = None
             continue
         value = float(value)
