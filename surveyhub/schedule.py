@@ -1,0 +1,68 @@
+"""Work that runs on its own while ``surveyhub serve`` runs: for now, the daily retention purge.
+
+gunicorn's master process starts :func:`start_retention_thread` from its
+``when_ready`` hook (``surveyhub/gunicorn_conf.py``): a daemon thread that
+purges once at start and then every 24 hours. The purge itself is the plain
+service ``surveyhub.services.retention.run_purge``, so the job system of a
+later issue can replace this thread without touching it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+DAY_SECONDS = 24 * 60 * 60
+
+
+def repeat(job: Callable[[], object], *, interval: float, wait: Callable[[float], bool]) -> None:
+    """Run ``job`` now and then after every ``interval`` seconds until ``wait(interval)`` returns True.
+
+    A failing run is logged and the next one still happens (the database may be back by then).
+    """
+    while True:
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - a background job must outlive any one failure
+            log.exception("scheduled job %s failed", getattr(job, "__name__", job))
+        if wait(interval):
+            return
+
+
+def purge_job(app: Flask) -> Callable[[], None]:
+    """One retention purge with ``app``'s settings, audited as done by "system"."""
+    def retention_purge() -> None:
+        from surveyhub.cli.retention import purge
+
+        with app.app_context():
+            done = purge(who="system", source="system")
+        purged = [item.slug for item, result in done if result is not None]
+        if purged:
+            log.info("retention purge removed personal data of %d project(s): %s", len(purged), ", ".join(purged))
+    return retention_purge
+
+
+def start_retention_thread(app: Flask | None = None, *, stop: threading.Event | None = None,
+                           interval: float = DAY_SECONDS) -> threading.Thread | None:
+    """Start the daily purge in a daemon thread; None when ``RETENTION_PURGE_DAILY`` is off.
+
+    :param app: the app whose settings and database to use; by default a new one (the gunicorn
+        master has none of its own).
+    :param stop: set it to end the thread after the current run.
+    """
+    if app is None:
+        from surveyhub import create_app
+        app = create_app()
+    if not int(app.config.get("RETENTION_PURGE_DAILY", 1) or 0):
+        log.info("daily retention purge is switched off (SURVEYHUB_RETENTION_PURGE_DAILY=0)")
+        return None
+    stop = stop or threading.Event()
+    thread = threading.Thread(target=repeat, args=(purge_job(app),), kwargs={"interval": interval, "wait": stop.wait},
+                              name="surveyhub-retention", daemon=True)
+    thread.start()
+    return thread

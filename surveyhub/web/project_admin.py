@@ -1,0 +1,71 @@
+"""Admin pages for a project's life cycle and the organisation's privacy register.
+
+Archive (read-only, hidden from the active list, reversible), restore, and
+delete after typing the project's name; the processing register (AVG art. 30)
+generated from the real configuration. Every page needs ``org.manage``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from surveyhub.db import get_session
+from surveyhub.services import archive, privacy_register, projects
+from surveyhub.services.errors import ServiceError
+from surveyhub.web.forms import ActionForm
+from surveyhub.web.session_user import current_actor, requires
+
+bp = Blueprint("project_admin", __name__)
+
+
+class DeleteForm(FlaskForm):
+    name = StringField(validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/admin/projects")
+@requires("org.manage")
+def project_list():
+    rows = archive.list_projects(get_session(), current_actor())
+    return render_template("admin/projects.html", rows=rows, action=ActionForm())
+
+
+@bp.route("/projects/<slug>/<any(archive, restore):change>", methods=["POST"])
+@requires("org.manage")
+def set_archived(slug: str, change: str):
+    if ActionForm().validate_on_submit():
+        session = get_session()
+        if archive.set_archived(session, current_actor(), slug, change == "archive"):
+            session.commit()
+            flash(_("Project archived. It is read-only and no longer in the project list.") if change == "archive"
+                  else _("Project restored."))
+    return redirect(url_for("project_admin.project_list"))
+
+
+@bp.route("/projects/<slug>/delete", methods=["GET", "POST"])
+@requires("org.manage")
+def delete(slug: str):
+    session = get_session()
+    info = projects.get_project(session, current_actor(), slug)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        try:
+            archive.delete_project(session, current_actor(), slug, form.name.data)
+        except ServiceError:
+            session.rollback()
+            form.name.errors.append(_("That is not the name of this project. Nothing was deleted."))
+        else:
+            session.commit()
+            flash(_("Project %(name)s and everything in it was deleted.", name=info.name))
+            return redirect(url_for("project_admin.project_list"))
+    return render_template("admin/project_delete.html", project=info, form=form)
+
+
+@bp.route("/admin/privacy")
+@requires("org.manage")
+def privacy():
+    register = privacy_register.build(get_session(), current_actor().organisation_id, current_app.config, _)
+    return render_template("admin/privacy.html", register=register)
