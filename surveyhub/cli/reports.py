@@ -13,7 +13,7 @@ from flask import current_app
 
 from surveyhub.cli.common import base_url, session_scope, user_errors
 from surveyhub.measures.registry import get_registry
-from surveyhub.services import access, outcomes
+from surveyhub.services import access, audit, outcomes
 from surveyhub.services.errors import ServiceError
 
 
@@ -50,6 +50,8 @@ def report_command(project, fmt, output, min_n, min_tests, min_cell, lang):
         with session_scope(commit=False) as session:
             actor = access.cli_actor(session, project_slug=project)
             report = outcomes.project_report(session, get_registry(), actor, project, **thresholds)
+            audit.download(session, actor, "download.report", project, format="json")
+            session.commit()
         text = json.dumps(report, allow_nan=False, ensure_ascii=False, indent=2) + "\n"
         if output is None:
             sys.stdout.write(text)
@@ -66,6 +68,8 @@ def report_command(project, fmt, output, min_n, min_tests, min_cell, lang):
         issued = issue_report(session, get_registry(), actor, project, lang=lang, base_url=base_url(),
                               min_means=chosen["min_means"], min_tests=chosen["min_tests"],
                               min_cell=chosen["min_cell"])
+        audit.download(session, actor, "download.report", project, target=f"document:{issued.code}",
+                       format="pdf", language=lang)
     target = output or Path(issued.filename)
     _write(target, issued.pdf)
     click.echo(f"Wrote {target} (verification code {issued.code})", err=True)
