@@ -51,18 +51,34 @@ def start_retention_thread(app: Flask | None = None, *, stop: threading.Event | 
                            interval: float = DAY_SECONDS) -> threading.Thread | None:
     """Start the daily purge in a daemon thread; None when ``RETENTION_PURGE_DAILY`` is off.
 
-    :param app: the app whose settings and database to use; by default a new one (the gunicorn
-        master has none of its own).
+    :param app: the app whose settings and database to use. Without one (the gunicorn master has
+        none of its own) the thread makes one, so the workers start without waiting for it.
     :param stop: set it to end the thread after the current run.
     """
-    if app is None:
-        from surveyhub import create_app
-        app = create_app()
-    if not int(app.config.get("RETENTION_PURGE_DAILY", 1) or 0):
-        log.info("daily retention purge is switched off (SURVEYHUB_RETENTION_PURGE_DAILY=0)")
+    if app is not None and not _daily_on(app):
         return None
     stop = stop or threading.Event()
-    thread = threading.Thread(target=repeat, args=(purge_job(app),), kwargs={"interval": interval, "wait": stop.wait},
-                              name="surveyhub-retention", daemon=True)
+    thread = threading.Thread(target=_run_daily, args=(app, stop, interval), name="surveyhub-retention",
+                              daemon=True)
     thread.start()
     return thread
+
+
+def _daily_on(app: Flask) -> bool:
+    if int(app.config.get("RETENTION_PURGE_DAILY", 1) or 0):
+        return True
+    log.info("daily retention purge is switched off (SURVEYHUB_RETENTION_PURGE_DAILY=0)")
+    return False
+
+
+def _run_daily(app: Flask | None, stop: threading.Event, interval: float) -> None:
+    if app is None:
+        try:
+            from surveyhub import create_app
+            app = create_app()
+        except Exception:  # noqa: BLE001 - e.g. a settings error; the workers report it too
+            log.exception("the daily retention purge could not start")
+            return
+        if not _daily_on(app):
+            return
+    repeat(purge_job(app), interval=interval, wait=stop.wait)

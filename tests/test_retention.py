@@ -9,13 +9,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from surveyhub.cli import cli
 from surveyhub.db import Base
 from surveyhub.measures.registry import get_registry
 from surveyhub.models import (AuditEvent, Consent, Document, Participant, Project, ProjectShare, Response,
-                              Token, User, Wave)
+                              Token, Wave)
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, participants, projects, retention
 from tests.fixtures.factories import csrf_token
@@ -477,3 +477,13 @@ def test_the_register_never_shows_the_database_password(app, session, org):
     settings = {**app.config, "DATABASE_URL": "postgresql+psycopg://hub:geheim123@db.intern/surveyhub"}
     text = privacy_register.to_markdown(privacy_register.build(session, org.id, settings))
     assert "geheim123" not in text and "PostgreSQL database surveyhub on db.intern" in text
+
+
+def test_the_gunicorn_hook_starts_the_thread_without_blocking(monkeypatch):
+    import surveyhub.gunicorn_conf as conf
+    from surveyhub import schedule
+
+    started = []
+    monkeypatch.setattr(schedule, "start_retention_thread", lambda: started.append(True))
+    conf.when_ready(server=None)
+    assert started == [True]

@@ -14,7 +14,6 @@ every due project, each in its own short transaction; the daily thread
 from __future__ import annotations
 
 import calendar
-import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -28,8 +27,6 @@ from surveyhub.models import (Answer, Consent, Document, Organisation, Participa
 from surveyhub.models._types import utcnow
 from surveyhub.services import audit, outcomes
 from surveyhub.services.access import Actor
-
-log = logging.getLogger(__name__)
 
 #: The installation's default when neither project nor organisation sets one (``RETENTION_MONTHS``).
 DEFAULT_MONTHS = 24
@@ -62,13 +59,27 @@ def clock_start(session: Session, project: Project) -> datetime | None:
 
     The later of the two is taken, so an answer typed in after a wave closed is never purged early.
     """
-    closed = [w.closed_at for w in project.waves if w.status == "closed" and w.closed_at is not None]
-    last_answer = session.scalar(select(func.max(Response.updated_at))
-                                 .join(Wave, Response.wave_id == Wave.id).where(Wave.project_id == project.id))
-    last_answer = _aware(last_answer)
-    if closed:
-        return max([*closed, last_answer] if last_answer else closed)
-    return last_answer
+    last_closed, last_answer = _clock_facts(session, project.id).get(project.id, (None, None))
+    return _later(last_closed, last_answer)
+
+
+def _clock_facts(session: Session, project_id: int | None = None) -> dict[int, tuple]:
+    """Project id -> (last wave close, last response change), in two grouped queries."""
+    closes = select(Wave.project_id, func.max(Wave.closed_at)).where(Wave.status == "closed").group_by(Wave.project_id)
+    answers = (select(Wave.project_id, func.max(Response.updated_at)).join(Response, Response.wave_id == Wave.id)
+               .group_by(Wave.project_id))
+    if project_id is not None:
+        closes, answers = closes.where(Wave.project_id == project_id), answers.where(Wave.project_id == project_id)
+    facts: dict[int, list] = {}
+    for position, query in enumerate((closes, answers)):
+        for pid, moment in session.execute(query):
+            facts.setdefault(pid, [None, None])[position] = _aware(moment)
+    return {pid: tuple(pair) for pid, pair in facts.items()}
+
+
+def _later(*moments) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None
 
 
 def _aware(moment):
@@ -82,11 +93,12 @@ def _aware(moment):
 
 def purge_due(session: Session, project: Project, default_months: int = DEFAULT_MONTHS) -> datetime | None:
     """When the project's personal data is due for deletion; None while its clock has not started."""
-    start = clock_start(session, project)
-    if start is None:
-        return None
-    org = session.get(Organisation, project.organisation_id)
-    return add_months(start, months_for(project, org, default_months))
+    return _due(clock_start(session, project), project, session.get(Organisation, project.organisation_id),
+                default_months)
+
+
+def _due(start: datetime | None, project: Project, org: Organisation | None, default_months: int) -> datetime | None:
+    return None if start is None else add_months(start, months_for(project, org, default_months))
 
 
 @dataclass(frozen=True)
@@ -137,11 +149,12 @@ def due_projects(session: Session, *, default_months: int = DEFAULT_MONTHS, now:
     query = select(Project).where(Project.purged_at.is_(None)).order_by(Project.id)
     if organisation_id is not None:
         query = query.where(Project.organisation_id == organisation_id)
+    facts = _clock_facts(session)
     found = []
     for project in session.scalars(query):
-        due = purge_due(session, project, default_months)
+        org = session.get(Organisation, project.organisation_id)
+        due = _due(_later(*facts.get(project.id, ())), project, org, default_months)
         if due is not None and due <= horizon:
-            org = session.get(Organisation, project.organisation_id)
             found.append(DuePurge(project.id, project.slug, project.name, project.organisation_id,
                                   _residents(session, project.id), due, months_for(project, org, default_months)))
     return sorted(found, key=lambda d: d.due)
