@@ -53,7 +53,8 @@ def serve_command(host: str, port: int, workers: int):
     click.echo(f"SurveyHub runs at http://{host}:{port}/  (stop with Ctrl+C)")
     sys.stdout.flush()
     env = dict(os.environ, SURVEYHUB_INSTANCE_PATH=current_app.instance_path)
-    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+    args = [sys.executable, "-m", "gunicorn", "-c", "python:surveyhub.gunicorn_conf",
+            "--bind", f"{host}:{port}", "--workers", str(workers),
             "--access-logfile", "-", "--graceful-timeout", "10", "surveyhub:create_app()"]
     os.execve(sys.executable, args, env)
 

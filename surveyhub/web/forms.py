@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DecimalField, EmailField, PasswordField, SelectField, SelectMultipleField,
-                     StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, DecimalField, EmailField, IntegerField, PasswordField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -30,6 +29,10 @@ class ProjectForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     instruments = MultiCheckboxField(_l("Instruments"), validators=[DataRequired()], choices=[])
     retrospective = BooleanField(_l("Ask the retrospective ('then') block in the post wave"))
+    retention_months = IntegerField(
+        _l("Keep personal data for (months after the last wave closes)"),
+        description=_l("Leave empty to use the organisation's period."),
+        validators=[Optional(), NumberRange(min=1, max=120)])
 
 
 class UserForm(FlaskForm):
