@@ -389,6 +389,14 @@ def test_an_archived_project_is_read_only_hidden_and_can_be_restored(app, sessio
     with pytest.raises(Exception, match="archived"):
         participants.add_participants(session, admin_actor(org), slug, count=1)
     session.rollback()
+    edit_page = f"/projects/{slug}"
+    refused = post_form(worker_client, f"/projects/{slug}/edit", edit_page, name="Nieuwe naam",
+                        instruments="rating@1")
+    assert refused.status_code == 302 and refused.location.endswith(f"/projects/{slug}")
+    refused = post_form(worker_client, f"/projects/{slug}/participants", edit_page, names="Nieuwe Bewoner")
+    assert refused.status_code == 302
+    assert "Nieuwe" not in everything_stored(session)
+    assert "gearchiveerd" in worker_client.get(f"/projects/{slug}").text
     listed = admin_client.get("/admin/projects").text
     assert "Buurttuin" in listed and "gearchiveerd" in listed
     assert post_form(admin_client, f"/projects/{slug}/restore", "/admin/projects").status_code == 302

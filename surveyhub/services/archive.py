@@ -19,7 +19,7 @@ from surveyhub.models import (Answer, Consent, Document, Participant, Project, P
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import Forbidden, NotFound, ServiceError
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,16 @@ def set_archived(session: Session, actor: Actor, slug: str, archived: bool) -> b
                  details={"archived": archived})
     session.flush()
     return True
+
+
+def read_only(session: Session, actor: Actor, slug: str) -> str | None:
+    """"archived" or "purged" when the actor's project takes no changes; None otherwise, and for a
+    project the actor may not see (its pages answer 404 as usual)."""
+    try:
+        project = access.project(session, actor, slug, "project.list")
+    except (NotFound, Forbidden):
+        return None
+    return "purged" if project.purged_at is not None else "archived" if project.archived_at is not None else None
 
 
 def delete_project(session: Session, actor: Actor, slug: str, typed_name: str) -> None:

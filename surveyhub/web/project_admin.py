@@ -7,8 +7,9 @@ generated from the real configuration. Every page needs ``org.manage``.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -20,6 +21,28 @@ from surveyhub.web.forms import ActionForm
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("project_admin", __name__)
+
+
+#: Changes still allowed in an archived project: its life cycle, revoking documents, the impact report,
+#: a blank printable questionnaire, the preview (stores nothing), sharing with a funder, and a
+#: resident's erasure request (a right that outlives the project).
+STILL_ALLOWED = {"project_admin.set_archived", "project_admin.delete", "documents.revoke", "documents.report",
+                 "documents.questionnaire", "setup.preview", "manage.share", "resident_requests.erase"}
+
+
+@bp.before_app_request
+def _archived_is_read_only():
+    """A POST that would change an archived (or purged) project goes back to its page with a message."""
+    slug = (request.view_args or {}).get("slug")
+    if request.method != "POST" or slug is None or request.endpoint in STILL_ALLOWED:
+        return None
+    reason = archive.read_only(get_session(), current_actor(), slug) if current_user.is_authenticated else None
+    if reason is None:
+        return None
+    flash(_("The personal data of this project was deleted after its retention period. Only numbers about the "
+            "whole group are kept.") if reason == "purged"
+          else _("This project is archived: it is read-only and residents cannot answer."), "error")
+    return redirect(url_for("manage.project", slug=slug))
 
 
 class DeleteForm(FlaskForm):
