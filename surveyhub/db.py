@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 15000
@@ -37,6 +38,8 @@ BUSY_RETRY_WITHIN_SECONDS = 10.0
 _BUSY_SQLSTATES = {"40001", "40P01", "55P03"}
 _BUSY_SQLITE = ("database is locked", "database table is locked", "database is busy")
 T = TypeVar("T")
+#: Form fields a busy page does not carry back (``_busy_page``).
+_SECRET_FIELDS = ("password", "totp", "pin", "secret")
 
 
 NAMING_CONVENTION = {
@@ -99,16 +102,20 @@ def is_busy(exc: BaseException) -> bool:
 
 
 def retry_on_busy(session: Session, work: Callable[[], T], *, before_retry: Callable[[], None] | None = None,
-                  attempts: int = BUSY_ATTEMPTS) -> T:
+                  attempts: int = BUSY_ATTEMPTS, keep: tuple = ()) -> T:
     """Run ``work()`` and commit; when the database is busy, roll back and run it again.
 
     ``work`` must be safe to run again from the start (the rollback undid the
     previous try; objects it uses are reloaded on access). ``before_retry``
     runs after the rollback, e.g. to fetch a row the failed try had created.
+    ``keep``: objects whose loaded values stay readable when giving up (a
+    rollback expires them, and reloading would meet the busy database again),
+    so the caller can still show its page.
 
     :raises DatabaseBusy: still busy after ``attempts`` tries (or after
         ``BUSY_RETRY_WITHIN_SECONDS``); the session is rolled back.
     """
+    kept = [(obj, dict(inspect(obj).dict)) for obj in keep]
     started = time.monotonic()
     for attempt in range(1, attempts + 1):
         try:
@@ -122,11 +129,35 @@ def retry_on_busy(session: Session, work: Callable[[], T], *, before_retry: Call
             if attempt == attempts or time.monotonic() - started > BUSY_RETRY_WITHIN_SECONDS:
                 log.warning("write given up after %d tries: the database stayed busy (%s)", attempt,
                             type(exc.orig).__name__)
+                _restore(kept)
                 raise DatabaseBusy(str(exc.orig)) from exc
             time.sleep(BUSY_BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
             if before_retry is not None:
                 before_retry()
     raise AssertionError("unreachable")
+
+
+#: How long a long-running writer (an import) steps aside between its transactions on SQLite.
+#: SQLite's busy handler polls at most every 100 ms, so a waiting page save gets its turn in this gap
+#: instead of waiting through batch after batch.
+WRITER_GAP_SECONDS = 0.15
+
+
+def let_others_write(session: Session) -> None:
+    """Between two write transactions of a long job: give waiting writers a turn (SQLite only).
+
+    PostgreSQL locks rows, not the database, so there nothing waits for the job.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        time.sleep(WRITER_GAP_SECONDS)
+
+
+def _restore(kept: list) -> None:
+    """Put back loaded values that a rollback expired, as if just read (no query)."""
+    for obj, values in kept:
+        for key, value in values.items():
+            if not key.startswith("_"):
+                set_committed_value(obj, key, value)
 
 
 class Database:
@@ -152,9 +183,34 @@ class Database:
 
 def init_app(app: Flask) -> None:
     app.extensions["surveyhub.db"] = Database(app.config["DATABASE_URL"])
+    app.register_error_handler(DBAPIError, _busy_page)
+    app.register_error_handler(DatabaseBusy, _busy_page)
     # Close at the end of each request, and of any other app context (CLI, scripts).
     app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
+
+
+def _busy_page(exc: Exception):
+    """The database stayed busy past its wait: say so (503), and keep what was sent, instead of a 500.
+
+    Rendered without the database (it is busy): a POST's form fields come back as
+    hidden fields with one button to send them again, so no typed answer is lost.
+    Any other database error is left to the usual error handling.
+    """
+    from flask import render_template, request
+
+    if not isinstance(exc, DatabaseBusy) and not is_busy(exc):
+        raise exc
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+    fields = [(name, value) for name, values in request.form.lists() for value in values] \
+        if request.method == "POST" else []
+    if any(word in name for name, _value in fields for word in _SECRET_FIELDS):
+        fields = []  # never write a password or code back into a page; the person types it again
+    log.warning("%s %s: the database stayed busy; the page was shown again", request.method, request.endpoint)
+    body = render_template("busy.html", fields=fields, action=request.path)
+    return body, 503, {"Retry-After": "5", "Cache-Control": "no-store"}
 
 
 def get_db(app: Flask | None = None) -> Database:
