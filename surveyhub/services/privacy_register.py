@@ -35,6 +35,8 @@ class Section:
     items: list[str] = field(default_factory=list)
     #: (column headings, rows) or None.
     table: tuple[list[str], list[list[str]]] | None = None
+    #: Paragraphs after the list and the table.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -55,13 +57,14 @@ def build(session: Session, organisation_id: int, settings: Mapping,
                                  .order_by(User.email)))
     projects = list(session.scalars(select(Project).where(Project.organisation_id == org.id)
                                     .order_by(Project.name)))
+    min_n = org.min_pairs_means if org.min_pairs_means is not None else settings.get("MIN_PAIRS_MEANS", 5)
     return Register(
         title=_("Processing register (GDPR article 30): %(org)s", org=org.name),
         intro=_("Made by SurveyHub on %(date)s from the settings this installation really uses.",
                 date=utcnow().strftime("%Y-%m-%d")),
         sections=[_controller(org, users, _), _purposes(_), _subjects(session, users, projects, _),
-                  _categories(_), _recipients(session, org, users, projects, settings, _),
-                  _retention(session, projects, settings, _), _security(users, settings, _),
+                  _categories(_), _recipients(session, org, users, projects, min_n, _),
+                  _retention(session, projects, settings, _), _security(users, settings, min_n, _),
                   _storage(settings, _)])
 
 
@@ -78,7 +81,7 @@ def _purposes(_) -> Section:
         _("Show the impact of projects to the organisation and its funders, only as numbers about groups."),
         _("Give certificates to residents."),
         _("Sign in staff and keep an audit trail of who did what."),
-    ], paragraphs=[_("Legal basis (to be confirmed by the organisation): the resident's consent, asked on the "
+    ], notes=[_("Legal basis (to be confirmed by the organisation): the resident's consent, asked on the "
                      "start page and stored with its wording version; for staff accounts, legitimate interest.")])
 
 
@@ -105,11 +108,11 @@ def _categories(_) -> Section:
         _("Staff and funders: name, e-mail address, role, password hash, last login, two-factor secret "
           "when switched on."),
         _("Audit trail: what staff did, when, and from which network address."),
-    ], paragraphs=[_("Special categories of personal data: the built-in questionnaires ask none; residents "
+    ], notes=[_("Special categories of personal data: the built-in questionnaires ask none; residents "
                      "may still write them in open answers.")])
 
 
-def _recipients(session, org, users, projects, settings, _) -> Section:
+def _recipients(session, org, users, projects, min_n, _) -> Section:
     names = {p.id: p.name for p in projects}
     shared: dict[int, list[str]] = {}
     if names:
@@ -121,7 +124,7 @@ def _recipients(session, org, users, projects, settings, _) -> Section:
         _("Admins and community workers of %(org)s see residents' data of their organisation's projects.",
           org=org.name),
         _("Funders see only the numbers of projects shared with them, about groups of at least %(n)s "
-          "residents; never a name, a link or an answer.", n=settings.get("MIN_PAIRS_MEANS", 5)),
+          "residents; never a name, a link or an answer.", n=min_n),
         _("There are no other recipients: SurveyHub sends no data to third parties."),
     ])
     if rows:
@@ -147,10 +150,10 @@ def _retention(session, projects, settings, _) -> Section:
           "deleted; only numbers about the whole group stay."),
         _("SurveyHub deletes it by itself once a day.") if daily
         else _("The daily deletion is switched off: run 'surveyhub retention purge' yourself."),
-    ], table=([_("Project"), _("Months (set by)"), _("Deletion due"), _("State")], rows) if rows else None)
+    ], table=([_("Project"), _("Months (set by)"), _("Deletion due"), _("Status")], rows) if rows else None)
 
 
-def _security(users, settings, _) -> Section:
+def _security(users, settings, min_n, _) -> Section:
     staff = [u for u in users if u.role in ("admin", "worker")]
     with_totp = sum(1 for u in staff if u.totp_secret)
     https = str(settings.get("BASE_URL", "")).startswith("https://")
@@ -161,12 +164,17 @@ def _security(users, settings, _) -> Section:
         _("Rate limits: sign-in %(login)s, resident links %(token)s, self-made codes %(code)s.",
           login=settings.get("LOGIN_RATE_LIMIT", "-"), token=settings.get("TOKEN_RATE_LIMIT", "-"),
           code=settings.get("ANONYMOUS_CODE_RATE_LIMIT", "-")),
+        *([_("Failed sign-ins per e-mail address, from anywhere: %(limit)s.",
+             limit=settings["LOGIN_ACCOUNT_RATE_LIMIT"])] if settings.get("LOGIN_ACCOUNT_RATE_LIMIT") else []),
+        _("Rate limits are counted in Redis, shared by every server process.")
+        if str(settings.get("RATELIMIT_STORAGE_URI") or "").startswith("redis")
+        else _("Rate limits are counted in the database, shared by every server process."),
         _("Two-factor sign-in (an app code) is available for admins and community workers; %(n)s of "
           "%(total)s have it on.", n=with_totp, total=len(staff)),
         _("The web address uses HTTPS: cookies travel only over HTTPS.") if https
         else _("Warning: the web address %(url)s does not use HTTPS.", url=settings.get("BASE_URL", "")),
         _("Personal links are long random codes; they are never written to a log."),
-        _("Reports hide numbers about fewer than %(n)s residents.", n=settings.get("MIN_PAIRS_MEANS", 5)),
+        _("Reports hide numbers about fewer than %(n)s residents.", n=min_n),
         _("An audit trail records sign-ins, downloads, views of personal links and changes to answers."),
         _("Backups: SurveyHub makes none itself. Back up the database encrypted and try a restore; a backup "
           "keeps deleted data until it expires."),
@@ -202,4 +210,6 @@ def to_markdown(register: Register) -> str:
             head, rows = section.table
             lines += ["| " + " | ".join(map(_cell, head)) + " |", "|" + "---|" * len(head)]
             lines += ["| " + " | ".join(map(_cell, row)) + " |" for row in rows] + [""]
+        for note in section.notes:
+            lines += [note, ""]
     return "\n".join(lines)
