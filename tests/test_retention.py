@@ -495,3 +495,11 @@ def test_the_gunicorn_hook_starts_the_thread_without_blocking(monkeypatch):
     monkeypatch.setattr(schedule, "start_retention_thread", lambda: started.append(True))
     conf.when_ready(server=None)
     assert started == [True]
+
+
+def test_a_purge_that_is_due_says_today(app, session, org, make_user, client_for):
+    slug, _ = make_project(app, session, org)
+    close_all(session, org, slug, months_ago=25)  # due, but the purge has not run yet
+    client = client_for(make_user("worker", org=org).email)
+    assert ("Vandaag worden de persoonlijke gegevens van dit project verwijderd (bewaartermijn 24 maanden)."
+            in client.get(f"/projects/{slug}").text)
