@@ -1,8 +1,9 @@
 """Organisation scoping and role checks, through the pages and through the services.
 
 Another organisation's project is "not found" (404), so its existence does not
-leak; a funder may read but never change anything (403); only admins reach
-``/admin``.
+leak; a funder sees only projects shared with them, and there only the outcomes:
+every other project page is a 404 to them; only admins reach ``/admin`` (403).
+The full walk over every route is ``test_permission_matrix.py``.
 """
 
 from __future__ import annotations
@@ -28,15 +29,19 @@ ADMIN_PAGES = ["/admin/users", "/admin/plugins", "/admin/instruments", "/admin/a
 
 
 @pytest.fixture
-def two_orgs(make_org, make_user, make_project):
-    """Organisation A with a worker and a funder, organisation B with its own project."""
+def two_orgs(session, make_org, make_user, make_project):
+    """Organisation A with a worker and a funder (project A is shared with them), organisation B with its own project."""
     org_a, org_b = make_org("Buurtwerk Noord"), make_org("Welzijn Zuid")
-    return {
+    found = {
         "org_a": org_a, "org_b": org_b,
         "worker_a": make_user("worker", org_a), "funder_a": make_user("funder", org_a),
         "project_a": make_project(org_a, "Buurttuin Noord"),
         "project_b": make_project(org_b, "Speeltuin Zuid"),
     }
+    projects.set_share(session, access.Actor(organisation_id=org_a.id, role="admin"), found["project_a"].slug,
+                       found["funder_a"].email, True)
+    session.commit()
+    return found
 
 
 def _token(client) -> str:
@@ -96,7 +101,7 @@ def test_admin_cannot_deactivate_a_user_of_another_organisation(client_for, sess
     assert target.email not in admin.get("/admin/users").text
 
 
-# --- funders read, never change: 403 ------------------------------------------------------------
+# --- funders read shared outcomes, never change anything: 404 ----------------------------------
 
 def test_funder_can_read_the_dashboard_and_the_project(client_for, two_orgs):
     funder = client_for(two_orgs["funder_a"].email)
@@ -115,10 +120,10 @@ def test_funder_can_read_the_dashboard_and_the_project(client_for, two_orgs):
 def test_funder_cannot_create_a_project(client_for, session, two_orgs):
     funder = client_for(two_orgs["funder_a"].email)
     token = _token(funder)
-    assert funder.get("/projects/new").status_code == 403
+    assert funder.get("/projects/new").status_code == 404
     response = funder.post("/projects/new", data={"csrf_token": token, "name": "Stiekem project",
                                                   "instruments": ["organising@1"]})
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert _read(session, select(Project.id).where(Project.name == "Stiekem project")) is None
 
 
@@ -126,10 +131,10 @@ def test_funder_cannot_edit_a_project(client_for, session, two_orgs):
     funder = client_for(two_orgs["funder_a"].email)
     slug = two_orgs["project_a"].slug
     token = _token(funder)
-    assert funder.get(f"/projects/{slug}/edit").status_code == 403
+    assert funder.get(f"/projects/{slug}/edit").status_code == 404
     response = funder.post(f"/projects/{slug}/edit", data={"csrf_token": token, "name": "Hernoemd",
                                                            "instruments": ["organising@1"]})
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert _read(session, select(Project.name).where(Project.slug == slug)) == "Buurttuin Noord"
 
 
@@ -140,7 +145,7 @@ def test_funder_cannot_open_or_close_a_wave(client_for, session, two_orgs):
     for kind, status, before in [("pre", "closed", "open"), ("post", "open", "draft")]:
         assert _wave_status(session, slug, kind) == before
         response = funder.post(f"/projects/{slug}/waves/{kind}/{status}", data={"csrf_token": token})
-        assert response.status_code == 403
+        assert response.status_code == 404
         assert _wave_status(session, slug, kind) == before
 
 
@@ -249,15 +254,15 @@ def test_services_hide_other_organisations_projects(app, session, two_orgs):
 
 
 def test_services_refuse_changes_by_a_funder(app, session, two_orgs):
-    funder = _actor(two_orgs["org_a"], "funder")
+    funder = access.Actor(organisation_id=two_orgs["org_a"].id, role="funder", user_id=two_orgs["funder_a"].id)
     slug = two_orgs["project_a"].slug
     with pytest.raises(Forbidden):
         projects.create_project(session, get_registry(app), funder, "Nieuw", ["organising"])
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         projects.set_wave_status(session, funder, slug, "pre", "closed")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         projects.update_project(session, get_registry(app), funder, slug, "X", None, False, ["organising@1"])
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         participants.add_participants(session, funder, slug, count=1)
     assert projects.get_project(session, funder, slug).name == "Buurttuin Noord"
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from surveyhub.measures.registry import get_registry
 from surveyhub.models import Organisation
-from surveyhub.services import access, demo, outcomes
+from surveyhub.services import access, demo, outcomes, projects
 from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments
 
 
@@ -42,14 +42,18 @@ def demo_project(app, session, tmp_path):
 
 
 @pytest.fixture
-def people(make_user, demo_project, make_org):
-    org, _slug = demo_project
-    return {"worker": make_user("worker", org), "funder": make_user("funder", org),
-            "stranger": make_user("worker", make_org("Welzijn Zuid"))}
+def people(session, make_user, demo_project, make_org):
+    org, slug = demo_project
+    found = {"worker": make_user("worker", org), "funder": make_user("funder", org),
+             "stranger": make_user("worker", make_org("Welzijn Zuid"))}
+    # Funders see only projects shared with them.
+    projects.set_share(session, access.Actor(org.id, "admin"), slug, found["funder"].email, True)
+    session.commit()
+    return found
 
 
 def report_for(app, session, org, slug) -> dict:
-    report = outcomes.project_report(session, get_registry(app), access.Actor(org.id, "funder"), slug)
+    report = outcomes.project_report(session, get_registry(app), access.Actor(org.id, "worker"), slug)
     session.commit()
     return report
 
@@ -95,7 +99,7 @@ def test_funders_read_results_but_not_answers(client_for, people, demo_project):
     assert funder.get(f"/projects/{slug}/outcomes/report.json").status_code == 200
     assert funder.get(f"/projects/{slug}/outcomes/summary.csv").status_code == 200
     for fmt in ("csv", "xlsx", "sav"):
-        assert funder.get(f"/projects/{slug}/export.{fmt}").status_code == 403
+        assert funder.get(f"/projects/{slug}/export.{fmt}").status_code == 404
     assert f"/projects/{slug}/outcomes" in funder.get(f"/projects/{slug}").text
 
 

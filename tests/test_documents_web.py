@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from surveyhub.models import Document, Organisation
-from surveyhub.services import accounts
+from surveyhub.services import accounts, projects
 from surveyhub.services import documents as docs
 from tests.fixtures.documents import demo, pdf_text  # noqa: F401 (fixture)
 from tests.fixtures.factories import PASSWORD, csrf_token
@@ -34,8 +34,11 @@ def people(session, demo, make_user, make_org, make_project):
     session.rollback()
     other = make_org("Welzijn Zuid")
     make_project(other, "Speeltuin Zuid")
-    return {"worker": make_user("worker", org), "admin": make_user("admin", org), "funder": make_user("funder", org),
-            "stranger": make_user("worker", other)}
+    found = {"worker": make_user("worker", org), "admin": make_user("admin", org), "funder": make_user("funder", org),
+             "stranger": make_user("worker", other)}
+    projects.set_share(session, demo.actor, demo.slug, found["funder"].email, True)  # funders see shared projects only
+    session.commit()
+    return found
 
 
 def _resident(session, d, kind="certificate"):
@@ -122,15 +125,15 @@ def test_a_funder_downloads_the_report_but_no_certificates_and_cannot_revoke(cli
     funder = client_for(people["funder"].email)
     report = funder.get(f"/projects/{demo.slug}/documents/report.pdf")
     assert report.status_code == 200 and "Impactrapportage" in pdf_text(report.data)
-    assert funder.get(f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf").status_code == 403
-    assert funder.get(f"/projects/{demo.slug}/documents/links.pdf").status_code == 403
+    assert funder.get(f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf").status_code == 404
+    assert funder.get(f"/projects/{demo.slug}/documents/links.pdf").status_code == 404
     page = funder.get(f"/projects/{demo.slug}/documents")
     assert page.status_code == 200 and report.headers["X-Document-Code"] in page.text
     assert certificate not in page.text and resident.code not in page.text  # residents are not the funder's
     code = report.headers["X-Document-Code"]
     revoke = funder.post(f"/projects/{demo.slug}/documents/{code}/revoke",
                          data={"csrf_token": csrf_token(page.text), "reason": "mine now"})
-    assert revoke.status_code == 403
+    assert revoke.status_code == 404
     assert _status(session, code) == "genuine"
 
 

@@ -61,7 +61,7 @@ def answer(app, session, org, slug: str, instrument: str, values: dict, name: st
     """A resident of the project answers the pre wave; the response is completed and committed."""
     actor = access.Actor(organisation_id=org.id, role="admin")
     [invitation] = participants.add_participants(session, actor, slug, entries=[(name, None)])
-    project = access.project(session, actor, slug)
+    project = access.project(session, actor, slug, "project.setup")
     participant = session.scalar(select(Participant).where(Participant.project_id == project.id,
                                                            Participant.code == invitation.code))
     pre = next(wave for wave in project.waves if wave.kind == "pre")

@@ -246,7 +246,7 @@ def test_a_used_instrument_version_cannot_change_under_the_same_version(app, app
         changed.extensions["surveyhub.db"].engine.dispose()
 
     session.expire_all()
-    project = access.project(session, actor, first.slug)
+    project = access.project(session, actor, first.slug, "project.setup")
     [snapshot] = [pinned_instrument.snapshot for pinned_instrument in project.instruments]
     assert snapshot.definition == pinned
     assert snapshot.definition["scales"][0]["items"][0]["text"]["nl"] == (

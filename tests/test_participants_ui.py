@@ -212,20 +212,20 @@ def test_paper_entry_refuses_a_bad_answer_like_the_resident_pages(worker, org, p
 
 def test_a_funder_cannot_add_residents_or_enter_paper_answers(client_for, make_user, org, project,
                                                               make_participant, query):
+    """Funders see residents nowhere: every residents' page is a 404 to them (issue 9)."""
     invitation = make_participant(org, project.slug)
     funder = client_for(make_user("funder", org).email)
     overview = funder.get(f"/projects/{project.slug}/participants")
-    assert overview.status_code == 200
-    assert 'name="names"' not in overview.text
+    assert overview.status_code == 404
     token = csrf_token(funder.get("/").text)
     added = funder.post(f"/projects/{project.slug}/participants", data={"csrf_token": token, "names": "Anna"})
-    assert added.status_code == 403
+    assert added.status_code == 404
     paper = f"/projects/{project.slug}/participants/{invitation.code}/paper/pre"
-    assert funder.get(paper).status_code == 403
-    assert funder.post(paper, data={"csrf_token": token, "consent": "y"}).status_code == 403
-    assert funder.get(f"{paper}/p/0").status_code == 403
+    assert funder.get(paper).status_code == 404
+    assert funder.post(paper, data={"csrf_token": token, "consent": "y"}).status_code == 404
+    assert funder.get(f"{paper}/p/0").status_code == 404
     assert funder.post(f"/projects/{project.slug}/participants/{invitation.code}/new-link",
-                       data={"csrf_token": token}).status_code == 403
+                       data={"csrf_token": token}).status_code == 404
     assert count(query, Participant) == 1 and count(query, Consent) == 0
 
 

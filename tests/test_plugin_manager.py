@@ -225,7 +225,7 @@ def test_a_scoring_method_that_raises_keeps_the_answers_and_stores_no_score(app,
     org = make_org()
     info = make_project(org, instruments=("exploding_check",))
     invitation = make_participant(org, info.slug)
-    project = access.project(session, access.Actor(organisation_id=org.id, role="admin"), info.slug)
+    project = access.project(session, access.Actor(organisation_id=org.id, role="admin"), info.slug, "project.setup")
     participant = session.scalar(select(Participant).where(Participant.project_id == project.id,
                                                            Participant.code == invitation.code))
     pre = next(wave for wave in project.waves if wave.kind == "pre")

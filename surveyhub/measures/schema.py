@@ -26,7 +26,13 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from surveyhub.text import clean
+
 MAX_BYTES = 256 * 1024
+#: Items in one instrument (scales and questions together): more never fits a questionnaire or a report.
+MAX_ITEMS = 200
+#: Digits in a number: more is a typing accident (and Python refuses to read over 4,300 of them).
+MAX_DIGITS = 18
 SCHEMA_PATH = Path(__file__).with_name("instrument.schema.json")
 BUILTIN_TYPES = frozenset({"choice", "number", "text", "yes_no"})
 FALLBACK_LANGUAGE = "nl"
@@ -90,6 +96,25 @@ class _DataLoader(yaml.SafeLoader):
 _DataLoader.add_implicit_resolver(
     _TAG + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+
+
+class HugeNumber(str):
+    """A number with more than ``MAX_DIGITS`` digits, kept as its first digits: validation reports it."""
+
+
+def _construct_int(loader: _DataLoader, node: yaml.ScalarNode) -> Any:
+    if sum(ch.isdigit() for ch in node.value) > MAX_DIGITS:
+        return HugeNumber(node.value[:12])
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+def _construct_str(loader: _DataLoader, node: yaml.ScalarNode) -> str:
+    # An escape such as "\0" or "\ud800" in a quoted string: the one rule for free text applies.
+    return clean(yaml.SafeLoader.construct_yaml_str(loader, node))
+
+
+_DataLoader.add_constructor(_TAG + "int", _construct_int)
+_DataLoader.add_constructor(_TAG + "str", _construct_str)
 
 
 def _tag_problem(tag: str) -> str:
@@ -217,7 +242,10 @@ def validate_definition(
     """
     if not isinstance(data, dict):
         return [f"{source}: (root): must be a mapping of keys (id, version, title, ...), got {_kind(data)}"]
-    problems = [*_schema_problems(data), *_non_finite(data)]
+    huge = _huge_numbers(data)
+    if huge:  # nothing else can be checked safely (or usefully) in such a file
+        return [f"{source}: {path_text(path)}: {message}" for path, message in huge]
+    problems = [*_schema_problems(data), *_non_finite(data), *_count_problems(data)]
     problems += _scale_problems(data, known_methods)
     problems += _item_problems(data, known_types)
     problems += _language_problems(data, require_languages)
@@ -278,6 +306,8 @@ def _humanise(error: Any) -> list[Problem]:
         return [(path, "needs at least one entry" if wanted == 1 else f"needs at least {wanted} entries")]
     if rule == "minLength":
         return [(path, "must not be empty")]
+    if rule in ("maxItems", "maxProperties"):
+        return [(path, f"has {len(got)} entries; at most {wanted} are allowed")]
     if rule == "maxLength":
         return [(path, f"is too long (at most {wanted} characters)")]
     if rule == "uniqueItems":
@@ -288,6 +318,34 @@ def _humanise(error: Any) -> list[Problem]:
 def _did_you_mean(key: Any, known: list[str]) -> str:
     close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _walk(data: Any) -> Iterator[tuple[Path_, Any]]:
+    stack = [((), data)]
+    while stack:  # iterative: plugin dicts may be deeper than the recursion limit
+        path, value = stack.pop()
+        yield path, value
+        if isinstance(value, dict):
+            stack.extend((path + (key,), child) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((path + (i,), child) for i, child in enumerate(value))
+
+
+def _huge_numbers(data: Any) -> list[Problem]:
+    limit = 10 ** MAX_DIGITS
+    found = [(path, f"the number starting {value}... has too many digits (at most {MAX_DIGITS})")
+             if isinstance(value, HugeNumber) else (path, f"the number has too many digits (at most {MAX_DIGITS})")
+             for path, value in _walk(data)
+             if isinstance(value, HugeNumber) or (isinstance(value, int) and not -limit < value < limit)]
+    return sorted(found, key=lambda p: path_text(p[0]))
+
+
+def _count_problems(data: dict) -> list[Problem]:
+    n_items = len(list(_items(data)))
+    if n_items > MAX_ITEMS:
+        return [((), f"has {n_items} items; an instrument may have at most {MAX_ITEMS} items "
+                     "(split it into several instruments)")]
+    return []
 
 
 def _non_finite(data: Any) -> list[Problem]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
-from surveyhub.models import Organisation, Project
+from surveyhub.models import Organisation, Project, ProjectShare
 from surveyhub.services.errors import Forbidden, NotFound
 
 ADMIN, WORKER, FUNDER = "admin", "worker", "funder"
@@ -34,10 +34,6 @@ MATRIX: dict[str, frozenset[str]] = {
     "project.rows": frozenset({ADMIN, WORKER}),
     # the suppressed dashboard and issued impact reports of a project (funders: only when shared)
     "project.outcomes": frozenset({ADMIN, WORKER, FUNDER}),
-    # Legacy names, being replaced by the capabilities above.
-    "read": frozenset({ADMIN, WORKER, FUNDER}),
-    "write": frozenset({ADMIN, WORKER}),
-    "manage": frozenset({ADMIN}),
 }
 
 
@@ -62,8 +58,9 @@ class Actor:
         return self.email or ("cli" if self.source == "cli" else self.role)
 
 
-def require(actor: Actor, permission: str) -> None:
-    if not actor.can(permission):
+def require(actor: Actor, capability: str) -> None:
+    """Forbidden unless the actor's role holds ``capability`` (for pages outside any one project)."""
+    if not actor.can(capability):
         raise Forbidden(f"a {actor.role} may not do this")
 
 
@@ -74,20 +71,38 @@ def organisation(session: Session, actor: Actor) -> Organisation:
     return org
 
 
-def project(session: Session, actor: Actor, slug: str, permission: str = "read") -> Project:
-    """The actor's project by slug; NotFound for other organisations' projects."""
-    require(actor, permission)
-    found = session.scalar(select(Project).where(Project.slug == slug,
-                                                 Project.organisation_id == actor.organisation_id))
+def project(session: Session, actor: Actor, slug: str, capability: str) -> Project:
+    """The actor's project by slug, when the actor may use ``capability`` on it.
+
+    Another organisation's project, a project not shared with a funder, or a
+    capability a funder lacks: NotFound, so nothing about the project leaks.
+    A worker lacking a capability (revoking a document) gets Forbidden.
+    """
+    found = session.scalar(visible(actor, select(Project).where(Project.slug == slug)))
     if found is None:
         raise NotFound(f"no project {slug!r}")
+    if not actor.can(capability):
+        if actor.role == FUNDER:
+            raise NotFound(f"no project {slug!r}")
+        raise Forbidden(f"a {actor.role} may not do this")
     return found
 
 
+def visible(actor: Actor, query):
+    """Narrow a select() over ``Project`` to the projects the actor may see at all."""
+    query = query.where(Project.organisation_id == actor.organisation_id)
+    if actor.role == FUNDER:
+        shared = select(ProjectShare.project_id).where(ProjectShare.user_id == actor.user_id)
+        query = query.where(Project.id.in_(shared))
+    elif actor.role not in (ADMIN, WORKER):
+        query = query.where(false())
+    return query
+
+
 def projects_query(actor: Actor):
-    """A select() of the actor's projects, for listing."""
-    require(actor, "read")
-    return select(Project).where(Project.organisation_id == actor.organisation_id)
+    """A select() of the projects the actor may list (a funder's: only those shared with them)."""
+    require(actor, "project.list")
+    return visible(actor, select(Project))
 
 
 def cli_actor(session: Session, project_slug: str | None = None, org_id: int | None = None) -> Actor:

@@ -84,7 +84,7 @@ def create_user(session: Session, organisation_id: int, email: str, role: str, p
                 name: str | None = None, actor: Actor | None = None) -> UserInfo:
     """Create a user; ``actor`` (when given) must be an admin of that organisation."""
     if actor is not None:
-        require(actor, "manage")
+        require(actor, "org.manage")
         if actor.organisation_id != organisation_id:
             raise NotFound("organisation not found")
     if role not in ROLES:
@@ -127,14 +127,14 @@ def get_user(session: Session, user_id: int) -> UserInfo | None:
 
 
 def list_users(session: Session, actor: Actor) -> list[UserInfo]:
-    require(actor, "manage")
+    require(actor, "org.manage")
     users = session.scalars(select(User).where(User.organisation_id == actor.organisation_id)
                             .order_by(User.email))
     return [_info(u) for u in users]
 
 
 def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> UserInfo:
-    require(actor, "manage")
+    require(actor, "org.manage")
     user = session.get(User, user_id)
     if user is None or user.organisation_id != actor.organisation_id:
         raise NotFound("no such user")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.measures.schema import item_range
-from surveyhub.models import Consent, Organisation, Participant, Project, Wave
+from surveyhub.models import Consent, Organisation, Participant, Project, ProjectShare, User, Wave
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, accounts, participants, projects, responses
 
@@ -83,10 +83,21 @@ def load(session: Session, registry: InstrumentRegistry, base_url: str, instance
                                        description="Bewoners bouwen samen een nieuwe speeltuin in de wijk.")
         _fill(session, registry, actor, info.slug)
     project = session.scalar(select(Project).where(Project.organisation_id == org.id, Project.name == DEMO_PROJECT))
+    _share_with_funder(session, org, project)
     link = _open_link(session, project, base_url)
     return DemoResult(created, project.name, project.slug,
                       [(role, email, passwords.get(email, "(set before this instance)")) for role, email in ROLES],
                       link)
+
+
+def _share_with_funder(session: Session, org: Organisation, project: Project) -> None:
+    """The demo funder sees the demo project's numbers: it is shared with them (once)."""
+    funder_email = dict(ROLES)["funder"]
+    funder_id = session.scalar(select(User.id).where(User.email == funder_email, User.organisation_id == org.id))
+    if funder_id is not None and not session.scalar(select(ProjectShare.id).where(
+            ProjectShare.project_id == project.id, ProjectShare.user_id == funder_id)):
+        session.add(ProjectShare(project_id=project.id, user_id=funder_id))
+        session.flush()
 
 
 def _open_link(session: Session, project: Project, base_url: str) -> str:
@@ -100,7 +111,7 @@ def _open_link(session: Session, project: Project, base_url: str) -> str:
 
 def _fill(session: Session, registry: InstrumentRegistry, actor, slug: str) -> None:
     rng = random.Random(SEED)
-    project = access.project(session, actor, slug)
+    project = access.project(session, actor, slug, "project.setup")
     waves = {w.kind: w for w in project.waves}
     entries = [(name, None) for name in NAMES[:N_RESIDENTS]]
     invitations = participants.add_participants(session, actor, slug, entries=entries)

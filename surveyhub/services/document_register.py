@@ -91,13 +91,13 @@ def _own(session: Session, actor: Actor, code: str) -> Document:
 
 
 def get_document(session: Session, actor: Actor, code: str):
-    access.require(actor, "read")
+    access.require(actor, "project.rows")
     return _info(session, _own(session, actor, code))
 
 
 def revoke(session: Session, actor: Actor, code: str, reason: str):
     """Withdraw a document: from now on it checks as revoked. Admins only; the reason is kept."""
-    access.require(actor, "manage")
+    access.require(actor, "org.manage")
     doc = _own(session, actor, code)
     reason = " ".join((reason or "").split())
     if not reason:
@@ -115,12 +115,13 @@ def list_documents(session: Session, actor: Actor, slug: str | None = None, limi
 
     Funders see the reports only: certificates and link sheets are about residents.
     """
-    access.require(actor, "read")
+    access.require(actor, "project.outcomes")
     query = select(Document).where(Document.organisation_id == actor.organisation_id)
-    if not actor.can("write"):
-        query = query.where(Document.kind == "report")
+    if not actor.can("project.rows"):
+        query = query.where(Document.kind == "report",
+                            Document.project_id.in_(access.visible(actor, select(Project.id))))
     if slug is not None:
-        query = query.where(Document.project_id == access.project(session, actor, slug).id)
+        query = query.where(Document.project_id == access.project(session, actor, slug, "project.outcomes").id)
     docs = list(session.scalars(query.order_by(Document.issued_at.desc(), Document.id.desc()).limit(limit)))
     participant_codes = dict(session.execute(select(Participant.id, Participant.code).where(
         Participant.id.in_({d.participant_id for d in docs if d.participant_id}))).all())

@@ -225,7 +225,7 @@ def prepare_certificate(session: Session, actor: Actor, slug: str, participant_c
     from surveyhub.services.participants import get_participant
 
     lang = texts.language(lang)
-    project = access.project(session, actor, slug, "write")
+    project = access.project(session, actor, slug, "project.rows")
     participant = get_participant(session, actor, slug, participant_code)
     possible = dc.certificate_kind(session, project, participant)
     if possible is None:
@@ -279,7 +279,7 @@ class Candidate:
 
 def certificate_candidates(session: Session, actor: Actor, slug: str) -> list[Candidate]:
     """Every resident who finished the post wave (certificate) or only the pre wave (participation)."""
-    project = access.project(session, actor, slug, "write")
+    project = access.project(session, actor, slug, "project.rows")
     found = []
     for participant in session.scalars(select(Participant).where(Participant.project_id == project.id)
                                        .order_by(Participant.id)):
@@ -302,7 +302,7 @@ def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_
     from surveyhub.documents import report as report_pdf
 
     lang = texts.language(lang)
-    project = access.project(session, actor, slug, "read")
+    project = access.project(session, actor, slug, "project.outcomes")
     if report is None:
         report = _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults)
     data = dc.report_data(session, project, report, lang)
@@ -344,7 +344,7 @@ def prepare_questionnaire(session: Session, actor: Actor, slug: str, wave_kind: 
     if wave_kind not in WAVE_KINDS:
         raise ServiceError(f"unknown wave {wave_kind!r} (choose pre, post or followup)")
     lang = texts.language(lang)
-    project = access.project(session, actor, slug, "write")
+    project = access.project(session, actor, slug, "project.rows")
     data = dc.questionnaire_data(session, project, wave_kind, lang)
     wave = texts.PAPER[lang]["waves"][wave_kind]
     prepared = _prepare(session, actor, kind="questionnaire", project=project, lang=lang,
@@ -372,7 +372,7 @@ def prepare_link_sheet(session: Session, actor: Actor, slug: str, *, base_url: s
     from surveyhub.documents import paper
 
     lang = texts.language(lang)
-    project = access.project(session, actor, slug, "write")
+    project = access.project(session, actor, slug, "project.rows")
     data = dc.sheet_data(session, project, base_url, lang, participant_codes)
     return _prepare(session, actor, kind="sheet", project=project, lang=lang,
                     build=lambda code, at: paper.render_sheet(data, code=code, issued_at=at))

@@ -32,7 +32,7 @@ from surveyhub.measures.schema import translate
 from surveyhub.models import Answer, Participant, Response, ScaleScore
 from surveyhub.services import access, outcome_data
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import Forbidden, ServiceError
+from surveyhub.services.errors import ServiceError
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 
 #: Responses read per database round trip while streaming rows.
@@ -114,9 +114,7 @@ def response_table(session: Session, actor: Actor, slug: str, lang: str = "nl") 
 
     Read ``rows()`` while ``session`` is open.
     """
-    project = access.project(session, actor, slug)
-    if not actor.can("write"):
-        raise Forbidden("a funder sees the report, not residents' answers")
+    project = access.project(session, actor, slug, "project.rows")
     names = _Names()
     fixed = {"participant": "Participant (pseudonymous code)", "wave": "Wave (pre, post, followup)",
              "status": "Response status (started, completed)", "channel": "How the answers came in",

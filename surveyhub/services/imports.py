@@ -98,7 +98,7 @@ def import_responses(session: Session, registry: InstrumentRegistry, actor: Acto
 
     :raises ImportRefused: listing every problem (header and rows).
     """
-    project = access.project(session, actor, slug, "write")
+    project = access.project(session, actor, slug, "project.rows")
     if wave not in IMPORT_WAVES:
         raise ServiceError(f"unknown wave {wave!r} (choose {', '.join(IMPORT_WAVES)})")
     if wave == "retro" and not project.retrospective:

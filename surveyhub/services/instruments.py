@@ -94,7 +94,7 @@ def available(session: Session, registry: InstrumentRegistry, organisation_id: i
 
 def upload(session: Session, registry: InstrumentRegistry, actor: Actor, text: str, filename: str) -> InstrumentVersion:
     """Validate and store an organisation's own YAML instrument (no code is ever run)."""
-    require(actor, "manage")
+    require(actor, "org.manage")
     data = schema.load_yaml_text(text, filename)
     errors = registry.validate(data, filename)
     if errors:

@@ -114,7 +114,7 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     :raises NotFound: for another organisation's project.
     :returns: plain values only; ``json.dumps(report, allow_nan=False)`` works.
     """
-    project = access.project(session, actor, slug)
+    project = access.project(session, actor, slug, "project.outcomes")
     org = access.organisation(session, actor)
     thresholds = resolve_thresholds(org, defaults or Thresholds(), min_means=min_means,
                                     min_tests=min_tests, min_cell=min_cell)

@@ -75,7 +75,7 @@ def parse_lines(lines: list[str]) -> list[tuple[str | None, str | None]]:
 def add_participants(session: Session, actor: Actor, slug: str, *, count: int | None = None,
                      entries: list[tuple[str | None, str | None]] | None = None) -> list[Invitation]:
     """Add ``count`` anonymous residents, or one per (name, e-mail) entry."""
-    project = access.project(session, actor, slug, "write")
+    project = access.project(session, actor, slug, "project.setup")
     if count is not None:
         if not 1 <= count <= MAX_BATCH:
             raise ServiceError(f"the count must be between 1 and {MAX_BATCH}")
@@ -111,7 +111,7 @@ def overview(session: Session, actor: Actor, slug: str) -> list[ParticipantRow]:
     """Every participant with the state of each wave, for the worker's overview."""
     from surveyhub.models import Response, Wave
 
-    project = access.project(session, actor, slug)
+    project = access.project(session, actor, slug, "project.residents")
     waves = {w.id: w.kind for w in project.waves}
     states = {}
     for participant_id, wave_id, status in session.execute(
@@ -130,7 +130,7 @@ def overview(session: Session, actor: Actor, slug: str) -> list[ParticipantRow]:
 def get_participant(session: Session, actor: Actor, slug: str, code: str) -> Participant:
     from surveyhub.services.errors import NotFound
 
-    project = access.project(session, actor, slug)
+    project = access.project(session, actor, slug, "project.residents")
     participant = session.scalar(select(Participant).where(Participant.project_id == project.id,
                                                            Participant.code == code))
     if participant is None:
@@ -143,7 +143,7 @@ def renew_link(session: Session, actor: Actor, slug: str, code: str) -> str:
     from surveyhub.models._types import utcnow
 
     participant = get_participant(session, actor, slug, code)
-    access.require(actor, "write")
+    access.require(actor, "project.residents")
     for token in participant.tokens:
         if token.revoked_at is None:
             token.revoked_at = utcnow()

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
-from surveyhub.models import Participant, Project, ProjectInstrument, Response, WAVE_KINDS, Wave
+from surveyhub.models import (Participant, Project, ProjectInstrument, ProjectShare, Response, User, WAVE_KINDS,
+                              Wave)
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit, instruments
 from surveyhub.services.access import Actor
@@ -31,13 +32,15 @@ class ProjectInfo:
     name: str
     description: str | None
     retrospective: bool
-    anonymous_token: str
+    #: None for readers who may not see residents' links (funders).
+    anonymous_token: str | None
     instruments: list[str]
     waves: list[WaveInfo] = field(default_factory=list)
     participants: int = 0
 
 
-def _info(session: Session, project: Project) -> ProjectInfo:
+def _info(session: Session, project: Project, show_link: bool = True) -> ProjectInfo:
+    """Plain values of a project; ``show_link=False`` leaves out the anonymous link (for funders)."""
     counts = dict(session.execute(
         select(Response.wave_id, func.count()).where(Response.wave_id.in_([w.id for w in project.waves]))
         .group_by(Response.wave_id)).all())
@@ -50,7 +53,7 @@ def _info(session: Session, project: Project) -> ProjectInfo:
     n_participants = session.scalar(select(func.count()).select_from(Participant)
                                     .where(Participant.project_id == project.id))
     return ProjectInfo(project.slug, project.name, project.description, project.retrospective,
-                       project.anonymous_token, [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments],
+                       project.anonymous_token if show_link else None, [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments],
                        waves, n_participants)
 
 
@@ -67,7 +70,7 @@ def create_project(session: Session, registry: InstrumentRegistry, actor: Actor,
                    instrument_refs: list[str], retrospective: bool = False,
                    description: str | None = None) -> ProjectInfo:
     """A new project with its pre wave open and post and follow-up waves in draft."""
-    access.require(actor, "write")
+    access.require(actor, "project.setup")
     name = _clean_name(name)
     if not instrument_refs:
         raise ServiceError("choose at least one instrument")
@@ -106,7 +109,7 @@ def has_responses(session: Session, project: Project) -> bool:
 
 def update_project(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, name: str,
                    description: str | None, retrospective: bool, instrument_refs: list[str]) -> ProjectInfo:
-    project = access.project(session, actor, slug, "write")
+    project = access.project(session, actor, slug, "project.setup")
     project.name = _clean_name(name)
     project.description = (description or "").strip() or None
     project.retrospective = retrospective
@@ -133,11 +136,11 @@ def _latest_ref(session, registry, actor, instrument_id: str) -> str:
 
 def list_projects(session: Session, actor: Actor) -> list[ProjectInfo]:
     projects = session.scalars(access.projects_query(actor).order_by(Project.created_at.desc()))
-    return [_info(session, p) for p in projects]
+    return [_info(session, p, actor.can("project.residents")) for p in projects]
 
 
 def get_project(session: Session, actor: Actor, slug: str) -> ProjectInfo:
-    return _info(session, access.project(session, actor, slug))
+    return _info(session, access.project(session, actor, slug, "project.list"), actor.can("project.residents"))
 
 
 def set_wave_status(session: Session, actor: Actor, slug: str, kind: str, status: str) -> WaveInfo:
@@ -146,7 +149,7 @@ def set_wave_status(session: Session, actor: Actor, slug: str, kind: str, status
         raise ServiceError(f"unknown wave {kind!r} (choose pre, post or followup)")
     if status not in ("open", "closed"):
         raise ServiceError(f"unknown wave status {status!r}")
-    project = access.project(session, actor, slug, "write")
+    project = access.project(session, actor, slug, "project.setup")
     wave = next(w for w in project.waves if w.kind == kind)
     if wave.status != status:
         wave.status = status
@@ -164,7 +167,7 @@ QUESTION_TYPES = ("text", "yes_no", "number")
 
 
 def _editable(session: Session, actor: Actor, slug: str) -> Project:
-    project = access.project(session, actor, slug, "write")
+    project = access.project(session, actor, slug, "project.setup")
     if has_responses(session, project):
         raise Conflict("the questionnaire cannot change once residents have answered")
     return project
@@ -216,3 +219,41 @@ def remove_question(session: Session, actor: Actor, slug: str, question_id: str)
     project = _editable(session, actor, slug)
     project.questions = [q for q in project.questions if q.question_id != question_id]
     session.flush()
+
+
+@dataclass(frozen=True)
+class FunderShare:
+    user_id: int
+    email: str
+    name: str | None
+    shared: bool
+
+
+def funder_shares(session: Session, actor: Actor, slug: str) -> list[FunderShare]:
+    """Every active funder of the actor's organisation, and whether this project is shared with them."""
+    project = access.project(session, actor, slug, "project.setup")
+    shared = set(session.scalars(select(ProjectShare.user_id).where(ProjectShare.project_id == project.id)))
+    funders = session.scalars(select(User).where(User.organisation_id == actor.organisation_id,
+                                                 User.role == access.FUNDER).order_by(User.email))
+    return [FunderShare(u.id, u.email, u.name, u.id in shared) for u in funders if u.active or u.id in shared]
+
+
+def set_share(session: Session, actor: Actor, slug: str, funder_email: str, shared: bool) -> bool:
+    """Share the project with a funder of the same organisation, or stop sharing; True when it changed."""
+    project = access.project(session, actor, slug, "project.setup")
+    funder = session.scalar(select(User).where(User.email == (funder_email or "").strip().lower(),
+                                               User.organisation_id == actor.organisation_id))
+    if funder is None or funder.role != access.FUNDER:
+        raise ServiceError(f"{funder_email!r} is not a funder of this organisation")
+    existing = session.scalar(select(ProjectShare).where(ProjectShare.project_id == project.id,
+                                                         ProjectShare.user_id == funder.id))
+    if shared == (existing is not None):
+        return False
+    if shared:
+        session.add(ProjectShare(project_id=project.id, user_id=funder.id, created_by_id=actor.user_id))
+    else:
+        session.delete(existing)
+    session.flush()
+    audit.record(session, "project.share" if shared else "project.unshare", actor=actor,
+                 target=f"project:{slug}", project_id=project.id, details={"funder": funder.email})
+    return True

@@ -38,6 +38,18 @@ def _security_headers(response):
     return response
 
 
+def mailto_href(address: str | None, subject: str, body: str) -> str:
+    """A ``mailto:`` link whose every part is percent-encoded.
+
+    A crafted address such as ``a@b.nl?bcc=evil@x.nl`` stays one (invalid) address
+    instead of adding a recipient for the personal link (RFC 6068).
+    """
+    from urllib.parse import quote
+
+    return (f"mailto:{quote(address or '', safe='@')}?subject={quote(subject or '', safe='')}"
+            f"&body={quote(body or '', safe='')}")
+
+
 def _qr_svg(url: str, title: str):
     from surveyhub.web.participants import qr_svg
     return qr_svg(url, title)
@@ -61,6 +73,7 @@ def _register_globals(app: Flask) -> None:
         get_locale=get_locale,
         participant_state=lambda state: states.get(state, state),
         qr_svg=_qr_svg,
+        mailto_href=mailto_href,
     )
 
 

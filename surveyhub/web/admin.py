@@ -21,7 +21,7 @@ MAX_INSTRUMENT_BYTES = schema.MAX_BYTES
 
 
 @bp.route("/users", methods=["GET", "POST"])
-@requires("manage")
+@requires("org.manage")
 def users():
     session = get_session()
     form = UserForm()
@@ -42,7 +42,7 @@ def users():
 
 
 @bp.route("/users/<int:user_id>/<any(activate, deactivate):change>", methods=["POST"])
-@requires("manage")
+@requires("org.manage")
 def user_active(user_id: int, change: str):
     session = get_session()
     if ActionForm().validate_on_submit():
@@ -59,7 +59,7 @@ def user_active(user_id: int, change: str):
 
 
 @bp.route("/plugins")
-@requires("manage")
+@requires("org.manage")
 def plugins():
     host = get_host()
     statuses = sorted(host.statuses.values(), key=lambda s: (not s.builtin, s.name))
@@ -67,7 +67,7 @@ def plugins():
 
 
 @bp.route("/instruments", methods=["GET", "POST"])
-@requires("manage")
+@requires("org.manage")
 def instrument_list():
     session = get_session()
     form = UploadForm()
@@ -102,7 +102,7 @@ def _upload(session, form) -> list[str]:
 
 
 @bp.route("/audit")
-@requires("manage")
+@requires("org.manage")
 def audit_trail():
     events = get_session().scalars(select(AuditEvent)
                                    .where(AuditEvent.organisation_id == current_actor().organisation_id)
@@ -111,7 +111,7 @@ def audit_trail():
 
 
 @bp.route("/instruments/<instrument_id>/<int:version>")
-@requires("manage")
+@requires("org.manage")
 def instrument_detail(instrument_id: str, version: int):
     session = get_session()
     actor = current_actor()

@@ -12,7 +12,7 @@ from surveyhub.db import get_session
 from surveyhub.extensions import limiter
 from surveyhub.services import accounts, audit
 from surveyhub.web.forms import ActionForm, LoginForm
-from surveyhub.web.session_user import LoginUser
+from surveyhub.web.session_user import LoginUser, public
 
 bp = Blueprint("auth", __name__)
 
@@ -28,6 +28,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     form = LoginForm()
@@ -46,6 +47,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@public
 def logout():
     form = ActionForm()
     if form.validate_on_submit():

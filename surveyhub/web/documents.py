@@ -75,19 +75,19 @@ def _or_back(slug: str, work):
 
 
 @bp.route("/projects/<slug>/documents")
-@requires("read")
+@requires("project.outcomes")
 def overview(slug: str):
     session = get_session()
     actor = current_actor()
-    project = access.project(session, actor, slug)
-    residents = docs.certificate_candidates(session, actor, slug) if actor.can("write") else []
+    project = access.project(session, actor, slug, "project.outcomes")
+    residents = docs.certificate_candidates(session, actor, slug) if actor.can("project.rows") else []
     return render_template("documents/overview.html", project=project, residents=residents,
                            issued=docs.list_documents(session, actor, slug), revoke_form=RevokeForm(),
                            waves=KINDS)
 
 
 @bp.route("/projects/<slug>/documents/certificate/<code>.pdf")
-@requires("write")
+@requires("project.rows")
 def certificate(slug: str, code: str):
     name = (request.args.get("name") or "").strip()[:200] or None
     line = (request.args.get("line") or "").strip()[:300] or None
@@ -97,7 +97,7 @@ def certificate(slug: str, code: str):
 
 
 @bp.route("/projects/<slug>/documents/certificates.zip")
-@requires("write")
+@requires("project.rows")
 def certificates_zip(slug: str):
     session = get_session()
     actor = current_actor()
@@ -119,14 +119,14 @@ def certificates_zip(slug: str):
 
 
 @bp.route("/projects/<slug>/documents/report.pdf")
-@requires("read")
+@requires("project.outcomes")
 def report(slug: str):
     return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_report(
         s, get_registry(), current_actor(), slug, base_url=_base_url(), lang=_lang(), host=get_host()))))
 
 
 @bp.route("/projects/<slug>/documents/questionnaire-<kind>.pdf")
-@requires("write")
+@requires("project.rows")
 def questionnaire(slug: str, kind: str):
     if kind not in KINDS:
         return redirect(url_for("documents.overview", slug=slug))
@@ -135,17 +135,17 @@ def questionnaire(slug: str, kind: str):
 
 
 @bp.route("/projects/<slug>/documents/links.pdf")
-@requires("write")
+@requires("project.rows")
 def link_sheet(slug: str):
     return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_link_sheet(
         s, current_actor(), slug, base_url=_base_url(), lang=_lang()))))
 
 
 @bp.route("/projects/<slug>/documents/<code>/revoke", methods=["POST"])
-@requires("manage")
+@requires("org.manage")
 def revoke(slug: str, code: str):
     session = get_session()
-    access.project(session, current_actor(), slug)
+    access.project(session, current_actor(), slug, "org.manage")
     form = RevokeForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for revoking the document."), "error")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from surveyhub.db import get_session
 from surveyhub.measures.schema import translate
@@ -17,8 +20,15 @@ from surveyhub.web.session_user import current_actor, requires
 bp = Blueprint("manage", __name__)
 
 
+class ShareForm(FlaskForm):
+    """One button beside a funder: share the project (1) or stop sharing (0)."""
+
+    funder = HiddenField(validators=[DataRequired(), Length(max=254)])
+    shared = HiddenField(validators=[AnyOf(["0", "1"])])
+
+
 @bp.route("/")
-@requires("read")
+@requires("project.list")
 def dashboard():
     items = projects.list_projects(get_session(), current_actor())
     return render_template("manage/dashboard.html", projects=items)
@@ -37,7 +47,7 @@ def _current_lang() -> str:
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
-@requires("write")
+@requires("project.setup")
 def project_new():
     form = ProjectForm()
     form.instruments.choices = _instrument_choices(_current_lang())
@@ -57,14 +67,16 @@ def project_new():
 
 
 @bp.route("/projects/<slug>")
-@requires("read")
+@requires("project.list")
 def project(slug: str):
-    info = projects.get_project(get_session(), current_actor(), slug)
-    return render_template("manage/project.html", project=info, action=ActionForm())
+    session, actor = get_session(), current_actor()
+    info = projects.get_project(session, actor, slug)
+    shares = projects.funder_shares(session, actor, slug) if actor.can("project.setup") else []
+    return render_template("manage/project.html", project=info, action=ActionForm(), shares=shares)
 
 
 @bp.route("/projects/<slug>/edit", methods=["GET", "POST"])
-@requires("write")
+@requires("project.setup")
 def project_edit(slug: str):
     session = get_session()
     info = projects.get_project(session, current_actor(), slug)
@@ -86,7 +98,7 @@ def project_edit(slug: str):
 
 
 @bp.route("/projects/<slug>/waves/<kind>/<status>", methods=["POST"])
-@requires("write")
+@requires("project.setup")
 def wave_status(slug: str, kind: str, status: str):
     if status not in ("open", "closed") or not ActionForm().validate_on_submit():
         return redirect(url_for("manage.project", slug=slug))
@@ -100,4 +112,26 @@ def wave_status(slug: str, kind: str, status: str):
         flash(str(exc), "error")
     else:
         session.commit()
+    return redirect(url_for("manage.project", slug=slug))
+
+
+@bp.route("/projects/<slug>/share", methods=["POST"])
+@requires("project.setup")
+def share(slug: str):
+    """Share the project's dashboard and reports with a funder of the organisation, or stop sharing."""
+    form = ShareForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            changed = projects.set_share(session, current_actor(), slug, form.funder.data, form.shared.data == "1")
+        except (NotFound, Forbidden):
+            raise
+        except ServiceError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            session.commit()
+            if changed:
+                flash(_("The project is now shared with %(email)s.", email=form.funder.data) if form.shared.data == "1"
+                      else _("The project is no longer shared with %(email)s.", email=form.funder.data))
     return redirect(url_for("manage.project", slug=slug))

@@ -40,19 +40,19 @@ def _report(slug: str) -> dict:
 
 
 @bp.route("/projects/<slug>/outcomes")
-@requires("read")
+@requires("project.outcomes")
 def dashboard(slug: str):
     report = _report(slug)
     lang = _lang()
     svgs = {name: Markup(svg) for name, svg in charts.report_charts(report, lang).items()}
-    plugin_formats = sorted(exports.plugin_formats(get_host())) if current_actor().can("write") else []
+    plugin_formats = sorted(exports.plugin_formats(get_host())) if current_actor().can("project.rows") else []
     return render_template("outcomes/dashboard.html", report=report, charts=svgs,
                            view=dashboard_view(report, Numbers(lang), lang), slug=slug,
                            plugin_formats=plugin_formats)
 
 
 @bp.route("/projects/<slug>/outcomes/report.json")
-@requires("read")
+@requires("project.outcomes")
 def report_json(slug: str):
     body = json.dumps(_report(slug), allow_nan=False, ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json",
@@ -60,7 +60,7 @@ def report_json(slug: str):
 
 
 @bp.route("/projects/<slug>/outcomes/summary.<fmt>")
-@requires("read")
+@requires("project.outcomes")
 def summary(slug: str, fmt: str):
     """The report's per-scale numbers as a table (only what the report shows)."""
     dialect = request.args.get("dialect", "default")
@@ -75,7 +75,7 @@ def summary(slug: str, fmt: str):
 
 
 @bp.route("/projects/<slug>/export.<fmt>")
-@requires("write")
+@requires("project.rows")
 def export(slug: str, fmt: str):
     """Every response, one row per resident and wave; ``?dialect=excel-nl`` for Dutch Excel CSV."""
     dialect = request.args.get("dialect", "default")

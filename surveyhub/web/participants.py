@@ -29,12 +29,12 @@ def personal_link(token: str) -> str:
 
 
 @bp.route("/projects/<slug>/participants", methods=["GET", "POST"])
-@requires("read")
+@requires("project.residents")
 def overview(slug: str):
     session = get_session()
     form = AddParticipantsForm()
     if request.method == "POST":
-        if not current_actor().can("write"):
+        if not current_actor().can("project.setup"):
             abort(403)
         if form.validate_on_submit():
             added = _add(session, slug, form)
@@ -48,7 +48,7 @@ def overview(slug: str):
 
 def resident_project(session, slug):
     from surveyhub.services import access
-    return access.project(session, current_actor(), slug)
+    return access.project(session, current_actor(), slug, "project.residents")
 
 
 def _add(session, slug, form) -> int | None:
@@ -79,7 +79,7 @@ def _add(session, slug, form) -> int | None:
 
 
 @bp.route("/projects/<slug>/participants/<code>")
-@requires("read")
+@requires("project.residents")
 def detail(slug: str, code: str):
     session = get_session()
     participant = participants.get_participant(session, current_actor(), slug, code)
@@ -97,7 +97,7 @@ def participants_states(session, slug, code):
 
 
 @bp.route("/projects/<slug>/participants/<code>/new-link", methods=["POST"])
-@requires("write")
+@requires("project.residents")
 def new_link(slug: str, code: str):
     session = get_session()
     if ActionForm().validate_on_submit():
@@ -118,7 +118,7 @@ def _paper_link(slug: str, code: str, kind: str):
 
 
 @bp.route("/projects/<slug>/participants/<code>/paper/<kind>", methods=["GET", "POST"])
-@requires("write")
+@requires("project.residents")
 def paper_start(slug: str, code: str, kind: str):
     session = get_session()
     link, wave = _paper_link(slug, code, kind)
@@ -138,7 +138,7 @@ def paper_start(slug: str, code: str, kind: str):
 
 
 @bp.route("/projects/<slug>/participants/<code>/paper/<kind>/p/<int:n>", methods=["GET", "POST"])
-@requires("write")
+@requires("project.residents")
 def paper_page(slug: str, code: str, kind: str, n: int):
     session = get_session()
     link, wave = _paper_link(slug, code, kind)

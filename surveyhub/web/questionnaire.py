@@ -18,6 +18,7 @@ from surveyhub.services import anonymous, resident, responses
 from surveyhub.services.errors import NotFound
 from surveyhub.web.page_flow import PageFlow
 from surveyhub.web.questionnaire_forms import ConsentForm, ParticipantCodeForm
+from surveyhub.web.session_user import public
 
 bp = Blueprint("questionnaire", __name__)
 csrf.exempt(bp)
@@ -70,6 +71,7 @@ def _flow(token: str, link, wave) -> PageFlow:
 
 
 @bp.route("/q/<token>", methods=["GET", "POST"])
+@public
 @limit_guessing
 def start(token: str):
     session = get_session()
@@ -115,6 +117,7 @@ def _no_open_wave(token: str, link, latest):
 
 
 @bp.route("/q/<token>/p/<int:n>", methods=["GET", "POST"])
+@public
 @limit_guessing
 def page(token: str, n: int):
     session = get_session()
@@ -128,6 +131,7 @@ def page(token: str, n: int):
 
 
 @bp.route("/q/<token>/done")
+@public
 @limit_guessing
 def done(token: str):
     session = get_session()
@@ -143,6 +147,7 @@ def _code_limit() -> str:
 
 
 @bp.route("/a/<token>", methods=["GET", "POST"])
+@public
 @limit_guessing
 # Every code opens someone's answers, so tries are counted too (generous: a whole
 # group may share one community-centre network).

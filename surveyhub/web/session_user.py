@@ -10,7 +10,11 @@ from flask_login import UserMixin, current_user, login_required
 from surveyhub.db import get_session
 from surveyhub.extensions import login_manager
 from surveyhub.services import accounts
-from surveyhub.services.access import Actor
+from surveyhub.services import access
+from surveyhub.services.access import FUNDER, MATRIX, Actor
+
+#: What ``public`` records on a view instead of a capability.
+PUBLIC = "public"
 
 
 class LoginUser(UserMixin):
@@ -31,21 +35,48 @@ def current_actor() -> Actor:
                  source=request.remote_addr)
 
 
-def requires(permission: str):
-    """Login required, and the user's role must carry ``permission``."""
+def requires(capability: str):
+    """Login required, and the user's role must hold ``capability`` (a key of ``access.MATRIX``).
+
+    On a project's pages (a ``slug`` in the URL) the project is checked before the
+    view runs: another organisation's project, one not shared with a funder, or a
+    capability a funder lacks is a 404. Elsewhere a missing capability is a 403.
+    The capability is kept on the view (``view.capability``) for the matrix test.
+    """
+    if capability not in MATRIX:
+        raise ValueError(f"unknown capability {capability!r}")
+
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if not current_actor().can(permission):
-                abort(403)
+            actor = current_actor()
+            if "slug" in kwargs:
+                access.project(get_session(), actor, kwargs["slug"], capability)  # NotFound/Forbidden
+            elif not actor.can(capability):
+                abort(404 if actor.role == FUNDER and capability.startswith("project.") else 403)
             return view(*args, **kwargs)
+        wrapped.capability = capability
         return wrapped
     return decorator
 
 
+def _can(capability: str) -> bool:
+    """For templates: may the logged-in user use ``capability``? Show only what leads somewhere."""
+    return current_user.is_authenticated and current_actor().can(capability)
+
+
+def public(view):
+    """Mark a route as open to anyone, without login (resident links, verify, login)."""
+    view.capability = PUBLIC
+    return view
+
+
 def init_app(app: Flask) -> None:
     from surveyhub.services.schema_state import ensure_ready
+
+    public(app.view_functions["static"])
+    app.jinja_env.globals["can"] = _can
 
     @login_manager.user_loader
     def _load(user_id: str):

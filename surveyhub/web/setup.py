@@ -18,10 +18,10 @@ bp = Blueprint("setup", __name__)
 
 
 @bp.route("/projects/<slug>/questionnaire", methods=["GET", "POST"])
-@requires("write")
+@requires("project.setup")
 def questionnaire(slug: str):
     session = get_session()
-    project = access.project(session, current_actor(), slug, "write")
+    project = access.project(session, current_actor(), slug, "project.setup")
     form = QuestionForm()
     if form.validate_on_submit():
         try:
@@ -45,21 +45,21 @@ def _number(value) -> float | None:
 
 
 @bp.route("/projects/<slug>/questionnaire/move/<instrument_id>/<any(up, down):direction>", methods=["POST"])
-@requires("write")
+@requires("project.setup")
 def move(slug: str, instrument_id: str, direction: str):
     return _change(slug, lambda s: projects.move_instrument(s, current_actor(), slug, instrument_id,
                                                             -1 if direction == "up" else 1))
 
 
 @bp.route("/projects/<slug>/questionnaire/remove/<question_id>", methods=["POST"])
-@requires("write")
+@requires("project.setup")
 def remove(slug: str, question_id: str):
     return _change(slug, lambda s: projects.remove_question(s, current_actor(), slug, question_id))
 
 
 def _change(slug: str, operation):
     session = get_session()
-    access.project(session, current_actor(), slug, "write")  # another organisation's project: 404, not a flash
+    access.project(session, current_actor(), slug, "project.setup")  # another organisation's project: 404, not a flash
     if ActionForm().validate_on_submit():
         try:
             operation(session)
@@ -72,10 +72,10 @@ def _change(slug: str, operation):
 
 
 @bp.route("/projects/<slug>/preview/<any(pre, post, followup):kind>/<int:n>", methods=["GET", "POST"])
-@requires("read")
+@requires("project.setup")
 def preview(slug: str, kind: str, n: int):
     """Exactly the resident's page, without saving anything."""
-    project = access.project(get_session(), current_actor(), slug)
+    project = access.project(get_session(), current_actor(), slug, "project.setup")
     pages = responses.pages_for(project, kind)
     if not 0 <= n < len(pages):
         abort(404)

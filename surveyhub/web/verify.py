@@ -18,6 +18,7 @@ from wtforms.validators import Length, Optional
 from surveyhub.db import get_session
 from surveyhub.extensions import limiter
 from surveyhub.services import documents as docs
+from surveyhub.web.session_user import public
 
 bp = Blueprint("verify", __name__)
 
@@ -45,6 +46,7 @@ class CodeForm(FlaskForm):
 
 
 @bp.route("/verify", methods=["GET", "POST"])
+@public
 @limit_checks
 def check():
     code_form = CodeForm(request.args)
@@ -61,6 +63,7 @@ def check():
 
 
 @bp.route("/verify/<code>")
+@public
 @limit_checks
 def check_code(code: str):
     return _code_result(code)
