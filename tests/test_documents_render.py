@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from datetime import date, datetime, timezone
 
 import pytest
@@ -109,7 +111,12 @@ def test_the_fetcher_serves_its_own_images_and_fonts():
 
 
 def test_a_logo_is_used_only_when_its_bytes_are_the_image_it_claims():
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(out, format="PNG")
+    png = out.getvalue()
+    assert logo_kind(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "image/png") is None  # only the magic bytes
     assert logo_kind(png, "image/png") == "image/png"
     assert logo_kind(png, "image/svg+xml") is None
     assert logo_kind(b"<html>", "image/png") is None

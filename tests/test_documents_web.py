@@ -53,6 +53,13 @@ def _documents(session) -> int:
     return count
 
 
+def download(client, url: str, **fields):
+    """Make a document as the documents page does: a POST with the page's CSRF token."""
+    slug = url.split("/")[2]
+    token = csrf_token(client.get(f"/projects/{slug}/documents").text)
+    return client.post(url, data={"csrf_token": token, **fields})
+
+
 def _status(session, code) -> str:
     status = docs.verify_code(session, code).status
     session.rollback()
@@ -63,8 +70,8 @@ def test_a_worker_downloads_a_certificate_with_a_typed_name(client_for, session,
     worker = client_for(people["worker"].email)
     resident = _resident(session, demo)
 
-    response = worker.get(f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf",
-                          query_string={"name": "Fatima B.", "line": "Dank voor je hulp bij de bouwdag!"})
+    response = download(worker, f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf",
+                        name="Fatima B.", line="Dank voor je hulp bij de bouwdag!")
 
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert f"certificaat-{resident.code}.pdf" in response.headers["Content-Disposition"]
@@ -72,14 +79,14 @@ def test_a_worker_downloads_a_certificate_with_a_typed_name(client_for, session,
     text = pdf_text(response.data)
     assert "Fatima B." in text and "Dank voor je hulp bij de bouwdag!" in text
     assert response.headers["X-Document-Code"] in text
-    again = worker.get(f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf",
-                       query_string={"name": "Fatima B.", "line": "Dank voor je hulp bij de bouwdag!"})
+    again = download(worker, f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf",
+                     name="Fatima B.", line="Dank voor je hulp bij de bouwdag!")
     assert again.data == response.data  # the same document, not a duplicate
 
 
 def test_all_certificates_as_one_zip(client_for, session, demo, people):
     worker = client_for(people["worker"].email)
-    response = worker.get(f"/projects/{demo.slug}/documents/certificates.zip")
+    response = download(worker, f"/projects/{demo.slug}/documents/certificates.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         names = archive.namelist()
@@ -88,20 +95,20 @@ def test_all_certificates_as_one_zip(client_for, session, demo, people):
         assert sum(n.startswith("deelname-") for n in names) == 4
         assert archive.read(names[0]).startswith(b"%PDF-")
     assert _documents(session) == 30
-    worker.get(f"/projects/{demo.slug}/documents/certificates.zip")
+    download(worker, f"/projects/{demo.slug}/documents/certificates.zip")
     assert _documents(session) == 30  # nothing issued twice
 
 
 def test_paper_questionnaire_and_link_sheet(client_for, session, demo, people):
     worker = client_for(people["worker"].email)
-    paper = worker.get(f"/projects/{demo.slug}/documents/questionnaire-post.pdf")
+    paper = download(worker, f"/projects/{demo.slug}/documents/questionnaire-post.pdf")
     assert paper.status_code == 200
     text = pdf_text(paper.data)
     assert "Vragenlijst: Speeltuin De Vlinder" in text and "eindmeting" in text
     assert "Ik kan een buurtactiviteit van begin tot eind plannen." in text and "Helemaal mee eens" in text
     assert "terugblik" in text  # the post wave of the demo asks the retrospective block
 
-    sheet = worker.get(f"/projects/{demo.slug}/documents/links.pdf")
+    sheet = download(worker, f"/projects/{demo.slug}/documents/links.pdf")
     text = pdf_text(sheet.data)
     resident = _resident(session, demo)
     assert resident.display_name in text and resident.code in text and "/q/" in text
@@ -114,19 +121,23 @@ def test_another_organisation_gets_404_everywhere(client_for, session, demo, peo
                 f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf",
                 f"/projects/{demo.slug}/documents/certificates.zip", f"/projects/{demo.slug}/documents/links.pdf",
                 f"/projects/{demo.slug}/documents/questionnaire-pre.pdf"):
-        assert stranger.get(url).status_code == 404, url
+        if url.endswith("/documents"):
+            assert stranger.get(url).status_code == 404, url
+            continue
+        assert stranger.get(url).status_code == 405, url  # documents are made by POST only
+        assert stranger.post(url, data={"csrf_token": csrf_token(stranger.get("/").text)}).status_code == 404, url
     assert _documents(session) == 0
 
 
 def test_a_funder_downloads_the_report_but_no_certificates_and_cannot_revoke(client_for, session, demo, people):
     resident = _resident(session, demo)
-    certificate = client_for(people["worker"].email).get(
-        f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf").headers["X-Document-Code"]
+    certificate = download(client_for(people["worker"].email),
+                           f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf").headers["X-Document-Code"]
     funder = client_for(people["funder"].email)
-    report = funder.get(f"/projects/{demo.slug}/documents/report.pdf")
+    report = download(funder, f"/projects/{demo.slug}/documents/report.pdf")
     assert report.status_code == 200 and "Impactrapportage" in pdf_text(report.data)
-    assert funder.get(f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf").status_code == 404
-    assert funder.get(f"/projects/{demo.slug}/documents/links.pdf").status_code == 404
+    assert download(funder, f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf").status_code == 404
+    assert download(funder, f"/projects/{demo.slug}/documents/links.pdf").status_code == 404
     page = funder.get(f"/projects/{demo.slug}/documents")
     assert page.status_code == 200 and report.headers["X-Document-Code"] in page.text
     assert certificate not in page.text and resident.code not in page.text  # residents are not the funder's
@@ -139,7 +150,7 @@ def test_a_funder_downloads_the_report_but_no_certificates_and_cannot_revoke(cli
 
 def test_an_admin_revokes_and_the_check_page_says_so(client_for, client, session, demo, people):
     worker = client_for(people["worker"].email)
-    code = worker.get(f"/projects/{demo.slug}/documents/report.pdf").headers["X-Document-Code"]
+    code = download(worker, f"/projects/{demo.slug}/documents/report.pdf").headers["X-Document-Code"]
     page = worker.get(f"/projects/{demo.slug}/documents")
     assert worker.post(f"/projects/{demo.slug}/documents/{code}/revoke",
                        data={"csrf_token": csrf_token(page.text), "reason": "x"}).status_code == 403
@@ -155,7 +166,7 @@ def test_an_admin_revokes_and_the_check_page_says_so(client_for, client, session
 
 def test_an_admin_of_another_organisation_cannot_revoke(client_for, session, demo, people, make_user):
     worker = client_for(people["worker"].email)
-    code = worker.get(f"/projects/{demo.slug}/documents/report.pdf").headers["X-Document-Code"]
+    code = download(worker, f"/projects/{demo.slug}/documents/report.pdf").headers["X-Document-Code"]
     other_org = accounts.find_organisation(session, "Welzijn Zuid")
     session.rollback()
     other_admin = make_user("admin", other_org)
@@ -169,12 +180,15 @@ def test_an_admin_of_another_organisation_cannot_revoke(client_for, session, dem
 
 def test_the_project_page_links_the_documents(client_for, demo, people):
     page = client_for(people["worker"].email).get(f"/projects/{demo.slug}")
-    assert f"/projects/{demo.slug}/documents/report.pdf" in page.text
-    assert f"/projects/{demo.slug}/documents/certificates.zip" in page.text
+    assert f'action="/projects/{demo.slug}/documents/report.pdf"' in page.text
+    assert f'href="/projects/{demo.slug}/documents"' in page.text
+    overview = client_for(people["worker"].email).get(f"/projects/{demo.slug}/documents")
+    assert f'action="/projects/{demo.slug}/documents/certificates.zip"' in overview.text
     funder_page = client_for(people["funder"].email).get(f"/projects/{demo.slug}")
     assert "report.pdf" in funder_page.text and "certificates.zip" not in funder_page.text
 
 
 def test_login_is_required(client, demo):
-    assert client.get(f"/projects/{demo.slug}/documents/report.pdf").status_code == 302
+    assert client.post(f"/projects/{demo.slug}/documents/report.pdf").status_code in (302, 400)
+    assert client.get(f"/projects/{demo.slug}/documents").status_code == 302
     assert PASSWORD  # the factories' password is what client_for logs in with

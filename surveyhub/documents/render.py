@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +28,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from surveyhub.documents.logo import logo_kind  # noqa: F401 - also imported from here
 
 log = logging.getLogger(__name__)
 
@@ -103,34 +104,11 @@ class Images:
         return self.add(out.getvalue(), "image/png")
 
     def logo(self, data: bytes | None, mime: str | None) -> str | None:
-        """The organisation's logo when it really is a PNG, JPEG or SVG of sensible size; else None."""
+        """The organisation's logo when it passes ``documents.logo``'s checks; else None (left out)."""
         kind = logo_kind(data, mime)
+        if kind is None and data:
+            log.warning("an organisation logo that is not a small PNG, JPEG or self-contained SVG is left out")
         return self.add(data, kind) if kind else None
-
-
-MAX_LOGO_BYTES = 1024 * 1024
-#: What makes an SVG logo reach outside itself (links, styles, entities, scripts): such a logo is left out.
-_SVG_REACHES_OUT = re.compile(rb"href\s*=\s*[\"'](?!#)|url\s*\(|@import|<!ENTITY|<!DOCTYPE|<script|<foreignObject",
-                              re.IGNORECASE)
-
-
-def logo_kind(data: bytes | None, mime: str | None) -> str | None:
-    """The image type a logo's bytes show (the stored type must agree), or None."""
-    if not data or len(data) > MAX_LOGO_BYTES:
-        return None
-    head = data[:1024]
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        found = "image/png"
-    elif head.startswith(b"\xff\xd8\xff"):
-        found = "image/jpeg"
-    elif b"<svg" in head.lower():
-        if _SVG_REACHES_OUT.search(data):
-            log.warning("an SVG logo that refers to other files or has scripts is left out")
-            return None
-        found = "image/svg+xml"
-    else:
-        return None
-    return found if (mime or found).split(";")[0].strip().lower() == found else None
 
 
 # --- organisation-editable text ---------------------------------------------------------------------

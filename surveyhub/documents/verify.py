@@ -5,6 +5,12 @@ shown as ``K7P2-4QX9-MT3R``: 60 random bits, so codes cannot be guessed. The
 code is printed on the document, in its QR code, and written into the PDF's
 file identifier (``/ID``), where it can be read back even from an altered
 copy: that is how a changed file is told apart from an unknown one.
+
+A stranger's upload is never trusted to be cheap: the register is asked for
+its SHA-256 first (a genuine file is never parsed), the file identifier is
+found with a plain byte search, and only then is the text of its first pages
+read, in a child process with a small time and memory budget
+(``TEXT_BUDGET``); a file that needs more is simply "unknown".
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import re
 import secrets
 import warnings
 
+from surveyhub.documents.budget import Budget, OverBudget, RenderFailed, run
+
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
 ID_PREFIX = "SurveyHub "
@@ -26,6 +34,8 @@ _ID_LITERAL = re.compile(rf"\({re.escape(ID_PREFIX)}({_CODE})\)".encode("ascii")
 _ID_HEX = re.compile(rb"<(" + (ID_PREFIX.encode("ascii").hex()).encode("ascii") + rb"[0-9a-fA-F]{28})>")
 _TEXT_CODE = re.compile(rf"/verify/({_CODE})")
 MAX_TEXT_PAGES = 3
+#: Reading an unregistered upload's text to find its code: at most this much time and memory.
+TEXT_BUDGET = Budget(seconds=1.0, memory_mb=256)
 
 
 def sha256(data: bytes) -> str:
@@ -65,12 +75,17 @@ def find_code(data: bytes) -> str | None:
             continue
         if text.startswith(ID_PREFIX) and _CODE_RE.fullmatch(text[len(ID_PREFIX):]):
             return text[len(ID_PREFIX):]
-    return _code_from_text(data)
+    try:
+        return run(lambda: _code_from_text(data), TEXT_BUDGET)
+    except (OverBudget, RenderFailed):
+        return None
 
 
 def _code_from_text(data: bytes) -> str | None:
-    from pypdf import PdfReader
-
+    try:
+        from pypdf import PdfReader
+    except ImportError:  # pypdf is optional: without it only the file identifier is read
+        return None
     pypdf_log = logging.getLogger("pypdf")
     level = pypdf_log.level
     pypdf_log.setLevel(logging.CRITICAL)  # a damaged upload is expected here, not news

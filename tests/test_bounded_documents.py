@@ -1,0 +1,300 @@
+"""Bounded documents: issued only by POST, in parts that fit a request, within a render budget.
+
+A document is registered only when its bytes were made and handed out; a
+request never runs into the worker timeout (parts and caps, with a clear
+message); every render for the web is stopped when over its time or memory
+budget; a logo is a small PNG, JPEG or self-contained SVG; and ``/verify``
+answers a hostile PDF quickly, looking the file up before parsing anything.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+
+import pytest
+from sqlalchemy import func, select
+
+from surveyhub.documents import budget as budgets
+from surveyhub.documents import logo as logos
+from surveyhub.models import Document, Organisation
+from surveyhub.services import document_batches as batches
+from surveyhub.services import documents as docs
+from tests.fixtures.documents import demo, pdf_text  # noqa: F401 (fixture)
+from tests.fixtures.factories import csrf_token
+
+
+@pytest.fixture
+def session(plain_session):
+    return plain_session
+
+
+@pytest.fixture
+def worker(session, demo, make_user, client_for):
+    org = session.get(Organisation, demo.org_id)
+    session.rollback()
+    return client_for(make_user("worker", org).email)
+
+
+def registered(session) -> int:
+    count = session.scalar(select(func.count()).select_from(Document))
+    session.rollback()
+    return count
+
+
+def post(client, url: str, **fields):
+    slug = url.split("/")[2]
+    return client.post(url, data={"csrf_token": csrf_token(client.get(f"/projects/{slug}/documents").text),
+                                  **fields})
+
+
+def candidate(session, demo):
+    found = docs.certificate_candidates(session, demo.actor, demo.slug)[0]
+    session.rollback()
+    return found
+
+
+# --- issuing only by POST with CSRF --------------------------------------------------------------------
+
+def test_a_plain_get_with_name_and_line_issues_nothing(worker, session, demo):
+    resident = candidate(session, demo)
+    url = f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf"
+    sent = worker.get(url, query_string={"name": "Iemand Anders", "line": "Gratis certificaat"})
+    assert sent.status_code == 405
+    assert worker.post(url, data={"name": "Iemand Anders"}).status_code == 400  # no CSRF token
+    for path in ("report.pdf", "certificates.zip", "links.pdf", "questionnaire-pre.pdf"):
+        assert worker.get(f"/projects/{demo.slug}/documents/{path}").status_code == 405, path
+    assert registered(session) == 0
+    made = post(worker, url, name="Fatima B.", line="Dank je!")
+    assert made.status_code == 200 and "Fatima B." in pdf_text(made.data)
+    assert registered(session) == 1
+
+
+def test_the_documents_page_offers_post_forms_with_a_csrf_token(worker, demo):
+    page = worker.get(f"/projects/{demo.slug}/documents").text
+    assert 'method="get"' not in page
+    assert page.count('name="csrf_token"') >= 5
+    assert f'<form method="post" action="/projects/{demo.slug}/documents/certificates.zip"' in page
+
+
+# --- parts that fit one request ----------------------------------------------------------------------
+
+def test_certificates_come_in_zip_parts_and_every_registered_one_is_in_a_zip(worker, session, demo, monkeypatch):
+    monkeypatch.setattr(batches, "CERTIFICATES_PER_ZIP", 12)
+    page = worker.get(f"/projects/{demo.slug}/documents").text
+    assert "Certificaten 1 tot 12 (ZIP)" in page and "Certificaten 25 tot 30 (ZIP)" in page
+    names = []
+    for part in (1, 2, 3):
+        response = post(worker, f"/projects/{demo.slug}/documents/certificates-{part}.zip")
+        assert response.status_code == 200 and response.mimetype == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            names += archive.namelist()
+    assert len(names) == len(set(names)) == 30
+    assert registered(session) == 30
+    missing = post(worker, f"/projects/{demo.slug}/documents/certificates-4.zip")
+    assert missing.status_code == 302 and registered(session) == 30
+
+
+def test_a_zip_that_fails_halfway_registers_nothing(worker, session, demo, monkeypatch):
+    calls = {"n": 0}
+    real = docs.render
+
+    def failing(prepared):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("the render died")
+        return real(prepared)
+
+    monkeypatch.setattr(docs, "render", failing)
+    response = post(worker, f"/projects/{demo.slug}/documents/certificates.zip")
+    assert response.status_code == 302
+    assert "kon niet gemaakt worden" in worker.get(response.headers["Location"]).text
+    assert registered(session) == 0
+
+
+def test_a_zip_over_its_time_budget_is_stopped_and_registers_nothing(app, worker, session, demo):
+    app.config["RENDER_TIMEOUT_SECONDS"] = 0.05
+    started = time.perf_counter()
+    response = post(worker, f"/projects/{demo.slug}/documents/certificates.zip")
+    assert time.perf_counter() - started < 10
+    assert response.status_code == 302
+    assert "duurde te lang" in worker.get(response.headers["Location"]).text
+    assert registered(session) == 0
+
+
+def test_the_link_sheet_comes_in_parts(worker, session, demo, monkeypatch):
+    monkeypatch.setattr(batches, "RESIDENTS_PER_SHEET", 20)
+    page = worker.get(f"/projects/{demo.slug}/documents").text
+    assert "Persoonlijke links van bewoners 1 tot 20 (PDF)" in page
+    assert "Persoonlijke links van bewoners 21 tot 30 (PDF)" in page
+    second = post(worker, f"/projects/{demo.slug}/documents/links-2.pdf")
+    assert second.status_code == 200, re.findall(r"class=\"flash[^>]*>(.*?)<", worker.get(second.headers["Location"]).text, re.S)
+    assert "links-" in second.headers["Content-Disposition"] and "-21-30.pdf" in second.headers["Content-Disposition"]
+    assert pdf_text(second.data).count("/q/") == 10
+    again = post(worker, f"/projects/{demo.slug}/documents/links-2.pdf")
+    assert again.data == second.data and registered(session) == 1  # the same part is not issued twice
+
+
+def test_a_report_with_too_many_sections_points_to_the_command(worker, session, demo, monkeypatch):
+    monkeypatch.setattr(batches, "REPORT_SECTIONS", 2)
+    response = post(worker, f"/projects/{demo.slug}/documents/report.pdf")
+    assert response.status_code == 302
+    shown = worker.get(response.headers["Location"]).text
+    assert f"surveyhub report {demo.slug} --format pdf" in shown
+    assert registered(session) == 0
+
+
+# --- the render budget -----------------------------------------------------------------------------
+
+def _sleep_forever():
+    time.sleep(60)
+
+
+def _allocate():
+    return len(bytearray(3 * 1024 * 1024 * 1024))
+
+
+def test_a_render_over_its_time_budget_is_stopped():
+    started = time.perf_counter()
+    with pytest.raises(budgets.OverBudget):
+        budgets.run(_sleep_forever, budgets.Budget(seconds=0.5))
+    assert time.perf_counter() - started < 5
+
+
+def test_a_render_over_its_memory_budget_is_stopped():
+    with pytest.raises(budgets.OverBudget):
+        budgets.run(_allocate, budgets.Budget(seconds=20, memory_mb=200))
+
+
+def _fail():
+    raise ValueError("kapot")
+
+
+def test_a_render_within_budget_returns_its_result_and_a_failure_says_why():
+    assert budgets.run(lambda: b"%PDF-" + b"x" * 10, budgets.Budget()) == b"%PDF-xxxxxxxxxx"
+    with pytest.raises(budgets.RenderFailed, match="kapot"):
+        budgets.run(_fail, budgets.Budget())
+
+
+# --- logos -------------------------------------------------------------------------------------------
+
+def _png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+NESTED_USE = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+              b'<defs><g id="a0"><rect width="1" height="1"/></g>'
+              + b"".join(b'<g id="a%d"><use href="#a%d"/><use href="#a%d"/><use href="#a%d"/><use href="#a%d"/>'
+                         b'<use href="#a%d"/><use href="#a%d"/><use href="#a%d"/><use href="#a%d"/></g>'
+                         % ((i,) + (i - 1,) * 8) for i in range(1, 10))
+              + b'</defs><use href="#a9"/></svg>')
+
+
+@pytest.mark.parametrize("data, reason", [
+    (NESTED_USE, "<use>"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "<script>"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>', "<foreignobject>"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>', "<image>"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(http://x.example/a)"/></svg>', "outside"),
+    (b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>', "DOCTYPE"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "script attributes"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg">' + b"<rect/>" * 600 + b"</svg>", "at most 500 elements"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg">' + b" " * 70_000 + b"</svg>", "at most 64 KB"),
+    (_png(2500, 10), "2500×10 pixels"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "not a readable PNG"),
+    (b"GIF89a....", "PNG, JPEG or SVG"),
+])
+def test_a_logo_that_is_not_small_and_self_contained_is_refused_with_a_reason(data, reason):
+    with pytest.raises(logos.LogoError, match=reason.replace("(", r"\(")):
+        logos.check_logo(data)
+    assert logos.logo_kind(data, None) is None
+
+
+def test_good_logos_pass():
+    assert logos.check_logo(_png(400, 200), "image/png") == "image/png"
+    assert logos.check_logo(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><defs>'
+                            b'<linearGradient id="g"/></defs><rect fill="url(#g)" width="10" height="10"/></svg>',
+                            "image/svg+xml") == "image/svg+xml"
+
+
+def test_a_stored_nested_use_logo_is_left_out_and_the_certificate_is_quick(app, worker, session, demo):
+    org = session.get(Organisation, demo.org_id)
+    org.logo, org.logo_type = NESTED_USE, "image/svg+xml"
+    session.commit()
+    resident = candidate(session, demo)
+    started = time.perf_counter()
+    made = post(worker, f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf")
+    assert made.status_code == 200
+    assert time.perf_counter() - started < 10
+
+
+def test_the_logo_command_stores_a_good_logo_and_refuses_a_bad_one(runner, session, demo, tmp_path):
+    good, bad = tmp_path / "logo.png", tmp_path / "logo.svg"
+    good.write_bytes(_png(300, 100))
+    bad.write_bytes(NESTED_USE)
+    org = session.get(Organisation, demo.org_id)
+    slug = org.slug
+    session.rollback()
+    refused = runner.invoke(args=["org", "logo", slug, str(bad)])
+    assert refused.exit_code == 1 and "<use>" in refused.output
+    stored = runner.invoke(args=["org", "logo", slug, str(good)])
+    assert stored.exit_code == 0, stored.output
+    org = session.get(Organisation, demo.org_id)
+    assert org.logo_type == "image/png" and bytes(org.logo) == good.read_bytes()
+    session.rollback()
+
+
+# --- /verify ------------------------------------------------------------------------------------------
+
+def _hostile_pdf() -> bytes:
+    """4 KB that cost pypdf over 8 s of CPU to read: three pages sharing 300,000 text operators."""
+    import zlib
+
+    stream = zlib.compress(b"BT /F1 1 Tf " + b"(a) Tj " * 300_000 + b"ET", 9)
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Contents 3 0 R /Resources << /Font << /F1 7 0 R >> >> >>"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R 5 0 R 6 0 R] /Count 3 >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               page, page, page, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.7\n")
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def test_a_crafted_pdf_is_answered_quickly(client, session):
+    data = _hostile_pdf()
+    assert len(data) < 100_000
+    page = client.get("/verify")
+    started = time.perf_counter()
+    response = client.post("/verify", data={"csrf_token": csrf_token(page.text),
+                                            "file": (io.BytesIO(data), "x.pdf")},
+                           content_type="multipart/form-data")
+    seconds = time.perf_counter() - started
+    assert response.status_code == 200 and 'data-status="unknown"' in response.text
+    assert seconds < 3, seconds
+
+
+def test_a_registered_file_is_genuine_without_being_parsed(app, worker, session, demo, monkeypatch):
+    from surveyhub.documents import verify as codes
+
+    made = post(worker, f"/projects/{demo.slug}/documents/report.pdf")
+
+    def no_parsing(_data):
+        raise AssertionError("a registered file must not be parsed")
+
+    monkeypatch.setattr(codes, "find_code", no_parsing)
+    result = docs.verify_file(session, made.data)
+    session.rollback()
+    assert result.status == "genuine"
