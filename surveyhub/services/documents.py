@@ -144,7 +144,7 @@ def register(session: Session, prepared: Prepared, rendered: Rendered) -> Issued
                              issued_at=rendered.issued_at))
         session.flush()
         audit.record(session, "document.issue", organisation_id=prepared.organisation_id,
-                     user_id=prepared.issued_by_id, target=f"document:{rendered.code}",
+                     user_id=prepared.issued_by_id, target=f"document:{rendered.code}", project_id=prepared.project_id,
                      details={"kind": prepared.kind, "participant": prepared.participant_code})
     return IssuedDocument(rendered.code, rendered.sha256, prepared.kind, prepared.title, prepared.filename,
                           prepared.language, rendered.issued_at, rendered.pdf, rendered.reused,

@@ -88,6 +88,11 @@ DETAIL_NAMES = {
     "language": _l("language"),
     "table": _l("table"),
     "funder": _l("funder"),
+    "residents": _l("residents"),
+    "responses": _l("questionnaires"),
+    "answers": _l("answers"),
+    "documents": _l("documents"),
+    "archived": _l("archived"),
 }
 #: Detail keys never shown, whatever a caller put in (defence in depth: tokens are never recorded).
 _HIDDEN = ("token", "link", "password", "secret", "answer")

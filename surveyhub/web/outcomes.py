@@ -22,7 +22,7 @@ from surveyhub.db import get_session
 from surveyhub.documents import charts
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
-from surveyhub.services import exports, outcomes
+from surveyhub.services import audit, exports, outcomes
 from surveyhub.services.errors import ServiceError
 from surveyhub.web.outcome_format import Numbers, dashboard_view
 from surveyhub.web.session_user import current_actor, requires
@@ -55,6 +55,8 @@ def dashboard(slug: str):
 @requires("project.outcomes")
 def report_json(slug: str):
     body = json.dumps(_report(slug), allow_nan=False, ensure_ascii=False, indent=2)
+    audit.download(get_session(), current_actor(), "download.report", slug, format="json")
+    get_session().commit()
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{slug}-report.json"'})
 
@@ -71,7 +73,8 @@ def summary(slug: str, fmt: str):
     except ServiceError:  # an unknown dialect, or a dialect for xlsx
         abort(404)
     table = exports.summary_table(_report(slug))
-    return _download(exporter, table, f"{slug}-summary", slug)
+    return _download(exporter, table, f"{slug}-summary", slug,
+                     ("download.report", {"format": fmt, "dialect": _dialect(dialect), "table": "summary"}))
 
 
 @bp.route("/projects/<slug>/export.<fmt>")
@@ -85,10 +88,15 @@ def export(slug: str, fmt: str):
         abort(404)
     table = exports.response_table(get_session(), current_actor(), slug, lang=_lang())
     suffix = "-excel-nl" if dialect == "excel-nl" else ""
-    return _download(exporter, table, f"{slug}-responses{suffix}", slug)
+    return _download(exporter, table, f"{slug}-responses{suffix}", slug,
+                     ("download.export", {"format": fmt, "dialect": _dialect(dialect), "table": "responses"}))
 
 
-def _download(exporter, table, stem: str, slug: str):
+def _dialect(dialect: str) -> str | None:
+    return None if dialect == "default" else dialect
+
+
+def _download(exporter, table, stem: str, slug: str, event: tuple[str, dict]):
     # End this request's read transaction now; the rows are read in short ones while streaming,
     # so a slow download never holds SQLite's write lock.
     get_session().commit()
@@ -98,6 +106,9 @@ def _download(exporter, table, stem: str, slug: str):
         get_session().rollback()
         flash(str(exc), "error")
         return redirect(url_for("outcomes.dashboard", slug=slug))
+    action, details = event  # recorded once the file is ready to send
+    audit.download(get_session(), current_actor(), action, slug, **details)
+    get_session().commit()
     mimetype = exporter.mimetype + ("; charset=utf-8" if exporter.mimetype.startswith("text/") else "")
     return Response(stream_with_context(body), mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{stem}.{exporter.extension}"',
