@@ -167,9 +167,9 @@ def _drain(buffer: io.StringIO) -> bytes:
 class AuditFilterForm(Form):
     """The admin page's filters, read from the query string (a GET form: it changes nothing, so no CSRF)."""
 
-    user = SelectField(_l("Who"), validate_choice=True)
-    event = SelectField(_l("Event"), validate_choice=True)
-    project = SelectField(_l("Project"), validate_choice=True)
+    user = SelectField(_l("Who"), default="")
+    event = SelectField(_l("Event"), default="")
+    project = SelectField(_l("Project"), default="")
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To (inclusive)"), validators=[Optional()])
 
