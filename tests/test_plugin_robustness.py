@@ -237,5 +237,8 @@ def test_two_app_instances_on_one_database_show_the_same_problem(app, app_config
         listed = app.test_cli_runner().invoke(args=["plugins"]).output
         assert "problem while running: tests.webhook, surveyhub_response_completed: 1x" in listed
         assert "tests.hanging  [error]  configured" in listed
+        cleared = app.test_cli_runner().invoke(args=["plugins", "--clear-problems"]).output
+        assert "cleared 2 stored problems" in cleared and "problem while running" not in cleared
+        assert "tests.hanging  [ok]  configured" in cleared
     finally:
         other.extensions["surveyhub.db"].engine.dispose()

@@ -17,11 +17,15 @@ from surveyhub.plugins import get_host
 
 
 @click.command("plugins")
+@click.option("--clear-problems", is_flag=True,
+              help="Forget the stored problems (after fixing a plugin), then list what is left.")
 @with_appcontext
-def plugins_command():
+def plugins_command(clear_problems):
     """Installed plugins, their hooks and their status, with problems any process stored while running."""
     host = get_host()
     host.problems.flush()
+    if clear_problems:
+        _clear_problems()
     problems = _stored_problems()
     for status in plugin_problems.overview(host.statuses.values(), problems or []):
         version = f" {status.version}" if status.version else ""
@@ -36,6 +40,14 @@ def plugins_command():
     for problem in problems or []:
         click.echo(f"problem while running: {problem.plugin}, {problem.hook}: {problem.count}x, last "
                    f"{problem.last_seen_at:%Y-%m-%d %H:%M} UTC: {problem.message}")
+
+
+def _clear_problems() -> None:
+    from surveyhub.cli.common import session_scope
+
+    with session_scope() as session:
+        cleared = plugin_problems.clear(session)
+    click.echo(f"cleared {cleared} stored problem{'s' if cleared != 1 else ''}", err=True)
 
 
 def _stored_problems():
