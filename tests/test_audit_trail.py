@@ -363,3 +363,15 @@ def test_an_unknown_time_zone_is_refused_in_one_line(tmp_path):
 
     with pytest.raises(ConfigError, match="SURVEYHUB_TIMEZONE: unknown time zone 'Mars/Olympus'"):
         create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "t", "PLUGINS_DIR": "", "TIMEZONE": "Mars/Olympus"})
+
+
+def test_the_export_reads_in_batches_without_repeats_or_gaps(app, session, trail):
+    same_moment = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+    for n in range(25):  # many at one moment: the batches must split by id too
+        _add(session, trail["org"].id, "auth.login", same_moment if n < 15 else same_moment + timedelta(minutes=n),
+             user=trail["worker"])
+    session.commit()
+    actor = access.Actor(organisation_id=trail["org"].id, role="admin")
+    everything = [e.id for e in audit.all_events(session, actor, audit.Filters())]
+    assert everything == [e.id for e in audit.all_events(session, actor, audit.Filters(), batch=4)]
+    assert len(everything) == len(set(everything)) == 29

@@ -131,15 +131,19 @@ def page(session: Session, actor: Actor, filters: Filters, number: int = 1, per_
 def all_events(session: Session, actor: Actor, filters: Filters, batch: int = 1000) -> Iterator[Event]:
     """Every matching event, newest first, read in short transactions (for a streamed CSV)."""
     access.require(actor, "org.manage")
-    offset = 0
+    last = None
     while True:
-        rows = session.execute(_query(session, actor.organisation_id, filters).limit(batch).offset(offset)).all()
+        query = _query(session, actor.organisation_id, filters).limit(batch)
+        if last is not None:  # after the last one sent: events added meanwhile neither repeat nor shift the rest
+            query = query.where(or_(AuditEvent.created_at < last.created_at,
+                                    and_(AuditEvent.created_at == last.created_at, AuditEvent.id < last.id)))
+        rows = session.execute(query).all()
         events = _events(session, actor.organisation_id, rows)
         session.commit()  # end the read: a long download never holds SQLite's lock
         yield from events
         if len(rows) < batch:
             return
-        offset += batch
+        last = events[-1]
 
 
 def choices(session: Session, actor: Actor) -> Choices:
