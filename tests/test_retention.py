@@ -64,13 +64,19 @@ def make_project(app, session, org, name="Buurttuin", residents=6, tag="Achter",
         answer(app, session, info.slug, "post", invitation.code, {("rating", "rating"): 6 + i % 4}, commit=False)
     first = _participant(session, invitations[0].code)
     project = session.scalar(select(Project).where(Project.slug == info.slug))
-    session.add(Document(code=f"C{project.id}X", sha256="0" * 64, kind="certificate", organisation_id=org.id,
+    session.add(Document(code=doc_code("C", project.id), sha256="0" * 64, kind="certificate", organisation_id=org.id,
                          project_id=project.id, participant_id=first.id,
                          title=f"Certificaat voor {names[0]} — {name}"))
-    session.add(Document(code=f"R{project.id}X", sha256="1" * 64, kind="report", organisation_id=org.id,
+    session.add(Document(code=doc_code("R", project.id), sha256="1" * 64, kind="report", organisation_id=org.id,
                          project_id=project.id, title=f"Impactrapportage — {name}"))
     session.commit()
     return info.slug, invitations
+
+
+def doc_code(letter: str, project_id: int) -> str:
+    """A valid verification code, one per project and kind."""
+    from surveyhub.documents.verify import CODE_ALPHABET
+    return f"{letter * 4}-{letter * 4}-{letter * 2}{CODE_ALPHABET[project_id % 32]}{CODE_ALPHABET[project_id // 32 % 32]}"
 
 
 def _participant(session, code):
@@ -132,10 +138,14 @@ def test_a_project_past_retention_keeps_only_aggregates(app, runner, session, or
     summary = project.purged_summary
     assert summary["participation"] and summary["quotes"] == []
     assert "Verhaal van" not in json.dumps(summary)
-    certificate = session.scalar(select(Document).where(Document.code == f"C{project.id}X"))
+    certificate = session.scalar(select(Document).where(Document.code == doc_code("C", project.id)))
     assert certificate.participant_id is None and certificate.revoked_reason == "retention"
     assert certificate.revoked_at is not None and NAMES[0] not in certificate.title
-    report = session.scalar(select(Document).where(Document.code == f"R{project.id}X"))
+    code = doc_code("C", project.id)
+    session.rollback()  # (reading project.id again would start a new transaction: SQLite's write lock)
+    verified = app.test_client().get(f"/verify/{code}").text
+    assert "De bewaartermijn is voorbij" in verified and NAMES[0] not in verified
+    report = session.scalar(select(Document).where(Document.code == doc_code("R", project.id)))
     assert report.revoked_at is None  # the impact report names nobody and stays valid
     [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.purge")).all()
     assert event.details == {"residents": 6, "responses": 12, "answers": 18, "documents": 1}
