@@ -336,6 +336,7 @@ def test_every_action_code_has_a_dutch_label(app):
         assert label("download.certificates") == "Alle certificaten gedownload"
         assert label("made.up") == "made.up"
         assert len({label(code) for code in codes}) == len(codes)  # every event reads differently
+        assert label("wave.closed") == "Meting gesloten" and label("user.login") == "Ingelogd"  # older codes
 
 
 def test_the_command_line_lists_and_exports_the_trail(runner, session, trail):
@@ -375,3 +376,16 @@ def test_the_export_reads_in_batches_without_repeats_or_gaps(app, session, trail
     everything = [e.id for e in audit.all_events(session, actor, audit.Filters())]
     assert everything == [e.id for e in audit.all_events(session, actor, audit.Filters(), batch=4)]
     assert len(everything) == len(set(everything)) == 29
+
+
+def test_every_event_that_names_a_project_carries_its_id(app, session, place):
+    from surveyhub.services import participants
+
+    actor = access.Actor(organisation_id=place["org"].id, role="worker", user_id=place["worker"].id,
+                         email=place["worker"].email, source="10.1.2.3")
+    participants.renew_link(session, actor, place["slug"], place["code"])
+    projects.set_wave_status(session, actor, place["slug"], "followup", "open")
+    session.commit()
+    named = [e for e in _events(session) if (e.target or "").startswith("project:")]
+    assert {"project.create", "participants.add", "participant.renew_link", "wave.open"} <= {e.action for e in named}
+    assert [e.action for e in named if e.project_id is None] == []

@@ -48,6 +48,7 @@ LABELS = {
     "project.delete": _l("Project deleted"),
     "wave.open": _l("Wave opened"),
     "wave.close": _l("Wave closed"),
+    "wave.closed": _l("Wave closed"),  # the code before issue 9
     "questionnaire.edit": _l("Questionnaire changed"),
     "participants.add": _l("Residents added"),
     "participant.view_link": _l("Personal link viewed"),
@@ -70,6 +71,8 @@ LABELS = {
     "organisation.signing_key": _l("Signing key created"),
 }
 
+#: Codes recorded by earlier versions: labelled when they occur, not offered as a filter otherwise.
+LEGACY = {"user.login", "wave.closed"}
 #: Names for the detail keys events commonly carry; other keys are shown as they are.
 DETAIL_NAMES = {
     "format": _l("format"),
@@ -107,7 +110,7 @@ def label(action: str) -> str:
 
 def action_choices(seen: Iterable[str]) -> list[tuple[str, str]]:
     """Every known code and every code that occurs, as (code, label), sorted by label."""
-    codes = set(LABELS) - {"user.login"} | set(seen)
+    codes = set(LABELS) - LEGACY | set(seen)
     return sorted(((code, label(code)) for code in codes), key=lambda pair: pair[1].lower())
 
 
