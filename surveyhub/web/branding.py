@@ -1,0 +1,68 @@
+"""The admin's logo page: upload the organisation's logo for its documents, see it, remove it.
+
+The rules are ``documents.logo``'s: a PNG or JPEG of sensible size, or a small
+self-contained SVG. A refused file gets the reason in the admin's language.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import SubmitField
+
+from surveyhub.db import get_session
+from surveyhub.documents import logo as logos
+from surveyhub.services import branding
+from surveyhub.web.session_user import current_actor, requires
+
+bp = Blueprint("branding", __name__, url_prefix="/admin")
+
+
+class LogoForm(FlaskForm):
+    file = FileField(_l("Logo file (PNG, JPEG or SVG)"))
+    upload = SubmitField(_l("Upload"))
+    remove = SubmitField(_l("Remove the logo"))
+
+
+def refusal(exc: branding.LogoRefused) -> str:
+    """Why a logo was refused, in the admin's language."""
+    if exc.kind == "type":
+        return _("A logo must be a PNG, JPEG or SVG file.")
+    if exc.kind == "size":
+        return _("The file is too large: a logo may be at most %(size)s.", size=exc.what)
+    if exc.kind == "pixels":
+        return _("The image is too large: at most %(size)s pixels.", size=exc.what)
+    if exc.kind == "unreadable":
+        return _("The file cannot be read as an image.")
+    return _("This SVG file uses something a logo may not have (%(what)s). Save it as a simple SVG, or as a PNG.",
+             what=exc.what)
+
+
+@bp.route("/logo", methods=["GET", "POST"])
+@requires("org.manage")
+def logo():
+    session = get_session()
+    form = LogoForm()
+    if form.validate_on_submit():
+        data = b"" if form.remove.data else (form.file.data.read(logos.MAX_BYTES + 1) if form.file.data else b"")
+        if not data and not form.remove.data:
+            form.file.errors.append(_("Choose a file."))
+        else:
+            try:
+                branding.set_own_logo(session, current_actor(), data)
+            except branding.LogoRefused as exc:
+                session.rollback()
+                form.file.errors.append(refusal(exc))
+            else:
+                session.commit()
+                flash(_("The logo is removed.") if form.remove.data else _("The logo is saved."))
+                return redirect(url_for("branding.logo"))
+    data, kind = branding.organisation_logo(session, current_actor())
+    shown = logos.logo_kind(data, kind)
+    preview = f"data:{shown};base64,{base64.b64encode(data).decode('ascii')}" if shown else None
+    return render_template("admin/logo.html", form=form, preview=preview, has_logo=bool(data))
