@@ -513,3 +513,14 @@ def test_a_purge_that_is_due_says_today(app, session, org, make_user, client_for
     client = client_for(make_user("worker", org=org).email)
     assert ("Vandaag worden de persoonlijke gegevens van dit project verwijderd (bewaartermijn 24 maanden)."
             in client.get(f"/projects/{slug}").text)
+
+
+def test_purging_one_project_checks_again_that_it_is_due(app, session, org):
+    slug, _ = make_project(app, session, org)
+    close_all(session, org, slug, months_ago=23)
+    project_id = session.scalar(select(Project.id).where(Project.slug == slug))
+    assert retention.purge_project(session, get_registry(app), project_id) is None
+    session.rollback()
+    assert retention.purge_project(session, get_registry(app), project_id,
+                                   now=utcnow() + timedelta(days=62)) is not None
+    session.rollback()

@@ -180,13 +180,18 @@ class PurgeResult:
 
 
 def purge_project(session: Session, registry, project_id: int, *, thresholds: outcomes.Thresholds | None = None,
-                  who: str = "system", source: str = "system") -> PurgeResult | None:
+                  default_months: int = DEFAULT_MONTHS, now: datetime | None = None, who: str = "system",
+                  source: str = "system") -> PurgeResult | None:
     """Remove every resident's personal data from one project and keep its suppressed report.
 
-    Flushes; the caller commits. None when the project is gone or already purged (idempotent).
+    Flushes; the caller commits. None when the project is gone, already purged (idempotent) or
+    no longer due (a wave was opened again since the list of due projects was made).
     """
     project = session.get(Project, project_id)
     if project is None or project.purged_at is not None:
+        return None
+    due = purge_due(session, project, default_months)
+    if due is None or due > (now or utcnow()):
         return None
     actor = Actor(organisation_id=project.organisation_id, role="admin", source=source)
     summary = outcomes.project_report(session, registry, actor, project.slug, defaults=thresholds)
@@ -264,7 +269,8 @@ def run_purge(session_factory, registry, *, default_months: int = DEFAULT_MONTHS
     for item in due:
         with session_factory() as session:
             # Safe to run again after a rollback: residents saving at the same moment never lose a page.
-            result = retry_on_busy(session, lambda: purge_project(session, registry, item.project_id,
-                                                                  thresholds=thresholds, who=who, source=source))
+            result = retry_on_busy(session, lambda: purge_project(
+                session, registry, item.project_id, thresholds=thresholds, default_months=default_months, now=now,
+                who=who, source=source))
         done.append((item, result))
     return done
