@@ -26,8 +26,10 @@ DEFAULTS: dict[str, object] = {
     "PLUGINS_DIR": None,  # default: plugins/ beside the package when present
     "INSTRUMENTS_DIR": None,  # default: instruments/ beside the package
     "SECRET_KEY": None,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "",  # empty: counted in the database; redis://... to count in Redis
     "LOGIN_RATE_LIMIT": "10 per minute",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes",
+    "VERIFY_RATE_LIMIT": "30 per minute",
     "TOKEN_RATE_LIMIT": "30 per minute",
     "ANONYMOUS_CODE_RATE_LIMIT": "30 per 10 minutes",
     "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,

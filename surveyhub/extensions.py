@@ -1,16 +1,20 @@
-"""Flask extensions shared by the web layer: CSRF, login, rate limits."""
+"""Flask extensions shared by the web layer: CSRF, login, shared rate limits."""
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
+from surveyhub.config import ConfigError
+from surveyhub.services import throttle
+
+#: The settings that hold a rate limit ("10 per minute").
+RATE_SETTINGS = ("LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT", "TOKEN_RATE_LIMIT", "ANONYMOUS_CODE_RATE_LIMIT",
+                 "VERIFY_RATE_LIMIT")
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
 def init_app(app: Flask) -> None:
@@ -18,5 +22,20 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    limiter.init_app(app)
+    try:
+        for setting in RATE_SETTINGS:  # a malformed limit stops the start, not a request later
+            throttle.parse(app.config[setting])
+        store = throttle.make_store(app.config.get("RATELIMIT_STORAGE_URI"), app.extensions["surveyhub.db"].engine)
+    except throttle.RateError as exc:
+        raise ConfigError(f"rate limits: {exc}") from exc
+    app.extensions["surveyhub.throttle"] = throttle.Throttle(store, app.config["SECRET_KEY"])
+
+
+def get_throttle() -> throttle.Throttle:
+    """The app's rate limits (the store every worker process shares)."""
+    return current_app.extensions["surveyhub.throttle"]
+
+
+def rates(setting: str) -> list[throttle.Rate]:
+    """The limits a setting holds, e.g. ``LOGIN_RATE_LIMIT``."""
+    return throttle.parse(current_app.config[setting])

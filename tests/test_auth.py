@@ -64,7 +64,7 @@ def test_login_and_logout(client, session, make_user):
     dashboard = client.get("/")
     assert dashboard.status_code == 200 and "Log out" in dashboard.text
     assert _read(session, select(func.count()).select_from(AuditEvent)
-                 .where(AuditEvent.action == "user.login", AuditEvent.user_id == user.id)) == 1
+                 .where(AuditEvent.action == "auth.login", AuditEvent.user_id == user.id)) == 1
     assert _read(session, select(User.last_login_at).where(User.id == user.id)) is not None
 
     assert client.post("/logout", data={"csrf_token": csrf_token(dashboard.text)}).status_code == 302
@@ -282,6 +282,6 @@ def test_admin_cannot_deactivate_themselves(client_for, session, make_org, make_
     assert f"/admin/users/{admin_info.id}/deactivate" not in page.text  # no button for it
     response = admin.post(f"/admin/users/{admin_info.id}/deactivate", data={"csrf_token": csrf_token(page.text)},
                           follow_redirects=True)
-    assert "you cannot deactivate your own account" in response.text
+    assert "You cannot deactivate your own account" in response.text
     assert _read(session, select(User.active).where(User.id == admin_info.id)) is True
     assert _logged_in(admin)

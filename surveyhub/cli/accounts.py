@@ -1,4 +1,4 @@
-"""``surveyhub org create`` and ``surveyhub user create``."""
+"""``surveyhub org create``, ``surveyhub user create`` and ``surveyhub user reset-link``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from surveyhub.cli.common import session_scope, user_errors
+from surveyhub.cli.common import base_url, session_scope, user_errors
 from surveyhub.models import ROLES
 from surveyhub.services import accounts
 
@@ -59,6 +59,19 @@ def user_create(email, org_name, role, name, password_stdin, generate_password):
     click.echo(f"Created {user.role} {user.email} in {user.organisation}.")
     if generated:
         click.echo(f"Password (shown once): {password}")
+
+
+@user_group.command("reset-link")
+@click.argument("email")
+@user_errors
+def user_reset_link(email):
+    """Make a one-time link to set a new password (works once, for 24 hours); hand it over yourself."""
+    from surveyhub.services import credentials
+
+    with session_scope() as session:
+        token, user = credentials.create_reset_for_email(session, email)
+    click.echo(f"Reset link for {user.email} (works once, for {credentials.RESET_HOURS} hours; shown once):")
+    click.echo(f"{base_url()}/reset/{token}")
 
 
 COMMANDS = [org_group, user_group]

@@ -1,4 +1,11 @@
-"""Organisations and user accounts: create, find, authenticate, deactivate."""
+"""Organisations and user accounts: create, find, sign in and out, roles, deactivation.
+
+Every change that should end a user's sessions (logout, password change,
+deactivation, role change) raises ``User.session_version``; the web's user
+loader refuses a session cookie made with an older version. Password rules
+live in ``passwords``; password changes, reset links and two-factor codes in
+``credentials``.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +21,36 @@ from sqlalchemy.orm import Session
 
 from surveyhub.models import ROLES, Organisation, User
 from surveyhub.models._types import utcnow
-from surveyhub.services import audit
-from surveyhub.services.access import Actor, require
+from surveyhub.services import audit, passwords
+from surveyhub.services.access import ADMIN, Actor, require
 from surveyhub.services.errors import Conflict, NotFound, ServiceError
 from surveyhub.services.slugs import unique_slug
+from surveyhub.text import clean
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 _hasher = PasswordHasher()
+
+
+class AddressUnavailable(Conflict):
+    """The e-mail address cannot be used for a new account here.
+
+    Said the same way whether the address belongs to another organisation or is
+    unusable otherwise, so an admin cannot learn who has an account elsewhere.
+    """
+
+    def __init__(self):
+        super().__init__("this e-mail address cannot be used for a new account")
+
+
+class OwnAccount(ServiceError):
+    """An admin may not deactivate themselves or change their own role."""
+
+
+class LastAdmin(Conflict):
+    """The change would leave the organisation without an active admin."""
+
+    def __init__(self):
+        super().__init__("an organisation needs at least one active admin")
 
 
 @functools.cache
@@ -38,15 +68,38 @@ class UserInfo:
     active: bool
     organisation_id: int
     organisation: str
+    #: The session version a login made now carries (see the module docstring).
+    session_version: int = 0
+    #: Two-factor sign-in is on.
+    totp: bool = False
 
 
 def _info(user: User) -> UserInfo:
     return UserInfo(user.id, user.email, user.name, user.role, user.active,
-                    user.organisation_id, user.organisation.name)
+                    user.organisation_id, user.organisation.name, user.session_version or 0,
+                    user.totp_secret is not None)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Does ``password`` match? As slow for an unknown user as for a known one."""
+    try:
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie of ``user`` stops working."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def create_organisation(session: Session, name: str) -> Organisation:
-    name = " ".join(name.split())
+    name = " ".join(clean(name).split())
     if not name:
         raise ServiceError("an organisation needs a name")
     if session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower())):
@@ -75,14 +128,18 @@ def normalise_email(email: str) -> str:
         raise ServiceError(f"not a valid e-mail address: {email!r}") from exc
 
 
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+def check_password(password: str, email: str | None = None) -> None:
+    """Raise ``passwords.WeakPassword`` unless the password keeps the rules."""
+    passwords.check(password, email)
 
 
 def create_user(session: Session, organisation_id: int, email: str, role: str, password: str,
                 name: str | None = None, actor: Actor | None = None) -> UserInfo:
-    """Create a user; ``actor`` (when given) must be an admin of that organisation."""
+    """Create a user; ``actor`` (when given) must be an admin of that organisation.
+
+    An address already used in another organisation gives ``AddressUnavailable``, which
+    does not say that, or where, an account exists; the command line (no actor) is told.
+    """
     if actor is not None:
         require(actor, "org.manage")
         if actor.organisation_id != organisation_id:
@@ -90,15 +147,18 @@ def create_user(session: Session, organisation_id: int, email: str, role: str, p
     if role not in ROLES:
         raise ServiceError(f"unknown role {role!r} (choose admin, worker or funder)")
     email = normalise_email(email)
-    check_password(password)
-    if session.scalar(select(User.id).where(User.email == email)):
+    check_password(password, email)  # first, so a weak password says nothing about the address
+    taken = session.scalar(select(User.organisation_id).where(User.email == email))
+    if taken is not None:
+        if actor is not None and taken != actor.organisation_id:
+            raise AddressUnavailable()
         raise Conflict(f"a user with e-mail {email} already exists")
-    user = User(organisation_id=organisation_id, email=email, role=role, name=(name or None),
+    user = User(organisation_id=organisation_id, email=email, role=role, name=(clean(name or "").strip() or None),
                 password_hash=_hasher.hash(password))
     session.add(user)
     session.flush()
-    audit.record(session, "user.create", organisation_id=organisation_id,
-                 user_id=actor.user_id if actor else None, target=f"user:{email}", details={"role": role})
+    audit.record(session, "user.create", actor=actor, organisation_id=organisation_id,
+                 target=f"user:{email}", details={"role": role})
     return _info(user)
 
 
@@ -109,16 +169,44 @@ def generate_password() -> str:
 def authenticate(session: Session, email: str, password: str) -> UserInfo | None:
     """The active user with this e-mail and password, else None (same time either way)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    try:
-        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if user is None or not user.active:
+    if not verify_password(user, password) or not user.active:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.last_login_at = utcnow()
     return _info(user)
+
+
+def record_login(session: Session, user_id: int, source: str | None) -> UserInfo:
+    """The user is in (after the second step, when two-factor sign-in is on)."""
+    user = session.get(User, user_id)
+    user.last_login_at = utcnow()
+    audit.record(session, "auth.login", organisation_id=user.organisation_id, user_id=user.id,
+                 who=user.email, source=source, target=f"user:{user.email}")
+    return _info(user)
+
+
+def record_failed_login(session: Session, email: str, source: str | None, step: str = "password") -> None:
+    """A failed attempt, in the trail of the account it was aimed at.
+
+    An address without an account is not stored: people type their password into
+    the e-mail field more often than one would think.
+    """
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        audit.record(session, "auth.login_failed", who="unknown", source=source, details={"step": step})
+        return
+    audit.record(session, "auth.login_failed", organisation_id=user.organisation_id, user_id=user.id,
+                 who=user.email, source=source, target=f"user:{user.email}", details={"step": step})
+
+
+def logout(session: Session, user_id: int, source: str | None) -> None:
+    """End every session of the user (a copied cookie stops working too)."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    end_sessions(user)
+    audit.record(session, "auth.logout", organisation_id=user.organisation_id, user_id=user.id,
+                 who=user.email, source=source, target=f"user:{user.email}")
 
 
 def get_user(session: Session, user_id: int) -> UserInfo | None:
@@ -133,14 +221,50 @@ def list_users(session: Session, actor: Actor) -> list[UserInfo]:
     return [_info(u) for u in users]
 
 
-def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> UserInfo:
+def managed_user(session: Session, actor: Actor, user_id: int) -> User:
+    """A user of the admin's own organisation, not the admin themselves."""
     require(actor, "org.manage")
     user = session.get(User, user_id)
     if user is None or user.organisation_id != actor.organisation_id:
         raise NotFound("no such user")
+    return user
+
+
+def _keep_an_admin(session: Session, organisation_id: int) -> None:
+    admins = session.scalar(select(func.count()).select_from(User).where(
+        User.organisation_id == organisation_id, User.role == ADMIN, User.active.is_(True)))
+    if not admins:
+        raise LastAdmin()
+
+
+def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> UserInfo:
+    user = managed_user(session, actor, user_id)
     if user.id == actor.user_id and not active:
-        raise ServiceError("you cannot deactivate your own account")
+        raise OwnAccount("you cannot deactivate your own account")
+    if user.active == active:
+        return _info(user)
     user.active = active
-    audit.record(session, "user.activate" if active else "user.deactivate",
-                 organisation_id=actor.organisation_id, user_id=actor.user_id, target=f"user:{user.email}")
+    end_sessions(user)
+    session.flush()
+    _keep_an_admin(session, actor.organisation_id)
+    audit.record(session, "user.activate" if active else "user.deactivate", actor=actor,
+                 target=f"user:{user.email}")
+    return _info(user)
+
+
+def set_role(session: Session, actor: Actor, user_id: int, role: str) -> UserInfo:
+    """Give a user another role; their sessions end, so the new role holds at once."""
+    user = managed_user(session, actor, user_id)
+    if role not in ROLES:
+        raise ServiceError(f"unknown role {role!r} (choose admin, worker or funder)")
+    if user.id == actor.user_id:
+        raise OwnAccount("you cannot change your own role")
+    if user.role == role:
+        return _info(user)
+    before, user.role = user.role, role
+    end_sessions(user)
+    session.flush()
+    _keep_an_admin(session, actor.organisation_id)
+    audit.record(session, "user.role_change", actor=actor, target=f"user:{user.email}",
+                 details={"from": before, "to": role})
     return _info(user)

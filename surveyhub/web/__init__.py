@@ -10,10 +10,11 @@ from surveyhub.web import session_user
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveyhub.web import admin, auth, manage
+    from surveyhub.web import account, admin, auth, manage
 
     session_user.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)
     for optional in ("surveyhub.web.questionnaire", "surveyhub.web.participants", "surveyhub.web.setup",

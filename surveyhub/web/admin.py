@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from surveyhub.db import get_session
 from surveyhub.measures import schema
 from surveyhub.measures.registry import get_registry
-from surveyhub.models import AuditEvent
+from surveyhub.models import ROLES, AuditEvent
 from surveyhub.plugins import get_host
-from surveyhub.services import accounts, instruments
-from surveyhub.services.errors import NotFound, ServiceError
+from surveyhub.services import accounts, credentials, instruments, passwords
+from surveyhub.services.errors import Conflict, NotFound, ServiceError
+from surveyhub.web.account_forms import password_messages
 from surveyhub.web.forms import ActionForm, UploadForm, UserForm
 from surveyhub.web.session_user import current_actor, requires
 
@@ -30,32 +31,97 @@ def users():
         try:
             accounts.create_user(session, actor.organisation_id, form.email.data, form.role.data,
                                  form.password.data, name=form.name.data, actor=actor)
+        except passwords.WeakPassword as exc:
+            session.rollback()
+            form.password.errors.extend(password_messages(exc.codes))
         except ServiceError as exc:
             session.rollback()
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_user_error(exc))
         else:
             session.commit()
             flash(_("User created."))
             return redirect(url_for("admin.users"))
     return render_template("admin/users.html", users=accounts.list_users(session, current_actor()),
-                           form=form, action=ActionForm())
+                           form=form, action=ActionForm(), roles=ROLES)
+
+
+def _user_error(exc: ServiceError) -> str:
+    """A refused change to a user account, in the reader's language."""
+    if isinstance(exc, accounts.AddressUnavailable):
+        # The same words whoever holds the address: another organisation's users do not leak.
+        return _("This e-mail address cannot be used for a new account. Use another address, "
+                 "or ask the person which address they use for SurveyHub.")
+    if isinstance(exc, accounts.LastAdmin):
+        return _("Not possible: the organisation would have no active admin left.")
+    if isinstance(exc, accounts.OwnAccount):
+        return _("You cannot deactivate your own account or change your own role.")
+    if isinstance(exc, Conflict):
+        return _("A user with this e-mail address already exists.")
+    return str(exc)
+
+
+def _change_user(change) -> None:
+    """Apply a change to a user of the admin's organisation; another organisation's user is a 404."""
+    session = get_session()
+    if not ActionForm().validate_on_submit():
+        return
+    try:
+        change(session, current_actor())
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        session.rollback()
+        flash(_user_error(exc), "error")
+    else:
+        session.commit()
+        flash(_("Saved. That user's open sessions have ended."))
 
 
 @bp.route("/users/<int:user_id>/<any(activate, deactivate):change>", methods=["POST"])
 @requires("org.manage")
 def user_active(user_id: int, change: str):
-    session = get_session()
-    if ActionForm().validate_on_submit():
-        try:
-            accounts.set_active(session, current_actor(), user_id, change == "activate")
-        except NotFound:
-            raise  # another organisation's user: a 404, so its existence does not leak
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-        else:
-            session.commit()
+    _change_user(lambda session, actor: accounts.set_active(session, actor, user_id, change == "activate"))
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@requires("org.manage")
+def user_role(user_id: int):
+    role = request.form.get("role", "")
+    _change_user(lambda session, actor: accounts.set_role(session, actor, user_id, role))
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/totp-off", methods=["POST"])
+@requires("org.manage")
+def user_totp_off(user_id: int):
+    """Switch a user's two-step login off, e.g. after a lost phone."""
+    _change_user(lambda session, actor: credentials.admin_disable_totp(session, actor, user_id))
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
+@requires("org.manage")
+def user_reset_link(user_id: int):
+    """Make a one-time link to set a new password; shown once, to hand over."""
+    session = get_session()
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.users"))
+    try:
+        token = credentials.create_reset(session, current_actor(), user_id)
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        session.rollback()
+        flash(_user_error(exc), "error")
+        return redirect(url_for("admin.users"))
+    email = next(u.email for u in accounts.list_users(session, current_actor()) if u.id == user_id)
+    session.commit()
+    page = make_response(render_template("admin/reset_link.html", email=email, hours=credentials.RESET_HOURS,
+                                         link=f"{current_app.config['BASE_URL']}/reset/{token}"))
+    page.headers["Cache-Control"] = "no-store"
+    page.headers["Referrer-Policy"] = "no-referrer"
+    return page
 
 
 @bp.route("/plugins")

@@ -13,9 +13,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from surveyhub.db import get_session
-from surveyhub.extensions import csrf, limiter
+from surveyhub.extensions import csrf
 from surveyhub.services import anonymous, resident, responses
 from surveyhub.services.errors import NotFound
+from surveyhub.web import limits
 from surveyhub.web.page_flow import PageFlow
 from surveyhub.web.questionnaire_forms import ConsentForm, ParticipantCodeForm
 from surveyhub.web.session_user import public
@@ -24,29 +25,9 @@ bp = Blueprint("questionnaire", __name__)
 csrf.exempt(bp)
 
 
-def _token_limit() -> str:
-    return current_app.config["TOKEN_RATE_LIMIT"]
-
-
-def _only_misses(response) -> bool:
-    return response.status_code == 404
-
-
-def _valid_link() -> bool:
-    """A working link is never limited, so guessing from a shared address cannot lock residents out."""
-    token = (request.view_args or {}).get("token", "")
-    if request.endpoint == "questionnaire.anonymous_start":
-        return anonymous.project_by_token(get_session(), token) is not None
-    try:
-        g.resident_link = (token, resident.resolve(get_session(), token))  # the view reuses it
-    except NotFound:
-        return False
-    return True
-
-
-# One budget of misses for every resident URL, so each route does not add its own.
-limit_guessing = limiter.shared_limit(_token_limit, scope="resident-link", deduct_when=_only_misses,
-                                      exempt_when=_valid_link)
+# One budget of misses for every resident URL, so each route does not add its own;
+# counted in the store every worker process shares (``web.limits``).
+limit_guessing = limits.count_misses("resident-link", "TOKEN_RATE_LIMIT")
 
 
 def _lang() -> str:
@@ -142,16 +123,12 @@ def done(token: str):
                            more_to_do=wave is not None, token=token)
 
 
-def _code_limit() -> str:
-    return current_app.config["ANONYMOUS_CODE_RATE_LIMIT"]
-
-
 @bp.route("/a/<token>", methods=["GET", "POST"])
 @public
 @limit_guessing
 # Every code opens someone's answers, so tries are counted too (generous: a whole
 # group may share one community-centre network).
-@limiter.limit(_code_limit, methods=["POST"], scope="anonymous-code")
+@limits.count_every("anonymous-code", "ANONYMOUS_CODE_RATE_LIMIT", methods=("POST",))
 def anonymous_start(token: str):
     session = get_session()
     project = anonymous.project_by_token(session, token)

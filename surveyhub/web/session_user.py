@@ -22,6 +22,10 @@ class LoginUser(UserMixin):
         self.info = info
         self.id = info.id
 
+    def get_id(self) -> str:
+        """What the session cookie holds: the user and the session version it was made with."""
+        return f"{self.info.id}:{self.info.session_version}"
+
     @property
     def role(self) -> str:
         return self.info.role
@@ -79,10 +83,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["can"] = _can
 
     @login_manager.user_loader
-    def _load(user_id: str):
+    def _load(session_id: str):
+        # A cookie from before a logout, password change or deactivation carries an older
+        # version: it no longer logs anyone in, wherever it was copied to.
         ensure_ready(app)
+        user_id, _sep, version = session_id.partition(":")
+        if not (user_id.isdigit() and version.isdigit()):
+            return None
         info = accounts.get_user(get_session(), int(user_id))
-        return LoginUser(info) if info else None
+        return LoginUser(info) if info and info.session_version == int(version) else None
 
     @app.before_request
     def _database_ready():

@@ -16,22 +16,15 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from surveyhub.db import get_session
-from surveyhub.extensions import limiter
 from surveyhub.services import documents as docs
+from surveyhub.web import limits
 from surveyhub.web.session_user import public
 
 bp = Blueprint("verify", __name__)
 
-#: Checks per address per minute; ``verify_rate_limit`` in ``instance/config.toml`` overrides it.
-DEFAULT_LIMIT = "30 per minute"
-
-
-def _limit() -> str:
-    return current_app.config.get("VERIFY_RATE_LIMIT", DEFAULT_LIMIT)
-
-
-#: One budget for every check (code, page, upload) from one address.
-limit_checks = limiter.shared_limit(_limit, scope="verify")
+#: One budget for every check (code, page, upload) from one address, shared by all worker
+#: processes; ``VERIFY_RATE_LIMIT`` (default 30 per minute) sets it.
+limit_checks = limits.count_every("verify", "VERIFY_RATE_LIMIT")
 
 
 class UploadForm(FlaskForm):
