@@ -64,11 +64,12 @@ def test_more_than_a_letter_is_refused(client, project, query):
 
 def test_the_same_code_in_other_case_and_spacing_resumes_the_same_participant(app, client, project, query):
     first = personal_token(make_code(client, project, CODE))
-    again = personal_token(make_code(app.test_client(), project,
-                                     {**CODE, "mother": " m ", "father": "J", "birthplace": "U "}))
+    # On the same device (its cookie); on another device the code alone opens nothing saved
+    # (tests/test_self_code_privacy.py).
+    again = personal_token(make_code(client, project, {**CODE, "mother": " m ", "father": "J", "birthplace": "U "}))
     assert again == first
     assert count(query, Participant) == 1
-    other = personal_token(make_code(app.test_client(), project, {**CODE, "sisters": "1"}))
+    other = personal_token(make_code(client, project, {**CODE, "sisters": "1"}))
     assert other != first
     [(source, self_code)] = query(select(Participant.source, Participant.self_code)
                                   .join(Token).where(Token.token == first))
@@ -76,14 +77,15 @@ def test_the_same_code_in_other_case_and_spacing_resumes_the_same_participant(ap
 
 
 def test_answers_by_code_in_pre_and_post_belong_to_one_participant(app, session, org, project, query):
-    pre = Resident(app.test_client(), personal_token(make_code(app.test_client(), project, CODE)))
+    phone = app.test_client()
+    pre = Resident(phone, personal_token(make_code(phone, project, CODE)))
     pre.consent()
     finish_wave(pre, "2")
     projects.set_wave_status(session, access.Actor(organisation_id=org.id, role="admin"), project.slug,
                              "post", "open")
     session.commit()
 
-    phone = app.test_client()  # months later, another phone
+    # months later, on the same phone
     post = Resident(phone, personal_token(make_code(phone, project, {**CODE, "mother": "m"})))
     assert post.open().headers["Location"].endswith("/p/0")  # consent is not asked twice
     finish_wave(post, "4")

@@ -1,4 +1,8 @@
-"""The anonymous link in a real browser: the same own code before and after pairs the answers."""
+"""The anonymous link in a real browser: the same own code before and after pairs the answers.
+
+The same phone goes on as the same participant (its cookie); another phone with the
+same code starts a new participant, whose answers pair with the first by code.
+"""
 
 from __future__ import annotations
 
@@ -34,25 +38,41 @@ def answer_wave(page, live, answer: str) -> None:
         assert_phone_friendly(page)
 
 
+def consent(page, live) -> None:
+    assert "/q/" in page.url
+    assert page.get_by_text(live.ui("Keep this link. Then you can continue later.")).is_visible()
+    page.get_by_text(live.ui("Yes, I want to take part and I agree that my answers are stored.")).tap()
+    with page.expect_navigation():
+        page.get_by_role("button", name=live.ui("Start"), exact=True).tap()
+
+
+def participants(live, project) -> int:
+    return live.scalar(select(func.count()).select_from(Participant).join(Project)
+                       .where(Project.slug == project.slug))
+
+
 def test_pre_and_post_by_the_same_own_code_pair_up(live, new_context):
     project = live.project()
-    before = new_context(**PHONE).new_page()
+    phone = new_context(**PHONE)
+    before = phone.new_page()
     make_code(before, live, project, {"mother": "F", "father": "A", "town": "R"})
-    assert "/q/" in before.url
-    before.get_by_text(live.ui("Yes, I want to take part and I agree that my answers are stored.")).tap()
-    with before.expect_navigation():
-        before.get_by_role("button", name=live.ui("Start"), exact=True).tap()
+    consent(before, live)
     answer_wave(before, live, "Niet mee eens")
 
+    live.set_wave(project.slug, "pre", "closed")
     live.set_wave(project.slug, "post", "open")
-    after = new_context(**PHONE).new_page()  # another phone, no cookies, months later
-    make_code(after, live, project, {"mother": "f", "father": "a", "town": "r"})  # lower case this time
-    after.wait_for_url("**/p/0")  # recognised: consent was given before
+    same_phone = phone.new_page()  # months later, the same phone
+    make_code(same_phone, live, project, {"mother": "f", "father": "a", "town": "r"})  # lower case this time
+    same_phone.wait_for_url("**/p/0")  # recognised by this phone: consent was given before
+    assert participants(live, project) == 1
+
+    after = new_context(**PHONE).new_page()  # another phone, no cookies: the code alone opens nothing
+    make_code(after, live, project, {"mother": "f", "father": "a", "town": "r"})
+    consent(after, live)  # a new participant, asked again
     answer_wave(after, live, "Mee eens")
 
-    rows = live.query(select(Wave.kind, Response.participant_id, Response.status).join(Wave).join(Project)
-                      .where(Project.slug == project.slug).order_by(Wave.id))
-    assert [(kind, status) for kind, _pid, status in rows] == [("pre", "completed"), ("post", "completed")]
-    assert rows[0][1] == rows[1][1], "the two answers belong to different participants"
-    assert live.scalar(select(func.count()).select_from(Participant).join(Project)
-                       .where(Project.slug == project.slug)) == 1
+    rows = live.query(select(Wave.kind, Response.participant_id, Response.status, Participant.self_code)
+                      .join(Wave).join(Participant).join(Project, Project.id == Participant.project_id)
+                      .where(Project.slug == project.slug, Response.status == "completed").order_by(Wave.id))
+    assert [kind for kind, _pid, _status, _code in rows] == ["pre", "post"]
+    assert rows[0][1] != rows[1][1] and rows[0][3] == rows[1][3], "two participants, one code: paired by code"
