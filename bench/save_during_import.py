@@ -13,8 +13,8 @@ What it does, in a temporary folder:
 * gunicorn with ``--workers`` workers (as ``surveyhub serve`` runs it);
 * every resident gives consent, then all start together: the import runs
   through the CLI (``surveyhub responses import``) in its own process while
-  the residents keep saving pages (a short pause between pages, as people
-  read) until the import is done.
+  the residents keep saving pages (about ``--pause`` seconds between pages,
+  as people read) until the import is done.
 
 Printed: pages saved, pages shown again ("Opslaan lukte even niet", answers
 kept), pages lost (an error page, a dropped connection, or a saved answer
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import http.client
 import os
 import random
 import re
@@ -58,16 +59,19 @@ class Figures:
     shown_again: int = 0
     lost: int = 0
     latencies: list[float] = field(default_factory=list)
+    #: save latencies before the import started (``--baseline`` seconds), for comparison
+    quiet: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     import_seconds: float = 0.0
     import_output: str = ""
     longest_batch: float | None = None
     batches: int | None = None
 
-    def percentile(self, q: float) -> float:
-        if not self.latencies:
+    def percentile(self, q: float, quiet: bool = False) -> float:
+        latencies = self.quiet if quiet else self.latencies
+        if not latencies:
             return float("nan")
-        ordered = sorted(self.latencies)
+        ordered = sorted(latencies)
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
     def report(self, rows: int, residents: int, workers: int) -> str:
@@ -81,8 +85,9 @@ class Figures:
             f"  shown again:   {self.shown_again} (busy notice, typed answers kept)",
             f"  pages lost:    {self.lost}",
             f"  save latency:  p50 {self.percentile(0.5):.0f} ms, p95 {self.percentile(0.95):.0f} ms, "
-            f"max {max(self.latencies, default=0) * 1000:.0f} ms",
-        ])
+            f"max {max(self.latencies, default=0) * 1000:.0f} ms during the import",
+        ] + ([f"                 p50 {self.percentile(0.5, True):.0f} ms, p95 {self.percentile(0.95, True):.0f} ms, "
+              f"max {max(self.quiet) * 1000:.0f} ms before it ({len(self.quiet)} saves)"] if self.quiet else []))
 
 
 # --- set-up -----------------------------------------------------------------------------------------
@@ -125,7 +130,7 @@ def instance(folder: Path, database_url: str | None, residents: int, rows: int):
 # --- residents ------------------------------------------------------------------------------------------
 
 def resident(port: int, token: str, pages, start: threading.Barrier, done: threading.Event, pause: float,
-             figures: Figures, confirmed: dict, lock: threading.Lock) -> None:
+             figures: Figures, confirmed: dict, lock: threading.Lock, importing: threading.Event) -> None:
     client = Client(port)
     _status, _loc, page = client.request("GET", f"/q/{token}")
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -140,11 +145,12 @@ def resident(port: int, token: str, pages, start: threading.Barrier, done: threa
         try:
             status, location, text = client.request("POST", f"/q/{token}/p/{n}",
                                                     {"csrf_token": csrf, "move": "next", **answers})
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:  # a worker killed at its timeout, a reset
             status, location, text = 0, "", f"{type(exc).__name__}: {exc}"
+            client.conn.close()  # the next page opens a new connection
         took = time.perf_counter() - began
         with lock:
-            figures.latencies.append(took)
+            (figures.latencies if importing.is_set() else figures.quiet).append(took)
             if status == 302 and location.endswith(f"/p/{n + 1}"):
                 figures.saved += 1
                 for name, kind in pages[n]:
@@ -189,7 +195,7 @@ def imported_rows(app, slug: str) -> int:
 # --- the run ---------------------------------------------------------------------------------------------
 
 def run(folder: Path, rows: int, residents: int, workers: int, database_url: str | None = None,
-        pause: float = 0.3) -> Figures:
+        pause: float = 2.0, baseline: float = 0.0) -> Figures:
     """Set up, start gunicorn, import while residents save; the figures (see the module docstring)."""
     app, slug, tokens, pages, csv_path = instance(folder, database_url, residents, rows)
     env = {"SURVEYHUB_INSTANCE_PATH": str(folder), "SURVEYHUB_PLUGINS_DIR": ""}
@@ -200,12 +206,15 @@ def run(folder: Path, rows: int, residents: int, workers: int, database_url: str
     figures, confirmed, lock = Figures(), {}, threading.Lock()
     try:
         wait_until_up(port, server, "/login")
-        start, done = threading.Barrier(residents + 1), threading.Event()
+        start, done, importing = threading.Barrier(residents + 1), threading.Event(), threading.Event()
         threads = [threading.Thread(target=resident, args=(port, token, pages, start, done, pause, figures,
-                                                           confirmed, lock), daemon=True) for token in tokens]
+                                                           confirmed, lock, importing), daemon=True)
+                   for token in tokens]
         for thread in threads:
             thread.start()
         start.wait(timeout=120)
+        time.sleep(baseline)  # residents save on their own first: what the import adds is the difference
+        importing.set()
         figures.import_seconds, figures.import_output = import_file(slug, csv_path, env)
         done.set()
         for thread in threads:
@@ -241,12 +250,16 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=8000)
     parser.add_argument("--residents", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pause", type=float, default=0.3, help="seconds a resident reads between pages")
+    parser.add_argument("--pause", type=float, default=2.0,
+                        help="seconds a resident reads between pages (0.5 to 1.5 times this)")
+    parser.add_argument("--baseline", type=float, default=20.0,
+                        help="seconds residents save before the import starts, for comparison")
     parser.add_argument("--database-url", help="e.g. a PostgreSQL database; default: SQLite in the temp folder")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="surveyhub-import-bench-"))
     try:
-        figures = run(folder, args.rows, args.residents, args.workers, args.database_url, args.pause)
+        figures = run(folder, args.rows, args.residents, args.workers, args.database_url, args.pause,
+                      args.baseline)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(figures.report(args.rows, args.residents, args.workers))

@@ -85,9 +85,10 @@ class ProblemLog:
             # After a fork (gunicorn --preload) the parent's thread does not exist in the child.
             if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
                 self._pid = os.getpid()
+                if self._thread is None:  # once: store what is queued before the process ends
+                    atexit.register(self.flush, 5.0)
                 self._thread = threading.Thread(target=self._run, name="plugin-problems", daemon=True)
                 self._thread.start()
-                atexit.register(self.flush, 5.0)
 
     def _run(self) -> None:
         while True:
