@@ -24,7 +24,7 @@ from surveyhub.services import documents as docs
 from surveyhub.services.errors import ServiceError
 
 #: ``surveyhub verify`` exit codes: only a genuine file exits 0.
-EXIT_CODES = {"genuine": 0, "altered": 3, "revoked": 4, "unknown": 5}
+EXIT_CODES = {"genuine": 0, "altered": 3, "revoked": 4, "withdrawn": 4, "unknown": 5}
 MAX_JOBS = 8
 #: Residents per task: fewer transactions, still a smooth progress bar.
 CHUNK = 10
@@ -156,8 +156,9 @@ def _issue_chunk(project: str, codes: list[str], lang: str, out_dir: str, url: s
 def verify(file):
     """Say whether FILE is a genuine, unchanged SurveyHub document.
 
-    Prints genuine, altered, revoked or unknown. Exit code 0 only for
-    genuine; 3 altered, 4 revoked, 5 unknown, 1 when the file cannot be read.
+    Prints genuine, altered, revoked, withdrawn (the resident withdrew and their
+    data was erased) or unknown. Exit code 0 only for genuine; 3 altered,
+    4 revoked or withdrawn, 5 unknown, 1 when the file cannot be read.
     """
     try:
         data = file.read_bytes()
@@ -177,6 +178,9 @@ def _describe(result) -> str:
     line = f"{result.status}: {d.title} (code {d.code}, issued {issued} by {d.organisation})"
     if result.status == "altered":
         line += "; the file's content differs from what was issued"
+    if result.status == "withdrawn":
+        when = d.revoked_at.strftime("%Y-%m-%d")
+        return line + f"; withdrawn {when}: the resident withdrew and their data was erased"
     if d.revoked:
         line += f"; revoked {d.revoked_at.strftime('%Y-%m-%d')}: {d.revoked_reason or ''}".rstrip(": ")
     return line

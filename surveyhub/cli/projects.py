@@ -1,14 +1,16 @@
-"""``surveyhub project create``, ``wave open|close`` and ``participants add``."""
+"""``surveyhub project create``, ``wave open|close`` and ``participants add|export-data|erase``."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import click
 
 from surveyhub.cli.common import base_url, session_scope, user_errors
 from surveyhub.measures.registry import get_registry
-from surveyhub.services import access, accounts, participants, projects
+from surveyhub.services import access, accounts, erasure, participants, projects
 from surveyhub.services.errors import ServiceError
 
 
@@ -83,6 +85,48 @@ def participants_add(project, count, file_path):
         invitations = participants.add_participants(session, actor, project, count=count, entries=entries)
     for invitation in invitations:
         click.echo(invitation.link(base_url()))
+
+
+@participants_group.command("export-data")
+@click.argument("project")
+@click.argument("code")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The JSON file to write (readable by you only).")
+@click.option("--lang", default="nl", type=click.Choice(["nl", "en"]), help="Language of question texts.")
+@user_errors
+def participants_export_data(project, code, output, lang):
+    """Write everything stored about resident CODE of PROJECT to a JSON file (a resident's request)."""
+    with session_scope() as session:
+        actor = access.cli_actor(session, project_slug=project)
+        data = erasure.export_for_worker(session, actor, project, code, lang)
+        _write_private(output, json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+    click.echo(f"{project}: data of resident {code} written to {output}")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner can read: it holds a resident's personal data."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise ServiceError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+@participants_group.command("erase")
+@click.argument("project")
+@click.argument("code")
+@click.option("--yes", is_flag=True, help="Confirm the erasure; it cannot be undone.")
+@user_errors
+def participants_erase(project, code, yes):
+    """Erase resident CODE of PROJECT and everything stored about them (a resident's request)."""
+    if not yes:
+        raise ServiceError(f"nothing erased: add --yes to erase resident {code} of {project} for good")
+    with session_scope() as session:
+        actor = access.cli_actor(session, project_slug=project)
+        result = erasure.erase_for_worker(session, actor, project, code)
+    click.echo(f"{project}: resident {code} erased ({result.responses} responses, "
+               f"{result.documents} documents withdrawn)")
 
 
 COMMANDS = [project_group, wave_group, participants_group]

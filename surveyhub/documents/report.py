@@ -323,7 +323,15 @@ def _method(data: dict, report: dict, limits: dict, lang: str, t: dict) -> dict:
         "thresholds": t["thresholds_text"].format(**limits),
         "pairing": [t["pairing_text"]] + ([t["pairing_fuzzy"].format(n=fmt.count(fuzzy, lang))] if fuzzy else []),
         "statistics": [t["statistics_text"], G_AV_NOTE[lang], t["rci_text"]],
+        "withdrawn": _withdrawn(part.get("withdrawn"), lang, t),
     }
+
+
+def _withdrawn(count, lang: str, t: dict) -> str:
+    """The method appendix's line on residents who withdrew and were erased; empty when nobody did."""
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        return ""
+    return t["withdrawn_one"] if count == 1 else t["withdrawn_text"].format(n=fmt.count(count, lang))
 
 
 def render(data: dict, *, code: str, issued_at: datetime, verify_url: str, sections: list[dict]) -> bytes:

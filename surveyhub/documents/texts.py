@@ -158,6 +158,9 @@ REPORT = {
         "pairing": "Koppelen",
         "pairing_text": "Start en eind horen bij elkaar via de persoonlijke link of via de eigen code van de bewoner.",
         "pairing_fuzzy": "{n} koppelingen via een eigen code met één klein verschil; alleen waar maar één koppeling mogelijk was.",
+        "withdrawn": "Teruggetrokken",
+        "withdrawn_text": "{n} deelnemers hebben zich teruggetrokken; hun gegevens zijn verwijderd.",
+        "withdrawn_one": "1 deelnemer heeft zich teruggetrokken; de gegevens zijn verwijderd.",
         "statistics": "Berekeningen",
         "statistics_text": "Verandering is eind min start. Het 95%-interval komt uit de t-verdeling. Toetsen: gepaarde "
                            "t-toets en de Wilcoxon-toets (rangtekentoets) als controle voor antwoorden op een schaal. "
@@ -259,6 +262,9 @@ REPORT = {
         "pairing": "Pairing",
         "pairing_text": "Start and end belong together through the personal link or the resident's own code.",
         "pairing_fuzzy": "{n} pairs through an own code with one small difference; only where just one pair was possible.",
+        "withdrawn": "Withdrawn",
+        "withdrawn_text": "{n} participants withdrew; their data has been deleted.",
+        "withdrawn_one": "1 participant withdrew; their data has been deleted.",
         "statistics": "Calculations",
         "statistics_text": "Change is end minus start. The 95% interval comes from the t distribution. Tests: paired "
                            "t-test, and the Wilcoxon signed-rank test as a check for answers on a scale. Effect sizes "

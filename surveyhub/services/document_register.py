@@ -19,6 +19,8 @@ from surveyhub.services.access import Actor
 from surveyhub.services.errors import NotFound, ServiceError
 
 MAX_REASON = 500
+#: The revocation reason of a document whose resident withdrew and was erased (``services.erasure``).
+WITHDRAWN = "withdrawn"
 
 
 def _info(session: Session, doc: Document, superseded: bool | None = None,
@@ -51,7 +53,7 @@ def verify_file(session: Session, data: bytes):
     """Is this file a document SurveyHub issued, unchanged?
 
     ``genuine``: its SHA-256 is registered and not revoked; ``revoked``:
-    registered but revoked; ``altered``: it carries a registered code but its
+    registered but revoked; ``withdrawn``: revoked because the resident withdrew; ``altered``: it carries a registered code but its
     bytes differ from what was issued; ``unknown``: anything else.
     """
     from surveyhub.services.documents import Verification
@@ -59,7 +61,7 @@ def verify_file(session: Session, data: bytes):
     digest = codes.sha256(data)
     doc = session.scalar(select(Document).where(Document.sha256 == digest).order_by(Document.id.desc()).limit(1))
     if doc is not None:
-        return Verification("revoked" if doc.revoked_at else "genuine", _info(session, doc))
+        return Verification(_status(doc), _info(session, doc))
     code = codes.find_code(data) if codes.looks_like_pdf(data) else None
     doc = _by_code(session, code) if code else None
     if doc is not None:
@@ -68,13 +70,20 @@ def verify_file(session: Session, data: bytes):
 
 
 def verify_code(session: Session, code: str | None):
-    """What the register says about a code: ``genuine``, ``revoked`` or ``unknown``."""
+    """What the register says about a code: ``genuine``, ``revoked``, ``withdrawn`` or ``unknown``."""
     from surveyhub.services.documents import Verification
 
     doc = _by_code(session, codes.normalise_code(code))
     if doc is None:
         return Verification("unknown")
-    return Verification("revoked" if doc.revoked_at else "genuine", _info(session, doc))
+    return Verification(_status(doc), _info(session, doc))
+
+
+def _status(doc: Document) -> str:
+    """``withdrawn`` when the resident withdrew (the document no longer names anyone), else revoked or genuine."""
+    if doc.revoked_at is None:
+        return "genuine"
+    return "withdrawn" if doc.revoked_reason == WITHDRAWN and doc.participant_id is None else "revoked"
 
 
 def _by_code(session: Session, code: str | None) -> Document | None:

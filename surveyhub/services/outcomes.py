@@ -328,6 +328,7 @@ def _participation(project, data: ProjectData, pairings: dict[str, Pairing]) -> 
     attrition = len(set(data.completed("pre").values()) - {pair.first for pair in main.pairs})
     return {
         "invited": data.invited,
+        "withdrawn": int(project.withdrawn_count or 0),
         "pre": pre,
         "post": post,
         "followup": waves["followup"]["completed"],

@@ -18,7 +18,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)
     for optional in ("surveyhub.web.questionnaire", "surveyhub.web.participants", "surveyhub.web.setup",
-                     "surveyhub.web.verify", "surveyhub.web.outcomes", "surveyhub.web.documents"):
+                     "surveyhub.web.verify", "surveyhub.web.outcomes", "surveyhub.web.documents",
+                     "surveyhub.web.resident_rights", "surveyhub.web.resident_requests"):
         _register_optional(app, optional)
     _register_errors(app)
     _register_globals(app)
