@@ -389,3 +389,16 @@ def test_every_event_that_names_a_project_carries_its_id(app, session, place):
     named = [e for e in _events(session) if (e.target or "").startswith("project:")]
     assert {"project.create", "participants.add", "participant.renew_link", "wave.open"} <= {e.action for e in named}
     assert [e.action for e in named if e.project_id is None] == []
+
+
+def test_too_many_events_for_one_download_get_a_clear_message(client_for, session, trail, monkeypatch):
+    from surveyhub.web import admin
+
+    monkeypatch.setattr(admin, "AUDIT_CSV_MAX", 3)
+    response = trail["as_admin"].get("/admin/audit.csv", query_string={"user": trail["worker"].id})
+    assert response.status_code == 200  # two events: within the limit
+    downloads = len(_events(session, action="download.export"))
+    refused = trail["as_admin"].get("/admin/audit.csv", follow_redirects=True)
+    assert "Dit zijn 5 gebeurtenissen" in refused.text  # four, and the download just made
+    assert "surveyhub audit list --csv" in refused.text
+    assert len(_events(session, action="download.export")) == downloads  # the refused one is no download

@@ -124,8 +124,12 @@ def local_time(moment: datetime, tz: tzinfo | None = None) -> str:
                            locale=str(get_locale() or "nl"))
 
 
-def summary(details: dict | None) -> str:
-    """The details of an event in one short line: ``format: xlsx, rows: 12``."""
+def summary(details: dict | None, names: dict | None = None) -> str:
+    """The details of an event in one short line: ``format: xlsx, rows: 12``.
+
+    :param names: the detail names and yes/no already translated (the CSV translates them once).
+    """
+    names = names or _translated_names()
     parts = []
     for key, value in (details or {}).items():
         if value is None or value == "" or any(word in key.lower() for word in _HIDDEN):
@@ -133,12 +137,16 @@ def summary(details: dict | None) -> str:
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, bool):
-            value = str(_l("yes") if value else _l("no"))
+            value = names[value]
         elif isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
-        parts.append(f"{DETAIL_NAMES.get(key, key)}: {value}")
+        parts.append(f"{names.get(key, key)}: {value}")
     text = "; ".join(parts)
     return text if len(text) <= SUMMARY_LENGTH else text[:SUMMARY_LENGTH - 1] + "…"
+
+
+def _translated_names() -> dict:
+    return {**{key: str(name) for key, name in DETAIL_NAMES.items()}, True: str(_l("yes")), False: str(_l("no"))}
 
 
 def csv_chunks(events: Iterator[Event], tz: tzinfo) -> Iterator[bytes]:
@@ -148,11 +156,16 @@ def csv_chunks(events: Iterator[Event], tz: tzinfo) -> Iterator[bytes]:
     writer.writerow([f"when ({getattr(tz, 'key', tz)})", "who", "event", "event (label)", "project", "what",
                      "details", "where"])
     yield "\ufeff".encode("utf-8") + _drain(buffer)
+    labels: dict[str, str] = {}
+    names = _translated_names()
     for n, event in enumerate(events, 1):
-        writer.writerow([neutralise(str(value)) for value in (
-            event.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), event.who, event.action,
-            label(event.action), event.project or "", event.target or "", summary(event.details),
-            event.source or "")])
+        if event.action not in labels:
+            labels[event.action] = label(event.action)
+        # Only what users and callers wrote can start a formula; the time, code and label cannot.
+        writer.writerow([event.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), neutralise(event.who),
+                         event.action, labels[event.action], neutralise(event.project or ""),
+                         neutralise(event.target or ""), neutralise(summary(event.details, names)),
+                         neutralise(event.source or "")])
         if n % 200 == 0:
             yield _drain(buffer)
     yield _drain(buffer)
