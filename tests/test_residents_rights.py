@@ -283,6 +283,8 @@ def test_a_resident_withdraws_after_a_confirmation(app, story):
 
     done = client.post(f"/q/{story.token}/withdraw", data={"csrf_token": csrf_token(confirm.text)})
     assert done.status_code == 302 and done.headers["Location"].endswith("/withdrawn")
+    [forget] = [c for c in done.headers.getlist("Set-Cookie") if c.startswith("surveyhub_device=")]
+    assert "Max-Age=0" in forget  # a device that came through the anonymous link forgets the link too
     goodbye = client.get(done.headers["Location"])
     assert goodbye.status_code == 200 and "Je gegevens zijn verwijderd" in goodbye.text
     assert story.token not in goodbye.text

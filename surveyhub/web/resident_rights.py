@@ -22,7 +22,7 @@ from flask_wtf import FlaskForm
 from surveyhub.db import get_session
 from surveyhub.documents import formatting as fmt
 from surveyhub.extensions import csrf
-from surveyhub.services import erasure, resident
+from surveyhub.services import anonymous, erasure, resident
 from surveyhub.services.errors import NotFound
 from surveyhub.services.resident_data import personal_data
 from surveyhub.web.questionnaire import limit_guessing
@@ -131,13 +131,17 @@ def _erase(token: str, link: resident.Link):
     db = get_session()
     goodbye = {"project": link.project.name, "organisation": resident.organisation_name(db, link.project),
                "link": _fingerprint(token)}
+    anonymous_path = url_for("questionnaire.anonymous_start", token=link.project.anonymous_token)
     try:
         erasure.erase(db, link.participant.id, "resident", "resident")
         db.commit()
     except NotFound:  # two clicks at once: the other request erased everything
         db.rollback()
     session[GOODBYE_KEY] = goodbye
-    return redirect(url_for("resident_rights.goodbye"))
+    response = redirect(url_for("resident_rights.goodbye"))
+    # A device that came in through the anonymous link forgets the erased link as well.
+    response.delete_cookie(anonymous.DEVICE_COOKIE, path=anonymous_path)
+    return response
 
 
 @bp.route("/withdrawn")
