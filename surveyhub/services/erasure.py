@@ -103,6 +103,10 @@ def _withdraw_documents(session: Session, participant_id: int, project: Project)
     return len(docs)
 
 
+#: Events whose target names a wave, never a resident.
+_NOT_ABOUT_RESIDENTS = ("wave.", "responses.import")
+
+
 def _pseudonymise_audit(session: Session, project: Project, code: str, pseudonym: str) -> None:
     """Replace the resident's code in earlier audit events (targets and detail values) by the pseudonym."""
     named = f"project:{project.slug}/{code}"
@@ -111,6 +115,8 @@ def _pseudonymise_audit(session: Session, project: Project, code: str, pseudonym
         or_(AuditEvent.target.contains(code, autoescape=True),
             cast(AuditEvent.details, String).contains(code, autoescape=True))))
     for event in candidates:
+        if event.action.startswith(_NOT_ABOUT_RESIDENTS):
+            continue  # "project:<slug>/pre" names a wave, even if an imported code happens to be "pre"
         if event.target == named or (event.target or "").startswith(named + "/"):
             event.target = f"project:{project.slug}/{pseudonym}" + event.target[len(named):]
         if event.details and _mentions(event.details, code):
