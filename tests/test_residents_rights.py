@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -268,6 +269,11 @@ def test_the_start_done_and_closed_pages_link_to_my_data(app, session, story, ma
     projects.set_wave_status(session, story.actor, story.slug, "post", "closed")
     session.commit()
     assert f"/q/{newcomer.token}/my-data" in client.get(f"/q/{newcomer.token}").text
+    project = session.scalar(select(Project).where(Project.slug == story.slug))
+    project.archived_at, anonymous_token = datetime.now(timezone.utc), project.anonymous_token
+    session.commit()
+    closed = client.get(f"/a/{anonymous_token}")  # the anonymous link's closed page names nobody
+    assert closed.status_code == 200 and "/my-data" not in closed.text
 
 
 def test_a_resident_withdraws_after_a_confirmation(app, story):
