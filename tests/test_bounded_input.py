@@ -9,6 +9,7 @@ short. Absurd requests (10 MB, 100,000 fields) are refused before any work.
 
 from __future__ import annotations
 
+import csv
 import io
 import unicodedata
 
@@ -347,3 +348,28 @@ def test_certificates_of_a_resident_coded_like_a_path_stay_in_the_output_folder(
     assert result.exit_code == 0, result.output
     written = list(tmp_path.rglob("*.pdf"))
     assert len(written) == 1 and written[0].parent == out
+
+
+# --- THREATS.md Input 1: markup in names, questions and answers is text on every page ----------------------
+
+XSS = '<img src=x onerror="alert(1)"><svg onload=alert(2)>'
+
+
+def test_markup_in_a_name_a_question_and_an_answer_is_shown_as_text(app, org, project, make_participant, worker,
+                                                                    session):
+    actor = access.Actor(organisation_id=org.id, role="admin")
+    question = projects.add_question(session, actor, project.slug, "text", XSS, "")
+    session.commit()
+    invitation = make_participant(org, project.slug, name=XSS)
+    resident = Resident(app.test_client(), invitation.token)
+    resident.consent()
+    resident.submit(0, all_agree("4"))
+    resident.submit(1, {})
+    shown = resident.open("/p/2")
+    assert "onerror" in shown.text and "<img src=x" not in shown.text and "&lt;img src=x" in shown.text
+    assert resident.submit(2, {key(question, "_project"): XSS}).status_code == 302
+    page = worker.get(f"/projects/{project.slug}/participants").text
+    assert "&lt;img src=x" in page and "<img src=x" not in page and "<svg onload" not in page
+    cells = {cell for row in csv.reader(io.StringIO(_export(worker, project.slug, "csv").decode("utf-8")))
+             for cell in row}
+    assert XSS in cells  # stored and exported as typed: escaping is the page's job, not the store's

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -190,6 +191,19 @@ def get_renderer() -> Renderer:
         if _renderer is None:
             _renderer = Renderer()
         return _renderer
+
+
+def _fresh_locks_in_child() -> None:
+    """In a forked child: another thread of the parent may have held a lock at the fork; it never lets go here."""
+    global _renderer_lock
+    _renderer_lock = threading.Lock()
+    for renderer in (_renderer, *_inherited):
+        if renderer is not None:
+            renderer._lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_locks_in_child)
 
 
 def start_afresh() -> None:
