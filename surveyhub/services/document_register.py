@@ -114,7 +114,7 @@ def revoke(session: Session, actor: Actor, code: str, reason: str):
     if doc.revoked_at is None:
         doc.revoked_at, doc.revoked_reason = utcnow(), reason[:MAX_REASON]
         session.flush()
-        audit.record(session, "document.revoke", organisation_id=actor.organisation_id, user_id=actor.user_id,
+        audit.record(session, "document.revoke", actor=actor, project_id=doc.project_id,
                      target=f"document:{doc.code}", details={"reason": doc.revoked_reason})
     return _info(session, doc)
 
