@@ -38,9 +38,10 @@ DEFAULTS: dict[str, object] = {
     "MIN_CELL": 5,
     "RETENTION_MONTHS": 24,
     "DEFAULT_LANGUAGE": "nl",
+    "PROXY_FIX": 0,  # trusted proxies in front of SurveyHub (werkzeug ProxyFix); 0: X-Forwarded-* ignored
 }
 
-INT_SETTINGS = {"MAX_UPLOAD_BYTES", "MIN_PAIRS_MEANS", "MIN_PAIRS_TESTS", "MIN_CELL", "RETENTION_MONTHS"}
+INT_SETTINGS = {"MAX_UPLOAD_BYTES", "MIN_PAIRS_MEANS", "MIN_PAIRS_TESTS", "MIN_CELL", "RETENTION_MONTHS", "PROXY_FIX"}
 
 
 class ConfigError(Exception):

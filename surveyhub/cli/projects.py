@@ -37,6 +37,20 @@ def project_create(name, org_name, instrument_refs, retrospective, description):
     click.echo(info.slug)
 
 
+@project_group.command("share")
+@click.argument("project")
+@click.option("--funder", "funder_email", required=True, help="E-mail address of a funder of the project's organisation.")
+@click.option("--remove", is_flag=True, help="Stop sharing the project with this funder.")
+@user_errors
+def project_share(project, funder_email, remove):
+    """Share PROJECT's dashboard and impact report with a funder (never its residents), or stop sharing."""
+    with session_scope() as session:
+        actor = access.cli_actor(session, project_slug=project)
+        changed = projects.set_share(session, actor, project, funder_email, not remove)
+    state = "no longer shared" if remove else "shared"
+    click.echo(f"{project}: {state} with {funder_email}" + ("" if changed else " (unchanged)"))
+
+
 @click.group("wave")
 def wave_group():
     """Open or close a project's waves."""

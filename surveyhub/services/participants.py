@@ -138,6 +138,19 @@ def get_participant(session: Session, actor: Actor, slug: str, code: str) -> Par
     return participant
 
 
+def view_link(session: Session, actor: Actor, slug: str, code: str) -> str | None:
+    """The token of the participant's working personal link, for the worker who hands it out.
+
+    Each view is in the audit trail (``participant.view_link``), naming the resident's code, never the token.
+    """
+    participant = get_participant(session, actor, slug, code)
+    token = next((t.token for t in participant.tokens if t.revoked_at is None), None)
+    if token is not None:
+        audit.record(session, "participant.view_link", actor=actor, target=f"project:{slug}/{code}",
+                     project_id=participant.project_id)
+    return token
+
+
 def renew_link(session: Session, actor: Actor, slug: str, code: str) -> str:
     """Revoke the participant's links and issue a new one (e.g. a link was shared by mistake)."""
     from surveyhub.models._types import utcnow

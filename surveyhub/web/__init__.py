@@ -24,6 +24,32 @@ def register_blueprints(app: Flask) -> None:
     _register_errors(app)
     _register_globals(app)
     app.after_request(_security_headers)
+    _transport(app)
+
+
+def _transport(app: Flask) -> None:
+    """Links stay secret on the way: masked in logs, cookies only over https, the proxy's client address.
+
+    ``SURVEYHUB_PROXY_FIX`` is the number of proxies in front of SurveyHub that may be
+    trusted to set ``X-Forwarded-For/-Proto/-Host/-Port/-Prefix``; with 0 (the default)
+    those headers are ignored, so nobody can fake an address to dodge a rate limit.
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from surveyhub import log_masking
+
+    log_masking.install(app.logger)
+    if app.config["BASE_URL"].startswith("https:"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    # ``Referrer-Policy: no-referrer`` means browsers send no Referer, also not with our own forms;
+    # Flask-WTF's https Referer check would then refuse every form. The CSRF token and SameSite
+    # cookies still stop forged requests.
+    app.config["WTF_CSRF_SSL_STRICT"] = False
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies,
+                                x_prefix=proxies)
 
 
 #: No third-party origins at all: everything SurveyHub shows comes from itself.
@@ -33,10 +59,19 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 
 
 
 def _security_headers(response):
+    from flask import current_app, request
+
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    # A personal link is a password: never hand it to another site in a Referer header.
+    response.headers["Referrer-Policy"] = "no-referrer"
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "static":
+        # Staff pages show names, links and answers, resident pages show answers: keep them out of
+        # every cache (a shared computer's back button, a proxy). Static files cache as usual.
+        response.headers["Cache-Control"] = "no-store"
+    if current_app.config["BASE_URL"].startswith("https:"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
 
 

@@ -83,7 +83,8 @@ def _add(session, slug, form) -> int | None:
 def detail(slug: str, code: str):
     session = get_session()
     participant = participants.get_participant(session, current_actor(), slug, code)
-    token = next((t.token for t in participant.tokens if t.revoked_at is None), None)
+    token = participants.view_link(session, current_actor(), slug, code)  # audited
+    session.commit()
     link = personal_link(token) if token else None
     project = resident_project(session, slug)
     return render_template("manage/participant.html", slug=slug, participant=participant, link=link,
