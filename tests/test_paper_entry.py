@@ -199,3 +199,20 @@ def test_the_residents_page_save_stores_the_scale_score(app, invitation, query):
     assert organising_score(query) == pytest.approx(PAPER_MEAN)
     resident.submit(0, {**{key(i): v for i, v in PAPER.items()}, key("org_1"): "1"})
     assert organising_score(query) == pytest.approx(PAPER_MEAN - 3 / 7)
+
+
+def test_a_double_click_on_the_first_replacing_page_replaces_once(app, worker, invitation, paper, query):
+    resident = Resident(app.test_client(), invitation.token)
+    resident.consent()
+    finish_wave(resident, "3")
+    page = worker.get(paper, follow_redirects=True)
+    worker.post(paper, data={"csrf_token": csrf_token(page.text), "confirm": "replace"})
+    first = worker.get(f"{paper}/p/0")
+    data = {"csrf_token": csrf_token(first.text), "move": "next", **{key(i): v for i, v in PAPER.items()}}
+    cookie = worker.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    second_click = app.test_client()  # sent before the first click's answer (and its cookie) came back
+    second_click.set_cookie(cookie.key, cookie.value)
+    assert worker.post(f"{paper}/p/0", data=data).headers["Location"].endswith(f"{paper}/p/1")
+    assert second_click.post(f"{paper}/p/0", data=data).headers["Location"].endswith(f"{paper}/p/1")
+    assert actions(query) == ["response.paper_replace"]
+    assert org_answers(query) == {i: float(v) for i, v in PAPER.items()}

@@ -10,6 +10,8 @@ the report pairs the two by code.
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -201,3 +203,25 @@ def test_two_completed_responses_with_one_code_in_a_wave_stay_unpaired(app, sess
     participation = report(client_for, make_user, org, project)
     assert participation["paired"] == 0 and participation["ambiguous_codes"] == 1
     assert count(query, Token) == 3
+
+
+def test_two_clicks_at_the_same_moment_make_one_participant(app, project, query):
+    url = f"/a/{project.anonymous_token}"
+    phone = app.test_client()
+    data = {"csrf_token": csrf_token(phone.get(url).text), **CODE}
+    session_cookie = phone.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    clicks = []
+    for _ in range(2):  # one browser: the same session cookie, the same form
+        click = app.test_client()
+        click.set_cookie(session_cookie.key, session_cookie.value)
+        clicks.append(click)
+    barrier = threading.Barrier(2)
+
+    def send(click):
+        barrier.wait()
+        return click.post(url, data=data)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(send, clicks))
+    assert personal_token(answers[0]) == personal_token(answers[1])
+    assert count(query, Participant) == 1
