@@ -171,6 +171,6 @@ def _answer(session, registry, project, participant, wave: Wave, profile, rng, *
                 values[("now", definition["id"], question["id"])] = quote
             elif question["type"] != "text":
                 values[("now", definition["id"], question["id"])] = _item_value(rng, question, sets, level)
-    responses.save_answers(session, response, values)
+    responses.record_answers(session, project, response, values, registry.scoring_methods)
     responses.complete(session, project, response, registry.scoring_methods)
     response.started_at, response.completed_at = when, when + timedelta(minutes=rng.randint(6, 20))

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from surveyhub.db import get_session
-from surveyhub.services import participants, resident
-from surveyhub.services.errors import ServiceError
+from surveyhub.services import paper_entry, participants, resident
+from surveyhub.services.errors import Conflict, ServiceError
 from surveyhub.web.forms import ActionForm, AddParticipantsForm, PaperConsentForm
-from surveyhub.web.page_flow import PageFlow
+from surveyhub.web.page_flow import PageFlow, keep_paper_claim, paper_claim
 from surveyhub.web.session_user import current_actor, current_user, requires
 
 bp = Blueprint("participants", __name__)
@@ -125,7 +125,7 @@ def paper_start(slug: str, code: str, kind: str):
     link, wave = _paper_link(slug, code, kind)
     form = PaperConsentForm()
     if resident.has_consent(session, link.participant):
-        return redirect(url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=0))
+        return _paper_confirm(link, wave, slug, code, kind)
     if form.validate_on_submit():
         if not form.consent.data:
             form.consent.errors.append(_("Only enter answers when the resident signed the consent form."))
@@ -138,15 +138,37 @@ def paper_start(slug: str, code: str, kind: str):
     return render_template("manage/paper_consent.html", form=form, slug=slug, code=code, wave=wave)
 
 
+def _paper_confirm(link, wave, slug: str, code: str, kind: str):
+    """Stored answers are replaced only after the worker confirms (a POST); until then nothing changes."""
+    response = resident.response_for(get_session(), link.participant, wave)
+    pages = url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=0)
+    if not paper_entry.needs_confirmation(response, current_actor().user_id, paper_claim(link.participant, wave)):
+        return redirect(pages)
+    form = ActionForm()
+    if request.form.get("confirm") == "replace" and form.validate_on_submit():
+        keep_paper_claim(paper_entry.confirm(link.participant, wave, response))
+        return redirect(pages)
+    return render_template("manage/paper_replace.html", form=form, slug=slug, code=code, wave=wave,
+                           online=response.channel == "web")
+
+
 @bp.route("/projects/<slug>/participants/<code>/paper/<kind>/p/<int:n>", methods=["GET", "POST"])
 @requires("project.residents")
 def paper_page(slug: str, code: str, kind: str, n: int):
     session = get_session()
     link, wave = _paper_link(slug, code, kind)
+    start = url_for("participants.paper_start", slug=slug, code=code, kind=kind)
     if not resident.has_consent(session, link.participant):
-        return redirect(url_for("participants.paper_start", slug=slug, code=code, kind=kind))
+        return redirect(start)
+    if paper_entry.needs_confirmation(resident.response_for(session, link.participant, wave),
+                                      current_actor().user_id, paper_claim(link.participant, wave)):
+        return redirect(start)  # the confirmation first: nothing shown or changed before it
     flow = PageFlow(link=link, wave=wave, lang=str(get_locale() or "nl"), entered_by=current_user.info,
                     page_url=lambda i: url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=i),
                     done_url=url_for("participants.detail", slug=slug, code=code),
-                    template="manage/paper_page.html")
-    return flow.handle(n)
+                    template="manage/paper_page.html", paper_actor=current_actor())
+    try:
+        return flow.handle(n)
+    except Conflict:  # the resident saved online in the meantime
+        session.rollback()
+        return redirect(start)
