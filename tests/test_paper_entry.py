@@ -216,3 +216,15 @@ def test_a_double_click_on_the_first_replacing_page_replaces_once(app, worker, i
     assert second_click.post(f"{paper}/p/0", data=data).headers["Location"].endswith(f"{paper}/p/1")
     assert actions(query) == ["response.paper_replace"]
     assert org_answers(query) == {i: float(v) for i, v in PAPER.items()}
+
+
+def test_a_csv_import_over_paper_answers_recomputes_the_score(runner, worker, project, invitation, paper, query,
+                                                               tmp_path):
+    from tests.fixtures.outcomes import csv_file, import_csv
+
+    paper_consent(worker, paper)
+    paper_submit(worker, paper, 0, {key(i): v for i, v in PAPER.items()})
+    assert organising_score(query) == pytest.approx(PAPER_MEAN)
+    path = csv_file(tmp_path / "paper.csv", ["participant", *ORG_ITEMS], [[invitation.code] + ["2"] * 7])
+    import_csv(runner, project.slug, "pre", path)
+    assert organising_score(query) == pytest.approx((2 * 6 + 4) / 7)  # org_5 is reverse-worded
