@@ -149,7 +149,7 @@ def _paper_confirm(link, wave, slug: str, code: str, kind: str):
         keep_paper_claim(paper_entry.confirm(link.participant, wave, response))
         return redirect(pages)
     return render_template("manage/paper_replace.html", form=form, slug=slug, code=code, wave=wave,
-                           online=response.channel == "web")
+                           channel=response.channel)
 
 
 @bp.route("/projects/<slug>/participants/<code>/paper/<kind>/p/<int:n>", methods=["GET", "POST"])
