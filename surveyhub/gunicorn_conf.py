@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from gunicorn.glogging import Logger
 
 from surveyhub.log_masking import MaskingFilter, mask
@@ -30,6 +32,8 @@ logger_class = MaskingLogger
 
 def when_ready(server) -> None:
     """In the master, once it listens: start the daily retention purge (``surveyhub.schedule``)."""
+    if os.environ.get("SURVEYHUB_RETENTION_PURGE_DAILY", "").strip() == "0":
+        return  # switched off: no thread in the master at all (the thread also reads config.toml)
     try:
         from surveyhub.schedule import start_retention_thread
         start_retention_thread()
