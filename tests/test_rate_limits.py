@@ -251,3 +251,20 @@ def test_a_malformed_limit_or_store_stops_the_start(app_config):
         create_app({**app_config, "LOGIN_RATE_LIMIT": "lots"})
     with pytest.raises(ConfigError, match="memcached"):
         create_app({**app_config, "RATELIMIT_STORAGE_URI": "memcached://127.0.0.1"})
+
+
+def test_an_unreachable_store_lets_requests_through(app_config, make_user, caplog):
+    """A counter must never cost a resident a page: with Redis down, requests go on (and it is logged)."""
+    from surveyhub import create_app
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app({**app_config, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0"})
+    user = make_user("worker")
+    client = app.test_client()
+    assert client.get("/q/no-such-link").status_code == 404
+    assert client.get("/verify/ABCD-EFGH").status_code == 200
+    assert _login(client, user.email, PASSWORD).status_code == 302
+    assert "rate-limit store unavailable" in caplog.text
+    app.extensions["surveyhub.db"].engine.dispose()
