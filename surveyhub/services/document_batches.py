@@ -116,10 +116,10 @@ def prepare_sheet_part(session: Session, actor: Actor, slug: str, part: int, *, 
     """The link sheet of residents ``(part - 1) * size + 1`` to ``part * size`` (``RESIDENTS_PER_SHEET``)."""
     size = size or RESIDENTS_PER_SHEET
     codes = linked_codes(session, actor, slug)
+    if len(codes) <= size and part == 1:  # one part: the whole sheet, as before (also when it is empty)
+        return docs.prepare_link_sheet(session, actor, slug, base_url=base_url, lang=lang)
     chosen = part_slice(codes, part, size)
     prepared = docs.prepare_link_sheet(session, actor, slug, base_url=base_url, lang=lang, participant_codes=chosen)
-    if len(codes) <= size:
-        return prepared  # one part: the whole sheet, as before
     first, last = (part - 1) * size + 1, (part - 1) * size + len(chosen)
     title = f"{prepared.title} ({first}–{last})"
     filename = prepared.filename.removesuffix(".pdf") + f"-{first}-{last}.pdf"
