@@ -228,3 +228,16 @@ def test_a_csv_import_over_paper_answers_recomputes_the_score(runner, worker, pr
     path = csv_file(tmp_path / "paper.csv", ["participant", *ORG_ITEMS], [[invitation.code] + ["2"] * 7])
     import_csv(runner, project.slug, "pre", path)
     assert organising_score(query) == pytest.approx((2 * 6 + 4) / 7)  # org_5 is reverse-worded
+
+
+def test_two_paper_forms_side_by_side_do_not_undo_each_other(org, project, make_participant, worker, query):
+    first, second = (make_participant(org, project.slug, name) for name in ("Anna", "Bram"))
+    urls = [f"/projects/{project.slug}/participants/{p.code}/paper/pre" for p in (first, second)]
+    for url in urls:
+        paper_consent(worker, url)
+    for url in urls:  # page 0 of each, as in two tabs
+        assert paper_submit(worker, url, 0, {key(i): v for i, v in PAPER.items()}).headers["Location"].endswith(
+            f"{url}/p/1")
+    for url in urls:  # each goes on without being asked to confirm
+        assert worker.get(f"{url}/p/1").status_code == 200
+    assert actions(query) == ["response.paper_entry", "response.paper_entry"]
