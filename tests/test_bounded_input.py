@@ -16,9 +16,9 @@ import unicodedata
 import openpyxl
 import pyreadstat
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from surveyhub.models import Answer, Participant, Project
+from surveyhub.models import Answer, Participant, Project, ProjectQuestion
 from surveyhub.services import access, exports, projects
 from surveyhub.text import clean
 from tests.fixtures.factories import csrf_token
@@ -373,3 +373,13 @@ def test_markup_in_a_name_a_question_and_an_answer_is_shown_as_text(app, org, pr
     cells = {cell for row in csv.reader(io.StringIO(_export(worker, project.slug, "csv").decode("utf-8")))
              for cell in row}
     assert XSS in cells  # stored and exported as typed: escaping is the page's job, not the store's
+
+
+@pytest.mark.parametrize("low, high", [("NaN", "10"), ("-1e309", "1e309"), ("0", "1" + "0" * 400), ("sNaN", "5")])
+def test_a_number_question_with_absurd_limits_gets_a_message_and_is_not_added(org, project, worker, query, low, high):
+    url = f"/projects/{project.slug}/questionnaire"
+    sent = worker.post(url, data={"csrf_token": csrf_token(worker.get(url).text), "qtype": "number",
+                                  "text_nl": "Hoeveel?", "minimum": low, "maximum": high})
+    assert sent.status_code == 200 and 'class="error"' in sent.text
+    [(questions,)] = query(select(func.count()).select_from(ProjectQuestion))
+    assert questions == 0

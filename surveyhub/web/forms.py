@@ -8,8 +8,22 @@ from flask_wtf.file import FileField
 from wtforms import (BooleanField, DecimalField, EmailField, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class PlainNumber:
+    """A finite number of sensible size: no NaN, no infinity, nothing beyond ``limit`` either way."""
+
+    def __init__(self, limit: int = 1_000_000_000):
+        self.limit = limit
+
+    def __call__(self, form, field) -> None:
+        value = field.data
+        if value is None:
+            return
+        if not value.is_finite() or abs(value) > self.limit:
+            raise ValidationError(_l("Enter a number from -1,000,000,000 to 1,000,000,000."))
 
 
 class LoginForm(FlaskForm):
@@ -72,5 +86,5 @@ class QuestionForm(FlaskForm):
                                                        SelectChoice("number", _l("A number"))])
     text_nl = StringField(_l("Question in Dutch"), validators=[DataRequired(), Length(max=500)])
     text_en = StringField(_l("Question in English (optional)"), validators=[Optional(), Length(max=500)])
-    minimum = DecimalField(_l("Lowest number (for a number question)"), validators=[Optional()])
-    maximum = DecimalField(_l("Highest number (for a number question)"), validators=[Optional()])
+    minimum = DecimalField(_l("Lowest number (for a number question)"), validators=[Optional(), PlainNumber()])
+    maximum = DecimalField(_l("Highest number (for a number question)"), validators=[Optional(), PlainNumber()])
