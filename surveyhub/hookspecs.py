@@ -44,7 +44,10 @@ def surveyhub_register_scoring_methods():
         ``values`` maps item id to the numeric value after reverse coding
         (``None`` = unanswered); ``scale`` is the scale's definition dict, so a
         method may read its own keys from ``scale["scoring"]``. Return ``None``
-        when there are not enough answers to score.
+        when there are not enough answers to score. While a resident's page is
+        saved, a plugin's method gets the same time budget as event hooks
+        (``SURVEYHUB_PLUGIN_HOOK_TIMEOUT``): one that has not returned by then
+        is reported and that score is stored as ``None``.
     """
 
 

@@ -28,7 +28,7 @@ from surveyhub.plugins import get_host
 from tests.plugins.contract import CompletedRecorder
 from tests.plugins.failing import DuplicateOrganising, RaisingListener
 from tests.plugins.robustness import (BrokenQuestionType, ExitingListener, ExitsInAHook, ExitsWhenRegistered,
-                                      HangingListener)
+                                      HangingListener, HangingScoring)
 from tests.test_plugin_manager import plugin_rows
 from tests.test_questionnaire import ParsedPage, Resident, key
 
@@ -52,9 +52,17 @@ def recorder():
 
 
 @pytest.fixture
-def app_config(app_config, hanging, recorder):
+def slow_scoring():
+    plugin = HangingScoring()
+    yield plugin
+    plugin.release.set()
+
+
+@pytest.fixture
+def app_config(app_config, hanging, recorder, slow_scoring):
     return {**app_config, "PLUGIN_HOOK_TIMEOUT": BUDGET, "EXTRA_PLUGINS": {
-        "tests.hanging": hanging, "tests.recorder": recorder, "tests.broken_type": BrokenQuestionType()}}
+        "tests.hanging": hanging, "tests.recorder": recorder, "tests.broken_type": BrokenQuestionType(),
+        "tests.slow_scoring": slow_scoring}}
 
 
 @pytest.fixture
@@ -132,6 +140,28 @@ def test_sys_exit_in_a_run_time_hook_is_reported_not_obeyed(start_app):
     assert results == []
     assert get_host(app).statuses["tests.exiting"].last_error == (
         "surveyhub_response_completed raised the plugin called sys.exit('webhook gave up')")
+
+
+def test_a_scoring_method_that_hangs_costs_the_resident_no_more_than_its_budget(app, client, make_org, make_project,
+                                                                               make_participant):
+    org = make_org()
+    info = make_project(org, instruments=("traagmeter",))
+    resident = Resident(client, make_participant(org, info.slug).token)
+    resident.consent()
+    started = time.monotonic()
+    sent = resident.submit(0, {key("tm_1", "traagmeter"): "3", key("tm_2", "traagmeter"): "1"})
+    took = time.monotonic() - started
+    assert sent.status_code == 302 and sent.headers["Location"].endswith("/done")
+    # scored once when the page is saved and once when the wave completes: each waits one budget at most
+    assert took < 2 * BUDGET + MARGIN, f"the page took {took:.1f} s"
+    with app.extensions["surveyhub.db"].session() as session:
+        response = session.scalar(select(Response))
+        assert response.status == "completed" and len(response.answers) == 2
+        assert [(s.scale_id, s.score) for s in response.scores] == [("slow", None)]
+    problem = stored(app)[("tests.slow_scoring", "scoring method norms_lookup")]
+    assert problem.message == "scoring method 'norms_lookup' raised TimeoutError: did not finish within 0.5 s"
+    assert get_registry(app).scoring_methods["norms_lookup"] is not get_registry(app).bounded_scoring_methods[
+        "norms_lookup"] and get_registry(app).bounded_scoring_methods["mean"] is get_registry(app).scoring_methods["mean"]
 
 
 # --- a question type that crashes ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ validated by the same code.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,8 @@ class InstrumentRegistry:
     method_sources: dict[str, str] = field(default_factory=dict)
     #: question type name -> the plugin that registered it
     type_sources: dict[str, str] = field(default_factory=dict)
+    #: the scoring methods as a resident's save calls them: a plugin's method gets a time budget
+    bounded_scoring_methods: dict[str, object] = field(default_factory=dict)
 
     def get(self, instrument_id: str, version: int | None = None) -> LoadedInstrument | None:
         if version is not None:
@@ -111,6 +114,35 @@ class InstrumentRegistry:
         return on_error
 
 
+def bounded(method, timeout: float):
+    """``method`` run in a thread of its own; ``TimeoutError`` when it has not returned after ``timeout`` s.
+
+    Scoring runs inside the save's write transaction: a plugin's method that
+    hangs would hold up the resident, and on SQLite every other writer too.
+    The thread is left to finish on its own; its result is not used.
+    """
+    def call(values, scale):
+        box: dict = {}
+
+        def run():
+            try:
+                box["result"] = method(values, scale)
+            except BaseException as exc:  # noqa: B036 - handed to the caller, who reports it
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name="scoring method", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise TimeoutError(f"did not finish within {timeout:g} s")
+        if "error" in box:
+            error = box["error"]
+            raise (RuntimeError(f"the method called sys.exit({error.code!r})") if isinstance(error, SystemExit)
+                   else error)
+        return box.get("result")
+    return call
+
+
 def _is_question_type(value) -> bool:
     return hasattr(value, "scored") and all(callable(getattr(value, name, None))
                                             for name in ("make_field", "code", "value_range"))
@@ -169,6 +201,9 @@ def build_registry(host) -> InstrumentRegistry:
         method_sources=method_sources,
         type_sources=type_sources,
     )
+    registry.bounded_scoring_methods = {
+        name: method if method_sources.get(name, "").startswith("surveyhub.") else bounded(method, host.hook_timeout)
+        for name, method in registry.scoring_methods.items()}
     for plugin_name, entry in _definitions(host):
         errors = _add_entry(registry, plugin_name, entry)
         if errors:  # shown beside the plugin too, so its author sees it where they look

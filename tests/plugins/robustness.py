@@ -94,3 +94,36 @@ class BrokenQuestionType:
     @hookimpl
     def surveyhub_register_instruments(self):
         return [BROKEN_INSTRUMENT]
+
+
+SLOW_INSTRUMENT = {
+    "id": "traagmeter",
+    "version": 1,
+    "title": {"nl": "Traagmeter", "en": "Slow meter"},
+    "answer_sets": BROKEN_INSTRUMENT["answer_sets"],
+    "scales": [{
+        "id": "slow",
+        "title": {"nl": "Traag", "en": "Slow"},
+        "items": [{"id": f"tm_{n}", "type": "choice", "answer_set": "agree3",
+                   "text": {"nl": f"Stelling {n}.", "en": f"Statement {n}."}} for n in (1, 2)],
+        "scoring": {"method": "norms_lookup"},
+    }],
+}
+
+
+class HangingScoring:
+    """A scoring method that looks up norms on a server that never answers (until the test lets it go)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    @hookimpl
+    def surveyhub_register_scoring_methods(self):
+        def norms_lookup(values, scale):
+            self.release.wait(timeout=60)
+            return 1.0
+        return {"norms_lookup": norms_lookup}
+
+    @hookimpl
+    def surveyhub_register_instruments(self):
+        return [SLOW_INSTRUMENT]
