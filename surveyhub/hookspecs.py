@@ -64,8 +64,9 @@ def surveyhub_register_question_types():
         returns ``(lo, hi)`` for scored types or ``None``, and ``scored`` says
         whether the type yields a number a scale can score. ``context`` is a
         dict with ``answer_sets`` (the instrument's answer sets) and ``lang``.
-        When ``code`` raises anything but ``ValueError`` (a bug), the answer is
-        not dropped: it is stored as the text the resident sent (scored as
+        When ``code`` raises anything but ``ValueError`` (a bug), or has not
+        returned within ``SURVEYHUB_PLUGIN_HOOK_TIMEOUT`` seconds, the answer
+        is not dropped: it is stored as the text the resident sent (scored as
         unanswered) and the failure is reported to admins.
         A type registered under a built-in name replaces the built-in. Labels
         may carry markup as ``markupsafe.Markup`` (escape the text parts);

@@ -28,7 +28,7 @@ from surveyhub.plugins import get_host
 from tests.plugins.contract import CompletedRecorder
 from tests.plugins.failing import DuplicateOrganising, RaisingListener
 from tests.plugins.robustness import (BrokenQuestionType, ExitingListener, ExitsInAHook, ExitsWhenRegistered,
-                                      HangingListener, HangingScoring)
+                                      HangingListener, HangingQuestionType, HangingScoring)
 from tests.test_plugin_manager import plugin_rows
 from tests.test_questionnaire import ParsedPage, Resident, key
 
@@ -59,10 +59,17 @@ def slow_scoring():
 
 
 @pytest.fixture
-def app_config(app_config, hanging, recorder, slow_scoring):
+def slow_type():
+    plugin = HangingQuestionType()
+    yield plugin
+    plugin.release.set()
+
+
+@pytest.fixture
+def app_config(app_config, hanging, recorder, slow_scoring, slow_type):
     return {**app_config, "PLUGIN_HOOK_TIMEOUT": BUDGET, "EXTRA_PLUGINS": {
         "tests.hanging": hanging, "tests.recorder": recorder, "tests.broken_type": BrokenQuestionType(),
-        "tests.slow_scoring": slow_scoring}}
+        "tests.slow_scoring": slow_scoring, "tests.slow_type": slow_type}}
 
 
 @pytest.fixture
@@ -160,8 +167,9 @@ def test_a_scoring_method_that_hangs_costs_the_resident_no_more_than_its_budget(
         assert [(s.scale_id, s.score) for s in response.scores] == [("slow", None)]
     problem = stored(app)[("tests.slow_scoring", "scoring method norms_lookup")]
     assert problem.message == "scoring method 'norms_lookup' raised TimeoutError: did not finish within 0.5 s"
-    assert get_registry(app).scoring_methods["norms_lookup"] is not get_registry(app).bounded_scoring_methods[
-        "norms_lookup"] and get_registry(app).bounded_scoring_methods["mean"] is get_registry(app).scoring_methods["mean"]
+    registry = get_registry(app)
+    assert registry.bounded_scoring_methods["norms_lookup"] is not registry.scoring_methods["norms_lookup"]
+    assert registry.bounded_scoring_methods["mean"] is registry.scoring_methods["mean"]  # built-ins run as they are
 
 
 # --- a question type that crashes ---------------------------------------------------------------------------
@@ -190,6 +198,25 @@ def test_a_crashing_question_type_keeps_the_answer_and_tells_the_admin(app, clie
         response = session.scalar(select(Response))
         assert response.status == "completed"
         assert [(s.scale_id, s.score) for s in response.scores] == [("wish", 2.5)]
+
+
+def test_a_question_type_that_hangs_keeps_the_answer_and_the_page_moves_on(app, client, make_org, make_project,
+                                                                          make_participant):
+    org = make_org()
+    info = make_project(org, instruments=("wachtvraag",))
+    resident = Resident(client, make_participant(org, info.slug).token)
+    resident.consent()
+    started = time.monotonic()
+    sent = resident.submit(0, {key("wv_1", "wachtvraag"): "3", key("wv_2", "wachtvraag"): "3",
+                               key("wv_wish", "wachtvraag"): "Meer bankjes"})
+    took = time.monotonic() - started
+    assert sent.status_code == 302
+    assert took < BUDGET + MARGIN, f"the page took {took:.1f} s"
+    with app.extensions["surveyhub.db"].session() as session:
+        answers = {a.item_id: (a.value_num, a.value_text) for a in session.scalars(select(Answer))}
+    assert answers == {"wv_1": (3.0, None), "wv_2": (3.0, None), "wv_wish": (None, "Meer bankjes")}
+    problem = stored(app)[("tests.slow_type", "question type checked_text")]
+    assert "(TimeoutError: did not finish within 0.5 s); the answer was kept as the text sent" in problem.message
 
 
 def test_a_text_kept_from_a_broken_type_counts_as_unanswered_in_a_score():

@@ -32,7 +32,7 @@ from surveyhub.models import Participant, Response, ScaleScore
 from surveyhub.services import import_undo, imports, responses
 from tests.fixtures.factories import csrf_token
 from tests.fixtures.outcomes import csv_file, new_project
-from tests.test_questionnaire import ParsedPage, Resident, key
+from tests.test_questionnaire import ParsedPage, Resident
 
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS = [f"org_{n}" for n in range(1, 8)]
@@ -44,11 +44,11 @@ def session(plain_session):
 
 
 def organising_file(path: Path, codes: list[str], shift: int = 0) -> Path:
-    return csv_file(path, ["participant"] + ITEMS,
-                    [[code] + [str(1 + (n + i + shift) % 5) for i in range(len(ITEMS))] for n, code in enumerate(codes)])
+    rows = [[code] + [str(1 + (n + i + shift) % 5) for i in range(len(ITEMS))] for n, code in enumerate(codes)]
+    return csv_file(path, ["participant"] + ITEMS, rows)
 
 
-def snapshot(session, slug_codes_prefix: str = "") -> dict:
+def snapshot(session) -> dict:
     """code -> (sorted answers, status, scores) of every imported resident."""
     found = {}
     for participant in session.scalars(select(Participant).where(Participant.source == "import")):

@@ -48,6 +48,8 @@ class InstrumentRegistry:
     type_sources: dict[str, str] = field(default_factory=dict)
     #: the scoring methods as a resident's save calls them: a plugin's method gets a time budget
     bounded_scoring_methods: dict[str, object] = field(default_factory=dict)
+    #: the question types as a resident's save codes answers: a plugin type's ``code`` gets a time budget
+    bounded_question_types: dict[str, object] = field(default_factory=dict)
 
     def get(self, instrument_id: str, version: int | None = None) -> LoadedInstrument | None:
         if version is not None:
@@ -119,18 +121,19 @@ def bounded(method, timeout: float):
 
     Scoring runs inside the save's write transaction: a plugin's method that
     hangs would hold up the resident, and on SQLite every other writer too.
-    The thread is left to finish on its own; its result is not used.
+    The thread is left to finish on its own; its result is not used. What
+    the method raises is raised again (``ValueError`` stays ``ValueError``).
     """
-    def call(values, scale):
+    def call(*args):
         box: dict = {}
 
         def run():
             try:
-                box["result"] = method(values, scale)
+                box["result"] = method(*args)
             except BaseException as exc:  # noqa: B036 - handed to the caller, who reports it
                 box["error"] = exc
 
-        worker = threading.Thread(target=run, name="scoring method", daemon=True)
+        worker = threading.Thread(target=run, name="plugin call", daemon=True)
         worker.start()
         worker.join(timeout)
         if worker.is_alive():
@@ -141,6 +144,18 @@ def bounded(method, timeout: float):
                    else error)
         return box.get("result")
     return call
+
+
+class BoundedQuestionType:
+    """A plugin's question type whose ``code`` runs with a time budget (``bounded``); the rest as it is."""
+
+    def __init__(self, qtype, timeout: float):
+        self._qtype = qtype
+        self.scored = qtype.scored
+        self.code = bounded(qtype.code, timeout)
+
+    def __getattr__(self, name):
+        return getattr(self._qtype, name)
 
 
 def _is_question_type(value) -> bool:
@@ -204,6 +219,9 @@ def build_registry(host) -> InstrumentRegistry:
     registry.bounded_scoring_methods = {
         name: method if method_sources.get(name, "").startswith("surveyhub.") else bounded(method, host.hook_timeout)
         for name, method in registry.scoring_methods.items()}
+    registry.bounded_question_types = {
+        name: qtype if type_sources.get(name, "").startswith("surveyhub.") else
+        BoundedQuestionType(qtype, host.hook_timeout) for name, qtype in registry.question_types.items()}
     for plugin_name, entry in _definitions(host):
         errors = _add_entry(registry, plugin_name, entry)
         if errors:  # shown beside the plugin too, so its author sees it where they look

@@ -127,3 +127,33 @@ class HangingScoring:
     @hookimpl
     def surveyhub_register_instruments(self):
         return [SLOW_INSTRUMENT]
+
+
+class SlowTextType(BrokenTextType):
+    """A question type whose ``code()`` asks a spelling server that never answers (until the test lets it go)."""
+
+    def __init__(self, release: threading.Event):
+        self.release = release
+
+    def code(self, item, raw, context):
+        self.release.wait(timeout=60)
+        return raw
+
+
+class HangingQuestionType:
+    """Registers the slow type and an instrument that asks one question with it."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    @hookimpl
+    def surveyhub_register_question_types(self):
+        return {"checked_text": SlowTextType(self.release)}
+
+    @hookimpl
+    def surveyhub_register_instruments(self):
+        scale = BROKEN_INSTRUMENT["scales"][0]
+        items = [{**item, "id": item["id"].replace("bw_", "wv_")} for item in scale["items"]]
+        questions = [{**BROKEN_INSTRUMENT["questions"][0], "id": "wv_wish", "type": "checked_text"}]
+        return [{**BROKEN_INSTRUMENT, "id": "wachtvraag", "questions": questions,
+                 "scales": [{**scale, "items": items}]}]
