@@ -383,3 +383,10 @@ def test_a_number_question_with_absurd_limits_gets_a_message_and_is_not_added(or
     assert sent.status_code == 200 and 'class="error"' in sent.text
     [(questions,)] = query(select(func.count()).select_from(ProjectQuestion))
     assert questions == 0
+
+
+def test_deeply_nested_yaml_is_a_clean_error():
+    from surveyhub.measures import schema
+
+    with pytest.raises(schema.InstrumentError, match="x.yaml: the file is nested too deeply"):
+        schema.load_yaml_text("a: " + "[" * 5000 + "]" * 5000, "x.yaml")
