@@ -9,7 +9,7 @@ decimal comma, byte-order mark), ``xlsx`` (openpyxl's write-only workbook),
 through ``surveyhub_register_export_formats``.
 
 Spreadsheet safety: a text cell that starts with ``=``, ``+``, ``-``, ``@``,
-a tab or a carriage return would run as a formula when the file is opened in
+a tab, a carriage return or a newline would run as a formula when the file is opened in
 Excel; CSV and XLSX prefix such cells with a single quote.
 """
 
@@ -34,12 +34,13 @@ from surveyhub.services import access, outcome_data
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import ServiceError
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
+from surveyhub.text import clean
 
 #: Responses read per database round trip while streaming rows.
 BATCH = 500
 DIALECTS = ("default", "excel-nl")
 WAVE_ORDER = {"pre": 0, "post": 1, "followup": 2}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
 
 
@@ -66,9 +67,17 @@ class ExportTable:
 
 
 def neutralise(value):
-    """A text cell that a spreadsheet would run as a formula, made inert with a leading quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """A text cell cleaned (see ``surveyhub.text``) and, when a spreadsheet would run it as a formula,
+    made inert with a leading quote.
+
+    Text is cleaned where it comes in; cleaning again here covers text stored
+    before that rule or by a plugin, so no control character ever makes a
+    writer fail (openpyxl) or cut a value short (SPSS ends a text at NUL).
+    """
+    if isinstance(value, str):
+        value = clean(value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return value
 
 
@@ -316,12 +325,14 @@ class SavFormat:
                 frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
             else:
                 frame[column] = frame[column].astype("object").where(frame[column].notna(), "")
-                frame[column] = frame[column].map(str)
+                frame[column] = frame[column].map(lambda value: clean(str(value)))
         fd, path = tempfile.mkstemp(suffix=".sav")
         os.close(fd)
         try:
-            pyreadstat.write_sav(frame, path, column_labels=[table.labels.get(c, "")[:250] for c in table.columns],
-                                 variable_value_labels={c: {float(v): label[:120] for v, label in labels.items()}
+            pyreadstat.write_sav(frame, path, column_labels=[clean(str(table.labels.get(c, "")))[:250]
+                                                             for c in table.columns],
+                                 variable_value_labels={c: {float(v): clean(str(label))[:120]
+                                                            for v, label in labels.items()}
                                                         for c, labels in table.value_labels.items()})
             with open(path, "rb") as fh:
                 while chunk := fh.read(1 << 16):
