@@ -10,6 +10,8 @@ later issue can replace this thread without touching it.
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
@@ -52,7 +54,7 @@ def start_retention_thread(app: Flask | None = None, *, stop: threading.Event | 
     """Start the daily purge in a daemon thread; None when ``RETENTION_PURGE_DAILY`` is off.
 
     :param app: the app whose settings and database to use. Without one (the gunicorn master has
-        none of its own) the thread makes one, so the workers start without waiting for it.
+        none of its own) every run is a child process, so the workers start without waiting for it.
     :param stop: set it to end the thread after the current run.
     """
     if app is not None and not _daily_on(app):
@@ -72,13 +74,28 @@ def _daily_on(app: Flask) -> bool:
 
 
 def _run_daily(app: Flask | None, stop: threading.Event, interval: float) -> None:
-    if app is None:
-        try:
-            from surveyhub import create_app
-            app = create_app()
-        except Exception:  # noqa: BLE001 - e.g. a settings error; the workers report it too
-            log.exception("the daily retention purge could not start")
-            return
-        if not _daily_on(app):
-            return
-    repeat(purge_job(app), interval=interval, wait=stop.wait)
+    # Without an app (the gunicorn master) each run is a child process of its own: building an app in a
+    # thread of the master would hold import locks that the workers forked meanwhile inherit and wait on.
+    repeat(purge_job(app) if app is not None else purge_process, interval=interval, wait=stop.wait)
+
+
+def purge_process() -> None:
+    """One retention purge in a child process (``python -m surveyhub.schedule``), with the same settings."""
+    done = subprocess.run([sys.executable, "-m", "surveyhub.schedule"], timeout=6 * 60 * 60, check=False)
+    if done.returncode != 0:
+        log.error("the retention purge process ended with exit code %s", done.returncode)
+
+
+def main() -> None:
+    """Run one purge with the settings of the environment and the instance folder."""
+    from surveyhub import create_app
+
+    app = create_app()
+    if _daily_on(app):
+        purge_job(app)()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("surveyhub").setLevel(logging.INFO)
+    main()
