@@ -37,11 +37,18 @@ DEFAULTS: dict[str, object] = {
     "MIN_PAIRS_TESTS": 10,
     "MIN_CELL": 5,
     "RETENTION_MONTHS": 24,
+    "RETENTION_PURGE_DAILY": 1,  # 0: no daily purge thread in ``surveyhub serve`` (run the CLI yourself)
+    "PLUGIN_HOOK_TIMEOUT": 2.0,  # seconds a resident's page waits for event hooks (plugins.call_bounded)
+    "RENDER_TIMEOUT_SECONDS": 20,  # a web document render is stopped after this (services.document_batches)
+    "RENDER_MEMORY_MB": 1024,  # ... or when it needs this much more memory
+    "MAX_FORM_PARTS": 1000,  # fields in one submitted form (web.input), more is refused with 413
     "DEFAULT_LANGUAGE": "nl",
     "PROXY_FIX": 0,  # trusted proxies in front of SurveyHub (werkzeug ProxyFix); 0: X-Forwarded-* ignored
+    "TIMEZONE": "Europe/Amsterdam",  # times on pages (the audit trail); stored times are UTC
 }
 
-INT_SETTINGS = {"MAX_UPLOAD_BYTES", "MIN_PAIRS_MEANS", "MIN_PAIRS_TESTS", "MIN_CELL", "RETENTION_MONTHS", "PROXY_FIX"}
+INT_SETTINGS = {"MAX_UPLOAD_BYTES", "MIN_PAIRS_MEANS", "MIN_PAIRS_TESTS", "MIN_CELL", "RETENTION_MONTHS",
+                "RETENTION_PURGE_DAILY", "RENDER_TIMEOUT_SECONDS", "RENDER_MEMORY_MB", "MAX_FORM_PARTS", "PROXY_FIX"}
 
 
 class ConfigError(Exception):
@@ -87,7 +94,20 @@ def resolve_paths(settings: dict, instance_path: Path) -> dict:
     if settings["INSTRUMENTS_DIR"] is None:
         settings["INSTRUMENTS_DIR"] = str(root / "instruments")
     settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
+    settings["TIMEZONE"] = check_timezone(str(settings.get("TIMEZONE") or DEFAULTS["TIMEZONE"]))
     return settings
+
+
+def check_timezone(name: str) -> str:
+    """Refuse a time zone name the tz database does not know, such as ``CET+1``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{ENV_PREFIX}TIMEZONE: unknown time zone {name!r} (use a name such as "
+                          f"Europe/Amsterdam)") from exc
+    return name
 
 
 def check_database_url(url: str) -> str:

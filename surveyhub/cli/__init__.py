@@ -34,12 +34,12 @@ def cli():
 
 def register_commands(app: Flask) -> None:
     """Attach the command modules to the app (so ``flask --app wsgi`` has them too)."""
-    from surveyhub.cli import accounts, database, instruments, projects
+    from surveyhub.cli import accounts, database, instruments, projects, retention
 
-    for module in (database, accounts, projects, instruments):
+    for module in (database, accounts, projects, instruments, retention):
         for command in module.COMMANDS:
             app.cli.add_command(command)
-    for optional in ("responses", "reports", "documents"):
+    for optional in ("responses", "reports", "documents", "audit"):
         _add_optional(app, optional)
 
 

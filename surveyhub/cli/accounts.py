@@ -1,10 +1,12 @@
-"""``surveyhub org create``, ``surveyhub user create`` and ``surveyhub user reset-link``."""
+"""``surveyhub org create``, ``surveyhub org logo``, ``surveyhub user create`` and ``surveyhub user reset-link``."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from surveyhub.cli.common import base_url, session_scope, user_errors
 from surveyhub.models import ROLES
@@ -24,6 +26,29 @@ def org_create(name: str):
     with session_scope() as session:
         org = accounts.create_organisation(session, name)
     click.echo(org.slug)
+
+
+@org_group.command("logo")
+@click.argument("org_name", metavar="ORG")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option("--remove", is_flag=True, help="Remove the logo.")
+@with_appcontext
+@user_errors
+def org_logo(org_name: str, file: Path | None, remove: bool):
+    """Put FILE (PNG, JPEG or a simple SVG) on ORG's documents as its logo."""
+    from surveyhub.documents import logo
+    from surveyhub.services import branding
+
+    if not remove and file is None:
+        raise click.UsageError("give a FILE, or --remove")
+    data = b""
+    if file is not None and not remove:
+        with file.open("rb") as fh:  # never more than the largest logo allowed, plus one byte
+            data = fh.read(max(logo.MAX_BYTES, logo.MAX_SVG_BYTES) + 1)
+    with session_scope() as session:
+        org = accounts.find_organisation(session, org_name)
+        kind = branding.set_logo(session, org, data)
+    click.echo(f"{org_name}: logo {'removed' if not kind else f'set ({kind})'}")
 
 
 @click.group("user")

@@ -26,6 +26,8 @@ from surveyhub.services.errors import ServiceError
 #: ``surveyhub verify`` exit codes: only a genuine file exits 0.
 EXIT_CODES = {"genuine": 0, "altered": 3, "revoked": 4, "withdrawn": 4, "unknown": 5}
 MAX_JOBS = 8
+#: ``surveyhub verify`` reads at most this much: no SurveyHub document comes near it.
+MAX_VERIFY_BYTES = 100 * 2**20
 #: Residents per task: fewer transactions, still a smooth progress bar.
 CHUNK = 10
 
@@ -61,6 +63,9 @@ def certificates(project, out_dir, lang, jobs):
         return
     jobs = min(jobs or min(os.cpu_count() or 1, MAX_JOBS), len(candidates))
     results = _run(project, [c.code for c in candidates], lang, out_dir, jobs)
+    with session_scope() as session:
+        audit.download(session, access.cli_actor(session, project_slug=project), "download.certificates", project,
+                       count=len(results), language=lang)
     new = sum(1 for r in results if not r["reused"])
     click.echo(f"{project}: {len(results)} certificates in {out_dir} ({new} new, {len(results) - new} unchanged)")
 
@@ -161,9 +166,13 @@ def verify(file):
     4 revoked or withdrawn, 5 unknown, 1 when the file cannot be read.
     """
     try:
-        data = file.read_bytes()
+        with file.open("rb") as fh:  # never more than the largest document SurveyHub makes, plus one byte
+            data = fh.read(MAX_VERIFY_BYTES + 1)
     except OSError as exc:
         raise ServiceError(f"cannot read {file}: {exc.strerror}") from exc
+    if len(data) > MAX_VERIFY_BYTES:
+        click.echo(f"unknown: the file is larger than any SurveyHub document ({MAX_VERIFY_BYTES // 2**20} MB)")
+        sys.exit(EXIT_CODES["unknown"])
     with session_scope(commit=False) as session:
         result = docs.verify_file(session, data)
     click.echo(_describe(result))

@@ -26,14 +26,16 @@ def project_group():
               help="Instrument id, optionally @version; repeat for more.")
 @click.option("--retrospective", is_flag=True, help="Ask the post wave's 'then' block.")
 @click.option("--description", default=None)
+@click.option("--retention-months", type=click.IntRange(1, 120), default=None,
+              help="Keep personal data this many months after the last wave closes (default: the organisation's).")
 @user_errors
-def project_create(name, org_name, instrument_refs, retrospective, description):
+def project_create(name, org_name, instrument_refs, retrospective, description, retention_months):
     """Create a project with its pre wave open; prints the new project's slug."""
     with session_scope() as session:
         org = accounts.find_organisation(session, org_name)
         actor = access.cli_actor(session, org_id=org.id)
         info = projects.create_project(session, get_registry(), actor, name, list(instrument_refs),
-                                       retrospective, description)
+                                       retrospective, description, retention_months=retention_months)
     click.echo(info.slug)
 
 

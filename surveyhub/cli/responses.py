@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from surveyhub.cli.common import session_scope, user_errors
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
-from surveyhub.services import access, exports, imports
+from surveyhub.services import access, audit, exports, imports
 from surveyhub.services.errors import ServiceError
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -47,19 +47,25 @@ def responses_import(project, wave, file):
     try:
         with force_locale("en"), session_scope() as session:
             actor = access.cli_actor(session, project_slug=project)
+            # Short write transactions: the check holds none, then each batch of rows commits on its own.
             result = imports.import_responses(session, registry, actor, project, wave, data,
-                                              on_score_error=registry.scoring_error_handler(host))
+                                              on_score_error=registry.scoring_error_handler(host),
+                                              commit=session.commit)
     except imports.ImportRefused as exc:
         click.echo(f"Error: {file}: {exc}:", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(1)
     for event in result.events:  # after the commit, as for answers entered in the browser
-        host.call_isolated("surveyhub_response_completed", response=event)
+        host.call_bounded("surveyhub_response_completed", response=event)
+    host.problems.flush()
     done = (f"{result.completed} responses completed" if wave != "retro" else
             f"{result.completed} post responses updated, {result.waiting} waiting for their post answers")
     click.echo(f"Imported {result.rows} rows into the {wave} wave of {project}: "
                f"{result.new_participants} new residents, {done}.")
+    batches = result.batch_seconds
+    click.echo(f"Stored in {len(batches)} write transaction{'s' if len(batches) != 1 else ''} of at most "
+               f"{imports.BATCH_ROWS} rows; the longest took {max(batches, default=0):.2f} s.", err=True)
 
 
 @responses_group.command("export")
@@ -79,6 +85,7 @@ def responses_export(project, fmt, dialect, output):
         table = exports.response_table(session, actor, project)
         if str(output) == "-":
             exporter.write(table, sys.stdout.buffer)
+            _audit(session, actor, project, fmt, dialect)
             return
         partial = output.with_name(output.name + ".part")
         try:
@@ -89,7 +96,14 @@ def responses_export(project, fmt, dialect, output):
             raise ServiceError(f"cannot write {output}: {exc.strerror}") from None
         finally:
             partial.unlink(missing_ok=True)
+        _audit(session, actor, project, fmt, dialect)
     click.echo(f"Wrote {output}", err=True)
+
+
+def _audit(session, actor, project: str, fmt: str, dialect: str) -> None:
+    audit.download(session, actor, "download.export", project, format=fmt, table="responses",
+                   dialect=None if dialect == "default" else dialect)
+    session.commit()
 
 
 COMMANDS = [responses_group]

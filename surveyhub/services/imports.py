@@ -13,6 +13,14 @@ complete the responses; ``retro`` fills the post wave's retrospective "then"
 block (completing nothing by itself: the post response completes when its
 own answers come in). An import never changes a response a resident entered
 online.
+
+Short write transactions: the file is read and every row checked first,
+without holding a write transaction (SQLite has one write lock for the whole
+database, and residents save pages meanwhile). Then the rows are stored
+``BATCH_ROWS`` at a time, each batch in a transaction of its own, keyed by
+participant code, so running the same import again gives the same result. A
+batch that fails undoes the batches stored before it (``import_undo``): the
+file is stored whole or not at all.
 """
 
 from __future__ import annotations
@@ -20,23 +28,31 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveyhub.db import let_others_write
 from surveyhub.measures.questions import format_number
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.models import Participant, Project, Response, Wave
-from surveyhub.services import access, audit, responses
+from surveyhub.services import access, audit, import_undo, responses
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import ServiceError
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
+from surveyhub.text import clean
 
 IMPORT_WAVES = ("pre", "post", "retro", "followup")
 PARTICIPANT_COLUMN = "participant"
 MAX_ROWS = 20_000
 MAX_CODE_LENGTH = 64
+#: A write transaction stores at most this many rows, and starts no new row after BATCH_SECONDS:
+#: a resident saving a page meanwhile waits at most about one batch, however slow the machine.
+BATCH_ROWS = 200
+BATCH_SECONDS = 0.5
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
@@ -71,18 +87,25 @@ class ImportResult:
     waiting: int
     #: payloads for ``surveyhub_response_completed``, to send after the commit
     events: list[dict] = field(default_factory=list)
+    #: seconds each batch's write transaction lasted (the longest is what a saving resident may wait)
+    batch_seconds: list[float] = field(default_factory=list)
+    #: what the stored batches made and changed, to undo them when a later batch fails
+    undo: import_undo.Undo = field(default_factory=import_undo.Undo, repr=False)
 
 
 def decode(data: bytes | str) -> str:
-    """Text of an uploaded CSV file: UTF-8 (with or without BOM), else Excel's Windows-1252."""
+    """Text of an uploaded CSV file: UTF-8 (with or without BOM), else Excel's Windows-1252.
+
+    Cleaned as all free text is (``surveyhub.text``): NFC, no control characters.
+    """
     if isinstance(data, str):
-        return data.lstrip("\ufeff")
+        return clean(data.lstrip("\ufeff"))
     if b"\x00" in data:
         raise ImportRefused(["the file is not a text (CSV) file"])
     try:
-        return data.decode("utf-8-sig")
+        return clean(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return clean(data.decode("cp1252", errors="replace"))
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -93,10 +116,61 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def import_responses(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, wave: str,
-                     data: bytes | str, *, on_score_error=None) -> ImportResult:
+                     data: bytes | str, *, on_score_error=None, commit: Callable[[], None] | None = None,
+                     batch_rows: int | None = None) -> ImportResult:
     """Check the whole file, then store it: every row or none.
 
+    With ``commit`` (the CLI passes ``session.commit``) the rows are checked
+    outside any write transaction and stored in batches of at most
+    ``batch_rows`` (default ``BATCH_ROWS``) rows and about ``BATCH_SECONDS``,
+    each committed on its own; a failing batch undoes the earlier ones and
+    the error is raised. Without it everything is flushed into the caller's
+    one transaction, for the caller to commit.
+
     :raises ImportRefused: listing every problem (header and rows).
+    """
+    project, target, parsed = _check(session, registry, actor, slug, wave, data, commit)
+    result = ImportResult(wave, len(parsed), 0, 0, 0)
+    most = (batch_rows or BATCH_ROWS) if commit else len(parsed)
+    try:
+        began, in_batch = time.perf_counter(), 0
+        for row in parsed:
+            _store(session, registry, actor, project, target, wave, [row], on_score_error, result)
+            in_batch += 1
+            if commit and (in_batch >= most or time.perf_counter() - began >= BATCH_SECONDS):
+                project, target = _end_batch(session, commit, result, began, project, target)
+                began, in_batch = time.perf_counter(), 0
+        if commit and in_batch:
+            project, target = _end_batch(session, commit, result, began, project, target)
+        audit.record(session, "responses.import", actor=actor, project_id=project.id,
+                     target=f"project:{slug}/{wave}", details={"rows": result.rows,
+                                                               "new_participants": result.new_participants})
+        if commit:
+            commit()
+    except BaseException:
+        session.rollback()
+        if commit and result.undo:
+            import_undo.undo(session, project, registry.scoring_methods, result.undo, on_score_error)
+            commit()
+        raise
+    return result
+
+
+def _end_batch(session, commit, result: ImportResult, began: float, project, target):
+    """Commit a batch, give waiting writers their turn, and start the next batch with an empty session."""
+    commit()
+    result.batch_seconds.append(time.perf_counter() - began)
+    let_others_write(session)  # a resident waiting to save a page goes first
+    # Thousands of stored rows kept in the session would make every flush, so every batch, slower.
+    session.expunge_all()
+    return session.get(Project, project.id), session.get(Wave, target.id)
+
+
+def _check(session, registry, actor, slug, wave, data, end_reads):
+    """``(project, target wave, coded rows)``; raises ImportRefused listing every problem.
+
+    Reads what the check needs, then (with ``end_reads``) ends the transaction
+    before coding the rows, so checking a large file never holds the write lock.
     """
     project = access.project(session, actor, slug, "project.rows")
     if wave not in IMPORT_WAVES:
@@ -115,16 +189,15 @@ def import_responses(session: Session, registry: InstrumentRegistry, actor: Acto
     columns, code_index, problems = _header(project, registry, header, "then" if wave == "retro" else "now")
     if problems:
         raise ImportRefused(problems)
-    parsed, problems = _rows(session, project, target, registry, columns, code_index, len(header), body)
+    known = (_existing_codes(session, project), _online_participants(session, target))
+    if end_reads:
+        end_reads()  # nothing written yet: this only ends the read (on SQLite: frees the write lock)
+    parsed, problems = _rows(known, registry, columns, code_index, len(header), body)
     if problems:
         raise ImportRefused(problems)
     if not parsed:
         raise ImportRefused(["the file has no rows with answers"])
-    result = _store(session, registry, actor, project, target, wave, parsed, on_score_error)
-    audit.record(session, "responses.import", organisation_id=actor.organisation_id, user_id=actor.user_id,
-                 target=f"project:{slug}/{wave}", details={"rows": result.rows,
-                                                           "new_participants": result.new_participants})
-    return result
+    return project, target, parsed
 
 
 def _questions(project: Project, block: str) -> dict[str, list[Column]]:
@@ -198,11 +271,12 @@ def _prepare(cell: str) -> str:
     return cell
 
 
-def _rows(session, project, wave: Wave, registry, columns: dict[int, Column], code_index: int, width: int,
-          body):
-    """Coded rows ``(row number, code, participant id or None, values)`` and every problem found."""
-    existing = _existing_codes(session, project)
-    online = _online_participants(session, wave)
+def _rows(known, registry, columns: dict[int, Column], code_index: int, width: int, body):
+    """Coded rows ``(row number, code, participant id or None, values)`` and every problem found.
+
+    ``known`` is ``(existing codes, participants who answered online)``, read before.
+    """
+    existing, online = known
     first_row: dict[str, int] = {}
     parsed, problems = [], []
     for number, cells in enumerate(body, start=2):
@@ -292,27 +366,29 @@ def _online_participants(session, wave: Wave) -> set[int]:
                                                                      Response.channel == "web")))
 
 
-def _store(session, registry, actor, project, wave: Wave, kind: str, parsed, on_score_error) -> ImportResult:
-    result = ImportResult(kind, len(parsed), 0, 0, 0)
+def _store(session, registry, actor, project, wave: Wave, kind: str, parsed, on_score_error,
+           result: ImportResult) -> None:
+    """Store one batch of rows (flushed; the caller commits). Safe to run again: rows are keyed by code."""
     methods = registry.scoring_methods
     extra = {"on_error": on_score_error} if on_score_error else {}
     for _number, code, participant_id, values in parsed:
-        if participant_id is None:
+        participant = session.get(Participant, participant_id) if participant_id is not None else \
+            session.scalar(select(Participant).where(Participant.project_id == project.id, Participant.code == code))
+        if participant is None:  # also found when an earlier, interrupted run of this file made it
             participant = Participant(project_id=project.id, code=code, source="import")
             session.add(participant)
             session.flush()
             result.new_participants += 1
+            result.undo.participants.append(participant.id)
         else:
-            participant = session.get(Participant, participant_id)
+            result.undo.remember(session, participant, wave)
         response = responses.get_or_start(session, participant, wave, entered_by_id=actor.user_id,
                                           channel="import")
         response.channel, response.entered_by_id = "import", actor.user_id
-        responses.save_answers(session, response, values)
+        responses.record_answers(session, project, response, values, methods, on_score_error)  # scores follow
         if kind == "retro" and response.status != "completed":
-            responses.score_response(session, project, response, methods, **extra)
             result.waiting += 1
             continue
         responses.complete(session, project, response, methods, **extra)
         result.completed += 1
         result.events.append(responses.completed_event(project, wave, response, actor.email).as_dict())
-    return result

@@ -115,6 +115,8 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     :returns: plain values only; ``json.dumps(report, allow_nan=False)`` works.
     """
     project = access.project(session, actor, slug, "project.outcomes")
+    if project.purged_summary is not None:  # after the retention purge only the stored aggregates remain
+        return project.purged_summary
     org = access.organisation(session, actor)
     thresholds = resolve_thresholds(org, defaults or Thresholds(), min_means=min_means,
                                     min_tests=min_tests, min_cell=min_cell)

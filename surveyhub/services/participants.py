@@ -12,6 +12,8 @@ from surveyhub.models import Participant, Project, Token
 from surveyhub.services import access, audit
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import ServiceError
+from surveyhub.services.projects import refuse_if_archived
+from surveyhub.text import clean_optional
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: codes are read aloud and typed
 MAX_BATCH = 5000
@@ -43,6 +45,7 @@ def new_code(session: Session, project_id: int, prefix: str = "R") -> str:
 
 def _add_one(session: Session, project: Project, display_name: str | None, email: str | None,
              source: str = "link") -> Invitation:
+    display_name, email = clean_optional(display_name), clean_optional(email)
     participant = Participant(project_id=project.id, code=new_code(session, project.id),
                               display_name=display_name, email=email, source=source)
     token = Token(token=new_token())
@@ -76,6 +79,7 @@ def add_participants(session: Session, actor: Actor, slug: str, *, count: int | 
                      entries: list[tuple[str | None, str | None]] | None = None) -> list[Invitation]:
     """Add ``count`` anonymous residents, or one per (name, e-mail) entry."""
     project = access.project(session, actor, slug, "project.setup")
+    refuse_if_archived(project)
     if count is not None:
         if not 1 <= count <= MAX_BATCH:
             raise ServiceError(f"the count must be between 1 and {MAX_BATCH}")
@@ -85,8 +89,8 @@ def add_participants(session: Session, actor: Actor, slug: str, *, count: int | 
     if len(entries) > MAX_BATCH:
         raise ServiceError(f"at most {MAX_BATCH} participants at a time")
     invitations = [_add_one(session, project, name, email) for name, email in entries]
-    audit.record(session, "participants.add", organisation_id=actor.organisation_id, user_id=actor.user_id,
-                 target=f"project:{slug}", details={"count": len(invitations)})
+    audit.record(session, "participants.add", actor=actor, target=f"project:{slug}", project_id=project.id,
+                 details={"count": len(invitations)})
     return invitations
 
 
@@ -163,6 +167,6 @@ def renew_link(session: Session, actor: Actor, slug: str, code: str) -> str:
     token = Token(token=new_token())
     participant.tokens.append(token)
     session.flush()
-    audit.record(session, "participant.renew_link", organisation_id=actor.organisation_id, user_id=actor.user_id,
-                 target=f"project:{slug}/{code}")
+    audit.record(session, "participant.renew_link", actor=actor, target=f"project:{slug}/{code}",
+                 project_id=participant.project_id)
     return token.token

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass, field
+from types import EllipsisType
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from surveyhub.services import access, audit, instruments
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import Conflict, ServiceError
 from surveyhub.services.slugs import unique_slug
+from surveyhub.text import clean
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class ProjectInfo:
     instruments: list[str]
     waves: list[WaveInfo] = field(default_factory=list)
     participants: int = 0
+    #: The project's own retention period in months; None = the organisation's or the installation's.
+    retention_months: int | None = None
+    archived: bool = False
+    purged: bool = False
 
 
 def _info(session: Session, project: Project, show_link: bool = True) -> ProjectInfo:
@@ -54,11 +61,32 @@ def _info(session: Session, project: Project, show_link: bool = True) -> Project
                                     .where(Participant.project_id == project.id))
     return ProjectInfo(project.slug, project.name, project.description, project.retrospective,
                        project.anonymous_token if show_link else None, [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments],
-                       waves, n_participants)
+                       waves, n_participants, project.retention_months, project.archived_at is not None,
+                       project.purged_at is not None)
+
+
+#: Longest retention period a project may set (ten years).
+MAX_RETENTION_MONTHS = 120
+
+
+def _check_retention(months: int | None) -> int | None:
+    if months is not None and (isinstance(months, bool) or not isinstance(months, int)
+                               or not 1 <= months <= MAX_RETENTION_MONTHS):
+        raise ServiceError(f"the retention period must be between 1 and {MAX_RETENTION_MONTHS} months")
+    return months
+
+
+def refuse_if_archived(project: Project) -> None:
+    """Archived projects and projects whose personal data was purged are read-only."""
+    if project.purged_at is not None:
+        raise Conflict("the personal data of this project was removed after its retention period; "
+                       "it can no longer change")
+    if project.archived_at is not None:
+        raise Conflict("this project is archived; an admin can restore it first")
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    name = " ".join(clean(name or "").split())
     if not name:
         raise ServiceError("a project needs a name")
     if len(name) > 200:
@@ -68,7 +96,7 @@ def _clean_name(name: str) -> str:
 
 def create_project(session: Session, registry: InstrumentRegistry, actor: Actor, name: str,
                    instrument_refs: list[str], retrospective: bool = False,
-                   description: str | None = None) -> ProjectInfo:
+                   description: str | None = None, *, retention_months: int | None = None) -> ProjectInfo:
     """A new project with its pre wave open and post and follow-up waves in draft."""
     access.require(actor, "project.setup")
     name = _clean_name(name)
@@ -76,16 +104,17 @@ def create_project(session: Session, registry: InstrumentRegistry, actor: Actor,
         raise ServiceError("choose at least one instrument")
     slug = unique_slug(name, lambda s: session.scalar(select(Project.id).where(Project.slug == s)))
     project = Project(organisation_id=actor.organisation_id, slug=slug, name=name,
-                      description=(description or "").strip() or None, retrospective=retrospective,
-                      anonymous_token=secrets.token_urlsafe(24), created_by_id=actor.user_id)
+                      description=clean(description or "").strip() or None, retrospective=retrospective,
+                      anonymous_token=secrets.token_urlsafe(24), created_by_id=actor.user_id,
+                      retention_months=_check_retention(retention_months))
     session.add(project)
     _set_instruments(session, registry, actor, project, instrument_refs)
     now = utcnow()
     project.waves = [Wave(kind="pre", status="open", opened_at=now), Wave(kind="post", status="draft"),
                      Wave(kind="followup", status="draft")]
     session.flush()
-    audit.record(session, "project.create", organisation_id=actor.organisation_id, user_id=actor.user_id,
-                 target=f"project:{slug}", details={"instruments": instrument_refs})
+    audit.record(session, "project.create", actor=actor, target=f"project:{slug}", project_id=project.id,
+                 details={"instruments": instrument_refs})
     return _info(session, project)
 
 
@@ -108,10 +137,15 @@ def has_responses(session: Session, project: Project) -> bool:
 
 
 def update_project(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, name: str,
-                   description: str | None, retrospective: bool, instrument_refs: list[str]) -> ProjectInfo:
+                   description: str | None, retrospective: bool, instrument_refs: list[str], *,
+                   retention_months: int | None | EllipsisType = ...) -> ProjectInfo:
+    """Change a project; ``retention_months`` left out keeps the current period, None uses the default."""
     project = access.project(session, actor, slug, "project.setup")
+    refuse_if_archived(project)
+    if retention_months is not ...:
+        project.retention_months = _check_retention(retention_months)
     project.name = _clean_name(name)
-    project.description = (description or "").strip() or None
+    project.description = clean(description or "").strip() or None
     project.retrospective = retrospective
     current = [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments]
     wanted = [r if "@" in r else _latest_ref(session, registry, actor, r) for r in instrument_refs]
@@ -123,9 +157,9 @@ def update_project(session: Session, registry: InstrumentRegistry, actor: Actor,
         project.instruments.clear()
         session.flush()
         _set_instruments(session, registry, actor, project, wanted)
+        _questionnaire_edited(session, actor, project, "instruments", instruments=wanted)
     session.flush()
-    audit.record(session, "project.update", organisation_id=actor.organisation_id, user_id=actor.user_id,
-                 target=f"project:{slug}")
+    audit.record(session, "project.update", actor=actor, target=f"project:{slug}", project_id=project.id)
     return _info(session, project)
 
 
@@ -135,7 +169,8 @@ def _latest_ref(session, registry, actor, instrument_id: str) -> str:
 
 
 def list_projects(session: Session, actor: Actor) -> list[ProjectInfo]:
-    projects = session.scalars(access.projects_query(actor).order_by(Project.created_at.desc()))
+    projects = session.scalars(access.projects_query(actor).where(Project.archived_at.is_(None))
+                               .order_by(Project.created_at.desc()))
     return [_info(session, p, actor.can("project.residents")) for p in projects]
 
 
@@ -152,13 +187,14 @@ def set_wave_status(session: Session, actor: Actor, slug: str, kind: str, status
     project = access.project(session, actor, slug, "project.setup")
     wave = next(w for w in project.waves if w.kind == kind)
     if wave.status != status:
+        refuse_if_archived(project)
         wave.status = status
         if status == "open":
             wave.opened_at = utcnow()
         else:
             wave.closed_at = utcnow()
-        audit.record(session, f"wave.{status}", organisation_id=actor.organisation_id, user_id=actor.user_id,
-                     target=f"project:{slug}/{kind}")
+        audit.record(session, "wave.open" if status == "open" else "wave.close", actor=actor,
+                     target=f"project:{slug}/{kind}", project_id=project.id, details={"wave": kind})
     session.flush()
     return WaveInfo(wave.kind, wave.status)
 
@@ -168,6 +204,7 @@ QUESTION_TYPES = ("text", "yes_no", "number")
 
 def _editable(session: Session, actor: Actor, slug: str) -> Project:
     project = access.project(session, actor, slug, "project.setup")
+    refuse_if_archived(project)
     if has_responses(session, project):
         raise Conflict("the questionnaire cannot change once residents have answered")
     return project
@@ -184,8 +221,16 @@ def move_instrument(session: Session, actor: Actor, slug: str, instrument_id: st
     order[i], order[j] = order[j], order[i]
     for pinned in project.instruments:
         pinned.position = order.index(pinned.instrument_id)
+    if i != j:
+        _questionnaire_edited(session, actor, project, "move", instrument=instrument_id, position=j + 1)
     session.flush()
     session.expire(project, ["instruments"])
+
+
+def _questionnaire_edited(session: Session, actor: Actor, project: Project, change: str, **details) -> None:
+    """One ``questionnaire.edit`` event: what changed, never the wording residents will answer to."""
+    audit.record(session, "questionnaire.edit", actor=actor, target=f"project:{project.slug}",
+                 project_id=project.id, details={"change": change, **details})
 
 
 def add_question(session: Session, actor: Actor, slug: str, qtype: str, text_nl: str, text_en: str | None,
@@ -196,14 +241,15 @@ def add_question(session: Session, actor: Actor, slug: str, qtype: str, text_nl:
     project = _editable(session, actor, slug)
     if qtype not in QUESTION_TYPES:
         raise ServiceError(f"unknown question type {qtype!r}")
-    text_nl = " ".join((text_nl or "").split())
+    text_nl = " ".join(clean(text_nl or "").split())
     if not text_nl or len(text_nl) > 500:
         raise ServiceError("a question needs a Dutch text of at most 500 characters")
     definition = {"id": "", "type": qtype, "text": {"nl": text_nl}}
     if text_en and text_en.strip():
-        definition["text"]["en"] = " ".join(text_en.split())[:500]
+        definition["text"]["en"] = " ".join(clean(text_en).split())[:500]
     if qtype == "number":
-        if minimum is None or maximum is None or minimum >= maximum:
+        if minimum is None or maximum is None or not (math.isfinite(minimum) and math.isfinite(maximum)) \
+                or minimum >= maximum:
             raise ServiceError("a number question needs a minimum below its maximum")
         definition.update({"min": minimum, "max": maximum})
     taken = {q.question_id for q in project.questions}
@@ -211,13 +257,17 @@ def add_question(session: Session, actor: Actor, slug: str, qtype: str, text_nl:
     definition["id"] = qid
     project.questions.append(ProjectQuestion(position=len(project.questions), question_id=qid,
                                              definition=definition))
+    _questionnaire_edited(session, actor, project, "add_question", question=qid, type=qtype)
     session.flush()
     return qid
 
 
 def remove_question(session: Session, actor: Actor, slug: str, question_id: str) -> None:
     project = _editable(session, actor, slug)
-    project.questions = [q for q in project.questions if q.question_id != question_id]
+    kept = [q for q in project.questions if q.question_id != question_id]
+    if len(kept) != len(project.questions):
+        project.questions = kept
+        _questionnaire_edited(session, actor, project, "remove_question", question=question_id)
     session.flush()
 
 

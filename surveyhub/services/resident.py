@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveyhub.measures.questions import code_or_keep
 from surveyhub.measures.schema import translate
 from surveyhub.models import Consent, Participant, Project, Response, ScaleScore, Token, WAVE_KINDS, Wave
 from surveyhub.services import responses
@@ -55,11 +56,13 @@ def current_wave(session: Session, link: Link) -> tuple[Wave | None, Wave | None
     """
     waves = sorted(link.project.waves, key=lambda w: WAVE_KINDS.index(w.kind))
     latest = None
+    # An archived project takes no new answers: every wave counts as closed.
+    accepting = link.project.archived_at is None and link.project.purged_at is None
     for wave in waves:
         response = response_for(session, link.participant, wave)
         if response is not None:
             latest = wave
-        if wave.status == "open" and (response is None or response.status != "completed"):
+        if accepting and wave.status == "open" and (response is None or response.status != "completed"):
             return wave, latest
     return None, latest
 
@@ -112,19 +115,20 @@ def code_page(page: Page, form_data, types: dict, lang: str, on_error=None) -> t
             continue  # a plugin type that is gone: the item is not shown, nothing to store
         context = context_cache.setdefault(slot.instrument_id, {"answer_sets": slot.answer_sets, "lang": lang})
         try:
-            values[(slot.block, slot.instrument_id, slot.item["id"])] = qtype.code(slot.item, raw, context)
+            value, problem = code_or_keep(qtype, slot.item, raw, context)
         except ValueError as exc:
             errors[slot.key] = str(exc)
-        except Exception as exc:  # a plugin's bug: skip this item, keep the rest of the page
-            if on_error:
-                on_error(slot.item["type"], f"question type {slot.item['type']!r} failed: {exc}")
+            continue
+        values[(slot.block, slot.instrument_id, slot.item["id"])] = value
+        if problem and on_error:  # a plugin's bug: the answer is kept as sent, and the admin is told
+            on_error(slot.item["type"], problem)
     return values, errors
 
 
-def save_page(session: Session, response: Response, page_index: int, values: dict, n_pages: int,
-              move: str) -> int:
-    """Store one page and return the index of the page to show next (``n_pages`` = finished)."""
-    responses.save_answers(session, response, values)
+def save_page(session: Session, project: Project, response: Response, page_index: int, values: dict,
+              n_pages: int, move: str, methods: dict, on_error=None) -> int:
+    """Store one page (scores follow) and return the index of the page to show next (``n_pages`` = finished)."""
+    responses.record_answers(session, project, response, values, methods, on_error)
     if move == "back":
         target = max(0, page_index - 1)
     else:
@@ -141,7 +145,9 @@ def growth_summary(session: Session, participant: Participant, project: Project,
     post = response_for(session, participant, waves["post"])
     if post is None or post.status != "completed":
         return []
-    start = {(s.instrument_id, s.scale_id): s.score for s in (pre.scores if pre else []) if s.block == "now"}
+    # Scores follow every saved page: an unfinished pretest is no starting point.
+    pre_scores = pre.scores if pre is not None and pre.status == "completed" else []
+    start = {(s.instrument_id, s.scale_id): s.score for s in pre_scores if s.block == "now"}
     if not start:  # no pretest: use the retrospective "then" block
         start = {(s.instrument_id, s.scale_id): s.score for s in post.scores if s.block == "then"}
     now = {(s.instrument_id, s.scale_id): s.score for s in post.scores if s.block == "now"}

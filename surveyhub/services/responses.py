@@ -18,6 +18,7 @@ from surveyhub.measures.scoring import coded_values
 from surveyhub.models import Answer, InstrumentVersion, Participant, Project, Response, ScaleScore, Wave
 from surveyhub.models._types import utcnow
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT, Page, build_pages
+from surveyhub.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,14 @@ def get_or_start(session: Session, participant: Participant, wave: Wave, languag
 
 
 def save_answers(session: Session, response: Response, values: dict[AnswerKey, object]) -> None:
-    """Insert or update the given answers; ``None`` clears an answer."""
+    """Insert or update the given answers; ``None`` clears an answer.
+
+    Low level: callers use :func:`record_answers`, which keeps the scale scores in step.
+    """
     existing = {(a.block, a.instrument_id, a.item_id): a for a in response.answers}
     for key, value in values.items():
         number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-        text = value if isinstance(value, str) else None
+        text = (clean(value) or None) if isinstance(value, str) else None  # whatever the source: one rule
         answer = existing.get(key)
         if answer is None:
             if value is None:
@@ -81,6 +85,20 @@ def save_answers(session: Session, response: Response, values: dict[AnswerKey, o
             answer.value_num, answer.value_text = number, text
     response.updated_at = utcnow()
     session.flush()
+
+
+def record_answers(session: Session, project: Project, response: Response, values: dict[AnswerKey, object],
+                   methods: dict, on_error=None) -> None:
+    """Store answers and recompute the response's scale scores: the one way answers change.
+
+    Every writer (a resident's page, paper entry, a CSV import) goes through here,
+    so a stored score always matches the stored answers.
+    """
+    save_answers(session, response, values)
+    # A scale's score rests on its own instrument's answers only: the others stay as they are.
+    touched = {instrument for (_block, instrument, _item) in values}
+    score_response(session, project, response, methods, instruments=touched,
+                   **({"on_error": on_error} if on_error else {}))
 
 
 def answers_of(response: Response) -> dict[AnswerKey, object]:
@@ -106,12 +124,15 @@ def _score_one(scale: dict, answers: dict, answer_sets: dict, methods: dict, on_
 
 
 def score_response(session: Session, project: Project, response: Response, methods: dict,
-                   on_error=lambda method, message: log.error(message)) -> list[ScaleScore]:
-    """(Re)compute every scale score of the response, for the now and then blocks."""
+                   on_error=lambda method, message: log.error(message),
+                   instruments: set[str] | None = None) -> list[ScaleScore]:
+    """(Re)compute every scale score of the response (or of these instruments), for the now and then blocks."""
     answers = answers_of(response)
     by_key = {(s.block, s.instrument_id, s.scale_id): s for s in response.scores}
     for pinned in project.instruments:
         definition = pinned.snapshot.definition
+        if instruments is not None and definition["id"] not in instruments:
+            continue
         for block in ("now", "then"):
             block_answers = {item: v for (b, inst, item), v in answers.items()
                              if b == block and inst == definition["id"]}

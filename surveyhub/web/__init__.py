@@ -10,13 +10,16 @@ from surveyhub.web import session_user
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveyhub.web import account, admin, auth, manage
+    from surveyhub.web import account, admin, auth, branding, input, manage, project_admin
 
+    input.init_app(app)
     session_user.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(branding.bp)
+    app.register_blueprint(project_admin.bp)
     for optional in ("surveyhub.web.questionnaire", "surveyhub.web.participants", "surveyhub.web.setup",
                      "surveyhub.web.verify", "surveyhub.web.outcomes", "surveyhub.web.documents",
                      "surveyhub.web.resident_rights", "surveyhub.web.resident_requests"):

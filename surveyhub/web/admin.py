@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from surveyhub.db import get_session
+from surveyhub import plugin_problems
 from surveyhub.measures import schema
 from surveyhub.measures.registry import get_registry
-from surveyhub.models import ROLES, AuditEvent
 from surveyhub.plugins import get_host
-from surveyhub.services import accounts, credentials, instruments, passwords
+from surveyhub.services import accounts, audit, credentials, instruments, passwords
+from surveyhub.models import ROLES
 from surveyhub.services.errors import Conflict, NotFound, ServiceError
+from surveyhub.web import audit_labels
 from surveyhub.web.account_forms import password_messages
 from surveyhub.web.forms import ActionForm, UploadForm, UserForm
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 MAX_INSTRUMENT_BYTES = schema.MAX_BYTES
+AUDIT_PAGE_SIZE = 100
+AUDIT_FILTERS = ("user", "event", "project", "since", "until")
+#: Events one CSV download holds (100,000 take about 10 s); the command line has no limit.
+AUDIT_CSV_MAX = 100_000
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -128,8 +134,10 @@ def user_reset_link(user_id: int):
 @requires("org.manage")
 def plugins():
     host = get_host()
-    statuses = sorted(host.statuses.values(), key=lambda s: (not s.builtin, s.name))
-    return render_template("admin/plugins.html", statuses=statuses, errors=get_registry().errors)
+    host.problems.flush(timeout=2)  # what this process saw a moment ago is on the page too
+    problems = plugin_problems.stored_problems(get_session())
+    return render_template("admin/plugins.html", statuses=plugin_problems.overview(host.statuses.values(), problems),
+                           problems=problems, errors=get_registry().errors, local_time=audit_labels.local_time)
 
 
 @bp.route("/instruments", methods=["GET", "POST"])
@@ -170,10 +178,37 @@ def _upload(session, form) -> list[str]:
 @bp.route("/audit")
 @requires("org.manage")
 def audit_trail():
-    events = get_session().scalars(select(AuditEvent)
-                                   .where(AuditEvent.organisation_id == current_actor().organisation_id)
-                                   .order_by(AuditEvent.created_at.desc()).limit(200))
-    return render_template("admin/audit.html", events=list(events))
+    """The organisation's events, newest first, filtered by who, event, project and period."""
+    session = get_session()
+    actor = current_actor()
+    tz = audit_labels.timezone_setting()
+    form, filters = audit_labels.filter_form(request.args, audit.choices(session, actor), tz)
+    shown = audit.page(session, actor, filters, request.args.get("page", 1, type=int), AUDIT_PAGE_SIZE)
+    query = {key: value for key, value in request.args.items() if key in AUDIT_FILTERS and value}
+    return render_template("admin/audit.html", form=form, shown=shown, query=query, tz=tz,
+                           label=audit_labels.label, summary=audit_labels.summary, when=audit_labels.local_time)
+
+
+@bp.route("/audit.csv")
+@requires("org.manage")
+def audit_csv():
+    """The filtered events as CSV; the download itself is an event too."""
+    session = get_session()
+    actor = current_actor()
+    tz = audit_labels.timezone_setting()
+    _form, filters = audit_labels.filter_form(request.args, audit.choices(session, actor), tz)
+    query = {key: value for key, value in request.args.items() if key in AUDIT_FILTERS and value}
+    found = audit.count(session, actor, filters)
+    if found > AUDIT_CSV_MAX:  # more than one request can stream in time
+        flash(_("These are %(n)s events, more than one download can hold (%(max)s). Choose a shorter period, or "
+                "export them with: surveyhub audit list --csv", n=found, max=AUDIT_CSV_MAX), "error")
+        return redirect(url_for("admin.audit_trail", **query))
+    audit.record(session, "download.export", actor=actor, target="audit", details={"format": "csv", **query})
+    session.commit()
+    body = audit_labels.csv_chunks(audit.all_events(session, actor, filters), tz)
+    return Response(stream_with_context(body), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="audit.csv"',
+                             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 @bp.route("/instruments/<instrument_id>/<int:version>")

@@ -1,10 +1,14 @@
 """The worker's document pages: certificates (one or all as ZIP), the report, paper questionnaires, link sheets.
 
-Downloads are GET links: issuing is idempotent (an unchanged document is
-handed out again with its own code, see ``services.documents``), so a repeated
-click never registers a duplicate. Each download commits its read before
-rendering, so no database transaction stays open while WeasyPrint works.
-Revoking is a POST for admins.
+Making a document issues (registers, and may sign) it, so every download is
+a POST with a CSRF token, never a link another site could make a browser
+follow. Issuing is idempotent (an unchanged document is handed out again with
+its own code, see ``services.documents``), so a repeated click never
+registers a duplicate. Each download commits its read before rendering, so no
+database transaction stays open while WeasyPrint works; the render runs
+within a time and memory budget (``RENDER_TIMEOUT_SECONDS``,
+``RENDER_MEMORY_MB``), and ZIPs and link sheets come in parts that fit it
+(``services.document_batches``). Revoking is a POST for admins.
 """
 
 from __future__ import annotations
@@ -17,14 +21,16 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from surveyhub.db import get_session
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
-from surveyhub.services import access
+from surveyhub.services import access, audit
+from surveyhub.services import document_batches as batches
 from surveyhub.services import documents as docs
 from surveyhub.services.errors import Forbidden, NotFound, ServiceError
+from surveyhub.services.outcomes import Thresholds
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("documents", __name__)
@@ -35,8 +41,15 @@ class RevokeForm(FlaskForm):
     reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])
 
 
+class IssueForm(FlaskForm):
+    """A download button: the CSRF token, and for a certificate the name and personal line on it."""
+
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    line = StringField("Personal line", validators=[Optional(), Length(max=300)])
+
+
 def _lang() -> str:
-    wanted = request.args.get("doc_lang") or str(get_locale() or "nl")
+    wanted = request.values.get("doc_lang") or str(get_locale() or "nl")
     return "en" if wanted == "en" else "nl"
 
 
@@ -52,14 +65,33 @@ def _pdf(issued: docs.IssuedDocument):
     return response
 
 
-def _issue(prepare):
-    """prepare (read), commit, render (no transaction), register (write), commit."""
+def _issue(prepare, audited: bool = True):
+    """prepare (read), commit, render (no transaction), register and record the download (write), commit."""
     session = get_session()
     prepared = prepare(session)
     session.commit()
-    issued = docs.register(session, prepared, docs.render(prepared))
+    issued = docs.register(session, prepared, batches.render(prepared, _budget()))
+    if audited:  # the ZIP records one event for all its certificates
+        details = {"kind": prepared.kind, "participant": prepared.participant_code, "language": prepared.language}
+        audit.record(session, audit.document_download(prepared.kind), actor=current_actor(),
+                     target=f"document:{issued.code}", project_id=prepared.project_id,
+                     details={key: value for key, value in details.items() if value is not None})
     session.commit()
     return issued
+
+
+def _budget() -> batches.Budget:
+    config = current_app.config
+    return batches.Budget(float(config.get("RENDER_TIMEOUT_SECONDS", 20)), int(config.get("RENDER_MEMORY_MB", 1024)))
+
+
+def _too_large_message(exc: batches.TooLarge, slug: str) -> str:
+    if exc.what == "report":
+        return _("This report has %(n)s parts, more than the %(max)s that can be made here. Ask your admin to "
+                 "make it with: surveyhub report %(slug)s --format pdf -o report.pdf", n=exc.count, max=exc.limit,
+                 slug=slug)
+    return _("That is more than one download can hold (at most %(max)s). Choose one of the parts below.",
+             max=exc.limit)
 
 
 def _or_back(slug: str, work):
@@ -68,6 +100,20 @@ def _or_back(slug: str, work):
         return work()
     except (NotFound, Forbidden):
         raise
+    except batches.TooLarge as exc:
+        get_session().rollback()
+        flash(_too_large_message(exc, slug), "error")
+        return redirect(url_for("documents.overview", slug=slug))
+    except batches.RenderStopped:
+        get_session().rollback()
+        flash(_("Making this document took too long, so it was stopped. Nothing was issued. Try a smaller part, "
+                "or ask your admin to make it with the surveyhub command."), "error")
+        return redirect(url_for("documents.overview", slug=slug))
+    except batches.RenderFailed:
+        get_session().rollback()
+        current_app.logger.exception("a document could not be made")
+        flash(_("This document could not be made. Nothing was issued."), "error")
+        return redirect(url_for("documents.overview", slug=slug))
     except ServiceError as exc:
         get_session().rollback()
         flash(str(exc), "error")
@@ -80,52 +126,72 @@ def overview(slug: str):
     session = get_session()
     actor = current_actor()
     project = access.project(session, actor, slug, "project.outcomes")
-    residents = docs.certificate_candidates(session, actor, slug) if actor.can("project.rows") else []
+    rows = actor.can("project.rows")
+    residents = docs.certificate_candidates(session, actor, slug) if rows else []
+    sheet_parts = batches.parts(batches.sheet_size(session, actor, slug), batches.RESIDENTS_PER_SHEET) if rows else []
     return render_template("documents/overview.html", project=project, residents=residents,
                            issued=docs.list_documents(session, actor, slug), revoke_form=RevokeForm(),
-                           waves=KINDS)
+                           waves=KINDS, form=IssueForm(),
+                           zip_parts=batches.parts(len(residents), batches.CERTIFICATES_PER_ZIP),
+                           sheet_parts=sheet_parts)
 
 
-@bp.route("/projects/<slug>/documents/certificate/<code>.pdf")
+@bp.route("/projects/<slug>/documents/certificate/<code>.pdf", methods=["POST"])
 @requires("project.rows")
 def certificate(slug: str, code: str):
-    name = (request.args.get("name") or "").strip()[:200] or None
-    line = (request.args.get("line") or "").strip()[:300] or None
+    form = IssueForm()
+    name = (form.name.data or "").strip()[:200] or None
+    line = (form.line.data or "").strip()[:300] or None
     return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_certificate(
         s, current_actor(), slug, code, base_url=_base_url(), lang=_lang(), name=name, personal_line=line,
         host=get_host()))))
 
 
-@bp.route("/projects/<slug>/documents/certificates.zip")
+@bp.route("/projects/<slug>/documents/certificates.zip", methods=["POST"])
+@bp.route("/projects/<slug>/documents/certificates-<int:part>.zip", methods=["POST"])
 @requires("project.rows")
-def certificates_zip(slug: str):
+def certificates_zip(slug: str, part: int = 1):
+    """One part of the certificates: all rendered first, registered together once every one was made."""
     session = get_session()
     actor = current_actor()
-    residents = docs.certificate_candidates(session, actor, slug)
-    if not residents:
+    candidates = docs.certificate_candidates(session, actor, slug)
+    if not candidates:
         flash(_("No resident has finished a questionnaire yet."), "error")
         return redirect(url_for("documents.overview", slug=slug))
+    name = f"certificates-{slug}.zip" if len(candidates) <= batches.CERTIFICATES_PER_ZIP \
+        else f"certificates-{slug}-{part}.zip"
+    return _or_back(slug, lambda: _zip(session, actor, slug, name, batches.part_slice(
+        candidates, part, batches.CERTIFICATES_PER_ZIP)))
+
+
+def _zip(session, actor, slug: str, name: str, residents: list):
+    prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=_lang(),
+                                         host=get_host()) for r in residents]
+    session.commit()
+    rendered = batches.render_all(prepared, _budget())  # all or nothing; no transaction open meanwhile
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
-        for resident in residents:
-            issued = _issue(lambda s, code=resident.code: docs.prepare_certificate(
-                s, actor, slug, code, base_url=_base_url(), lang=_lang(), host=get_host()))
-            archive.writestr(issued.filename, issued.pdf)
+        for one, drawn in zip(prepared, rendered):
+            archive.writestr(one.filename, drawn.pdf)
+    # Registered only now, with the whole ZIP made and about to be sent.
+    issued = batches.register_all(session, prepared, rendered)
+    audit.download(session, actor, "download.certificates", slug, count=len(issued), language=_lang())
+    session.commit()
     buffer.seek(0)
-    response = send_file(buffer, mimetype="application/zip", as_attachment=True,
-                         download_name=f"certificates-{slug}.zip")
+    response = send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.route("/projects/<slug>/documents/report.pdf")
+@bp.route("/projects/<slug>/documents/report.pdf", methods=["POST"])
 @requires("project.outcomes")
 def report(slug: str):
-    return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_report(
-        s, get_registry(), current_actor(), slug, base_url=_base_url(), lang=_lang(), host=get_host()))))
+    return _or_back(slug, lambda: _pdf(_issue(lambda s: batches.prepare_report(
+        s, get_registry(), current_actor(), slug, base_url=_base_url(), lang=_lang(), host=get_host(),
+        defaults=Thresholds.from_settings(current_app.config)))))
 
 
-@bp.route("/projects/<slug>/documents/questionnaire-<kind>.pdf")
+@bp.route("/projects/<slug>/documents/questionnaire-<kind>.pdf", methods=["POST"])
 @requires("project.rows")
 def questionnaire(slug: str, kind: str):
     if kind not in KINDS:
@@ -134,11 +200,12 @@ def questionnaire(slug: str, kind: str):
         s, current_actor(), slug, kind, lang=_lang()))))
 
 
-@bp.route("/projects/<slug>/documents/links.pdf")
+@bp.route("/projects/<slug>/documents/links.pdf", methods=["POST"])
+@bp.route("/projects/<slug>/documents/links-<int:part>.pdf", methods=["POST"])
 @requires("project.rows")
-def link_sheet(slug: str):
-    return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_link_sheet(
-        s, current_actor(), slug, base_url=_base_url(), lang=_lang()))))
+def link_sheet(slug: str, part: int = 1):
+    return _or_back(slug, lambda: _pdf(_issue(lambda s: batches.prepare_sheet_part(
+        s, current_actor(), slug, part, base_url=_base_url(), lang=_lang()))))
 
 
 @bp.route("/projects/<slug>/documents/<code>/revoke", methods=["POST"])

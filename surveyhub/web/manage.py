@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
@@ -12,7 +12,7 @@ from surveyhub.db import get_session
 from surveyhub.measures.schema import translate
 from surveyhub.measures.questions import radio_choices
 from surveyhub.measures.registry import get_registry
-from surveyhub.services import instruments, projects
+from surveyhub.services import instruments, projects, retention
 from surveyhub.services.errors import Forbidden, NotFound, ServiceError
 from surveyhub.web.forms import ActionForm, ProjectForm
 from surveyhub.web.session_user import current_actor, requires
@@ -31,7 +31,13 @@ class ShareForm(FlaskForm):
 @requires("project.list")
 def dashboard():
     items = projects.list_projects(get_session(), current_actor())
-    return render_template("manage/dashboard.html", projects=items)
+    return render_template("manage/dashboard.html", projects=items, purges=_purges())
+
+
+def _purges(slug: str | None = None) -> list:
+    """Retention purges due within 30 days, for the notice workers see (none for funders)."""
+    return retention.upcoming(get_session(), current_actor(), slug=slug,
+                              default_months=current_app.config["RETENTION_MONTHS"])
 
 
 def _instrument_choices(lang: str) -> list:
@@ -55,7 +61,8 @@ def project_new():
         session = get_session()
         try:
             info = projects.create_project(session, get_registry(), current_actor(), form.name.data,
-                                           form.instruments.data, form.retrospective.data, form.description.data)
+                                           form.instruments.data, form.retrospective.data, form.description.data,
+                                           retention_months=form.retention_months.data)
         except ServiceError as exc:
             session.rollback()
             form.instruments.errors.append(str(exc))
@@ -72,7 +79,8 @@ def project(slug: str):
     session, actor = get_session(), current_actor()
     info = projects.get_project(session, actor, slug)
     shares = projects.funder_shares(session, actor, slug) if actor.can("project.setup") else []
-    return render_template("manage/project.html", project=info, action=ActionForm(), shares=shares)
+    return render_template("manage/project.html", project=info, action=ActionForm(), shares=shares,
+                           purges=_purges(slug))
 
 
 @bp.route("/projects/<slug>/edit", methods=["GET", "POST"])
@@ -81,12 +89,14 @@ def project_edit(slug: str):
     session = get_session()
     info = projects.get_project(session, current_actor(), slug)
     form = ProjectForm(data={"name": info.name, "description": info.description,
-                             "retrospective": info.retrospective, "instruments": info.instruments})
+                             "retrospective": info.retrospective, "instruments": info.instruments,
+                             "retention_months": info.retention_months})
     form.instruments.choices = _instrument_choices(_current_lang())
     if form.validate_on_submit():
         try:
             projects.update_project(session, get_registry(), current_actor(), slug, form.name.data,
-                                    form.description.data, form.retrospective.data, form.instruments.data)
+                                    form.description.data, form.retrospective.data, form.instruments.data,
+                                    retention_months=form.retention_months.data)
         except ServiceError as exc:
             session.rollback()
             form.instruments.errors.append(str(exc))

@@ -4,6 +4,11 @@ GET shows the page with what is saved. POST checks every answer; any problem
 re-shows the page with the typed answers and a message beside the field, and
 stores nothing. An expired CSRF token (a long pause, a lost session) also
 re-shows the page with the typed answers, never a bare error.
+
+A GET never writes: the response row is made when the first page of answers is
+saved. A resident's save makes the response theirs (web) again; paper entry
+writes only under the worker's claim (``services.paper_entry``), which lives in
+the worker's browser session.
 """
 
 from __future__ import annotations
@@ -13,14 +18,39 @@ from functools import cached_property
 from typing import Callable
 
 from flask import abort, redirect, render_template, request
+from flask import session as browser_session
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from surveyhub.db import get_session
+from surveyhub.db import DatabaseBusy, get_session, retry_on_busy
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
-from surveyhub.services import resident, responses
+from surveyhub.services import paper_entry, resident, responses
+from surveyhub.services.access import Actor
 from surveyhub.web.questionnaire_forms import page_form_class
+
+
+#: Where a worker's browser session keeps their paper-entry claims (``services.paper_entry.Claim``),
+#: one per resident and wave, so paper forms typed in side by side (tabs) do not undo each other.
+PAPER_CLAIMS = "paper_entry"
+#: The most claims one browser session keeps (the oldest go first); a lost claim only means asking again.
+MAX_PAPER_CLAIMS = 20
+
+
+def paper_claim(participant, wave) -> paper_entry.Claim | None:
+    """This browser session's paper-entry claim on the participant's response to the wave, if any."""
+    claims = browser_session.get(PAPER_CLAIMS)
+    found = claims.get(f"{participant.id}:{wave.id}") if isinstance(claims, dict) else None
+    return paper_entry.Claim.from_dict(found or {}, participant, wave)
+
+
+def keep_paper_claim(claim: paper_entry.Claim) -> None:
+    claims = browser_session.get(PAPER_CLAIMS)
+    claims = dict(claims) if isinstance(claims, dict) else {}
+    key = f"{claim.participant_id}:{claim.wave_id}"
+    claims.pop(key, None)
+    claims[key] = claim.as_dict()
+    browser_session[PAPER_CLAIMS] = dict(list(claims.items())[-MAX_PAPER_CLAIMS:])
 
 
 @dataclass
@@ -32,6 +62,8 @@ class PageFlow:
     page_url: Callable[[int], str]
     done_url: str
     template: str
+    #: The worker typing in a paper questionnaire; None for a resident.
+    paper_actor: Actor | None = None
 
     @cached_property
     def pages(self):
@@ -42,78 +74,101 @@ class PageFlow:
         return len(self.pages)
 
     def _report(self, plugin_type: str, message: str) -> None:
-        registry = get_registry()
-        source = registry.type_sources.get(plugin_type, f"question type {plugin_type}")
-        get_host().fail(source, message, state="error")
+        get_registry().question_type_error_handler(get_host())(plugin_type, message)
 
-    def _response(self):
+    def _stored(self):
+        """The response whose answers the pages show; None before the first save (or a replacement)."""
+        response = resident.response_for(get_session(), self.link.participant, self.wave)
+        if self.paper_actor is not None:
+            return paper_entry.shown(response, paper_claim(self.link.participant, self.wave))
+        return response
+
+    def _writable(self, current_claim: list):
+        """The response this POST writes into: made now, at the first saved page, never on a GET."""
         session = get_session()
-        channel = "paper" if self.entered_by else "web"
-        return responses.get_or_start(session, self.link.participant, self.wave, language=self.lang,
-                                      entered_by_id=self.entered_by.id if self.entered_by else None,
-                                      channel=channel)
+        if self.paper_actor is not None:
+            response, claim = paper_entry.begin(session, self.paper_actor, self.link.project, self.link.participant,
+                                                self.wave, paper_claim(self.link.participant, self.wave), self.lang)
+            current_claim[:] = [claim]  # kept only once the save is committed
+            return response
+        response = responses.get_or_start(session, self.link.participant, self.wave, language=self.lang)
+        paper_entry.take_back(response)
+        return response
 
     def handle(self, n: int):
         if self.n_pages == 0 or not 0 <= n < self.n_pages:
             abort(404)
-        response = self._response()
-        if request.method == "GET":
-            get_session().commit()  # a new response row; a POST commits once, with its answers
-        if n > response.current_page:  # no skipping ahead past the furthest page reached
-            return redirect(self.page_url(response.current_page))
+        response = self._stored()
+        reached = response.current_page if response is not None else 0
+        if n > reached:  # no skipping ahead past the furthest page reached
+            return redirect(self.page_url(reached))
         page = self.pages[n]
         form_class, shown = page_form_class(page, get_registry().question_types, self.lang, self._report)
         if request.method == "POST":
-            return self._submit(n, page, form_class, shown, response)
+            return self._submit(n, page, form_class, shown)
         form = form_class(formdata=None, data=resident.initial_values(response, page, None))
         return self._render(n, page, form, shown)
 
-    def _submit(self, n, page, form_class, shown, response):
+    def _submit(self, n, page, form_class, shown):
         form = form_class()
         move = "back" if request.form.get("move") == "back" else "next"
         if not form.validate():
             if form.csrf_token.errors:
                 form.csrf_token.errors = []
                 return self._render(n, page, form, shown, expired=True)
-        values, errors = resident.code_page(page, request.form, get_registry().question_types, self.lang,
+        values, errors = resident.code_page(page, request.form, get_registry().bounded_question_types, self.lang,
                                             self._report)
         if errors:
             for key, message in errors.items():
                 getattr(form, key).errors = [_("Give one answer only.") if message == "repeated" else message]
             return self._render(n, page, form, shown, status=422)
-        target = self._save(response, n, values, move)
-        if target >= self.n_pages:
-            return self.finish(response)
+        try:
+            target, response = self._save(n, values, move)
+            if target >= self.n_pages:
+                return self.finish(response)
+        except DatabaseBusy:  # still busy after the retries: the typed answers come back, never an error
+            return self._render(n, page, form, shown, busy=True, status=503)
         return redirect(self.page_url(target))
 
-    def _save(self, response, n, values, move) -> int:
+    def _save(self, n, values, move):
+        """Store the page (retried while the database is busy); ``(next page, response)``."""
         session = get_session()
+        registry = get_registry()
+        on_error = registry.scoring_error_handler(get_host())
+        current, claim = [], []
+
+        def work():  # safe to run again after a rollback: it finds (or makes) the response afresh
+            current[:] = [self._writable(claim)]
+            return resident.save_page(session, self.link.project, current[0], n, values, self.n_pages, move,
+                                      registry.bounded_scoring_methods, on_error)
+
         for attempt in (1, 2):
             try:
-                target = resident.save_page(session, response, n, values, self.n_pages, move)
-                session.commit()
-                return target
+                target = retry_on_busy(session, work, keep=(self.link.project, self.link.participant, self.wave))
+                if claim:
+                    keep_paper_claim(claim[0])
+                return target, current[0]
             except IntegrityError:  # a double click raced us; the other request's row now exists
                 session.rollback()
                 if attempt == 2:
                     raise
-                session.refresh(response)
         raise AssertionError("unreachable")
 
     def finish(self, response):
         session = get_session()
         host = get_host()
         registry = get_registry()
-        responses.complete(session, self.link.project, response, registry.scoring_methods,
-                           on_error=registry.scoring_error_handler(host))
-        session.commit()
+        retry_on_busy(session, lambda: responses.complete(session, self.link.project, response,
+                                                          registry.bounded_scoring_methods,
+                                                          on_error=registry.scoring_error_handler(host)))
         event = responses.completed_event(self.link.project, self.wave, response,
                                           self.entered_by.email if self.entered_by else None)
-        host.call_isolated("surveyhub_response_completed", response=event.as_dict())
+        # After the commit, with a time budget: a plugin that hangs never holds up the resident's last page.
+        host.call_bounded("surveyhub_response_completed", response=event.as_dict())
         return redirect(self.done_url)
 
-    def _render(self, n, page, form, shown, expired: bool = False, status: int = 200):
+    def _render(self, n, page, form, shown, expired: bool = False, status: int = 200, busy: bool = False):
         return render_template(self.template, form=form, page=page, slots=shown, n=n, n_pages=self.n_pages,
-                               project=self.link.project, wave=self.wave, expired=expired,
+                               project=self.link.project, wave=self.wave, expired=expired, busy=busy,
                                back_url=self.page_url(n - 1) if n > 0 else None,
                                participant=self.link.participant), status

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from surveyhub.db import get_session
 from surveyhub.extensions import csrf
-from surveyhub.services import anonymous, resident, responses
+from surveyhub.services import anonymous, resident, responses, retention
 from surveyhub.services.errors import NotFound
 from surveyhub.web import limits
 from surveyhub.web.page_flow import PageFlow
@@ -74,7 +74,8 @@ def start(token: str):
             return redirect(url_for("questionnaire.page", token=token, n=0))
     return render_template("questionnaire/start.html", form=form, project=link.project, wave=wave,
                            organisation=resident.organisation_name(session, link.project),
-                           retention_months=current_app.config["RETENTION_MONTHS"])
+                           retention=retention.promise(session, link.project,
+                                                       current_app.config["RETENTION_MONTHS"]))
 
 
 def _resume(token: str, link, wave):
@@ -126,7 +127,7 @@ def done(token: str):
 @bp.route("/a/<token>", methods=["GET", "POST"])
 @public
 @limit_guessing
-# Every code opens someone's answers, so tries are counted too (generous: a whole
+# A code alone opens no saved answers, but tries are still counted (generous: a whole
 # group may share one community-centre network).
 @limits.count_every("anonymous-code", "ANONYMOUS_CODE_RATE_LIMIT", methods=("POST",))
 def anonymous_start(token: str):
@@ -134,13 +135,29 @@ def anonymous_start(token: str):
     project = anonymous.project_by_token(session, token)
     if project is None:
         abort(404)
+    if project.archived_at is not None or project.purged_at is not None:
+        return render_template("questionnaire/closed.html", project=project, saved=False)
     form = ParticipantCodeForm()
     if form.validate_on_submit():
+        secret = str(current_app.secret_key)
         try:
-            personal = anonymous.participant_for_code(session, project, form.code_parts())
+            personal = anonymous.start_by_code(
+                session, project, form.code_parts(), form_key=form.csrf_token.data or "", secret_key=secret,
+                device=anonymous.device_token(secret, project, request.cookies.get(anonymous.DEVICE_COOKIE)))
         except ValueError as exc:
             form.mother.errors.append(str(exc))
         else:
             session.commit()
-            return redirect(url_for("questionnaire.start", token=personal))
+            return _remember_device(redirect(url_for("questionnaire.start", token=personal)), project, personal)
     return render_template("questionnaire/code.html", form=form, project=project)
+
+
+def _remember_device(response, project, personal: str):
+    """This device may go on as this participant: a signed cookie, sent only to this project's link."""
+    value = anonymous.device_cookie_value(str(current_app.secret_key), project, personal)
+    response.set_cookie(anonymous.DEVICE_COOKIE, value, httponly=True, samesite="Lax",
+                        max_age=anonymous.device_lifetime(get_session(), project,
+                                                          current_app.config["RETENTION_MONTHS"]),
+                        path=url_for("questionnaire.anonymous_start", token=project.anonymous_token),
+                        secure=current_app.config["BASE_URL"].startswith("https://"))
+    return response
