@@ -16,7 +16,9 @@ which is how a document is recognised when it is issued again.
 
 from __future__ import annotations
 
+import atexit
 import base64
+import gc
 import logging
 import os
 import threading
@@ -202,8 +204,21 @@ def _fresh_locks_in_child() -> None:
             renderer._lock = threading.RLock()
 
 
+def _release_at_exit() -> None:
+    """Free the renderers while Pango and GLib are still whole.
+
+    The at-fork hook keeps this module alive until the interpreter's very last
+    clean-up, when freeing Pango objects crashes the process (exit code 139 after
+    a successful ``surveyhub report --format pdf``); atexit runs before that.
+    """
+    global _renderer
+    _renderer = None  # inherited renderers stay referenced (see ``start_afresh``)
+    gc.collect()
+
+
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_fresh_locks_in_child)
+atexit.register(_release_at_exit)
 
 
 def start_afresh() -> None:
