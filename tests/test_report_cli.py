@@ -133,3 +133,16 @@ def test_a_real_pdf_report(runner, lakens, tmp_path):
     result = runner.invoke(args=["report", lakens[1], "--format", "pdf", "-o", str(target)])
     assert result.exit_code == 0, (result.output, result.exception)
     assert target.read_bytes().startswith(b"%PDF") and "verification code" in result.stderr
+
+
+def test_the_pdf_report_command_exits_cleanly_in_its_own_process(tmp_path):
+    """As a user runs it: init, demo, report PDF — exit code 0, not a crash while the process ends."""
+    from tests.test_config import run_cli
+
+    instance = tmp_path / "instance"
+    for args in (("init",), ("demo",)):
+        assert run_cli(*args, instance=instance).returncode == 0
+    out = tmp_path / "report.pdf"
+    done = run_cli("report", "speeltuin-de-vlinder", "--format", "pdf", "-o", str(out), instance=instance)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"%PDF")
