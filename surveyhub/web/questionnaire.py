@@ -34,7 +34,8 @@ def _lang() -> str:
     return str(get_locale() or "nl")
 
 
-def _link(token: str):
+def resident_link(token: str):
+    """The link of ``token``, resolved once per request (the miss counter may already have done it); else 404."""
     known = g.get("resident_link")
     if known and known[0] == token:
         return known[1]
@@ -56,7 +57,7 @@ def _flow(token: str, link, wave) -> PageFlow:
 @limit_guessing
 def start(token: str):
     session = get_session()
-    link = _link(token)
+    link = resident_link(token)
     wave, latest = resident.current_wave(session, link)
     if wave is None:
         return _no_open_wave(token, link, latest)
@@ -103,7 +104,7 @@ def _no_open_wave(token: str, link, latest):
 @limit_guessing
 def page(token: str, n: int):
     session = get_session()
-    link = _link(token)
+    link = resident_link(token)
     wave, _latest = resident.current_wave(session, link)
     if wave is None:
         return redirect(url_for("questionnaire.start", token=token))
@@ -117,7 +118,7 @@ def page(token: str, n: int):
 @limit_guessing
 def done(token: str):
     session = get_session()
-    link = _link(token)
+    link = resident_link(token)
     summary = resident.growth_summary(session, link.participant, link.project, _lang())
     wave, _latest = resident.current_wave(session, link)
     return render_template("questionnaire/done.html", project=link.project, summary=summary,

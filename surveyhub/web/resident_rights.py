@@ -15,7 +15,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
@@ -25,7 +25,7 @@ from surveyhub.extensions import csrf
 from surveyhub.services import anonymous, erasure, resident
 from surveyhub.services.errors import NotFound
 from surveyhub.services.resident_data import personal_data
-from surveyhub.web.questionnaire import limit_guessing
+from surveyhub.web.questionnaire import limit_guessing, resident_link
 from surveyhub.web.session_user import public
 
 bp = Blueprint("resident_rights", __name__)
@@ -47,16 +47,6 @@ def _no_store(response):
 
 def _lang() -> str:
     return str(get_locale() or "nl")
-
-
-def _link(token: str) -> resident.Link:
-    known = g.get("resident_link")
-    if known and known[0] == token:
-        return known[1]
-    try:
-        return resident.resolve(get_session(), token)
-    except NotFound:
-        abort(404)
 
 
 def _fingerprint(token: str) -> str:
@@ -82,7 +72,7 @@ def _number(value) -> str:
 @public
 @limit_guessing
 def my_data(token: str):
-    link = _link(token)
+    link = resident_link(token)
     data = personal_data(get_session(), link.participant.id, _lang())
     return render_template("resident_rights/my_data.html", data=data, token=token, project=link.project,
                            date=_date)
@@ -92,7 +82,7 @@ def my_data(token: str):
 @public
 @limit_guessing
 def my_data_json(token: str):
-    link = _link(token)
+    link = resident_link(token)
     return json_download(personal_data(get_session(), link.participant.id, _lang()))
 
 
@@ -116,7 +106,7 @@ def _safe(name: str) -> str:
 def withdraw(token: str):
     if request.method == "POST" and (session.get(GOODBYE_KEY) or {}).get("link") == _fingerprint(token):
         return redirect(url_for("resident_rights.goodbye"))  # a second click on the button just used
-    link = _link(token)
+    link = resident_link(token)
     form = WithdrawForm()
     expired = False
     if form.is_submitted():
