@@ -524,3 +524,40 @@ def test_purging_one_project_checks_again_that_it_is_due(app, session, org):
     assert retention.purge_project(session, get_registry(app), project_id,
                                    now=utcnow() + timedelta(days=62)) is not None
     session.rollback()
+
+
+def test_an_admin_sets_the_organisations_retention_period_and_projects_follow_it(app, client_for, make_user,
+                                                                                     make_project, session):
+    """The organisation's own period (admin page and CLI) is what a project without one promises residents."""
+    from tests.fixtures.factories import csrf_token
+    from surveyhub.models import AuditEvent, Organisation, Project
+    from surveyhub.services import retention
+
+    admin = make_user("admin")
+    org = session.get(Organisation, admin.organisation_id)
+    info = make_project(org)
+    session.commit()  # SQLite: an open read transaction here holds the write lock the pages need
+    admin_client = client_for(admin.email)
+    page = admin_client.get("/admin/privacy")
+    assert page.status_code == 200 and "Bewaartermijn" in page.text
+    bad = admin_client.post("/admin/privacy", data={"csrf_token": csrf_token(page.text), "retention_months": "500"})
+    assert bad.status_code == 200
+    session.expire_all()
+    assert session.get(Organisation, org.id).retention_months is None
+    session.commit()
+    saved = admin_client.post("/admin/privacy", data={"csrf_token": csrf_token(page.text), "retention_months": "36"})
+    assert saved.status_code == 302
+    session.expire_all()
+    project = session.scalar(select(Project).where(Project.slug == info.slug))
+    assert retention.promise(session, project).months == 36
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.retention"))
+    assert event.details == {"from": None, "to": 36} and event.actor == admin.email
+    session.commit()
+
+    done = app.test_cli_runner().invoke(args=["org", "retention", org.slug, "default"])
+    assert done.exit_code == 0, done.output
+    session.expire_all()
+    assert session.get(Organisation, org.id).retention_months is None
+    session.commit()
+    refused = app.test_cli_runner().invoke(args=["org", "retention", org.slug, "9999"])
+    assert refused.exit_code != 0 and "between 1 and 120" in refused.output

@@ -51,6 +51,24 @@ def org_logo(org_name: str, file: Path | None, remove: bool):
     click.echo(f"{org_name}: logo {'removed' if not kind else f'set ({kind})'}")
 
 
+@org_group.command("retention")
+@click.argument("org_name", metavar="ORG")
+@click.argument("months", metavar="MONTHS|default")
+@with_appcontext
+@user_errors
+def org_retention(org_name: str, months: str):
+    """Keep ORG's residents' personal data MONTHS months after a project's last wave ("default": the setting)."""
+    from surveyhub.services import access, retention
+
+    if months != "default" and not months.isdigit():
+        raise click.UsageError("MONTHS must be a whole number of months, or 'default'")
+    with session_scope() as session:
+        org = accounts.find_organisation(session, org_name)
+        actor = access.Actor(organisation_id=org.id, role="admin", source="cli")
+        retention.set_organisation_retention(session, actor, None if months == "default" else int(months))
+    click.echo(f"{org_name}: retention {'follows the setting' if months == 'default' else f'{int(months)} months'}")
+
+
 @click.group("user")
 def user_group():
     """User accounts."""

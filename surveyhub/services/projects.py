@@ -69,7 +69,7 @@ def _info(session: Session, project: Project, show_link: bool = True) -> Project
 MAX_RETENTION_MONTHS = 120
 
 
-def _check_retention(months: int | None) -> int | None:
+def check_retention(months: int | None) -> int | None:
     if months is not None and (isinstance(months, bool) or not isinstance(months, int)
                                or not 1 <= months <= MAX_RETENTION_MONTHS):
         raise ServiceError(f"the retention period must be between 1 and {MAX_RETENTION_MONTHS} months")
@@ -106,7 +106,7 @@ def create_project(session: Session, registry: InstrumentRegistry, actor: Actor,
     project = Project(organisation_id=actor.organisation_id, slug=slug, name=name,
                       description=clean(description or "").strip() or None, retrospective=retrospective,
                       anonymous_token=secrets.token_urlsafe(24), created_by_id=actor.user_id,
-                      retention_months=_check_retention(retention_months))
+                      retention_months=check_retention(retention_months))
     session.add(project)
     _set_instruments(session, registry, actor, project, instrument_refs)
     now = utcnow()
@@ -143,7 +143,7 @@ def update_project(session: Session, registry: InstrumentRegistry, actor: Actor,
     project = access.project(session, actor, slug, "project.setup")
     refuse_if_archived(project)
     if retention_months is not ...:
-        project.retention_months = _check_retention(retention_months)
+        project.retention_months = check_retention(retention_months)
     project.name = _clean_name(name)
     project.description = clean(description or "").strip() or None
     project.retrospective = retrospective

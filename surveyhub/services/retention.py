@@ -274,3 +274,20 @@ def run_purge(session_factory, registry, *, default_months: int = DEFAULT_MONTHS
                 who=who, source=source))
         done.append((item, result))
     return done
+
+
+def set_organisation_retention(session: Session, actor: Actor, months: int | None) -> None:
+    """The organisation's default retention period in months (None: the installation's setting).
+
+    Projects without a period of their own follow it; residents are told the period on the start page.
+    """
+    from surveyhub.services import access
+    from surveyhub.services.projects import check_retention
+
+    access.require(actor, "org.manage")
+    org = access.organisation(session, actor)
+    before, org.retention_months = org.retention_months, check_retention(months)
+    session.flush()
+    audit.record(session, "organisation.retention", actor=actor, target=f"organisation:{org.slug}",
+                 details={"from": before, "to": org.retention_months})
+

@@ -69,6 +69,7 @@ LABELS = {
     "instrument.upload": _l("Instrument uploaded"),
     "organisation.create": _l("Organisation created"),
     "organisation.signing_key": _l("Signing key created"),
+    "organisation.retention": _l("Retention period changed"),
 }
 
 #: Codes recorded by earlier versions: labelled when they occur, not offered as a filter otherwise.

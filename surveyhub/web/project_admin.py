@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from surveyhub.db import get_session
-from surveyhub.services import archive, privacy_register, projects
+from surveyhub.services import access, archive, privacy_register, projects, retention
 from surveyhub.services.errors import ServiceError
 from surveyhub.web.forms import ActionForm
 from surveyhub.web.session_user import current_actor, requires
@@ -87,8 +88,23 @@ def delete(slug: str):
     return render_template("admin/project_delete.html", project=info, form=form)
 
 
-@bp.route("/admin/privacy")
+class RetentionForm(FlaskForm):
+    retention_months = IntegerField(_l("Keep residents' personal data for (months after the last wave closes)"),
+                                    description=_l("Leave empty to use the installation's setting."),
+                                    validators=[Optional(), NumberRange(min=1, max=projects.MAX_RETENTION_MONTHS)])
+
+
+@bp.route("/admin/privacy", methods=["GET", "POST"])
 @requires("org.manage")
 def privacy():
-    register = privacy_register.build(get_session(), current_actor().organisation_id, current_app.config, _)
-    return render_template("admin/privacy.html", register=register)
+    session, actor = get_session(), current_actor()
+    org = access.organisation(session, actor)
+    form = RetentionForm(data={"retention_months": org.retention_months})
+    if form.validate_on_submit():
+        retention.set_organisation_retention(session, actor, form.retention_months.data)
+        session.commit()
+        flash(_("The retention period is saved. Projects without a period of their own follow it."))
+        return redirect(url_for("project_admin.privacy"))
+    register = privacy_register.build(session, actor.organisation_id, current_app.config, _)
+    return render_template("admin/privacy.html", register=register, form=form,
+                           default_months=current_app.config["RETENTION_MONTHS"])
