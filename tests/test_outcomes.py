@@ -17,7 +17,7 @@ from scipy import stats
 from sqlalchemy import select
 
 from surveyhub.measures.registry import get_registry
-from surveyhub.models import Consent, Organisation, Participant
+from surveyhub.models import Consent, Organisation, Participant, Project, ProjectShare, User
 from surveyhub.services import access, outcomes
 from surveyhub.services.errors import NotFound, ServiceError
 from tests.fixtures.outcomes import (LAKENS_POST, LAKENS_PRE, Q1, Q2, Q3, SHOW_ALL, answer, cli_report, codes,
@@ -44,8 +44,24 @@ def org(make_org):
     return make_org("Buurtwerk Noord")
 
 
+def shared_funder(session, org, slug) -> access.Actor:
+    """The least-privileged reader of a report: a funder of ``org`` the project is shared with."""
+    email = f"funder-{org.id}@example.org"
+    funder = session.scalar(select(User).where(User.email == email))
+    if funder is None:
+        funder = User(organisation_id=org.id, email=email, password_hash="-", role="funder")
+        session.add(funder)
+        session.flush()
+    project_id = session.scalar(select(Project.id).where(Project.slug == slug))
+    if not session.scalar(select(ProjectShare.id).where(ProjectShare.project_id == project_id,
+                                                        ProjectShare.user_id == funder.id)):
+        session.add(ProjectShare(project_id=project_id, user_id=funder.id))
+        session.flush()
+    return access.Actor(organisation_id=org.id, role="funder", user_id=funder.id)
+
+
 def report_of(app, session, org, slug, **thresholds) -> dict:
-    actor = access.Actor(organisation_id=org.id, role="funder")
+    actor = shared_funder(session, org, slug)
     report = outcomes.project_report(session, get_registry(app), actor, slug, **thresholds)
     session.commit()
     json.dumps(report, allow_nan=False)  # never NaN or infinity
@@ -336,7 +352,7 @@ def test_thresholds_come_from_the_call_then_the_organisation_then_the_defaults(a
     # Tests never show without their means: a higher means threshold lifts the tests threshold.
     report = report_of(app, session, org, slug, min_means=12)
     assert report["thresholds"]["min_tests"] == 12
-    actor = access.Actor(organisation_id=org.id, role="funder")
+    actor = shared_funder(session, org, slug)
     with pytest.raises(ServiceError, match="min_cell must be a whole number"):
         outcomes.project_report(session, get_registry(app), actor, slug, min_cell=-1)
     session.rollback()
