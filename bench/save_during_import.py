@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from page_save import (Client, answer_for, free_port, gunicorn, stop, stored_value,  # noqa: E402
-                       wait_until_up)
+from page_save import (Client, answer_for, free_port, gunicorn, lost_surveyhub_answers, stop,  # noqa: E402
+                       stored_value, wait_until_up)
 
 INSTRUMENTS = ["organising", "conversation", "cooperation"]
 IMPORTED = "organising"  # the instrument whose items the CSV fills
@@ -166,22 +166,6 @@ def resident(port: int, token: str, pages, start: threading.Barrier, done: threa
     client.conn.close()
 
 
-def missing_answers(app, confirmed: dict) -> int:
-    """Answers a resident was told were saved that are not (or differently) in the database."""
-    from sqlalchemy import select
-
-    from surveyhub.models import Answer, Response, Token
-
-    with app.extensions["surveyhub.db"].session() as session:
-        rows = session.execute(select(Token.token, Answer.block, Answer.instrument_id, Answer.item_id,
-                                      Answer.value_num, Answer.value_text)
-                               .join(Response, Response.participant_id == Token.participant_id)
-                               .join(Answer, Answer.response_id == Response.id)).all()
-    stored = {(token, f"{block}__{inst}__{item}"): (text if text is not None else num)
-              for token, block, inst, item, num, text in rows}
-    return sum(1 for key, value in confirmed.items() if stored.get(key) != value)
-
-
 def imported_rows(app, slug: str) -> int:
     from sqlalchemy import func, select
 
@@ -225,9 +209,10 @@ def run(folder: Path, rows: int, residents: int, workers: int, database_url: str
     found = re.search(r"Stored in (\d+) write transactions? .*?the longest took ([\d.]+) s", figures.import_output)
     if found:
         figures.batches, figures.longest_batch = int(found.group(1)), float(found.group(2))
-    figures.lost += missing_answers(app, confirmed)
-    if imported_rows(app, slug) != rows:
-        figures.errors.append(f"the import stored {imported_rows(app, slug)} of {rows} rows")
+    figures.lost += lost_surveyhub_answers(app, confirmed)
+    stored_rows = imported_rows(app, slug)
+    if stored_rows != rows:
+        figures.errors.append(f"the import stored {stored_rows} of {rows} rows")
     app.extensions["surveyhub.db"].engine.dispose()
     return figures
 

@@ -175,16 +175,22 @@ def _upload(session, form) -> list[str]:
     return []
 
 
+def _audit_request(session, actor):
+    """The audit page's filters from the query string: (form, filters, the filters to repeat in links, time zone)."""
+    tz = audit_labels.timezone_setting()
+    form, filters = audit_labels.filter_form(request.args, audit.choices(session, actor), tz)
+    query = {key: value for key, value in request.args.items() if key in AUDIT_FILTERS and value}
+    return form, filters, query, tz
+
+
 @bp.route("/audit")
 @requires("org.manage")
 def audit_trail():
     """The organisation's events, newest first, filtered by who, event, project and period."""
     session = get_session()
     actor = current_actor()
-    tz = audit_labels.timezone_setting()
-    form, filters = audit_labels.filter_form(request.args, audit.choices(session, actor), tz)
+    form, filters, query, tz = _audit_request(session, actor)
     shown = audit.page(session, actor, filters, request.args.get("page", 1, type=int), AUDIT_PAGE_SIZE)
-    query = {key: value for key, value in request.args.items() if key in AUDIT_FILTERS and value}
     return render_template("admin/audit.html", form=form, shown=shown, query=query, tz=tz,
                            label=audit_labels.label, summary=audit_labels.summary, when=audit_labels.local_time)
 
@@ -195,9 +201,7 @@ def audit_csv():
     """The filtered events as CSV; the download itself is an event too."""
     session = get_session()
     actor = current_actor()
-    tz = audit_labels.timezone_setting()
-    _form, filters = audit_labels.filter_form(request.args, audit.choices(session, actor), tz)
-    query = {key: value for key, value in request.args.items() if key in AUDIT_FILTERS and value}
+    _form, filters, query, tz = _audit_request(session, actor)
     found = audit.count(session, actor, filters)
     if found > AUDIT_CSV_MAX:  # more than one request can stream in time
         flash(_("These are %(n)s events, more than one download can hold (%(max)s). Choose a shorter period, or "
