@@ -106,6 +106,15 @@ def test_the_qr_code_leads_to_the_check_page(client, issued):
     assert 'data-status="genuine"' in typed.text
 
 
+def test_the_check_page_gives_the_date_in_words(client, issued):
+    """A funder on a Dutch page reads "30 november 2026", not 2026-11-30."""
+    from surveyhub.documents.formatting import long_date
+
+    page = client.get(f"/verify/{issued.code}").text
+    assert long_date(issued.issued_at, "nl") in page
+    assert issued.issued_at.strftime("%Y-%m-%d") not in page
+
+
 def test_uploading_the_pdf_checks_that_it_is_unaltered(client, session, demo, issued):
     def upload(data: bytes):
         form = client.get("/verify")

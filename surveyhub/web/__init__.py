@@ -98,6 +98,7 @@ def _qr_svg(url: str, title: str):
 def _register_globals(app: Flask) -> None:
     from flask_babel import get_locale, lazy_gettext as _l
 
+    from surveyhub.documents.formatting import long_date
     from surveyhub.measures.schema import translate
 
     wave_names = {"pre": _l("Pre wave (nulmeting)"), "post": _l("Post wave (eindmeting)"),
@@ -114,6 +115,7 @@ def _register_globals(app: Flask) -> None:
         participant_state=lambda state: states.get(state, state),
         qr_svg=_qr_svg,
         mailto_href=mailto_href,
+        long_date=lambda moment: long_date(moment, str(get_locale() or "nl")),
     )
 
 
