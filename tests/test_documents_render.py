@@ -160,3 +160,20 @@ def test_only_a_plain_hex_colour_reaches_the_stylesheet():
     for absurd in ("red;} body { display: none }", "url(http://169.254.169.254/)", "#12345", None, 0x1F5F8B,
                    "#1f5f8b; background: url(x)"):
         assert safe_colour(absurd) == DEFAULT_COLOUR
+
+
+@pytest.mark.parametrize("base_url", ["http://surveyhub.test", "https://enquete.samenlevingsopbouw-amsterdam-noord.nl"])
+def test_a_printed_personal_link_never_breaks_inside_its_token(base_url):
+    from surveyhub.documents import paper
+
+    # Tokens that start with a hyphen or underscore (both occur in URL-safe tokens) gave the line breaker a spot.
+    tokens = ["-5lUjj4OMoGVqZz7JgWzvKbCKX4h8dFs", "_aB-cD_eF-gH_iJ-kL_mN-oP_qR-sT_uV", "Zz" * 16]
+    data = {"lang": "nl", "project": {"name": "Speeltuin De Vlinder", "slug": "speeltuin"},
+            "organisation": {"name": "Buurtwerk Noord", "brand_colour": "#c0392b"},
+            "residents": [{"name": f"Bewoner {n}", "code": f"R-{n:05d}", "link": f"{base_url}/q/{token}"}
+                          for n, token in enumerate(tokens)]}
+    pdf = paper.render_sheet(data, code="K7P2-4QX9-MT3R", issued_at=ISSUED)
+    text = pdf_text(pdf)
+    for token in tokens:
+        assert token in text
+    assert text.count("/q/") == len(tokens)

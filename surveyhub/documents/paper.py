@@ -37,7 +37,8 @@ def sheet_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, 
     t = texts.SHEET[lang]
     images = Images()
     org = data["organisation"]
-    residents = [{**r, "qr": images.qr(r["link"]), "qr_alt": t["qr_alt"].format(name=r["name"])}
+    residents = [{**r, "qr": images.qr(r["link"]), "qr_alt": t["qr_alt"].format(name=r["name"]),
+                  "link_parts": _link_parts(r["link"])}
                  for r in data["residents"]]
     return {
         "lang": lang, "t": t, "brand": svg.safe_colour(org.get("brand_colour")),
@@ -46,6 +47,13 @@ def sheet_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, 
         "organisation": {"name": org["name"]}, "project": data["project"], "residents": residents, "code": code,
         "page_label": t["page_of"].split("{page}")[0].strip(),
     }, images
+
+
+def _link_parts(link: str) -> tuple[str, str]:
+    """The link as (site address, "/q/" and token): a printed link may wrap in the address but never
+    inside its last part, so a resident typing it over never meets a token broken across two lines."""
+    start, _, token = link.rpartition("/q/")
+    return (start, "/q/" + token) if start else ("", link)
 
 
 def render_questionnaire(data: dict, *, code: str, issued_at: datetime) -> bytes:
