@@ -24,12 +24,15 @@ from typing import Mapping
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
-from surveyhub.measures.schema import item_range
+from surveyhub.measures.definition import item_range
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, outcome_data
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.outcome_data import ItemValues, Pairing, ProjectData
+from surveyhub.services.report_contract import (ChangeEntry, Design, Participation, ProjectInfo, Quote, Report,
+                                               ResponseShift, RetrospectiveEntry, ScaleEntry)
+from surveyhub.services.report_contract import Thresholds as ThresholdsUsed
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 from surveyhub.stats import (G_AV_CORRECTION, RCI_CRITICAL, SUPPRESSION_NAMES, build_scale_block,
                              cronbach_alpha, pair_by_participant, rci_parameters)
@@ -79,7 +82,8 @@ class Thresholds:
                    int(settings.get("MIN_CELL", cls.min_cell)))
 
 
-def resolve_thresholds(org, defaults: Thresholds, *, min_means=None, min_tests=None, min_cell=None) -> dict:
+def resolve_thresholds(org, defaults: Thresholds, *, min_means=None, min_tests=None,
+                       min_cell=None) -> ThresholdsUsed:
     """The thresholds a report uses and where each came from.
 
     Each comes from the call, else the organisation, else ``defaults``. The
@@ -95,7 +99,7 @@ def resolve_thresholds(org, defaults: Thresholds, *, min_means=None, min_tests=N
         value, source = ((given, "call") if given is not None
                          else (own, "organisation") if own is not None else (default, "default"))
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ServiceError(f"{name} must be a whole number of 0 or more, got {value!r}")
+            raise Invalid(N_("%(name)s must be a whole number of 0 or more, got %(value)r"), name=name, value=value)
         chosen[name], sources[name] = value, source
     chosen["min_tests"] = max(chosen["min_tests"], chosen["min_means"])
     return {**chosen, "sources": sources}
@@ -103,8 +107,9 @@ def resolve_thresholds(org, defaults: Thresholds, *, min_means=None, min_tests=N
 
 def project_report(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, *,
                    min_means: int | None = None, min_tests: int | None = None, min_cell: int | None = None,
-                   defaults: Thresholds | None = None) -> dict:
-    """The report JSON of a project the actor may read (see ``docs/report-json.md``).
+                   defaults: Thresholds | None = None) -> Report:
+    """The report JSON of a project the actor may read (see ``docs/report-json.md``, typed in
+    ``report_contract``).
 
     :param min_means: fewer pairs: no means, SDs, CI or reliable-change figures.
     :param min_tests: fewer pairs: no tests or effect sizes.
@@ -126,7 +131,9 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     pairings = {"post": outcome_data.pair_waves(data, "pre", "post"),
                 "followup": outcome_data.pair_waves(data, "pre", "followup")}
     context = _Context(data, items, thresholds, registry)
-    scales, retrospective, followup = [], [], []
+    scales: list[ScaleEntry] = []
+    retrospective: list[RetrospectiveEntry] = []
+    followup: list[ChangeEntry] = []
     for definition in definitions:
         for scale in definition["scales"]:
             scales.append(context.scale_entry(definition, scale, pairings["post"]))
@@ -134,7 +141,7 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
                 retrospective.append(context.retrospective_entry(definition, scale, pairings["post"]))
             if data.completed("followup"):
                 followup.append(context.followup_entry(definition, scale, pairings["followup"]))
-    report = {
+    report: Report = {
         "report_version": REPORT_VERSION,
         "generated_at": utcnow().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "project": _project_info(project, org, definitions),
@@ -152,7 +159,8 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
 class _Context:
     """What every scale entry of one report shares."""
 
-    def __init__(self, data: ProjectData, items: ItemValues, thresholds: dict, registry: InstrumentRegistry):
+    def __init__(self, data: ProjectData, items: ItemValues, thresholds: ThresholdsUsed,
+                 registry: InstrumentRegistry):
         self.data, self.items, self.thresholds, self.registry = data, items, thresholds, registry
 
     def scores(self, block: str, definition: dict, scale: dict) -> dict[int, float | None]:
@@ -216,7 +224,7 @@ class _Context:
             "label": label,
         }
 
-    def scale_entry(self, definition: dict, scale: dict, pairing: Pairing) -> dict:
+    def scale_entry(self, definition: dict, scale: dict, pairing: Pairing) -> ScaleEntry:
         reliability_raw = {kind: self.alpha(kind, "now", definition, scale) for kind in ("pre", "post")}
         if self.data.completed("followup"):
             reliability_raw["followup"] = self.alpha("followup", "now", definition, scale)
@@ -231,7 +239,7 @@ class _Context:
         entry["reliability"] = {kind: self.shown_alpha(raw) for kind, raw in reliability_raw.items()}
         return entry
 
-    def retrospective_entry(self, definition: dict, scale: dict, pairing: Pairing) -> dict:
+    def retrospective_entry(self, definition: dict, scale: dict, pairing: Pairing) -> RetrospectiveEntry:
         then, now = self.scores("then", definition, scale), self.scores("now", definition, scale)
         post_ids = sorted(self.data.completed("post").values())
         # Within one post response the "then" and "now" blocks are the same resident.
@@ -244,7 +252,7 @@ class _Context:
         entry["response_shift"] = self.response_shift(definition, scale, pairing, then)
         return entry
 
-    def response_shift(self, definition: dict, scale: dict, pairing: Pairing, then: dict) -> dict | None:
+    def response_shift(self, definition: dict, scale: dict, pairing: Pairing, then: dict) -> ResponseShift | None:
         """then − pre for residents with a real pretest; None when the project has no pretest."""
         if not self.data.completed("pre"):
             return None
@@ -255,7 +263,7 @@ class _Context:
         order = ("n_pairs", "pre", "then", "change", "effect_size", "test", "suppressed")
         return {"comparison": "pre→then", **{key: block[key] for key in order}}
 
-    def followup_entry(self, definition: dict, scale: dict, pairing: Pairing) -> dict:
+    def followup_entry(self, definition: dict, scale: dict, pairing: Pairing) -> ChangeEntry:
         now = self.scores("now", definition, scale)
         block = self.change(pairing.pairs, now, now, scale=scale, norms=scale.get("norms"),
                             alpha=self.alpha("pre", "now", definition, scale)["alpha"],
@@ -289,7 +297,7 @@ def _score_range(definition: dict, scale: dict, registry: InstrumentRegistry) ->
     return [lo * factor, hi * factor]
 
 
-def _project_info(project, org, definitions: list[dict]) -> dict:
+def _project_info(project, org, definitions: list[dict]) -> ProjectInfo:
     return {
         "slug": project.slug,
         "name": project.name,
@@ -300,7 +308,7 @@ def _project_info(project, org, definitions: list[dict]) -> dict:
     }
 
 
-def _design(project, data: ProjectData, retrospective: list[dict]) -> dict:
+def _design(project, data: ProjectData, retrospective: list[RetrospectiveEntry]) -> Design:
     pretest = bool(data.completed("pre"))
     then_test = any(entry["n_pairs"] for entry in retrospective)
     if pretest and then_test:
@@ -321,7 +329,7 @@ def _design(project, data: ProjectData, retrospective: list[dict]) -> dict:
     }
 
 
-def _participation(project, data: ProjectData, pairings: dict[str, Pairing]) -> dict:
+def _participation(project, data: ProjectData, pairings: dict[str, Pairing]) -> Participation:
     status = {wave.kind: wave.status for wave in project.waves}
     waves = {kind: {"status": status.get(kind), "started": data.started(kind),
                     "completed": len(data.completed(kind))} for kind in ("pre", "post", "followup")}
@@ -347,7 +355,7 @@ def _participation(project, data: ProjectData, pairings: dict[str, Pairing]) -> 
     }
 
 
-def _quotes(session: Session, project, data: ProjectData, definitions: list[dict]) -> list[dict]:
+def _quotes(session: Session, project, data: ProjectData, definitions: list[dict]) -> list[Quote]:
     """Open answers of residents whose consent allows quoting them, as plain text."""
     questions = {(PROJECT_INSTRUMENT, q.question_id): q.definition for q in project.questions}
     for definition in definitions:

@@ -1,0 +1,223 @@
+"""The report JSON as types: the one shape the dashboard, the PDF and the exports read.
+
+``docs/report-json.md`` documents the report key by key; these TypedDicts say
+the same in code, and ``tests/test_report_contract.py`` keeps the two in step
+(every documented key is here, every key here is documented, and a report
+built through the services has exactly these keys). A reader that needs a key
+the contract does not have must add it here and in the document first, so no
+reader can grow a tolerant ``.get(...)`` for a shape the service never makes.
+
+Numbers that cannot be computed, or that the small-number rules hide, are
+``None``; a reliable-change count below ``min_cell`` is a label such as
+``"<5"`` (``Count``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+#: A text in several languages: ``{"nl": "...", "en": "..."}``.
+Translated = dict[str, str]
+#: A reliable-change count: a number, a label such as ``"<5"`` or ``"≥5"``, or None.
+Count = int | str | None
+#: A 95% interval ``[low, high]``, or None.
+Interval = list[float] | None
+#: Where a threshold came from.
+Source = Literal["call", "organisation", "default"]
+
+
+class InstrumentInfo(TypedDict):
+    id: str
+    version: int
+    title: Translated
+
+
+class ProjectInfo(TypedDict):
+    slug: str
+    name: str
+    description: str | None
+    organisation: str
+    retrospective: bool
+    instruments: list[InstrumentInfo]
+
+
+class ThresholdSources(TypedDict):
+    min_means: Source
+    min_tests: Source
+    min_cell: Source
+
+
+class Thresholds(TypedDict):
+    min_means: int
+    min_tests: int
+    min_cell: int
+    sources: ThresholdSources
+
+
+class Method(TypedDict):
+    change: str
+    ci95: str
+    tests: str
+    effect_sizes: str
+    g_av_correction: str
+    reliable_change: str
+    reliability: str
+    pairing: str
+    retrospective: str
+    suppression: dict[str, str]
+
+
+class Design(TypedDict):
+    kind: Literal["pre-post", "pre-post with retrospective then-test", "retrospective then-test without pretest",
+                  "no comparison yet"]
+    pretest: bool
+    retrospective: bool
+    then_test: bool
+    followup: bool
+    method: Method
+
+
+class WaveCounts(TypedDict):
+    status: str | None
+    started: int
+    completed: int
+
+
+class Waves(TypedDict):
+    pre: WaveCounts
+    post: WaveCounts
+    followup: WaveCounts
+
+
+class Participation(TypedDict):
+    invited: int
+    withdrawn: int
+    pre: int
+    post: int
+    followup: int
+    paired: int
+    paired_by_participant: int
+    paired_by_code: int
+    fuzzy_pairs: int
+    ambiguous_codes: int
+    match_rate: float | None
+    attrition: int
+    attrition_rate: float | None
+    followup_paired: int
+    waves: Waves
+
+
+class MeanSd(TypedDict):
+    mean: float | None
+    sd: float | None
+
+
+class Change(TypedDict):
+    mean: float | None
+    sd: float | None
+    ci95: Interval
+
+
+class EffectSize(TypedDict):
+    d_z: float | None
+    d_av: float | None
+    g_av: float | None
+
+
+class Test(TypedDict):
+    t: float | None
+    df: int | None
+    p: float | None
+    wilcoxon_p: float | None
+
+
+class ReliableChange(TypedDict):
+    s_diff: float | None
+    improved: Count
+    unchanged: Count
+    deteriorated: Count
+    sd: float | None
+    sd_source: str | None
+    r: float | None
+    r_source: str | None
+
+
+class Reliability(TypedDict):
+    alpha: float | None
+    ci95: Interval
+    n: int
+    k: int
+    suppressed: bool
+
+
+class ResponseShift(TypedDict):
+    comparison: Literal["pre→then"]
+    n_pairs: int
+    pre: MeanSd
+    then: MeanSd
+    change: Change
+    effect_size: EffectSize
+    test: Test
+    suppressed: list[str]
+
+
+class ChangeEntry(TypedDict):
+    """The keys every element of ``scales``, ``retrospective`` and ``followup`` has."""
+
+    instrument: str
+    instrument_version: int
+    scale: str
+    title: Translated
+    instrument_title: Translated
+    higher_is_better: bool
+    scoring: str
+    range: list[float] | None
+    comparison: Literal["pre→post", "then→post", "pre→followup"]
+    baseline: Literal["pre", "then"]
+    label: Literal["change", "self-perceived change", "change at follow-up"]
+    n_pairs: int
+    n_fuzzy: int
+    pre: MeanSd
+    post: MeanSd
+    change: Change
+    effect_size: EffectSize
+    test: Test
+    rci: ReliableChange
+    suppressed: list[str]
+
+
+class ScaleEntry(ChangeEntry):
+    """A pre → post entry (``scales``): adds Cronbach's alpha per wave (``pre``, ``post``, ``followup``, ``then``)."""
+
+    reliability: dict[str, Reliability]
+
+
+class RetrospectiveEntry(ChangeEntry):
+    """A then → post entry (``retrospective``): adds the response shift (None without a pretest)."""
+
+    response_shift: ResponseShift | None
+
+
+#: A pre → follow-up entry (``followup``) has the common keys only.
+FollowupEntry = ChangeEntry
+
+
+class Quote(TypedDict):
+    text: str
+    wave: Literal["pre", "post", "followup"]
+    instrument: str
+    question: str
+    question_text: Translated | None
+
+
+class Report(TypedDict):
+    report_version: int
+    generated_at: str
+    project: ProjectInfo
+    thresholds: Thresholds
+    design: Design
+    participation: Participation
+    scales: list[ScaleEntry]
+    retrospective: list[RetrospectiveEntry]
+    followup: list[FollowupEntry]
+    quotes: list[Quote]
