@@ -37,7 +37,7 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from surveyhub import create_app  # noqa: E402
 from surveyhub.measures.registry import get_registry  # noqa: E402
-from surveyhub.measures.schema import item_range  # noqa: E402
+from surveyhub.measures.definition import item_range  # noqa: E402
 from surveyhub.models import Answer, Participant, Response, ScaleScore, Wave  # noqa: E402
 from surveyhub.models._types import utcnow  # noqa: E402
 from surveyhub.services import access, accounts, outcomes, projects, schema_state  # noqa: E402

@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pluggy
 from flask import Flask
 
-hookimpl = pluggy.HookimplMarker("surveyhub")
+from surveyhub.hookspecs import hookimpl
 
 __all__ = ["create_app", "hookimpl"]
 

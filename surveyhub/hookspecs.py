@@ -15,6 +15,8 @@ database, so every worker process shows them.
 import pluggy
 
 hookspec = pluggy.HookspecMarker("surveyhub")
+#: The marker for plugin implementations; plugins import it as ``from surveyhub import hookimpl``.
+hookimpl = pluggy.HookimplMarker("surveyhub")
 
 
 @hookspec

@@ -284,19 +284,19 @@ def test_the_admin_upload_refuses_3000_items_and_a_5000_digit_version(org, make_
 
 
 def test_a_plugin_instrument_with_a_huge_number_is_a_clean_error():
-    from surveyhub.measures import schema
+    from surveyhub.measures import validation, yaml_loader
 
-    definition = schema.load_yaml_text(_instrument(3), "plugin")
+    definition = yaml_loader.load_yaml_text(_instrument(3), "plugin")
     definition["version"] = 10 ** 5000
-    errors = schema.validate_definition(definition, "plugin")
+    errors = validation.validate_definition(definition, "plugin")
     assert errors and all(e.startswith("plugin: version: ") for e in errors), errors
 
 
 def test_a_yaml_escape_cannot_smuggle_a_nul_into_an_instrument():
-    from surveyhub.measures import schema
+    from surveyhub.measures import yaml_loader
 
     text = _instrument(3).replace("title: {nl: Groot}", 'title: {nl: "Gr\\0oot\\x07"}')
-    assert schema.load_yaml_text(text, "x")["title"]["nl"] == "Groot"
+    assert yaml_loader.load_yaml_text(text, "x")["title"]["nl"] == "Groot"
 
 
 # --- THREATS.md Input 7 and 9: SQL strings, paths in uploads ---------------------------------------------
@@ -386,7 +386,7 @@ def test_a_number_question_with_absurd_limits_gets_a_message_and_is_not_added(or
 
 
 def test_deeply_nested_yaml_is_a_clean_error():
-    from surveyhub.measures import schema
+    from surveyhub.measures import definition, yaml_loader
 
-    with pytest.raises(schema.InstrumentError, match="x.yaml: the file is nested too deeply"):
-        schema.load_yaml_text("a: " + "[" * 5000 + "]" * 5000, "x.yaml")
+    with pytest.raises(definition.InstrumentError, match="x.yaml: the file is nested too deeply"):
+        yaml_loader.load_yaml_text("a: " + "[" * 5000 + "]" * 5000, "x.yaml")

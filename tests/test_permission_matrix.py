@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from surveyhub.measures.registry import get_registry
-from surveyhub.measures.schema import item_range
+from surveyhub.measures.definition import item_range
 from surveyhub.models import Consent, Participant
 from surveyhub.services import access, projects, responses
 from surveyhub.web.session_user import PUBLIC

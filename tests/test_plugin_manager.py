@@ -21,7 +21,7 @@ from sqlalchemy import select
 import surveyhub.plugins
 from surveyhub import create_app
 from surveyhub.measures.registry import get_registry
-from surveyhub.measures.schema import load_instrument_file
+from surveyhub.measures.yaml_loader import load_instrument_file
 from surveyhub.models import Participant, Response
 from surveyhub.plugins import get_host
 from surveyhub.services import access, responses
@@ -207,7 +207,7 @@ def test_the_command_line_names_both_sources_of_a_conflict_without_a_traceback(t
     for name in ("first", "second"):
         (folder / f"{name}.py").write_text(
             "from surveyhub import hookimpl\n"
-            "from surveyhub.measures.schema import load_instrument_file\n"
+            "from surveyhub.measures.yaml_loader import load_instrument_file\n"
             "@hookimpl\n"
             "def surveyhub_register_instruments():\n"
             f"    data = load_instrument_file({str(ORGANISING)!r})\n"

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from surveyhub import create_app
 from surveyhub.measures.registry import get_registry
-from surveyhub.measures.schema import load_instrument_file
+from surveyhub.measures.yaml_loader import load_instrument_file
 from surveyhub.models import Answer, PluginProblem, Response
 from surveyhub.plugins import get_host
 from tests.plugins.contract import CompletedRecorder

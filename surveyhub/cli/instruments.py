@@ -10,8 +10,8 @@ from flask.cli import with_appcontext
 
 from surveyhub import plugin_problems
 from surveyhub.cli.common import user_errors
-from surveyhub.measures import schema
-from surveyhub.measures.schema import translate
+from surveyhub.measures import definition, validation
+from surveyhub.measures.definition import translate
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
 
@@ -127,14 +127,14 @@ def instruments_validate(files):
         data, errors = None, []
         try:
             data = registry.load_file(path)
-        except schema.InstrumentError as exc:
+        except definition.InstrumentError as exc:
             errors = exc.errors
         if errors:
             failed = True
             for error in errors:
                 click.echo(error, err=True)
             continue
-        for warning in schema.translation_warnings(data, str(path)):
+        for warning in validation.translation_warnings(data, str(path)):
             click.echo(f"warning: {warning}")
         click.echo(f"{path}: valid")
     if failed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from surveyhub import hookimpl
+from surveyhub.hookspecs import hookimpl
 
 
 class YamlInstruments:

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from surveyhub.measures.schema import translate
+from surveyhub.measures.definition import translate
 
 try:
     from wtforms import SelectChoice

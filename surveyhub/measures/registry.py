@@ -18,7 +18,9 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from surveyhub.measures import schema
+from surveyhub.measures.definition import InstrumentError, definition_digest, normalise
+from surveyhub.measures.validation import validate_definition
+from surveyhub.measures.yaml_loader import load_instrument_file
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +63,16 @@ class InstrumentRegistry:
         return [self.instruments[key] for key in sorted(self.instruments)]
 
     def known(self) -> dict:
-        """The installed names validation checks against (``schema.validate_definition`` keywords)."""
+        """The installed names validation checks against (``validation.validate_definition`` keywords)."""
         return {"known_types": set(self.question_types), "known_methods": set(self.scoring_methods)}
 
     def validate(self, data, source: str) -> list[str]:
         """Schema errors for a definition, checked against installed types and methods."""
-        return schema.validate_definition(data, source, **self.known())
+        return validate_definition(data, source, **self.known())
 
     def load_file(self, path: str | Path) -> dict:
         """Read and validate a YAML file; ``InstrumentError`` lists every problem at once."""
-        return schema.load_instrument_file(path, **self.known())
+        return load_instrument_file(path, **self.known())
 
     def add(self, data: dict, source: str, validated: bool = False) -> list[str]:
         """Add a definition; return its errors (and leave it out) when it is not valid."""
@@ -78,14 +80,14 @@ class InstrumentRegistry:
         if errors:
             self._refuse(errors)
             return errors
-        definition = schema.normalise(data)
+        definition = normalise(data)
         key = (definition["id"], definition["version"])
         if key in self.instruments:
             raise RegistryConflict(
                 f"instrument {key[0]} version {key[1]} is registered twice: "
                 f"by {self.instruments[key].source} and by {source}; give one a new id or version")
         self.instruments[key] = LoadedInstrument(key[0], key[1], definition, source,
-                                                 schema.definition_digest(definition))
+                                                 definition_digest(definition))
         return []
 
     def _refuse(self, errors: list[str]) -> None:
@@ -234,7 +236,7 @@ def _add_entry(registry: InstrumentRegistry, plugin_name: str, entry) -> list[st
     if isinstance(entry, (str, Path)):
         try:
             data = registry.load_file(entry)
-        except schema.InstrumentError as exc:
+        except InstrumentError as exc:
             registry._refuse(exc.errors)
             return exc.errors
         return _add_once(registry, data, str(entry), validated=True)

@@ -3,7 +3,7 @@
 Pure functions on plain values (no Flask, no database). A scoring method has
 the plugin contract signature ``(values, scale) -> float | None``: ``values``
 maps item id to the value after reverse coding (None = unanswered), ``scale``
-is the scale's definition (normalised, see ``schema.normalise``). None means
+is the scale's definition (normalised, see ``definition.normalise``). None means
 "not enough answers to score" and is never replaced by a guess.
 """
 
@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .schema import item_range, reverse_code
+from surveyhub.measures.definition import item_range, reverse_code
 
 Values = Mapping[str, float | None]
 ScoringMethod = Callable[[Values, dict], float | None]

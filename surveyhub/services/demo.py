@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
-from surveyhub.measures.schema import item_range
+from surveyhub.measures.definition import item_range
 from surveyhub.models import Consent, Organisation, Participant, Project, ProjectShare, User, Wave
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, accounts, participants, projects, responses

@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.measures.schema import item_range, translate
+from surveyhub.measures.definition import item_range, translate
 from surveyhub.measures.scoring import level_for
 from surveyhub.models import Organisation, Participant, Project, Response, User
 from surveyhub.services import resident

@@ -28,7 +28,7 @@ from datetime import timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.measures.schema import translate
+from surveyhub.measures.definition import translate
 from surveyhub.models import Answer, Participant, Response, ScaleScore
 from surveyhub.services import access, outcome_data
 from surveyhub.services.access import Actor

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.measures import schema
+from surveyhub.measures.definition import InstrumentError, definition_digest, normalise
+from surveyhub.measures.yaml_loader import load_yaml_text
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.models import InstrumentVersion
 from surveyhub.services import audit
@@ -95,16 +96,16 @@ def available(session: Session, registry: InstrumentRegistry, organisation_id: i
 def upload(session: Session, registry: InstrumentRegistry, actor: Actor, text: str, filename: str) -> InstrumentVersion:
     """Validate and store an organisation's own YAML instrument (no code is ever run)."""
     require(actor, "org.manage")
-    data = schema.load_yaml_text(text, filename)
+    data = load_yaml_text(text, filename)
     errors = registry.validate(data, filename)
     if errors:
-        raise schema.InstrumentError(errors)
-    definition = schema.normalise(data)
+        raise InstrumentError(errors)
+    definition = normalise(data)
     if registry.get(definition["id"]) is not None:
         raise Conflict(f"{filename}: the id {definition['id']!r} belongs to an installed instrument; choose another id")
     scope = f"{UPLOAD_SCOPE_PREFIX}{actor.organisation_id}"
     existing = _uploaded(session, actor.organisation_id, definition["id"], definition["version"])
-    digest = schema.definition_digest(definition)
+    digest = definition_digest(definition)
     if existing is not None:
         if existing.digest == digest:
             return existing

@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyhub.measures.schema import item_range, reverse_code
+from surveyhub.measures.definition import item_range, reverse_code
 from surveyhub.models import Answer, Consent, Participant, Project, Response, ScaleScore
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 from surveyhub.stats import match_codes, normalise_code

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.questions import code_or_keep
-from surveyhub.measures.schema import translate
+from surveyhub.measures.definition import translate
 from surveyhub.models import Consent, Participant, Project, Response, ScaleScore, Token, WAVE_KINDS, Wave
 from surveyhub.services import responses
 from surveyhub.services.errors import NotFound

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyhub.documents.formatting import iso_utc
-from surveyhub.measures.schema import translate
+from surveyhub.measures.definition import translate
 from surveyhub.models import (Answer, Consent, Document, Organisation, Participant, Project, Response, ScaleScore,
                               Token, Wave, WAVE_KINDS)
 from surveyhub.services.errors import NotFound

@@ -99,7 +99,7 @@ def _register_globals(app: Flask) -> None:
     from flask_babel import get_locale, lazy_gettext as _l
 
     from surveyhub.documents.formatting import long_date
-    from surveyhub.measures.schema import translate
+    from surveyhub.measures.definition import translate
 
     wave_names = {"pre": _l("Pre wave (nulmeting)"), "post": _l("Post wave (eindmeting)"),
                   "followup": _l("Follow-up wave (vervolgmeting)")}

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from surveyhub.db import get_session
 from surveyhub import plugin_problems
-from surveyhub.measures import schema
+from surveyhub.measures import definition, yaml_loader
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
 from surveyhub.services import accounts, audit, credentials, instruments, passwords
@@ -20,7 +20,7 @@ from surveyhub.web.forms import ActionForm, UploadForm, UserForm
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-MAX_INSTRUMENT_BYTES = schema.MAX_BYTES
+MAX_INSTRUMENT_BYTES = yaml_loader.MAX_BYTES
 AUDIT_PAGE_SIZE = 100
 AUDIT_FILTERS = ("user", "event", "project", "since", "until")
 #: Events one CSV download holds (100,000 take about 10 s); the command line has no limit.
@@ -164,7 +164,7 @@ def _upload(session, form) -> list[str]:
         stored = instruments.upload(session, get_registry(), current_actor(), raw.decode("utf-8-sig"), name)
     except UnicodeDecodeError:
         return [_("%(name)s is not a UTF-8 text file.", name=name)]
-    except schema.InstrumentError as exc:
+    except definition.InstrumentError as exc:
         session.rollback()
         return exc.errors
     except ServiceError as exc:

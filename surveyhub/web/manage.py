@@ -9,7 +9,7 @@ from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from surveyhub.db import get_session
-from surveyhub.measures.schema import translate
+from surveyhub.measures.definition import translate
 from surveyhub.measures.questions import radio_choices
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import instruments, projects, retention

@@ -10,7 +10,7 @@ from __future__ import annotations
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
 
-from surveyhub.measures.schema import translate
+from surveyhub.measures.definition import translate
 
 DASH = "–"
 

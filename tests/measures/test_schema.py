@@ -10,23 +10,18 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from surveyhub.measures.schema import (
+from surveyhub.measures.definition import (
     BUILTIN_TYPES,
-    MAX_BYTES,
     InstrumentError,
     definition_digest,
-    instrument_schema,
     item_range,
-    load_instrument_file,
-    load_yaml_text,
     normalise,
-    parse_instrument,
     path_text,
     reverse_code,
     translate,
-    translation_warnings,
-    validate_definition,
 )
+from surveyhub.measures.validation import instrument_schema, translation_warnings, validate_definition
+from surveyhub.measures.yaml_loader import MAX_BYTES, load_instrument_file, load_yaml_text, parse_instrument
 
 INSTRUMENTS = Path(__file__).resolve().parents[2] / "instruments"
 SHIPPED = sorted(INSTRUMENTS.glob("*.yaml"))

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surveyhub.measures.schema import load_instrument_file, normalise, reverse_code
+from surveyhub.measures.definition import normalise, reverse_code
+from surveyhub.measures.yaml_loader import load_instrument_file
 from surveyhub.measures.scoring import (
     BUILTIN_METHODS,
     coded_values,

@@ -17,7 +17,7 @@ from wtforms.validators import Optional
 
 from surveyhub import hookimpl
 from surveyhub.measures.questions import radio_choices
-from surveyhub.measures.schema import translate
+from surveyhub.measures.definition import translate
 
 DATA = Path(__file__).with_name("data")
 

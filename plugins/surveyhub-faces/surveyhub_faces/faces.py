@@ -16,7 +16,7 @@ from wtforms import RadioField
 from wtforms.validators import Optional
 
 from surveyhub.measures.questions import radio_choices
-from surveyhub.measures.schema import translate
+from surveyhub.measures.definition import translate
 
 LOWEST, HIGHEST = 1, 5
 

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 import surveyhub_faces
-from surveyhub.measures import builtin, schema
+from surveyhub.measures import builtin, validation, yaml_loader
 from surveyhub.measures.registry import build_registry
 from surveyhub.measures.scoring import score_scale
 from surveyhub.plugins import PluginHost
@@ -98,8 +98,8 @@ def test_the_instrument_is_valid_complete_and_scores_with_faces():
     assert registry.errors == []
     loaded = registry.get("faces_wellbeing", 1)
     assert loaded is not None and loaded.source == str(surveyhub_faces.INSTRUMENT_FILE)
-    data = schema.load_instrument_file(surveyhub_faces.INSTRUMENT_FILE)
-    assert schema.translation_warnings(data, "faces_wellbeing.yaml") == []
+    data = yaml_loader.load_instrument_file(surveyhub_faces.INSTRUMENT_FILE)
+    assert validation.translation_warnings(data, "faces_wellbeing.yaml") == []
     [scale] = loaded.definition["scales"]
     assert 4 <= len(scale["items"]) <= 6 and {i["type"] for i in scale["items"]} == {"faces"}
     answers = {item["id"]: 4.0 for item in scale["items"]} | {scale["items"][0]["id"]: 2.0}

@@ -1,0 +1,177 @@
+"""Instrument definitions as data: the one shape every part of SurveyHub reads.
+
+A definition is a plain dict in the YAML form of DESIGN.md. This module knows
+its shape: how to walk a (possibly invalid) definition, how to fill in the
+defaults of a valid one (``normalise``), an item's range, reverse coding, the
+digest that pins a version, and how a translated text is read. Loading YAML
+lives in ``yaml_loader``, checking in ``validation``; both build on this.
+Pure data code: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+#: Digits in a number: more is a typing accident (and Python refuses to read over 4,300 of them).
+MAX_DIGITS = 18
+BUILTIN_TYPES = frozenset({"choice", "number", "text", "yes_no"})
+FALLBACK_LANGUAGE = "nl"
+
+Path_ = tuple[str | int, ...]
+Problem = tuple[Path_, str]
+
+
+class InstrumentError(Exception):
+    """An instrument definition cannot be used; ``errors`` lists every reason."""
+
+    def __init__(self, errors: Iterable[str]):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+    def __str__(self) -> str:
+        return "\n".join(self.errors)
+
+
+class HugeNumber(str):
+    """A number with more than ``MAX_DIGITS`` digits, kept as its first digits: validation reports it."""
+
+
+def path_text(path: Iterable[str | int]) -> str:
+    """``("scales", 1, "items")`` -> ``scales[1].items``; the empty path is ``(root)``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f"[{str(part)!r}]"
+    return out or "(root)"
+
+
+# --- walking a (possibly invalid) definition -----------------------------------
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def scales_of(data: dict) -> Iterator[tuple[Path_, dict]]:
+    for i, scale in enumerate(as_list(data.get("scales"))):
+        if isinstance(scale, dict):
+            yield ("scales", i), scale
+
+
+def items_of(data: dict) -> Iterator[tuple[Path_, dict, bool]]:
+    """Every item with its path and whether it is scored (in a scale) or not (in questions)."""
+    for path, scale in scales_of(data):
+        for j, item in enumerate(as_list(scale.get("items"))):
+            if isinstance(item, dict):
+                yield path + ("items", j), item, True
+    for k, item in enumerate(as_list(data.get("questions"))):
+        if isinstance(item, dict):
+            yield ("questions", k), item, False
+
+
+def translations_of(data: dict) -> Iterator[tuple[Path_, dict]]:
+    """Every translated text in the definition, with its path."""
+    places: list[tuple[Path_, Any]] = [(("title",), data.get("title")), (("description",), data.get("description"))]
+    sets = data.get("answer_sets") if isinstance(data.get("answer_sets"), dict) else {}
+    for name, options in sets.items():
+        places += [(("answer_sets", name, i, "label"), o.get("label"))
+                   for i, o in enumerate(as_list(options)) if isinstance(o, dict)]
+    for path, scale in scales_of(data):
+        places += [(path + (key,), scale.get(key)) for key in ("title", "description", "retrospective")]
+        places += [(path + ("levels", i, "label"), lv.get("label"))
+                   for i, lv in enumerate(as_list(scale.get("levels"))) if isinstance(lv, dict)]
+    for path, item, _ in items_of(data):
+        places += [(path + (key,), item.get(key)) for key in ("text", "help")]
+    yield from ((path, text) for path, text in places if isinstance(text, dict))
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    names = {list: "a list", str: "a string", int: "a number", float: "a number", dict: "a mapping"}
+    return names.get(type(value), type(value).__name__)
+
+
+# --- using a valid definition ---------------------------------------------------
+
+def normalise(data: dict) -> dict:
+    """A copy of a valid definition with every default filled in, so callers never guess."""
+    out = copy.deepcopy(data)
+    out["version"] = int(out["version"])  # JSON Schema's "integer" also admits 1.0
+    out.setdefault("answer_sets", {})
+    out.setdefault("questions", [])
+    for scale in out["scales"]:
+        scale.setdefault("higher_is_better", True)
+        scoring = scale.setdefault("scoring", {})
+        scoring.setdefault("method", "mean")
+        scoring.setdefault("min_answered", 1)
+        if not scale.get("norms"):
+            scale["norms"] = {}  # null and {} both mean "no norms"
+        scale.setdefault("levels", [])
+        for item in scale["items"]:
+            _normalise_item(item)
+    for item in out["questions"]:
+        _normalise_item(item)
+    return out
+
+
+def _normalise_item(item: dict) -> None:
+    item.setdefault("reverse", False)
+    item.setdefault("required", False)
+
+
+def item_range(item: dict, answer_sets: dict | None) -> tuple[float, float] | None:
+    """The lowest and highest value an item can take, or None when it has no numeric range."""
+    kind = item.get("type")
+    if kind == "text":
+        return None
+    if kind == "yes_no":
+        return (0, 1)
+    name = item.get("answer_set")
+    if name is not None:  # also serves plugin types that reuse answer sets
+        options = (answer_sets or {}).get(name) if isinstance(answer_sets, dict) else None
+        values = [o.get("value") for o in as_list(options) if isinstance(o, dict)]
+        values = [v for v in values if is_number(v)]
+        return (min(values), max(values)) if values else None
+    low, high = item.get("min"), item.get("max")
+    return (low, high) if is_number(low) and is_number(high) else None
+
+
+def reverse_code(value: float, lo: float, hi: float) -> float:
+    """Mirror a value within its range: lo becomes hi and hi becomes lo."""
+    return lo + hi - value
+
+
+def definition_digest(data: dict) -> str:
+    """SHA-256 of the normalised definition as canonical JSON.
+
+    Normalising first means spelling out a default (``reverse: false``) does not
+    count as a change; any real change under the same id and version does.
+    """
+    canonical = json.dumps(normalise(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def translate(text: dict | str | None, lang: str) -> str:
+    """The text in ``lang``, else its base language (nl-BE -> nl), else Dutch, else any language."""
+    if isinstance(text, str):
+        return text
+    if not text:
+        return ""
+    for code in (lang, lang.split("-")[0], FALLBACK_LANGUAGE):
+        if text.get(code):
+            return text[code]
+    return next(iter(text.values()))
+
