@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, extensions, plugins, blueprints."""
     from surveyhub import config, db, extensions, i18n, plugins
     from surveyhub.measures import registry
+    from surveyhub.services import accounts
     from surveyhub.web import register_blueprints
     from surveyhub.cli import register_commands
 
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         if key not in settings:
             app.config[key] = value
 
+    accounts.configure_hashing(testing=app.testing)
     db.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)

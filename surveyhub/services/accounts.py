@@ -28,7 +28,19 @@ from surveyhub.services.slugs import unique_slug
 from surveyhub.text import clean
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
-_hasher = PasswordHasher()
+#: Production strength: argon2-cffi's defaults (argon2id, RFC 9106's low-memory profile: 3 passes over 64 MiB).
+STRONG_HASHER = PasswordHasher()
+#: Only for an app built with TESTING on: one pass over 1 MiB, about 500 times cheaper, so a test run
+#: is not spent hashing. Every argon2 hash carries its own parameters, so either hasher verifies the
+#: other's hashes, and a strong hasher upgrades a cheap hash at the next sign-in (``authenticate``).
+TESTING_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_hasher = STRONG_HASHER
+
+
+def configure_hashing(testing: bool) -> None:
+    """Called by ``create_app``: cheap hashing only when the app runs with TESTING on."""
+    global _hasher
+    _hasher = TESTING_HASHER if testing else STRONG_HASHER
 
 
 class AddressUnavailable(Conflict):
@@ -54,9 +66,9 @@ class LastAdmin(Conflict):
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    """Verifying against this keeps unknown e-mails as slow as wrong passwords."""
-    return _hasher.hash(secrets.token_hex(16))
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verifying against this keeps unknown e-mails as slow as wrong passwords (made by the hasher in use)."""
+    return hasher.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ def hash_password(password: str) -> str:
 def verify_password(user: User | None, password: str) -> bool:
     """Does ``password`` match? As slow for an unknown user as for a known one."""
     try:
-        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(_hasher), password)
     except (VerificationError, InvalidHashError):
         return False
     return user is not None
