@@ -18,7 +18,7 @@ import hashlib
 import math
 from html import escape
 
-from babel.numbers import format_decimal
+from surveyhub.locale import Numbers, language
 
 INK, MUTED, GRID = "#1b1f24", "#4a5560", "#cfd6dc"
 PRE, POST, THEN = "#4a5560", "#1f5f8b", "#8a4b08"
@@ -36,23 +36,15 @@ WORDS = {
 
 
 def words(lang: str) -> dict:
-    return WORDS["en" if str(lang).split("-")[0] == "en" else "nl"]
+    return WORDS[language(lang)]
 
 
 def number(value, decimals: int = 1, lang: str = "nl") -> str:
-    """``3.6`` as "3,6" (nl) or "3.6" (en); counts and labels such as "<5" as they are."""
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return format_decimal(value, "#,##0", locale=_locale(lang))
-    pattern = "0" if decimals <= 0 else "0." + "0" * decimals
-    return format_decimal(round(float(value), decimals) + 0.0, pattern, locale=_locale(lang))
-
-
-def _locale(lang: str) -> str:
-    return "en" if str(lang).split("-")[0] == "en" else "nl"
+    """``3.6`` as "3,6" (nl) or "3.6" (en); whole counts grouped ("1.200"); labels such as "<5" as they are."""
+    numbers = Numbers(lang)
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return numbers.count(value)
+    return numbers.number(value, decimals)
 
 
 def _id(kind: str, *content) -> str:
@@ -326,7 +318,7 @@ TITLES = {
 
 def _translated(text, lang: str) -> str:
     if isinstance(text, dict):
-        return text.get(_locale(lang)) or text.get("nl") or next(iter(text.values()), "")
+        return text.get(language(lang)) or text.get("nl") or next(iter(text.values()), "")
     return str(text or "")
 
 
@@ -351,7 +343,7 @@ def change_rows(entries: list[dict], lang: str = "nl") -> list[dict]:
 def report_charts(report: dict, lang: str = "nl") -> dict[str, str]:
     """The five charts of a report JSON (``funnel``, ``change``, ``radar``, ``rci``, and ``thentest``
     when the then-test was used), as SVG strings keyed by name."""
-    t = TITLES[_locale(lang)]
+    t = TITLES[language(lang)]
     w = words(lang)
     part = report["participation"]
     steps = [(t["invited"], part["invited"]), (t["pre_started"], part["waves"]["pre"]["started"]),

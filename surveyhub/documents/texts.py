@@ -8,6 +8,9 @@ eindmeting, terugblik, bewoner, certificaat, impactrapportage.
 
 from __future__ import annotations
 
+# The document language and list joining are the one rule in ``surveyhub.locale``.
+from surveyhub.locale import join_words, language  # noqa: F401 (re-exported)
+
 CERTIFICATE = {
     "nl": {
         "certificate": "Certificaat",
@@ -104,7 +107,6 @@ REPORT = {
         "paired": "Start en eind gekoppeld",
         "match_rate": "Koppelpercentage",
         "match_rate_note": "Het koppelpercentage is het deel van de eindmetingen dat we konden koppelen aan een nulmeting van dezelfde bewoner.",
-        "funnel_alt": "Grafiek: uitgenodigd {invited}, nulmeting {pre}, eindmeting {post}, gekoppeld {paired}.",
         # per scale
         "n_pairs": "Aantal bewoners met start en eind",
         "pre_mean": "Gemiddelde bij de start (SD)",
@@ -122,7 +124,6 @@ REPORT = {
         "hidden_tests": "niet getoond: minder dan {n} bewoners",
         "not_computable": "niet te berekenen",
         "chart_alt": "Grafiek: gemiddelde bij de start en aan het eind per vaardigheid, met het 95%-interval van de verandering.",
-        "change_chart_alt": "Grafiek: gemiddelde verandering per vaardigheid met het 95%-betrouwbaarheidsinterval.",
         "rci_chart_alt": "Grafiek: per vaardigheid hoeveel bewoners duidelijk vooruit, gelijk of achteruit gingen.",
         "retro_chart_alt": "Grafiek: start, terugblik en eind per vaardigheid.",
         "radar_alt": "Grafiek: alle vaardigheden bij de start en aan het eind.",
@@ -210,7 +211,6 @@ REPORT = {
         "paired": "Start and end paired",
         "match_rate": "Match rate",
         "match_rate_note": "The match rate is the share of final questionnaires we could pair with a start questionnaire of the same resident.",
-        "funnel_alt": "Chart: invited {invited}, start {pre}, end {post}, paired {paired}.",
         "n_pairs": "Residents with start and end",
         "pre_mean": "Average at the start (SD)",
         "post_mean": "Average at the end (SD)",
@@ -227,7 +227,6 @@ REPORT = {
         "hidden_tests": "not shown: fewer than {n} residents",
         "not_computable": "cannot be computed",
         "chart_alt": "Chart: average at the start and at the end per skill, with the 95% interval of the change.",
-        "change_chart_alt": "Chart: average change per skill with its 95% confidence interval.",
         "rci_chart_alt": "Chart: per skill how many residents clearly improved, stayed about the same or went down.",
         "retro_chart_alt": "Chart: start, looking back and end per skill.",
         "radar_alt": "Chart: all skills at the start and at the end.",
@@ -360,14 +359,3 @@ FILE_NAMES = {
            "questionnaire": "questionnaire", "sheet": "personal-links"},
 }
 
-
-def language(lang: str | None) -> str:
-    """The document language: ``en`` when asked for, else Dutch."""
-    return "en" if str(lang or "").split("-")[0].lower() == "en" else "nl"
-
-
-def join_words(words: list[str], lang: str) -> str:
-    """``["a", "b", "c"]`` → ``"a, b en c"``."""
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + f" {CERTIFICATE[language(lang)]['and']} " + words[-1]

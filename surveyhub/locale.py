@@ -1,0 +1,138 @@
+"""The one place that decides the reader's language and how a number, date or list is written.
+
+Pure (no Flask): pages, PDFs, charts and exports all format through
+:class:`Numbers`, so "3,60" on the dashboard is "3,60" in the funder's PDF and in
+a chart's description. Two languages: Dutch (the default, what residents read)
+and English. Web code gets the request's language from Flask-Babel and passes
+it through :func:`language`; documents get it from the caller.
+
+Missing values (``None``: not computable, or hidden because a group is small)
+are written as ``missing`` — a dash on pages, nothing in documents, which say
+why in words instead.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+DASH = "–"
+
+try:
+    #: Dates are the day in the Netherlands, where the residents and workers are.
+    LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+except ZoneInfoNotFoundError:  # a system without time zone data: dates in UTC
+    LOCAL_TIME = timezone.utc  # type: ignore[assignment]
+
+_WORDS = {"nl": {"to": "tot", "and": "en"}, "en": {"to": "to", "and": "and"}}
+
+
+def language(value: object) -> str:
+    """``"en"`` for any English tag (``en``, ``en-GB``, ``en_US``, a Babel ``Locale``), else ``"nl"``.
+
+    Dutch is the fallback because residents read Dutch: an unknown or missing
+    language must never leave them with English.
+    """
+    primary = str(value or "").replace("_", "-").split("-")[0].strip().lower()
+    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def translate(text: dict | str | None, lang: str) -> str:
+    """A translation object (``{"nl": ..., "en": ...}``) in ``lang``, else its base language, else Dutch,
+    else any language it has; a plain string as it is."""
+    if isinstance(text, str):
+        return text
+    if not text:
+        return ""
+    for code in (lang, str(lang).split("-")[0], DEFAULT_LANGUAGE):
+        if text.get(code):
+            return text[code]
+    return next(iter(text.values()))
+
+
+def join_words(words: list[str], lang: str) -> str:
+    """``["a", "b", "c"]`` → ``"a, b en c"`` (nl) or ``"a, b and c"`` (en)."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {_WORDS[language(lang)]['and']} " + words[-1]
+
+
+def iso_utc(moment: datetime) -> str:
+    """The moment as ``2026-11-25T10:00:00Z``: stable, language-free text for metadata and JSON."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Numbers:
+    """Numbers, counts, p-values, intervals, percentages, dates and lists in one language.
+
+    ``Numbers("nl").number(3.6)`` → ``"3,60"``; ``Numbers("en").number(3.6)`` → ``"3.60"``.
+    Rounding is half-to-even on the float, then ``+ 0.0`` so that a tiny negative
+    never shows as ``"-0,00"``.
+    """
+
+    def __init__(self, lang: object = DEFAULT_LANGUAGE, missing: str = DASH):
+        self.lang = language(lang)
+        self.missing = missing
+
+    def number(self, value: float | int | None, decimals: int = 2) -> str:
+        """A measured value with a fixed number of decimals; None, a bool or not finite → ``missing``."""
+        if value is None or isinstance(value, bool):
+            return self.missing
+        value = float(value)
+        if not math.isfinite(value):
+            return self.missing
+        pattern = "0" if decimals <= 0 else "0." + "0" * decimals
+        return format_decimal(round(value, decimals) + 0.0, pattern, locale=self.lang)
+
+    def signed(self, value: float | None, decimals: int = 2) -> str:
+        """A change: ``"+0,43"``, ``"-0,27"``, ``"0,00"``."""
+        text = self.number(value, decimals)
+        if text == self.missing or text.startswith(("-", "−")) or float(value) <= 0:  # type: ignore[arg-type]
+            return text
+        return "+" + text
+
+    def count(self, value: int | str | None) -> str:
+        """A whole number with grouping (``"1.200"``), or a suppression label such as ``"<5"`` as it is."""
+        if value is None:
+            return self.missing
+        if isinstance(value, str):
+            return value
+        return format_decimal(int(value), "#,##0", locale=self.lang)
+
+    def p(self, value: float | None) -> str:
+        """A p-value with three decimals; below 0.001 as ``"< 0,001"``."""
+        if value is None:
+            return self.missing
+        return "< " + self.number(0.001, 3) if value < 0.001 else self.number(value, 3)
+
+    def interval(self, bounds: list[float] | tuple[float, float] | None, decimals: int = 2) -> str:
+        """A 95% interval as ``"0,52 tot 1,48"`` (nl) or ``"0.52 to 1.48"`` (en)."""
+        if not bounds or bounds[0] is None or bounds[1] is None:
+            return self.missing
+        return f"{self.number(bounds[0], decimals)} {_WORDS[self.lang]['to']} {self.number(bounds[1], decimals)}"
+
+    def percent(self, fraction: float | None) -> str:
+        """``0.867`` → ``"87%"``."""
+        if fraction is None:
+            return self.missing
+        return self.number(fraction * 100, 0) + "%"
+
+    def date(self, moment: datetime | date) -> str:
+        """``"25 november 2026"``; a datetime is first put in Dutch local time (naive means UTC)."""
+        if isinstance(moment, datetime):
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.astimezone(LOCAL_TIME).date()
+        return format_date(moment, "d MMMM y", locale=self.lang)
+
+    def words(self, words: list[str]) -> str:
+        """``"a, b en c"``."""
+        return join_words(words, self.lang)
