@@ -223,20 +223,44 @@ def test_charts_draw_nothing_for_hidden_or_missing_values():
     assert "Uitgenodigd: 1.200" in parse_svg(funnel)[2]
 
 
-def test_report_charts_from_a_report_with_no_data():
+def test_report_charts_from_a_report_with_no_data(app, session, make_org):
     from surveyhub.documents import charts
 
-    empty_block = {"mean": None, "sd": None}
-    entry = {"instrument": "i", "scale": "s", "title": {"nl": "Schaal"}, "range": [1, 5], "pre": empty_block,
-             "post": empty_block, "change": {"mean": None, "sd": None, "ci95": None},
-             "rci": {"improved": None, "unchanged": None, "deteriorated": None}}
-    report = {"participation": {"invited": 0, "pre": 0, "post": 0, "paired": 0,
-                                "waves": {"pre": {"started": 0}}},
-              "scales": [entry], "retrospective": [], "design": {"then_test": False}}
+    org = make_org("Buurtwerk Nog Leeg")
+    report = report_for(app, session, org, new_project(app, session, org, ["rating"]))
+    assert report["scales"][0]["pre"]["mean"] is None and report["participation"]["invited"] == 0
     drawn = charts.report_charts(report, "nl")
     assert set(drawn) == {"funnel", "change", "radar", "rci"}
     for svg in drawn.values():
         parse_svg(svg)
+
+
+def test_went_up_or_down_follows_the_scales_direction_as_the_pdf_does(app, session, make_org):
+    """A fall on a scale where lower is better is an improvement, on the page and in the PDF alike."""
+    from flask_babel import force_locale
+
+    from surveyhub.documents import report as report_pdf
+    from surveyhub.documents import texts
+    from surveyhub.locale import Numbers
+    from surveyhub.web.outcome_format import dashboard_view
+
+    org = make_org("Buurtwerk Richting")
+    slug = new_project(app, session, org, ["rating"])
+    for i, (before, after) in enumerate(zip([8, 7, 9, 8, 7, 9, 8, 8, 9, 7], [6, 5, 7, 6, 6, 7, 5, 6, 7, 5])):
+        answer(app, session, slug, "pre", f"R{i}", {("rating", "rating"): before})
+        answer(app, session, slug, "post", f"R{i}", {("rating", "rating"): after})
+    report = report_for(app, session, org, slug)
+    fell = report["scales"][0]
+    assert fell["change"]["ci95"][1] < 0 and not fell["suppressed"]
+    # The same numbers on a scale where lower is better (the contract's own key, not a hand-made shape).
+    lower_is_better = {**fell, "higher_is_better": False}
+    with app.test_request_context(), force_locale("en"):
+        for entry, words, pdf_key in ((fell, "got worse", "declined"), (lower_is_better, "improved", "grew")):
+            view = dashboard_view({**report, "scales": [entry]}, Numbers("en"), "en")
+            assert view["scales"][0]["sentence"].startswith(f"Cijfer {words}:"), view["scales"][0]["sentence"]
+            pdf = report_pdf.summary_sentence(entry, "en", texts.REPORT["en"])[0]
+            assert pdf == texts.REPORT["en"][pdf_key].format(skill="Cijfer", pre="8.00", post="6.00",
+                                                             scale_max=" out of 10"), pdf
 
 
 def test_a_scale_without_a_known_range_is_drawn_on_the_span_of_its_values():

@@ -12,8 +12,8 @@ from surveyhub.documents import formatting as fmt
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import documents as docs
 from surveyhub.services import outcomes
-from tests.fixtures.documents import (BASE_URL, answer, consent, demo, pdf_reader,  # noqa: F401 (fixture)
-                                      pdf_text, small_report_fixture)
+from tests.fixtures.documents import (BASE_URL, alt_texts, answer, consent, demo,  # noqa: F401 (fixture)
+                                      pdf_reader, pdf_text)
 
 
 def _report(app, session, d, **kwargs):
@@ -111,16 +111,48 @@ def test_quotes_only_from_residents_who_agreed(app, session, demo, make_particip
     assert "Dit mag niemand lezen." not in text
 
 
+def four_pairs(app, session, org_id: int) -> str:
+    """A project on the demo's "organising" scale where four residents answered at the start and the end.
+
+    Scale means 2.0, 2.5, 3.0, 3.5 at the start and 2.5, 3.5, 3.0, 4.0 at the end; a half point is
+    six answers split between two levels (the seventh left open: five answers are enough).
+    """
+    from surveyhub.models import Organisation
+    from tests.fixtures.outcomes import answer as answer_items
+    from tests.fixtures.outcomes import new_project
+
+    slug = new_project(app, session, session.get(Organisation, org_id), ["organising"], name="Klein buurtproject")
+    items = [f"org_{i}" for i in range(1, 8)]
+
+    def values(mean: float) -> dict:
+        levels = [int(mean)] * 7 if mean.is_integer() else [int(mean), int(mean) + 1] * 3
+        # org_5 is reverse coded: answered so that it scores the level wanted.
+        return {("organising", item): float(6 - level if item == "org_5" else level)
+                for item, level in zip(items, levels)}
+
+    for code, before, after in (("K1", 2.0, 2.5), ("K2", 2.5, 3.5), ("K3", 3.0, 3.0), ("K4", 3.5, 4.0)):
+        answer_items(app, session, slug, "pre", code, values(before))
+        answer_items(app, session, slug, "post", code, values(after))
+    return slug
+
+
 def test_small_groups_get_words_never_numbers(app, session, demo):
-    small = small_report_fixture()
-    issued = docs.issue_report(session, get_registry(app), demo.actor, demo.slug, base_url=BASE_URL, report=small)
+    slug = four_pairs(app, session, demo.org_id)
+    small = outcomes.project_report(session, get_registry(app), demo.actor, slug)
+    issued = docs.issue_report(session, get_registry(app), demo.actor, slug, base_url=BASE_URL, report=small)
     text = pdf_text(issued.pdf)
+    shown = outcomes.project_report(session, get_registry(app), demo.actor, slug, min_means=1)["scales"][0]
+    assert (shown["n_pairs"], shown["pre"]["mean"], shown["post"]["mean"]) == (4, 2.75, 3.25)  # what must not show
     assert small["scales"][0]["pre"]["mean"] is None  # the JSON itself holds no number
     assert "niet getoond: minder dan 5 bewoners" in text
     assert "te weinig bewoners beide metingen mee om cijfers te tonen" in text
     assert "Te weinig bewoners om aantallen te tonen." in text
     for hidden in ("2,75", "3,25", "2,50"):  # the means of the four residents' answers
         assert hidden not in text
+    # The production charts drew the scale, and say in words why it has no points.
+    alts = alt_texts(issued.pdf)
+    assert any("Plannen en organiseren: te weinig paren" in alt for alt in alts), alts
+    assert not [alt for alt in alts for hidden in ("2,8", "3,3", "2,75", "3,25") if hidden in alt]
 
 
 def test_the_report_is_issued_once_until_the_data_changes(app, session, demo):

@@ -101,3 +101,62 @@ def level_for(score: float | None, scale: dict) -> dict | None:
         return None
     reached = [level for level in scale.get("levels") or () if score >= level["min"]]
     return reached[-1] if reached else None
+
+
+# --- the scale's range and "did the resident grow?" -------------------------------------------------
+
+#: Growth a certificate or thank-you page calls "grown": this share of the scale's range
+#: (a sixteenth: 0.25 on a 1–5 scale, 2.5 on a 0–40 sum).
+GROWTH_SHARE = 0.0625
+#: For a scale whose range is unknown (a plugin's scoring method): the 1–5 scale's step.
+GROWTH_WITHOUT_RANGE = 0.25
+
+#: A fallback for items ``item_range`` does not know (plugin question types): item -> (low, high) or None.
+ItemRange = Callable[[dict], "tuple[float, float] | None"]
+
+
+def score_range(scale: dict, answer_sets: dict | None, other: ItemRange | None = None) -> tuple[float, float] | None:
+    """The lowest and highest score the scale can give: for ``mean`` and ``sum`` scoring, else None.
+
+    The one computation of a scale's range, for the report's ``range``, the charts'
+    axes and the growth rule. A mean spans the widest item range; a (prorated)
+    sum spans it times the number of items. None when any item's range is unknown.
+    """
+    method = (scale.get("scoring") or {}).get("method", "mean")
+    if method not in ("mean", "sum") or not scale.get("items"):
+        return None
+    bounds = []
+    for item in scale["items"]:
+        found = item_range(item, answer_sets or {})
+        if found is None and other is not None:
+            found = other(item)
+        if found is None:
+            return None
+        bounds.append((float(found[0]), float(found[1])))
+    low, high = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    factor = len(bounds) if method == "sum" else 1
+    return low * factor, high * factor
+
+
+def growth_threshold(bounds: tuple[float, float] | None) -> float:
+    """The smallest change that counts as growth on a scale with these bounds.
+
+    Scaled by the range, not a fixed 0.25: the same answers scored as a mean
+    (1–5) or as a sum of eight items (8–40) must give the same verdict, and a
+    0–10 rating should need as large a share of its range as a 1–5 agreement
+    scale. A fixed 0.25 would call a 40-point sum "grown" after a fraction of
+    one answer, and a 0–1 scale only after a quarter of its whole range.
+    """
+    if bounds is None or not bounds[1] > bounds[0]:
+        return GROWTH_WITHOUT_RANGE
+    return GROWTH_SHARE * (bounds[1] - bounds[0])
+
+
+def grew(start: float | None, now: float | None, higher_is_better: bool,
+         bounds: tuple[float, float] | None) -> bool:
+    """Whether a resident grew from ``start`` to ``now``: in the scale's good direction, by at least
+    :func:`growth_threshold`. Unknown scores never count as growth."""
+    if start is None or now is None:
+        return False
+    change = (now - start) if higher_is_better else (start - now)
+    return change >= growth_threshold(bounds)

@@ -14,10 +14,11 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.measures.definition import item_range, translate
-from surveyhub.measures.scoring import level_for
+from surveyhub.measures.definition import translate
+from surveyhub.measures.scoring import grew as grew_on, level_for, score_range
 from surveyhub.models import Organisation, Participant, Project, Response, User
 from surveyhub.services import resident
+from surveyhub.services.report_contract import Report
 
 log = logging.getLogger(__name__)
 
@@ -29,31 +30,6 @@ MAX_NAME_CHARS = 200
 def organisation_data(org: Organisation) -> dict:
     return {"name": org.name, "brand_colour": org.brand_colour, "closing_text": org.closing_text,
             "logo": org.logo, "logo_type": org.logo_type}
-
-
-def scale_range(scale: dict, answer_sets: dict) -> tuple[float, float] | None:
-    """The lowest and highest score a scale can give (mean and sum scoring), else None."""
-    ranges = [item_range(item, answer_sets) for item in scale["items"]]
-    if not ranges or any(r is None for r in ranges):
-        return None
-    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
-    method = (scale.get("scoring") or {}).get("method", "mean")
-    if method == "sum":
-        return low * len(ranges), high * len(ranges)
-    return (low, high) if method == "mean" else None
-
-
-def scale_meta(definitions: list[dict], lang: str) -> dict[tuple[str, str], dict]:
-    """Per (instrument, scale): title, instrument title, range and direction."""
-    metas = {}
-    for definition in definitions:
-        for scale in definition["scales"]:
-            bounds = scale_range(scale, definition.get("answer_sets") or {})
-            metas[(definition["id"], scale["id"])] = {
-                "title": translate(scale["title"], lang), "instrument_title": translate(definition["title"], lang),
-                "low": bounds[0] if bounds else None, "high": bounds[1] if bounds else None,
-                "higher_is_better": scale.get("higher_is_better", True)}
-    return metas
 
 
 def display_name(participant: Participant, typed: str | None = None) -> str:
@@ -117,24 +93,24 @@ def _certificate_scales(session, project, participant, kind, lang) -> list[dict]
             key = (definition["id"], scale["id"])
             if kind == "certificate" and now.get(key) is None:
                 continue
-            bounds = scale_range(scale, definition.get("answer_sets") or {}) or _observed_range(start.get(key),
-                                                                                                  now.get(key))
-            rows.append(_scale_row(scale, start.get(key), now.get(key), bounds, lang))
+            known = score_range(scale, definition.get("answer_sets"))
+            rows.append(_scale_row(scale, start.get(key), now.get(key), known, lang))
     return rows
 
 
 def _observed_range(*values) -> tuple[float, float]:
+    """Bars for a scale without a known range (a plugin's scoring method): from 0 to a bit above the score."""
     known = [v for v in values if v is not None] or [1.0]
     return min(known + [0.0]), max(known) * 1.25 or 1.0
 
 
-def _scale_row(scale: dict, start: float | None, now: float | None, bounds: tuple[float, float], lang: str) -> dict:
+def _scale_row(scale: dict, start: float | None, now: float | None, known: tuple[float, float] | None,
+               lang: str) -> dict:
     higher = scale.get("higher_is_better", True)
-    # GROWTH_THRESHOLD is set for a 1–5 scale; other ranges grow it in proportion.
-    threshold = resident.GROWTH_THRESHOLD * (bounds[1] - bounds[0]) / 4
-    grew = start is not None and now is not None and ((now - start) if higher else (start - now)) >= threshold
+    bounds = known or _observed_range(start, now)
     level_start, level_now = level_for(start, scale), level_for(now, scale)
-    return {"title": translate(scale["title"], lang), "start": start, "now": now, "grew": grew,
+    return {"title": translate(scale["title"], lang), "start": start, "now": now,
+            "grew": grew_on(start, now, higher, known),
             "low": bounds[0], "high": bounds[1], "higher_is_better": higher,
             "level_start": translate(level_start["label"], lang) if level_start else None,
             "level_now": translate(level_now["label"], lang) if level_now else None}
@@ -156,17 +132,16 @@ def certificate_hook_context(data: dict) -> dict:
 
 # --- the report ------------------------------------------------------------------------------------
 
-def report_data(session: Session, project: Project, report: dict, lang: str) -> dict:
-    """Plain values for ``documents.report``: the report JSON plus titles, item texts and quotes."""
+def report_data(session: Session, project: Project, report: Report, lang: str) -> dict:
+    """Plain values for ``documents.report``: the report JSON (titles, ranges and alphas are in it)
+    plus what only the appendix needs — the organisation and every item's text."""
     definitions = [pi.snapshot.definition for pi in project.instruments]
     org = session.get(Organisation, project.organisation_id)
     return {
         "lang": lang, "report": report, "retrospective": project.retrospective,
         "project": {"name": project.name, "slug": project.slug, "description": project.description},
         "organisation": organisation_data(org),
-        "scales": scale_meta(definitions, lang),
         "instruments": [_instrument_appendix(d, lang) for d in definitions],
-        "alphas": _alphas(report),
     }
 
 
@@ -176,17 +151,6 @@ def _instrument_appendix(definition: dict, lang: str) -> dict:
                         "items": [{"text": translate(i["text"], lang), "reverse": bool(i.get("reverse"))}
                                   for i in s["items"]]}
                        for s in definition["scales"]]}
-
-
-def _alphas(report: dict) -> dict[tuple[str, str], dict]:
-    """Cronbach's alpha per scale and wave, wherever the report JSON carries it."""
-    found = {}
-    for block in report.get("scales") or []:
-        alpha = block.get("reliability") or block.get("alpha")
-        if isinstance(alpha, dict):  # {"pre": {"alpha": 0.8, ...}, ...} or {"pre": 0.8, ...}
-            found[(block.get("instrument"), block.get("scale"))] = {
-                wave: value.get("alpha") if isinstance(value, dict) else value for wave, value in alpha.items()}
-    return found
 
 
 def report_hook_context(data: dict) -> dict:

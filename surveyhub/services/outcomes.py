@@ -24,7 +24,7 @@ from typing import Mapping
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
-from surveyhub.measures.definition import item_range
+from surveyhub.measures.scoring import score_range
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, outcome_data
 from surveyhub.services.access import Actor
@@ -275,26 +275,21 @@ class _Context:
 
 
 def _score_range(definition: dict, scale: dict, registry: InstrumentRegistry) -> list[float] | None:
-    """The lowest and highest score the scale can give (mean and sum scoring), else None."""
-    method = scale["scoring"]["method"]
-    if method not in ("mean", "sum"):
-        return None
-    bounds = []
-    for item in scale["items"]:
-        found = item_range(item, definition.get("answer_sets") or {})
+    """The scale's range (``measures.scoring.score_range``); plugin question types give their items' range."""
+    answer_sets = definition.get("answer_sets") or {}
+
+    def plugin_range(item: dict):
         qtype = registry.question_types.get(item["type"]) if registry else None
-        if found is None and qtype is not None:
-            try:
-                found = qtype.value_range(item, {"answer_sets": definition.get("answer_sets") or {},
-                                                 "lang": "nl"})
-            except Exception:  # a plugin's bug costs the chart its scale, not the report
-                log.exception("value_range of question type %r failed", item["type"])
-        if found is None:
+        if qtype is None:
             return None
-        bounds.append((float(found[0]), float(found[1])))
-    lo, hi = min(b[0] for b in bounds), max(b[1] for b in bounds)
-    factor = len(scale["items"]) if method == "sum" else 1
-    return [lo * factor, hi * factor]
+        try:
+            return qtype.value_range(item, {"answer_sets": answer_sets, "lang": "nl"})
+        except Exception:  # a plugin's bug costs the chart its scale, not the report
+            log.exception("value_range of question type %r failed", item["type"])
+            return None
+
+    found = score_range(scale, answer_sets, plugin_range)
+    return list(found) if found is not None else None
 
 
 def _project_info(project, org, definitions: list[dict]) -> ProjectInfo:

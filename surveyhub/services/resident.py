@@ -22,9 +22,6 @@ from surveyhub.services.questionnaire import Page, Slot
 
 log = logging.getLogger(__name__)
 
-#: Growth on a 1–5 scale that a certificate or summary calls "grown".
-GROWTH_THRESHOLD = 0.25
-
 
 @dataclass(frozen=True)
 class Link:
@@ -158,15 +155,15 @@ def growth_summary(session: Session, participant: Participant, project: Project,
             key = (definition["id"], scale["id"])
             if now.get(key) is None:
                 continue
-            summary.append(_scale_summary(scale, start.get(key), now[key], lang))
+            summary.append(_scale_summary(scale, start.get(key), now[key], lang, definition.get("answer_sets")))
     return summary
 
 
-def _scale_summary(scale: dict, start: float | None, now: float, lang: str) -> dict:
-    from surveyhub.measures.scoring import level_for
+def _scale_summary(scale: dict, start: float | None, now: float, lang: str, answer_sets: dict | None) -> dict:
+    from surveyhub.measures.scoring import grew as grew_on, level_for, score_range
 
     higher = scale.get("higher_is_better", True)
-    grew = start is not None and ((now - start) if higher else (start - now)) >= GROWTH_THRESHOLD
+    grew = grew_on(start, now, higher, score_range(scale, answer_sets))  # the one growth rule
     level_now = level_for(now, scale)
     level_start = level_for(start, scale) if start is not None else None
     return {"title": translate(scale["title"], lang), "grew": grew,

@@ -1,60 +1,24 @@
 """The report JSON as the dashboard shows it: numbers in the page's language, results in words.
 
-Pure formatting of a report dict (``services.outcomes.project_report``);
-everything hidden by the small-number rules is already ``None`` there, so
-nothing here can reveal it.
+Pure formatting of a report (``services.outcomes.project_report``, typed in
+``services.report_contract``); everything hidden by the small-number rules is
+already ``None`` there, so nothing here can reveal it. Numbers are written by
+``surveyhub.locale.Numbers`` and "went up / down" is judged by
+``documents.report.verdict``, the rule the PDF uses, so page and PDF agree.
 """
 
 from __future__ import annotations
 
-from babel.numbers import format_decimal
 from flask_babel import gettext as _
 
-from surveyhub.measures.definition import translate
+from surveyhub.documents.report import verdict
+from surveyhub.locale import DASH, Numbers, translate
+from surveyhub.services.report_contract import ChangeEntry, Participation, Report, Thresholds
 
-DASH = "–"
-
-
-class Numbers:
-    """Number formats for one language: "3,60" and "< 0,001" in Dutch."""
-
-    def __init__(self, lang: str):
-        self.locale = "en" if str(lang).split("-")[0].split("_")[0] == "en" else "nl"
-
-    def num(self, value, decimals: int = 2) -> str:
-        if value is None or isinstance(value, bool):
-            return DASH
-        pattern = "0" if decimals <= 0 else "0." + "0" * decimals
-        return format_decimal(round(float(value), decimals) + 0.0, pattern, locale=self.locale)
-
-    def signed(self, value, decimals: int = 2) -> str:
-        if value is None:
-            return DASH
-        text = self.num(value, decimals)
-        return text if text.startswith("-") or text.startswith("−") or float(value) <= 0 else "+" + text
-
-    def count(self, value) -> str:
-        if value is None:
-            return DASH
-        if isinstance(value, str):
-            return value
-        return format_decimal(int(value), "#,##0", locale=self.locale)
-
-    def p(self, value) -> str:
-        if value is None:
-            return DASH
-        return "< " + self.num(0.001, 3) if value < 0.001 else self.num(value, 3)
-
-    def interval(self, bounds, decimals: int = 2) -> str:
-        if not bounds:
-            return DASH
-        return _("%(lo)s to %(hi)s", lo=self.num(bounds[0], decimals), hi=self.num(bounds[1], decimals))
-
-    def percent(self, fraction) -> str:
-        return DASH if fraction is None else self.num(fraction * 100, 0) + "%"
+__all__ = ["DASH", "Numbers", "dashboard_view"]
 
 
-def dashboard_view(report: dict, n: Numbers, lang: str) -> dict:
+def dashboard_view(report: Report, n: Numbers, lang: str) -> dict:
     return {
         "design": _design_text(report["design"]),
         "participation": _participation_rows(report["participation"], n),
@@ -78,7 +42,7 @@ def _design_text(design: dict) -> str:
     }.get(design["kind"], _("No resident has answered both questionnaires yet."))
 
 
-def _participation_rows(part: dict, n: Numbers) -> list[tuple[str, str]]:
+def _participation_rows(part: Participation, n: Numbers) -> list[tuple[str, str]]:
     rows = [(_("Residents in the project"), n.count(part["invited"])),
             (_("Started the pre wave"), n.count(part["waves"]["pre"]["started"])),
             (_("Completed the pre wave"), n.count(part["pre"])),
@@ -93,52 +57,55 @@ def _participation_rows(part: dict, n: Numbers) -> list[tuple[str, str]]:
     return rows
 
 
-def _entry(entry: dict, thresholds: dict, n: Numbers, lang: str) -> dict:
+def _entry(entry: ChangeEntry, thresholds: Thresholds, n: Numbers, lang: str) -> dict:
     title = translate(entry["title"], lang)
     hidden_means = "means" in entry["suppressed"]
     hidden_tests = "tests" in entry["suppressed"]
-    shift = entry.get("response_shift")
+    # Only then → post entries carry a response shift, only pre → post entries their reliability.
+    shift = entry["response_shift"] if entry["comparison"] == "then→post" else None  # type: ignore[typeddict-item]
+    reliability = entry["reliability"] if entry["comparison"] == "pre→post" else {}  # type: ignore[typeddict-item]
     return {
         "title": title,
         "n_pairs": n.count(entry["n_pairs"]),
-        "pre": n.num(entry["pre"]["mean"]), "pre_sd": n.num(entry["pre"]["sd"]),
-        "post": n.num(entry["post"]["mean"]), "post_sd": n.num(entry["post"]["sd"]),
+        "pre": n.number(entry["pre"]["mean"]), "pre_sd": n.number(entry["pre"]["sd"]),
+        "post": n.number(entry["post"]["mean"]), "post_sd": n.number(entry["post"]["sd"]),
         "change": n.signed(entry["change"]["mean"]), "ci": n.interval(entry["change"]["ci95"]),
-        "d_z": n.num(entry["effect_size"]["d_z"]), "d_av": n.num(entry["effect_size"]["d_av"]),
-        "g_av": n.num(entry["effect_size"]["g_av"]),
-        "t": n.num(entry["test"]["t"]), "df": n.count(entry["test"]["df"]), "p": n.p(entry["test"]["p"]),
+        "d_z": n.number(entry["effect_size"]["d_z"]), "d_av": n.number(entry["effect_size"]["d_av"]),
+        "g_av": n.number(entry["effect_size"]["g_av"]),
+        "t": n.number(entry["test"]["t"]), "df": n.count(entry["test"]["df"]), "p": n.p(entry["test"]["p"]),
         "wilcoxon_p": n.p(entry["test"]["wilcoxon_p"]),
         "improved": n.count(entry["rci"]["improved"]), "unchanged": n.count(entry["rci"]["unchanged"]),
         "deteriorated": n.count(entry["rci"]["deteriorated"]),
         "hidden_means": hidden_means, "hidden_tests": hidden_tests,
         "sentence": _sentence(entry, title, thresholds, n),
-        "reliability": [(kind, n.num(r["alpha"]), n.interval(r["ci95"]), n.count(r["n"]))
-                        for kind, r in (entry.get("reliability") or {}).items()],
+        "reliability": [(kind, n.number(r["alpha"]), n.interval(r["ci95"]), n.count(r["n"]))
+                        for kind, r in reliability.items()],
         "shift": None if shift is None else {
             "n_pairs": n.count(shift["n_pairs"]), "change": n.signed(shift["change"]["mean"]),
-            "ci": n.interval(shift["change"]["ci95"]), "pre": n.num(shift["pre"]["mean"]),
-            "then": n.num(shift["then"]["mean"])},
+            "ci": n.interval(shift["change"]["ci95"]), "pre": n.number(shift["pre"]["mean"]),
+            "then": n.number(shift["then"]["mean"])},
     }
 
 
-def _sentence(entry: dict, title: str, thresholds: dict, n: Numbers) -> str:
+def _sentence(entry: ChangeEntry, title: str, thresholds: Thresholds, n: Numbers) -> str:
     """What changed, in words first, then the numbers it rests on (WRITING.md "Numbers for funders")."""
     if "means" in entry["suppressed"]:
         return _("%(scale)s: %(n)s pairs, fewer than %(min)s, so no averages are shown.",
                  scale=title, n=n.count(entry["n_pairs"]), min=thresholds["min_means"])
     change, ci = entry["change"]["mean"], entry["change"]["ci95"]
-    if ci and ci[0] > 0:
-        trend = _("went up")
-    elif ci and ci[1] < 0:
-        trend = _("went down")
+    found = verdict(entry)
+    if found == "improved":
+        trend = _("improved")
+    elif found == "deteriorated":
+        trend = _("got worse")
     elif change is None:
         trend = _("could not be compared")
     else:
         trend = _("did not change clearly")
-    top = n.num(entry["range"][1], 0) if entry.get("range") else DASH
+    top = n.number(entry["range"][1], 0) if entry["range"] else DASH
     text = _("%(scale)s %(trend)s: on average from %(pre)s to %(post)s (scale up to %(top)s), "
              "%(n)s residents; 95%% interval of the change %(ci)s.", scale=title, trend=trend,
-             pre=n.num(entry["pre"]["mean"], 1), post=n.num(entry["post"]["mean"], 1), top=top,
+             pre=n.number(entry["pre"]["mean"], 1), post=n.number(entry["post"]["mean"], 1), top=top,
              n=n.count(entry["n_pairs"]), ci=n.interval(ci))
     if "tests" in entry["suppressed"]:
         text += " " + _("Tests and effect sizes need at least %(min)s pairs.", min=thresholds["min_tests"])

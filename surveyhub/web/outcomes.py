@@ -19,22 +19,24 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from surveyhub.db import get_session
+from surveyhub.locale import Numbers, language
 from surveyhub.documents import charts
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
 from surveyhub.services import audit, exports, outcomes
+from surveyhub.services.report_contract import Report
 from surveyhub.services.errors import ServiceError
-from surveyhub.web.outcome_format import Numbers, dashboard_view
+from surveyhub.web.outcome_format import dashboard_view
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("outcomes", __name__)
 
 
 def _lang() -> str:
-    return str(get_locale() or "nl")
+    return language(get_locale())
 
 
-def _report(slug: str) -> dict:
+def _report(slug: str) -> Report:
     return outcomes.project_report(get_session(), get_registry(), current_actor(), slug,
                                    defaults=outcomes.Thresholds.from_settings(current_app.config))
 
