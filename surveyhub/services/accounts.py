@@ -23,7 +23,7 @@ from surveyhub.models import ROLES, Organisation, User
 from surveyhub.models._types import utcnow
 from surveyhub.services import audit, passwords
 from surveyhub.services.access import ADMIN, Actor, require
-from surveyhub.services.errors import Conflict, NotFound, ServiceError
+from surveyhub.services.errors import N_, Conflict, Invalid, NotFound, UserError
 from surveyhub.services.slugs import unique_slug
 from surveyhub.text import clean
 
@@ -51,10 +51,10 @@ class AddressUnavailable(Conflict):
     """
 
     def __init__(self):
-        super().__init__("this e-mail address cannot be used for a new account")
+        super().__init__(N_("this e-mail address cannot be used for a new account"))
 
 
-class OwnAccount(ServiceError):
+class OwnAccount(UserError):
     """An admin may not deactivate themselves or change their own role."""
 
 
@@ -62,7 +62,7 @@ class LastAdmin(Conflict):
     """The change would leave the organisation without an active admin."""
 
     def __init__(self):
-        super().__init__("an organisation needs at least one active admin")
+        super().__init__(N_("an organisation needs at least one active admin"))
 
 
 @functools.cache
@@ -113,9 +113,9 @@ def end_sessions(user: User) -> None:
 def create_organisation(session: Session, name: str) -> Organisation:
     name = " ".join(clean(name).split())
     if not name:
-        raise ServiceError("an organisation needs a name")
+        raise Invalid(N_("an organisation needs a name"))
     if session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower())):
-        raise Conflict(f"an organisation called {name!r} already exists")
+        raise Conflict(N_("an organisation called %(name)r already exists"), name=name)
     slug = unique_slug(name, lambda s: session.scalar(select(Organisation.id).where(Organisation.slug == s)))
     org = Organisation(name=name, slug=slug)
     session.add(org)
@@ -137,7 +137,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ServiceError(f"not a valid e-mail address: {email!r}") from exc
+        raise Invalid(N_("not a valid e-mail address: %(email)r"), email=email) from exc
 
 
 def check_password(password: str, email: str | None = None) -> None:
@@ -157,14 +157,14 @@ def create_user(session: Session, organisation_id: int, email: str, role: str, p
         if actor.organisation_id != organisation_id:
             raise NotFound("organisation not found")
     if role not in ROLES:
-        raise ServiceError(f"unknown role {role!r} (choose admin, worker or funder)")
+        raise Invalid(N_("unknown role %(role)r (choose admin, worker or funder)"), role=role)
     email = normalise_email(email)
     check_password(password, email)  # first, so a weak password says nothing about the address
     taken = session.scalar(select(User.organisation_id).where(User.email == email))
     if taken is not None:
         if actor is not None and taken != actor.organisation_id:
             raise AddressUnavailable()
-        raise Conflict(f"a user with e-mail {email} already exists")
+        raise Conflict(N_("a user with e-mail %(email)s already exists"), email=email)
     user = User(organisation_id=organisation_id, email=email, role=role, name=(clean(name or "").strip() or None),
                 password_hash=_hasher.hash(password))
     session.add(user)
@@ -252,7 +252,7 @@ def _keep_an_admin(session: Session, organisation_id: int) -> None:
 def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> UserInfo:
     user = managed_user(session, actor, user_id)
     if user.id == actor.user_id and not active:
-        raise OwnAccount("you cannot deactivate your own account")
+        raise OwnAccount(N_("you cannot deactivate your own account"))
     if user.active == active:
         return _info(user)
     user.active = active
@@ -268,9 +268,9 @@ def set_role(session: Session, actor: Actor, user_id: int, role: str) -> UserInf
     """Give a user another role; their sessions end, so the new role holds at once."""
     user = managed_user(session, actor, user_id)
     if role not in ROLES:
-        raise ServiceError(f"unknown role {role!r} (choose admin, worker or funder)")
+        raise Invalid(N_("unknown role %(role)r (choose admin, worker or funder)"), role=role)
     if user.id == actor.user_id:
-        raise OwnAccount("you cannot change your own role")
+        raise OwnAccount(N_("you cannot change your own role"))
     if user.role == role:
         return _info(user)
     before, user.role = user.role, role

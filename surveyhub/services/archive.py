@@ -19,7 +19,7 @@ from surveyhub.models import (Answer, Consent, Document, Participant, Project, P
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import Forbidden, NotFound, ServiceError
+from surveyhub.services.errors import N_, Forbidden, Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def delete_project(session: Session, actor: Actor, slug: str, typed_name: str) -
     """Delete a project and everything in it, once ``typed_name`` is exactly the project's name."""
     project = access.project(session, actor, slug, "org.manage")
     if " ".join((typed_name or "").split()) != project.name:
-        raise ServiceError("type the project's name exactly to delete it")
+        raise Invalid(N_("type the project's name exactly to delete it"))
     counts = {"residents": session.scalar(select(func.count()).select_from(Participant)
                                           .where(Participant.project_id == project.id)) or 0}
     participants = select(Participant.id).where(Participant.project_id == project.id)

@@ -11,14 +11,14 @@ from surveyhub.documents.logo import LogoError, check_logo
 from surveyhub.models import Organisation
 from surveyhub.services import access
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import N_, Invalid
 
 
-class LogoRefused(ServiceError):
+class LogoRefused(Invalid):
     """The logo breaks a rule; ``kind`` and ``what`` as in ``documents.logo.LogoError``."""
 
     def __init__(self, error: LogoError):
-        super().__init__(f"this logo cannot be used: {error}")
+        super().__init__(N_("this logo cannot be used: %(error)s"), error=str(error))
         self.kind, self.what = error.kind, error.what
 
 

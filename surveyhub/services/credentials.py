@@ -22,7 +22,7 @@ from surveyhub.models import PasswordReset, User
 from surveyhub.models._types import utcnow
 from surveyhub.services import accounts, audit, passwords
 from surveyhub.services.access import ADMIN, WORKER, Actor, cli_actor
-from surveyhub.services.errors import NotFound, ServiceError
+from surveyhub.services.errors import N_, Conflict, Invalid, NotFound
 
 RESET_HOURS = 24
 #: Roles that may switch two-factor sign-in on.
@@ -30,14 +30,14 @@ TOTP_ROLES = (ADMIN, WORKER)
 ISSUER = "SurveyHub"
 
 
-class WrongPassword(ServiceError):
+class WrongPassword(Invalid):
     def __init__(self):
-        super().__init__("the current password is not right")
+        super().__init__(N_("the current password is not right"))
 
 
-class WrongCode(ServiceError):
+class WrongCode(Invalid):
     def __init__(self):
-        super().__init__("the code is not right (or has expired)")
+        super().__init__(N_("the code is not right (or has expired)"))
 
 
 def _user(session: Session, user_id: int) -> User:
@@ -85,7 +85,7 @@ def create_reset(session: Session, actor: Actor, user_id: int) -> str:
     """
     user = accounts.managed_user(session, actor, user_id)
     if not user.active:
-        raise ServiceError("activate this account before sending a reset link")
+        raise Conflict(N_("activate this account before sending a reset link"))
     now = utcnow()
     session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
                     .values(used_at=now))
@@ -175,7 +175,7 @@ def enable_totp(session: Session, user_id: int, secret: str, code: str, source: 
     """Switch two-factor sign-in on, once a code from the app proves it was set up."""
     user = _user(session, user_id)
     if user.role not in TOTP_ROLES:
-        raise ServiceError("two-factor sign-in is for admins and community workers")
+        raise Invalid(N_("two-factor sign-in is for admins and community workers"))
     try:
         valid = code_step(secret, code) is not None
     except (ValueError, TypeError):  # a secret that is not base32

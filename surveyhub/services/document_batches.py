@@ -31,7 +31,7 @@ from surveyhub.models import Document, Participant, Token
 from surveyhub.services import access
 from surveyhub.services import documents as docs
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import N_, Invalid, UserError
 
 #: Certificates in one web ZIP (about 70–100 ms each on a two-core server).
 CERTIFICATES_PER_ZIP = 100
@@ -44,19 +44,20 @@ Budget = budgets.Budget
 OverBudget = budgets.OverBudget
 
 
-class TooLarge(ServiceError):
+class TooLarge(Invalid):
     """More than one web download may hold; ``what`` is "certificates", "sheet" or "report"."""
 
     def __init__(self, what: str, count: int, limit: int):
         self.what, self.count, self.limit = what, count, limit
-        super().__init__(f"{count} {what} entries is more than the {limit} one download may hold")
+        super().__init__(N_("%(count)s %(what)s entries is more than the %(limit)s one download may hold"),
+                         count=count, what=what, limit=limit)
 
 
-class RenderStopped(ServiceError):
+class RenderStopped(UserError):
     """A render went over its budget and was stopped; nothing was registered."""
 
 
-class RenderFailed(ServiceError):
+class RenderFailed(UserError):
     """A render raised; nothing was registered."""
 
 
@@ -72,7 +73,7 @@ def render_all(prepared: list[docs.Prepared], budget: Budget | None) -> list[doc
     except budgets.OverBudget as exc:
         raise RenderStopped(str(exc)) from exc
     except budgets.RenderFailed as exc:
-        raise RenderFailed(f"the document could not be made: {exc}") from exc
+        raise RenderFailed(N_("the document could not be made: %(error)s"), error=str(exc)) from exc
 
 
 def register_all(session: Session, prepared: list[docs.Prepared],
@@ -91,7 +92,7 @@ def parts(total: int, size: int) -> list[tuple[int, int]]:
 def part_slice(items: list, part: int, size: int) -> list:
     """Part ``part`` (from 1) of ``items``; a part that does not exist is a user error."""
     if part < 1 or (part - 1) * size >= len(items):
-        raise ServiceError(f"there is no part {part}")
+        raise Invalid(N_("there is no part %(part)s"), part=part)
     return items[(part - 1) * size: part * size]
 
 

@@ -30,7 +30,7 @@ from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit
 from surveyhub.services.access import Actor
 from surveyhub.services.document_register import WITHDRAWN
-from surveyhub.services.errors import NotFound, ServiceError
+from surveyhub.services.errors import N_, Invalid, NotFound
 from surveyhub.services.resident_data import personal_data
 
 #: Why a resident was erased: they withdrew through their own link, or a worker acted on their request.
@@ -57,7 +57,7 @@ def erase(session: Session, participant_id: int, reason: str, actor_label: str, 
     :raises NotFound: the participant does not exist (any more).
     """
     if reason not in REASONS:
-        raise ServiceError(f"unknown reason {reason!r}")
+        raise Invalid(N_("unknown reason %(reason)r"), reason=reason)
     participant = session.get(Participant, participant_id)
     if participant is None:
         raise NotFound("no such resident")

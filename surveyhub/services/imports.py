@@ -41,7 +41,7 @@ from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.models import Participant, Project, Response, Wave
 from surveyhub.services import access, audit, import_undo, responses
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 from surveyhub.text import clean
 
@@ -57,13 +57,15 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
-class ImportRefused(ServiceError):
+class ImportRefused(Invalid):
     """The file has problems; ``problems`` lists every one (nothing was stored)."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(f"nothing was imported: the file has {len(problems)} {noun}")
+        if len(problems) == 1:
+            super().__init__(N_("nothing was imported: the file has 1 problem"))
+        else:
+            super().__init__(N_("nothing was imported: the file has %(count)s problems"), count=len(problems))
 
 
 @dataclass(frozen=True)
@@ -174,9 +176,9 @@ def _check(session, registry, actor, slug, wave, data, end_reads):
     """
     project = access.project(session, actor, slug, "project.rows")
     if wave not in IMPORT_WAVES:
-        raise ServiceError(f"unknown wave {wave!r} (choose {', '.join(IMPORT_WAVES)})")
+        raise Invalid(N_("unknown wave %(wave)r (choose %(choices)s)"), wave=wave, choices=", ".join(IMPORT_WAVES))
     if wave == "retro" and not project.retrospective:
-        raise ServiceError("this project has no retrospective ('then') block; the retro wave needs one")
+        raise Invalid(N_("this project has no retrospective ('then') block; the retro wave needs one"))
     target = next(w for w in project.waves if w.kind == ("post" if wave == "retro" else wave))
     text = decode(data)
     lines = text.splitlines()
@@ -332,9 +334,7 @@ def _code_values(cells, columns: dict[int, Column], registry, row_problems: list
             row_problems.append(f"column {column.name!r}: {cells[index].strip()!r} is not allowed: {exc}"
                                 + _allowed(column))
             continue
-        except Exception as exc:  # a plugin type's bug: report it as a problem, store nothing
-            row_problems.append(f"column {column.name!r}: question type {column.item['type']!r} failed: {exc}")
-            continue
+        # A plugin's type is guarded: when it breaks, the cell is kept as text and the admin page says so.
         values[(column.block, column.instrument_id, column.item["id"])] = value
     return values
 

@@ -18,7 +18,7 @@ from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.models import InstrumentVersion
 from surveyhub.services import audit
 from surveyhub.services.access import Actor, require
-from surveyhub.services.errors import Conflict, NotFound, ServiceError
+from surveyhub.services.errors import N_, Conflict, Invalid, NotFound
 
 UPLOAD_SCOPE_PREFIX = "org:"
 
@@ -36,7 +36,7 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     """``organising`` or ``organising@2``."""
     name, _, version = ref.strip().partition("@")
     if version and not version.isdigit():
-        raise ServiceError(f"bad instrument reference {ref!r}: the version after @ must be a number")
+        raise Invalid(N_("bad instrument reference %(ref)r: the version after @ must be a number"), ref=ref)
     return name, int(version) if version else None
 
 
@@ -67,8 +67,9 @@ def snapshot(session: Session, registry: InstrumentRegistry, organisation_id: in
         session.add(stored)
         session.flush()
     elif stored.digest != loaded.digest:
-        raise Conflict(f"instrument {loaded.id} version {loaded.version} changed since it was first used "
-                       f"({loaded.source}); raise its version number to publish the change")
+        raise Conflict(N_("instrument %(id)s version %(version)s changed since it was first used (%(source)s); "
+                          "raise its version number to publish the change"),
+                       id=loaded.id, version=loaded.version, source=loaded.source)
     return stored
 
 
@@ -102,15 +103,17 @@ def upload(session: Session, registry: InstrumentRegistry, actor: Actor, text: s
         raise InstrumentError(errors)
     definition = normalise(data)
     if registry.get(definition["id"]) is not None:
-        raise Conflict(f"{filename}: the id {definition['id']!r} belongs to an installed instrument; choose another id")
+        raise Conflict(N_("%(file)s: the id %(id)r belongs to an installed instrument; choose another id"),
+                       file=filename, id=definition["id"])
     scope = f"{UPLOAD_SCOPE_PREFIX}{actor.organisation_id}"
     existing = _uploaded(session, actor.organisation_id, definition["id"], definition["version"])
     digest = definition_digest(definition)
     if existing is not None:
         if existing.digest == digest:
             return existing
-        raise Conflict(f"{filename}: {definition['id']} version {definition['version']} already exists "
-                       "with other content; raise the version number")
+        raise Conflict(N_("%(file)s: %(id)s version %(version)s already exists with other content; "
+                          "raise the version number"), file=filename, id=definition["id"],
+                       version=definition["version"])
     stored = InstrumentVersion(scope=scope, organisation_id=actor.organisation_id, instrument_id=definition["id"],
                                version=definition["version"], digest=digest, definition=definition,
                                source="upload")

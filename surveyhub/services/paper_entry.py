@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from surveyhub.models import Participant, Project, Response, Wave
 from surveyhub.services import audit, resident, responses
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import Conflict
+from surveyhub.services.errors import N_, Conflict
 
 REPLACE, ENTERING = "replace", "entering"
 
@@ -101,7 +101,7 @@ def begin(session: Session, actor: Actor, project: Project, participant: Partici
     """
     response = resident.response_for(session, participant, wave)
     if needs_confirmation(response, actor.user_id, claim):
-        raise Conflict("confirm replacing the stored answers first")
+        raise Conflict(N_("confirm replacing the stored answers first"))
     going_on = ENTERING if claim is None else claim.mode
     if response is not None and claim is not None and _own(response, actor.user_id) and \
             (going_on == ENTERING or claim.version != version(response)):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from surveyhub.models import Participant, Project, Token
 from surveyhub.services import access, audit
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import N_, Invalid, Message
 from surveyhub.services.projects import refuse_if_archived
 from surveyhub.text import clean_optional
 
@@ -65,13 +65,13 @@ def parse_lines(lines: list[str]) -> list[tuple[str | None, str | None]]:
         name, sep, email = text.replace(";", ",").partition(",")
         name, email = name.strip() or None, email.strip() or None
         if email and "@" not in email:
-            errors.append(f"line {number}: {email!r} is not an e-mail address")
+            errors.append(Message(N_("line %(number)s: %(email)r is not an e-mail address"), number=number, email=email))
         elif name and len(name) > 200:
-            errors.append(f"line {number}: the name is longer than 200 characters")
+            errors.append(Message(N_("line %(number)s: the name is longer than 200 characters"), number=number))
         else:
             entries.append((name, email))
     if errors:
-        raise ServiceError("nothing was added: " + "; ".join(errors))
+        raise Invalid(N_("nothing was added: %(problems)s"), problems=errors)
     return entries
 
 
@@ -82,12 +82,12 @@ def add_participants(session: Session, actor: Actor, slug: str, *, count: int | 
     refuse_if_archived(project)
     if count is not None:
         if not 1 <= count <= MAX_BATCH:
-            raise ServiceError(f"the count must be between 1 and {MAX_BATCH}")
+            raise Invalid(N_("the count must be between 1 and %(max)s"), max=MAX_BATCH)
         entries = [(None, None)] * count
     if not entries:
-        raise ServiceError("no participants given")
+        raise Invalid(N_("no participants given"))
     if len(entries) > MAX_BATCH:
-        raise ServiceError(f"at most {MAX_BATCH} participants at a time")
+        raise Invalid(N_("at most %(max)s participants at a time"), max=MAX_BATCH)
     invitations = [_add_one(session, project, name, email) for name, email in entries]
     audit.record(session, "participants.add", actor=actor, target=f"project:{slug}", project_id=project.id,
                  details={"count": len(invitations)})

@@ -13,7 +13,7 @@ import functools
 import re
 from pathlib import Path
 
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import Invalid
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200
@@ -34,8 +34,8 @@ _DECORATION = re.compile(r"^[\W\d_]*(?P<core>.*?)[\W\d_]*$", re.UNICODE)
 _MAX_DECORATION = 6
 
 
-class WeakPassword(ServiceError):
-    """The password breaks one or more rules; ``codes`` says which."""
+class WeakPassword(Invalid):
+    """The password breaks one or more rules; ``codes`` says which (the web words each code itself)."""
 
     def __init__(self, codes: list[str]):
         self.codes = codes

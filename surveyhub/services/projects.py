@@ -16,7 +16,7 @@ from surveyhub.models import (Participant, Project, ProjectInstrument, ProjectSh
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit, instruments
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import Conflict, ServiceError
+from surveyhub.services.errors import N_, Conflict, Invalid
 from surveyhub.services.slugs import unique_slug
 from surveyhub.text import clean
 
@@ -72,25 +72,25 @@ MAX_RETENTION_MONTHS = 120
 def check_retention(months: int | None) -> int | None:
     if months is not None and (isinstance(months, bool) or not isinstance(months, int)
                                or not 1 <= months <= MAX_RETENTION_MONTHS):
-        raise ServiceError(f"the retention period must be between 1 and {MAX_RETENTION_MONTHS} months")
+        raise Invalid(N_("the retention period must be between 1 and %(max)s months"), max=MAX_RETENTION_MONTHS)
     return months
 
 
 def refuse_if_archived(project: Project) -> None:
     """Archived projects and projects whose personal data was purged are read-only."""
     if project.purged_at is not None:
-        raise Conflict("the personal data of this project was removed after its retention period; "
-                       "it can no longer change")
+        raise Conflict(N_("the personal data of this project was removed after its retention period; "
+                          "it can no longer change"))
     if project.archived_at is not None:
-        raise Conflict("this project is archived; an admin can restore it first")
+        raise Conflict(N_("this project is archived; an admin can restore it first"))
 
 
 def _clean_name(name: str) -> str:
     name = " ".join(clean(name or "").split())
     if not name:
-        raise ServiceError("a project needs a name")
+        raise Invalid(N_("a project needs a name"))
     if len(name) > 200:
-        raise ServiceError("a project name can have at most 200 characters")
+        raise Invalid(N_("a project name can have at most 200 characters"))
     return name
 
 
@@ -101,7 +101,7 @@ def create_project(session: Session, registry: InstrumentRegistry, actor: Actor,
     access.require(actor, "project.setup")
     name = _clean_name(name)
     if not instrument_refs:
-        raise ServiceError("choose at least one instrument")
+        raise Invalid(N_("choose at least one instrument"))
     slug = unique_slug(name, lambda s: session.scalar(select(Project.id).where(Project.slug == s)))
     project = Project(organisation_id=actor.organisation_id, slug=slug, name=name,
                       description=clean(description or "").strip() or None, retrospective=retrospective,
@@ -124,7 +124,7 @@ def _set_instruments(session, registry, actor, project, refs: list[str]) -> None
     for position, ref in enumerate(refs):
         stored = instruments.snapshot(session, registry, actor.organisation_id, ref)
         if stored.instrument_id in seen:
-            raise ServiceError(f"instrument {stored.instrument_id!r} is chosen twice")
+            raise Invalid(N_("instrument %(id)r is chosen twice"), id=stored.instrument_id)
         seen.add(stored.instrument_id)
         pinned.append(ProjectInstrument(position=position, instrument_id=stored.instrument_id,
                                         version=stored.version, instrument_version_id=stored.id))
@@ -151,9 +151,9 @@ def update_project(session: Session, registry: InstrumentRegistry, actor: Actor,
     wanted = [r if "@" in r else _latest_ref(session, registry, actor, r) for r in instrument_refs]
     if wanted != current:
         if has_responses(session, project):
-            raise Conflict("the questionnaire cannot change once residents have answered; start a new project")
+            raise Conflict(N_("the questionnaire cannot change once residents have answered; start a new project"))
         if not wanted:
-            raise ServiceError("choose at least one instrument")
+            raise Invalid(N_("choose at least one instrument"))
         project.instruments.clear()
         session.flush()
         _set_instruments(session, registry, actor, project, wanted)
@@ -181,9 +181,9 @@ def get_project(session: Session, actor: Actor, slug: str) -> ProjectInfo:
 def set_wave_status(session: Session, actor: Actor, slug: str, kind: str, status: str) -> WaveInfo:
     """Open or close a wave; answers already saved in a closed wave are kept."""
     if kind not in WAVE_KINDS:
-        raise ServiceError(f"unknown wave {kind!r} (choose pre, post or followup)")
+        raise Invalid(N_("unknown wave %(wave)r (choose pre, post or followup)"), wave=kind)
     if status not in ("open", "closed"):
-        raise ServiceError(f"unknown wave status {status!r}")
+        raise Invalid(N_("unknown wave status %(status)r"), status=status)
     project = access.project(session, actor, slug, "project.setup")
     wave = next(w for w in project.waves if w.kind == kind)
     if wave.status != status:
@@ -206,7 +206,7 @@ def _editable(session: Session, actor: Actor, slug: str) -> Project:
     project = access.project(session, actor, slug, "project.setup")
     refuse_if_archived(project)
     if has_responses(session, project):
-        raise Conflict("the questionnaire cannot change once residents have answered")
+        raise Conflict(N_("the questionnaire cannot change once residents have answered"))
     return project
 
 
@@ -215,7 +215,7 @@ def move_instrument(session: Session, actor: Actor, slug: str, instrument_id: st
     project = _editable(session, actor, slug)
     order = [pi.instrument_id for pi in project.instruments]
     if instrument_id not in order:
-        raise ServiceError(f"instrument {instrument_id!r} is not in this project")
+        raise Invalid(N_("instrument %(id)r is not in this project"), id=instrument_id)
     i = order.index(instrument_id)
     j = min(max(i + step, 0), len(order) - 1)
     order[i], order[j] = order[j], order[i]
@@ -240,17 +240,17 @@ def add_question(session: Session, actor: Actor, slug: str, qtype: str, text_nl:
 
     project = _editable(session, actor, slug)
     if qtype not in QUESTION_TYPES:
-        raise ServiceError(f"unknown question type {qtype!r}")
+        raise Invalid(N_("unknown question type %(type)r"), type=qtype)
     text_nl = " ".join(clean(text_nl or "").split())
     if not text_nl or len(text_nl) > 500:
-        raise ServiceError("a question needs a Dutch text of at most 500 characters")
+        raise Invalid(N_("a question needs a Dutch text of at most 500 characters"))
     definition = {"id": "", "type": qtype, "text": {"nl": text_nl}}
     if text_en and text_en.strip():
         definition["text"]["en"] = " ".join(clean(text_en).split())[:500]
     if qtype == "number":
         if minimum is None or maximum is None or not (math.isfinite(minimum) and math.isfinite(maximum)) \
                 or minimum >= maximum:
-            raise ServiceError("a number question needs a minimum below its maximum")
+            raise Invalid(N_("a number question needs a minimum below its maximum"))
         definition.update({"min": minimum, "max": maximum})
     taken = {q.question_id for q in project.questions}
     qid = next(f"q{n}" for n in range(1, 10_000) if f"q{n}" not in taken)
@@ -294,7 +294,7 @@ def set_share(session: Session, actor: Actor, slug: str, funder_email: str, shar
     funder = session.scalar(select(User).where(User.email == (funder_email or "").strip().lower(),
                                                User.organisation_id == actor.organisation_id))
     if funder is None or funder.role != access.FUNDER:
-        raise ServiceError(f"{funder_email!r} is not a funder of this organisation")
+        raise Invalid(N_("%(email)r is not a funder of this organisation"), email=funder_email)
     existing = session.scalar(select(ProjectShare).where(ProjectShare.project_id == project.id,
                                                          ProjectShare.user_id == funder.id))
     if shared == (existing is not None):
