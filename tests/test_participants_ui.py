@@ -95,11 +95,12 @@ def test_bad_lines_are_listed_by_number_and_nothing_is_added(worker, project, qu
     assert refused.status_code == 200
     error = re.search(r'class="error" id="names-error">([^<]*)<', refused.text)
     assert error, "no message beside the list"
-    assert "line 2" in error.group(1) and "line 5" in error.group(1)
-    assert "line 1" not in error.group(1) and "line 3" not in error.group(1)
+    # In the worker's language (Dutch): "regel" is "line".
+    assert "regel 2" in error.group(1) and "regel 5" in error.group(1)
+    assert "regel 1" not in error.group(1) and "regel 3" not in error.group(1)
     assert codes(query, project.slug) == []
     upload = add(worker, project.slug, file=(io.BytesIO(b"Eva\nFrits, frits-at-home\n"), "lijst.txt"))
-    assert upload.status_code == 200 and "line 2" in upload.text
+    assert upload.status_code == 200 and "regel 2" in upload.text
     assert codes(query, project.slug) == []
 
 

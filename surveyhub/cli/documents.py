@@ -21,7 +21,7 @@ from flask.cli import with_appcontext
 from surveyhub.cli.common import base_url, session_scope, user_errors
 from surveyhub.services import access, accounts, audit
 from surveyhub.services import documents as docs
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import UserError
 
 #: ``surveyhub verify`` exit codes: only a genuine file exits 0.
 EXIT_CODES = {"genuine": 0, "altered": 3, "revoked": 4, "withdrawn": 4, "unknown": 5}
@@ -57,7 +57,7 @@ def certificates(project, out_dir, lang, jobs):
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ServiceError(f"cannot create {out_dir}: {exc.strerror}") from exc
+        raise UserError(f"cannot create {out_dir}: {exc.strerror}") from exc
     if not candidates:
         click.echo(f"{project}: no resident has finished a questionnaire yet; nothing written", err=True)
         return
@@ -169,7 +169,7 @@ def verify(file):
         with file.open("rb") as fh:  # never more than the largest document SurveyHub makes, plus one byte
             data = fh.read(MAX_VERIFY_BYTES + 1)
     except OSError as exc:
-        raise ServiceError(f"cannot read {file}: {exc.strerror}") from exc
+        raise UserError(f"cannot read {file}: {exc.strerror}") from exc
     if len(data) > MAX_VERIFY_BYTES:
         click.echo(f"unknown: the file is larger than any SurveyHub document ({MAX_VERIFY_BYTES // 2**20} MB)")
         sys.exit(EXIT_CODES["unknown"])
@@ -214,7 +214,7 @@ def signing_key_create(org_name, replace):
     with session_scope() as session:
         org = accounts.find_organisation(session, org_name)
         if org.signing_key_pem and not replace:
-            raise ServiceError(f"{org.name} already has a signing key; add --replace to make a new one")
+            raise UserError(f"{org.name} already has a signing key; add --replace to make a new one")
         key_pem, cert_pem = create_key_pair(org.name)
         org.signing_key_pem, org.signing_cert_pem = key_pem, cert_pem
         audit.record(session, "organisation.signing_key", organisation_id=org.id, target=f"organisation:{org.slug}",

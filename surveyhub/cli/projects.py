@@ -11,7 +11,7 @@ import click
 from surveyhub.cli.common import base_url, session_scope, user_errors
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import access, accounts, erasure, participants, projects
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import UserError
 
 
 @click.group("project")
@@ -95,7 +95,7 @@ def participants_add(project, count, file_path):
         try:
             entries = participants.parse_lines(file_path.read_text(encoding="utf-8-sig").splitlines())
         except (OSError, UnicodeDecodeError) as exc:
-            raise ServiceError(f"cannot read {file_path}: {exc}") from exc
+            raise UserError(f"cannot read {file_path}: {exc}") from exc
     with session_scope() as session:
         actor = access.cli_actor(session, project_slug=project)
         invitations = participants.add_participants(session, actor, project, count=count, entries=entries)
@@ -126,7 +126,7 @@ def _write_private(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as exc:
-        raise ServiceError(f"cannot write {path}: {exc.strerror}") from exc
+        raise UserError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 @participants_group.command("erase")
@@ -137,7 +137,7 @@ def _write_private(path: Path, text: str) -> None:
 def participants_erase(project, code, yes):
     """Erase resident CODE of PROJECT and everything stored about them (a resident's request)."""
     if not yes:
-        raise ServiceError(f"nothing erased: add --yes to erase resident {code} of {project} for good")
+        raise UserError(f"nothing erased: add --yes to erase resident {code} of {project} for good")
     with session_scope() as session:
         actor = access.cli_actor(session, project_slug=project)
         result = erasure.erase_for_worker(session, actor, project, code)

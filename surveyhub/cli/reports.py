@@ -14,7 +14,7 @@ from flask import current_app
 from surveyhub.cli.common import base_url, session_scope, user_errors
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import access, audit, outcomes
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import UserError
 
 
 def _threshold_args(min_n, min_tests, min_cell) -> dict:
@@ -84,7 +84,7 @@ def _issue_report():
         documents = None
     issue = getattr(documents, "issue_report", None)
     if issue is None:
-        raise ServiceError("PDF reports are not available in this installation yet; use --format json")
+        raise UserError("PDF reports are not available in this installation yet; use --format json")
     return issue
 
 
@@ -92,7 +92,7 @@ def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as exc:
-        raise ServiceError(f"cannot write {path}: {exc.strerror}") from None
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
 
 COMMANDS = [report_command]

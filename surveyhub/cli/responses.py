@@ -13,7 +13,7 @@ from surveyhub.cli.common import session_scope, user_errors
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
 from surveyhub.services import access, audit, exports, imports
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import UserError
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 
@@ -39,10 +39,10 @@ def responses_import(project, wave, file):
     """
     try:
         if file.stat().st_size > MAX_IMPORT_BYTES:
-            raise ServiceError(f"{file} is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+            raise UserError(f"{file} is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
         data = file.read_bytes()
     except OSError as exc:
-        raise ServiceError(f"cannot read {file}: {exc.strerror}") from None
+        raise UserError(f"cannot read {file}: {exc.strerror}") from None
     registry, host = get_registry(), get_host()
     try:
         with force_locale("en"), session_scope() as session:
@@ -93,7 +93,7 @@ def responses_export(project, fmt, dialect, output):
                 exporter.write(table, stream)
             partial.replace(output)  # never leave half a file under the real name
         except OSError as exc:
-            raise ServiceError(f"cannot write {output}: {exc.strerror}") from None
+            raise UserError(f"cannot write {output}: {exc.strerror}") from None
         finally:
             partial.unlink(missing_ok=True)
         _audit(session, actor, project, fmt, dialect)

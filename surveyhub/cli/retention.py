@@ -14,7 +14,7 @@ from surveyhub.db import get_db
 from surveyhub.i18n import LANGUAGES
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import accounts, outcomes, privacy_register, retention
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import UserError
 from surveyhub.services.schema_state import ensure_ready
 
 
@@ -87,7 +87,7 @@ def register_command(org_name: str, output: Path | None, lang: str):
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise ServiceError(f"cannot write {output}: {exc.strerror}") from exc
+        raise UserError(f"cannot write {output}: {exc.strerror}") from exc
     click.echo(f"Register written to {output}")
 
 

@@ -16,7 +16,7 @@ from surveyhub.models import Document, Organisation, Participant, Project
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import NotFound, ServiceError
+from surveyhub.services.errors import N_, Invalid, NotFound
 
 MAX_REASON = 500
 #: The revocation reason of a document whose resident withdrew and was erased (``services.erasure``).
@@ -110,7 +110,7 @@ def revoke(session: Session, actor: Actor, code: str, reason: str):
     doc = _own(session, actor, code)
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ServiceError("give a reason for revoking the document")
+        raise Invalid(N_("give a reason for revoking the document"))
     if doc.revoked_at is None:
         doc.revoked_at, doc.revoked_reason = utcnow(), reason[:MAX_REASON]
         session.flush()

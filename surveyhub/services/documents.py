@@ -42,7 +42,7 @@ from surveyhub.services import document_context as dc
 from surveyhub.services.access import Actor
 from surveyhub.services.document_register import (get_document, list_documents, revoke, verify_code,  # noqa: F401
                                                    verify_file)
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import N_, Invalid, UserError
 
 
 
@@ -198,8 +198,8 @@ def _signed(build: Callable[[str, datetime], bytes], org: Organisation, title: s
         try:
             return sign_pdf(build(code, issued_at), key, cert, issued_at, reason)
         except SigningError as exc:
-            raise ServiceError(f"{exc}; make a new one with: surveyhub signing-key create --org "
-                               f"{org.slug} --replace") from exc
+            raise UserError(N_("%(error)s; make a new one with: surveyhub signing-key create --org %(org)s "
+                               "--replace"), error=str(exc), org=org.slug) from exc
     return build_signed
 
 
@@ -229,9 +229,10 @@ def prepare_certificate(session: Session, actor: Actor, slug: str, participant_c
     participant = get_participant(session, actor, slug, participant_code)
     possible = dc.certificate_kind(session, project, participant)
     if possible is None:
-        raise ServiceError(f"{participant.code} has not finished a questionnaire yet")
+        raise Invalid(N_("%(code)s has not finished a questionnaire yet"), code=participant.code)
     if kind == "certificate" and possible != "certificate":
-        raise ServiceError(f"{participant.code} has not finished the post wave; a participation certificate is possible")
+        raise Invalid(N_("%(code)s has not finished the post wave; a participation certificate is possible"),
+                      code=participant.code)
     kind = kind or possible
     data = dc.certificate_data(session, project, participant, kind=kind, lang=lang, name=name,
                                personal_line=personal_line, issued_by=actor.user_id)
@@ -342,7 +343,7 @@ def prepare_questionnaire(session: Session, actor: Actor, slug: str, wave_kind: 
     from surveyhub.documents import paper
 
     if wave_kind not in WAVE_KINDS:
-        raise ServiceError(f"unknown wave {wave_kind!r} (choose pre, post or followup)")
+        raise Invalid(N_("unknown wave %(wave)r (choose pre, post or followup)"), wave=wave_kind)
     lang = texts.language(lang)
     project = access.project(session, actor, slug, "project.rows")
     data = dc.questionnaire_data(session, project, wave_kind, lang)

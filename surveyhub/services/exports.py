@@ -32,7 +32,7 @@ from surveyhub.measures.definition import translate
 from surveyhub.models import Answer, Participant, Response, ScaleScore
 from surveyhub.services import access, outcome_data
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import N_, Invalid, UserError
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 from surveyhub.text import clean
 
@@ -259,7 +259,8 @@ class CsvFormat:
 
     def __init__(self, dialect: str = "default"):
         if dialect not in DIALECTS:
-            raise ServiceError(f"unknown CSV dialect {dialect!r} (choose {', '.join(DIALECTS)})")
+            raise Invalid(N_("unknown CSV dialect %(dialect)r (choose %(choices)s)"), dialect=dialect,
+                          choices=", ".join(DIALECTS))
         self.dialect = dialect
 
     def chunks(self, table: ExportTable) -> Iterator[bytes]:
@@ -318,7 +319,7 @@ class SavFormat:
             import pandas as pd
             import pyreadstat
         except ImportError as exc:  # pragma: no cover - both are dependencies
-            raise ServiceError(f"SPSS export needs pandas and pyreadstat: {exc}") from exc
+            raise UserError(N_("SPSS export needs pandas and pyreadstat: %(error)s"), error=str(exc)) from exc
         frame = pd.DataFrame(list(table.rows()), columns=table.columns)
         for column in table.columns:
             if column in table.numeric:
@@ -378,11 +379,12 @@ def exporter_for(name: str, host=None, dialect: str = "default"):
     """The exporter for ``name``: a built-in or a plugin's; ``dialect`` applies to csv only."""
     if name in BUILTIN_FORMATS:
         if dialect != "default" and name != "csv":
-            raise ServiceError("--dialect applies to the csv format only")
+            raise Invalid(N_("--dialect applies to the csv format only"))
         return CsvFormat(dialect) if name == "csv" else BUILTIN_FORMATS[name]()
     plugins = plugin_formats(host)
     if name not in plugins:
-        raise ServiceError(f"unknown export format {name!r} (choose {', '.join(format_names(host))})")
+        raise Invalid(N_("unknown export format %(format)r (choose %(choices)s)"), format=name,
+                      choices=", ".join(format_names(host)))
     return _Isolated(host, *plugins[name])
 
 
@@ -399,7 +401,8 @@ class _Isolated:
         except Exception as exc:
             message = f"export format of {self.plugin_name} failed: {type(exc).__name__}: {exc}"
             self.host.fail(self.plugin_name, message, state="error")
-            raise ServiceError(message) from exc
+            raise UserError(N_("export format of %(plugin)s failed: %(error)s"), plugin=self.plugin_name,
+                            error=f"{type(exc).__name__}: {exc}") from exc
 
 
 def chunks(exporter, table: ExportTable) -> Iterator[bytes]:

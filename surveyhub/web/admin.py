@@ -13,9 +13,10 @@ from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
 from surveyhub.services import accounts, audit, credentials, instruments, passwords
 from surveyhub.models import ROLES
-from surveyhub.services.errors import Conflict, NotFound, ServiceError
+from surveyhub.services.errors import Conflict, UserError
 from surveyhub.web import audit_labels
 from surveyhub.web.account_forms import password_messages
+from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, UploadForm, UserForm
 from surveyhub.web.session_user import current_actor, requires
 
@@ -40,7 +41,7 @@ def users():
         except passwords.WeakPassword as exc:
             session.rollback()
             form.password.errors.extend(password_messages(exc.codes))
-        except ServiceError as exc:
+        except UserError as exc:
             session.rollback()
             form.email.errors.append(_user_error(exc))
         else:
@@ -51,7 +52,7 @@ def users():
                            form=form, action=ActionForm(), roles=ROLES)
 
 
-def _user_error(exc: ServiceError) -> str:
+def _user_error(exc: UserError) -> str:
     """A refused change to a user account, in the reader's language."""
     if isinstance(exc, accounts.AddressUnavailable):
         # The same words whoever holds the address: another organisation's users do not leak.
@@ -63,7 +64,7 @@ def _user_error(exc: ServiceError) -> str:
         return _("You cannot deactivate your own account or change your own role.")
     if isinstance(exc, Conflict):
         return _("A user with this e-mail address already exists.")
-    return str(exc)
+    return user_message(exc)
 
 
 def _change_user(change) -> None:
@@ -73,9 +74,7 @@ def _change_user(change) -> None:
         return
     try:
         change(session, current_actor())
-    except NotFound:
-        raise
-    except ServiceError as exc:
+    except UserError as exc:  # NotFound passes: another organisation's user is a 404
         session.rollback()
         flash(_user_error(exc), "error")
     else:
@@ -115,9 +114,7 @@ def user_reset_link(user_id: int):
         return redirect(url_for("admin.users"))
     try:
         token = credentials.create_reset(session, current_actor(), user_id)
-    except NotFound:
-        raise
-    except ServiceError as exc:
+    except UserError as exc:
         session.rollback()
         flash(_user_error(exc), "error")
         return redirect(url_for("admin.users"))
@@ -167,9 +164,9 @@ def _upload(session, form) -> list[str]:
     except definition.InstrumentError as exc:
         session.rollback()
         return exc.errors
-    except ServiceError as exc:
+    except UserError as exc:
         session.rollback()
-        return [str(exc)]
+        return [user_message(exc)]
     session.commit()
     flash(_("Instrument %(id)s version %(v)s uploaded.", id=stored.instrument_id, v=stored.version))
     return []

@@ -29,8 +29,9 @@ from surveyhub.plugins import get_host
 from surveyhub.services import access, audit
 from surveyhub.services import document_batches as batches
 from surveyhub.services import documents as docs
-from surveyhub.services.errors import Forbidden, NotFound, ServiceError
+from surveyhub.services.errors import UserError
 from surveyhub.services.outcomes import Thresholds
+from surveyhub.web.errors import user_message
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("documents", __name__)
@@ -98,8 +99,6 @@ def _or_back(slug: str, work):
     """Run ``work``; a user error becomes a message on the documents page."""
     try:
         return work()
-    except (NotFound, Forbidden):
-        raise
     except batches.TooLarge as exc:
         get_session().rollback()
         flash(_too_large_message(exc, slug), "error")
@@ -114,9 +113,9 @@ def _or_back(slug: str, work):
         current_app.logger.exception("a document could not be made")
         flash(_("This document could not be made. Nothing was issued."), "error")
         return redirect(url_for("documents.overview", slug=slug))
-    except ServiceError as exc:
+    except UserError as exc:
         get_session().rollback()
-        flash(str(exc), "error")
+        flash(user_message(exc), "error")
         return redirect(url_for("documents.overview", slug=slug))
 
 
@@ -219,11 +218,9 @@ def revoke(slug: str, code: str):
         return redirect(url_for("documents.overview", slug=slug))
     try:
         info = docs.revoke(session, current_actor(), code, form.reason.data)
-    except (NotFound, Forbidden):
-        raise
-    except ServiceError as exc:
+    except UserError as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(user_message(exc), "error")
     else:
         session.commit()
         flash(_("Document %(code)s is revoked. The check page now says so.", code=info.code))

@@ -13,7 +13,8 @@ from surveyhub.measures.definition import translate
 from surveyhub.measures.questions import radio_choices
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import instruments, projects, retention
-from surveyhub.services.errors import Forbidden, NotFound, ServiceError
+from surveyhub.services.errors import UserError
+from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, ProjectForm
 from surveyhub.web.session_user import current_actor, requires
 
@@ -63,9 +64,9 @@ def project_new():
             info = projects.create_project(session, get_registry(), current_actor(), form.name.data,
                                            form.instruments.data, form.retrospective.data, form.description.data,
                                            retention_months=form.retention_months.data)
-        except ServiceError as exc:
+        except UserError as exc:
             session.rollback()
-            form.instruments.errors.append(str(exc))
+            form.instruments.errors.append(user_message(exc))
         else:
             session.commit()
             flash(_("Project created. The pre wave (nulmeting) is open."))
@@ -97,9 +98,9 @@ def project_edit(slug: str):
             projects.update_project(session, get_registry(), current_actor(), slug, form.name.data,
                                     form.description.data, form.retrospective.data, form.instruments.data,
                                     retention_months=form.retention_months.data)
-        except ServiceError as exc:
+        except UserError as exc:
             session.rollback()
-            form.instruments.errors.append(str(exc))
+            form.instruments.errors.append(user_message(exc))
         else:
             session.commit()
             flash(_("Project saved."))
@@ -115,11 +116,9 @@ def wave_status(slug: str, kind: str, status: str):
     session = get_session()
     try:
         projects.set_wave_status(session, current_actor(), slug, kind, status)
-    except (NotFound, Forbidden):
-        raise  # another organisation's project is a 404, like every other page of it
-    except ServiceError as exc:
+    except UserError as exc:  # NotFound passes: another organisation's project is a 404, like every other page
         session.rollback()
-        flash(str(exc), "error")
+        flash(user_message(exc), "error")
     else:
         session.commit()
     return redirect(url_for("manage.project", slug=slug))
@@ -134,11 +133,9 @@ def share(slug: str):
         session = get_session()
         try:
             changed = projects.set_share(session, current_actor(), slug, form.funder.data, form.shared.data == "1")
-        except (NotFound, Forbidden):
-            raise
-        except ServiceError as exc:
+        except UserError as exc:
             session.rollback()
-            flash(str(exc), "error")
+            flash(user_message(exc), "error")
         else:
             session.commit()
             if changed:

@@ -25,7 +25,8 @@ from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
 from surveyhub.services import audit, exports, outcomes
 from surveyhub.services.report_contract import Report
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import UserError
+from surveyhub.web.errors import user_message
 from surveyhub.web.outcome_format import dashboard_view
 from surveyhub.web.session_user import current_actor, requires
 
@@ -72,7 +73,7 @@ def summary(slug: str, fmt: str):
         abort(404)
     try:
         exporter = exports.exporter_for(fmt, dialect=dialect)
-    except ServiceError:  # an unknown dialect, or a dialect for xlsx
+    except UserError:  # an unknown dialect, or a dialect for xlsx
         abort(404)
     table = exports.summary_table(_report(slug))
     return _download(exporter, table, f"{slug}-summary", slug,
@@ -86,7 +87,7 @@ def export(slug: str, fmt: str):
     dialect = request.args.get("dialect", "default")
     try:
         exporter = exports.exporter_for(fmt, get_host(), dialect)
-    except ServiceError:
+    except UserError:
         abort(404)
     table = exports.response_table(get_session(), current_actor(), slug, lang=_lang())
     suffix = "-excel-nl" if dialect == "excel-nl" else ""
@@ -104,9 +105,9 @@ def _download(exporter, table, stem: str, slug: str, event: tuple[str, dict]):
     get_session().commit()
     try:
         body = exports.chunks(exporter, table)
-    except ServiceError as exc:  # a plugin's exporter failed; nothing was sent yet
+    except UserError as exc:  # a plugin's exporter failed; nothing was sent yet
         get_session().rollback()
-        flash(str(exc), "error")
+        flash(user_message(exc), "error")
         return redirect(url_for("outcomes.dashboard", slug=slug))
     action, details = event  # recorded once the file is ready to send
     audit.download(get_session(), current_actor(), action, slug, **details)

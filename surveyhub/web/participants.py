@@ -10,7 +10,8 @@ from markupsafe import Markup
 
 from surveyhub.db import get_session
 from surveyhub.services import paper_entry, participants, resident
-from surveyhub.services.errors import Conflict, ServiceError
+from surveyhub.services.errors import Conflict, UserError
+from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, AddParticipantsForm, PaperConsentForm
 from surveyhub.web.page_flow import PageFlow, keep_paper_claim, paper_claim
 from surveyhub.web.session_user import current_actor, current_user, requires
@@ -70,9 +71,9 @@ def _add(session, slug, form) -> int | None:
     try:
         entries = participants.parse_lines(lines)
         invitations = participants.add_participants(session, current_actor(), slug, entries=entries)
-    except ServiceError as exc:
+    except UserError as exc:
         session.rollback()
-        form.names.errors.append(str(exc))
+        form.names.errors.append(user_message(exc))
         return None
     session.commit()
     return len(invitations)

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from surveyhub.db import get_session
 from surveyhub.services import access, archive, privacy_register, projects, retention
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import UserError
 from surveyhub.web.forms import ActionForm
 from surveyhub.web.session_user import current_actor, requires
 
@@ -78,7 +78,7 @@ def delete(slug: str):
     if form.validate_on_submit():
         try:
             archive.delete_project(session, current_actor(), slug, form.name.data)
-        except ServiceError:
+        except UserError:
             session.rollback()
             form.name.errors.append(_("That is not the name of this project. Nothing was deleted."))
         else:

@@ -9,7 +9,9 @@ from flask_babel import gettext as _
 from surveyhub.db import get_session
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import access, projects, responses
+from surveyhub.services.errors import UserError
 from surveyhub.services.resident import code_page
+from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, QuestionForm
 from surveyhub.web.questionnaire_forms import page_form_class
 from surveyhub.web.session_user import current_actor, requires
@@ -27,9 +29,9 @@ def questionnaire(slug: str):
         try:
             projects.add_question(session, current_actor(), slug, form.qtype.data, form.text_nl.data,
                                   form.text_en.data, _number(form.minimum.data), _number(form.maximum.data))
-        except projects.ServiceError as exc:
+        except UserError as exc:
             session.rollback()
-            form.text_nl.errors.append(str(exc))
+            form.text_nl.errors.append(user_message(exc))
         else:
             session.commit()
             flash(_("Question added."))
@@ -63,9 +65,9 @@ def _change(slug: str, operation):
     if ActionForm().validate_on_submit():
         try:
             operation(session)
-        except projects.ServiceError as exc:
+        except UserError as exc:
             session.rollback()
-            flash(str(exc), "error")
+            flash(user_message(exc), "error")
         else:
             session.commit()
     return redirect(url_for("setup.questionnaire", slug=slug))
