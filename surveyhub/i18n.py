@@ -14,6 +14,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import Babel
 
+from surveyhub.locale import language
+
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 SOURCE_DIR = Path(__file__).parent / "translations"
 
@@ -29,6 +31,14 @@ def select_locale() -> str:
     if session.get("lang") in LANGUAGES:
         return session["lang"]
     return "nl"
+
+
+def current_language() -> str:
+    """The request's language, ``"nl"`` or ``"en"``: Flask-Babel's locale through ``surveyhub.locale.language``,
+    the one rule every page, download and document request uses."""
+    from flask_babel import get_locale
+
+    return language(get_locale())
 
 
 def compile_catalogs(target: Path) -> Path:

@@ -99,6 +99,7 @@ def _register_globals(app: Flask) -> None:
     from flask_babel import get_locale, lazy_gettext as _l
 
     from surveyhub.documents.formatting import long_date
+    from surveyhub.i18n import current_language
     from surveyhub.measures.definition import translate
 
     wave_names = {"pre": _l("Pre wave (nulmeting)"), "post": _l("Post wave (eindmeting)"),
@@ -110,12 +111,12 @@ def _register_globals(app: Flask) -> None:
         wave_name=lambda kind: wave_names.get(kind, kind),
         wave_status_name=lambda status: statuses.get(status, status),
         role_name=lambda role: roles.get(role, role),
-        translate=lambda text: translate(text, str(get_locale() or "nl")),
+        translate=lambda text: translate(text, current_language()),
         get_locale=get_locale,
         participant_state=lambda state: states.get(state, state),
         qr_svg=_qr_svg,
         mailto_href=mailto_href,
-        long_date=lambda moment: long_date(moment, str(get_locale() or "nl")),
+        long_date=lambda moment: long_date(moment, current_language()),
     )
 
 

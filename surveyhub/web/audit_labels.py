@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form, SelectField
 from wtforms.validators import Optional
 
+from surveyhub.i18n import current_language
 from surveyhub.services import audit
 from surveyhub.services.audit import Event
 from surveyhub.services.exports import neutralise
@@ -122,7 +122,7 @@ def timezone_setting() -> tzinfo:
 def local_time(moment: datetime, tz: tzinfo | None = None) -> str:
     """``25 november 2026 14:03`` in the page's language and the installation's time zone."""
     return format_datetime(moment, "d MMMM y HH:mm", tzinfo=tz or timezone_setting(),
-                           locale=str(get_locale() or "nl"))
+                           locale=current_language())
 
 
 def summary(details: dict | None, names: dict | None = None) -> str:

@@ -17,13 +17,13 @@ import io
 import zipfile
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from surveyhub.db import get_session
+from surveyhub.i18n import current_language
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
 from surveyhub.services import access, audit
@@ -50,7 +50,7 @@ class IssueForm(FlaskForm):
 
 
 def _lang() -> str:
-    wanted = request.values.get("doc_lang") or str(get_locale() or "nl")
+    wanted = request.values.get("doc_lang") or current_language()
     return "en" if wanted == "en" else "nl"
 
 

@@ -49,8 +49,8 @@ def _instrument_choices(lang: str) -> list:
 
 
 def _current_lang() -> str:
-    from flask_babel import get_locale
-    return str(get_locale() or "nl")
+    from surveyhub.i18n import current_language
+    return current_language()
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])

@@ -15,17 +15,17 @@ import json
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
-from flask_babel import get_locale
 from markupsafe import Markup
 
 from surveyhub.db import get_session
-from surveyhub.locale import Numbers, language
 from surveyhub.documents import charts
+from surveyhub.i18n import current_language
+from surveyhub.locale import Numbers
 from surveyhub.measures.registry import get_registry
 from surveyhub.plugins import get_host
 from surveyhub.services import audit, exports, outcomes
-from surveyhub.services.report_contract import Report
 from surveyhub.services.errors import UserError
+from surveyhub.services.report_contract import Report
 from surveyhub.web.errors import user_message
 from surveyhub.web.outcome_format import dashboard_view
 from surveyhub.web.session_user import current_actor, requires
@@ -34,7 +34,7 @@ bp = Blueprint("outcomes", __name__)
 
 
 def _lang() -> str:
-    return language(get_locale())
+    return current_language()
 
 
 def _report(slug: str) -> Report:

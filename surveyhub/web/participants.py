@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from surveyhub.db import get_session
+from surveyhub.i18n import current_language
 from surveyhub.services import paper_entry, participants, resident
 from surveyhub.services.errors import Conflict, UserError
 from surveyhub.web.errors import user_message
@@ -132,7 +132,7 @@ def paper_start(slug: str, code: str, kind: str):
             form.consent.errors.append(_("Only enter answers when the resident signed the consent form."))
         else:
             resident.give_consent(session, link.participant, wave, link.project.consent_version,
-                                  str(get_locale() or "nl"), bool(form.share_quotes.data),
+                                  current_language(), bool(form.share_quotes.data),
                                   recorded_by_id=current_user.info.id)
             session.commit()
             return redirect(url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=0))
@@ -164,7 +164,7 @@ def paper_page(slug: str, code: str, kind: str, n: int):
     if paper_entry.needs_confirmation(resident.response_for(session, link.participant, wave),
                                       current_actor().user_id, paper_claim(link.participant, wave)):
         return redirect(start)  # the confirmation first: nothing shown or changed before it
-    flow = PageFlow(link=link, wave=wave, lang=str(get_locale() or "nl"), entered_by=current_user.info,
+    flow = PageFlow(link=link, wave=wave, lang=current_language(), entered_by=current_user.info,
                     page_url=lambda i: url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=i),
                     done_url=url_for("participants.detail", slug=slug, code=code),
                     template="manage/paper_page.html", paper_actor=current_actor())

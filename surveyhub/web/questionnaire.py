@@ -9,11 +9,11 @@ rate limit; valid ones do not.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from surveyhub.db import get_session
 from surveyhub.extensions import csrf
+from surveyhub.i18n import current_language
 from surveyhub.services import anonymous, resident, responses, retention
 from surveyhub.services.errors import NotFound
 from surveyhub.web import limits
@@ -31,7 +31,7 @@ limit_guessing = limits.count_misses("resident-link", "TOKEN_RATE_LIMIT")
 
 
 def _lang() -> str:
-    return str(get_locale() or "nl")
+    return current_language()
 
 
 def resident_link(token: str):

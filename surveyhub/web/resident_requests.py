@@ -10,10 +10,10 @@ withdraw page and ``surveyhub participants erase`` use.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from surveyhub.db import get_session
+from surveyhub.i18n import current_language
 from surveyhub.services import erasure, participants
 from surveyhub.web.forms import ActionForm
 from surveyhub.web.resident_rights import json_download
@@ -26,7 +26,7 @@ bp = Blueprint("resident_requests", __name__)
 @requires("project.residents")
 def export_data(slug: str, code: str):
     session = get_session()
-    data = erasure.export_for_worker(session, current_actor(), slug, code, str(get_locale() or "nl"))
+    data = erasure.export_for_worker(session, current_actor(), slug, code, current_language())
     session.commit()
     return json_download(data)
 

@@ -16,12 +16,12 @@ import json
 from datetime import datetime
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
 from surveyhub.db import get_session
 from surveyhub.documents import formatting as fmt
 from surveyhub.extensions import csrf
+from surveyhub.i18n import current_language
 from surveyhub.services import anonymous, erasure, resident
 from surveyhub.services.errors import NotFound
 from surveyhub.services.resident_data import personal_data
@@ -46,7 +46,7 @@ def _no_store(response):
 
 
 def _lang() -> str:
-    return str(get_locale() or "nl")
+    return current_language()
 
 
 def _fingerprint(token: str) -> str:

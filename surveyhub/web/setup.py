@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from surveyhub.db import get_session
+from surveyhub.i18n import current_language
 from surveyhub.measures.registry import get_registry
 from surveyhub.services import access, projects, responses
 from surveyhub.services.errors import UserError
@@ -81,7 +81,7 @@ def preview(slug: str, kind: str, n: int):
     pages = responses.pages_for(project, kind)
     if not 0 <= n < len(pages):
         abort(404)
-    lang = str(get_locale() or "nl")
+    lang = current_language()
     types = get_registry().question_types
     form_class, shown = page_form_class(pages[n], types, lang)
     form = form_class()  # with its CSRF token: the app-wide check refuses a preview POST without one
