@@ -17,8 +17,12 @@ from __future__ import annotations
 import hashlib
 import math
 from html import escape
+from typing import TYPE_CHECKING
 
-from surveyhub.locale import Numbers, language
+from surveyhub.locale import Numbers, language, translate
+
+if TYPE_CHECKING:  # the report's shape, typed beside the service that makes it
+    from surveyhub.services.report_contract import ChangeEntry, Report
 
 INK, MUTED, GRID = "#1b1f24", "#4a5560", "#cfd6dc"
 PRE, POST, THEN = "#4a5560", "#1f5f8b", "#8a4b08"
@@ -316,12 +320,6 @@ TITLES = {
 }
 
 
-def _translated(text, lang: str) -> str:
-    if isinstance(text, dict):
-        return text.get(language(lang)) or text.get("nl") or next(iter(text.values()), "")
-    return str(text or "")
-
-
 def _fraction(value, scale_range) -> float | None:
     if not _finite(value) or not scale_range or not all(_finite(v) for v in scale_range[:2]):
         return None
@@ -329,18 +327,18 @@ def _fraction(value, scale_range) -> float | None:
     return (value - lo) / (hi - lo) if hi > lo else None
 
 
-def change_rows(entries: list[dict], lang: str = "nl") -> list[dict]:
+def change_rows(entries: list[ChangeEntry], lang: str = "nl") -> list[dict]:
     """Dumbbell rows from report entries: the end point's whisker is the start mean plus the change's CI."""
     rows = []
     for entry in entries:
         pre, post, ci = entry["pre"]["mean"], entry["post"]["mean"], entry["change"]["ci95"]
-        rows.append({"label": _translated(entry["title"], lang), "pre": pre, "post": post,
-                     "range": entry.get("range"),
+        rows.append({"label": translate(entry["title"], lang), "pre": pre, "post": post,
+                     "range": entry["range"],
                      "ci": [pre + ci[0], pre + ci[1]] if ci and _finite(pre) else None})
     return rows
 
 
-def report_charts(report: dict, lang: str = "nl") -> dict[str, str]:
+def report_charts(report: Report, lang: str = "nl") -> dict[str, str]:
     """The five charts of a report JSON (``funnel``, ``change``, ``radar``, ``rci``, and ``thentest``
     when the then-test was used), as SVG strings keyed by name."""
     t = TITLES[language(lang)]
@@ -349,15 +347,15 @@ def report_charts(report: dict, lang: str = "nl") -> dict[str, str]:
     steps = [(t["invited"], part["invited"]), (t["pre_started"], part["waves"]["pre"]["started"]),
              (t["pre"], part["pre"]), (t["post"], part["post"]), (t["paired"], part["paired"])]
     scales = report["scales"]
-    labels = [_translated(entry["title"], lang) for entry in scales]
+    labels = [translate(entry["title"], lang) for entry in scales]
     charts = {
         "funnel": participation_funnel(steps, title=t["funnel"], lang=lang),
         "change": change_dumbbell(change_rows(scales, lang), title=t["change"], lang=lang),
         "radar": radar(labels, [
             {"label": w["pre"], "kind": "pre",
-             "values": [_fraction(e["pre"]["mean"], e.get("range")) for e in scales]},
+             "values": [_fraction(e["pre"]["mean"], e["range"]) for e in scales]},
             {"label": w["post"], "kind": "post",
-             "values": [_fraction(e["post"]["mean"], e.get("range")) for e in scales]},
+             "values": [_fraction(e["post"]["mean"], e["range"]) for e in scales]},
         ], title=t["radar"], lang=lang),
         "rci": reliable_change_bars(
             [{"label": label, **{k: e["rci"][k] for k in ("improved", "unchanged", "deteriorated")}}
@@ -367,9 +365,9 @@ def report_charts(report: dict, lang: str = "nl") -> dict[str, str]:
         rows = []
         for entry in report["retrospective"]:
             # The pretest mean of the same residents (the response-shift pairs), when there is one.
-            shift = entry.get("response_shift") or {}
-            rows.append({"label": _translated(entry["title"], lang), "range": entry.get("range"),
-                         "pre": (shift.get("pre") or {}).get("mean"),
+            shift = entry["response_shift"]  # None without a pretest
+            rows.append({"label": translate(entry["title"], lang), "range": entry["range"],
+                         "pre": shift["pre"]["mean"] if shift is not None else None,
                          "then": entry["pre"]["mean"], "post": entry["post"]["mean"]})
         charts["thentest"] = then_test_comparison(rows, title=t["thentest"], lang=lang)
     return charts

@@ -34,6 +34,7 @@ from surveyhub.services import access, outcome_data
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, UserError
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
+from surveyhub.services.report_contract import Report
 from surveyhub.text import clean
 
 #: Responses read per database round trip while streaming rows.
@@ -446,7 +447,7 @@ _SUMMARY_TEXT = {"instrument", "scale", "comparison", "label", "improved", "unch
                  "suppressed"}
 
 
-def summary_table(report: dict) -> ExportTable:
+def summary_table(report: Report) -> ExportTable:
     """The report's per-scale results as a table: exactly the numbers the report shows, nothing hidden."""
     columns = [name for name, _label in SUMMARY_FIELDS]
 
