@@ -246,8 +246,12 @@ class ItemValues:
     def _column(self, block: str, instrument_id: str, item_id: str) -> int:
         return self.columns.setdefault((block, instrument_id, item_id), len(self.columns))
 
-    def table(self, block: str, definition: dict, scale: dict, response_ids: list[int]) -> list[list[float]]:
-        """Respondents × items after reverse coding; NaN where an item was not answered."""
+    def table(self, block: str, definition: dict, scale: dict, response_ids: list[int]) -> np.ndarray:
+        """Respondents × items after reverse coding; NaN where an item was not answered.
+
+        A float array, which ``stats.cronbach_alpha`` takes as it is: as lists
+        of Python floats it cost more than the statistics.
+        """
         # A response without a single answer here would be left out as incomplete anyway.
         key = tuple(sorted(response_ids))
         rows = self._row_cache.get(key)
@@ -266,7 +270,7 @@ class ItemValues:
                 if bounds is not None:
                     values = reverse_code(values, *bounds)
             table[:, j] = values
-        return table.tolist()
+        return table
 
 
 def sharing_participants(session: Session, project: Project) -> set[int]:
