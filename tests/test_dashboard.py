@@ -270,3 +270,27 @@ def test_a_scale_without_a_known_range_is_drawn_on_the_span_of_its_values():
                                  title="Change", lang="nl")
     _root, _title, desc = parse_svg(svg)
     assert "van 12,5 tot 14,2" in desc and svg.count("<circle") == 4  # legend 2, start and end 2
+
+
+def test_too_few_pairs_for_tests_claim_no_direction_on_the_page_or_in_the_pdf(app, session, make_org):
+    from flask_babel import force_locale
+
+    from surveyhub.documents import report as report_pdf
+    from surveyhub.documents import texts
+    from surveyhub.locale import Numbers
+    from surveyhub.web.outcome_format import dashboard_view
+
+    org = make_org("Buurtwerk Zes")
+    slug = new_project(app, session, org, ["rating"])
+    for i, (before, after) in enumerate(zip([4, 5, 4, 6, 5, 4], [7, 8, 6, 8, 7, 7])):
+        answer(app, session, slug, "pre", f"Z{i}", {("rating", "rating"): before})
+        answer(app, session, slug, "post", f"Z{i}", {("rating", "rating"): after})
+    report = report_for(app, session, org, slug)
+    rose = report["scales"][0]
+    assert rose["suppressed"] == ["tests"] and rose["change"]["ci95"][0] > 0  # a clear rise, but only six pairs
+    assert report_pdf.verdict(rose) is None
+    with app.test_request_context(), force_locale("en"):
+        sentence = dashboard_view(report, Numbers("en"), "en")["scales"][0]["sentence"]
+    assert sentence.startswith("Cijfer changed:") and "Tests and effect sizes need at least 10 pairs." in sentence
+    pdf = report_pdf.summary_sentence(rose, "en", texts.REPORT["en"])
+    assert pdf == [texts.REPORT["en"]["unsure"].format(skill="Cijfer", pre="4.67", post="7.17", scale_max=" out of 10")]

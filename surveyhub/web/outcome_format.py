@@ -100,6 +100,8 @@ def _sentence(entry: ChangeEntry, title: str, thresholds: Thresholds, n: Numbers
         trend = _("got worse")
     elif change is None:
         trend = _("could not be compared")
+    elif "tests" in entry["suppressed"]:  # too few pairs to say how sure: no direction claimed, as in the PDF
+        trend = _("changed")
     else:
         trend = _("did not change clearly")
     top = n.number(entry["range"][1], 0) if entry["range"] else DASH
