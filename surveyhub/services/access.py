@@ -81,11 +81,16 @@ def project(session: Session, actor: Actor, slug: str, capability: str) -> Proje
     found = session.scalar(visible(actor, select(Project).where(Project.slug == slug)))
     if found is None:
         raise NotFound(f"no project {slug!r}")
+    check(actor, slug, capability)
+    return found
+
+
+def check(actor: Actor, slug: str, capability: str) -> None:
+    """For a project the actor may see: NotFound for a funder lacking ``capability``, else Forbidden."""
     if not actor.can(capability):
         if actor.role == FUNDER:
             raise NotFound(f"no project {slug!r}")
         raise Forbidden(f"a {actor.role} may not do this")
-    return found
 
 
 def visible(actor: Actor, query):

@@ -55,13 +55,15 @@ def document_download(kind: str) -> str:
 
 
 def download(session: Session, actor: Actor, action: str, slug: str, *, target: str | None = None,
-             **details) -> None:
+             project_id: int | None = None, **details) -> None:
     """Record that ``actor`` downloaded something of project ``slug`` (details: format, kind, counts).
 
-    The project is looked up within the actor's organisation, so the event can be filtered by project.
+    The project is looked up within the actor's organisation (unless the caller gives its
+    ``project_id``), so the event can be filtered by project.
     """
-    project_id = session.scalar(select(Project.id).where(Project.slug == slug,
-                                                         Project.organisation_id == actor.organisation_id))
+    if project_id is None:
+        project_id = session.scalar(select(Project.id).where(Project.slug == slug,
+                                                             Project.organisation_id == actor.organisation_id))
     record(session, action, actor=actor, target=target or f"project:{slug}", project_id=project_id,
            details={key: value for key, value in details.items() if value is not None} or None)
 
