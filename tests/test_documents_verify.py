@@ -12,6 +12,7 @@ import pytest
 
 from surveyhub.services import access
 from surveyhub.services import documents as docs
+from surveyhub.services.errors import ServiceError
 from tests.fixtures.documents import BASE_URL, demo, pdf_text  # noqa: F401 (fixture)
 from tests.fixtures.factories import csrf_token
 
@@ -67,12 +68,12 @@ def test_the_service_tells_genuine_altered_unknown_and_revoked(session, demo, is
 
 
 def test_revoking_needs_an_admin_of_the_same_organisation(session, demo, issued, make_org):
-    with pytest.raises(docs.ServiceError):
+    with pytest.raises(ServiceError):
         docs.revoke(session, access.Actor(demo.org_id, "worker"), issued.code, "no")
     other = make_org("Welzijn Zuid")
-    with pytest.raises(docs.ServiceError):
+    with pytest.raises(ServiceError):
         docs.revoke(session, access.Actor(other.id, "admin"), issued.code, "no")
-    with pytest.raises(docs.ServiceError):
+    with pytest.raises(ServiceError):
         docs.revoke(session, access.Actor(demo.org_id, "admin"), issued.code, "   ")
     session.rollback()
     assert docs.verify_code(session, issued.code).status == "genuine"
