@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from surveyhub.locale import Numbers, language, translate
 
@@ -72,7 +73,7 @@ def _text(x: float, y: float, text: str, anchor: str = "start", colour: str = IN
             f"{escape(str(text))}</text>")
 
 
-def _finite(value) -> bool:
+def _finite(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -88,7 +89,7 @@ def participation_funnel(steps: list[tuple[str, int | str | None]], *, title: st
     width, left, bar_h, gap = 640, 230, 26, 12
     height = 20 + len(steps) * (bar_h + gap)
     top = max([v for _l, v in steps if _finite(v)] or [0])
-    body = []
+    body: list[str] = []
     for i, (label, value) in enumerate(steps):
         y = 10 + i * (bar_h + gap)
         body.append(_text(left - 10, y + bar_h * 0.68, _clip(label), "end"))
@@ -155,7 +156,7 @@ def change_dumbbell(rows: list[dict], *, title: str, desc: str | None = None, la
     w = words(lang)
     width, left, right, row_h = 640, 230, 610, 58
     height = 50 + len(rows) * row_h
-    body = []
+    body: list[str] = []
     _legend(body, [("pre", PRE, w["pre"]), ("post", POST, w["post"])], 16)
     body.append(f'<line x1="{left + 250}" y1="16" x2="{left + 280}" y2="16" stroke="{POST}" stroke-width="2"/>')
     body.append(_text(left + 288, 21, w["ci"]))
@@ -198,7 +199,7 @@ def then_test_comparison(rows: list[dict], *, title: str, desc: str | None = Non
     w = words(lang)
     width, left, right, row_h = 640, 230, 610, 58
     height = 50 + len(rows) * row_h
-    body = []
+    body: list[str] = []
     _legend(body, [("pre", PRE, w["pre"]), ("then", THEN, w["then"]), ("post", POST, w["post"])], 16)
     lines = []
     for i, row in enumerate(rows):
@@ -235,7 +236,7 @@ def reliable_change_bars(rows: list[dict], *, title: str, desc: str | None = Non
     height = 44 + len(rows) * row_h
     counts = [row.get(k) for row in rows for k in kinds]
     top = max([c for c in counts if _finite(c)] or [0])
-    body = []
+    body: list[str] = []
     x = 10
     for kind in kinds:
         body.append(f'<rect x="{x}" y="8" width="14" height="14" fill="{RCI_COLOURS[kind]}"/>')
@@ -272,7 +273,7 @@ def radar(axes: list[str], series: list[dict], *, title: str, desc: str | None =
     size, cx, cy, radius = 640, 320, 250, 170
     height = 520
     n = max(len(axes), 1)
-    body = []
+    body: list[str] = []
     colours = {"pre": PRE, "then": THEN, "post": POST}
 
     def point(i: int, fraction: float) -> tuple[float, float]:
@@ -290,7 +291,7 @@ def radar(axes: list[str], series: list[dict], *, title: str, desc: str | None =
         body.append(_text(lx, ly + 4, _clip(label, 26), anchor))
     lines = []
     for s in series:
-        colour = colours.get(s.get("kind"), POST)
+        colour = colours.get(str(s.get("kind")), POST)
         points = [(point(i, min(max(v, 0.0), 1.0)) if _finite(v) else None) for i, v in enumerate(s["values"])]
         drawn = [p for p in points if p is not None]
         if len(drawn) == n and n >= 3:
@@ -301,7 +302,7 @@ def radar(axes: list[str], series: list[dict], *, title: str, desc: str | None =
             body.append(_marker(s.get("kind", "post"), p[0], p[1], colour).replace('r="7"', 'r="5"'))
         lines.append(f"{s['label']}: " + ", ".join(
             f"{axes[i]} {number(v * 100, 0, lang) + '%' if _finite(v) else '–'}" for i, v in enumerate(s["values"])))
-    legend = [(s.get("kind", "post"), colours.get(s.get("kind"), POST), s["label"]) for s in series]
+    legend = [(s.get("kind", "post"), colours.get(str(s.get("kind")), POST), s["label"]) for s in series]
     _legend(body, legend, height - 16)
     return _svg("radar", size, height, title, desc or "; ".join(lines), body, (axes, series))
 
@@ -327,7 +328,7 @@ def _fraction(value, scale_range) -> float | None:
     return (value - lo) / (hi - lo) if hi > lo else None
 
 
-def change_rows(entries: list[ChangeEntry], lang: str = "nl") -> list[dict]:
+def change_rows(entries: Sequence[ChangeEntry], lang: str = "nl") -> list[dict]:
     """Dumbbell rows from report entries: the end point's whisker is the start mean plus the change's CI."""
     rows = []
     for entry in entries:
@@ -344,8 +345,9 @@ def report_charts(report: Report, lang: str = "nl") -> dict[str, str]:
     t = TITLES[language(lang)]
     w = words(lang)
     part = report["participation"]
-    steps = [(t["invited"], part["invited"]), (t["pre_started"], part["waves"]["pre"]["started"]),
-             (t["pre"], part["pre"]), (t["post"], part["post"]), (t["paired"], part["paired"])]
+    steps: list[tuple[str, int | str | None]] = [
+        (t["invited"], part["invited"]), (t["pre_started"], part["waves"]["pre"]["started"]),
+        (t["pre"], part["pre"]), (t["post"], part["post"]), (t["paired"], part["paired"])]
     scales = report["scales"]
     labels = [translate(entry["title"], lang) for entry in scales]
     charts = {

@@ -89,11 +89,13 @@ def summary_sentence(entry: ChangeEntry, lang: str, t: dict) -> list[str]:
     found = verdict(entry)
     if found is None:
         return [t["unsure"].format(**values)]
-    lo, hi = entry["change"]["ci95"]  # type: ignore[misc]  (a verdict needs the interval)
+    ci = entry["change"]["ci95"]
+    assert ci is not None  # a verdict needs the interval
+    lo, hi = ci
     key = {"improved": "grew", "deteriorated": "declined", "unclear": "unclear"}[found]
     sentences = [t[key].format(**values), t["certainty"].format(lo=n.number(lo), hi=n.number(hi))]
     rci = entry["rci"]
-    if all(rci[c] is not None for c in RCI_CATEGORIES):
+    if all(count is not None for count in _counts(entry)):
         sentences.append(_capital(t["rci_up"].format(improved=_count_words(rci["improved"], n, t),
                                                      n=n.count(entry["n_pairs"]))))
         down = rci["deteriorated"]
@@ -143,15 +145,21 @@ def _mean_sd(part, n: Numbers) -> str:
     return n.number(part["mean"]) + sd
 
 
+def _counts(entry: ChangeEntry) -> tuple:
+    """The reliable-change counts in ``RCI_CATEGORIES`` order."""
+    rci = entry["rci"]
+    return rci["improved"], rci["unchanged"], rci["deteriorated"]
+
+
 def rci_rows(entry: ChangeEntry, lang: str, t: dict) -> tuple[list[tuple[str, str]] | None, str]:
     """The reliable-change counts, or None and the reason in words."""
-    rci = entry["rci"]
     if "means" in entry["suppressed"]:
         return None, t["rci_hidden"]
-    if any(rci[c] is None for c in RCI_CATEGORIES):
+    counts = _counts(entry)
+    if any(count is None for count in counts):
         return None, t["rci_unknown"]
     n = numbers(lang)
-    return [(t[c], n.count(rci[c])) for c in RCI_CATEGORIES], ""
+    return [(t[c], n.count(count)) for c, count in zip(RCI_CATEGORIES, counts)], ""
 
 
 # --- charts --------------------------------------------------------------------------------------

@@ -55,7 +55,8 @@ CERTIFICATE = {
         "from_to": "from {start} to {now}",
         "grew_within": "still {now}, but you grew",
         "chart_alt": "Chart: where you stood at the start and where you stand now, for {skills}.",
-        "participation_intro": "You filled in the questionnaire at the start of {project} by {organisation}. Well done!",
+        "participation_intro": "You filled in the questionnaire at the start of {project} by {organisation}. Well "
+                               "done!",
         "participation_skills": "In this project you work on:",
         "participation_next": "After the final questionnaire you can get a certificate that shows how you grew.",
         "issued_on": "Issued on {date}",
@@ -106,7 +107,8 @@ REPORT = {
         "post_done": "Eindmeting ingevuld",
         "paired": "Start en eind gekoppeld",
         "match_rate": "Koppelpercentage",
-        "match_rate_note": "Het koppelpercentage is het deel van de eindmetingen dat we konden koppelen aan een nulmeting van dezelfde bewoner.",
+        "match_rate_note": "Het koppelpercentage is het deel van de eindmetingen dat we konden koppelen aan een "
+                           "nulmeting van dezelfde bewoner.",
         # per scale
         "n_pairs": "Aantal bewoners met start en eind",
         "pre_mean": "Gemiddelde bij de start (SD)",
@@ -123,7 +125,8 @@ REPORT = {
         "hidden_means": "niet getoond: minder dan {n} bewoners",
         "hidden_tests": "niet getoond: minder dan {n} bewoners",
         "not_computable": "niet te berekenen",
-        "chart_alt": "Grafiek: gemiddelde bij de start en aan het eind per vaardigheid, met het 95%-interval van de verandering.",
+        "chart_alt": "Grafiek: gemiddelde bij de start en aan het eind per vaardigheid, met het 95%-interval van de "
+                     "verandering.",
         "rci_chart_alt": "Grafiek: per vaardigheid hoeveel bewoners duidelijk vooruit, gelijk of achteruit gingen.",
         "retro_chart_alt": "Grafiek: start, terugblik en eind per vaardigheid.",
         "radar_alt": "Grafiek: alle vaardigheden bij de start en aan het eind.",
@@ -132,7 +135,8 @@ REPORT = {
         "unchanged": "Ongeveer gelijk",
         "deteriorated": "Duidelijk achteruit",
         "rci_intro": "Per bewoner kijken we of de verandering groter is dan wat door toeval kan komen "
-                     "(betrouwbare verandering, Jacobson en Truax). Aantallen onder {min_cell} tonen we als \"<{min_cell}\".",
+                     "(betrouwbare verandering, Jacobson en Truax). Aantallen onder {min_cell} tonen we als "
+                     "\"<{min_cell}\".",
         "rci_hidden": "Te weinig bewoners om aantallen te tonen.",
         "rci_unknown": "Niet te berekenen: de betrouwbaarheid van deze vaardigheid is niet bekend.",
         "retro_intro": "Bij de eindmeting keken bewoners terug: hoe was het vóór het project? "
@@ -153,19 +157,22 @@ REPORT = {
         "alpha_unknown": "onbekend",
         "norms": "Normen voor betrouwbare verandering: SD {sd}, betrouwbaarheid {r}",
         "thresholds": "Kleine aantallen",
-        "thresholds_text": "Gemiddelden tonen we vanaf {min_means} bewoners met start en eind. Toetsen en effectgroottes "
+        "thresholds_text": "Gemiddelden tonen we vanaf {min_means} bewoners met start en eind. Toetsen en "
+                           "effectgroottes "
                            "vanaf {min_tests}. Aantallen onder {min_cell} tonen we als \"<{min_cell}\". "
                            "Zo blijft niemand herkenbaar.",
         "pairing": "Koppelen",
         "pairing_text": "Start en eind horen bij elkaar via de persoonlijke link of via de eigen code van de bewoner.",
-        "pairing_fuzzy": "{n} koppelingen via een eigen code met één klein verschil; alleen waar maar één koppeling mogelijk was.",
+        "pairing_fuzzy": "{n} koppelingen via een eigen code met één klein verschil; alleen waar maar één koppeling "
+                         "mogelijk was.",
         "withdrawn": "Teruggetrokken",
         "withdrawn_text": "{n} deelnemers hebben zich teruggetrokken; hun gegevens zijn verwijderd.",
         "withdrawn_one": "1 deelnemer heeft zich teruggetrokken; de gegevens zijn verwijderd.",
         "statistics": "Berekeningen",
         "statistics_text": "Verandering is eind min start. Het 95%-interval komt uit de t-verdeling. Toetsen: gepaarde "
                            "t-toets en de Wilcoxon-toets (rangtekentoets) als controle voor antwoorden op een schaal. "
-                           "Effectgroottes volgens Lakens (2013): d_z = gemiddelde verandering / SD van de verandering; "
+                           "Effectgroottes volgens Lakens (2013): d_z = gemiddelde verandering / SD van de "
+                           "verandering; "
                            "d_av = gemiddelde verandering / gemiddelde van de SD bij start en eind.",
         "rci_text": "Betrouwbare verandering (Jacobson en Truax, 1991): S_diff = SD_start × √2 × √(1 − r). "
                     "Een verandering groter dan 1,96 × S_diff telt als duidelijk.",
@@ -210,7 +217,8 @@ REPORT = {
         "post_done": "Final questionnaire done",
         "paired": "Start and end paired",
         "match_rate": "Match rate",
-        "match_rate_note": "The match rate is the share of final questionnaires we could pair with a start questionnaire of the same resident.",
+        "match_rate_note": "The match rate is the share of final questionnaires we could pair with a start "
+                           "questionnaire of the same resident.",
         "n_pairs": "Residents with start and end",
         "pre_mean": "Average at the start (SD)",
         "post_mean": "Average at the end (SD)",
@@ -260,7 +268,8 @@ REPORT = {
                            "That way nobody can be recognised.",
         "pairing": "Pairing",
         "pairing_text": "Start and end belong together through the personal link or the resident's own code.",
-        "pairing_fuzzy": "{n} pairs through an own code with one small difference; only where just one pair was possible.",
+        "pairing_fuzzy": "{n} pairs through an own code with one small difference; only where just one pair was "
+                         "possible.",
         "withdrawn": "Withdrawn",
         "withdrawn_text": "{n} participants withdrew; their data has been deleted.",
         "withdrawn_one": "1 participant withdrew; their data has been deleted.",

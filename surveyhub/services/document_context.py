@@ -60,7 +60,7 @@ def certificate_data(session: Session, project: Project, participant: Participan
                      name: str | None = None, personal_line: str | None = None,
                      issued_by: int | None = None) -> dict:
     """Plain values for ``documents.certificate``: who, which project, and each skill at the start and now."""
-    org = session.get(Organisation, project.organisation_id)
+    org = session.get_one(Organisation, project.organisation_id)
     return {
         "kind": kind, "lang": lang,
         "participant": {"display_name": display_name(participant, name), "code": participant.code},
@@ -136,7 +136,7 @@ def report_data(session: Session, project: Project, report: Report, lang: str) -
     """Plain values for ``documents.report``: the report JSON (titles, ranges and alphas are in it)
     plus what only the appendix needs — the organisation and every item's text."""
     definitions = [pi.snapshot.definition for pi in project.instruments]
-    org = session.get(Organisation, project.organisation_id)
+    org = session.get_one(Organisation, project.organisation_id)
     return {
         "lang": lang, "report": report, "retrospective": project.retrospective,
         "project": {"name": project.name, "slug": project.slug, "description": project.description},
@@ -165,7 +165,7 @@ def questionnaire_data(session: Session, project: Project, wave_kind: str, lang:
     """The pages of a wave as the resident would see them, for printing."""
     from surveyhub.services.responses import pages_for
 
-    org = session.get(Organisation, project.organisation_id)
+    org = session.get_one(Organisation, project.organisation_id)
     pages = []
     for page in pages_for(project, wave_kind):
         pages.append({"title": translate(page.title, lang), "then": page.block == "then",
@@ -177,7 +177,8 @@ def questionnaire_data(session: Session, project: Project, wave_kind: str, lang:
 
 def _paper_item(item: dict, answer_sets: dict, lang: str) -> dict:
     kind = item.get("type")
-    paper = {"text": translate(item.get("text"), lang), "help": translate(item.get("help"), lang) if item.get("help") else ""}
+    paper = {"text": translate(item.get("text"), lang),
+             "help": translate(item.get("help"), lang) if item.get("help") else ""}
     options = (answer_sets or {}).get(item.get("answer_set")) if item.get("answer_set") else None
     if options:
         return {**paper, "kind": "choice", "options": [translate(o["label"], lang) for o in options]}
@@ -185,7 +186,8 @@ def _paper_item(item: dict, answer_sets: dict, lang: str) -> dict:
         return {**paper, "kind": "yes_no"}
     if kind == "number":
         if item.get("step") == 1 and item["max"] - item["min"] <= 10:
-            return {**paper, "kind": "choice", "options": [str(v) for v in range(int(item["min"]), int(item["max"]) + 1)]}
+            options = [str(v) for v in range(int(item["min"]), int(item["max"]) + 1)]
+            return {**paper, "kind": "choice", "options": options}
         return {**paper, "kind": "number", "lo": _plain_number(item["min"]), "hi": _plain_number(item["max"])}
     return {**paper, "kind": "text"}  # text, and plugin types: a resident can always write an answer
 
@@ -199,7 +201,7 @@ def sheet_data(session: Session, project: Project, base_url: str, lang: str,
     """Every resident with an active personal link (or just ``codes``): name, code and link."""
     from surveyhub.models import Token
 
-    org = session.get(Organisation, project.organisation_id)
+    org = session.get_one(Organisation, project.organisation_id)
     query = (select(Participant, Token.token).join(Token, Token.participant_id == Participant.id)
              .where(Participant.project_id == project.id, Token.revoked_at.is_(None))
              .order_by(Participant.id, Token.id))

@@ -19,7 +19,8 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Mapping
+from collections.abc import Hashable
+from typing import Mapping, cast
 
 from sqlalchemy.orm import Session
 
@@ -30,8 +31,9 @@ from surveyhub.services import access, outcome_data
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.outcome_data import ItemValues, Pairing, ProjectData
-from surveyhub.services.report_contract import (ChangeEntry, Design, Participation, ProjectInfo, Quote, Report,
-                                               ResponseShift, RetrospectiveEntry, ScaleEntry)
+from surveyhub.services.report_contract import (ChangeEntry, Design, DesignKind, Method, Participation,
+                                               ProjectInfo, Quote, Report, ResponseShift, RetrospectiveEntry,
+                                               ScaleEntry, ThresholdSources, WaveCounts, WaveKind, Waves)
 from surveyhub.services.report_contract import Thresholds as ThresholdsUsed
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 from surveyhub.stats import (G_AV_CORRECTION, RCI_CRITICAL, SUPPRESSION_NAMES, build_scale_block,
@@ -46,7 +48,7 @@ REPORT_VERSION = 1
 SELF_PERCEIVED = "self-perceived change"
 
 #: What the method appendix says; plain text a renderer may translate.
-METHOD = {
+METHOD: Method = {
     "change": "Change is the later score minus the baseline score of the same resident (post − pre).",
     "ci95": "95% confidence interval of the mean change from the t distribution with n_pairs − 1 df.",
     "tests": "Paired t-test (scipy.stats.ttest_rel) and Wilcoxon signed-rank test (scipy.stats.wilcoxon, "
@@ -101,8 +103,8 @@ def resolve_thresholds(org, defaults: Thresholds, *, min_means=None, min_tests=N
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise Invalid(N_("%(name)s must be a whole number of 0 or more, got %(value)r"), name=name, value=value)
         chosen[name], sources[name] = value, source
-    chosen["min_tests"] = max(chosen["min_tests"], chosen["min_means"])
-    return {**chosen, "sources": sources}
+    return {"min_means": chosen["min_means"], "min_tests": max(chosen["min_tests"], chosen["min_means"]),
+            "min_cell": chosen["min_cell"], "sources": cast(ThresholdSources, sources)}
 
 
 def project_report(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, *,
@@ -121,7 +123,7 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     """
     project = access.project(session, actor, slug, "project.outcomes")
     if project.purged_summary is not None:  # after the retention purge only the stored aggregates remain
-        return project.purged_summary
+        return cast(Report, project.purged_summary)  # a report made before the purge, kept as it was
     org = access.organisation(session, actor)
     thresholds = resolve_thresholds(org, defaults or Thresholds(), min_means=min_means,
                                     min_tests=min_tests, min_cell=min_cell)
@@ -153,7 +155,7 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
         "followup": followup,
         "quotes": _quotes(session, project, data, definitions),
     }
-    return _finite(report)
+    return cast(Report, _finite(report))
 
 
 class _Context:
@@ -163,7 +165,7 @@ class _Context:
                  registry: InstrumentRegistry):
         self.data, self.items, self.thresholds, self.registry = data, items, thresholds, registry
 
-    def scores(self, block: str, definition: dict, scale: dict) -> dict[int, float | None]:
+    def scores(self, block: str, definition: dict, scale: dict) -> dict[int, float]:
         return self.data.scores.get((block, definition["id"], scale["id"]), {})
 
     def has_then(self, definition: dict, scale: dict) -> bool:
@@ -190,15 +192,16 @@ class _Context:
 
     def change(self, pairs, first, second, *, scale, norms, alpha, baseline_wave, keep_rci=True) -> dict:
         """build_scale_block over the pairs where both scores exist."""
-        first_scores = {i: first.get(pair.first) for i, pair in enumerate(pairs)}
-        second_scores = {i: second.get(pair.second) for i, pair in enumerate(pairs)}
+        first_scores: dict[Hashable, float | None] = {i: first.get(pair.first) for i, pair in enumerate(pairs)}
+        second_scores: dict[Hashable, float | None] = {i: second.get(pair.second) for i, pair in enumerate(pairs)}
         paired = pair_by_participant(first_scores, second_scores)
         block = build_scale_block(
             [before for _i, before, _after in paired], [after for _i, _before, after in paired],
             min_means=self.thresholds["min_means"], min_tests=self.thresholds["min_tests"],
             min_cell=self.thresholds["min_cell"], norms=norms, pre_alpha=alpha, pre_wave=baseline_wave,
             higher_is_better=bool(scale.get("higher_is_better", True)))
-        block["n_fuzzy"] = sum(1 for i, _b, _a in paired if pairs[i].by == "fuzzy")
+        fuzzy = {i for i, pair in enumerate(pairs) if pair.by == "fuzzy"}
+        block["n_fuzzy"] = len([i for i, _b, _a in paired if i in fuzzy])
         if keep_rci:
             params = rci_parameters(norms, baseline_wave, alpha)
             hidden = "means" in block["suppressed"]
@@ -237,7 +240,7 @@ class _Context:
         entry = self.header(definition, scale, "pre→post", "pre", "change")
         entry.update(block)
         entry["reliability"] = {kind: self.shown_alpha(raw) for kind, raw in reliability_raw.items()}
-        return entry
+        return cast(ScaleEntry, entry)  # the contract test checks every key
 
     def retrospective_entry(self, definition: dict, scale: dict, pairing: Pairing) -> RetrospectiveEntry:
         then, now = self.scores("then", definition, scale), self.scores("now", definition, scale)
@@ -250,7 +253,7 @@ class _Context:
         entry = self.header(definition, scale, "then→post", "then", SELF_PERCEIVED)
         entry.update(block)
         entry["response_shift"] = self.response_shift(definition, scale, pairing, then)
-        return entry
+        return cast(RetrospectiveEntry, entry)
 
     def response_shift(self, definition: dict, scale: dict, pairing: Pairing, then: dict) -> ResponseShift | None:
         """then − pre for residents with a real pretest; None when the project has no pretest."""
@@ -261,7 +264,7 @@ class _Context:
         block["then"] = block.pop("post")
         del block["n_fuzzy"]
         order = ("n_pairs", "pre", "then", "change", "effect_size", "test", "suppressed")
-        return {"comparison": "pre→then", **{key: block[key] for key in order}}
+        return cast(ResponseShift, {"comparison": "pre→then", **{key: block[key] for key in order}})
 
     def followup_entry(self, definition: dict, scale: dict, pairing: Pairing) -> ChangeEntry:
         now = self.scores("now", definition, scale)
@@ -270,7 +273,7 @@ class _Context:
                             baseline_wave=self.wave_scores("pre", "now", definition, scale))
         entry = self.header(definition, scale, "pre→followup", "pre", "change at follow-up")
         entry.update(block)
-        return entry
+        return cast(ChangeEntry, entry)
 
 
 
@@ -306,6 +309,7 @@ def _project_info(project, org, definitions: list[dict]) -> ProjectInfo:
 def _design(project, data: ProjectData, retrospective: list[RetrospectiveEntry]) -> Design:
     pretest = bool(data.completed("pre"))
     then_test = any(entry["n_pairs"] for entry in retrospective)
+    kind: DesignKind
     if pretest and then_test:
         kind = "pre-post with retrospective then-test"
     elif pretest:
@@ -326,8 +330,10 @@ def _design(project, data: ProjectData, retrospective: list[RetrospectiveEntry])
 
 def _participation(project, data: ProjectData, pairings: dict[str, Pairing]) -> Participation:
     status = {wave.kind: wave.status for wave in project.waves}
-    waves = {kind: {"status": status.get(kind), "started": data.started(kind),
-                    "completed": len(data.completed(kind))} for kind in ("pre", "post", "followup")}
+    def counts(kind: str) -> WaveCounts:
+        return {"status": status.get(kind), "started": data.started(kind), "completed": len(data.completed(kind))}
+
+    waves: Waves = {"pre": counts("pre"), "post": counts("post"), "followup": counts("followup")}
     main = pairings["post"]
     pre, post, paired = waves["pre"]["completed"], waves["post"]["completed"], len(main.pairs)
     attrition = len(set(data.completed("pre").values()) - {pair.first for pair in main.pairs})
@@ -357,13 +363,13 @@ def _quotes(session: Session, project, data: ProjectData, definitions: list[dict
         for item in definition.get("questions") or []:
             questions[(definition["id"], item["id"])] = item
     sharing = outcome_data.sharing_participants(session, project)
-    quotes = []
+    quotes: list[Quote] = []
     for rid, instrument_id, item_id, text in outcome_data.text_answers(session, data, sharing):
         question = questions.get((instrument_id, item_id))
         clean = _plain(text)
         if question is None or not clean:
             continue  # a scored item's text, or a question no longer asked
-        quotes.append({"text": clean, "wave": data.responses[rid][1], "instrument": instrument_id,
+        quotes.append({"text": clean, "wave": cast(WaveKind, data.responses[rid][1]), "instrument": instrument_id,
                        "question": item_id, "question_text": question.get("text")})
     return quotes
 

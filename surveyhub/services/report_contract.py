@@ -67,9 +67,13 @@ class Method(TypedDict):
     suppression: dict[str, str]
 
 
+#: How change was measured (``design.kind``).
+DesignKind = Literal["pre-post", "pre-post with retrospective then-test", "retrospective then-test without pretest",
+                     "no comparison yet"]
+
+
 class Design(TypedDict):
-    kind: Literal["pre-post", "pre-post with retrospective then-test", "retrospective then-test without pretest",
-                  "no comparison yet"]
+    kind: DesignKind
     pretest: bool
     retrospective: bool
     then_test: bool
@@ -202,9 +206,13 @@ class RetrospectiveEntry(ChangeEntry):
 FollowupEntry = ChangeEntry
 
 
+#: A wave of the project.
+WaveKind = Literal["pre", "post", "followup"]
+
+
 class Quote(TypedDict):
     text: str
-    wave: Literal["pre", "post", "followup"]
+    wave: WaveKind
     instrument: str
     question: str
     question_text: Translated | None

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from surveyhub.documents.report import verdict
 from surveyhub.locale import DASH, Numbers, translate
-from surveyhub.services.report_contract import ChangeEntry, Participation, Report, Thresholds
+from surveyhub.services.report_contract import ChangeEntry, Design, Participation, Report, Thresholds
 
 __all__ = ["DASH", "Numbers", "dashboard_view"]
 
@@ -32,7 +32,7 @@ def dashboard_view(report: Report, n: Numbers, lang: str) -> dict:
     }
 
 
-def _design_text(design: dict) -> str:
+def _design_text(design: Design) -> str:
     return {
         "pre-post with retrospective then-test": _("Residents answered at the start and at the end; at the end "
                                                    "they also looked back at how they were before the project."),
