@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select  # noqa: E402
 
 from surveyhub import create_app  # noqa: E402
-from surveyhub.measures.registry import get_registry  # noqa: E402
+from surveyhub.plugins import get_registry  # noqa: E402
 from surveyhub.measures.definition import item_range  # noqa: E402
 from surveyhub.models import Answer, Consent, Participant, Response, ScaleScore, Wave  # noqa: E402
 from surveyhub.models._types import utcnow  # noqa: E402
@@ -40,7 +40,7 @@ def make_app(database_url: str | None = None):
     if database_url:
         config["DATABASE_URL"] = database_url
     app = create_app(config)
-    schema_state.upgrade(app)
+    schema_state.upgrade(app.extensions["surveyhub.db"])
     return app
 
 

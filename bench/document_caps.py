@@ -37,7 +37,7 @@ def main() -> None:
 
     from sqlalchemy import insert, select
 
-    from surveyhub.measures.registry import get_registry
+    from surveyhub.plugins import get_registry
     from surveyhub.models import Participant, Token
     from surveyhub.services import access, outcomes
     from surveyhub.services import documents as docs

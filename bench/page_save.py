@@ -134,11 +134,11 @@ def stop(process: subprocess.Popen) -> None:
 def surveyhub_instance(folder: Path, n_residents: int):
     """A migrated SurveyHub instance with one project and ``n_residents`` personal links."""
     from surveyhub import create_app
-    from surveyhub.measures.registry import get_registry
+    from surveyhub.plugins import get_registry
     from surveyhub.services import access, accounts, participants, projects, schema_state
 
     app = create_app({"INSTANCE_PATH": str(folder), "BASE_URL": "http://127.0.0.1"})
-    schema_state.upgrade(app)
+    schema_state.upgrade(app.extensions["surveyhub.db"])
     with app.extensions["surveyhub.db"].session() as session:
         org = accounts.create_organisation(session, "Bench")
         actor = access.Actor(organisation_id=org.id, role="admin")

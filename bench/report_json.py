@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select  # noqa: E402
 
 from surveyhub import create_app  # noqa: E402
-from surveyhub.measures.registry import get_registry  # noqa: E402
+from surveyhub.plugins import get_registry  # noqa: E402
 from surveyhub.measures.definition import item_range  # noqa: E402
 from surveyhub.models import Answer, Participant, Response, ScaleScore, Wave  # noqa: E402
 from surveyhub.models._types import utcnow  # noqa: E402
@@ -167,7 +167,7 @@ def main() -> None:
         if args.database_url:
             config["DATABASE_URL"] = args.database_url
         app = create_app(config)
-        schema_state.upgrade(app)
+        schema_state.upgrade(app.extensions["surveyhub.db"])
         start = time.perf_counter()
         org_id, slug, n_answers = build(app, args.participants)
         backend = app.extensions["surveyhub.db"].engine.dialect.name

@@ -55,7 +55,7 @@ def main() -> None:
 
     from surveyhub.documents import report as report_pdf
     from surveyhub.documents.render import FONT_FACES, PDF_OPTIONS, RefusingFetcher, get_renderer
-    from surveyhub.measures.registry import get_registry
+    from surveyhub.plugins import get_registry
     from surveyhub.services import access, document_context, outcomes
     from surveyhub.services import documents as docs
 

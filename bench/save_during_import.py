@@ -97,7 +97,7 @@ def instance(folder: Path, database_url: str | None, residents: int, rows: int):
     from sqlalchemy import select
 
     from surveyhub import create_app
-    from surveyhub.measures.registry import get_registry
+    from surveyhub.plugins import get_registry
     from surveyhub.models import Project
     from surveyhub.services import access, accounts, participants, projects, responses, schema_state
 
@@ -105,7 +105,7 @@ def instance(folder: Path, database_url: str | None, residents: int, rows: int):
     if database_url:
         config["DATABASE_URL"] = database_url
     app = create_app(config)
-    schema_state.upgrade(app)
+    schema_state.upgrade(app.extensions["surveyhub.db"])
     with app.extensions["surveyhub.db"].session() as session:
         org = accounts.create_organisation(session, "Bench")
         actor = access.Actor(organisation_id=org.id, role="admin")

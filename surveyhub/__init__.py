@@ -19,7 +19,6 @@ __all__ = ["create_app", "hookimpl"]
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, extensions, plugins, blueprints."""
     from surveyhub import config, db, extensions, i18n, plugins
-    from surveyhub.measures import registry
     from surveyhub.services import accounts
     from surveyhub.web import register_blueprints
     from surveyhub.cli import register_commands
@@ -45,8 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
-    plugins.init_app(app)
-    registry.init_app(app)
+    plugins.init_app(app)  # the plugin host and the instrument registry
     register_blueprints(app)
     register_commands(app)
     return app

@@ -4,9 +4,12 @@ The docstring of each specification is the plugin author's documentation;
 ``docs/plugins.md`` walks through them with a worked example. Import the marker
 with ``from surveyhub import hookimpl``.
 
-SurveyHub calls every implementation on its own (``PluginHost.call_isolated``),
-so one plugin that raises never stops another; for the same reason hook
-wrappers are refused. Returning ``None`` means "nothing to add". A plugin
+SurveyHub calls every implementation on its own, through pluggy without the
+other plugins (``PluginHost.call_isolated``), so one plugin that raises never
+stops another; for the same reason hook wrappers are refused. What a
+``surveyhub_register_*`` hook hands over (scoring methods, question types,
+export formats) is wrapped once in a guard (``surveyhub.plugin_guards``), so a
+failure of one of those objects later is reported the same way. Returning ``None`` means "nothing to add". A plugin
 that raises (even ``SystemExit``) is reported on the admin plugins page and
 by ``surveyhub plugins``; problems seen while the app runs are stored in the
 database, so every worker process shows them.
@@ -72,7 +75,7 @@ def surveyhub_register_question_types():
         unanswered) and the failure is reported to admins.
         A type registered under a built-in name replaces the built-in. Labels
         may carry markup as ``markupsafe.Markup`` (escape the text parts);
-        ``questions.radio_choices`` builds choices for any WTForms version.
+        ``questions.radio_choices`` builds the choices.
     """
 
 

@@ -4,7 +4,7 @@ A gunicorn worker that sees a plugin fail (a hook that raises or runs past its
 time budget, a question type or scoring method that breaks) records it in the
 ``plugin_problems`` table: one row per plugin and hook, with a count and the
 first and last time it was seen. The admin plugins page and ``surveyhub
-plugins`` read that table, so every process shows the same.
+plugins`` read that table (``PluginHost.overview``), so every process shows the same.
 
 Problems are written by a background thread, each in a short transaction of
 its own: the request (or import) that saw the problem may still hold SQLite's
@@ -136,33 +136,6 @@ def stored_problems(session: Session) -> list[Problem]:
     """Every stored problem, the most recent first."""
     rows = session.scalars(select(PluginProblem).order_by(PluginProblem.last_seen_at.desc(), PluginProblem.id))
     return [Problem(r.plugin, r.hook, r.message, r.count, r.first_seen_at, r.last_seen_at) for r in rows]
-
-
-def overview(statuses, problems: list[Problem]) -> list:
-    """Each plugin's status as every process should show it: start-up state plus stored problems.
-
-    A plugin that loaded but has stored problems shows as ``error`` with the
-    most recent stored message; a plugin left out at start-up stays
-    ``failed``. Problems of a plugin this process does not know (a question
-    type's name, another installation's plugin) get a row of their own.
-    """
-    from dataclasses import replace
-
-    from surveyhub.plugins import PluginStatus
-
-    latest: dict[str, Problem] = {}
-    for problem in problems:  # most recent first
-        latest.setdefault(problem.plugin, problem)
-    shown = []
-    for status in statuses:
-        problem = latest.pop(status.name, None)
-        if problem is not None:
-            status = replace(status, status="failed" if status.status == "failed" else "error",
-                             last_error=problem.message)
-        shown.append(status)
-    for name, problem in latest.items():
-        shown.append(PluginStatus(name=name, source="?", status="error", last_error=problem.message))
-    return sorted(shown, key=lambda s: (not s.builtin, s.name))
 
 
 def clear(session: Session, plugin: str | None = None) -> int:

@@ -1,16 +1,21 @@
-"""The plugin manager: one per app, built in ``create_app``.
+"""The plugin host: one ``pluggy.PluginManager`` per app, built in ``create_app``.
 
-Discovery: the built-in plugins, the ``surveyhub`` entry-point group, and every
-module in the plugins folder (``SURVEYHUB_PLUGINS_DIR``). A plugin that fails
-to import or does not match the contract is reported (log, admin page,
-``surveyhub plugins``) and left out; the app still starts, also when a plugin
-calls ``sys.exit()`` while it is imported or registered. Hook calls go through
-``call_isolated`` so one failing plugin never stops the others or costs an
-answer; events on a resident's path go through ``call_bounded``, which gives
-every plugin its own thread and the whole call a time budget
-(``SURVEYHUB_PLUGIN_HOOK_TIMEOUT``), so a plugin that hangs never hangs a
-resident's page. Problems seen after start-up are stored in the database
-(``surveyhub.plugin_problems``) so every worker process shows them.
+Discovery: the built-in plugins (``measures.builtin``), the ``surveyhub``
+entry-point group, and every module in the plugins folder
+(``SURVEYHUB_PLUGINS_DIR``). A plugin that fails to import or does not match
+the contract is reported (log, admin page, ``surveyhub plugins``) and left
+out; the app still starts, also when a plugin calls ``sys.exit()`` while it is
+imported or registered.
+
+Calls go through pluggy, one implementation at a time (``call_isolated``,
+through ``PluginManager.subset_hook_caller``), so one failing plugin never
+stops the others or costs an answer; events on a resident's path go through
+``call_bounded``, which gives every plugin its own thread and the whole call a
+time budget (``SURVEYHUB_PLUGIN_HOOK_TIMEOUT``). Objects plugins hand over
+(scoring methods, question types, exporters) are wrapped once, where they are
+registered, in the guards of ``surveyhub.plugin_guards``. Every failure goes
+through ``PluginHost.fail``; problems seen after start-up are stored in the
+database (``surveyhub.plugin_problems``) so every worker process shows them.
 """
 
 from __future__ import annotations
@@ -22,14 +27,18 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pluggy
 from flask import Flask, current_app, has_app_context
 
 from surveyhub import hookspecs
-from surveyhub.plugin_problems import ProblemLog
+from surveyhub.measures.registry import InstrumentRegistry, build_registry
+from surveyhub.plugin_guards import GuardedExporter, GuardedMethod, GuardedQuestionType, describe
+from surveyhub.plugin_problems import Problem, ProblemLog
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "surveyhub"
@@ -74,6 +83,7 @@ class PluginHost:
         self.started = False
         self._overdue: dict[str, int] = {}
         self._overdue_lock = threading.Lock()
+        self._collected: dict[str, Any] = {}
 
     # -- registration -----------------------------------------------------
     def register(self, plugin: object, name: str, source: str, version: str = "", builtin: bool = False) -> None:
@@ -96,7 +106,7 @@ class PluginHost:
                 raise
             if self.pm.get_plugin(name) is not None:
                 self.pm.unregister(name=name)
-            reason = _describe(exc) if isinstance(exc, SystemExit) else " ".join(str(exc).split())
+            reason = describe(exc) if isinstance(exc, SystemExit) else " ".join(str(exc).split())
             self.fail(name, f"not loaded: {reason}")  # one line for the status table
             return
         status.hooks = self._hook_names(name)
@@ -107,7 +117,7 @@ class PluginHost:
         if unknown:
             return f"unknown hook(s): {', '.join(unknown)} (see surveyhub/hookspecs.py for the hook names)"
         plugin = self.pm.get_plugin(name)
-        # call_isolated calls each implementation on its own, so a wrapper would never wrap anything.
+        # call_isolated calls each implementation without the other plugins, so a wrapper would never wrap anything.
         wrappers = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or []
                           for impl in caller.get_hookimpls()
                           if impl.plugin_name == name and (impl.wrapper or impl.hookwrapper))
@@ -134,6 +144,48 @@ class PluginHost:
         if self.started:
             self.problems.record(name, hook or _hook_of(message, state), message)
 
+    def overview(self, problems: list[Problem]) -> list[PluginStatus]:
+        """Each plugin's status as every process should show it: start-up state plus stored problems.
+
+        A plugin that loaded but has stored problems shows as ``error`` with the
+        most recent stored message; a plugin left out at start-up stays
+        ``failed``. Problems under a name this process does not know (a
+        question type's name, another installation's plugin) get a row of their own.
+
+        :param problems: ``plugin_problems.stored_problems(session)``, the most recent first.
+        """
+        latest: dict[str, Problem] = {}
+        for problem in problems:
+            latest.setdefault(problem.plugin, problem)
+        shown = []
+        for status in self.statuses.values():
+            problem = latest.pop(status.name, None)
+            if problem is not None:
+                status = replace(status, status="failed" if status.status == "failed" else "error",
+                                 last_error=problem.message)
+            shown.append(status)
+        shown += [PluginStatus(name=name, source="?", status="error", last_error=problem.message)
+                  for name, problem in latest.items()]
+        return sorted(shown, key=lambda s: (not s.builtin, s.name))
+
+    # -- guarding what plugins hand over (see surveyhub.plugin_guards) ------
+    def guard_method(self, plugin: str, name: str, method: Callable[..., Any],
+                     timeout: float | None = None) -> GuardedMethod:
+        return GuardedMethod(self, plugin, name, method, timeout)
+
+    def guard_question_type(self, plugin: str, name: str, qtype: Any,
+                            timeout: float | None = None) -> GuardedQuestionType:
+        return GuardedQuestionType(self, plugin, name, qtype, timeout)
+
+    def guard_exporter(self, plugin: str, name: str, exporter: Any) -> GuardedExporter:
+        return GuardedExporter(self, plugin, name, exporter)
+
+    def collected(self, key: str, collect: Callable[[PluginHost], Any]) -> Any:
+        """``collect(self)``, once per host: what plugins register is read and guarded once, not per call."""
+        if key not in self._collected:
+            self._collected[key] = collect(self)
+        return self._collected[key]
+
     # -- discovery --------------------------------------------------------
     def load_entry_points(self) -> None:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -145,7 +197,7 @@ class PluginHost:
                 if not _plugin_crash(exc):
                     raise
                 self.statuses[name] = PluginStatus(name=name, source=f"entry point {ep.value}", version=version)
-                self.fail(name, f"import failed: {_describe(exc)}")
+                self.fail(name, f"import failed: {describe(exc)}")
                 continue
             if self.pm.is_registered(plugin):
                 continue
@@ -164,30 +216,46 @@ class PluginHost:
                 if not _plugin_crash(exc):
                     raise
                 self.statuses[name] = PluginStatus(name=name, source=str(path))
-                self.fail(name, f"import failed: {_describe(exc)}")
+                self.fail(name, f"import failed: {describe(exc)}")
                 continue
             self.register(module, name, str(path), getattr(module, "__version__", ""))
 
     # -- calling ----------------------------------------------------------
-    def call_isolated(self, hook_name: str, **kwargs) -> list[tuple[str, object]]:
-        """Call every implementation on its own; failures are recorded and skipped.
+    def call_isolated(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call every implementation through pluggy, one at a time; failures are recorded and skipped.
+
+        pluggy stops at the first exception, so each implementation gets a
+        call of its own (a subset hook caller without the other plugins).
 
         :returns: ``(plugin name, result)`` for each implementation that
             returned without raising, in pluggy's call order.
         """
         results = []
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # pluggy calls last-registered first
+        for name in self._call_order(hook_name):
             try:
-                result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+                result = self._call_one(hook_name, name, kwargs)
             except BaseException as exc:
                 if not _plugin_crash(exc):
                     raise
-                self.fail(impl.plugin_name, f"{hook_name} raised {_describe(exc)}", state="error", hook=hook_name)
+                self.fail(name, f"{hook_name} raised {describe(exc)}", state="error", hook=hook_name)
                 log.debug("traceback:\n%s", traceback.format_exc())
                 continue
-            results.append((impl.plugin_name, result))
+            results.append((name, result))
         return results
+
+    def _call_order(self, hook_name: str) -> list[str]:
+        """The plugins implementing a hook, in pluggy's call order (last registered first, tryfirst/trylast)."""
+        return [impl.plugin_name for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls())]
+
+    def _call_one(self, hook_name: str, plugin_name: str, kwargs: dict[str, Any]) -> Any:
+        """One plugin's implementation, called by pluggy; its result (``None``: nothing to add)."""
+        others = [plugin for name, plugin in self.pm.list_name_plugin() if name != plugin_name and plugin is not None]
+        caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+        result = caller(**kwargs)
+        spec = caller.spec
+        if spec is not None and spec.opts.get("firstresult"):
+            return result
+        return result[0] if result else None
 
     def call_bounded(self, hook_name: str, timeout: float | None = None, **kwargs) -> list[tuple[str, object]]:
         """Like ``call_isolated``, but each implementation runs in a thread and the call ends in time.
@@ -203,8 +271,8 @@ class PluginHost:
         """
         budget = self.hook_timeout if timeout is None else timeout
         app = current_app._get_current_object() if has_app_context() else None
-        runs = [run for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls())
-                if (run := self._start(impl, hook_name, kwargs, app)) is not None]
+        runs = [run for name in self._call_order(hook_name)
+                if (run := self._start(name, hook_name, kwargs, app)) is not None]
         deadline = time.monotonic() + budget
         for run in runs:
             run.thread.join(max(0.0, deadline - time.monotonic()))
@@ -219,8 +287,7 @@ class PluginHost:
                 results.append((run.plugin, run.result))
         return results
 
-    def _start(self, impl, hook_name: str, kwargs: dict, app) -> _Run | None:
-        name = impl.plugin_name
+    def _start(self, name: str, hook_name: str, kwargs: dict, app) -> _Run | None:
         with self._overdue_lock:
             running = self._overdue.get(name, 0)
             if running >= MAX_OVERDUE_CALLS:
@@ -233,20 +300,20 @@ class PluginHost:
                       state="error", hook=hook_name)
             return None
         run = _Run(name)
-        run.thread = threading.Thread(target=self._run_one, args=(run, impl, kwargs, app),
+        run.thread = threading.Thread(target=self._run_one, args=(run, hook_name, kwargs, app),
                                       name=f"plugin {name}", daemon=True)
         run.thread.start()
         return run
 
-    def _run_one(self, run: _Run, impl, kwargs: dict, app) -> None:
+    def _run_one(self, run: _Run, hook_name: str, kwargs: dict, app) -> None:
         try:
             if app is not None:
                 with app.app_context():
-                    run.result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+                    run.result = self._call_one(hook_name, run.plugin, kwargs)
             else:
-                run.result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+                run.result = self._call_one(hook_name, run.plugin, kwargs)
         except BaseException as exc:  # noqa: B036 - reported by the caller; a thread has no one else to tell
-            run.error = _describe(exc)
+            run.error = describe(exc)
             log.debug("traceback:\n%s", traceback.format_exc())
         finally:
             with self._overdue_lock:
@@ -261,13 +328,6 @@ class _Run:
     thread: threading.Thread | None = None
     result: object = None
     error: str | None = None
-
-
-def _describe(exc: BaseException) -> str:
-    """``Type: message`` on one line; ``sys.exit()`` is named as such."""
-    if isinstance(exc, SystemExit):
-        return f"the plugin called sys.exit({'' if exc.code is None else repr(exc.code)})"
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def _hook_of(message: str, state: str) -> str:
@@ -293,12 +353,12 @@ def _import_file(name: str, path: Path):
     return module
 
 
-def build_host(app: Flask) -> PluginHost:
+def build_host(app: Flask, builtins: dict[str, object]) -> PluginHost:
+    """The app's host: the built-in plugins first, then entry points, the plugins folder and ``EXTRA_PLUGINS``."""
     from surveyhub.db import get_db
-    from surveyhub.measures import builtin
 
     host = PluginHost(get_db(app), hook_timeout(app.config))
-    for name, plugin in builtin.builtin_plugins(app.config).items():
+    for name, plugin in builtins.items():
         host.register(plugin, name, "built-in", builtin=True)
     host.load_entry_points()
     host.load_folder(app.config.get("PLUGINS_DIR"))
@@ -324,13 +384,18 @@ def hook_timeout(config) -> float:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["surveyhub.plugins"] = build_host(app)
+    """Build the plugin host and the instrument registry; from then on problems are stored for every process."""
+    from surveyhub.measures import builtin
 
-
-def started(app: Flask) -> None:
-    """The app is built: from now on problems are stored for every process to show."""
-    get_host(app).started = True
+    host = build_host(app, builtin.builtin_plugins(app.config))
+    app.extensions["surveyhub.plugins"] = host
+    app.extensions["surveyhub.registry"] = build_registry(host)
+    host.started = True
 
 
 def get_host(app: Flask | None = None) -> PluginHost:
     return (app or current_app).extensions["surveyhub.plugins"]
+
+
+def get_registry(app: Flask | None = None) -> InstrumentRegistry:
+    return (app or current_app).extensions["surveyhub.registry"]

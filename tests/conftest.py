@@ -37,7 +37,7 @@ def sqlite_template(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("template")
     app = create_app({"INSTANCE_PATH": str(folder), "SECRET_KEY": "test"})
-    schema_state.upgrade(app)
+    schema_state.upgrade(app.extensions["surveyhub.db"])
     app.extensions["surveyhub.db"].engine.dispose()
     return folder / "surveyhub.sqlite3"
 
@@ -90,7 +90,7 @@ def database_url(request, tmp_path):
     from surveyhub import create_app
     from surveyhub.services import schema_state
     migrator = create_app({"INSTANCE_PATH": str(tmp_path / "migrate"), "SECRET_KEY": "t", "DATABASE_URL": url})
-    schema_state.upgrade(migrator)
+    schema_state.upgrade(migrator.extensions["surveyhub.db"])
     migrator.extensions["surveyhub.db"].engine.dispose()
     return url
 

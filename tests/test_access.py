@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.models import Participant, Project, User, Wave
 from surveyhub.services import access, accounts, participants, projects
 from surveyhub.services.errors import Forbidden, NotFound

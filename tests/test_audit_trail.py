@@ -157,7 +157,7 @@ def test_a_questionnaire_edit_and_a_wave_change_are_recorded(app, client_for, se
 
 def _new_project(app, session, place) -> str:
     """A project nobody answered yet (only such a questionnaire can change)."""
-    from surveyhub.measures.registry import get_registry
+    from surveyhub.plugins import get_registry
     actor = access.Actor(organisation_id=place["org"].id, role="admin")
     info = projects.create_project(session, get_registry(app), actor, "Taalcafé", ["organising"])
     session.commit()

@@ -335,7 +335,7 @@ def test_an_uploaded_file_name_with_a_path_is_only_shown_never_used(org, make_us
 
 def test_certificates_of_a_resident_coded_like_a_path_stay_in_the_output_folder(app, runner, session, make_org,
                                                                               tmp_path):
-    from surveyhub.measures.registry import get_registry
+    from surveyhub.plugins import get_registry
     from tests.fixtures.outcomes import answer as store_answer
 
     org = make_org("Buurtwerk Pad")

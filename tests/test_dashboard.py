@@ -16,7 +16,7 @@ import pytest
 from babel.numbers import format_decimal
 from sqlalchemy import select
 
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.models import Organisation
 from surveyhub.services import access, demo, outcomes, projects
 from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments

@@ -188,7 +188,7 @@ def test_plugin_sections_are_shown_and_a_failing_plugin_is_left_out(app, session
 
     resident = _first(session, demo, "certificate")
     with app.app_context():
-        issued = _issue(session, demo, resident.code)
+        issued = _issue(session, demo, resident.code, host=get_host(app))
     text = pdf_text(issued.pdf)
     assert "Vrijwilligersuren" in text and f"{resident.display_name}: 40 uur" in text
     status = get_host(app).statuses["broken"]

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from surveyhub import hookimpl
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.models import Project
 from surveyhub.services import access
 from surveyhub.services import documents as docs
@@ -74,10 +74,12 @@ def _timed(fn):
     return result
 
 
-def test_hostile_names_and_organisation_texts_on_a_certificate(session, hostile_project, fetch_log):
+def test_hostile_names_and_organisation_texts_on_a_certificate(app, session, hostile_project, fetch_log):
+    from surveyhub.plugins import get_host
+
     h = hostile_project
     issued = [_timed(lambda code=code: docs.issue_resident_document(session, h["actor"], h["slug"], code,
-                                                                     base_url=BASE_URL))
+                                                                     base_url=BASE_URL, host=get_host(app)))
               for code in h["codes"]]
     session.commit()
     texts = [pdf_text(doc.pdf) for doc in issued]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from surveyhub.documents import formatting as fmt
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.services import documents as docs
 from surveyhub.services import outcomes
 from tests.fixtures.documents import (BASE_URL, alt_texts, answer, consent, demo,  # noqa: F401 (fixture)

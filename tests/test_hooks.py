@@ -30,9 +30,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from surveyhub import hookspecs
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import PluginHost, get_host, get_registry
 from surveyhub.models import Participant
-from surveyhub.plugins import PluginHost, get_host
 from surveyhub.services import access, document_context, exports, participants, responses
 from tests.conftest import missing
 from tests.plugins import contract
@@ -104,7 +103,7 @@ def test_hook_surveyhub_register_instruments(app, session, make_org, make_projec
 
 def test_hook_surveyhub_register_scoring_methods(app, session, make_org, make_project):
     registry = get_registry(app)
-    assert registry.scoring_methods["median"] is contract.score_median
+    assert registry.scoring_methods["median"].method is contract.score_median  # in its guard, registered once
     assert {"mean", "sum", "highest_rung"} <= set(registry.scoring_methods)
     org = make_org()
     garden = make_project(org, instruments=("garden_days",))
@@ -155,7 +154,7 @@ def test_participation_ladder_reads_the_rung_order_from_the_scale():
 def test_hook_surveyhub_register_question_types(app):
     registry = get_registry(app)
     stars = registry.question_types["stars"]
-    assert isinstance(stars, contract.StarsType)
+    assert isinstance(stars.qtype, contract.StarsType)  # in its guard, registered once
     assert {"choice", "number", "text", "yes_no"} <= set(registry.question_types)
     # instruments may use the new type; an unknown type is refused by name
     assert registry.get("buurtquiz", 2) is not None

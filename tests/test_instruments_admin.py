@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from surveyhub import create_app
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.models import InstrumentVersion, Project
 from surveyhub.services import access, instruments, projects
 from surveyhub.services.errors import Conflict, NotFound

@@ -42,7 +42,7 @@ def _drift(app) -> list:
 
 def test_upgrade_from_empty_to_head_has_no_drift(empty_app):
     assert inspect(_engine(empty_app)).get_table_names() == []
-    before, after = schema_state.upgrade(empty_app)
+    before, after = schema_state.upgrade(empty_app.extensions["surveyhub.db"])
     assert before is None and after == schema_state.head_revision()
     assert schema_state.current_revision(_engine(empty_app)) == schema_state.head_revision()
     assert set(inspect(_engine(empty_app)).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
@@ -50,20 +50,20 @@ def test_upgrade_from_empty_to_head_has_no_drift(empty_app):
 
 
 def test_upgrade_twice_is_harmless(empty_app):
-    schema_state.upgrade(empty_app)
-    before, after = schema_state.upgrade(empty_app)
+    schema_state.upgrade(empty_app.extensions["surveyhub.db"])
+    before, after = schema_state.upgrade(empty_app.extensions["surveyhub.db"])
     assert before == after == schema_state.head_revision()
     assert _drift(empty_app) == []
 
 
 def test_downgrade_to_base_and_back(empty_app):
-    schema_state.upgrade(empty_app)
+    schema_state.upgrade(empty_app.extensions["surveyhub.db"])
     config = schema_state.alembic_config(empty_app.config["DATABASE_URL"])
     with _engine(empty_app).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert inspect(_engine(empty_app)).get_table_names() in ([], ["alembic_version"])
-    schema_state.upgrade(empty_app)
+    schema_state.upgrade(empty_app.extensions["surveyhub.db"])
     assert _drift(empty_app) == []
 
 
@@ -82,7 +82,7 @@ def test_the_drift_check_does_notice_a_difference(empty_app):
     """Guard the guard: a column the migrations do not create must show up as drift."""
     from sqlalchemy import Column, MetaData, String
 
-    schema_state.upgrade(empty_app)
+    schema_state.upgrade(empty_app.extensions["surveyhub.db"])
     changed = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
         table.to_metadata(changed)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from sqlalchemy import select
 
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.models import Consent, Organisation, Participant, Project, ProjectShare, User
 from surveyhub.services import access, outcomes
 from surveyhub.services.errors import NotFound, ServiceError

@@ -24,7 +24,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.measures.definition import item_range
 from surveyhub.models import Consent, Participant
 from surveyhub.services import access, projects, responses

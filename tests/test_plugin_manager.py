@@ -20,10 +20,9 @@ from sqlalchemy import select
 
 import surveyhub.plugins
 from surveyhub import create_app
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_host, get_registry
 from surveyhub.measures.yaml_loader import load_instrument_file
 from surveyhub.models import Participant, Response
-from surveyhub.plugins import get_host
 from surveyhub.services import access, responses
 from tests.plugins.contract import CompletedRecorder
 from tests.plugins.failing import (DuplicateOrganising, ExplodingScoring, ListScoring, NotCallableScoring,

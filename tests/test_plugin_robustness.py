@@ -21,10 +21,9 @@ import pytest
 from sqlalchemy import select
 
 from surveyhub import create_app
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_host, get_registry
 from surveyhub.measures.yaml_loader import load_instrument_file
 from surveyhub.models import Answer, PluginProblem, Response
-from surveyhub.plugins import get_host
 from tests.plugins.contract import CompletedRecorder
 from tests.plugins.failing import DuplicateOrganising, RaisingListener
 from tests.plugins.robustness import (BrokenQuestionType, ExitingListener, ExitsInAHook, ExitsWhenRegistered,

@@ -96,10 +96,15 @@ def test_user_errors_are_one_line(runner, lakens):
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 
-def test_pdf_without_the_document_service_says_so(runner, lakens, monkeypatch):
+def test_a_pdf_the_document_service_refuses_says_so_in_one_line(runner, lakens, monkeypatch):
     import surveyhub.services.documents as documents
+    from surveyhub.services.errors import UserError
 
-    monkeypatch.delattr(documents, "issue_report")
+    def refuse(*_args, **_kwargs):
+        raise UserError("PDF reports are not available in this installation yet; use --format json")
+
+    # The document service always exists now; what the user sees when it refuses is what matters.
+    monkeypatch.setattr(documents, "issue_report", refuse)
     result = runner.invoke(args=["report", lakens[1], "--format", "pdf"])
     assert result.exit_code == 1
     assert result.stderr == "Error: PDF reports are not available in this installation yet; use --format json\n"
@@ -107,11 +112,16 @@ def test_pdf_without_the_document_service_says_so(runner, lakens, monkeypatch):
 
 def test_pdf_gets_the_resolved_thresholds_and_is_written(runner, lakens, monkeypatch, tmp_path):
     import surveyhub.services.documents as documents
+    from surveyhub.services import outcomes
 
     calls = []
 
-    def fake_issue_report(session, registry, actor, slug, **kwargs):
-        calls.append((slug, kwargs))
+    def fake_issue_report(session, registry, actor, slug, host, lang, base_url, **given):
+        assert host is not None  # the app's plugins add their report sections
+        # As the real service: the report it renders resolves the thresholds (options, organisation, defaults).
+        used = outcomes.project_report(session, registry, actor, slug, **given)["thresholds"]
+        calls.append((slug, {"lang": lang, "base_url": base_url,
+                             **{name: used[name] for name in ("min_means", "min_tests", "min_cell")}}))
         return types.SimpleNamespace(pdf=b"%PDF-1.7 fake", code="ABCD-EFGH-JKLM", filename="rapport.pdf")
 
     monkeypatch.setattr(documents, "issue_report", fake_issue_report)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.models import Consent, Participant
 from surveyhub.services import access, demo, outcomes
 from surveyhub.services import report_contract as contract

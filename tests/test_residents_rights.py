@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from surveyhub.cli import cli
 from surveyhub.db import Base
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.models import (Answer, AuditEvent, Document, Participant, Project, ProjectShare, Response, ScaleScore,
                               Wave)
 from surveyhub.services import access, documents, erasure, exports, outcomes, participants, projects

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from surveyhub.cli import cli
 from surveyhub.db import Base
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.models import (AuditEvent, Consent, Document, Participant, Project, ProjectShare, Response,
                               Token, Wave)
 from surveyhub.models._types import utcnow

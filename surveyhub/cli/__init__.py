@@ -34,22 +34,10 @@ def cli():
 
 def register_commands(app: Flask) -> None:
     """Attach the command modules to the app (so ``flask --app wsgi`` has them too)."""
-    from surveyhub.cli import accounts, database, instruments, projects, retention
+    from surveyhub.cli import accounts, audit, database, documents, instruments, projects, reports, responses, retention
 
-    for module in (database, accounts, projects, instruments, retention):
+    for module in (database, accounts, projects, instruments, retention, responses, reports, documents, audit):
         for command in module.COMMANDS:
-            app.cli.add_command(command)
-    for optional in ("responses", "reports", "documents", "audit"):
-        _add_optional(app, optional)
-
-
-def _add_optional(app: Flask, name: str) -> None:
-    import importlib
-    import importlib.util
-
-    module_name = f"surveyhub.cli.{name}"
-    if importlib.util.find_spec(module_name) is not None:
-        for command in importlib.import_module(module_name).COMMANDS:
             app.cli.add_command(command)
 
 

@@ -28,7 +28,7 @@ def user_errors(command):
 @contextmanager
 def session_scope(commit: bool = True):
     """A session on a migrated database; commits at the end unless told not to."""
-    ensure_ready(current_app)
+    ensure_ready(get_db())
     with get_db().session() as session:
         yield session
         if commit:

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 
 from surveyhub.cli.common import base_url, session_scope, user_errors
+from surveyhub.db import get_db
 from surveyhub.services import schema_state
 
 
@@ -17,7 +18,7 @@ from surveyhub.services import schema_state
 @user_errors
 def init_command():
     """Create or upgrade the database."""
-    before, after = schema_state.upgrade(current_app)
+    before, after = schema_state.upgrade(get_db())
     if before == after:
         click.echo(f"Database is up to date (schema {after}).")
     elif before is None:
@@ -31,7 +32,7 @@ def init_command():
 def demo_command():
     """Create (once) a demo organisation, users, project and answers; print how to log in."""
     from surveyhub.services import demo
-    from surveyhub.measures.registry import get_registry
+    from surveyhub.plugins import get_registry
 
     with session_scope() as session:
         result = demo.load(session, get_registry(), base_url(), Path(current_app.instance_path))
@@ -49,7 +50,7 @@ def demo_command():
 @user_errors
 def serve_command(host: str, port: int, workers: int):
     """Run the production server (gunicorn)."""
-    schema_state.ensure_ready(current_app)
+    schema_state.ensure_ready(get_db())
     click.echo(f"SurveyHub runs at http://{host}:{port}/  (stop with Ctrl+C)")
     sys.stdout.flush()
     env = dict(os.environ, SURVEYHUB_INSTANCE_PATH=current_app.instance_path)

@@ -133,10 +133,12 @@ def _issue_chunk(project: str, codes: list[str], lang: str, out_dir: str, url: s
     SQLite every transaction takes the one write lock that all processes share.
     """
     from surveyhub.db import get_db
+    from surveyhub.plugins import get_host
 
     with get_db().session() as session:
         actor = access.cli_actor(session, project_slug=project)
-        prepared = [docs.prepare_certificate(session, actor, project, code, base_url=url, lang=lang) for code in codes]
+        prepared = [docs.prepare_certificate(session, actor, project, code, base_url=url, lang=lang, host=get_host())
+                    for code in codes]
         session.commit()
         rendered = [docs.render(one) for one in prepared]
         issued = [docs.register(session, one, drawn) for one, drawn in zip(prepared, rendered)]

@@ -12,8 +12,7 @@ from surveyhub import plugin_problems
 from surveyhub.cli.common import user_errors
 from surveyhub.measures import definition, validation
 from surveyhub.measures.definition import translate
-from surveyhub.measures.registry import get_registry
-from surveyhub.plugins import get_host
+from surveyhub.plugins import get_host, get_registry
 
 
 @click.command("plugins")
@@ -27,7 +26,7 @@ def plugins_command(clear_problems):
     if clear_problems:
         _clear_problems()
     problems = _stored_problems()
-    for status in plugin_problems.overview(host.statuses.values(), problems or []):
+    for status in host.overview(problems or []):
         version = f" {status.version}" if status.version else ""
         click.echo(f"{status.name}{version}  [{status.status}]  {status.source}")
         click.echo(f"    hooks: {', '.join(status.hooks) or '-'}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from surveyhub.cli.common import base_url, session_scope, user_errors
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.services import access, accounts, erasure, participants, projects
 from surveyhub.services.errors import UserError
 

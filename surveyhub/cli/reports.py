@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -12,8 +11,8 @@ from flask.cli import with_appcontext
 from flask import current_app
 
 from surveyhub.cli.common import base_url, session_scope, user_errors
-from surveyhub.measures.registry import get_registry
-from surveyhub.services import access, audit, outcomes
+from surveyhub.plugins import get_host, get_registry
+from surveyhub.services import access, audit, documents, outcomes
 from surveyhub.services.errors import UserError
 
 
@@ -59,33 +58,19 @@ def report_command(project, fmt, output, min_n, min_tests, min_cell, lang):
             _write(output, text.encode("utf-8"))
             click.echo(f"Wrote {output}", err=True)
         return
-    issue_report = _issue_report()
     with session_scope() as session:
         actor = access.cli_actor(session, project_slug=project)
         # Resolved here, so the installation's defaults apply whatever the PDF service does with None.
         chosen = outcomes.resolve_thresholds(access.organisation(session, actor), thresholds.pop("defaults"),
                                              **thresholds)
-        issued = issue_report(session, get_registry(), actor, project, lang=lang, base_url=base_url(),
-                              min_means=chosen["min_means"], min_tests=chosen["min_tests"],
-                              min_cell=chosen["min_cell"])
+        issued = documents.issue_report(session, get_registry(), actor, project, lang=lang, base_url=base_url(),
+                                        min_means=chosen["min_means"], min_tests=chosen["min_tests"],
+                                        min_cell=chosen["min_cell"], host=get_host())
         audit.download(session, actor, "download.report", project, target=f"document:{issued.code}",
                        format="pdf", language=lang)
     target = output or Path(issued.filename)
     _write(target, issued.pdf)
     click.echo(f"Wrote {target} (verification code {issued.code})", err=True)
-
-
-def _issue_report():
-    try:
-        documents = importlib.import_module("surveyhub.services.documents")
-    except ModuleNotFoundError as exc:
-        if exc.name != "surveyhub.services.documents":
-            raise
-        documents = None
-    issue = getattr(documents, "issue_report", None)
-    if issue is None:
-        raise UserError("PDF reports are not available in this installation yet; use --format json")
-    return issue
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -10,8 +10,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from surveyhub.cli.common import session_scope, user_errors
-from surveyhub.measures.registry import get_registry
-from surveyhub.plugins import get_host
+from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import access, audit, exports, imports
 from surveyhub.services.errors import UserError
 

@@ -12,7 +12,7 @@ from flask_babel import force_locale, gettext
 from surveyhub.cli.common import session_scope, user_errors
 from surveyhub.db import get_db
 from surveyhub.i18n import LANGUAGES
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.services import accounts, outcomes, privacy_register, retention
 from surveyhub.services.errors import UserError
 from surveyhub.services.schema_state import ensure_ready
@@ -20,7 +20,7 @@ from surveyhub.services.schema_state import ensure_ready
 
 def purge(*, dry_run: bool = False, who: str = "system", source: str = "system"):
     """Run the purge with the current app's settings (shared by the CLI and the daily thread)."""
-    ensure_ready(current_app)
+    ensure_ready(get_db())
     return retention.run_purge(get_db().session, get_registry(), dry_run=dry_run, who=who, source=source,
                                default_months=current_app.config["RETENTION_MONTHS"],
                                thresholds=outcomes.Thresholds.from_settings(current_app.config))

@@ -6,10 +6,10 @@ a scale can score), ``make_field(item, context)`` (an unbound WTForms field),
 with a resident-facing message when unacceptable) and ``value_range(item,
 context)``. ``context`` carries ``answer_sets`` and ``lang``.
 
-``code_or_keep`` is how the questionnaire calls a type's ``code()``: when a
-plugin's type breaks (raises anything but ``ValueError``), the resident's
-answer is not dropped but kept as the text they sent, and the failure is
-reported.
+A plugin's type is wrapped in a guard where it is registered
+(``surveyhub.plugin_guards``): when it breaks (raises anything but
+``ValueError``), the resident's answer is not dropped but kept as the text
+they sent (``raw_text``), and the failure is reported.
 """
 
 from __future__ import annotations
@@ -19,15 +19,10 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from surveyhub.measures.definition import translate
-
-try:
-    from wtforms import SelectChoice
-except ImportError:  # WTForms before 3.3 takes (value, label) pairs
-    SelectChoice = None
 
 MAX_TEXT_LENGTH = 2000
 
@@ -51,29 +46,6 @@ class QuestionType(Protocol):
         """The lowest and highest stored value for scored types, else ``None``."""
 
 
-def code_or_keep(qtype, item: dict, raw: Any, context: dict) -> tuple[float | str | None, str | None]:
-    """``(stored value, problem)``: the type's coded value, or the raw answer kept as text when the type breaks.
-
-    ``ValueError`` (the resident's answer is not acceptable) is raised as it is.
-    Any other failure of the type's ``code()`` returns what the resident sent,
-    as text (``None`` when they sent nothing), with a one-line problem to
-    report: a plugin's bug must never drop an answer silently. Scoring reads
-    such a text as unanswered, so no made-up number enters a score.
-    """
-    try:
-        return qtype.code(item, raw, context), None
-    except ValueError:
-        raise
-    except BaseException as exc:  # noqa: B036 - a plugin's bug, even sys.exit(); never Ctrl+C
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        kept = raw_text(raw)
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-        return kept, (f"question type {item.get('type')!r} failed on item {item.get('id')!r} ({reason}); "
-                      f"the answer was kept as the text sent" if kept is not None else
-                      f"question type {item.get('type')!r} failed on item {item.get('id')!r} ({reason})")
-
-
 def raw_text(raw: Any) -> str | None:
     """What the resident sent, as stored text (cut at ``MAX_TEXT_LENGTH``); ``None`` for nothing."""
     if raw is None:
@@ -85,12 +57,10 @@ def raw_text(raw: Any) -> str | None:
 
 
 def radio_choices(pairs: Iterable[tuple[str, Any]]) -> list:
-    """``(value, label)`` pairs in the form this WTForms wants (3.3 deprecates plain tuples).
+    """``(value, label)`` pairs as WTForms choices (WTForms 3.3 deprecates plain tuples).
 
     A label may be ``markupsafe.Markup`` to carry HTML (escape the text parts).
     """
-    if SelectChoice is None:
-        return list(pairs)
     return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 

@@ -7,16 +7,21 @@ sources register the same id and version, the first one registered counts
 both names and left out: the app still starts.
 Organisation uploads live in the database (``services.instruments``) and are
 validated by the same code.
+
+A plugin's scoring methods and question types are wrapped here, once, in the
+guards the plugin host makes (``host.guard_method``, ``host.guard_question_type``,
+see ``surveyhub.plugin_guards``): callers use them without ``try``/``except``
+and every failure reaches the host. The registry takes the host as an
+argument; it knows nothing of Flask (``surveyhub.plugins`` keeps it on the app).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from flask import Flask, current_app
+from typing import Any
 
 from surveyhub.measures.definition import InstrumentError, definition_digest, normalise
 from surveyhub.measures.validation import validate_definition
@@ -41,17 +46,19 @@ class LoadedInstrument:
 @dataclass
 class InstrumentRegistry:
     instruments: dict[tuple[str, int], LoadedInstrument] = field(default_factory=dict)
-    scoring_methods: dict[str, object] = field(default_factory=dict)
-    question_types: dict[str, object] = field(default_factory=dict)
+    #: scoring method name -> a callable ``(values, scale) -> float | None`` (a plugin's in its guard)
+    scoring_methods: dict[str, Any] = field(default_factory=dict)
+    #: question type name -> a question type (a plugin's in its guard)
+    question_types: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     #: scoring method name -> the plugin that registered it (to report its failures)
     method_sources: dict[str, str] = field(default_factory=dict)
     #: question type name -> the plugin that registered it
     type_sources: dict[str, str] = field(default_factory=dict)
     #: the scoring methods as a resident's save calls them: a plugin's method gets a time budget
-    bounded_scoring_methods: dict[str, object] = field(default_factory=dict)
+    bounded_scoring_methods: dict[str, Any] = field(default_factory=dict)
     #: the question types as a resident's save codes answers: a plugin type's ``code`` gets a time budget
-    bounded_question_types: dict[str, object] = field(default_factory=dict)
+    bounded_question_types: dict[str, Any] = field(default_factory=dict)
 
     def get(self, instrument_id: str, version: int | None = None) -> LoadedInstrument | None:
         if version is not None:
@@ -95,69 +102,24 @@ class InstrumentRegistry:
         for error in errors:
             log.error("instrument not loaded: %s", error)
 
-    def scoring_error_handler(self, host):
-        """An ``on_error`` for ``services.responses.score_response``: log, and mark the method's plugin.
+    def scoring_error_handler(self, host) -> Callable[[str, str], None]:
+        """An ``on_error(method, message)`` for a scale whose scoring method is not installed.
 
-        The admin plugins page and ``surveyhub plugins`` then show the failure;
-        the score itself is stored as ``None`` and the answers stay saved.
+        A plugin's method that fails reports itself (its guard); this covers the
+        method that is not there at all. Reported on the host under the plugin
+        that registered the method, else under ``scoring method <name>``.
         """
         def on_error(method: str, message: str) -> None:
-            log.error(message)
-            if method in self.method_sources:
-                host.fail(self.method_sources[method], message, state="error", hook=f"scoring method {method}")
+            host.fail(self.method_sources.get(method, f"scoring method {method}"), message, state="error",
+                      hook=f"scoring method {method}")
         return on_error
 
-    def question_type_error_handler(self, host):
-        """An ``on_error(type name, message)`` for question types that fail while a resident answers.
-
-        Marks the plugin that registered the type (stored for every process to show).
-        """
+    def question_type_error_handler(self, host) -> Callable[[str, str], None]:
+        """An ``on_error(type name, message)`` for an item whose question type is not installed."""
         def on_error(type_name: str, message: str) -> None:
             source = self.type_sources.get(type_name, f"question type {type_name}")
             host.fail(source, message, state="error", hook=f"question type {type_name}")
         return on_error
-
-
-def bounded(method, timeout: float):
-    """``method`` run in a thread of its own; ``TimeoutError`` when it has not returned after ``timeout`` s.
-
-    Scoring runs inside the save's write transaction: a plugin's method that
-    hangs would hold up the resident, and on SQLite every other writer too.
-    The thread is left to finish on its own; its result is not used. What
-    the method raises is raised again (``ValueError`` stays ``ValueError``).
-    """
-    def call(*args):
-        box: dict = {}
-
-        def run():
-            try:
-                box["result"] = method(*args)
-            except BaseException as exc:  # noqa: B036 - handed to the caller, who reports it
-                box["error"] = exc
-
-        worker = threading.Thread(target=run, name="plugin call", daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
-            raise TimeoutError(f"did not finish within {timeout:g} s")
-        if "error" in box:
-            error = box["error"]
-            raise (RuntimeError(f"the method called sys.exit({error.code!r})") if isinstance(error, SystemExit)
-                   else error)
-        return box.get("result")
-    return call
-
-
-class BoundedQuestionType:
-    """A plugin's question type whose ``code`` runs with a time budget (``bounded``); the rest as it is."""
-
-    def __init__(self, qtype, timeout: float):
-        self._qtype = qtype
-        self.scored = qtype.scored
-        self.code = bounded(qtype.code, timeout)
-
-    def __getattr__(self, name):
-        return getattr(self._qtype, name)
 
 
 def _is_question_type(value) -> bool:
@@ -209,27 +171,35 @@ def _definitions(host):
 
 
 def build_registry(host) -> InstrumentRegistry:
+    """Every instrument, scoring method and question type the host's plugins register, plugins' ones guarded.
+
+    ``host``: a ``surveyhub.plugins.PluginHost`` (``call_isolated``, ``fail``,
+    ``guard_method``, ``guard_question_type``, ``hook_timeout``).
+    """
     method_sources: dict[str, str] = {}
     type_sources: dict[str, str] = {}
+    methods = _merged_dicts(host, "surveyhub_register_scoring_methods", "scoring methods", method_sources)
+    types = _merged_dicts(host, "surveyhub_register_question_types", "question types", type_sources)
     registry = InstrumentRegistry(
-        scoring_methods=_merged_dicts(host, "surveyhub_register_scoring_methods", "scoring methods",
-                                      method_sources),
-        question_types=_merged_dicts(host, "surveyhub_register_question_types", "question types", type_sources),
+        scoring_methods=_guarded(host.guard_method, methods, method_sources),
+        question_types=_guarded(host.guard_question_type, types, type_sources),
         method_sources=method_sources,
         type_sources=type_sources,
+        bounded_scoring_methods=_guarded(host.guard_method, methods, method_sources, host.hook_timeout),
+        bounded_question_types=_guarded(host.guard_question_type, types, type_sources, host.hook_timeout),
     )
-    registry.bounded_scoring_methods = {
-        name: method if method_sources.get(name, "").startswith("surveyhub.") else bounded(method, host.hook_timeout)
-        for name, method in registry.scoring_methods.items()}
-    registry.bounded_question_types = {
-        name: qtype if type_sources.get(name, "").startswith("surveyhub.") else
-        BoundedQuestionType(qtype, host.hook_timeout) for name, qtype in registry.question_types.items()}
     for plugin_name, entry in _definitions(host):
         errors = _add_entry(registry, plugin_name, entry)
         if errors:  # shown beside the plugin too, so its author sees it where they look
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             host.fail(plugin_name, f"instrument not loaded: {errors[0]}{more}", state="error")
     return registry
+
+
+def _guarded(guard, objects: dict[str, Any], sources: dict[str, str], timeout: float | None = None) -> dict:
+    """Each plugin's object in its guard (with a time budget when ``timeout`` is set); built-ins as they are."""
+    return {name: obj if sources.get(name, "").startswith("surveyhub.") else guard(sources[name], name, obj, timeout)
+            for name, obj in objects.items()}
 
 
 def _add_entry(registry: InstrumentRegistry, plugin_name: str, entry) -> list[str]:
@@ -253,14 +223,3 @@ def _add_once(registry: InstrumentRegistry, data: dict, source: str, validated: 
         message = f"{exc}; the second one is left out"
         registry._refuse([message])
         return [message]
-
-
-def init_app(app: Flask) -> None:
-    from surveyhub.plugins import get_host, started
-
-    app.extensions["surveyhub.registry"] = build_registry(get_host(app))
-    started(app)  # the plugins are in place: from now on their problems are stored for every process
-
-
-def get_registry(app: Flask | None = None) -> InstrumentRegistry:
-    return (app or current_app).extensions["surveyhub.registry"]

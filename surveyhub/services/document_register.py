@@ -8,6 +8,9 @@ to the actor's organisation; only admins revoke.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,15 +21,45 @@ from surveyhub.services import access, audit
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, NotFound
 
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A registered document as the check page and the worker's list show it."""
+
+    code: str
+    kind: str
+    title: str
+    organisation: str
+    project: str | None
+    project_slug: str | None
+    participant_code: str | None
+    language: str
+    sha256: str
+    issued_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    superseded: bool = False
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """``genuine``, ``altered``, ``revoked`` or ``unknown``, and the registered document if any."""
+
+    status: str
+    document: DocumentInfo | None = None
+
+
 MAX_REASON = 500
 #: The revocation reason of a document whose resident withdrew and was erased (``services.erasure``).
 WITHDRAWN = "withdrawn"
 
 
 def _info(session: Session, doc: Document, superseded: bool | None = None,
-          participant_code: str | None = None) -> "DocumentInfo":
-    from surveyhub.services.documents import DocumentInfo
-
+          participant_code: str | None = None) -> DocumentInfo:
     org = session.get(Organisation, doc.organisation_id)
     project = session.get(Project, doc.project_id) if doc.project_id else None
     if participant_code is None and doc.participant_id:
@@ -49,15 +82,14 @@ def _superseded(session: Session, doc: Document) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
-def verify_file(session: Session, data: bytes):
+def verify_file(session: Session, data: bytes) -> Verification:
     """Is this file a document SurveyHub issued, unchanged?
 
     ``genuine``: its SHA-256 is registered and not revoked; ``revoked``:
-    registered but revoked; ``withdrawn``: revoked because the resident withdrew; ``altered``: it carries a registered code but its
-    bytes differ from what was issued; ``unknown``: anything else.
+    registered but revoked; ``withdrawn``: revoked because the resident
+    withdrew; ``altered``: it carries a registered code but its bytes differ
+    from what was issued; ``unknown``: anything else.
     """
-    from surveyhub.services.documents import Verification
-
     digest = codes.sha256(data)
     doc = session.scalar(select(Document).where(Document.sha256 == digest).order_by(Document.id.desc()).limit(1))
     if doc is not None:
@@ -69,10 +101,8 @@ def verify_file(session: Session, data: bytes):
     return Verification("unknown")
 
 
-def verify_code(session: Session, code: str | None):
+def verify_code(session: Session, code: str | None) -> Verification:
     """What the register says about a code: ``genuine``, ``revoked``, ``withdrawn`` or ``unknown``."""
-    from surveyhub.services.documents import Verification
-
     doc = _by_code(session, codes.normalise_code(code))
     if doc is None:
         return Verification("unknown")

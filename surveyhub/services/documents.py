@@ -40,8 +40,9 @@ from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit
 from surveyhub.services import document_context as dc
 from surveyhub.services.access import Actor
-from surveyhub.services.document_register import (get_document, list_documents, revoke, verify_code,  # noqa: F401
-                                                   verify_file)
+# The register's functions, re-exported: callers issue and check documents through one module.
+from surveyhub.services.document_register import (DocumentInfo, Verification, get_document,  # noqa: F401
+                                                   list_documents, revoke, verify_code, verify_file)
 from surveyhub.services.errors import N_, Invalid, UserError
 
 
@@ -203,14 +204,6 @@ def _signed(build: Callable[[str, datetime], bytes], org: Organisation, title: s
     return build_signed
 
 
-def _default_host():
-    from flask import has_app_context
-    if not has_app_context():
-        return None
-    from surveyhub.plugins import get_host
-    return get_host()
-
-
 # --- certificates ----------------------------------------------------------------------------------
 
 def prepare_certificate(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
@@ -236,8 +229,7 @@ def prepare_certificate(session: Session, actor: Actor, slug: str, participant_c
     kind = kind or possible
     data = dc.certificate_data(session, project, participant, kind=kind, lang=lang, name=name,
                                personal_line=personal_line, issued_by=actor.user_id)
-    sections = dc.plugin_sections(host if host is not None else _default_host(),
-                                  "surveyhub_certificate_sections", dc.certificate_hook_context(data))
+    sections = dc.plugin_sections(host, "surveyhub_certificate_sections", dc.certificate_hook_context(data))
 
     def build(code: str, issued_at: datetime) -> bytes:
         return certificate.render(data, code=code, issued_at=issued_at, verify_url=f"{base_url}/verify/{code}",
@@ -252,13 +244,6 @@ def issue_certificate(session: Session, actor: Actor, slug: str, participant_cod
     return issue(session, prepare_certificate(session, actor, slug, participant_code, base_url=base_url, lang=lang,
                                               kind="certificate", name=name, personal_line=personal_line,
                                               host=host))
-
-
-def issue_participation_certificate(session: Session, actor: Actor, slug: str, participant_code: str, *,
-                                    base_url: str, lang: str = "nl", name: str | None = None,
-                                    host=None) -> IssuedDocument:
-    return issue(session, prepare_certificate(session, actor, slug, participant_code, base_url=base_url, lang=lang,
-                                              kind="participation", name=name, host=host))
 
 
 def issue_resident_document(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
@@ -297,8 +282,8 @@ def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_
                    defaults=None, report: dict | None = None, host=None) -> Prepared:
     """The funder's impact report. ``report``: the report JSON, else ``services.outcomes`` computes it.
 
-    ``defaults``: the installation's thresholds (``outcomes.Thresholds``);
-    without them, the current app's settings when there is an app, else 5/10/5.
+    ``defaults``: the installation's thresholds (``outcomes.Thresholds``), else 5/10/5;
+    ``host``: the plugin host whose ``surveyhub_report_sections`` add sections (None: none).
     """
     from surveyhub.documents import report as report_pdf
 
@@ -307,8 +292,7 @@ def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_
     if report is None:
         report = _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults)
     data = dc.report_data(session, project, report, lang)
-    sections = dc.plugin_sections(host if host is not None else _default_host(), "surveyhub_report_sections",
-                                  dc.report_hook_context(data))
+    sections = dc.plugin_sections(host, "surveyhub_report_sections", dc.report_hook_context(data))
 
     def build(code: str, issued_at: datetime) -> bytes:
         return report_pdf.render(data, code=code, issued_at=issued_at, verify_url=f"{base_url}/verify/{code}",
@@ -317,12 +301,8 @@ def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_
 
 
 def _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults) -> dict:
-    from flask import current_app, has_app_context
-
     from surveyhub.services import outcomes
 
-    if defaults is None and has_app_context():
-        defaults = outcomes.Thresholds.from_settings(current_app.config)
     return outcomes.project_report(session, registry, actor, slug, min_means=min_means, min_tests=min_tests,
                                    min_cell=min_cell, defaults=defaults)
 

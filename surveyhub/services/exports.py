@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -351,11 +352,17 @@ def _is_exporter(value) -> bool:
             and callable(getattr(value, "write", None)))
 
 
-def plugin_formats(host) -> dict[str, object]:
-    """Export formats from ``surveyhub_register_export_formats``; the built-in names stay built in."""
+def plugin_formats(host) -> dict[str, Any]:
+    """Export formats from ``surveyhub_register_export_formats``, each in its guard; the built-in names stay built in.
+
+    Read once per plugin host (``host.collected``): a plugin's exporter is wrapped
+    once, where it is registered, so its failures reach the admin plugins page.
+    """
+    return {} if host is None else host.collected("export formats", _collect_formats)
+
+
+def _collect_formats(host) -> dict[str, Any]:
     found = {}
-    if host is None:
-        return found
     for plugin_name, result in host.call_isolated("surveyhub_register_export_formats"):
         if result is None:
             continue
@@ -368,7 +375,7 @@ def plugin_formats(host) -> dict[str, object]:
                 host.fail(plugin_name, f"export format {name!r} left out: it must be a new name mapped to an "
                           "object with extension, mimetype and write(table, stream)", state="error")
                 continue
-            found[name] = (plugin_name, exporter)
+            found[name] = host.guard_exporter(plugin_name, name, exporter)
     return found
 
 
@@ -386,24 +393,7 @@ def exporter_for(name: str, host=None, dialect: str = "default"):
     if name not in plugins:
         raise Invalid(N_("unknown export format %(format)r (choose %(choices)s)"), format=name,
                       choices=", ".join(format_names(host)))
-    return _Isolated(host, *plugins[name])
-
-
-class _Isolated:
-    """A plugin's exporter whose failure becomes a clear error and a mark on the plugins page."""
-
-    def __init__(self, host, plugin_name: str, exporter):
-        self.host, self.plugin_name, self.exporter = host, plugin_name, exporter
-        self.extension, self.mimetype = exporter.extension, exporter.mimetype
-
-    def write(self, table: ExportTable, stream) -> None:
-        try:
-            self.exporter.write(table, stream)
-        except Exception as exc:
-            message = f"export format of {self.plugin_name} failed: {type(exc).__name__}: {exc}"
-            self.host.fail(self.plugin_name, message, state="error")
-            raise UserError(N_("export format of %(plugin)s failed: %(error)s"), plugin=self.plugin_name,
-                            error=f"{type(exc).__name__}: {exc}") from exc
+    return plugins[name]
 
 
 def chunks(exporter, table: ExportTable) -> Iterator[bytes]:

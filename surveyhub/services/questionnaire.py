@@ -84,7 +84,3 @@ def build_pages(definitions: list[dict], extra_questions: list[dict], wave_kind:
         slots = [Slot("now", PROJECT_INSTRUMENT, q, q.get("answer_sets") or {}, False) for q in extra_questions]
         add(PROJECT_INSTRUMENT, "now", {"nl": "Tot slot", "en": "Finally"}, None, slots)
     return pages
-
-
-def all_slots(pages: list[Page]) -> list[Slot]:
-    return [slot for page in pages for slot in page.slots]

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.measures.questions import code_or_keep
 from surveyhub.measures.definition import translate
-from surveyhub.models import Consent, Participant, Project, Response, ScaleScore, Token, WAVE_KINDS, Wave
+from surveyhub.models import Consent, Participant, Project, Response, Token, WAVE_KINDS, Wave
 from surveyhub.services import responses
 from surveyhub.services.errors import NotFound
 from surveyhub.services.questionnaire import Page, Slot
@@ -97,8 +96,12 @@ def _format_saved(value) -> str:
     return str(value)
 
 
-def code_page(page: Page, form_data, types: dict, lang: str, on_error=None) -> tuple[dict, dict[str, str]]:
-    """Turn submitted data into answers; ``(values, errors)``. Any error means: store nothing."""
+def code_page(page: Page, form_data, types: dict, lang: str) -> tuple[dict, dict[str, str]]:
+    """Turn submitted data into answers; ``(values, errors)``. Any error means: store nothing.
+
+    A plugin's type is guarded (``surveyhub.plugin_guards``): when it breaks, its
+    ``code`` keeps what the resident sent and reports the failure itself.
+    """
     values, errors = {}, {}
     context_cache: dict[str, dict] = {}
     for slot in page.slots:
@@ -112,13 +115,9 @@ def code_page(page: Page, form_data, types: dict, lang: str, on_error=None) -> t
             continue  # a plugin type that is gone: the item is not shown, nothing to store
         context = context_cache.setdefault(slot.instrument_id, {"answer_sets": slot.answer_sets, "lang": lang})
         try:
-            value, problem = code_or_keep(qtype, slot.item, raw, context)
-        except ValueError as exc:
+            values[(slot.block, slot.instrument_id, slot.item["id"])] = qtype.code(slot.item, raw, context)
+        except ValueError as exc:  # the resident's answer is not acceptable: the message goes beside the field
             errors[slot.key] = str(exc)
-            continue
-        values[(slot.block, slot.instrument_id, slot.item["id"])] = value
-        if problem and on_error:  # a plugin's bug: the answer is kept as sent, and the admin is told
-            on_error(slot.item["type"], problem)
     return values, errors
 
 
@@ -169,14 +168,6 @@ def _scale_summary(scale: dict, start: float | None, now: float, lang: str, answ
     return {"title": translate(scale["title"], lang), "grew": grew,
             "level_now": translate(level_now["label"], lang) if level_now else None,
             "level_start": translate(level_start["label"], lang) if level_start else None}
-
-
-def scores_by_wave(session: Session, participant: Participant) -> dict[str, list[ScaleScore]]:
-    result = {}
-    for response in participant.responses:
-        wave = session.get(Wave, response.wave_id)
-        result[wave.kind] = list(response.scores)
-    return result
 
 
 def organisation_name(session: Session, project: Project) -> str:

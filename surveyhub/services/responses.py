@@ -112,14 +112,8 @@ def _score_one(scale: dict, answers: dict, answer_sets: dict, methods: dict, on_
     if method is None:
         on_error(method_name, f"scoring method {method_name!r} is not installed")
         return None
-    try:
-        score = method(coded_values(scale, answers, answer_sets), scale)
-    except Exception as exc:  # a plugin's bug must not cost the resident their answers
-        on_error(method_name, f"scoring method {method_name!r} raised {type(exc).__name__}: {exc}")
-        return None
-    if score is not None and not isinstance(score, (int, float)):
-        on_error(method_name, f"scoring method {method_name!r} returned {type(score).__name__}, not a number")
-        return None
+    # A plugin's method is guarded (``surveyhub.plugin_guards``): it reports its own failure and gives None.
+    score = method(coded_values(scale, answers, answer_sets), scale)
     return float(score) if score is not None else None
 
 

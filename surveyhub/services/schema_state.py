@@ -1,18 +1,28 @@
-"""Is the database migrated to the code's schema? ``surveyhub init`` makes it so."""
+"""Is the database migrated to the code's schema? ``surveyhub init`` makes it so.
+
+Takes the app's ``surveyhub.db.Database`` (engine and URL), never the Flask app:
+the web, the CLI, tests and benchmarks all hand it the same plain object.
+"""
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+if TYPE_CHECKING:
+    from surveyhub.db import Database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+#: Databases this process has found (or made) ready: checked once per process, not per request.
+_READY: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 class DatabaseNotReady(Exception):
@@ -48,28 +58,26 @@ def check(engine: Engine) -> None:
                                f"{head_revision()}: run `surveyhub init` to upgrade")
 
 
-def ensure_ready(app: Flask) -> None:
+def ensure_ready(database: Database) -> None:
     """Check once per process; web requests get a friendly page until it passes."""
-    if app.extensions.get("surveyhub.db_ready"):
+    if database in _READY:
         return
-    from surveyhub.db import get_db
-    check(get_db(app).engine)
-    app.extensions["surveyhub.db_ready"] = True
+    check(database.engine)
+    _READY.add(database)
 
 
-def upgrade(app: Flask) -> tuple[str | None, str]:
+def upgrade(database: Database) -> tuple[str | None, str]:
     """Create or upgrade the database; returns (revision before, revision after)."""
-    from surveyhub.db import get_db
-    engine = get_db(app).engine
+    engine = database.engine
     before = current_revision(engine)
     try:
         with engine.begin() as connection:
-            cfg = alembic_config(app.config["DATABASE_URL"])
+            cfg = alembic_config(database.url)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
         raise DatabaseNotReady(f"could not migrate the database: {_first_line(exc)}") from exc
-    app.extensions["surveyhub.db_ready"] = True
+    _READY.add(database)
     return before, head_revision()
 
 

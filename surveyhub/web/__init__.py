@@ -10,7 +10,8 @@ from surveyhub.web import session_user
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveyhub.web import account, admin, auth, branding, input, manage, project_admin
+    from surveyhub.web import (account, admin, auth, branding, documents, input, manage, outcomes, participants,
+                               project_admin, questionnaire, resident_requests, resident_rights, setup, verify)
 
     input.init_app(app)
     session_user.init_app(app)
@@ -20,10 +21,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(branding.bp)
     app.register_blueprint(project_admin.bp)
-    for optional in ("surveyhub.web.questionnaire", "surveyhub.web.participants", "surveyhub.web.setup",
-                     "surveyhub.web.verify", "surveyhub.web.outcomes", "surveyhub.web.documents",
-                     "surveyhub.web.resident_rights", "surveyhub.web.resident_requests"):
-        _register_optional(app, optional)
+    for module in (questionnaire, participants, setup, verify, outcomes, documents, resident_rights,
+                   resident_requests):
+        app.register_blueprint(module.bp)
     _register_errors(app)
     _register_globals(app)
     app.after_request(_security_headers)
@@ -118,14 +118,6 @@ def _register_globals(app: Flask) -> None:
         mailto_href=mailto_href,
         long_date=lambda moment: long_date(moment, current_language()),
     )
-
-
-def _register_optional(app: Flask, module_name: str) -> None:
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(module_name) is not None:
-        app.register_blueprint(importlib.import_module(module_name).bp)
 
 
 def _register_errors(app: Flask) -> None:

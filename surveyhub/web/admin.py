@@ -9,8 +9,7 @@ from flask_babel import gettext as _
 from surveyhub.db import get_session
 from surveyhub import plugin_problems
 from surveyhub.measures import definition, yaml_loader
-from surveyhub.measures.registry import get_registry
-from surveyhub.plugins import get_host
+from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import accounts, audit, credentials, instruments, passwords
 from surveyhub.models import ROLES
 from surveyhub.services.errors import Conflict, UserError
@@ -133,7 +132,7 @@ def plugins():
     host = get_host()
     host.problems.flush(timeout=2)  # what this process saw a moment ago is on the page too
     problems = plugin_problems.stored_problems(get_session())
-    return render_template("admin/plugins.html", statuses=plugin_problems.overview(host.statuses.values(), problems),
+    return render_template("admin/plugins.html", statuses=host.overview(problems),
                            problems=problems, errors=get_registry().errors, local_time=audit_labels.local_time)
 
 

@@ -24,8 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
-from surveyhub.measures.registry import get_registry
-from surveyhub.plugins import get_host
+from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import access, audit
 from surveyhub.services import document_batches as batches
 from surveyhub.services import documents as docs

@@ -11,7 +11,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from surveyhub.db import get_session
 from surveyhub.measures.definition import translate
 from surveyhub.measures.questions import radio_choices
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.services import instruments, projects, retention
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message

@@ -21,8 +21,7 @@ from surveyhub.db import get_session
 from surveyhub.documents import charts
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
-from surveyhub.measures.registry import get_registry
-from surveyhub.plugins import get_host
+from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import audit, exports, outcomes
 from surveyhub.services.errors import UserError
 from surveyhub.services.report_contract import Report

@@ -23,8 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from surveyhub.db import DatabaseBusy, get_session, retry_on_busy
-from surveyhub.measures.registry import get_registry
-from surveyhub.plugins import get_host
+from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import paper_entry, resident, responses
 from surveyhub.services.access import Actor
 from surveyhub.web.questionnaire_forms import page_form_class
@@ -116,8 +115,7 @@ class PageFlow:
             if form.csrf_token.errors:
                 form.csrf_token.errors = []
                 return self._render(n, page, form, shown, expired=True)
-        values, errors = resident.code_page(page, request.form, get_registry().bounded_question_types, self.lang,
-                                            self._report)
+        values, errors = resident.code_page(page, request.form, get_registry().bounded_question_types, self.lang)
         if errors:
             for key, message in errors.items():
                 getattr(form, key).errors = [_("Give one answer only.") if message == "repeated" else message]

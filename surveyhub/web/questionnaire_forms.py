@@ -23,12 +23,10 @@ def page_form_class(page: Page, types: dict, lang: str, on_error=None) -> tuple[
             if on_error:
                 on_error(slot.item["type"], f"question type {slot.item['type']!r} is not installed")
             continue
-        try:
-            fields[slot.key] = qtype.make_field(slot.item, {"answer_sets": slot.answer_sets, "lang": lang})
-        except Exception as exc:
-            if on_error:
-                on_error(slot.item["type"], f"question type {slot.item['type']!r} failed to render: {exc}")
+        field = qtype.make_field(slot.item, {"answer_sets": slot.answer_sets, "lang": lang})
+        if field is None:  # a plugin's type failed to build its field; its guard reported why
             continue
+        fields[slot.key] = field
         shown.append(slot)
     fields["page_token"] = HiddenField()
     return type("QuestionnairePage", (FlaskForm,), fields), shown

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Flask, abort
 from flask_login import UserMixin, current_user, login_required
 
-from surveyhub.db import get_session
+from surveyhub.db import get_db, get_session
 from surveyhub.extensions import login_manager
 from surveyhub.services import accounts
 from surveyhub.services import access
@@ -86,7 +86,7 @@ def init_app(app: Flask) -> None:
     def _load(session_id: str):
         # A cookie from before a logout, password change or deactivation carries an older
         # version: it no longer logs anyone in, wherever it was copied to.
-        ensure_ready(app)
+        ensure_ready(get_db(app))
         user_id, _sep, version = session_id.partition(":")
         if not (user_id.isdigit() and version.isdigit()):
             return None
@@ -97,4 +97,4 @@ def init_app(app: Flask) -> None:
     def _database_ready():
         from flask import request
         if request.endpoint != "static":
-            ensure_ready(app)
+            ensure_ready(get_db(app))

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
-from surveyhub.measures.registry import get_registry
+from surveyhub.plugins import get_registry
 from surveyhub.services import access, projects, responses
 from surveyhub.services.errors import UserError
 from surveyhub.services.resident import code_page

@@ -44,7 +44,7 @@ class LiveSite:
         return self.app.extensions["surveyhub.db"].session()
 
     def project(self, instruments=("organising",), retrospective: bool = False, extra_number: bool = False):
-        from surveyhub.measures.registry import get_registry
+        from surveyhub.plugins import get_registry
 
         with self.db() as session:
             info = projects.create_project(session, get_registry(self.app), self.actor,

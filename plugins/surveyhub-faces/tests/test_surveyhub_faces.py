@@ -111,13 +111,13 @@ def test_the_entry_point_loads_the_plugin_into_the_app(tmp_path):
     names = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="surveyhub")}
     assert names.get("faces") == "surveyhub_faces", "install the plugin: pip install -e ./plugins/surveyhub-faces"
     from surveyhub import create_app
-    from surveyhub.measures.registry import get_registry
+    from surveyhub.plugins import get_registry
     from surveyhub.plugins import get_host
 
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "test", "PLUGINS_DIR": ""})
     status = get_host(app).statuses["faces"]
     assert (status.status, status.version) == ("ok", importlib.metadata.version("surveyhub-faces"))
     assert status.hooks == ["surveyhub_register_instruments", "surveyhub_register_question_types"]
-    assert isinstance(get_registry(app).question_types["faces"], FacesType)
+    assert isinstance(get_registry(app).question_types["faces"].qtype, FacesType)  # in its guard
     assert get_registry(app).get("faces_wellbeing") is not None
     app.extensions["surveyhub.db"].engine.dispose()
