@@ -4,22 +4,41 @@ PostgreSQL runs when ``SURVEYHUB_TEST_POSTGRES_URL`` points at a server where
 the user may create databases (``.ci/run`` starts one). Without it the
 PostgreSQL variants are skipped, unless ``SURVEYHUB_REQUIRE_ALL_TESTS=1``
 turns that skip into a failure (CI sets it, so nothing is silently left out).
+
+Databases are made once per test session and copied per test: a migrated
+SQLite file or PostgreSQL template database, and one with the demo loaded for
+tests that use ``demo_database``. Copying keeps every test isolated and
+costs a fraction of migrating (or loading the demo) again.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from hypothesis import settings as hypothesis_settings
+
+from tests.fixtures.postgres import DatabasePool, copy_database, drop_database
+
 pytest_plugins = ["tests.fixtures.factories"]
 
 POSTGRES_URL = os.environ.get("SURVEYHUB_TEST_POSTGRES_URL")
 REQUIRE_ALL = os.environ.get("SURVEYHUB_REQUIRE_ALL_TESTS") == "1"
+# Hypothesis: "dev" (25 examples a property) keeps `make test` quick at the desk; "ci" runs the full
+# count and is chosen by CI=1 (most CI services set it) or SURVEYHUB_HYPOTHESIS_PROFILE=ci.
+hypothesis_settings.register_profile("dev", max_examples=25, deadline=None)
+hypothesis_settings.register_profile("ci", max_examples=100, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("SURVEYHUB_HYPOTHESIS_PROFILE")
+                                 or ("ci" if os.environ.get("CI") in ("1", "true") else "dev"))
+
+#: The base URL the demo is loaded with (the documents tests use the same).
+DEMO_BASE_URL = "http://surveyhub.test"
 
 
 def missing(reason: str):
@@ -43,10 +62,77 @@ def sqlite_template(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template, tmp_path_factory):
+    """The migrated SQLite file with the demo loaded, built once; tests that use ``demo`` get a copy."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    shutil.copy(sqlite_template, folder / "surveyhub.sqlite3")
+    _load_demo(f"sqlite:///{folder / 'surveyhub.sqlite3'}", folder)
+    return folder / "surveyhub.sqlite3"
+
+
+def _load_demo(url: str, folder) -> None:
+    """``surveyhub demo`` into the database at ``url`` (as the ``demo`` fixture used to per test)."""
+    from surveyhub import create_app
+    from surveyhub.plugins import get_registry
+    from surveyhub.services import demo
+
+    app = create_app({"INSTANCE_PATH": str(folder), "DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True,
+                      "BASE_URL": DEMO_BASE_URL, "PLUGINS_DIR": ""})
+    with app.extensions["surveyhub.db"].session() as session:
+        demo.load(session, get_registry(app), DEMO_BASE_URL, folder)
+        session.commit()
+    app.extensions["surveyhub.db"].engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def postgres_server():
     if not POSTGRES_URL:
         missing("SURVEYHUB_TEST_POSTGRES_URL is not set")
     return make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server):
+    """A PostgreSQL database migrated once per session; tests get a copy (CREATE DATABASE ... TEMPLATE)."""
+    from surveyhub import create_app
+    from surveyhub.services import schema_state
+
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    name = f"surveyhub_template_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = postgres_server.set(database=name).render_as_string(hide_password=False)
+        with tempfile.TemporaryDirectory() as folder:
+            migrator = create_app({"INSTANCE_PATH": folder, "SECRET_KEY": "t", "DATABASE_URL": url})
+            schema_state.upgrade(migrator.extensions["surveyhub.db"])
+            migrator.extensions["surveyhub.db"].engine.dispose()  # a template must have no connections
+        yield name
+    finally:
+        drop_database(admin, name)
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_pool(postgres_server, postgres_template):
+    """Copies of the template, emptied and reused between tests (see tests/fixtures/postgres.py)."""
+    pool = DatabasePool(postgres_server, postgres_template)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_template(postgres_server, postgres_template, tmp_path_factory):
+    """The migrated PostgreSQL template with the demo loaded, built once per session."""
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    name = copy_database(admin, postgres_template)
+    try:
+        _load_demo(postgres_server.set(database=name).render_as_string(hide_password=False),
+                   tmp_path_factory.mktemp("demo-template-pg"))
+        yield name
+    finally:
+        drop_database(admin, name)
+        admin.dispose()
 
 
 @pytest.fixture
@@ -57,42 +143,46 @@ def postgres_database(postgres_server):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield postgres_server.set(database=name).render_as_string(hide_password=False)
-    _drop_database(admin, name)
+    drop_database(admin, name)
     admin.dispose()
-
-
-def _drop_database(admin, name: str, attempts: int = 20) -> None:
-    """Drop a test database; an autovacuum worker may hold it for a moment, so retry briefly."""
-    import time
-
-    from sqlalchemy.exc import DBAPIError
-
-    for attempt in range(attempts):
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except DBAPIError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.25)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    """A migrated database on each backend."""
+    """A migrated database on each backend, a copy of the session's template.
+
+    A test that uses ``demo_database`` (the documents tests' ``demo`` fixture
+    does) gets a copy with the demo already loaded.
+    """
+    with_demo = "demo_database" in request.fixturenames
     if request.param == "sqlite":
         target = tmp_path / "instance" / "surveyhub.sqlite3"
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        shutil.copy(request.getfixturevalue("sqlite_demo_template" if with_demo else "sqlite_template"), target)
         return f"sqlite:///{target}"
-    url = request.getfixturevalue("postgres_database")
-    from surveyhub import create_app
-    from surveyhub.services import schema_state
-    migrator = create_app({"INSTANCE_PATH": str(tmp_path / "migrate"), "SECRET_KEY": "t", "DATABASE_URL": url})
-    schema_state.upgrade(migrator.extensions["surveyhub.db"])
-    migrator.extensions["surveyhub.db"].engine.dispose()
-    return url
+    if with_demo:  # the demo cannot be restored by emptying tables: a fresh copy each time
+        server = request.getfixturevalue("postgres_server")
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        name = copy_database(admin, request.getfixturevalue("postgres_demo_template"))
+
+        def drop():
+            drop_database(admin, name)
+            admin.dispose()
+
+        request.addfinalizer(drop)
+        return server.set(database=name).render_as_string(hide_password=False)
+    pool = request.getfixturevalue("postgres_pool")
+    name = pool.take()
+    request.addfinalizer(lambda: pool.give_back(name))
+    return pool.url(name)
+
+
+@pytest.fixture
+def demo_database():
+    """Use this fixture (directly or through another) and ``database_url`` starts from a copy of the
+    database with ``surveyhub demo`` loaded: built once per session, so tests that only read the demo
+    do not load it again."""
+    return DEMO_BASE_URL
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ def session(plain_session):
 
 
 @pytest.fixture
-def demo_project(app, session, tmp_path):
+def demo_project(app, session, tmp_path, demo_database):
+    # The database starts with the demo (built once per session); loading it again finds it and changes nothing.
     result = demo.load(session, get_registry(app), "http://surveyhub.test", tmp_path)
     session.commit()
     org = session.scalar(select(Organisation).where(Organisation.name == demo.DEMO_ORG))

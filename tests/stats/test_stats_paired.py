@@ -10,7 +10,7 @@ from scipy import stats
 
 from surveyhub.stats import describe, paired_change
 
-PROPERTY = settings(max_examples=100, deadline=None, database=None)
+PROPERTY = settings(deadline=None, database=None)  # examples: the Hypothesis profile (tests/conftest.py)
 
 # Scores on a quarter-point grid: realistic for item means, and exact in
 # binary, so differences carry no rounding noise and scipy sees the same data.

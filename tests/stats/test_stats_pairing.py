@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from surveyhub.stats import match_codes, normalise_code, pair_by_participant
 
-PROPERTY = settings(max_examples=100, deadline=None, database=None)
+PROPERTY = settings(deadline=None, database=None)  # examples: the Hypothesis profile (tests/conftest.py)
 
 
 def code(text):

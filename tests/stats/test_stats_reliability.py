@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from surveyhub.stats import cronbach_alpha
 
-PROPERTY = settings(max_examples=100, deadline=None, database=None)
+PROPERTY = settings(deadline=None, database=None)  # examples: the Hypothesis profile (tests/conftest.py)
 
 REFERENCE = [
     [1, 1, 1], [2, 1, 1], [2, 1, 2], [3, 2, 1], [2, 3, 2],

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from surveyhub.stats import build_scale_block, suppress_count, suppress_counts
 
-PROPERTY = settings(max_examples=100, deadline=None, database=None)
+PROPERTY = settings(deadline=None, database=None)  # examples: the Hypothesis profile (tests/conftest.py)
 
 LAKENS_PRE = [9, 6, 7, 8, 7, 9, 8, 8, 8, 7]
 LAKENS_POST = [9, 7, 8, 9, 8, 9, 9, 10, 9, 9]
