@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.definition import item_range, reverse_code
@@ -35,6 +35,8 @@ CODE_PARTS = 6
 
 #: Joins instrument and item (or scale) ids into one key; no id contains it.
 KEY_SEPARATOR = "\x1f"
+#: Joins the keys of one response's answers into one text (``text_lists``); no key contains it.
+LIST_SEPARATOR = "\x1e"
 
 #: (block, instrument id, scale id), block "now" or "then".
 ScaleKey = tuple[str, str, str]
@@ -98,6 +100,22 @@ def json_object(session: Session, key, value):
     if session.get_bind().dialect.name == "postgresql":
         return func.json_object_agg(key, value)
     return func.json_group_object(key, value)
+
+
+def text_lists(session: Session, key, value) -> tuple:
+    """SQL for "the group's keys, and its numbers in the same order", as two texts.
+
+    Cheaper than a JSON object for every answer of a project (no quoting, and
+    the numbers parse in one go). Keys are joined with ``LIST_SEPARATOR``,
+    numbers with commas. PostgreSQL promises no order without ORDER BY, so
+    both lists are ordered by the key; SQLite feeds every aggregate of a group
+    the same rows in the same order.
+    """
+    keys = func.aggregate_strings(key, LIST_SEPARATOR)
+    numbers = func.aggregate_strings(cast(value, Text), ",")
+    if session.get_bind().dialect.name == "postgresql":
+        return keys.aggregate_order_by(key), numbers.aggregate_order_by(key)
+    return keys, numbers
 
 
 def load(session: Session, project: Project, with_scores: bool = True) -> ProjectData:
@@ -205,8 +223,8 @@ class ItemValues:
     """
 
     def __init__(self, session: Session, data: ProjectData, definitions: list[dict]):
-        # SQLite's JSON writes 15 significant digits: exact for answers as typed or chosen
-        # (a 16-digit typed number would move alpha by about 1e-15).
+        # SQLite writes a number as text with 15 significant digits: exact for answers as typed
+        # or chosen (a 16-digit typed number would move alpha by about 1e-15).
         self.columns: dict[tuple[str, str, str], int] = {}  # (block, instrument, item) -> column
         self.rows: dict[int, int] = {}  # response id -> row
         item_owner: dict[str, set[str]] = defaultdict(set)
@@ -219,27 +237,27 @@ class ItemValues:
         unique = all(len(owners) == 1 for owners in item_owner.values())
         key = Answer.item_id if unique else Answer.instrument_id + KEY_SEPARATOR + Answer.item_id
         owner = {item: next(iter(owners)) for item, owners in item_owner.items()}
-        query = (select(Answer.response_id, Answer.block, json_object(session, key, Answer.value_num))
+        query = (select(Answer.response_id, Answer.block, *text_lists(session, key, Answer.value_num))
                  .where(Answer.response_id.in_(completed_responses(list(data.waves.values()))),
                         Answer.value_num.is_not(None), Answer.instrument_id != PROJECT_INSTRUMENT)
                  .group_by(Answer.response_id, Answer.block))
-        rows, counts, column_ids, values = [], [], [], []
+        rows, counts, column_ids, texts = [], [], [], []
         layouts: dict[tuple, np.ndarray] = {}
-        for rid, block, found in session.connection().execute(query):
-            found = _json(found)
-            keys = (block, *found)
-            layout = layouts.get(keys)
+        for rid, block, keys, found in session.connection().execute(query):
+            layout = layouts.get((block, keys))
             if layout is None:
-                layout = layouts[keys] = np.asarray(
+                layout = layouts[(block, keys)] = np.asarray(
                     [self._column(block, *(k.split(KEY_SEPARATOR, 1) if not unique else (owner.get(k, ""), k)))
-                     for k in found], dtype=np.int64)
+                     for k in keys.split(LIST_SEPARATOR)], dtype=np.int64)
             rows.append(self.rows.setdefault(rid, len(self.rows)))
             counts.append(len(layout))
             column_ids.append(layout)
-            values.extend(found.values())
+            texts.append(found)
         self.matrix = np.full((len(self.rows), max(len(self.columns), 1)), np.nan)
-        if values:
-            self.matrix[np.repeat(rows, counts), np.concatenate(column_ids)] = np.asarray(values, dtype=float)
+        if texts:
+            # One conversion in C for every answer: "Inf" and "NaN" parse, and become NaN below.
+            values = np.array(",".join(texts).split(","), dtype=float)
+            self.matrix[np.repeat(rows, counts), np.concatenate(column_ids)] = values
         self.matrix[~np.isfinite(self.matrix)] = np.nan
         self._row_cache: dict[tuple, np.ndarray] = {}
 
