@@ -1,6 +1,6 @@
 """Benchmark: one certificate against a bare one-page WeasyPrint render with the same fonts.
 
-    .venv/bin/python bench/certificate_render.py [--runs 40]
+    .venv/bin/python bench/certificate_render.py [--runs 40] [--profile]
 
 Both renders use the same process-wide renderer (the same parsed fonts and
 font configuration), the same URL fetcher and the same PDF/UA-1 output, so
@@ -44,6 +44,7 @@ def median_ms(fn, runs: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--profile", action="store_true", help="after the timings, cProfile 20 certificate renders")
     args = parser.parse_args()
 
     from weasyprint import CSS, HTML
@@ -67,7 +68,7 @@ def main() -> None:
         code = docs.certificate_candidates(session, actor, slug)[0].code
         prepared = docs.prepare_certificate(session, actor, slug, code, base_url=BASE_URL)
         from surveyhub.services import document_context, participants
-        data = document_context.certificate_data(session, access.project(session, actor, slug),
+        data = document_context.certificate_data(session, access.project(session, actor, slug, "project.rows"),
                                                  participants.get_participant(session, actor, slug, code),
                                                  kind="certificate", lang="nl")
         grown = sum(1 for scale in data["scales"] if scale["grew"])
@@ -85,6 +86,8 @@ def main() -> None:
         bare_ms = median_ms(bare, args.runs)
         cert_ms = median_ms(certificate, args.runs)
         service_ms = median_ms(service, max(5, args.runs // 4))
+        if args.profile:
+            _profile(certificate)
 
     cleanup(app)
     print("medians                    wall ms   CPU ms")
@@ -93,6 +96,21 @@ def main() -> None:
           f"(wall), {cert_ms[1] / bare_ms[1]:4.2f} × (CPU); target ≤ 2")
     print(f"certificate via service    {service_ms[0]:7.1f}  {service_ms[1]:7.1f}   (database read + render + compare)")
     print(f"grown skills on this certificate: {grown}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+def _profile(fn) -> None:
+    """Where a certificate's time goes: the costliest functions by own and by cumulative time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(20):
+        fn()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":

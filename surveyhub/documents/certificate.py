@@ -101,4 +101,4 @@ def render(data: dict, *, code: str, issued_at: datetime, verify_url: str, secti
     from surveyhub.documents.verify import identifier
 
     ctx, images = context(data, code=code, issued_at=issued_at, verify_url=verify_url, sections=sections)
-    return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier=identifier(code))
+    return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier=identifier(code), brand=ctx["brand"])

@@ -21,7 +21,9 @@ import base64
 import gc
 import logging
 import os
+import struct
 import threading
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +51,8 @@ FONT_FACES = f"""
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
 #: Organisation texts longer than this are cut: a document must stay one that prints.
 ORG_TEXT_LIMIT = 1000
+#: Parsed stylesheets kept per process (one per stylesheet and brand colour).
+BRANDED_SHEETS = 64
 
 
 class RefusingFetcher(URLFetcher):
@@ -98,13 +102,9 @@ class Images:
         "best" of eight costs more than the rest of the QR code, and any mask
         scans. A tiny PNG is far cheaper to write, embed and draw than SVG.
         """
-        import io
-
         import segno
 
-        out = io.BytesIO()
-        segno.make(url, error="m", mask=0).save(out, kind="png", scale=1, border=2)
-        return self.add(out.getvalue(), "image/png")
+        return self.add(qr_png(segno.make(url, error="m", mask=0).matrix), "image/png")
 
     def logo(self, data: bytes | None, mime: str | None) -> str | None:
         """The organisation's logo when it passes ``documents.logo``'s checks; else None (left out)."""
@@ -112,6 +112,30 @@ class Images:
         if kind is None and data:
             log.warning("an organisation logo that is not a small PNG, JPEG or self-contained SVG is left out")
         return self.add(data, kind) if kind else None
+
+
+#: A QR matrix row (1 = dark module) as grey pixels: dark black, light white.
+_QR_PIXELS = bytes.maketrans(b"\x00\x01", b"\xff\x00")
+
+
+def qr_png(matrix, border: int = 2) -> bytes:
+    """A QR code's modules as an 8-bit grey PNG, one pixel per module, with a light border.
+
+    Written directly rather than through segno's PNG writer and a one-bit
+    image: WeasyPrint embeds a grey PNG as it is, where it first converts a
+    one-bit image to colour and encodes it again.
+    """
+    size = len(matrix) + 2 * border
+    light, pad = b"\x00" + b"\xff" * size, b"\xff" * border
+    rows = [light] * border + [b"\x00" + pad + bytes(row).translate(_QR_PIXELS) + pad for row in matrix]
+    raw = b"".join(rows + [light] * border)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
+            + chunk(b"IEND", b""))
 
 
 # --- organisation-editable text ---------------------------------------------------------------------
@@ -153,25 +177,43 @@ class Renderer:
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.templates = templates
         self.font_config = FontConfiguration()
-        self._stylesheets: dict[str, CSS] = {}
+        self._stylesheets: dict[tuple[str, str | None], CSS] = {}
         self._lock = threading.RLock()
 
-    def stylesheet(self, name: str) -> CSS:
+    def stylesheet(self, name: str, brand: str | None = None) -> CSS:
+        """The parsed stylesheet ``name``, with ``var(--brand)`` written out as ``brand`` when given.
+
+        A colour written into the stylesheet costs nothing per render, where a
+        custom property is resolved again for every element. ``brand`` must
+        already be a safe ``#rrggbb`` (``svg.safe_colour``). One parsed sheet
+        per stylesheet and colour; an installation has a handful of colours,
+        and past ``BRANDED_SHEETS`` the oldest are parsed again when needed.
+        """
+        key = (name, brand)
         with self._lock:
-            if name not in self._stylesheets:
+            sheet = self._stylesheets.get(key)
+            if sheet is None:
                 text = FONT_FACES + (self.templates / name).read_text(encoding="utf-8")
-                self._stylesheets[name] = CSS(string=text, font_config=self.font_config,
-                                              url_fetcher=RefusingFetcher(fonts=True))
-            return self._stylesheets[name]
+                if brand is not None:
+                    text = text.replace("var(--brand)", brand)
+                if len(self._stylesheets) >= BRANDED_SHEETS:
+                    self._stylesheets.pop(next(iter(self._stylesheets)))
+                sheet = self._stylesheets[key] = CSS(string=text, font_config=self.font_config,
+                                                     url_fetcher=RefusingFetcher(fonts=True))
+            return sheet
 
     def html(self, template: str, context: dict) -> str:
         return self.env.get_template(template).render(**context)
 
     def pdf(self, template: str, context: dict, *, images: Images | None = None,
-            identifier: str | None = None) -> bytes:
-        """Render ``template`` (and its ``.css`` twin) to PDF/UA-1 bytes."""
+            identifier: str | None = None, brand: str | None = None) -> bytes:
+        """Render ``template`` (and its ``.css`` twin) to PDF/UA-1 bytes.
+
+        ``brand``: the organisation's colour for a stylesheet that names
+        ``var(--brand)`` but whose template does not set it (see ``stylesheet``).
+        """
         markup = self.html(template, context)
-        stylesheet = self.stylesheet(Path(template).with_suffix(".css").name)
+        stylesheet = self.stylesheet(Path(template).with_suffix(".css").name, brand)
         fetcher = RefusingFetcher((images or Images()).by_uri)
         with self._lock:  # WeasyPrint's font configuration is shared; one render at a time
             document = HTML(string=markup, url_fetcher=fetcher)
