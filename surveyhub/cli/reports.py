@@ -8,20 +8,10 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from flask import current_app
 
-from surveyhub.cli.common import base_url, session_scope, user_errors
-from surveyhub.plugins import get_host, get_registry
-from surveyhub.services import access, audit, documents, outcomes
+from surveyhub.cli.common import command_context, user_errors
+from surveyhub.services import audit, documents, outcomes
 from surveyhub.services.errors import UserError
-
-
-def _threshold_args(min_n, min_tests, min_cell) -> dict:
-    """``--min-n N``: at least N pairs for means. Tests and effect sizes keep their own
-    threshold (``--min-tests``, else the organisation's, else the default) unless N is
-    larger, in which case they also need N. ``--min-cell N``: counts below N show as "<N"."""
-    return {"min_means": min_n, "min_tests": min_tests, "min_cell": min_cell,
-            "defaults": outcomes.Thresholds.from_settings(current_app.config)}
 
 
 @click.command("report")
@@ -42,15 +32,19 @@ def report_command(project, fmt, output, min_n, min_tests, min_cell, lang):
     """The impact report of PROJECT as JSON (see docs/report-json.md) or as a registered PDF.
 
     Thresholds come from these options, else the organisation's settings,
-    else SURVEYHUB_MIN_PAIRS_MEANS / _TESTS / SURVEYHUB_MIN_CELL.
+    else SURVEYHUB_MIN_PAIRS_MEANS / _TESTS / SURVEYHUB_MIN_CELL. ``--min-n N``: at
+    least N pairs for means; tests and effect sizes keep their own threshold unless N
+    is larger, in which case they also need N. ``--min-cell N``: counts below N show as "<N".
     """
-    thresholds = _threshold_args(min_n, min_tests, min_cell)
+    # Passed on as given: the report service resolves them once, against the organisation and ctx.thresholds.
+    given = {"min_means": min_n, "min_tests": min_tests, "min_cell": min_cell}
     if fmt == "json":
-        with session_scope(commit=False) as session:
-            actor = access.cli_actor(session, project_slug=project)
-            report = outcomes.project_report(session, get_registry(), actor, project, **thresholds)
-            audit.download(session, actor, "download.report", project, format="json")
-            session.commit()
+        with command_context(project_slug=project, commit=False) as ctx:
+            found = ctx.project(project, "project.outcomes")
+            report = outcomes.project_report(ctx.session, ctx.registry, ctx.actor, project, defaults=ctx.thresholds,
+                                             project=found, **given)
+            audit.download(ctx.session, ctx.actor, "download.report", project, project_id=found.id, format="json")
+            ctx.session.commit()
         text = json.dumps(report, allow_nan=False, ensure_ascii=False, indent=2) + "\n"
         if output is None:
             sys.stdout.write(text)
@@ -58,16 +52,13 @@ def report_command(project, fmt, output, min_n, min_tests, min_cell, lang):
             _write(output, text.encode("utf-8"))
             click.echo(f"Wrote {output}", err=True)
         return
-    with session_scope() as session:
-        actor = access.cli_actor(session, project_slug=project)
-        # Resolved here, so the installation's defaults apply whatever the PDF service does with None.
-        chosen = outcomes.resolve_thresholds(access.organisation(session, actor), thresholds.pop("defaults"),
-                                             **thresholds)
-        issued = documents.issue_report(session, get_registry(), actor, project, lang=lang, base_url=base_url(),
-                                        min_means=chosen["min_means"], min_tests=chosen["min_tests"],
-                                        min_cell=chosen["min_cell"], host=get_host())
-        audit.download(session, actor, "download.report", project, target=f"document:{issued.code}",
-                       format="pdf", language=lang)
+    with command_context(project_slug=project, lang=lang) as ctx:
+        found = ctx.project(project, "project.outcomes")
+        issued = documents.issue_report(ctx.session, ctx.registry, ctx.actor, project, lang=ctx.lang,
+                                        base_url=ctx.base_url, defaults=ctx.thresholds, host=ctx.host,
+                                        project=found, **given)
+        audit.download(ctx.session, ctx.actor, "download.report", project, project_id=found.id,
+                       target=f"document:{issued.code}", format="pdf", language=lang)
     target = output or Path(issued.filename)
     _write(target, issued.pdf)
     click.echo(f"Wrote {target} (verification code {issued.code})", err=True)

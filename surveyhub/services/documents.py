@@ -279,18 +279,19 @@ def certificate_candidates(session: Session, actor: Actor, slug: str) -> list[Ca
 
 def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_url: str, lang: str = "nl",
                    min_means: int | None = None, min_tests: int | None = None, min_cell: int | None = None,
-                   defaults=None, report: dict | None = None, host=None) -> Prepared:
+                   defaults=None, report: dict | None = None, host=None, project: Project | None = None) -> Prepared:
     """The funder's impact report. ``report``: the report JSON, else ``services.outcomes`` computes it.
 
     ``defaults``: the installation's thresholds (``outcomes.Thresholds``), else 5/10/5;
-    ``host``: the plugin host whose ``surveyhub_report_sections`` add sections (None: none).
+    ``host``: the plugin host whose ``surveyhub_report_sections`` add sections (None: none);
+    ``project``: the project ``slug`` names, when the caller resolved it already (``ServiceContext.project``).
     """
     from surveyhub.documents import report as report_pdf
 
     lang = texts.language(lang)
-    project = access.project(session, actor, slug, "project.outcomes")
+    project = project or access.project(session, actor, slug, "project.outcomes")
     if report is None:
-        report = _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults)
+        report = _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults, project)
     data = dc.report_data(session, project, report, lang)
     sections = dc.plugin_sections(host, "surveyhub_report_sections", dc.report_hook_context(data))
 
@@ -300,20 +301,20 @@ def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_
     return _prepare(session, actor, kind="report", project=project, lang=lang, build=build)
 
 
-def _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults) -> dict:
+def _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults, project) -> dict:
     from surveyhub.services import outcomes
 
     return outcomes.project_report(session, registry, actor, slug, min_means=min_means, min_tests=min_tests,
-                                   min_cell=min_cell, defaults=defaults)
+                                   min_cell=min_cell, defaults=defaults, project=project)
 
 
 def issue_report(session: Session, registry, actor: Actor, slug: str, *, lang: str = "nl", base_url: str,
                  min_means: int | None = None, min_tests: int | None = None, min_cell: int | None = None,
-                 defaults=None, report: dict | None = None, host=None) -> IssuedDocument:
+                 defaults=None, report: dict | None = None, host=None, project: Project | None = None) -> IssuedDocument:
     """The report PDF (``surveyhub report PROJECT --format pdf`` calls this)."""
     return issue(session, prepare_report(session, registry, actor, slug, base_url=base_url, lang=lang,
                                          min_means=min_means, min_tests=min_tests, min_cell=min_cell,
-                                         defaults=defaults, report=report, host=host))
+                                         defaults=defaults, report=report, host=host, project=project))
 
 
 # --- paper -----------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.measures.scoring import score_range
+from surveyhub.models import Project
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, outcome_data
 from surveyhub.services.access import Actor
@@ -109,7 +110,7 @@ def resolve_thresholds(org, defaults: Thresholds, *, min_means=None, min_tests=N
 
 def project_report(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, *,
                    min_means: int | None = None, min_tests: int | None = None, min_cell: int | None = None,
-                   defaults: Thresholds | None = None) -> Report:
+                   defaults: Thresholds | None = None, project: Project | None = None) -> Report:
     """The report JSON of a project the actor may read (see ``docs/report-json.md``, typed in
     ``report_contract``).
 
@@ -118,10 +119,12 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     :param min_cell: reliable-change counts below this show as ``"<N"``.
     :param defaults: the installation's thresholds, used where neither the
         call nor the organisation sets one (default 5, 10, 5).
+    :param project: the project ``slug`` names, when the caller resolved it already
+        (``ServiceContext.project``); else it is looked up here.
     :raises NotFound: for another organisation's project.
     :returns: plain values only; ``json.dumps(report, allow_nan=False)`` works.
     """
-    project = access.project(session, actor, slug, "project.outcomes")
+    project = project or access.project(session, actor, slug, "project.outcomes")
     if project.purged_summary is not None:  # after the retention purge only the stored aggregates remain
         return cast(Report, project.purged_summary)  # a report made before the purge, kept as it was
     org = access.organisation(session, actor)

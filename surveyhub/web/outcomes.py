@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    stream_with_context, url_for)
 from markupsafe import Markup
 
@@ -21,10 +21,11 @@ from surveyhub.db import get_session
 from surveyhub.documents import charts
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
-from surveyhub.plugins import get_host, get_registry
+from surveyhub.plugins import get_host
 from surveyhub.services import audit, exports, outcomes
 from surveyhub.services.errors import UserError
 from surveyhub.services.report_contract import Report
+from surveyhub.web.context import service_context
 from surveyhub.web.errors import user_message
 from surveyhub.web.outcome_format import dashboard_view
 from surveyhub.web.session_user import current_actor, requires
@@ -37,8 +38,9 @@ def _lang() -> str:
 
 
 def _report(slug: str) -> Report:
-    return outcomes.project_report(get_session(), get_registry(), current_actor(), slug,
-                                   defaults=outcomes.Thresholds.from_settings(current_app.config))
+    ctx = service_context()
+    return outcomes.project_report(ctx.session, ctx.registry, ctx.actor, slug, defaults=ctx.thresholds,
+                                   project=ctx.project(slug, "project.outcomes"))
 
 
 @bp.route("/projects/<slug>/outcomes")

@@ -10,7 +10,6 @@ from flask_login import UserMixin, current_user, login_required
 from surveyhub.db import get_db, get_session
 from surveyhub.extensions import login_manager
 from surveyhub.services import accounts
-from surveyhub.services import access
 from surveyhub.services.access import FUNDER, MATRIX, Actor
 
 #: What ``public`` records on a view instead of a capability.
@@ -55,8 +54,9 @@ def requires(capability: str):
         @login_required
         def wrapped(*args, **kwargs):
             actor = current_actor()
-            if "slug" in kwargs:
-                access.project(get_session(), actor, kwargs["slug"], capability)  # NotFound/Forbidden
+            if "slug" in kwargs:  # NotFound/Forbidden; the view's own ctx.project(slug, ...) reads it no more
+                from surveyhub.web.context import service_context
+                service_context().project(kwargs["slug"], capability)
             elif not actor.can(capability):
                 abort(404 if actor.role == FUNDER and capability.startswith("project.") else 403)
             return view(*args, **kwargs)

@@ -1,0 +1,125 @@
+"""One ServiceContext per request or command: a project named by its slug is read once.
+
+The report command used to turn its one slug into a project three or four times (the
+actor, the report, the PDF, the audit event) and to resolve the thresholds in the command
+and again in the service; these tests count the reads.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from surveyhub.services import access, context
+from surveyhub.services.access import Actor
+from surveyhub.services.errors import Forbidden, NotFound
+from surveyhub.services.outcomes import Thresholds
+
+#: A statement that turns a slug into a project (or its id or organisation).
+SLUG_LOOKUP = re.compile(r"FROM projects\b.*\bprojects\.slug\s*=", re.IGNORECASE | re.DOTALL)
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        seen.append(statement)
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+def slug_lookups(seen: list[str]) -> int:
+    return sum(1 for statement in seen if SLUG_LOOKUP.search(statement))
+
+
+@pytest.fixture
+def project(make_org, make_project):
+    org = make_org("Buurtwerk Noord")
+    return org, make_project(org, "Buurttuin")
+
+
+def _context(app, session, actor, **kwargs):
+    from surveyhub.plugins import get_host, get_registry
+    return context.ServiceContext(session=session, actor=actor, registry=get_registry(app), host=get_host(app),
+                                  thresholds=Thresholds(), base_url="http://surveyhub.test", **kwargs)
+
+
+def test_a_context_reads_a_project_once_and_checks_the_capability_every_time(app, session, project):
+    org, info = project
+    ctx = _context(app, session, Actor(organisation_id=org.id, role="worker"))
+    with statements() as seen:
+        first = ctx.project(info.slug, "project.outcomes")
+        again = ctx.project(info.slug, "project.setup")
+    assert first is again and first.slug == info.slug
+    assert slug_lookups(seen) == 1
+    with pytest.raises(Forbidden):
+        ctx.project(info.slug, "org.manage")  # known to the context, still not the worker's to manage
+    funder = _context(app, session, Actor(organisation_id=org.id, role="funder", user_id=0))
+    with pytest.raises(NotFound):
+        funder.project(info.slug, "project.outcomes")  # not shared with this funder: as if it did not exist
+
+
+def test_a_command_context_acts_for_the_organisation_that_owns_the_project(app, session, project):
+    org, info = project
+    with statements() as seen:
+        ctx = context.for_command(session, registry=None, host=None, thresholds=Thresholds(), base_url="",
+                                  project_slug=info.slug)
+        found = ctx.project(info.slug, "project.outcomes")
+    assert ctx.actor == access.Actor(organisation_id=org.id, role="admin", source="cli")
+    assert found.slug == info.slug and slug_lookups(seen) == 1
+    with pytest.raises(NotFound, match="no project 'elders'"):
+        context.for_command(session, registry=None, host=None, thresholds=Thresholds(), base_url="",
+                            project_slug="elders")
+
+
+def test_the_json_report_command_reads_its_project_once(runner, project):
+    _org, info = project
+    with statements() as seen:
+        result = runner.invoke(args=["report", info.slug])
+    assert result.exit_code == 0, result.output
+    assert slug_lookups(seen) == 1
+
+
+def test_the_pdf_report_command_reads_its_project_once_and_resolves_thresholds_once(runner, project,
+                                                                                     monkeypatch):
+    import surveyhub.services.documents as documents
+    from surveyhub.services import outcomes
+
+    resolved = []
+    real_resolve = outcomes.resolve_thresholds
+
+    def counting_resolve(*args, **kwargs):
+        resolved.append(kwargs)
+        return real_resolve(*args, **kwargs)
+
+    def fake_issue(_session, prepared):  # everything but the rendering and registering
+        return types.SimpleNamespace(pdf=b"%PDF-1.7 fake", code="ABCD-EFGH-JKLM", filename="rapport.pdf")
+
+    monkeypatch.setattr(outcomes, "resolve_thresholds", counting_resolve)
+    monkeypatch.setattr(documents, "issue", fake_issue)
+    _org, info = project
+    with statements() as seen:
+        result = runner.invoke(args=["report", info.slug, "--format", "pdf", "-o", "/dev/null", "--min-n", "3"])
+    assert result.exit_code == 0, result.output
+    assert slug_lookups(seen) == 1
+    assert resolved == [{"min_means": 3, "min_tests": None, "min_cell": None}]
+
+
+def test_a_project_page_reads_its_project_once(app, client_for, make_user, project):
+    """``requires`` checks the project through the request's context; the dashboard's report reuses it."""
+    org, info = project
+    worker = client_for(make_user("worker", org).email)
+    worker.get(f"/projects/{info.slug}/outcomes")  # warm: the first request of a client loads more
+    with statements() as seen:
+        page = worker.get(f"/projects/{info.slug}/outcomes")
+    assert page.status_code == 200
+    assert slug_lookups(seen) == 1
