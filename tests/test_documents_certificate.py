@@ -18,6 +18,7 @@ from surveyhub.documents import formatting
 from surveyhub.models import Document, Organisation
 from surveyhub.services import access, participants
 from surveyhub.services import documents as docs
+from surveyhub.services.errors import ServiceError
 from tests.fixtures.documents import (BASE_URL, alt_texts, answer, demo, fetch_log, page_png,  # noqa: F401
                                       pdf_reader, pdf_text)
 
@@ -104,7 +105,7 @@ def test_only_the_pre_wave_gives_a_proof_of_participation(session, demo):
     assert issued.kind == "participation" and issued.filename.startswith("deelname-")
     assert "Bewijs van deelname" in text and resident.display_name in text
     assert "Plannen en organiseren" in text and "Na de eindmeting" in text
-    with pytest.raises(docs.ServiceError):
+    with pytest.raises(ServiceError):
         docs.issue_certificate(session, demo.actor, demo.slug, resident.code, base_url=BASE_URL)
 
 
