@@ -123,3 +123,17 @@ def test_a_project_page_reads_its_project_once(app, client_for, make_user, proje
         page = worker.get(f"/projects/{info.slug}/outcomes")
     assert page.status_code == 200
     assert slug_lookups(seen) == 1
+
+
+def test_the_report_pdf_is_prepared_from_the_project_the_context_read(app, session, project):
+    """The web's report download: ``requires`` read the project; preparing the PDF reads it no more."""
+    from surveyhub.services import document_batches
+
+    org, info = project
+    ctx = _context(app, session, Actor(organisation_id=org.id, role="worker"))
+    found = ctx.project(info.slug, "project.outcomes")
+    with statements() as seen:
+        prepared = document_batches.prepare_report(session, ctx.registry, ctx.actor, info.slug,
+                                                   base_url=ctx.base_url, defaults=ctx.thresholds, project=found)
+    assert prepared.kind == "report" and prepared.project_id == found.id
+    assert slug_lookups(seen) == 0

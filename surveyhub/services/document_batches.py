@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyhub.documents import budget as budgets
-from surveyhub.models import Document, Participant, Token
+from surveyhub.models import Document, Participant, Project, Token
 from surveyhub.services import access
 from surveyhub.services import documents as docs
 from surveyhub.services.access import Actor
@@ -129,17 +129,20 @@ def prepare_sheet_part(session: Session, actor: Actor, slug: str, part: int, *, 
 
 
 def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_url: str, lang: str = "nl",
-                   host=None, defaults=None, limit: int | None = None) -> docs.Prepared:
-    """The impact report, refused (:class:`TooLarge`) with more than ``limit`` (``REPORT_SECTIONS``) scale sections."""
+                   host=None, defaults=None, limit: int | None = None, project: Project | None = None) -> docs.Prepared:
+    """The impact report, refused (:class:`TooLarge`) with more than ``limit`` (``REPORT_SECTIONS``) scale sections.
+
+    ``project``: the project ``slug`` names, when the caller resolved it already (``ServiceContext.project``).
+    """
     limit = limit or REPORT_SECTIONS
     from surveyhub.services import outcomes
 
-    report = outcomes.project_report(session, registry, actor, slug, defaults=defaults)
+    report = outcomes.project_report(session, registry, actor, slug, defaults=defaults, project=project)
     sections = len(report.get("scales") or []) + len(report.get("retrospective") or [])
     if sections > limit:
         raise TooLarge("report", sections, limit)
     return docs.prepare_report(session, registry, actor, slug, base_url=base_url, lang=lang, report=report,
-                               host=host, defaults=defaults)
+                               host=host, defaults=defaults, project=project)
 
 
 def _previous_by_title(session: Session, kind: str, project_id: int | None, lang: str,

@@ -24,12 +24,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
-from surveyhub.plugins import get_host, get_registry
+from surveyhub.plugins import get_host
 from surveyhub.services import access, audit
 from surveyhub.services import document_batches as batches
 from surveyhub.services import documents as docs
 from surveyhub.services.errors import UserError
-from surveyhub.services.outcomes import Thresholds
+from surveyhub.web.context import service_context
 from surveyhub.web.errors import user_message
 from surveyhub.web.session_user import current_actor, requires
 
@@ -184,9 +184,10 @@ def _zip(session, actor, slug: str, name: str, residents: list):
 @bp.route("/projects/<slug>/documents/report.pdf", methods=["POST"])
 @requires("project.outcomes")
 def report(slug: str):
+    ctx = service_context()
     return _or_back(slug, lambda: _pdf(_issue(lambda s: batches.prepare_report(
-        s, get_registry(), current_actor(), slug, base_url=_base_url(), lang=_lang(), host=get_host(),
-        defaults=Thresholds.from_settings(current_app.config)))))
+        s, ctx.registry, ctx.actor, slug, base_url=ctx.base_url, lang=_lang(), host=ctx.host,
+        defaults=ctx.thresholds, project=ctx.project(slug, "project.outcomes")))))
 
 
 @bp.route("/projects/<slug>/documents/questionnaire-<kind>.pdf", methods=["POST"])
