@@ -13,16 +13,24 @@ why in words instead.
 
 from __future__ import annotations
 
+import gettext
+import io
 import math
 from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 DASH = "–"
+#: Where the catalogs live: ``<lang>/LC_MESSAGES/messages.po``.
+CATALOG_DIR = Path(__file__).parent / "translations"
 
 try:
     #: Dates are the day in the Netherlands, where the residents and workers are.
@@ -41,6 +49,26 @@ def language(value: object) -> str:
     """
     primary = str(value or "").replace("_", "-").split("-")[0].strip().lower()
     return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> gettext.NullTranslations:
+    """The gettext catalog of a language, read from its ``.po`` once per process (no Flask, no instance folder).
+
+    English is the source language, so it has no catalog: the English texts are
+    the msgids. Documents read their words here; pages get the same catalog
+    through Flask-Babel.
+    """
+    lang = language(lang)
+    path = CATALOG_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if lang == "en" or not path.exists():
+        return gettext.NullTranslations()
+    with path.open("rb") as fh:
+        messages = read_po(fh, locale=lang)
+    compiled = io.BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
 
 
 def translate(text: dict | str | None, lang: str) -> str:

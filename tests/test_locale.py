@@ -49,3 +49,15 @@ def test_lists_and_translation_objects():
     assert translate({"nl": "Plannen", "en": "Planning"}, "en-GB") == "Planning"
     assert translate({"nl": "Plannen"}, "en") == "Plannen" and translate({"de": "Planen"}, "en") == "Planen"
     assert translate("as is", "en") == "as is" and translate(None, "nl") == ""
+
+
+def test_document_texts_come_from_the_catalog_with_their_document_as_context():
+    from surveyhub.documents import texts
+    from surveyhub.locale import catalog
+
+    assert catalog("nl").pgettext("report", "Impact report") == "Impactrapportage" == texts.REPORT["nl"]["title"]
+    assert texts.REPORT["en"]["title"] == "Impact report" and texts.REPORT["en-GB"] is texts.REPORT["en"]
+    # The same English word may read differently on a document than on a page.
+    assert catalog("nl").pgettext("report", "Who took part") == "Wie deden mee"
+    assert texts.TITLES.get("de", texts.TITLES["nl"])["certificate"] == "Certificaat"
+    assert texts.PAPER["nl"]["waves"]["pre"] == "nulmeting (start)"

@@ -81,7 +81,8 @@ def test_extraction_finds_the_ui(source_messages):
 
 def test_every_source_message_has_a_dutch_translation(source_messages, catalog):
     missing = []
-    for (msgid, context), places in sorted(source_messages.items()):
+    # Sorted by msgid, then context (None, a page's text, before a document's context).
+    for (msgid, context), places in sorted(source_messages.items(), key=lambda item: (item[0][0], item[0][1] or "")):
         message = catalog.get(msgid, context=context)
         if message is None:
             missing.append(f"{msgid!r} (not in messages.po; used at {places[0]})")
