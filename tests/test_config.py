@@ -177,7 +177,7 @@ def test_workers_starting_together_share_one_key(tmp_path):
         folder.mkdir()
         keys, barrier = [], threading.Barrier(6)
 
-        def start():
+        def start(barrier=barrier, keys=keys, folder=folder):  # this attempt's, bound now
             barrier.wait()
             keys.append(config.secret_key({"SECRET_KEY": None}, folder))
 

@@ -41,7 +41,8 @@ def project_create(name, org_name, instrument_refs, retrospective, description, 
 
 @project_group.command("share")
 @click.argument("project")
-@click.option("--funder", "funder_email", required=True, help="E-mail address of a funder of the project's organisation.")
+@click.option("--funder", "funder_email", required=True,
+              help="E-mail address of a funder of the project's organisation.")
 @click.option("--remove", is_flag=True, help="Stop sharing the project with this funder.")
 @user_errors
 def project_share(project, funder_email, remove):

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 #: Digits in a number: more is a typing accident (and Python refuses to read over 4,300 of them).
 MAX_DIGITS = 18
@@ -60,7 +60,12 @@ def as_list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
-def is_number(value: Any) -> bool:
+def as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def is_number(value: Any) -> TypeGuard[float]:
+    """A number an author wrote (``True`` is not one); ints count, as in JSON."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -84,8 +89,7 @@ def items_of(data: dict) -> Iterator[tuple[Path_, dict, bool]]:
 def translations_of(data: dict) -> Iterator[tuple[Path_, dict]]:
     """Every translated text in the definition, with its path."""
     places: list[tuple[Path_, Any]] = [(("title",), data.get("title")), (("description",), data.get("description"))]
-    sets = data.get("answer_sets") if isinstance(data.get("answer_sets"), dict) else {}
-    for name, options in sets.items():
+    for name, options in as_dict(data.get("answer_sets")).items():
         places += [(("answer_sets", name, i, "label"), o.get("label"))
                    for i, o in enumerate(as_list(options)) if isinstance(o, dict)]
     for path, scale in scales_of(data):
@@ -142,8 +146,7 @@ def item_range(item: dict, answer_sets: dict | None) -> tuple[float, float] | No
     name = item.get("answer_set")
     if name is not None:  # also serves plugin types that reuse answer sets
         options = (answer_sets or {}).get(name) if isinstance(answer_sets, dict) else None
-        values = [o.get("value") for o in as_list(options) if isinstance(o, dict)]
-        values = [v for v in values if is_number(v)]
+        values = [v for o in as_list(options) if isinstance(o, dict) and is_number(v := o.get("value"))]
         return (min(values), max(values)) if values else None
     low, high = item.get("min"), item.get("max")
     return (low, high) if is_number(low) and is_number(high) else None

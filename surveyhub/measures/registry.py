@@ -128,7 +128,7 @@ def _is_question_type(value) -> bool:
 
 
 #: What each dict hook must map names to, and how to say so.
-_ENTRY_CHECKS = {
+_ENTRY_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "surveyhub_register_scoring_methods": (callable, "a callable (values, scale) -> float | None"),
     "surveyhub_register_question_types": (_is_question_type,
                                           "an object with scored, make_field, code and value_range"),

@@ -27,6 +27,7 @@ from surveyhub.measures.definition import (
     HugeNumber,
     Path_,
     Problem,
+    as_dict,
     as_list,
     is_number,
     item_range,
@@ -138,7 +139,7 @@ def _did_you_mean(key: Any, known: list[str]) -> str:
 
 
 def _walk(data: Any) -> Iterator[tuple[Path_, Any]]:
-    stack = [((), data)]
+    stack: list[tuple[Path_, Any]] = [((), data)]
     while stack:  # iterative: plugin dicts may be deeper than the recursion limit
         path, value = stack.pop()
         yield path, value
@@ -167,7 +168,8 @@ def _count_problems(data: dict) -> list[Problem]:
 
 def _non_finite(data: Any) -> list[Problem]:
     # YAML accepts .nan and .inf; they would poison every mean and every digest.
-    problems, stack = [], [((), data)]
+    problems: list[Problem] = []
+    stack: list[tuple[Path_, Any]] = [((), data)]
     while stack:  # iterative: plugin dicts may be deeper than the recursion limit
         path, value = stack.pop()
         if isinstance(value, float) and not math.isfinite(value):
@@ -226,12 +228,11 @@ def _scoring_problems(path: Path_, scale: dict, known_methods: set[str] | None) 
 def _range_problems(path: Path_, scale: dict, answer_sets: Any) -> list[Problem]:
     # A mean or sum over items on different ranges (1-5 next to 0-10) quietly
     # weighs one item more than the others; funders would get a skewed score.
-    scoring = scale.get("scoring") if isinstance(scale.get("scoring"), dict) else {}
+    scoring = as_dict(scale.get("scoring"))
     if scoring.get("method", "mean") not in ("mean", "sum"):
         return []
     items = [(i, item) for i, item in enumerate(as_list(scale.get("items"))) if isinstance(item, dict)]
-    ranges = [(i, item_range(item, answer_sets)) for i, item in items]
-    ranges = [(i, r) for i, r in ranges if r is not None]
+    ranges = [(i, r) for i, item in items if (r := item_range(item, answer_sets)) is not None]
     if not ranges:
         return []
     first = ranges[0][1]
@@ -241,7 +242,7 @@ def _range_problems(path: Path_, scale: dict, answer_sets: Any) -> list[Problem]
 
 
 def _item_problems(data: dict, known_types: set[str] | None) -> list[Problem]:
-    answer_sets = data.get("answer_sets") if isinstance(data.get("answer_sets"), dict) else {}
+    answer_sets = as_dict(data.get("answer_sets"))
     items = list(items_of(data))
     # Item ids must be unique across scales and questions: they name answer columns.
     problems = _duplicates(((path + ("id",), item.get("id")) for path, item, _ in items), "item id")

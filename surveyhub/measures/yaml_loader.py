@@ -51,6 +51,8 @@ class _DataLoader(yaml.SafeLoader):
                 problem_mark=event.start_mark,
             )
         node = super().compose_node(parent, index)
+        if node is None:  # PyYAML's "nothing here"; aliases were refused above
+            return node
         if node.tag not in _PLAIN_TAGS:
             raise yaml.composer.ComposerError(problem=_tag_problem(node.tag), problem_mark=node.start_mark)
         if isinstance(node, yaml.MappingNode):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import secrets
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -96,7 +97,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(user: User | None, password: str) -> bool:
+def verify_password(user: User | None, password: str) -> TypeGuard[User]:
     """Does ``password`` match? As slow for an unknown user as for a known one."""
     try:
         _hasher.verify(user.password_hash if user else _dummy_hash(_hasher), password)
@@ -190,7 +191,7 @@ def authenticate(session: Session, email: str, password: str) -> UserInfo | None
 
 def record_login(session: Session, user_id: int, source: str | None) -> UserInfo:
     """The user is in (after the second step, when two-factor sign-in is on)."""
-    user = session.get(User, user_id)
+    user = session.get_one(User, user_id)
     user.last_login_at = utcnow()
     audit.record(session, "auth.login", organisation_id=user.organisation_id, user_id=user.id,
                  who=user.email, source=source, target=f"user:{user.email}")
@@ -224,6 +225,11 @@ def logout(session: Session, user_id: int, source: str | None) -> None:
 def get_user(session: Session, user_id: int) -> UserInfo | None:
     user = session.get(User, user_id)
     return _info(user) if user is not None and user.active else None
+
+
+def user_info(session: Session, user_id: int) -> UserInfo:
+    """A user this transaction just changed (and so knows exists), active or not."""
+    return _info(session.get_one(User, user_id))
 
 
 def list_users(session: Session, actor: Actor) -> list[UserInfo]:

@@ -124,7 +124,7 @@ def count(session: Session, actor: Actor, filters: Filters) -> int:
     access.require(actor, "org.manage")
     query = _query(session, actor.organisation_id, filters)
     return session.scalar(select(func.count()).select_from(query.with_only_columns(AuditEvent.id)
-                                                            .order_by(None).subquery()))
+                                                            .order_by(None).subquery())) or 0
 
 
 def page(session: Session, actor: Actor, filters: Filters, number: int = 1, per_page: int = 100) -> EventPage:
@@ -162,7 +162,7 @@ def choices(session: Session, actor: Actor) -> Choices:
     projects = session.execute(select(Project.id, Project.name).where(Project.organisation_id == org)
                                .order_by(Project.name))
     actions = session.scalars(select(AuditEvent.action).where(AuditEvent.organisation_id == org).distinct())
-    return Choices([tuple(u) for u in users], [tuple(p) for p in projects], sorted(actions))
+    return Choices([(u.id, u.email) for u in users], [(p.id, p.name) for p in projects], sorted(actions))
 
 
 #: Plain columns, not ORM objects: an export of 100,000 events builds no identity map.

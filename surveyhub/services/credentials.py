@@ -69,7 +69,7 @@ def change_password(session: Session, user_id: int, current: str, new: str,
     audit.record(session, "auth.password_change", organisation_id=user.organisation_id, user_id=user.id,
                  who=user.email, source=source, target=f"user:{user.email}")
     session.flush()
-    return accounts.get_user(session, user.id)
+    return accounts.user_info(session, user.id)
 
 
 # --- reset links --------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def create_reset_for_email(session: Session, email: str) -> tuple[str, accounts.
     if user is None:
         raise NotFound(f"no user {email.strip()!r}")
     token = create_reset(session, cli_actor(session, org_id=user.organisation_id), user.id)
-    return token, accounts.get_user(session, user.id)
+    return token, accounts.user_info(session, user.id)
 
 
 def _open_reset(session: Session, token: str) -> PasswordReset | None:
@@ -120,7 +120,7 @@ def _open_reset(session: Session, token: str) -> PasswordReset | None:
 def reset_email(session: Session, token: str) -> str | None:
     """The e-mail address a working reset link is for, else None."""
     reset = _open_reset(session, token)
-    return session.get(User, reset.user_id).email if reset else None
+    return session.get_one(User, reset.user_id).email if reset else None
 
 
 def use_reset(session: Session, token: str, new: str, source: str | None = None) -> accounts.UserInfo:
@@ -128,18 +128,18 @@ def use_reset(session: Session, token: str, new: str, source: str | None = None)
     reset = _open_reset(session, token)
     if reset is None:
         raise NotFound("this reset link does not work (any more)")
-    user = session.get(User, reset.user_id)
+    user = session.get_one(User, reset.user_id)
     passwords.check(new, user.email)  # before using the link up: a weak password may be retried
     claimed = session.execute(update(PasswordReset).where(PasswordReset.id == reset.id,
                                                           PasswordReset.used_at.is_(None))
                               .values(used_at=utcnow()))
-    if claimed.rowcount != 1:  # the same link, used at the same moment elsewhere
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult  # the same link, used at the same moment elsewhere
         raise NotFound("this reset link does not work (any more)")
     _set_password(user, new)
     audit.record(session, "auth.password_reset_used", organisation_id=user.organisation_id, user_id=user.id,
                  who=user.email, source=source, target=f"user:{user.email}")
     session.flush()
-    return accounts.get_user(session, user.id)
+    return accounts.user_info(session, user.id)
 
 
 # --- two-factor codes ---------------------------------------------------------------------------

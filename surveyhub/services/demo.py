@@ -69,20 +69,21 @@ def _logins(instance_path: Path) -> dict[str, str]:
 
 
 def load(session: Session, registry: InstrumentRegistry, base_url: str, instance_path: Path) -> DemoResult:
-    org = session.scalar(select(Organisation).where(Organisation.name == DEMO_ORG))
-    created = org is None
+    existing = session.scalar(select(Organisation).where(Organisation.name == DEMO_ORG))
+    created = existing is None
     # New passwords only for new users: an existing demo keeps the passwords it was made with,
     # which this instance folder may not know (another app server, a fresh folder).
     passwords = _logins(instance_path) if created else _known_logins(instance_path)
+    org = existing if existing is not None else accounts.create_organisation(session, DEMO_ORG)
     if created:
-        org = accounts.create_organisation(session, DEMO_ORG)
         for role, email in ROLES:
             accounts.create_user(session, org.id, email, role, passwords[email], name=f"Demo {role}")
         actor = access.Actor(organisation_id=org.id, role="admin")
         info = projects.create_project(session, registry, actor, DEMO_PROJECT, DEMO_INSTRUMENTS, retrospective=True,
                                        description="Bewoners bouwen samen een nieuwe speeltuin in de wijk.")
         _fill(session, registry, actor, info.slug)
-    project = session.scalar(select(Project).where(Project.organisation_id == org.id, Project.name == DEMO_PROJECT))
+    project = session.scalars(select(Project).where(Project.organisation_id == org.id,
+                                                    Project.name == DEMO_PROJECT)).one()
     _share_with_funder(session, org, project)
     link = _open_link(session, project, base_url)
     return DemoResult(created, project.name, project.slug,
@@ -113,12 +114,12 @@ def _fill(session: Session, registry: InstrumentRegistry, actor, slug: str) -> N
     rng = random.Random(SEED)
     project = access.project(session, actor, slug, "project.setup")
     waves = {w.kind: w for w in project.waves}
-    entries = [(name, None) for name in NAMES[:N_RESIDENTS]]
+    entries: list[tuple[str | None, str | None]] = [(name, None) for name in NAMES[:N_RESIDENTS]]
     invitations = participants.add_participants(session, actor, slug, entries=entries)
     start = utcnow() - timedelta(days=180)
     for index, invitation in enumerate(invitations):
-        participant = session.scalar(select(Participant).where(Participant.project_id == project.id,
-                                                               Participant.code == invitation.code))
+        participant = session.scalars(select(Participant).where(Participant.project_id == project.id,
+                                                                Participant.code == invitation.code)).one()
         profile = _profile(rng)
         session.add(Consent(participant_id=participant.id, wave_id=waves["pre"].id, wording_version="1",
                             language="nl", share_quotes=index % 3 == 0, given_at=start))
@@ -144,7 +145,10 @@ def _profile(rng: random.Random) -> dict[str, tuple[float, float]]:
 def _item_value(rng, item, sets, level) -> float | None:
     if rng.random() < 0.03:
         return None  # residents skip the odd question
-    lo, hi = item_range(item, sets)
+    span = item_range(item, sets)
+    if span is None:  # the demo's instruments give every scored item a range
+        return None
+    lo, hi = span
     if item["type"] != "choice":
         return float(round(min(hi, max(lo, lo + (level - 1) / 4 * (hi - lo) + rng.gauss(0, 1)))))
     value = min(hi, max(lo, round(level + rng.gauss(0, 0.6))))
@@ -154,7 +158,7 @@ def _item_value(rng, item, sets, level) -> float | None:
 def _answer(session, registry, project, participant, wave: Wave, profile, rng, *, then: bool, when,
             quote: str | None = None, before=None) -> None:
     response = responses.get_or_start(session, participant, wave)
-    values = {}
+    values: dict[tuple[str, str, str], object] = {}
     for pinned in project.instruments:
         definition = pinned.snapshot.definition
         sets = definition.get("answer_sets") or {}

@@ -169,7 +169,7 @@ def list_documents(session: Session, actor: Actor, slug: str | None = None, limi
                                                       Document.revoked_at.is_(None))):
         key = (doc.kind, doc.project_id, doc.participant_id, doc.language)
         latest[key] = max(latest.get(key, 0), doc.id)
-    return [_info(session, doc, participant_code=participant_codes.get(doc.participant_id),
+    return [_info(session, doc, participant_code=participant_codes.get(doc.participant_id or 0),
                   superseded=doc.kind not in ("questionnaire", "sheet")
                   and latest.get((doc.kind, doc.project_id, doc.participant_id, doc.language), 0) > doc.id)
             for doc in docs]

@@ -44,6 +44,7 @@ from surveyhub.services.access import Actor
 from surveyhub.services.document_register import (DocumentInfo, Verification, get_document,  # noqa: F401
                                                    list_documents, revoke, verify_code, verify_file)
 from surveyhub.services.errors import N_, Invalid, UserError
+from surveyhub.services.report_contract import Report
 
 
 
@@ -61,37 +62,6 @@ class IssuedDocument:
     pdf: bytes = field(repr=False)
     reused: bool = False
     participant_code: str | None = None
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """A registered document as the check page and the worker's list show it."""
-
-    code: str
-    kind: str
-    title: str
-    organisation: str
-    project: str | None
-    project_slug: str | None
-    participant_code: str | None
-    language: str
-    sha256: str
-    issued_at: datetime
-    revoked_at: datetime | None
-    revoked_reason: str | None
-    superseded: bool = False
-
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
-
-
-@dataclass(frozen=True)
-class Verification:
-    """``genuine``, ``altered``, ``revoked`` or ``unknown``, and the registered document if any."""
-
-    status: str
-    document: DocumentInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +134,7 @@ def _now() -> datetime:
 def _prepare(session: Session, actor: Actor, *, kind: str, project: Project, lang: str,
              build: Callable[[str, datetime], bytes], participant: Participant | None = None,
              title_extra: str = "", name_extra: str = "") -> Prepared:
-    org = session.get(Organisation, project.organisation_id)
+    org = session.get_one(Organisation, project.organisation_id)
     title = f"{texts.TITLES[lang][kind]}{title_extra} — {project.name}"
     filename = "-".join(_safe(part) for part in (texts.FILE_NAMES[lang][kind], name_extra or project.slug)) + ".pdf"
     return Prepared(kind, project.organisation_id, project.id, participant.id if participant else None,
@@ -279,7 +249,7 @@ def certificate_candidates(session: Session, actor: Actor, slug: str) -> list[Ca
 
 def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_url: str, lang: str = "nl",
                    min_means: int | None = None, min_tests: int | None = None, min_cell: int | None = None,
-                   defaults=None, report: dict | None = None, host=None, project: Project | None = None) -> Prepared:
+                   defaults=None, report: Report | None = None, host=None, project: Project | None = None) -> Prepared:
     """The funder's impact report. ``report``: the report JSON, else ``services.outcomes`` computes it.
 
     ``defaults``: the installation's thresholds (``outcomes.Thresholds``), else 5/10/5;
@@ -301,7 +271,7 @@ def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_
     return _prepare(session, actor, kind="report", project=project, lang=lang, build=build)
 
 
-def _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults, project) -> dict:
+def _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults, project) -> Report:
     from surveyhub.services import outcomes
 
     return outcomes.project_report(session, registry, actor, slug, min_means=min_means, min_tests=min_tests,
@@ -310,7 +280,8 @@ def _project_report(session, registry, actor, slug, min_means, min_tests, min_ce
 
 def issue_report(session: Session, registry, actor: Actor, slug: str, *, lang: str = "nl", base_url: str,
                  min_means: int | None = None, min_tests: int | None = None, min_cell: int | None = None,
-                 defaults=None, report: dict | None = None, host=None, project: Project | None = None) -> IssuedDocument:
+                 defaults=None, report: Report | None = None, host=None,
+                 project: Project | None = None) -> IssuedDocument:
     """The report PDF (``surveyhub report PROJECT --format pdf`` calls this)."""
     return issue(session, prepare_report(session, registry, actor, slug, base_url=base_url, lang=lang,
                                          min_means=min_means, min_tests=min_tests, min_cell=min_cell,

@@ -18,9 +18,11 @@ matrix and audit the download.
 from __future__ import annotations
 
 import secrets
+import typing
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, delete, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from surveyhub.documents import texts
@@ -61,17 +63,17 @@ def erase(session: Session, participant_id: int, reason: str, actor_label: str, 
     participant = session.get(Participant, participant_id)
     if participant is None:
         raise NotFound("no such resident")
-    project = session.get(Project, participant.project_id)
+    project = session.get_one(Project, participant.project_id)
     pseudonym = "erased-" + secrets.token_hex(6)
     documents = _withdraw_documents(session, participant.id, project)
     _pseudonymise_audit(session, project, participant.code, pseudonym)
     responses = select(Response.id).where(Response.participant_id == participant.id)
-    answers = session.execute(delete(Answer).where(Answer.response_id.in_(responses))).rowcount
+    answers = _rows(session.execute(delete(Answer).where(Answer.response_id.in_(responses))))
     session.execute(delete(ScaleScore).where(ScaleScore.response_id.in_(responses)))
-    n_responses = session.execute(delete(Response).where(Response.participant_id == participant.id)).rowcount
+    n_responses = _rows(session.execute(delete(Response).where(Response.participant_id == participant.id)))
     session.execute(delete(Consent).where(Consent.participant_id == participant.id))
     session.execute(delete(Token).where(Token.participant_id == participant.id))
-    if session.execute(delete(Participant).where(Participant.id == participant.id)).rowcount != 1:
+    if _rows(session.execute(delete(Participant).where(Participant.id == participant.id))) != 1:
         raise NotFound("no such resident")  # erased by a parallel request: the caller rolls back
     session.execute(update(Project).where(Project.id == project.id)
                     .values(withdrawn_count=Project.withdrawn_count + 1))
@@ -118,7 +120,7 @@ def _pseudonymise_audit(session: Session, project: Project, code: str, pseudonym
         if event.action.startswith(_NOT_ABOUT_RESIDENTS):
             continue  # "project:<slug>/pre" names a wave, even if an imported code happens to be "pre"
         if event.target == named or (event.target or "").startswith(named + "/"):
-            event.target = f"project:{project.slug}/{pseudonym}" + event.target[len(named):]
+            event.target = f"project:{project.slug}/{pseudonym}" + (event.target or "")[len(named):]
         if event.details and _mentions(event.details, code):
             event.details = _replace(event.details, code, pseudonym)
     session.flush()
@@ -165,3 +167,8 @@ def export_for_worker(session: Session, actor: Actor, slug: str, code: str, lang
 def erase_for_worker(session: Session, actor: Actor, slug: str, code: str) -> Erased:
     """Erase resident ``code`` on their request (audited with the actor)."""
     return erase(session, find(session, actor, slug, code), "request", actor.label, actor=actor)
+
+
+def _rows(result: typing.Any) -> int:
+    """Rows a DELETE touched (SQLAlchemy types ``Session.execute`` as a plain ``Result``)."""
+    return typing.cast(CursorResult, result).rowcount

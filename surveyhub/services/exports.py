@@ -23,7 +23,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -208,12 +208,13 @@ def _rows(session: Session, data: outcome_data.ProjectData, columns: list[str],
                   if s.kind == "score"}
     for start in range(0, len(order), BATCH):
         batch = order[start:start + BATCH]
-        rows = {}
+        rows: dict[int, list[Any]] = {}
         for rid in batch:
             pid, wave, status = data.responses[rid]
             channel, language, completed_at = meta[rid]
             pair, by = pair_of.get(rid, (None, None))
-            when = completed_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if completed_at else None
+            when = (completed_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    if isinstance(completed_at, datetime) else None)
             rows[rid] = [codes[pid], wave, status, channel, language, when, pair, by] + \
                 [None] * (len(columns) - 8)
         for rid, block, instrument_id, item_id, number, text in session.execute(
@@ -237,7 +238,7 @@ def _rows(session: Session, data: outcome_data.ProjectData, columns: list[str],
 
 def _pairs(data: outcome_data.ProjectData, codes: dict[int, str]) -> dict[int, tuple[str, str]]:
     """Response id -> (code of the pre response's participant, how the pair was made)."""
-    found = {}
+    found: dict[int, tuple[str, str]] = {}
     for later in ("post", "followup"):
         for pair in outcome_data.pair_waves(data, "pre", later).pairs:
             label = codes[data.responses[pair.first][0]]

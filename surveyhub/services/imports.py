@@ -232,7 +232,10 @@ def _questions(project: Project, block: str) -> dict[str, list[Column]]:
 def _header(project, registry, header: list[str], block: str):
     names = [cell.strip().lstrip("\ufeff") for cell in header]
     known = _questions(project, block)
-    problems, columns, code_index, seen = [], {}, None, {}
+    problems: list[str] = []
+    columns: dict[int, Column] = {}
+    code_index: int | None = None
+    seen: dict[str, int] = {}
     for index, name in enumerate(names):
         label = f"column {index + 1}"
         if not name:
@@ -280,7 +283,8 @@ def _rows(known, registry, columns: dict[int, Column], code_index: int, width: i
     """
     existing, online = known
     first_row: dict[str, int] = {}
-    parsed, problems = [], []
+    parsed: list[tuple] = []
+    problems: list[str] = []
     for number, cells in enumerate(body, start=2):
         if not any(cell.strip() for cell in cells):
             continue

@@ -69,7 +69,7 @@ def _own(response: Response, user_id: int | None) -> bool:
 
 def needs_confirmation(response: Response | None, user_id: int | None, claim: Claim | None) -> bool:
     """Would saving paper answers now change answers the worker has not agreed to replace?"""
-    if not has_answers(response):
+    if response is None or not has_answers(response):
         return False
     if claim is None:
         return True
@@ -108,7 +108,7 @@ def begin(session: Session, actor: Actor, project: Project, participant: Partici
         # This session's entry (or a double click on its first page): no new start.
         return response, Claim(participant.id, wave.id, ENTERING)
     replacing = has_answers(response)
-    if replacing:
+    if replacing and response is not None:
         _clear(session, response)
     if response is None:
         response = responses.get_or_start(session, participant, wave, language=language,

@@ -57,15 +57,17 @@ def _add_one(session: Session, project: Project, display_name: str | None, email
 
 def parse_lines(lines: list[str]) -> list[tuple[str | None, str | None]]:
     """Each non-empty line: ``name``, ``name, e-mail`` or ``name; e-mail``; every bad line listed."""
-    entries, errors = [], []
+    entries: list[tuple[str | None, str | None]] = []
+    errors: list[Message] = []
     for number, line in enumerate(lines, start=1):
         text = line.strip().lstrip("\ufeff")
         if not text:
             continue
-        name, sep, email = text.replace(";", ",").partition(",")
-        name, email = name.strip() or None, email.strip() or None
+        name_text, _sep, email_text = text.replace(";", ",").partition(",")
+        name, email = name_text.strip() or None, email_text.strip() or None
         if email and "@" not in email:
-            errors.append(Message(N_("line %(number)s: %(email)r is not an e-mail address"), number=number, email=email))
+            errors.append(Message(N_("line %(number)s: %(email)r is not an e-mail address"), number=number,
+                                  email=email))
         elif name and len(name) > 200:
             errors.append(Message(N_("line %(number)s: the name is longer than 200 characters"), number=number))
         else:

@@ -53,7 +53,8 @@ def _is_common(lowered: str) -> bool:
     common = common_passwords()
     if lowered in common:
         return True
-    core = _DECORATION.match(lowered).group("core")
+    match = _DECORATION.match(lowered)
+    core = match.group("core") if match else lowered
     return len(core) >= 4 and len(lowered) - len(core) <= _MAX_DECORATION and core in common
 
 

@@ -6,6 +6,7 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from types import EllipsisType
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,9 +59,10 @@ def _info(session: Session, project: Project, show_link: bool = True) -> Project
     waves = [WaveInfo(w.kind, w.status, counts.get(w.id, 0), done.get(w.id, 0))
              for w in sorted(project.waves, key=lambda w: WAVE_KINDS.index(w.kind))]
     n_participants = session.scalar(select(func.count()).select_from(Participant)
-                                    .where(Participant.project_id == project.id))
+                                    .where(Participant.project_id == project.id)) or 0
     return ProjectInfo(project.slug, project.name, project.description, project.retrospective,
-                       project.anonymous_token if show_link else None, [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments],
+                       project.anonymous_token if show_link else None,
+                       [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments],
                        waves, n_participants, project.retention_months, project.archived_at is not None,
                        project.purged_at is not None)
 
@@ -244,7 +246,7 @@ def add_question(session: Session, actor: Actor, slug: str, qtype: str, text_nl:
     text_nl = " ".join(clean(text_nl or "").split())
     if not text_nl or len(text_nl) > 500:
         raise Invalid(N_("a question needs a Dutch text of at most 500 characters"))
-    definition = {"id": "", "type": qtype, "text": {"nl": text_nl}}
+    definition: dict[str, Any] = {"id": "", "type": qtype, "text": {"nl": text_nl}}
     if text_en and text_en.strip():
         definition["text"]["en"] = " ".join(clean(text_en).split())[:500]
     if qtype == "number":

@@ -44,8 +44,8 @@ def personal_data(session: Session, participant_id: int, lang: str = "nl") -> di
     participant = session.get(Participant, participant_id)
     if participant is None:
         raise NotFound("no such resident")
-    project = session.get(Project, participant.project_id)
-    organisation = session.get(Organisation, project.organisation_id)
+    project = session.get_one(Project, participant.project_id)
+    organisation = session.get_one(Organisation, project.organisation_id)
     items = _item_index(project)
     return {
         "format": "surveyhub-personal-data",

@@ -197,7 +197,7 @@ def purge_project(session: Session, registry, project_id: int, *, thresholds: ou
     summary = outcomes.project_report(session, registry, actor, project.slug, defaults=thresholds)
     summary["quotes"] = []  # free text may name someone; only numbers stay
     counts = _delete_residents(session, project)
-    project.purged_summary = summary
+    project.purged_summary = dict(summary)
     project.purged_at = utcnow()
     for wave in project.waves:
         if wave.status == "open":

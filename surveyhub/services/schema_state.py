@@ -37,7 +37,10 @@ def alembic_config(url: str) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:  # only a broken installation has no migrations
+        raise DatabaseNotReady("this SurveyHub has no database migrations")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

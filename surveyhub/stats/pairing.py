@@ -150,7 +150,7 @@ def pair_by_participant(
     :raises ValueError: for a score that is not a finite number.
     """
     pairs = []
-    for key in sorted(set(pre) & set(post)):
+    for key in sorted(set(pre) & set(post)):  # type: ignore[type-var]  # keys are all ids or all codes: orderable
         before, after = pre[key], post[key]
         if before is None or after is None:
             continue

@@ -89,6 +89,10 @@ def rci_parameters(
         either value is missing or unusable.
     """
     norms = norms or {}
+    sd: float | None
+    sd_source: str | None
+    r: float | None
+    r_source: str | None
     if norms.get("sd") is not None:
         sd, sd_source = _norm_value(norms, "sd"), "norms"
     else:

@@ -55,7 +55,8 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice("worker", _l("Community worker")),
                                             SelectChoice("admin", _l("Admin")),
                                             SelectChoice("funder", _l("Funder (read only)"))])
-    password = PasswordField(_l("Password (at least 10 characters)"), validators=[DataRequired(), Length(min=10, max=200)],
+    password = PasswordField(_l("Password (at least 10 characters)"),
+                             validators=[DataRequired(), Length(min=10, max=200)],
                              render_kw={"autocomplete": "new-password"})
 
 
@@ -70,8 +71,9 @@ class UploadForm(FlaskForm):
 class AddParticipantsForm(FlaskForm):
     name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=200)])
     email = EmailField(_l("E-mail address (optional)"), validators=[Optional(), Email(), Length(max=254)])
-    names = TextAreaField(_l("Or paste a list: one resident per line, name and optionally a comma and an e-mail address"),
-                          validators=[Optional(), Length(max=500_000)])
+    names = TextAreaField(
+        _l("Or paste a list: one resident per line, name and optionally a comma and an e-mail address"),
+        validators=[Optional(), Length(max=500_000)])
     file = FileField(_l("Or upload a text file with the same list"))
 
 
