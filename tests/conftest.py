@@ -219,8 +219,13 @@ def runner(app):
 
 @pytest.fixture
 def session(app):
-    """A database session for arranging and checking data (commit what you arrange)."""
-    # No app context is pushed here: one held open for the whole test would be
-    # shared by every test-client request (their g, login and database session).
+    """A database session for arranging and checking data (commit what you arrange).
+
+    No app context is held open around the test: Flask would reuse it for every
+    test-client request, so ``g`` (the request's database session, Flask-Login's
+    cached user) would leak from one request and one client to the next, and on
+    SQLite an open read would keep the write lock. Each request gets its own, as
+    in production. Every module uses this one fixture.
+    """
     with app.extensions["surveyhub.db"].session() as db_session:
         yield db_session

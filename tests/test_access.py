@@ -18,12 +18,6 @@ from surveyhub.services.errors import Forbidden, NotFound
 from tests.fixtures.factories import csrf_token
 
 
-@pytest.fixture
-def session(plain_session):
-    """Every request gets its own app context, as in production (see ``plain_session``)."""
-    return plain_session
-
-
 ADMIN_PAGES = ["/admin/users", "/admin/plugins", "/admin/instruments", "/admin/audit",
                "/admin/instruments/organising/1"]
 

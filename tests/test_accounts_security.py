@@ -19,12 +19,6 @@ from tests.fixtures.factories import PASSWORD, csrf_token
 NEW_PASSWORD = "blauwe fiets naast de bakker"
 
 
-@pytest.fixture
-def session(plain_session):
-    """Every request gets its own app context, as in production (see ``plain_session``)."""
-    return plain_session
-
-
 def _read(session, statement):
     rows = session.execute(statement).all()
     session.commit()  # never keep SQLite's write lock while the app handles a request

@@ -9,7 +9,7 @@ from surveyhub.models import Participant, Response, Token, Wave
 from surveyhub.services import access, projects
 from tests.fixtures.factories import csrf_token
 from tests.test_questionnaire import Resident, count, finish_wave
-from tests.test_questionnaire import query, session  # noqa: F401  (fixtures: see test_questionnaire.session)
+from tests.test_questionnaire import query  # noqa: F401  (fixture)
 
 PARTS = ("mother", "father", "month", "brothers", "sisters", "birthplace")
 CODE = {"mother": "M", "father": "j", "month": "3", "brothers": "0", "sisters": "2", "birthplace": "u"}

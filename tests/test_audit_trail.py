@@ -20,13 +20,6 @@ UTC = timezone.utc
 
 
 @pytest.fixture
-def session(app):
-    """No app context held open: each request gets its own, as when the app serves."""
-    with app.extensions["surveyhub.db"].session() as db_session:
-        yield db_session
-
-
-@pytest.fixture
 def place(app, session, make_org, make_user, make_project, make_participant):
     """An organisation with an admin, a worker and a funder, a project where one resident finished
     pre and post, and another organisation with its own admin and project."""

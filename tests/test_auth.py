@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
@@ -13,12 +12,6 @@ from surveyhub.models import AuditEvent, User
 from tests.fixtures.factories import PASSWORD, csrf_token
 
 WRONG = "The e-mail address or password is not right."
-
-
-@pytest.fixture
-def session(plain_session):
-    """Every request gets its own app context, as in production (see ``plain_session``)."""
-    return plain_session
 
 
 def _english(client) -> str:

@@ -26,11 +26,6 @@ from tests.fixtures.factories import csrf_token
 
 
 @pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
-@pytest.fixture
 def worker(session, demo, make_user, client_for):
     org = session.get(Organisation, demo.org_id)
     session.rollback()

@@ -49,11 +49,6 @@ def test_clean_applies_one_rule(raw, expected):
 # --- the resident's answers, stored and exported --------------------------------------------------
 
 @pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
-@pytest.fixture
 def query(app):
     def run(stmt):
         with app.extensions["surveyhub.db"].session() as db_session:

@@ -23,12 +23,6 @@ GOOD_PASSWORD = "een lang wachtwoord"
 FIVE = {"organising", "conversation", "cooperation", "confidence", "network"}
 
 
-@pytest.fixture
-def session(plain_session):
-    """No app context held around the test: the commands get their own (see ``plain_session``)."""
-    return plain_session
-
-
 def invoke(runner, *args: str, stdin: str | None = None):
     """Run through the top-level ``surveyhub`` group, as the console script does, on the test app."""
     return runner.invoke(cli, list(args), input=stdin)

@@ -28,11 +28,6 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
-@pytest.fixture
 def demo_project(app, session, tmp_path, demo_database):
     # The database starts with the demo (built once per session); loading it again finds it and changes nothing.
     result = demo.load(session, get_registry(app), "http://surveyhub.test", tmp_path)

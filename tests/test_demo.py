@@ -19,12 +19,6 @@ from tests.fixtures.factories import csrf_token
 LOGIN_LINE = re.compile(r"^\s+(admin|worker|funder)\s+(\S+)\s+password: (.+)$")
 
 
-@pytest.fixture
-def session(plain_session):
-    """No app context held around the test (see ``plain_session``)."""
-    return plain_session
-
-
 def run_demo(runner):
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output

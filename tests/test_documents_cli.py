@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 from sqlalchemy import func, select
 
 from surveyhub.models import AuditEvent, Document, Organisation
 from surveyhub.services import documents as docs
 from tests.fixtures.documents import demo, pdf_text  # noqa: F401 (fixture)
-
-
-@pytest.fixture
-def session(app):
-    """A session without an app context held open (see test_documents_web)."""
-    with app.extensions["surveyhub.db"].session() as db_session:
-        yield db_session
 
 
 def _documents(session) -> int:

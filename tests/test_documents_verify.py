@@ -18,13 +18,6 @@ from tests.fixtures.factories import csrf_token
 
 
 @pytest.fixture
-def session(app):
-    """A session without an app context held open (see test_documents_web)."""
-    with app.extensions["surveyhub.db"].session() as db_session:
-        yield db_session
-
-
-@pytest.fixture
 def issued(session, demo):
     resident = next(c for c in docs.certificate_candidates(session, demo.actor, demo.slug) if c.kind == "certificate")
     document = docs.issue_resident_document(session, demo.actor, demo.slug, resident.code, base_url=BASE_URL)

@@ -16,18 +16,6 @@ from tests.fixtures.factories import PASSWORD, csrf_token
 
 
 @pytest.fixture
-def session(app):
-    """Like conftest's, but without holding an app context open for the whole test.
-
-    With one app context for the whole test, every request would share it
-    (Flask reuses an active app context), so the request's database session
-    would outlive the request, as it never does when the app serves.
-    """
-    with app.extensions["surveyhub.db"].session() as db_session:
-        yield db_session
-
-
-@pytest.fixture
 def people(session, demo, make_user, make_org, make_project):
     """Users of the demo organisation, and a worker of another organisation with its own project."""
     org = session.get(Organisation, demo.org_id)

@@ -113,12 +113,6 @@ def test_the_english_wording_of_a_service_error_is_kept_for_the_command_line(ses
 # --- through the web, in Dutch ---------------------------------------------------------------------
 
 @pytest.fixture
-def session(plain_session):
-    """No app context held around the test (see ``plain_session``)."""
-    return plain_session
-
-
-@pytest.fixture
 def setting(make_org, make_user, make_project):
     org = make_org("Buurtwerk Noord")
     return {"org": org, "project": make_project(org, "Buurttuin"), "admin": make_user("admin", org),

@@ -60,11 +60,6 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
-@pytest.fixture
 def project(app, runner, session, make_org, tmp_path):
     """Residents with item answers, open text (some of it formula-like), scores and then-scores."""
     org = make_org("Buurtwerk Noord")

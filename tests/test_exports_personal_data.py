@@ -22,11 +22,6 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
-@pytest.fixture
 def named_project(app, runner, session, make_org, tmp_path):
     """Two residents invited by name and e-mail, with answers in both waves (imported by their codes)."""
     org = make_org("Buurtwerk Noord")

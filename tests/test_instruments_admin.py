@@ -48,18 +48,6 @@ scales:
 
 
 @pytest.fixture
-def session(app):
-    """A session without a pushed app context (conftest's keeps one pushed).
-
-    Under a pushed app context every test-client request shares ``g`` and its
-    database session, which then stays open after a GET and holds SQLite's
-    write lock; here each request gets, and closes, its own session.
-    """
-    with app.extensions["surveyhub.db"].session() as db_session:
-        yield db_session
-
-
-@pytest.fixture
 def admin(make_org, make_user, login):
     org = make_org("Buurtwerk Noord")
     user = make_user("admin", org=org)

@@ -32,12 +32,6 @@ from tests.fixtures.factories import csrf_token
 
 
 @pytest.fixture
-def session(plain_session):
-    """No app context held around the test (see ``plain_session``)."""
-    return plain_session
-
-
-@pytest.fixture
 def resident(app, session, make_org, make_user, make_project):
     org = make_org()
     project = make_project(org)

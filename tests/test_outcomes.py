@@ -35,11 +35,6 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
-@pytest.fixture
 def org(make_org):
     return make_org("Buurtwerk Noord")
 

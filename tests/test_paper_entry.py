@@ -15,7 +15,7 @@ from sqlalchemy import select
 from surveyhub.models import Answer, AuditEvent, Response, ScaleScore
 from tests.fixtures.factories import csrf_token
 from tests.test_questionnaire import ORG_ITEMS, ParsedPage, Resident, count, finish_wave, key
-from tests.test_questionnaire import query, session  # noqa: F401  (fixtures: see test_questionnaire.session)
+from tests.test_questionnaire import query  # noqa: F401  (fixture)
 
 #: Seven organising answers as written; org_5 is reverse-worded, so 2 counts as 4.
 PAPER = dict(zip(ORG_ITEMS, ("4", "5", "4", "5", "2", "4", "5")))

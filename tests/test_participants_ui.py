@@ -14,7 +14,7 @@ from sqlalchemy import select
 from surveyhub.models import Answer, Consent, Participant, Project, ProjectInstrument, ProjectQuestion, Response
 from tests.fixtures.factories import csrf_token
 from tests.test_questionnaire import ParsedPage, Resident, all_agree, count, finish_wave, key
-from tests.test_questionnaire import query, session  # noqa: F401  (fixtures: see test_questionnaire.session)
+from tests.test_questionnaire import query  # noqa: F401  (fixture)
 
 
 @pytest.fixture

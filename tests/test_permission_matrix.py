@@ -42,12 +42,6 @@ LAST = ("participants.new_link", "auth.logout")
 OWN_ACCOUNT_REFUSED = {("account.two_factor", "funder"): 403}
 
 
-@pytest.fixture
-def session(plain_session):
-    """No app context held around the test (see ``plain_session``)."""
-    return plain_session
-
-
 def _complete_pre_wave(app, session, org, slug: str, code: str) -> None:
     """The resident answers the pre wave (every item at its lowest value), so certificates can be issued."""
     actor = access.Actor(organisation_id=org.id, role="admin")

@@ -126,19 +126,6 @@ def count(query, model, *where) -> int:
 
 
 @pytest.fixture
-def session(app):
-    """Like the shared fixture, but without an app context left pushed.
-
-    A pushed app context is shared by every test-client request (Flask reuses
-    it), so the requests' database session would live from one request to the
-    next: on SQLite it keeps the write lock, everywhere it serves stale objects.
-    Here each request gets its own context and session, as in production.
-    """
-    with app.extensions["surveyhub.db"].session() as db_session:
-        yield db_session
-
-
-@pytest.fixture
 def query(app):
     """Run a select in a short-lived session (SQLite: never holds the write lock between requests)."""
     def run(stmt):

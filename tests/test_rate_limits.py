@@ -23,11 +23,6 @@ TOO_MANY_FOR_ACCOUNT = "Too many failed attempts with this e-mail address."
 
 
 @pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
-@pytest.fixture
 def app_config(app_config):
     """The usual numbers, but per day: a fixed window that ends mid-test (a minute boundary while
     the second process starts) would split the count and make these tests flaky."""

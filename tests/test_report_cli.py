@@ -23,11 +23,6 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
-@pytest.fixture
 def lakens(app, runner, session, make_org, tmp_path):
     org = make_org("Buurtwerk Noord")
     slug = new_project(app, session, org, ["rating"])

@@ -46,11 +46,6 @@ def app_config(app_config):
     return with_outcome_instruments(app_config)
 
 
-@pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
 def documented_tables() -> dict[str, list[tuple[list[str], str]]]:
     """Heading -> rows of (keys in the first column, meaning)."""
     tables: dict[str, list[tuple[list[str], str]]] = {}

@@ -36,11 +36,6 @@ SELF_CODE = "f|3|k|1987|z|7"
 BASE_URL = "http://surveyhub.test"
 
 
-@pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
 @dataclass
 class Story:
     slug: str

@@ -38,11 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ITEMS = [f"org_{n}" for n in range(1, 8)]
 
 
-@pytest.fixture
-def session(plain_session):
-    return plain_session
-
-
 def organising_file(path: Path, codes: list[str], shift: int = 0) -> Path:
     rows = [[code] + [str(1 + (n + i + shift) % 5) for i in range(len(ITEMS))] for n, code in enumerate(codes)]
     return csv_file(path, ["participant"] + ITEMS, rows)

@@ -21,7 +21,7 @@ from tests.fixtures.factories import csrf_token
 from tests.test_anonymous import CODE, make_code, personal_token
 from tests.test_questionnaire import (ORG_ITEMS, ParsedPage, Resident, count, finish_wave, key, set_wave,
                                       stored_answers)
-from tests.test_questionnaire import query, session  # noqa: F401  (fixtures: see test_questionnaire.session)
+from tests.test_questionnaire import query  # noqa: F401  (fixture)
 
 SECRET = "Ik heb samen met mijn buurvrouw de straat schoongemaakt"
 DEVICE_COOKIE = "surveyhub_device"

@@ -17,12 +17,6 @@ from tests.fixtures.factories import csrf_token
 
 
 @pytest.fixture
-def session(plain_session):
-    """No app context held around the test (see ``plain_session``)."""
-    return plain_session
-
-
-@pytest.fixture
 def setting(make_org, make_user, make_project):
     org = make_org("Buurtwerk Noord")
     return {"org": org, "project": make_project(org, "Buurttuin"), "worker": make_user("worker", org),

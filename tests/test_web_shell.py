@@ -22,12 +22,6 @@ def database_url(sqlite_template, tmp_path):
     return f"sqlite:///{target}"
 
 
-@pytest.fixture
-def session(plain_session):
-    """Every request gets its own app context, as in production (see ``plain_session``)."""
-    return plain_session
-
-
 class PageStructure(HTMLParser):
     """What a screen reader would find: landmarks, links, form fields and their labels."""
 
