@@ -70,6 +70,21 @@ class ProblemLog:
         self._queue.put((plugin[:200], hook[:200], message[:MAX_MESSAGE], utcnow()))
         self._ensure_thread()
 
+    def stored(self, timeout: float = 2.0) -> list[Problem] | None:
+        """Every problem any process stored, the most recent first, once what this process saw is stored too.
+
+        ``None`` when there is nothing to read them from: no database, or no table yet
+        (the database is not upgraded).
+        """
+        if self.database is None:
+            return None
+        self.flush(timeout)
+        try:
+            with self.database.session() as session:
+                return stored_problems(session)
+        except (OperationalError, ProgrammingError):
+            return None
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every problem reported so far is stored; False if that took longer than ``timeout``."""
         deadline = time.monotonic() + timeout

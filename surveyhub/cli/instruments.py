@@ -22,10 +22,10 @@ from surveyhub.plugins import get_host, get_registry
 def plugins_command(clear_problems):
     """Installed plugins, their hooks and their status, with problems any process stored while running."""
     host = get_host()
-    host.problems.flush()
+    host.problems.flush()  # what this process saw is stored before anything is cleared or read
     if clear_problems:
         _clear_problems()
-    problems = _stored_problems()
+    problems = host.problems.stored(timeout=10)
     for status in host.overview(problems or []):
         version = f" {status.version}" if status.version else ""
         click.echo(f"{status.name}{version}  [{status.status}]  {status.source}")
@@ -47,19 +47,6 @@ def _clear_problems() -> None:
     with session_scope() as session:
         cleared = plugin_problems.clear(session)
     click.echo(f"cleared {cleared} stored problem{'s' if cleared != 1 else ''}", err=True)
-
-
-def _stored_problems():
-    """Problems stored by every process, or None when the database has no table for them yet."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    from surveyhub.db import get_db
-
-    try:
-        with get_db().session() as session:
-            return plugin_problems.stored_problems(session)
-    except (OperationalError, ProgrammingError):
-        return None
 
 
 @click.group("instruments")

@@ -7,7 +7,6 @@ from flask import (Blueprint, Response, current_app, flash, make_response, redir
 from flask_babel import gettext as _
 
 from surveyhub.db import get_session
-from surveyhub import plugin_problems
 from surveyhub.measures import definition, yaml_loader
 from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import accounts, audit, credentials, instruments, passwords
@@ -130,8 +129,7 @@ def user_reset_link(user_id: int):
 @requires("org.manage")
 def plugins():
     host = get_host()
-    host.problems.flush(timeout=2)  # what this process saw a moment ago is on the page too
-    problems = plugin_problems.stored_problems(get_session())
+    problems = host.problems.stored() or []  # what this process saw a moment ago is on the page too
     return render_template("admin/plugins.html", statuses=host.overview(problems),
                            problems=problems, errors=get_registry().errors, local_time=audit_labels.local_time)
 
