@@ -22,6 +22,8 @@ hookspec = pluggy.HookspecMarker("surveyhub")
 hookimpl = pluggy.HookimplMarker("surveyhub")
 
 
+# --- registration: called once, when the app starts (export formats: at the first export) ---
+
 @hookspec
 def surveyhub_register_instruments():
     """Register instrument definitions.
@@ -80,6 +82,21 @@ def surveyhub_register_question_types():
 
 
 @hookspec
+def surveyhub_register_export_formats():
+    """Register response export formats beyond ``csv``, ``xlsx`` and ``sav``.
+
+    :returns: a dict of format name to an exporter object with ``extension``
+        (``str``, no dot), ``mimetype`` (``str``) and
+        ``write(table, stream)``, where ``table`` is an
+        :class:`surveyhub.services.exports.ExportTable` (``columns``,
+        ``labels``, ``value_labels`` and an iterator ``rows()`` of plain values)
+        and ``stream`` a binary file object.
+    """
+
+
+# --- content: called each time a document is made ---------------------------------------
+
+@hookspec
 def surveyhub_certificate_sections(context):
     """Add sections to a resident's certificate.
 
@@ -109,18 +126,7 @@ def surveyhub_report_sections(context):
     """
 
 
-@hookspec
-def surveyhub_register_export_formats():
-    """Register response export formats beyond ``csv``, ``xlsx`` and ``sav``.
-
-    :returns: a dict of format name to an exporter object with ``extension``
-        (``str``, no dot), ``mimetype`` (``str``) and
-        ``write(table, stream)``, where ``table`` is an
-        :class:`surveyhub.services.exports.ExportTable` (``columns``,
-        ``labels``, ``value_labels`` and an iterator ``rows()`` of plain values)
-        and ``stream`` a binary file object.
-    """
-
+# --- events: called after something happened; return values are ignored -------------------
 
 @hookspec
 def surveyhub_response_completed(response):
