@@ -7,7 +7,8 @@
 - ``questions``, ``scoring``: the built-in question types and scoring methods;
 - ``builtin``: the built-ins as ordinary plugins.
 
-No Flask here: the plugin host hands the registry what it needs. Named ``measures`` so it
+No Flask app or request here (question types build WTForms fields and mark texts for translation):
+the plugin host hands the registry what it needs. Named ``measures`` so it
 is never confused with the top-level ``instruments/`` folder, which holds instrument
 definitions (data).
 """
