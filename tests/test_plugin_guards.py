@@ -8,6 +8,7 @@ raises, reports it through ``PluginHost.fail`` (so the admin plugins page and
 
 from __future__ import annotations
 
+import html
 import io
 
 import pytest
@@ -183,3 +184,28 @@ def test_call_isolated_keeps_pluggy_order_and_goes_on_past_a_failure():
     assert host.call_isolated("surveyhub_register_instruments") == [("first", ["first"]), ("third", None)]
     assert host.statuses["second"].status == "error"
     assert host.statuses["second"].last_error == "surveyhub_register_instruments raised RuntimeError: norms server down"
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "EXTRA_PLUGINS": {"tests.wobbly": WobblyPlugin()}}
+
+
+def test_a_failure_seen_at_run_time_reaches_the_admin_plugins_page(app, client, make_user, login):
+    """What a guard reports is stored for every worker process; the admin page reads it from there."""
+    from surveyhub.plugins import get_registry
+    from tests.test_plugin_manager import plugin_rows
+
+    assert get_registry(app).question_types["wobbly"].value_range(ITEM, CONTEXT) is None  # as the report calls it
+    [problem] = [p for p in get_host_problems(app) if p.plugin == "tests.wobbly"]
+    assert (problem.hook, problem.count) == ("question type wobbly", 1)
+    login(make_user("admin").email)
+    rows = plugin_rows(html.unescape(client.get("/admin/plugins").text))
+    assert rows["tests.wobbly"] == ("error", "question type 'wobbly': value_range raised ZeroDivisionError: "
+                                             "division by zero")
+
+
+def get_host_problems(app):
+    from surveyhub.plugins import get_host
+
+    return get_host(app).problems.stored() or []
