@@ -13,8 +13,8 @@ from sqlalchemy import delete, select
 
 from surveyhub.models import AuditEvent, Organisation, Project, Token
 from surveyhub.services import access, audit, projects
-from tests.fixtures.documents import answer
 from tests.fixtures.factories import csrf_token
+from tests.fixtures.outcomes import answer, at_levels
 
 UTC = timezone.utc
 
@@ -27,8 +27,8 @@ def place(app, session, make_org, make_user, make_project, make_participant):
     project = make_project(org, "Buurttuin")
     done = make_participant(org, project.slug, "Fatima")
     make_participant(org, project.slug, "Joost")
-    answer(session, app, project.slug, done.code, "pre", {"organising": 2})
-    answer(session, app, project.slug, done.code, "post", {"organising": 4})
+    answer(app, session, project.slug, "pre", done.code, at_levels(session, project.slug, {"organising": 2}))
+    answer(app, session, project.slug, "post", done.code, at_levels(session, project.slug, {"organising": 4}))
     other = make_org("Welzijn Zuid")
     other_project = make_project(other, "Speeltuin Zuid")
     people = {"admin": make_user("admin", org, "admin@noord.example"),

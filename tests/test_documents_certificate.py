@@ -19,8 +19,9 @@ from surveyhub.models import Document, Organisation
 from surveyhub.services import access, participants
 from surveyhub.services import documents as docs
 from surveyhub.services.errors import ServiceError
-from tests.fixtures.documents import (BASE_URL, alt_texts, answer, demo, fetch_log, page_png,  # noqa: F401
+from tests.fixtures.documents import (BASE_URL, alt_texts, demo, fetch_log, page_png,  # noqa: F401
                                       pdf_reader, pdf_text)
+from tests.fixtures.outcomes import answer, at_levels
 
 
 def _issue(session, d, code, **kwargs):
@@ -68,8 +69,8 @@ def test_each_skill_shows_its_level_at_the_start_and_now(app, session, make_org,
     org = make_org("Buurtwerk Noord")
     project = make_project(org, "Buurttuin", instruments=("organising", "cooperation"))
     resident = make_participant(org, project.slug, "Joost")
-    answer(session, app, project.slug, resident.code, "pre", {"organising": 2, "cooperation": 5})
-    answer(session, app, project.slug, resident.code, "post", {"organising": 4, "cooperation": 3})
+    for wave, levels in (("pre", {"organising": 2, "cooperation": 5}), ("post", {"organising": 4, "cooperation": 3})):
+        answer(app, session, project.slug, wave, resident.code, at_levels(session, project.slug, levels))
     actor = access.Actor(organisation_id=org.id, role="worker")
 
     text = pdf_text(docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL).pdf)
@@ -86,8 +87,8 @@ def test_nobody_grew_still_gets_a_celebrating_certificate(app, session, make_org
     org = make_org()
     project = make_project(org, "Buurttuin", instruments=("organising",))
     resident = make_participant(org, project.slug, "Wim")
-    answer(session, app, project.slug, resident.code, "pre", {"organising": 4})
-    answer(session, app, project.slug, resident.code, "post", {"organising": 2})
+    answer(app, session, project.slug, "pre", resident.code, at_levels(session, project.slug, {"organising": 4}))
+    answer(app, session, project.slug, "post", resident.code, at_levels(session, project.slug, {"organising": 2}))
     actor = access.Actor(organisation_id=org.id, role="worker")
 
     text = pdf_text(docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL).pdf)

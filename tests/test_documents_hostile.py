@@ -18,8 +18,9 @@ from surveyhub.plugins import get_registry
 from surveyhub.models import Project
 from surveyhub.services import access
 from surveyhub.services import documents as docs
-from tests.fixtures.documents import (BASE_URL, HOSTILE, answer, consent, fetch_log,  # noqa: F401 (fixture)
+from tests.fixtures.documents import (BASE_URL, HOSTILE, consent, fetch_log,  # noqa: F401 (fixture)
                                       pdf_text)
+from tests.fixtures.outcomes import answer, at_levels
 
 #: Generous: a hostile document must not take longer than this (a normal one takes well under a second).
 BOUNDED_SECONDS = 20
@@ -62,8 +63,9 @@ def hostile_project(app, session, make_org, make_project):
     session.commit()
     for index, invitation in enumerate(invitations):
         consent(session, invitation.code, info.slug, share_quotes=True)
-        answer(session, app, info.slug, invitation.code, "pre", {"organising": 2})
-        answer(session, app, info.slug, invitation.code, "post", {"organising": 4}, text=HOSTILE[index])
+        answer(app, session, info.slug, "pre", invitation.code, at_levels(session, info.slug, {"organising": 2}))
+        answer(app, session, info.slug, "post", invitation.code,
+               at_levels(session, info.slug, {"organising": 4}, text=HOSTILE[index]))
     return {"slug": info.slug, "actor": actor, "codes": [i.code for i in invitations], "org_id": org.id}
 
 
@@ -137,7 +139,7 @@ def test_a_huge_unbroken_name_still_prints(app, session, make_org, make_project,
     org = make_org()
     project = make_project(org, "Buurttuin", instruments=("organising",))
     resident = make_participant(org, project.slug, "W" * 200)
-    answer(session, app, project.slug, resident.code, "pre", {"organising": 1})
+    answer(app, session, project.slug, "pre", resident.code, at_levels(session, project.slug, {"organising": 1}))
     actor = access.Actor(organisation_id=org.id, role="worker")
     issued = _timed(lambda: docs.issue_resident_document(session, actor, project.slug, resident.code,
                                                          base_url=BASE_URL))

@@ -12,8 +12,9 @@ from surveyhub.documents import formatting as fmt
 from surveyhub.plugins import get_registry
 from surveyhub.services import documents as docs
 from surveyhub.services import outcomes
-from tests.fixtures.documents import (BASE_URL, alt_texts, answer, consent, demo,  # noqa: F401 (fixture)
+from tests.fixtures.documents import (BASE_URL, alt_texts, consent, demo,  # noqa: F401 (fixture)
                                       pdf_reader, pdf_text)
+from tests.fixtures.outcomes import answer, at_levels
 
 
 def _report(app, session, d, **kwargs):
@@ -103,7 +104,7 @@ def test_quotes_only_from_residents_who_agreed(app, session, demo, make_particip
                                 ("Nee", False, "Dit mag niemand lezen.")):
         resident = make_participant(org, demo.slug, name)
         consent(session, resident.code, demo.slug, agreed)
-        answer(session, app, demo.slug, resident.code, "post", {"organising": 4}, text=quote)
+        answer(app, session, demo.slug, "post", resident.code, at_levels(session, demo.slug, {"organising": 4}, text=quote))
 
     text = pdf_text(_report(app, session, demo)[1].pdf)
 
@@ -118,7 +119,6 @@ def four_pairs(app, session, org_id: int) -> str:
     six answers split between two levels (the seventh left open: five answers are enough).
     """
     from surveyhub.models import Organisation
-    from tests.fixtures.outcomes import answer as answer_items
     from tests.fixtures.outcomes import new_project
 
     slug = new_project(app, session, session.get(Organisation, org_id), ["organising"], name="Klein buurtproject")
@@ -131,8 +131,8 @@ def four_pairs(app, session, org_id: int) -> str:
                 for item, level in zip(items, levels)}
 
     for code, before, after in (("K1", 2.0, 2.5), ("K2", 2.5, 3.5), ("K3", 3.0, 3.0), ("K4", 3.5, 4.0)):
-        answer_items(app, session, slug, "pre", code, values(before))
-        answer_items(app, session, slug, "post", code, values(after))
+        answer(app, session, slug, "pre", code, values(before))
+        answer(app, session, slug, "post", code, values(after))
     return slug
 
 
