@@ -17,6 +17,7 @@ import calendar
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -269,9 +270,9 @@ def run_purge(session_factory, registry, *, default_months: int = DEFAULT_MONTHS
     for item in due:
         with session_factory() as session:
             # Safe to run again after a rollback: residents saving at the same moment never lose a page.
-            result = retry_on_busy(session, lambda: purge_project(
-                session, registry, item.project_id, thresholds=thresholds, default_months=default_months, now=now,
-                who=who, source=source))
+            result = retry_on_busy(session, partial(
+                purge_project, session, registry, item.project_id, thresholds=thresholds,
+                default_months=default_months, now=now, who=who, source=source))
         done.append((item, result))
     return done
 
