@@ -160,18 +160,11 @@ def database_url(request, tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(request.getfixturevalue("sqlite_demo_template" if with_demo else "sqlite_template"), target)
         return f"sqlite:///{target}"
-    if with_demo:  # the demo cannot be restored by emptying tables: a fresh copy each time
-        server = request.getfixturevalue("postgres_server")
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        name = copy_database(admin, request.getfixturevalue("postgres_demo_template"))
-
-        def drop():
-            drop_database(admin, name)
-            admin.dispose()
-
-        request.addfinalizer(drop)
-        return server.set(database=name).render_as_string(hide_password=False)
     pool = request.getfixturevalue("postgres_pool")
+    if with_demo:  # the demo cannot be restored by emptying tables: a fresh copy each time
+        name = copy_database(pool.admin, request.getfixturevalue("postgres_demo_template"))
+        request.addfinalizer(lambda: pool.drop_later(name))
+        return pool.url(name)
     name = pool.take()
     request.addfinalizer(lambda: pool.give_back(name))
     return pool.url(name)
