@@ -19,6 +19,7 @@ from surveyhub.services import access, context
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import Forbidden, NotFound
 from surveyhub.services.outcomes import Thresholds
+from tests.fixtures.documents import demo  # noqa: F401 (fixture)
 
 #: A statement that turns a slug into a project (or its id or organisation).
 SLUG_LOOKUP = re.compile(r"FROM projects\b.*\bprojects\.slug\s*=", re.IGNORECASE | re.DOTALL)
@@ -137,3 +138,20 @@ def test_the_report_pdf_is_prepared_from_the_project_the_context_read(app, sessi
                                                    base_url=ctx.base_url, defaults=ctx.thresholds, project=found)
     assert prepared.kind == "report" and prepared.project_id == found.id
     assert slug_lookups(seen) == 0
+
+
+def test_certificates_for_a_zip_are_prepared_from_one_read_of_the_project(app, session, demo):
+    """The web's ZIP and the CLI's chunks pass the project they read (each certificate used to read it twice)."""
+    from surveyhub.services import documents
+
+    ctx = _context(app, session, demo.actor)
+    found = ctx.project(demo.slug, "project.rows")
+    codes = [c.code for c in documents.certificate_candidates(session, demo.actor, demo.slug)][:3]
+    with statements() as seen:
+        prepared = [documents.prepare_certificate(session, ctx.actor, demo.slug, code, base_url=ctx.base_url,
+                                                  project=found) for code in codes]
+    assert len(prepared) == 3 and {one.participant_code for one in prepared} == set(codes)
+    assert slug_lookups(seen) == 0
+    with statements() as seen:
+        documents.prepare_certificate(session, ctx.actor, demo.slug, codes[0], base_url=ctx.base_url)
+    assert slug_lookups(seen) == 1  # without it: the certificate's own read, which the resident's lookup reuses

@@ -19,7 +19,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from surveyhub.cli.common import base_url, session_scope, user_errors
-from surveyhub.services import access, accounts, audit
+from surveyhub.services import access, accounts, audit, context
 from surveyhub.services import documents as docs
 from surveyhub.services.errors import UserError
 
@@ -133,12 +133,16 @@ def _issue_chunk(project: str, codes: list[str], lang: str, out_dir: str, url: s
     SQLite every transaction takes the one write lock that all processes share.
     """
     from surveyhub.db import get_db
-    from surveyhub.plugins import get_host
+    from surveyhub.plugins import get_host, get_registry
+    from surveyhub.services.outcomes import Thresholds
 
     with get_db().session() as session:
-        actor = access.cli_actor(session, project_slug=project)
-        prepared = [docs.prepare_certificate(session, actor, project, code, base_url=url, lang=lang, host=get_host())
-                    for code in codes]
+        ctx = context.for_command(session, registry=get_registry(), host=get_host(),
+                                  thresholds=Thresholds.from_settings(current_app.config),
+                                  base_url=url, lang=lang, project_slug=project)
+        found = ctx.project(project, "project.rows")  # read once per chunk, not twice per certificate
+        prepared = [docs.prepare_certificate(session, ctx.actor, project, code, base_url=url, lang=lang,
+                                             host=ctx.host, project=found) for code in codes]
         session.commit()
         rendered = [docs.render(one) for one in prepared]
         issued = [docs.register(session, one, drawn) for one, drawn in zip(prepared, rendered)]

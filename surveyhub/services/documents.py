@@ -178,18 +178,22 @@ def _signed(build: Callable[[str, datetime], bytes], org: Organisation, title: s
 
 def prepare_certificate(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
                         lang: str = "nl", kind: str | None = None, name: str | None = None,
-                        personal_line: str | None = None, host=None) -> Prepared:
+                        personal_line: str | None = None, host=None, project: Project | None = None) -> Prepared:
     """A resident's certificate (after the post wave) or proof of participation (only the pre wave).
 
     ``kind`` None picks whichever the resident's answers allow; ``name`` is a
-    name typed for the certificate instead of the display name.
+    name typed for the certificate instead of the display name; ``project``: the
+    project ``slug`` names, when the caller read it already (a ZIP of fifty reads it once).
     """
     from surveyhub.documents import certificate
     from surveyhub.services.participants import get_participant
 
     lang = texts.language(lang)
-    project = access.project(session, actor, slug, "project.rows")
-    participant = get_participant(session, actor, slug, participant_code)
+    if project is None:
+        project = access.project(session, actor, slug, "project.rows")
+    else:
+        access.check(actor, slug, "project.rows")
+    participant = get_participant(session, actor, slug, participant_code, project=project)
     possible = dc.certificate_kind(session, project, participant)
     if possible is None:
         raise Invalid(N_("%(code)s has not finished a questionnaire yet"), code=participant.code)

@@ -133,10 +133,15 @@ def overview(session: Session, actor: Actor, slug: str) -> list[ParticipantRow]:
     return rows
 
 
-def get_participant(session: Session, actor: Actor, slug: str, code: str) -> Participant:
+def get_participant(session: Session, actor: Actor, slug: str, code: str, *,
+                    project: Project | None = None) -> Participant:
+    """Resident ``code`` of project ``slug``; ``project``: that project, when the caller read it already."""
     from surveyhub.services.errors import NotFound
 
-    project = access.project(session, actor, slug, "project.residents")
+    if project is None:
+        project = access.project(session, actor, slug, "project.residents")
+    else:
+        access.check(actor, slug, "project.residents")
     participant = session.scalar(select(Participant).where(Participant.project_id == project.id,
                                                            Participant.code == code))
     if participant is None:

@@ -140,9 +140,10 @@ def certificate(slug: str, code: str):
     form = IssueForm()
     name = (form.name.data or "").strip()[:200] or None
     line = (form.line.data or "").strip()[:300] or None
+    ctx = service_context()
     return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_certificate(
-        s, current_actor(), slug, code, base_url=_base_url(), lang=_lang(), name=name, personal_line=line,
-        host=get_host()))))
+        s, ctx.actor, slug, code, base_url=ctx.base_url, lang=_lang(), name=name, personal_line=line,
+        host=ctx.host, project=ctx.project(slug, "project.rows")))))
 
 
 @bp.route("/projects/<slug>/documents/certificates.zip", methods=["POST"])
@@ -163,8 +164,9 @@ def certificates_zip(slug: str, part: int = 1):
 
 
 def _zip(session, actor, slug: str, name: str, residents: list):
+    project = service_context().project(slug, "project.rows")  # read once for the whole ZIP
     prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=_lang(),
-                                         host=get_host()) for r in residents]
+                                         host=get_host(), project=project) for r in residents]
     session.commit()
     rendered = batches.render_all(prepared, _budget())  # all or nothing; no transaction open meanwhile
     buffer = io.BytesIO()
