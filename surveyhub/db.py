@@ -2,9 +2,16 @@
 
 One engine per app. Web requests get one session each (``get_session``),
 closed when the request ends; services flush, the route or CLI command
-commits. SQLite runs in WAL mode with a busy timeout and takes its write lock
-at the start of every transaction (``BEGIN IMMEDIATE``) so two writers never
-deadlock half-way.
+commits (``unit_of_work``), and what must happen only once the data is stored
+(the completion event) is registered with ``after_commit``.
+
+SQLite runs in WAL mode with a busy timeout. Reads run without a transaction
+of their own, so a page that only reads never takes, or waits for, the write
+lock; the first statement that writes opens ``BEGIN IMMEDIATE`` (see
+``_write_lock``), so a writer holds the lock from its first write to its
+commit and two writers never deadlock half-way. That is read-committed, as
+PostgreSQL's default: a writer that decides on something it read re-reads it
+after its first write, or lets a constraint decide.
 
 ``retry_on_busy`` runs a short write again when the database is busy (SQLite's
 "database is locked", a PostgreSQL serialization failure or deadlock), with a
@@ -81,9 +88,68 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    event.listen(engine, "before_cursor_execute", _write_lock)
+
+
+#: Statements that only read: they run in SQLite's autocommit mode and take no lock.
+_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+def _write_lock(_connection, cursor, statement, _parameters, _context, _executemany):
+    """SQLite: before the first statement of a transaction that is not a read, ``BEGIN IMMEDIATE``.
+
+    A request that only reads never opens a write transaction (so reads no
+    longer queue behind writers); one that writes takes the lock at its first
+    write and keeps it to the commit. The busy timeout applies to the BEGIN,
+    and a lock still not had is an ``OperationalError`` like any other busy
+    database (``retry_on_busy``).
+    """
+    if not cursor.connection.in_transaction and not statement.lstrip()[:7].upper().startswith(_READS):
+        cursor.execute("BEGIN IMMEDIATE")
+
+
+#: ``session.info`` key of the callbacks that wait for the session's next commit.
+_AFTER_COMMIT = "surveyhub.after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the session's current transaction is committed; never if it rolls back.
+
+    The place for domain events (``surveyhub_response_completed``): a plugin
+    hears only of what is stored, and a write that is retried (``retry_on_busy``)
+    announces itself once, from the try that committed.
+    """
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any statement still forgets the callback
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is stored yet
+        return
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:  # the data is stored: a failing listener must not turn that into an error
+            log.exception("after-commit callback %r failed", callback)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_commit(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outer transaction ended without a commit (or after it ran them)
+        session.info.pop(_AFTER_COMMIT, None)
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """One unit of work: commit at the end (after-commit callbacks then run), roll back on any error."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 class DatabaseBusy(Exception):

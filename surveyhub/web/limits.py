@@ -25,9 +25,10 @@ def client_address() -> str:
 def release() -> None:
     """End the request's read transaction before a counter is touched.
 
-    On SQLite every transaction takes the write lock, and the counter runs on a
-    connection of its own: it would wait for this very request. Nothing is lost:
-    the points that call this have read, not written.
+    The counter runs on a connection of its own. On SQLite a request that only
+    read holds no lock (``db._write_lock``), so this is belt and braces there;
+    it keeps a PostgreSQL read transaction short. Nothing is lost: the points
+    that call this have read, not written.
     """
     session = g.get("db_session")
     if session is not None and session.in_transaction() and not (session.new or session.dirty or session.deleted):
