@@ -138,7 +138,7 @@ def test_an_exception_on_a_resident_page_logs_no_token(app, client, resident, ca
     def broken(*_args, **_kwargs):
         raise RuntimeError(f"the database went away while reading /q/{token} ({token})")
 
-    monkeypatch.setattr(resident_service, "current_wave", broken)
+    monkeypatch.setattr(resident_service, "open_session", broken)  # the one read of a resident request
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: Flask logs the error and answers 500
     with caplog.at_level(logging.ERROR):
         response = client.post(f"/q/{token}", data={"consent": "y"})

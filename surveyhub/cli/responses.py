@@ -11,7 +11,7 @@ from flask_babel import force_locale
 
 from surveyhub.cli.common import session_scope, user_errors
 from surveyhub.plugins import get_host, get_registry
-from surveyhub.services import access, audit, exports, imports
+from surveyhub.services import access, audit, exports, imports, responses
 from surveyhub.services.errors import UserError
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -47,16 +47,15 @@ def responses_import(project, wave, file):
         with force_locale("en"), session_scope() as session:
             actor = access.cli_actor(session, project_slug=project)
             # Short write transactions: the check holds none, then each batch of rows commits on its own.
+            # Each completion reaches plugins once its batch is committed (the unit of work's after-commit).
             result = imports.import_responses(session, registry, actor, project, wave, data,
                                               on_score_error=registry.scoring_error_handler(host),
-                                              commit=session.commit)
+                                              commit=session.commit, on_completed=responses.announcer(host))
     except imports.ImportRefused as exc:
         click.echo(f"Error: {file}: {exc}:", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(1)
-    for event in result.events:  # after the commit, as for answers entered in the browser
-        host.call_bounded("surveyhub_response_completed", response=event)
     host.problems.flush()
     done = (f"{result.completed} responses completed" if wave != "retro" else
             f"{result.completed} post responses updated, {result.waiting} waiting for their post answers")

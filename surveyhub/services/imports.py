@@ -87,7 +87,7 @@ class ImportResult:
     completed: int
     #: retro rows whose post response is not completed yet
     waiting: int
-    #: payloads for ``surveyhub_response_completed``, to send after the commit
+    #: payloads of ``surveyhub_response_completed`` once committed, when no ``on_completed`` was given
     events: list[dict] = field(default_factory=list)
     #: seconds each batch's write transaction lasted (the longest is what a saving resident may wait)
     batch_seconds: list[float] = field(default_factory=list)
@@ -119,6 +119,7 @@ def sniff_delimiter(header_line: str) -> str:
 
 def import_responses(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, wave: str,
                      data: bytes | str, *, on_score_error=None, commit: Callable[[], None] | None = None,
+                     on_completed: Callable[[dict], object] | None = None,
                      batch_rows: int | None = None) -> ImportResult:
     """Check the whole file, then store it: every row or none.
 
@@ -137,7 +138,7 @@ def import_responses(session: Session, registry: InstrumentRegistry, actor: Acto
     try:
         began, in_batch = time.perf_counter(), 0
         for row in parsed:
-            _store(session, registry, actor, project, target, wave, [row], on_score_error, result)
+            _store(session, registry, actor, project, target, wave, [row], on_score_error, result, on_completed)
             in_batch += 1
             if commit and (in_batch >= most or time.perf_counter() - began >= BATCH_SECONDS):
                 project, target = _end_batch(session, commit, result, began, project, target)
@@ -371,7 +372,7 @@ def _online_participants(session, wave: Wave) -> set[int]:
 
 
 def _store(session, registry, actor, project, wave: Wave, kind: str, parsed, on_score_error,
-           result: ImportResult) -> None:
+           result: ImportResult, on_completed=None) -> None:
     """Store one batch of rows (flushed; the caller commits). Safe to run again: rows are keyed by code."""
     methods = registry.scoring_methods
     extra = {"on_error": on_score_error} if on_score_error else {}
@@ -393,6 +394,7 @@ def _store(session, registry, actor, project, wave: Wave, kind: str, parsed, on_
         if kind == "retro" and response.status != "completed":
             result.waiting += 1
             continue
-        responses.complete(session, project, response, methods, **extra)
+        # The completion event goes out once this row's batch is committed (db.after_commit).
+        responses.complete(session, project, response, methods, **extra, wave=wave, entered_by=actor.email,
+                           on_completed=on_completed or result.events.append)
         result.completed += 1
-        result.events.append(responses.completed_event(project, wave, response, actor.email).as_dict())

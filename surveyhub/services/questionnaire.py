@@ -9,6 +9,7 @@ of a retrospective project asks every scale again about "before the project"
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 PER_PAGE = 7
@@ -83,4 +84,27 @@ def build_pages(definitions: list[dict], extra_questions: list[dict], wave_kind:
     if extra_questions:
         slots = [Slot("now", PROJECT_INSTRUMENT, q, q.get("answer_sets") or {}, False) for q in extra_questions]
         add(PROJECT_INSTRUMENT, "now", {"nl": "Tot slot", "en": "Finally"}, None, slots)
+    return pages
+
+
+#: Pages per (pinned snapshots' digests, extra questions, wave kind, retrospective): built once per process.
+_PAGES: dict[tuple, list[Page]] = {}
+_MAX_CACHED = 512
+
+
+def cached_pages(digests: list[str], definitions: list[dict], extra_questions: list[dict],
+                 wave_kind: str, retrospective: bool) -> list[Page]:
+    """The pages of one wave, built once per pinned instrument versions and reused (do not mutate them).
+
+    A snapshot's digest names its content, and the extra questions (a project
+    may edit them until residents answer) are part of the key as they are, so
+    a cached page is never stale, whichever database the process serves.
+    """
+    key = (tuple(digests), json.dumps(extra_questions, sort_keys=True), wave_kind, bool(retrospective))
+    pages = _PAGES.get(key)
+    if pages is None:
+        pages = build_pages(definitions, extra_questions, wave_kind, retrospective)
+        if len(_PAGES) >= _MAX_CACHED:
+            _PAGES.clear()
+        _PAGES[key] = pages
     return pages

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import JSON, and_, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.definition import translate
-from surveyhub.models import Consent, Participant, Project, Response, Token, WAVE_KINDS, Wave
-from surveyhub.services import responses
+from surveyhub.models import (Consent, InstrumentVersion, Participant, Project, ProjectInstrument, ProjectQuestion,
+                              Response, Token, WAVE_KINDS, Wave)
+from surveyhub.services import questionnaire, responses
 from surveyhub.services.errors import NotFound
 from surveyhub.services.questionnaire import Page, Slot
 
@@ -37,6 +38,120 @@ def resolve(session: Session, token: str) -> Link:
         raise NotFound("unknown link")
     participant = row.participant
     return Link(participant, session.get(Project, participant.project_id))
+
+
+@dataclass(frozen=True)
+class ResidentSession:
+    """Everything one request on a personal link needs, resolved in one go (``open_session``).
+
+    ``wave`` is the open wave to answer now (None: nothing to answer), ``latest``
+    the latest wave the resident started or finished; ``response`` and
+    ``latest_response`` their responses (None before the first save).
+    ``pages`` are the questionnaire pages of ``wave``, shared by every request
+    on the same pinned instrument versions (do not mutate them).
+    """
+
+    token: str
+    link: Link
+    wave: Wave | None
+    latest: Wave | None
+    response: Response | None
+    latest_response: Response | None
+    consented: bool
+    definitions: list[dict]
+    pages: list[Page]
+
+    @property
+    def participant(self) -> Participant:
+        return self.link.participant
+
+    @property
+    def project(self) -> Project:
+        return self.link.project
+
+
+def open_session(session: Session, token: str) -> ResidentSession:
+    """Resolve a personal link: participant, project, waves, responses, consent and pages in one statement.
+
+    One row per wave of the project, each with the participant, the project and
+    the participant's response to that wave, plus whether consent was given and
+    the questionnaire's shape (pinned instrument versions, extra questions) as
+    JSON; the pages themselves come from the in-process cache
+    (``questionnaire.cached_pages``). NotFound for an unknown or revoked link.
+    """
+    if not token or len(token) > 64:
+        raise NotFound("unknown link")
+    rows = session.execute(_session_query(session.get_bind().dialect.name), {"token": token}).all()
+    if not rows:
+        raise NotFound("unknown link")
+    participant, project, _w, _r, consent, pinned, extra = rows[0]
+    by_wave = sorted(((w, r) for _p, _pr, w, r, *_rest in rows if w is not None),
+                     key=lambda pair: WAVE_KINDS.index(pair[0].kind))
+    wave, latest = _current(project, by_wave)
+    responses_by_wave = {w.id: r for w, r in by_wave}
+    versions = [(version, digest) for _position, version, digest in sorted(pinned or [])]
+    questions = [definition for _position, definition in sorted(extra or [], key=lambda pair: pair[0])]
+    definitions = responses.definitions_for(session, versions)
+    pages = questionnaire.cached_pages([digest for _v, digest in versions], definitions, questions,
+                                       wave.kind, project.retrospective) if wave is not None else []
+    return ResidentSession(token, Link(participant, project), wave, latest,
+                           responses_by_wave.get(wave.id) if wave else None,
+                           responses_by_wave.get(latest.id) if latest else None,
+                           bool(consent), definitions, pages)
+
+
+#: The statement of ``open_session`` per dialect, built once (the token is its one parameter).
+_SESSION_QUERIES: dict[str, object] = {}
+
+
+def _session_query(dialect: str):
+    query = _SESSION_QUERIES.get(dialect)
+    if query is None:
+        consented = select(Consent.id).where(Consent.participant_id == Participant.id).exists()
+        query = (
+            select(Participant, Project, Wave, Response, consented.label("consented"),
+                   _aggregated(dialect, ProjectInstrument.position, ProjectInstrument.instrument_version_id,
+                               InstrumentVersion.digest),
+                   _aggregated(dialect, ProjectQuestion.position, ProjectQuestion.definition, json_value=True))
+            .select_from(Token)
+            .join(Participant, Participant.id == Token.participant_id)
+            .join(Project, Project.id == Participant.project_id)
+            .outerjoin(Wave, Wave.project_id == Project.id)
+            .outerjoin(Response, and_(Response.participant_id == Participant.id, Response.wave_id == Wave.id))
+            .where(Token.token == bindparam("token"), Token.revoked_at.is_(None)))
+        _SESSION_QUERIES[dialect] = query
+    return query
+
+
+def _aggregated(dialect: str, position, value, digest=None, json_value: bool = False):
+    """A correlated subquery: ``[[position, value(, digest)], …]`` of the project's rows, as JSON.
+
+    ``digest``: the pinned snapshot's digest (joined), which names its content for the caches.
+    """
+    table = position.class_
+    values = [position, func.json(value) if json_value and dialect != "postgresql" else value]
+    if digest is not None:
+        values.append(digest)
+    if dialect == "postgresql":
+        aggregate = func.json_agg(func.json_build_array(*values))
+    else:
+        aggregate = func.json_group_array(func.json_array(*values))
+    query = select(aggregate).where(table.project_id == Project.id)
+    if digest is not None:
+        query = query.join(InstrumentVersion, InstrumentVersion.id == table.instrument_version_id)
+    return type_coerce(query.scalar_subquery(), JSON)
+
+
+def _current(project: Project, by_wave: list[tuple[Wave, Response | None]]) -> tuple[Wave | None, Wave | None]:
+    """(the open wave to answer now, the latest wave started or finished): see :func:`current_wave`."""
+    latest = None
+    accepting = project.archived_at is None and project.purged_at is None
+    for wave, response in by_wave:
+        if response is not None:
+            latest = wave
+        if accepting and wave.status == "open" and (response is None or response.status != "completed"):
+            return wave, latest
+    return None, latest
 
 
 def response_for(session: Session, participant: Participant, wave: Wave) -> Response | None:
@@ -76,11 +191,16 @@ def give_consent(session: Session, participant: Participant, wave: Wave, wording
         session.flush()
 
 
-def initial_values(response: Response | None, page: Page, types: dict) -> dict[str, object]:
-    """Form data for a page from what is saved: choices as their option values."""
-    if response is None:
+def initial_values(response: Response | None, page: Page, types: dict, session: Session | None = None
+                   ) -> dict[str, object]:
+    """Form data for a page from what is saved: choices as their option values.
+
+    With ``session``: one plain query for the page's instrument (no ORM rows).
+    """
+    if response is None or response.id is None:
         return {}
-    saved = responses.answers_of(response)
+    saved = responses.stored_answers(session, response.id, {page.instrument_id}) if session is not None \
+        else responses.answers_of(response)
     data = {}
     for slot in page.slots:
         value = saved.get((slot.block, slot.instrument_id, slot.item["id"]))
@@ -122,16 +242,30 @@ def code_page(page: Page, form_data, types: dict, lang: str) -> tuple[dict, dict
 
 
 def save_page(session: Session, project: Project, response: Response, page_index: int, values: dict,
-              n_pages: int, move: str, methods: dict, on_error=None) -> int:
-    """Store one page (scores follow) and return the index of the page to show next (``n_pages`` = finished)."""
-    responses.record_answers(session, project, response, values, methods, on_error)
+              n_pages: int, move: str, methods: dict, on_error=None, definitions: list[dict] | None = None) -> int:
+    """Store one page (scores follow) and return the index of the page to show next (``n_pages`` = finished).
+
+    Three writes: the answers (one upsert), the scale scores of the page's
+    instruments (one upsert, after re-reading that instrument's answers) and the
+    response row (resume point, last change) — see ``responses.record_answers``.
+    """
+    responses.record_answers(session, project, response, values, methods, on_error, definitions)
     if move == "back":
         target = max(0, page_index - 1)
     else:
         target = min(n_pages, page_index + 1)
-    response.current_page = max(response.current_page, min(target, n_pages))
+    reached = min(target, n_pages)
+    # In SQL: a parallel save of a later page (another tab) is never moved back by this one.
+    response.current_page = case((Response.current_page < reached, reached), else_=Response.current_page)
     session.flush()
     return target
+
+
+def save(session: Session, resident_session: ResidentSession, response: Response, page_index: int, values: dict,
+         move: str, methods: dict, on_error=None) -> int:
+    """Store a checked page (``code_page``) of an open session; returns the page to show next."""
+    return save_page(session, resident_session.project, response, page_index, values,
+                     len(resident_session.pages), move, methods, on_error, resident_session.definitions)
 
 
 def growth_summary(session: Session, participant: Participant, project: Project, lang: str) -> list[dict]:

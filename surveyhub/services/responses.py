@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import UniqueConstraint, inspect, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from surveyhub.db import after_commit
 from surveyhub.measures.scoring import coded_values
 from surveyhub.models import Answer, InstrumentVersion, Participant, Project, Response, ScaleScore, Wave
 from surveyhub.models._types import utcnow
@@ -26,22 +30,32 @@ log = logging.getLogger(__name__)
 AnswerKey = tuple[str, str, str]
 
 
-#: Snapshots never change once stored, so each process decodes one only once.
-#: Keyed by database as well: one process may serve (or test) several databases.
-_SNAPSHOTS: dict[tuple[str, int], dict] = {}
+#: Snapshots never change once stored, so each process decodes one only once. Keyed by the
+#: snapshot's digest (SHA-256 of its content): never stale, whichever database a process serves.
+_SNAPSHOTS: dict[str, dict] = {}
+#: ``session.info`` key: instrument version id -> digest, as read in this session.
+_DIGESTS = "surveyhub.snapshot_digests"
 
 
 def project_definitions(project: Project) -> list[dict]:
     """The pinned instrument snapshots of a project, in questionnaire order (do not mutate them)."""
     session = object_session(project)
-    database = str(session.get_bind().url)
     ids = [pi.instrument_version_id for pi in project.instruments]
-    missing = [i for i in ids if (database, i) not in _SNAPSHOTS]
+    known = session.info.setdefault(_DIGESTS, {})
+    if any(i not in known for i in ids):
+        known.update(session.execute(select(InstrumentVersion.id, InstrumentVersion.digest)
+                                     .where(InstrumentVersion.id.in_(ids))).all())
+    return definitions_for(session, [(i, known[i]) for i in ids])
+
+
+def definitions_for(session: Session, pinned: list[tuple[int, str]]) -> list[dict]:
+    """Instrument snapshots by (version id, digest), decoded once per process (do not mutate them)."""
+    missing = [i for i, digest in pinned if digest not in _SNAPSHOTS]
     if missing:
-        rows = session.execute(select(InstrumentVersion.id, InstrumentVersion.definition)
+        rows = session.execute(select(InstrumentVersion.digest, InstrumentVersion.definition)
                                .where(InstrumentVersion.id.in_(missing)))
-        _SNAPSHOTS.update({(database, row_id): definition for row_id, definition in rows})
-    return [_SNAPSHOTS[(database, i)] for i in ids]
+        _SNAPSHOTS.update({digest: definition for digest, definition in rows})
+    return [_SNAPSHOTS[digest] for _i, digest in pinned]
 
 
 def pages_for(project: Project, wave_kind: str) -> list[Page]:
@@ -67,37 +81,83 @@ def get_or_start(session: Session, participant: Participant, wave: Wave, languag
 
 
 def save_answers(session: Session, response: Response, values: dict[AnswerKey, object]) -> None:
-    """Insert or update the given answers; ``None`` clears an answer.
+    """Insert or update the given answers in one statement; ``None`` clears an answer.
 
-    Low level: callers use :func:`record_answers`, which keeps the scale scores in step.
+    One multi-row ``INSERT … ON CONFLICT (response, block, instrument, item) DO
+    UPDATE`` on SQLite and PostgreSQL alike, so a double click or a parallel
+    save meets the unique key, never a duplicate. Low level: callers use
+    :func:`record_answers`, which keeps the scale scores in step.
     """
-    existing = {(a.block, a.instrument_id, a.item_id): a for a in response.answers}
-    for key, value in values.items():
+    if response.id is None:
+        session.flush()
+    now = utcnow()
+    rows, cleared = [], []
+    for (block, instrument, item), value in values.items():
         number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
         text = (clean(value) or None) if isinstance(value, str) else None  # whatever the source: one rule
-        answer = existing.get(key)
-        if answer is None:
-            if value is None:
-                continue
-            response.answers.append(Answer(block=key[0], instrument_id=key[1], item_id=key[2],
-                                           value_num=number, value_text=text))
-        elif (answer.value_num, answer.value_text) != (number, text):
-            answer.value_num, answer.value_text = number, text
-    response.updated_at = utcnow()
-    session.flush()
+        if number is None and text is None:
+            cleared.append((block, instrument, item))
+        else:
+            rows.append({"response_id": response.id, "block": block, "instrument_id": instrument,
+                         "item_id": item, "value_num": number, "value_text": text, "updated_at": now})
+    table = Answer.__table__
+    if rows:
+        session.execute(_upsert(session, table, ("value_num", "value_text", "updated_at")), rows).all()
+    if cleared:  # rare (an answer taken back): no row is made for a question never answered
+        session.execute(update(table).where(
+            table.c.response_id == response.id,
+            tuple_(table.c.block, table.c.instrument_id, table.c.item_id).in_(cleared),
+        ).values(value_num=None, value_text=None, updated_at=now))
+    response.updated_at = now
+    _forget_loaded(session, response)
+
+
+#: Upsert statements per (dialect, table), built once: rows come as parameters.
+_UPSERTS: dict[tuple[str, str], object] = {}
+
+
+def _upsert(session: Session, table, changing: tuple[str, ...]):
+    """``INSERT … ON CONFLICT (the table's unique key) DO UPDATE SET changing … RETURNING id``.
+
+    Executed with a list of rows, SQLAlchemy sends it as ONE multi-row INSERT
+    ("insertmanyvalues", hence the RETURNING) on SQLite and PostgreSQL alike.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = _UPSERTS.get((dialect, table.name))
+    if statement is None:
+        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        [unique] = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+        statement = insert.on_conflict_do_update(
+            index_elements=list(unique.columns),
+            set_={name: getattr(insert.excluded, name) for name in changing}).returning(table.c.id)
+        _UPSERTS[(dialect, table.name)] = statement
+    return statement
+
+
+def _forget_loaded(session: Session, response: Response) -> None:
+    """Answers and scores were written past the ORM: loaded collections are reloaded on next use."""
+    state = inspect(response)
+    loaded = [name for name in ("answers", "scores") if name in state.dict]
+    if loaded and state.persistent:
+        for name in loaded:  # rows already in the session would otherwise come back with their old values
+            for row in state.dict[name]:
+                if inspect(row).persistent:
+                    session.expire(row)
+        session.expire(response, loaded)
 
 
 def record_answers(session: Session, project: Project, response: Response, values: dict[AnswerKey, object],
-                   methods: dict, on_error=None) -> None:
+                   methods: dict, on_error=None, definitions: list[dict] | None = None) -> None:
     """Store answers and recompute the response's scale scores: the one way answers change.
 
     Every writer (a resident's page, paper entry, a CSV import) goes through here,
-    so a stored score always matches the stored answers.
+    so a stored score always matches the stored answers. ``definitions``: the
+    project's pinned snapshots when the caller has them (else they are looked up).
     """
     save_answers(session, response, values)
     # A scale's score rests on its own instrument's answers only: the others stay as they are.
     touched = {instrument for (_block, instrument, _item) in values}
-    score_response(session, project, response, methods, instruments=touched,
+    score_response(session, project, response, methods, instruments=touched, definitions=definitions,
                    **({"on_error": on_error} if on_error else {}))
 
 
@@ -119,12 +179,26 @@ def _score_one(scale: dict, answers: dict, answer_sets: dict, methods: dict, on_
 
 def score_response(session: Session, project: Project, response: Response, methods: dict,
                    on_error=lambda method, message: log.error(message),
-                   instruments: set[str] | None = None) -> list[ScaleScore]:
-    """(Re)compute every scale score of the response (or of these instruments), for the now and then blocks."""
-    answers = answers_of(response)
-    by_key = {(s.block, s.instrument_id, s.scale_id): s for s in response.scores}
-    for pinned in project.instruments:
-        definition = pinned.snapshot.definition
+                   instruments: set[str] | None = None, definitions: list[dict] | None = None) -> None:
+    """(Re)compute every scale score of the response (or of these instruments), for the now and then blocks.
+
+    Reads the stored answers (after this transaction's writes, so a parallel
+    save of another page is counted) and writes the scores in one upsert.
+    """
+    if response.id is None:
+        session.flush()
+    # Without autoflush: the response row's pending change (last change, resume point) goes out
+    # once, with the caller's flush, instead of a second UPDATE before these statements.
+    with session.no_autoflush:
+        _write_scores(session, project, response, methods, on_error, instruments, definitions)
+    _forget_loaded(session, response)
+
+
+def _write_scores(session: Session, project: Project, response: Response, methods: dict, on_error,
+                  instruments: set[str] | None, definitions: list[dict] | None) -> None:
+    answers = stored_answers(session, response.id, instruments)
+    rows = []
+    for definition in definitions if definitions is not None else project_definitions(project):
         if instruments is not None and definition["id"] not in instruments:
             continue
         for block in ("now", "then"):
@@ -133,28 +207,48 @@ def score_response(session: Session, project: Project, response: Response, metho
             if block == "then" and not block_answers:
                 continue
             for scale in definition["scales"]:
-                item_ids = [i["id"] for i in scale["items"]]
-                n = sum(1 for i in item_ids if block_answers.get(i) is not None)
+                n = sum(1 for i in scale["items"] if block_answers.get(i["id"]) is not None)
                 score = _score_one(scale, block_answers, definition.get("answer_sets") or {}, methods, on_error)
-                key = (block, definition["id"], scale["id"])
-                row = by_key.get(key)
-                if row is None:
-                    row = ScaleScore(block=block, instrument_id=definition["id"],
-                                     instrument_version=definition["version"], scale_id=scale["id"])
-                    response.scores.append(row)
-                row.score, row.n_answered = score, n
-    session.flush()
-    return list(response.scores)
+                rows.append({"response_id": response.id, "block": block, "instrument_id": definition["id"],
+                             "instrument_version": definition["version"], "scale_id": scale["id"],
+                             "score": score, "n_answered": n})
+    if rows:
+        session.execute(_upsert(session, ScaleScore.__table__, ("score", "n_answered")), rows).all()
 
 
-def complete(session: Session, project: Project, response: Response, methods: dict, on_error=None) -> None:
-    """Score and mark completed (idempotent: completing twice changes nothing else)."""
+def stored_answers(session: Session, response_id: int, instruments: set[str] | None) -> dict[AnswerKey, object]:
+    """The stored answers of a response (of these instruments), read as plain values."""
+    query = select(Answer.block, Answer.instrument_id, Answer.item_id, Answer.value_num, Answer.value_text) \
+        .where(Answer.response_id == response_id)
+    if instruments is not None:
+        query = query.where(Answer.instrument_id.in_(sorted(instruments)))
+    return {(block, inst, item): (text if text is not None else num)
+            for block, inst, item, num, text in session.execute(query)}
+
+
+def complete(session: Session, project: Project, response: Response, methods: dict, on_error=None, *,
+             on_completed: Callable[[dict], object] | None = None, wave: Wave | None = None,
+             entered_by: str | None = None) -> None:
+    """Score and mark completed (idempotent: completing twice changes nothing else).
+
+    ``on_completed`` hears the ``surveyhub_response_completed`` payload once the
+    unit of work commits (``db.after_commit``), never for a write that rolled back.
+    """
     score_response(session, project, response, methods,
                    **({"on_error": on_error} if on_error else {}))
     if response.status != "completed":
         response.status = "completed"
         response.completed_at = utcnow()
     session.flush()
+    if on_completed is not None:
+        payload = completed_event(project, wave or session.get(Wave, response.wave_id), response,
+                                  entered_by).as_dict()
+        after_commit(session, lambda: on_completed(payload))
+
+
+def announcer(host) -> Callable[[dict], object]:
+    """``on_completed`` for :func:`complete`: the plugin hook, with its time budget (a plugin never holds a page up)."""
+    return lambda payload: host.call_bounded("surveyhub_response_completed", response=payload)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Callable
 from flask import abort, redirect, render_template, request
 from flask import session as browser_session
 from flask_babel import gettext as _
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from surveyhub.db import DatabaseBusy, get_session, retry_on_busy
@@ -63,10 +64,18 @@ class PageFlow:
     template: str
     #: The worker typing in a paper questionnaire; None for a resident.
     paper_actor: Actor | None = None
+    #: A resident's link, resolved once for the whole request (``resident.open_session``).
+    resident_session: resident.ResidentSession | None = None
 
     @cached_property
     def pages(self):
+        if self.resident_session is not None:
+            return self.resident_session.pages
         return responses.pages_for(self.link.project, self.wave.kind)
+
+    @property
+    def definitions(self) -> list[dict] | None:
+        return self.resident_session.definitions if self.resident_session is not None else None
 
     @property
     def n_pages(self) -> int:
@@ -77,6 +86,8 @@ class PageFlow:
 
     def _stored(self):
         """The response whose answers the pages show; None before the first save (or a replacement)."""
+        if self.resident_session is not None:
+            return self.resident_session.response
         response = resident.response_for(get_session(), self.link.participant, self.wave)
         if self.paper_actor is not None:
             return paper_entry.shown(response, paper_claim(self.link.participant, self.wave))
@@ -90,7 +101,9 @@ class PageFlow:
                                                 self.wave, paper_claim(self.link.participant, self.wave), self.lang)
             current_claim[:] = [claim]  # kept only once the save is committed
             return response
-        response = responses.get_or_start(session, self.link.participant, self.wave, language=self.lang)
+        known = self.resident_session.response if self.resident_session is not None else None
+        response = known if known is not None and inspect(known).persistent else \
+            responses.get_or_start(session, self.link.participant, self.wave, language=self.lang)
         paper_entry.take_back(response)
         return response
 
@@ -105,7 +118,7 @@ class PageFlow:
         form_class, shown = page_form_class(page, get_registry().question_types, self.lang, self._report)
         if request.method == "POST":
             return self._submit(n, page, form_class, shown)
-        form = form_class(formdata=None, data=resident.initial_values(response, page, None))
+        form = form_class(formdata=None, data=resident.initial_values(response, page, None, get_session()))
         return self._render(n, page, form, shown)
 
     def _submit(self, n, page, form_class, shown):
@@ -138,7 +151,7 @@ class PageFlow:
         def work():  # safe to run again after a rollback: it finds (or makes) the response afresh
             current[:] = [self._writable(claim)]
             return resident.save_page(session, self.link.project, current[0], n, values, self.n_pages, move,
-                                      registry.bounded_scoring_methods, on_error)
+                                      registry.bounded_scoring_methods, on_error, self.definitions)
 
         for attempt in (1, 2):
             try:
@@ -156,13 +169,12 @@ class PageFlow:
         session = get_session()
         host = get_host()
         registry = get_registry()
-        retry_on_busy(session, lambda: responses.complete(session, self.link.project, response,
-                                                          registry.bounded_scoring_methods,
-                                                          on_error=registry.scoring_error_handler(host)))
-        event = responses.completed_event(self.link.project, self.wave, response,
-                                          self.entered_by.email if self.entered_by else None)
-        # After the commit, with a time budget: a plugin that hangs never holds up the resident's last page.
-        host.call_bounded("surveyhub_response_completed", response=event.as_dict())
+        # The completion event fires once the unit of work commits (db.after_commit), with a time budget:
+        # a plugin that hangs never holds up the resident's last page.
+        retry_on_busy(session, lambda: responses.complete(
+            session, self.link.project, response, registry.bounded_scoring_methods,
+            on_error=registry.scoring_error_handler(host), on_completed=responses.announcer(host), wave=self.wave,
+            entered_by=self.entered_by.email if self.entered_by else None))
         return redirect(self.done_url)
 
     def _render(self, n, page, form, shown, expired: bool = False, status: int = 200, busy: bool = False):

@@ -1,14 +1,16 @@
 """The resident's questionnaire: personal links, the anonymous link, pages, thank-you.
 
-No account: the link's token is the key. Forms carry their own CSRF check
+No account: the link's token is the key. Each request resolves it once
+(``resident.open_session``: link, waves, response, consent and pages in one
+statement); the miss counter around the view counts only what that resolution
+did not find, so valid links never touch it. Forms carry their own CSRF check
 (the blueprint is exempt from the global one) so an expired token re-shows the
-page with the typed answers instead of an error. Unknown links count towards a
-rate limit; valid ones do not.
+page with the typed answers instead of an error.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from surveyhub.db import get_session
@@ -34,22 +36,25 @@ def _lang() -> str:
     return current_language()
 
 
-def resident_link(token: str):
-    """The link of ``token``, resolved once per request (the miss counter may already have done it); else 404."""
-    known = g.get("resident_link")
-    if known and known[0] == token:
-        return known[1]
+def resident_session(token: str) -> resident.ResidentSession:
+    """The request's one resolution of ``token`` (``resident.open_session``); 404 (a counted miss) otherwise."""
     try:
-        return resident.resolve(get_session(), token)
+        return resident.open_session(get_session(), token)
     except NotFound:
         abort(404)
 
 
-def _flow(token: str, link, wave) -> PageFlow:
-    return PageFlow(link=link, wave=wave, lang=_lang(), entered_by=None,
+def resident_link(token: str) -> resident.Link:
+    """The participant and project of ``token``; 404 (a counted miss) otherwise."""
+    return resident_session(token).link
+
+
+def _flow(found: resident.ResidentSession) -> PageFlow:
+    token = found.token
+    return PageFlow(link=found.link, wave=found.wave, lang=_lang(), entered_by=None,
                     page_url=lambda n: url_for("questionnaire.page", token=token, n=n),
                     done_url=url_for("questionnaire.done", token=token),
-                    template="questionnaire/page.html")
+                    template="questionnaire/page.html", resident_session=found)
 
 
 @bp.route("/q/<token>", methods=["GET", "POST"])
@@ -57,13 +62,13 @@ def _flow(token: str, link, wave) -> PageFlow:
 @limit_guessing
 def start(token: str):
     session = get_session()
-    link = resident_link(token)
-    wave, latest = resident.current_wave(session, link)
+    found = resident_session(token)
+    link, wave = found.link, found.wave
     if wave is None:
-        return _no_open_wave(token, link, latest)
+        return _no_open_wave(found)
     form = ConsentForm()
-    if resident.has_consent(session, link.participant):
-        return _resume(token, link, wave)
+    if found.consented:
+        return _resume(found)
     if request.method == "POST" and form.validate_on_submit():
         if not form.consent.data:
             form.consent.errors.append(_("Tick the box if you want to take part."))
@@ -79,50 +84,44 @@ def start(token: str):
                                                        current_app.config["RETENTION_MONTHS"]))
 
 
-def _resume(token: str, link, wave):
-    session = get_session()
-    response = responses.get_or_start(session, link.participant, wave, language=_lang())
-    session.commit()
-    flow = _flow(token, link, wave)
+def _resume(found: resident.ResidentSession):
+    response = found.response
+    if response is None:  # only a GET that finds no response yet writes (it is made at consent)
+        session = get_session()
+        response = responses.get_or_start(session, found.participant, found.wave, language=_lang())
+        session.commit()
+    flow = _flow(found)
     if response.current_page >= flow.n_pages:
         return flow.finish(response)
-    return redirect(url_for("questionnaire.page", token=token, n=response.current_page))
+    return redirect(url_for("questionnaire.page", token=found.token, n=response.current_page))
 
 
-def _no_open_wave(token: str, link, latest):
-    session = get_session()
-    if latest is not None:
-        response = resident.response_for(session, link.participant, latest)
-        if response is not None and response.status == "completed":
-            return redirect(url_for("questionnaire.done", token=token))
-    return render_template("questionnaire/closed.html", project=link.project,
-                           saved=latest is not None), 200
+def _no_open_wave(found: resident.ResidentSession):
+    response = found.latest_response
+    if response is not None and response.status == "completed":
+        return redirect(url_for("questionnaire.done", token=found.token))
+    return render_template("questionnaire/closed.html", project=found.project,
+                           saved=found.latest is not None), 200
 
 
 @bp.route("/q/<token>/p/<int:n>", methods=["GET", "POST"])
 @public
 @limit_guessing
 def page(token: str, n: int):
-    session = get_session()
-    link = resident_link(token)
-    wave, _latest = resident.current_wave(session, link)
-    if wave is None:
+    found = resident_session(token)
+    if found.wave is None or not found.consented:
         return redirect(url_for("questionnaire.start", token=token))
-    if not resident.has_consent(session, link.participant):
-        return redirect(url_for("questionnaire.start", token=token))
-    return _flow(token, link, wave).handle(n)
+    return _flow(found).handle(n)
 
 
 @bp.route("/q/<token>/done")
 @public
 @limit_guessing
 def done(token: str):
-    session = get_session()
-    link = resident_link(token)
-    summary = resident.growth_summary(session, link.participant, link.project, _lang())
-    wave, _latest = resident.current_wave(session, link)
-    return render_template("questionnaire/done.html", project=link.project, summary=summary,
-                           more_to_do=wave is not None, token=token)
+    found = resident_session(token)
+    summary = resident.growth_summary(get_session(), found.participant, found.project, _lang())
+    return render_template("questionnaire/done.html", project=found.project, summary=summary,
+                           more_to_do=found.wave is not None, token=token)
 
 
 @bp.route("/a/<token>", methods=["GET", "POST"])

@@ -2,20 +2,53 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 
 from surveyhub.measures.questions import radio_choices
 from surveyhub.services.questionnaire import Page
 
 
+#: Form classes per (page, question types, language), built once per process: pages are shared
+#: (``questionnaire.cached_pages``), so the same page object comes back on every request.
+_FORMS: dict[tuple[int, int, str], tuple[Page, dict, type[FlaskForm], list]] = {}
+_MAX_FORMS = 2048
+
+
 def page_form_class(page: Page, types: dict, lang: str, on_error=None) -> tuple[type[FlaskForm], list]:
     """A form class for the page, and the slots that could be rendered.
 
     A plugin question type that fails to build its field is reported and its
-    item left out, so the resident can go on.
+    item left out, so the resident can go on. Only a page that built whole is
+    cached, so a failing plugin is reported on every request.
     """
+    key = (id(page), id(types), lang)
+    cached = _FORMS.get(key)
+    if cached is not None and cached[0] is page and cached[1] is types:  # ids are only unique while alive
+        return cached[2], cached[3]
+    problems = []
+
+    def report(type_name: str, message: str | None = None) -> None:
+        problems.append(type_name)
+        if on_error and message:
+            on_error(type_name, message)
+
+    form_class, shown = _build(page, types, lang, report)
+    if not problems and len(shown) == len(page.slots):  # an item left out is reported again next time
+        if len(_FORMS) >= _MAX_FORMS:
+            _FORMS.clear()
+        _FORMS[key] = (page, types, form_class, shown)
+    return form_class, shown
+
+
+def _build(page: Page, types: dict, lang: str, on_error) -> tuple[type[FlaskForm], list]:
     fields, shown = {}, []
     for slot in page.slots:
         qtype = types.get(slot.item["type"])
@@ -25,11 +58,29 @@ def page_form_class(page: Page, types: dict, lang: str, on_error=None) -> tuple[
             continue
         field = qtype.make_field(slot.item, {"answer_sets": slot.answer_sets, "lang": lang})
         if field is None:  # a plugin's type failed to build its field; its guard reported why
+            if on_error:
+                on_error(slot.item["type"])  # left out: this page is not cached
             continue
         fields[slot.key] = field
         shown.append(slot)
     fields["page_token"] = HiddenField()
-    return type("QuestionnairePage", (FlaskForm,), fields), shown
+    return type("QuestionnairePage", (_PageForm,), fields), shown
+
+
+@lru_cache(maxsize=8)
+def _wtforms_messages(locale: str):
+    """WTForms' own messages in one language, read once per process (Flask-WTF reads them on every request)."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _PageForm(FlaskForm):
+    """Base of every questionnaire page form: a resident's busiest request should not re-read catalogs."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_messages(str(get_locale() or "nl"))
 
 
 class ConsentForm(FlaskForm):
