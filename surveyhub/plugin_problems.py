@@ -70,18 +70,22 @@ class ProblemLog:
         self._queue.put((plugin[:200], hook[:200], message[:MAX_MESSAGE], utcnow()))
         self._ensure_thread()
 
-    def stored(self, timeout: float = 2.0) -> list[Problem] | None:
+    def stored(self, session: Session | None = None, timeout: float = 2.0) -> list[Problem] | None:
         """Every problem any process stored, the most recent first, once what this process saw is stored too.
 
-        ``None`` when there is nothing to read them from: no database, or no table yet
-        (the database is not upgraded).
+        :param session: the caller's session (a request's: on SQLite a second one would wait for
+            the request's own transaction); without one, a short session of its own.
+        :returns: ``None`` when there is nothing to read them from: no database, or no table yet
+            (the database is not upgraded).
         """
         if self.database is None:
             return None
         self.flush(timeout)
+        if session is not None:
+            return stored_problems(session)
         try:
-            with self.database.session() as session:
-                return stored_problems(session)
+            with self.database.session() as own:
+                return stored_problems(own)
         except (OperationalError, ProgrammingError):
             return None
 

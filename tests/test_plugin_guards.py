@@ -208,4 +208,4 @@ def test_a_failure_seen_at_run_time_reaches_the_admin_plugins_page(app, client, 
 def get_host_problems(app):
     from surveyhub.plugins import get_host
 
-    return get_host(app).problems.stored() or []
+    return get_host(app).problems.stored() or []  # a session of its own: no request is open here

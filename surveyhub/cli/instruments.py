@@ -25,7 +25,7 @@ def plugins_command(clear_problems):
     host.problems.flush()  # what this process saw is stored before anything is cleared or read
     if clear_problems:
         _clear_problems()
-    problems = host.problems.stored(timeout=10)
+    problems = host.problems.stored(timeout=10)  # None: no table yet
     for status in host.overview(problems or []):
         version = f" {status.version}" if status.version else ""
         click.echo(f"{status.name}{version}  [{status.status}]  {status.source}")

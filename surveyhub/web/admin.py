@@ -129,7 +129,7 @@ def user_reset_link(user_id: int):
 @requires("org.manage")
 def plugins():
     host = get_host()
-    problems = host.problems.stored() or []  # what this process saw a moment ago is on the page too
+    problems = host.problems.stored(get_session()) or []  # what this process saw a moment ago is on it too
     return render_template("admin/plugins.html", statuses=host.overview(problems),
                            problems=problems, errors=get_registry().errors, local_time=audit_labels.local_time)
 
