@@ -81,8 +81,11 @@ def bounded(function: Callable[..., Any], timeout: float | None) -> Callable[...
     return call
 
 
-def _plugin_crash(exc: BaseException) -> bool:
-    """What a plugin may raise without taking the app down: anything but Ctrl+C."""
+def plugin_crash(exc: BaseException) -> bool:
+    """What a plugin may raise without taking the app down: anything but Ctrl+C.
+
+    ``SystemExit`` (a plugin calling ``sys.exit()``) counts as a plugin failure too.
+    """
     return not isinstance(exc, KeyboardInterrupt)
 
 
@@ -99,7 +102,7 @@ class GuardedMethod:
         try:
             score = self._call(values, scale)
         except BaseException as exc:
-            if not _plugin_crash(exc):
+            if not plugin_crash(exc):
                 raise
             self._report(f"raised {describe(exc)}")
             return None
@@ -129,7 +132,7 @@ class GuardedQuestionType:
         try:
             return self.qtype.make_field(item, context)
         except BaseException as exc:
-            if not _plugin_crash(exc):
+            if not plugin_crash(exc):
                 raise
             self._report(f"question type {self.name!r} failed to render: {describe(exc)}")
             return None
@@ -146,7 +149,7 @@ class GuardedQuestionType:
         except ValueError:
             raise
         except BaseException as exc:
-            if not _plugin_crash(exc):
+            if not plugin_crash(exc):
                 raise
             kept = raw_text(raw)
             failed = f"question type {self.name!r} failed on item {item.get('id')!r} ({describe(exc)})"
@@ -158,7 +161,7 @@ class GuardedQuestionType:
         try:
             return self.qtype.value_range(item, context)
         except BaseException as exc:
-            if not _plugin_crash(exc):
+            if not plugin_crash(exc):
                 raise
             self._report(f"question type {self.name!r}: value_range raised {describe(exc)}")
             return None
@@ -183,7 +186,7 @@ class GuardedExporter:
         try:
             self.exporter.write(table, stream)
         except BaseException as exc:
-            if not _plugin_crash(exc):
+            if not plugin_crash(exc):
                 raise
             self.host.fail(self.plugin, f"export format of {self.plugin} failed: {describe(exc)}", state="error",
                            hook=f"export format {self.name}")

@@ -37,7 +37,7 @@ from flask import Flask, current_app, has_app_context
 
 from surveyhub import hookspecs
 from surveyhub.measures.registry import InstrumentRegistry, build_registry
-from surveyhub.plugin_guards import GuardedExporter, GuardedMethod, GuardedQuestionType, describe
+from surveyhub.plugin_guards import GuardedExporter, GuardedMethod, GuardedQuestionType, describe, plugin_crash
 from surveyhub.plugin_problems import Problem, ProblemLog
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,6 @@ ENTRY_POINT_GROUP = "surveyhub"
 DEFAULT_HOOK_TIMEOUT = 2.0
 #: Calls of one plugin still running past their budget before the next ones are skipped.
 MAX_OVERDUE_CALLS = 4
-
-
-def _plugin_crash(exc: BaseException) -> bool:
-    """What a plugin may raise without taking the app down: anything but Ctrl+C.
-
-    ``SystemExit`` (a plugin calling ``sys.exit()``) counts as a plugin failure too.
-    """
-    return not isinstance(exc, KeyboardInterrupt)
 
 
 @dataclass
@@ -102,7 +94,7 @@ class PluginHost:
                 self.pm.unregister(name=name)
                 raise pluggy.PluginValidationError(plugin, problem)
         except BaseException as exc:  # a plugin must never stop start-up, not even with sys.exit()
-            if not _plugin_crash(exc):
+            if not plugin_crash(exc):
                 raise
             if self.pm.get_plugin(name) is not None:
                 self.pm.unregister(name=name)
@@ -152,7 +144,7 @@ class PluginHost:
         ``failed``. Problems under a name this process does not know (a
         question type's name, another installation's plugin) get a row of their own.
 
-        :param problems: ``plugin_problems.stored_problems(session)``, the most recent first.
+        :param problems: ``self.problems.stored(...)``, the most recent first.
         """
         latest: dict[str, Problem] = {}
         for problem in problems:
@@ -194,7 +186,7 @@ class PluginHost:
             try:
                 plugin = ep.load()
             except BaseException as exc:
-                if not _plugin_crash(exc):
+                if not plugin_crash(exc):
                     raise
                 self.statuses[name] = PluginStatus(name=name, source=f"entry point {ep.value}", version=version)
                 self.fail(name, f"import failed: {describe(exc)}")
@@ -213,7 +205,7 @@ class PluginHost:
             try:
                 module = _import_file(name, path)
             except BaseException as exc:
-                if not _plugin_crash(exc):
+                if not plugin_crash(exc):
                     raise
                 self.statuses[name] = PluginStatus(name=name, source=str(path))
                 self.fail(name, f"import failed: {describe(exc)}")
@@ -235,7 +227,7 @@ class PluginHost:
             try:
                 result = self._call_one(hook_name, name, kwargs)
             except BaseException as exc:
-                if not _plugin_crash(exc):
+                if not plugin_crash(exc):
                     raise
                 self.fail(name, f"{hook_name} raised {describe(exc)}", state="error", hook=hook_name)
                 log.debug("traceback:\n%s", traceback.format_exc())
