@@ -62,7 +62,7 @@ def main() -> None:
 
         sheet(10)  # warm: fonts, stylesheets
         for n in (100, 300, args.residents):
-            seconds = timed(lambda: sheet(n))
+            seconds = timed(lambda n=n: sheet(n))
             print(f"link sheet, {n} residents: {seconds:.2f} s ({seconds / n * 1000:.1f} ms per resident)")
         seconds = timed(lambda: certificates(50))
         print(f"certificates one after another, 50: {seconds:.2f} s ({seconds / 50 * 1000:.0f} ms each)")
@@ -74,8 +74,8 @@ def main() -> None:
             bigger = {**report, "scales": report["scales"] * copies,
                       "retrospective": report["retrospective"] * copies}
             n = len(bigger["scales"]) + len(bigger["retrospective"])
-            seconds = timed(lambda: docs.render(docs.prepare_report(session, get_registry(app), actor, slug,
-                                                                    base_url=BASE_URL, report=bigger)))
+            seconds = timed(lambda bigger=bigger: docs.render(docs.prepare_report(
+                session, get_registry(app), actor, slug, base_url=BASE_URL, report=bigger)))
             print(f"impact report PDF, {n} scale sections: {seconds:.2f} s ({seconds / n * 1000:.0f} ms each)")
     cleanup(app)
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, select
 
-from surveyhub.models import AuditEvent, Organisation, Project, Token
+from surveyhub.models import AuditEvent, Project, Token
 from surveyhub.services import access, audit, projects
 from tests.fixtures.factories import csrf_token
 from tests.fixtures.outcomes import answer, at_levels

@@ -29,7 +29,8 @@ def _fraction(value: float, low: float, high: float) -> float:
 
 def _growth(scale: dict) -> float:
     """Growth as a share of the scale's range, in the scale's good direction."""
-    change = _fraction(scale["now"], scale["low"], scale["high"]) - _fraction(scale["start"], scale["low"], scale["high"])
+    change = (_fraction(scale["now"], scale["low"], scale["high"])
+              - _fraction(scale["start"], scale["low"], scale["high"]))
     return change if scale.get("higher_is_better", True) else -change
 
 
@@ -87,7 +88,8 @@ def context(data: dict, *, code: str, issued_at: datetime, verify_url: str,
         "created": formatting.iso_utc(issued_at),
         "organisation": {"name": org["name"], "logo": images.logo(org.get("logo"), org.get("logo_type"))},
         "participant": {"display_name": name}, "project": {"name": project["name"]},
-        "grown": [{"title": s["title"], "line": _growth_line(s, t)} for s in grown], "strong": strong, "strong_words": texts.join_words([s["title"] for s in strong], lang),
+        "grown": [{"title": s["title"], "line": _growth_line(s, t)} for s in grown], "strong": strong,
+        "strong_words": texts.join_words([s["title"] for s in strong], lang),
         "skills": [s["title"] for s in data["scales"]],
         "chart": _chart(images, grown, colour, t),
         "chart_alt": t["chart_alt"].format(skills=texts.join_words([s["title"] for s in grown], lang)),

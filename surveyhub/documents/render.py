@@ -111,7 +111,7 @@ class Images:
         kind = logo_kind(data, mime)
         if kind is None and data:
             log.warning("an organisation logo that is not a small PNG, JPEG or self-contained SVG is left out")
-        return self.add(data, kind) if kind else None
+        return self.add(data, kind) if kind and data else None
 
 
 #: A QR matrix row (1 = dark module) as grey pixels: dark black, light white.

@@ -20,6 +20,7 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Text, cast, func, select
@@ -133,9 +134,9 @@ def load(session: Session, project: Project, with_scores: bool = True) -> Projec
     }
     invited = session.scalar(select(func.count()).select_from(Participant)
                              .where(Participant.project_id == project.id)) or 0
-    self_codes = dict(session.execute(
+    self_codes = {pid: code for pid, code in session.execute(
         select(Participant.id, Participant.self_code)
-        .where(Participant.project_id == project.id, Participant.self_code.is_not(None))).all())
+        .where(Participant.project_id == project.id, Participant.self_code.is_not(None))) if code is not None}
     data = ProjectData(project, waves, int(invited), responses, self_codes, {})
     if with_scores:
         data.scores = _scores(session, list(kind_of))
@@ -144,7 +145,7 @@ def load(session: Session, project: Project, with_scores: bool = True) -> Projec
 
 def _scores(session: Session, wave_ids: list[int]) -> dict[ScaleKey, dict[int, float]]:
     key = ScaleScore.instrument_id + KEY_SEPARATOR + ScaleScore.scale_id
-    score = ScaleScore.score
+    score: Any = ScaleScore.score
     if session.get_bind().dialect.name == "sqlite":
         # SQLite's JSON keeps 15 significant digits; a mean of thirds needs 17 to come back exactly.
         score = func.printf("%!.17g", ScaleScore.score)

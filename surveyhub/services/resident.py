@@ -18,7 +18,7 @@ from surveyhub.models import (Consent, InstrumentVersion, Participant, Project, 
                               Response, Token, WAVE_KINDS, Wave)
 from surveyhub.services import questionnaire, responses
 from surveyhub.services.errors import NotFound
-from surveyhub.services.questionnaire import Page, Slot
+from surveyhub.services.questionnaire import Page
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def resolve(session: Session, token: str) -> Link:
     if row is None:
         raise NotFound("unknown link")
     participant = row.participant
-    return Link(participant, session.get(Project, participant.project_id))
+    return Link(participant, session.get_one(Project, participant.project_id))
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def initial_values(response: Response | None, page: Page, types: dict, session: 
         return {}
     saved = responses.stored_answers(session, response.id, {page.instrument_id}) if session is not None \
         else responses.answers_of(response)
-    data = {}
+    data: dict[str, object] = {}
     for slot in page.slots:
         value = saved.get((slot.block, slot.instrument_id, slot.item["id"]))
         if value is None:
@@ -286,9 +286,10 @@ def growth_summary(session: Session, participant: Participant, project: Project,
         definition = pinned.snapshot.definition
         for scale in definition["scales"]:
             key = (definition["id"], scale["id"])
-            if now.get(key) is None:
+            score_now = now.get(key)
+            if score_now is None:
                 continue
-            summary.append(_scale_summary(scale, start.get(key), now[key], lang, definition.get("answer_sets")))
+            summary.append(_scale_summary(scale, start.get(key), score_now, lang, definition.get("answer_sets")))
     return summary
 
 
@@ -306,4 +307,4 @@ def _scale_summary(scale: dict, start: float | None, now: float, lang: str, answ
 
 def organisation_name(session: Session, project: Project) -> str:
     from surveyhub.models import Organisation
-    return session.get(Organisation, project.organisation_id).name
+    return session.get_one(Organisation, project.organisation_id).name

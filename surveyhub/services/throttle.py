@@ -26,7 +26,7 @@ import random
 import re
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.engine import Engine
@@ -93,15 +93,14 @@ class DatabaseStore:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        if engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        self._insert = insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        #: INSERT ... ON CONFLICT of the engine's dialect
+        self._insert: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     def hit(self, key: str, seconds: int, now: float) -> int:
         start = _window(seconds, now)
-        table = RateCounter.__table__
+        table: Any = RateCounter.__table__
         new = self._insert(table).values(key=key, window_start=start, hits=1)
         same_window = table.c.window_start >= new.excluded.window_start  # a lagging clock counts in the newer one
         statement = new.on_conflict_do_update(index_elements=[table.c.key], set_={
@@ -115,14 +114,14 @@ class DatabaseStore:
         return hits
 
     def peek(self, key: str, seconds: int, now: float) -> int:
-        table = RateCounter.__table__
+        table: Any = RateCounter.__table__
         with self.engine.begin() as connection:
             hits = connection.execute(select(table.c.hits).where(
                 table.c.key == key, table.c.window_start >= _window(seconds, now))).scalar()
         return hits or 0
 
     def undo(self, key: str, seconds: int, now: float) -> None:
-        table = RateCounter.__table__
+        table: Any = RateCounter.__table__
         with self.engine.begin() as connection:
             connection.execute(update(table).where(
                 table.c.key == key, table.c.window_start >= _window(seconds, now), table.c.hits > 0
