@@ -195,8 +195,13 @@ def app_config(tmp_path, database_url):
 def app(app_config):
     from surveyhub import create_app
 
+    from surveyhub.plugins import get_host
+
     application = create_app(app_config)
     yield application
+    # Plugin problems are stored by a thread of their own: let it finish while the test's database is
+    # still the test's (a PostgreSQL one is emptied and reused next), then close every connection.
+    get_host(application).problems.flush()
     application.extensions["surveyhub.db"].engine.dispose()
 
 
