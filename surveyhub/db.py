@@ -124,21 +124,28 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
+_COMMITTED = "surveyhub.committed"
+
+
 @event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: nothing is stored yet
+def _note_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint released: nothing is stored yet
+        session.info[_COMMITTED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_after_commit(session: Session, transaction) -> None:
+    """Once the outer transaction has ended (its connection given back): run the callbacks if it committed."""
+    if transaction.parent is not None:
         return
-    for callback in session.info.pop(_AFTER_COMMIT, []):
+    callbacks = session.info.pop(_AFTER_COMMIT, [])
+    if not session.info.pop(_COMMITTED, False):
+        return  # rolled back: forgotten
+    for callback in callbacks:
         try:
             callback()
         except Exception:  # the data is stored: a failing listener must not turn that into an error
             log.exception("after-commit callback %r failed", callback)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_after_commit(session: Session, transaction) -> None:
-    if transaction.parent is None:  # the outer transaction ended without a commit (or after it ran them)
-        session.info.pop(_AFTER_COMMIT, None)
 
 
 @contextmanager

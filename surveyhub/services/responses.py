@@ -93,8 +93,7 @@ def save_answers(session: Session, response: Response, values: dict[AnswerKey, o
     now = utcnow()
     rows, cleared = [], []
     for (block, instrument, item), value in values.items():
-        number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-        text = (clean(value) or None) if isinstance(value, str) else None  # whatever the source: one rule
+        number, text = _normalised(value)
         if number is None and text is None:
             cleared.append((block, instrument, item))
         else:
@@ -110,6 +109,13 @@ def save_answers(session: Session, response: Response, values: dict[AnswerKey, o
         ).values(value_num=None, value_text=None, updated_at=now))
     response.updated_at = now
     _forget_loaded(session, response)
+
+
+def _normalised(value) -> tuple[float | None, str | None]:
+    """(number, text) as stored: whatever the source, one rule."""
+    number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    text = (clean(value) or None) if isinstance(value, str) else None
+    return number, text
 
 
 #: Upsert statements per (dialect, table), built once: rows come as parameters.
@@ -155,10 +161,10 @@ def record_answers(session: Session, project: Project, response: Response, value
     project's pinned snapshots when the caller has them (else they are looked up).
     """
     save_answers(session, response, values)
-    # A scale's score rests on its own instrument's answers only: the others stay as they are.
+    # A scale's score rests on its own instrument's (and block's) answers only: the others stay as they are.
     touched = {instrument for (_block, instrument, _item) in values}
     score_response(session, project, response, methods, instruments=touched, definitions=definitions,
-                   **({"on_error": on_error} if on_error else {}))
+                   written=values, **({"on_error": on_error} if on_error else {}))
 
 
 def answers_of(response: Response) -> dict[AnswerKey, object]:
@@ -179,29 +185,40 @@ def _score_one(scale: dict, answers: dict, answer_sets: dict, methods: dict, on_
 
 def score_response(session: Session, project: Project, response: Response, methods: dict,
                    on_error=lambda method, message: log.error(message),
-                   instruments: set[str] | None = None, definitions: list[dict] | None = None) -> None:
+                   instruments: set[str] | None = None, definitions: list[dict] | None = None,
+                   written: dict[AnswerKey, object] | None = None) -> None:
     """(Re)compute every scale score of the response (or of these instruments), for the now and then blocks.
 
     Reads the stored answers (after this transaction's writes, so a parallel
     save of another page is counted) and writes the scores in one upsert.
+    ``written``: the answers this transaction just stored; then only their
+    blocks are scored, and when they hold every item of those scales (a page
+    that is a whole instrument) nothing needs to be read back.
     """
     if response.id is None:
         session.flush()
     # Without autoflush: the response row's pending change (last change, resume point) goes out
     # once, with the caller's flush, instead of a second UPDATE before these statements.
     with session.no_autoflush:
-        _write_scores(session, project, response, methods, on_error, instruments, definitions)
+        _write_scores(session, project, response, methods, on_error, instruments, definitions, written)
     _forget_loaded(session, response)
 
 
 def _write_scores(session: Session, project: Project, response: Response, methods: dict, on_error,
-                  instruments: set[str] | None, definitions: list[dict] | None) -> None:
-    answers = stored_answers(session, response.id, instruments)
+                  instruments: set[str] | None, definitions: list[dict] | None,
+                  written: dict[AnswerKey, object] | None) -> None:
+    scored = [definition for definition in (definitions if definitions is not None else project_definitions(project))
+              if instruments is None or definition["id"] in instruments]
+    blocks = None if written is None else {(block, instrument) for (block, instrument, _item) in written}
+    if blocks is not None and _holds_every_item(scored, blocks, written):
+        answers = {key: _stored_value(value) for key, value in written.items()}
+    else:
+        answers = stored_answers(session, response.id, instruments)
     rows = []
-    for definition in definitions if definitions is not None else project_definitions(project):
-        if instruments is not None and definition["id"] not in instruments:
-            continue
+    for definition in scored:
         for block in ("now", "then"):
+            if blocks is not None and (block, definition["id"]) not in blocks:
+                continue  # this block's answers did not change: neither did its scores
             block_answers = {item: v for (b, inst, item), v in answers.items()
                              if b == block and inst == definition["id"]}
             if block == "then" and not block_answers:
@@ -214,6 +231,17 @@ def _write_scores(session: Session, project: Project, response: Response, method
                              "score": score, "n_answered": n})
     if rows:
         session.execute(_upsert(session, ScaleScore.__table__, ("score", "n_answered")), rows).all()
+
+
+def _holds_every_item(definitions: list[dict], blocks: set[tuple[str, str]], written: dict) -> bool:
+    return all((block, definition["id"], item["id"]) in written
+               for definition in definitions for block in ("now", "then") if (block, definition["id"]) in blocks
+               for scale in definition["scales"] for item in scale["items"])
+
+
+def _stored_value(value):
+    number, text = _normalised(value)
+    return text if text is not None else number
 
 
 def stored_answers(session: Session, response_id: int, instruments: set[str] | None) -> dict[AnswerKey, object]:
