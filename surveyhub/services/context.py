@@ -1,6 +1,6 @@
 """What one request or one command resolves once and hands to every service it calls.
 
-The web builds a ``ServiceContext`` per request (``surveyhub.web.context.service_context``), each
+The web builds a ``ServiceContext`` per request (``surveyhub.web.session_user.service_context``), each
 CLI command one per command (``surveyhub.cli.common.command_context``). Services read the
 session, the actor, the instrument registry, the plugin host, the installation's thresholds,
 the base URL and the language from it, instead of reaching for Flask; and a project named by

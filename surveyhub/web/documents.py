@@ -29,9 +29,8 @@ from surveyhub.services import access, audit
 from surveyhub.services import document_batches as batches
 from surveyhub.services import documents as docs
 from surveyhub.services.errors import UserError
-from surveyhub.web.context import service_context
 from surveyhub.web.errors import user_message
-from surveyhub.web.session_user import current_actor, requires
+from surveyhub.web.session_user import current_actor, requires, service_context
 
 bp = Blueprint("documents", __name__)
 KINDS = ("pre", "post", "followup")

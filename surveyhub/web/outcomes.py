@@ -25,10 +25,9 @@ from surveyhub.plugins import get_host
 from surveyhub.services import audit, exports, outcomes
 from surveyhub.services.errors import UserError
 from surveyhub.services.report_contract import Report
-from surveyhub.web.context import service_context
 from surveyhub.web.errors import user_message
 from surveyhub.web.outcome_format import dashboard_view
-from surveyhub.web.session_user import current_actor, requires
+from surveyhub.web.session_user import current_actor, requires, service_context
 
 bp = Blueprint("outcomes", __name__)
 

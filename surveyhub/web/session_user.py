@@ -1,16 +1,25 @@
-"""The logged-in user as Flask-Login sees it, and the ``Actor`` services get."""
+"""The logged-in user as Flask-Login sees it, the ``Actor`` services get, and the request's ``ServiceContext``.
+
+Routes hand ``service_context()`` to services instead of letting them reach for Flask; a
+project the context looked up (``ctx.project(slug, capability)``, also by ``requires``) is not
+read again in the same request.
+"""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort
+from flask import Flask, abort, current_app, g
 from flask_login import UserMixin, current_user, login_required
 
 from surveyhub.db import get_db, get_session
 from surveyhub.extensions import login_manager
+from surveyhub.i18n import current_language
+from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import accounts
 from surveyhub.services.access import FUNDER, MATRIX, Actor
+from surveyhub.services.context import ServiceContext
+from surveyhub.services.outcomes import Thresholds
 
 #: What ``public`` records on a view instead of a capability.
 PUBLIC = "public"
@@ -38,6 +47,17 @@ def current_actor() -> Actor:
                  source=request.remote_addr)
 
 
+def service_context() -> ServiceContext:
+    """This request's context, acting as the logged-in user (workers', admins' and funders' pages):
+    built on first use, then the same for the rest of the request."""
+    if "service_context" not in g:
+        g.service_context = ServiceContext(
+            session=get_session(), actor=current_actor(), registry=get_registry(), host=get_host(),
+            thresholds=Thresholds.from_settings(current_app.config), base_url=current_app.config["BASE_URL"],
+            lang=current_language())
+    return g.service_context
+
+
 def requires(capability: str):
     """Login required, and the user's role must hold ``capability`` (a key of ``access.MATRIX``).
 
@@ -55,7 +75,6 @@ def requires(capability: str):
         def wrapped(*args, **kwargs):
             actor = current_actor()
             if "slug" in kwargs:  # NotFound/Forbidden; the view's own ctx.project(slug, ...) reads it no more
-                from surveyhub.web.context import service_context
                 service_context().project(kwargs["slug"], capability)
             elif not actor.can(capability):
                 abort(404 if actor.role == FUNDER and capability.startswith("project.") else 403)
