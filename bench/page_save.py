@@ -13,8 +13,9 @@ clients reconnect alike for both servers) POST pages for a fixed number of
 requests each. Printed per server: throughput,
 p50/p95 latency, errors and lost answers (what the clients were told was saved
 but is not in the database; must be 0), and the ratio SurveyHub/bare (target
-≥ 0.6). Errors or lost answers make the script exit 1; a ratio below target
-only with ``--strict``.
+≥ 0.6) with the SQL statements one SurveyHub page save sends (counted in
+process, transaction control and pragmas left out). Errors or lost answers
+make the script exit 1; a ratio below target only with ``--strict``.
 
     .venv/bin/python bench/page_save.py [--clients 50] [--requests 20] [--workers 2] [--rounds 3]
     .venv/bin/python bench/page_save.py --profile     # where a SurveyHub page save spends its time
@@ -407,6 +408,62 @@ def _bare_in_process(folder: Path, pages, n_requests: int) -> float:
     return (time.perf_counter() - started) / n_requests * 1000
 
 
+#: Not counted as statements: transaction control and pragmas (as tests/test_resident_path_statements.py).
+_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
+
+
+def _saving_client(folder: Path):
+    """An in-process SurveyHub with one resident who gave consent: (app, work(count) that saves pages)."""
+    app, tokens, pages = surveyhub_instance(folder, 1)
+    client = app.test_client()
+    token = tokens[0]
+    page = client.get(f"/q/{token}").text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post(f"/q/{token}", data={"csrf_token": csrf, "consent": "y"})
+    savable = len(pages) - 1
+
+    def work(count: int) -> None:
+        for i in range(count):
+            n = i % savable
+            data = {"csrf_token": csrf, "move": "next",
+                    **{name: answer_for(kind, name, i // savable) for name, kind in pages[n]}}
+            assert client.post(f"/q/{token}/p/{n}", data=data).status_code == 302
+
+    return app, pages, work
+
+
+def counted_statements(app, work, count: int) -> tuple[float, dict[str, int]]:
+    """SQL statements per page save (and how many of each kind) over ``count`` saves."""
+    from sqlalchemy import event
+
+    engine = app.extensions["surveyhub.db"].engine
+    kinds: dict[str, int] = {}
+
+    def record(_conn, _cursor, statement, *_args):
+        word = statement.lstrip().split(None, 1)[0].upper()
+        if not word.startswith(_CONTROL):
+            kinds[word] = kinds.get(word, 0) + 1
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        work(count)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sum(kinds.values()) / count, kinds
+
+
+def statements_per_save(args) -> float:
+    folder = Path(tempfile.mkdtemp(prefix="surveyhub-statements-"))
+    try:
+        app, _pages, work = _saving_client(folder)
+        work(10)  # warm: snapshots, pages and forms are cached per process
+        per_save, _kinds = counted_statements(app, work, 20)
+        app.extensions["surveyhub.db"].engine.dispose()
+        return per_save
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def profile(args) -> None:
     """Page saves in-process (test client), without the network: time, SQL and where Python spends it."""
     import cProfile
@@ -416,21 +473,7 @@ def profile(args) -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="surveyhub-profile-"))
     try:
-        app, tokens, pages = surveyhub_instance(folder, 5)
-        client = app.test_client()
-        token = tokens[0]
-        page = client.get(f"/q/{token}").text
-        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        client.post(f"/q/{token}", data={"csrf_token": csrf, "consent": "y"})
-        savable = len(pages) - 1
-
-        def work(count: int) -> None:
-            for i in range(count):
-                n = i % savable
-                data = {"csrf_token": csrf, "move": "next",
-                        **{name: answer_for(kind, name, i // savable) for name, kind in pages[n]}}
-                assert client.post(f"/q/{token}/p/{n}", data=data).status_code == 302
-
+        app, pages, work = _saving_client(folder)
         work(20)  # warm up
         n_requests = args.requests * 10
         started = time.perf_counter()
@@ -438,29 +481,31 @@ def profile(args) -> None:
         print(f"in-process page save: {(time.perf_counter() - started) / n_requests * 1000:.2f} ms per request")
 
         engine = app.extensions["surveyhub.db"].engine
-        counts = {"statements": 0, "transactions": 0, "connections": 0}
-        locked = {"since": 0.0, "total": 0.0}  # SQLite: BEGIN IMMEDIATE holds the write lock until commit
+        counts = {"write transactions": 0, "connections": 0}
+        # SQLite takes its write lock at a request's first write (BEGIN IMMEDIATE) and holds it to the commit.
+        locked = {"since": None, "total": 0.0}
 
-        def count(name):
-            return lambda *_args: counts.__setitem__(name, counts[name] + 1)
-
-        def begin(*_args):
-            counts["transactions"] += 1
-            locked["since"] = time.perf_counter()
+        def first_write(_conn, _cursor, statement, *_args):
+            if locked["since"] is None and not statement.lstrip().upper().startswith(("SELECT", "PRAGMA")):
+                counts["write transactions"] += 1
+                locked["since"] = time.perf_counter()
 
         def end(*_args):
-            locked["total"] += time.perf_counter() - locked["since"]
+            if locked["since"] is not None:
+                locked["total"] += time.perf_counter() - locked["since"]
+                locked["since"] = None
 
-        event.listen(engine, "before_cursor_execute", count("statements"))
-        event.listen(engine, "connect", count("connections"))
-        event.listen(engine, "begin", begin)
+        event.listen(engine, "connect", lambda *_args: counts.__setitem__("connections", counts["connections"] + 1))
+        event.listen(engine, "before_cursor_execute", first_write)  # runs just after the BEGIN IMMEDIATE
         event.listen(engine, "commit", end)
         event.listen(engine, "rollback", end)
         started = time.perf_counter()
-        work(n_requests)
+        per_save, kinds = counted_statements(app, work, n_requests)
         elapsed = time.perf_counter() - started
-        print("per request: " + ", ".join(f"{v / n_requests:.1f} {k}" for k, v in counts.items())
-              + f"; write lock held at least {locked['total'] / n_requests * 1000:.1f} of "
+        print(f"per request: {per_save:.1f} SQL statements ("
+              + ", ".join(f"{v / n_requests:.1f} {k}" for k, v in sorted(kinds.items())) + "), "
+              + ", ".join(f"{v / n_requests:.1f} {k}" for k, v in counts.items())
+              + f"; write lock held {locked['total'] / n_requests * 1000:.1f} of "
               f"{elapsed / n_requests * 1000:.1f} ms")
 
         print(f"bare app, same form bodies: {_bare_in_process(folder, pages, n_requests):.2f} ms per request")
@@ -525,7 +570,8 @@ def main() -> int:
               f"p95 {statistics.median(r.percentile(0.95) for r in runs):7.1f} ms   "
               f"errors {sum(len(r.errors) for r in runs)}   lost answers {sum(r.lost for r in runs)}")
     verdict = "meets the target" if ratio >= TARGET_RATIO else "BELOW TARGET (see --profile)"
-    print(f"ratio SurveyHub/bare: {ratio:.2f}, target ≥ {TARGET_RATIO}: {verdict}")
+    print(f"ratio SurveyHub/bare: {ratio:.2f}, target ≥ {TARGET_RATIO}: {verdict}; "
+          f"SQL statements per save: {statements_per_save(args):.1f}")
     print(f"finished in {time.monotonic() - began:.0f} s")
     failed = any(r.errors or r.lost for runs in results.values() for r in runs)  # correctness: always fatal
     return 1 if failed or (args.strict and ratio < TARGET_RATIO) else 0
