@@ -108,6 +108,34 @@ def test_a_batch_that_fails_undoes_the_batches_before_it(app, runner, session, m
     assert session.scalar(select(func.count()).select_from(Participant)) == 6
 
 
+def test_completions_are_announced_only_once_the_whole_batched_import_stands(app, runner, session, make_org,
+                                                                               tmp_path, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_ROWS", 4)
+    slug = new_project(app, session, make_org(), ["organising"])
+    heard: list[dict] = []
+    monkeypatch.setattr(responses, "announcer", lambda host: heard.append)
+    calls = {"n": 0}
+    real = responses.completed_event
+
+    def breaks_at_row_11(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 11:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(responses, "completed_event", breaks_at_row_11)
+    codes = [f"N{n:03d}" for n in range(14)]
+    failed = runner.invoke(args=["responses", "import", slug, "--wave", "pre",
+                                 str(organising_file(tmp_path / "file.csv", codes))])
+    assert failed.exit_code != 0
+    assert heard == []  # two batches were committed and then undone: nobody heard of their completions
+    monkeypatch.setattr(responses, "completed_event", real)
+    done = runner.invoke(args=["responses", "import", slug, "--wave", "pre",
+                               str(organising_file(tmp_path / "file.csv", codes))])
+    assert done.exit_code == 0, done.output
+    assert sorted(event["participant"] for event in heard) == codes  # each completion once, after the last batch
+
+
 def test_running_an_interrupted_import_again_gives_the_result_of_one_run(app, runner, session, make_org, tmp_path,
                                                                         monkeypatch):
     monkeypatch.setattr(imports, "BATCH_ROWS", 4)

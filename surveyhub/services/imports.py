@@ -135,10 +135,14 @@ def import_responses(session: Session, registry: InstrumentRegistry, actor: Acto
     project, target, parsed = _check(session, registry, actor, slug, wave, data, commit)
     result = ImportResult(wave, len(parsed), 0, 0, 0)
     most = (batch_rows or BATCH_ROWS) if commit else len(parsed)
+    # In batches, a completion is announced only once the whole import stands: a later batch that fails
+    # undoes the earlier ones, and a plugin must never hear of a completion that was then taken back.
+    # Each batch's committed events are collected in result.events until then.
+    per_row = None if commit else on_completed
     try:
         began, in_batch = time.perf_counter(), 0
         for row in parsed:
-            _store(session, registry, actor, project, target, wave, [row], on_score_error, result, on_completed)
+            _store(session, registry, actor, project, target, wave, [row], on_score_error, result, per_row)
             in_batch += 1
             if commit and (in_batch >= most or time.perf_counter() - began >= BATCH_SECONDS):
                 project, target = _end_batch(session, commit, result, began, project, target)
@@ -156,6 +160,9 @@ def import_responses(session: Session, registry: InstrumentRegistry, actor: Acto
             import_undo.undo(session, project, registry.scoring_methods, result.undo, on_score_error)
             commit()
         raise
+    if commit and on_completed is not None:
+        for event in result.events:
+            on_completed(event)
     return result
 
 
