@@ -49,7 +49,7 @@ def main() -> None:
 
     from weasyprint import CSS, HTML
 
-    from surveyhub.documents.render import FONT_FACES, PDF_OPTIONS, RefusingFetcher, get_renderer
+    from surveyhub.rendering.render import FONT_FACES, PDF_OPTIONS, RefusingFetcher, get_renderer
     from surveyhub.services import access
     from surveyhub.services import documents as docs
 

@@ -53,8 +53,8 @@ def main() -> None:
 
     from weasyprint import CSS, HTML
 
-    from surveyhub.documents import report as report_pdf
-    from surveyhub.documents.render import FONT_FACES, PDF_OPTIONS, RefusingFetcher, get_renderer
+    from surveyhub.rendering import report as report_pdf
+    from surveyhub.rendering.render import FONT_FACES, PDF_OPTIONS, RefusingFetcher, get_renderer
     from surveyhub.plugins import get_registry
     from surveyhub.services import access, document_context, outcomes
     from surveyhub.services import documents as docs

@@ -16,8 +16,8 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from surveyhub.documents import budget as budgets
-from surveyhub.documents import logo as logos
+from surveyhub.rendering import budget as budgets
+from surveyhub.rendering import logo as logos
 from surveyhub.models import Document, Organisation
 from surveyhub.services import document_batches as batches
 from surveyhub.services import documents as docs
@@ -291,7 +291,7 @@ def test_a_crafted_pdf_is_answered_quickly(client, session):
 
 
 def test_a_registered_file_is_genuine_without_being_parsed(app, worker, session, demo, monkeypatch):
-    from surveyhub.documents import verify as codes
+    from surveyhub.rendering import verify as codes
 
     made = post(worker, f"/projects/{demo.slug}/documents/report.pdf")
 

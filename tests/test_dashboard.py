@@ -186,7 +186,7 @@ def parse_svg(svg: str):
 
 
 def test_charts_escape_text_and_describe_themselves_in_words():
-    from surveyhub.documents import charts
+    from surveyhub.rendering import charts
 
     evil = '<script>alert("x")</script> & "Buurt"'
     svg = charts.change_dumbbell([{"label": evil, "pre": 2.86, "post": 3.64, "range": [1, 5], "ci": [3.2, 4.1]}],
@@ -200,7 +200,7 @@ def test_charts_escape_text_and_describe_themselves_in_words():
 
 
 def test_charts_draw_nothing_for_hidden_or_missing_values():
-    from surveyhub.documents import charts
+    from surveyhub.rendering import charts
 
     svg = charts.reliable_change_bars([{"label": "Samenwerken", "improved": "<5", "unchanged": 12,
                                         "deteriorated": 0}], title="RC", lang="nl")
@@ -220,7 +220,7 @@ def test_charts_draw_nothing_for_hidden_or_missing_values():
 
 
 def test_report_charts_from_a_report_with_no_data(app, session, make_org):
-    from surveyhub.documents import charts
+    from surveyhub.rendering import charts
 
     org = make_org("Buurtwerk Nog Leeg")
     report = report_for(app, session, org, new_project(app, session, org, ["rating"]))
@@ -235,8 +235,8 @@ def test_went_up_or_down_follows_the_scales_direction_as_the_pdf_does(app, sessi
     """A fall on a scale where lower is better is an improvement, on the page and in the PDF alike."""
     from flask_babel import force_locale
 
-    from surveyhub.documents import report as report_pdf
-    from surveyhub.documents import texts
+    from surveyhub.rendering import report as report_pdf
+    from surveyhub.rendering import texts
     from surveyhub.locale import Numbers
     from surveyhub.web.outcome_format import dashboard_view
 
@@ -260,7 +260,7 @@ def test_went_up_or_down_follows_the_scales_direction_as_the_pdf_does(app, sessi
 
 
 def test_a_scale_without_a_known_range_is_drawn_on_the_span_of_its_values():
-    from surveyhub.documents import charts
+    from surveyhub.rendering import charts
 
     svg = charts.change_dumbbell([{"label": "Plugin", "pre": 12.5, "post": 14.2, "range": None, "ci": [13.1, 15.3]}],
                                  title="Change", lang="nl")
@@ -271,8 +271,8 @@ def test_a_scale_without_a_known_range_is_drawn_on_the_span_of_its_values():
 def test_too_few_pairs_for_tests_claim_no_direction_on_the_page_or_in_the_pdf(app, session, make_org):
     from flask_babel import force_locale
 
-    from surveyhub.documents import report as report_pdf
-    from surveyhub.documents import texts
+    from surveyhub.rendering import report as report_pdf
+    from surveyhub.rendering import texts
     from surveyhub.locale import Numbers
     from surveyhub.web.outcome_format import dashboard_view
 

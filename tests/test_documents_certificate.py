@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from surveyhub import hookimpl
-from surveyhub.documents import formatting
+from surveyhub.rendering import formatting
 from surveyhub.models import Document, Organisation
 from surveyhub.services import access, participants
 from surveyhub.services import documents as docs
@@ -214,7 +214,7 @@ def _signature_is_valid(pdf: bytes, cert_pem: bytes) -> bool:
 
 
 def test_a_signed_certificate_is_signed_and_still_not_issued_twice(session, demo):
-    from surveyhub.documents.signing import create_key_pair
+    from surveyhub.rendering.signing import create_key_pair
 
     org = session.get(Organisation, demo.org_id)
     org.signing_key_pem, org.signing_cert_pem = create_key_pair(org.name)

@@ -24,7 +24,7 @@ def _digests(folder) -> dict[str, str]:
 def test_certificates_in_two_processes_twice_without_duplicates(runner, session, demo, tmp_path):
     from weasyprint import CSS
 
-    from surveyhub.documents.render import FONT_FACES, RefusingFetcher, get_renderer
+    from surveyhub.rendering.render import FONT_FACES, RefusingFetcher, get_renderer
 
     out = tmp_path / "certificaten"
     get_renderer().stylesheet("certificate.css")  # this process renders too (no reference kept: see below)

@@ -8,8 +8,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from surveyhub.documents import certificate, formatting, render, verify
-from surveyhub.documents.render import Images, RefusingFetcher, logo_kind, org_text
+from surveyhub.rendering import certificate, formatting, render, verify
+from surveyhub.rendering.render import Images, RefusingFetcher, logo_kind, org_text
 from tests.fixtures.documents import fetch_log, pdf_reader, pdf_text  # noqa: F401 (fixture)
 
 ISSUED = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
@@ -154,7 +154,7 @@ def test_a_skill_that_did_not_grow_is_named_without_any_level():
 
 
 def test_only_a_plain_hex_colour_reaches_the_stylesheet():
-    from surveyhub.documents.svg import DEFAULT_COLOUR, safe_colour
+    from surveyhub.rendering.svg import DEFAULT_COLOUR, safe_colour
 
     assert safe_colour("#C0392B") == "#c0392b"
     for absurd in ("red;} body { display: none }", "url(http://169.254.169.254/)", "#12345", None, 0x1F5F8B,
@@ -164,7 +164,7 @@ def test_only_a_plain_hex_colour_reaches_the_stylesheet():
 
 @pytest.mark.parametrize("base_url", ["http://surveyhub.test", "https://enquete.samenlevingsopbouw-amsterdam-noord.nl"])
 def test_a_printed_personal_link_never_breaks_inside_its_token(base_url):
-    from surveyhub.documents import paper
+    from surveyhub.rendering import paper
 
     # Tokens that start with a hyphen or underscore (both occur in URL-safe tokens) gave the line breaker a spot.
     tokens = ["-5lUjj4OMoGVqZz7JgWzvKbCKX4h8dFs", "_aB-cD_eF-gH_iJ-kL_mN-oP_qR-sT_uV", "Zz" * 16]

@@ -7,7 +7,7 @@ import io
 import segno
 from PIL import Image
 
-from surveyhub.documents.render import Renderer, qr_png
+from surveyhub.rendering.render import Renderer, qr_png
 
 
 def test_the_qr_png_has_exactly_the_pixels_of_segnos_own():

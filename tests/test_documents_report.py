@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from surveyhub.documents import formatting as fmt
+from surveyhub.rendering import formatting as fmt
 from surveyhub.plugins import get_registry
 from surveyhub.services import documents as docs
 from surveyhub.services import outcomes

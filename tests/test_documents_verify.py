@@ -102,7 +102,7 @@ def test_the_qr_code_leads_to_the_check_page(client, issued):
 
 def test_the_check_page_gives_the_date_in_words(client, issued):
     """A funder on a Dutch page reads "30 november 2026", not 2026-11-30."""
-    from surveyhub.documents.formatting import long_date
+    from surveyhub.rendering.formatting import long_date
 
     page = client.get(f"/verify/{issued.code}").text
     assert long_date(issued.issued_at, "nl") in page

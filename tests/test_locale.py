@@ -52,7 +52,7 @@ def test_lists_and_translation_objects():
 
 
 def test_document_texts_come_from_the_catalog_with_their_document_as_context():
-    from surveyhub.documents import texts
+    from surveyhub.rendering import texts
     from surveyhub.locale import catalog
 
     assert catalog("nl").pgettext("report", "Impact report") == "Impactrapportage" == texts.REPORT["nl"]["title"]

@@ -70,7 +70,7 @@ def make_project(app, session, org, name="Buurttuin", residents=6, tag="Achter",
 
 def doc_code(letter: str, project_id: int) -> str:
     """A valid verification code, one per project and kind."""
-    from surveyhub.documents.verify import CODE_ALPHABET
+    from surveyhub.rendering.verify import CODE_ALPHABET
     return f"{letter * 4}-{letter * 4}-{letter * 2}{CODE_ALPHABET[project_id % 32]}{CODE_ALPHABET[project_id // 32 % 32]}"
 
 

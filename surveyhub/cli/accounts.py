@@ -36,7 +36,7 @@ def org_create(name: str):
 @user_errors
 def org_logo(org_name: str, file: Path | None, remove: bool):
     """Put FILE (PNG, JPEG or a simple SVG) on ORG's documents as its logo."""
-    from surveyhub.documents import logo
+    from surveyhub.rendering import logo
     from surveyhub.services import branding
 
     if not remove and file is None:

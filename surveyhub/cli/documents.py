@@ -81,7 +81,7 @@ def _run(project: str, codes: list[str], lang: str, out_dir: Path, jobs: int) ->
             return results
         settings = _worker_settings()
         from surveyhub.db import get_db
-        from surveyhub.documents import certificate  # noqa: F401 - imported once, before the workers fork
+        from surveyhub.rendering import certificate  # noqa: F401 - imported once, before the workers fork
         get_db().engine.dispose()  # no open database connection may be copied into a worker
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_process_context(),
                                  initializer=_start_worker, initargs=(settings,)) as pool:
@@ -115,7 +115,7 @@ def _start_worker(settings: dict) -> None:
     """Each process builds its own app, database engine and renderer; nothing is shared but the settings."""
     global _worker_app
     from surveyhub import create_app
-    from surveyhub.documents import render
+    from surveyhub.rendering import render
 
     render.start_afresh()  # fonts and stylesheets are loaded again in this process
     _worker_app = create_app(settings)
@@ -215,7 +215,7 @@ def signing_key():
 @user_errors
 def signing_key_create(org_name, replace):
     """Make a key and a self-signed certificate for ORG; its documents are signed from now on."""
-    from surveyhub.documents.signing import create_key_pair, fingerprint
+    from surveyhub.rendering.signing import create_key_pair, fingerprint
 
     with session_scope() as session:
         org = accounts.find_organisation(session, org_name)

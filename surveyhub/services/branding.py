@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from surveyhub.documents.logo import LogoError, check_logo
+from surveyhub.rendering.logo import LogoError, check_logo
 from surveyhub.models import Organisation
 from surveyhub.services import access
 from surveyhub.services.access import Actor

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyhub.documents import budget as budgets
+from surveyhub.rendering import budget as budgets
 from surveyhub.models import Document, Participant, Project, Token
 from surveyhub.services import access
 from surveyhub.services import documents as docs

@@ -1,6 +1,6 @@
-"""What goes on a document: database rows turned into plain values for ``surveyhub.documents``.
+"""What goes on a document: database rows turned into plain values for ``surveyhub.rendering``.
 
-Nothing here renders; nothing in ``surveyhub.documents`` reads the database.
+Nothing here renders; nothing in ``surveyhub.rendering`` reads the database.
 Plugin sections are collected here (``PluginHost.call_isolated``): a plugin
 that raises or returns something unusable is logged and left out, and the
 document is still produced.

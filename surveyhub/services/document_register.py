@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.documents import verify as codes
+from surveyhub.rendering import verify as codes
 from surveyhub.models import Document, Organisation, Participant, Project
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit

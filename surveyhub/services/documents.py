@@ -33,8 +33,8 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.documents import texts
-from surveyhub.documents import verify as codes
+from surveyhub.rendering import texts
+from surveyhub.rendering import verify as codes
 from surveyhub.models import Document, Organisation, Participant, Project, WAVE_KINDS
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit
@@ -165,7 +165,7 @@ def _signed(build: Callable[[str, datetime], bytes], org: Organisation, title: s
     key, cert, reason = bytes(org.signing_key_pem), bytes(org.signing_cert_pem), f"{org.name}: {title}"
 
     def build_signed(code: str, issued_at: datetime) -> bytes:
-        from surveyhub.documents.signing import SigningError, sign_pdf
+        from surveyhub.rendering.signing import SigningError, sign_pdf
         try:
             return sign_pdf(build(code, issued_at), key, cert, issued_at, reason)
         except SigningError as exc:
@@ -185,7 +185,7 @@ def prepare_certificate(session: Session, actor: Actor, slug: str, participant_c
     name typed for the certificate instead of the display name; ``project``: the
     project ``slug`` names, when the caller read it already (a ZIP of fifty reads it once).
     """
-    from surveyhub.documents import certificate
+    from surveyhub.rendering import certificate
     from surveyhub.services.participants import get_participant
 
     lang = texts.language(lang)
@@ -260,7 +260,7 @@ def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_
     ``host``: the plugin host whose ``surveyhub_report_sections`` add sections (None: none);
     ``project``: the project ``slug`` names, when the caller resolved it already (``ServiceContext.project``).
     """
-    from surveyhub.documents import report as report_pdf
+    from surveyhub.rendering import report as report_pdf
 
     lang = texts.language(lang)
     project = project or access.project(session, actor, slug, "project.outcomes")
@@ -296,7 +296,7 @@ def issue_report(session: Session, registry, actor: Actor, slug: str, *, lang: s
 
 def prepare_questionnaire(session: Session, actor: Actor, slug: str, wave_kind: str, *, lang: str = "nl") -> Prepared:
     """A printable questionnaire of one wave, page for page as the paper-entry screens."""
-    from surveyhub.documents import paper
+    from surveyhub.rendering import paper
 
     if wave_kind not in WAVE_KINDS:
         raise Invalid(N_("unknown wave %(wave)r (choose pre, post or followup)"), wave=wave_kind)
@@ -326,7 +326,7 @@ def _previous_questionnaire(session, project_id, lang, title) -> tuple[str, date
 def prepare_link_sheet(session: Session, actor: Actor, slug: str, *, base_url: str, lang: str = "nl",
                        participant_codes: list[str] | None = None) -> Prepared:
     """A sheet of cards with each resident's QR code and personal link (workers only: links are secrets)."""
-    from surveyhub.documents import paper
+    from surveyhub.rendering import paper
 
     lang = texts.language(lang)
     project = access.project(session, actor, slug, "project.rows")

@@ -25,7 +25,7 @@ from sqlalchemy import String, cast, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from surveyhub.documents import texts
+from surveyhub.rendering import texts
 from surveyhub.models import (Answer, AuditEvent, Consent, Document, Participant, Project, Response, ScaleScore,
                               Token)
 from surveyhub.models._types import utcnow

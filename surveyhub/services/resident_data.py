@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.documents.formatting import iso_utc
+from surveyhub.rendering.formatting import iso_utc
 from surveyhub.measures.definition import translate
 from surveyhub.models import (Answer, Consent, Document, Organisation, Participant, Project, Response, ScaleScore,
                               Token, Wave, WAVE_KINDS)

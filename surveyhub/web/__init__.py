@@ -98,7 +98,7 @@ def _qr_svg(url: str, title: str):
 def _register_globals(app: Flask) -> None:
     from flask_babel import get_locale, lazy_gettext as _l
 
-    from surveyhub.documents.formatting import long_date
+    from surveyhub.rendering.formatting import long_date
     from surveyhub.i18n import current_language
     from surveyhub.measures.definition import translate
 

@@ -16,7 +16,7 @@ from flask_wtf.file import FileField
 from wtforms import SubmitField
 
 from surveyhub.db import get_session
-from surveyhub.documents import logo as logos
+from surveyhub.rendering import logo as logos
 from surveyhub.services import branding
 from surveyhub.web.session_user import current_actor, requires
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from surveyhub.documents.report import verdict
+from surveyhub.rendering.report import verdict
 from surveyhub.locale import DASH, Numbers, translate
 from surveyhub.services.report_contract import ChangeEntry, Design, Participation, Report, Thresholds
 

@@ -18,7 +18,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from markupsafe import Markup
 
 from surveyhub.db import get_session
-from surveyhub.documents import charts
+from surveyhub.rendering import charts
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
 from surveyhub.plugins import get_host

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from flask_wtf import FlaskForm
 
 from surveyhub.db import get_session
-from surveyhub.documents import formatting as fmt
+from surveyhub.rendering import formatting as fmt
 from surveyhub.extensions import csrf
 from surveyhub.i18n import current_language
 from surveyhub.services import anonymous, erasure, resident

@@ -34,7 +34,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from surveyhub.documents.logo import logo_kind  # noqa: F401 - also imported from here
+from surveyhub.rendering.logo import logo_kind  # noqa: F401 - also imported from here
 
 log = logging.getLogger(__name__)
 

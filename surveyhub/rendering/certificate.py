@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from surveyhub.documents import formatting, svg, texts
-from surveyhub.documents.render import Images, get_renderer, org_text
+from surveyhub.rendering import formatting, svg, texts
+from surveyhub.rendering.render import Images, get_renderer, org_text
 
 TEMPLATE = "certificate.html"
 
@@ -100,7 +100,7 @@ def context(data: dict, *, code: str, issued_at: datetime, verify_url: str,
 
 
 def render(data: dict, *, code: str, issued_at: datetime, verify_url: str, sections: list[dict]) -> bytes:
-    from surveyhub.documents.verify import identifier
+    from surveyhub.rendering.verify import identifier
 
     ctx, images = context(data, code=code, issued_at=issued_at, verify_url=verify_url, sections=sections)
     return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier=identifier(code), brand=ctx["brand"])

@@ -1,4 +1,4 @@
-"""Documents: certificates, impact reports, paper questionnaires and link sheets as PDF.
+"""Rendering: certificates, impact reports, paper questionnaires and link sheets as PDF.
 
 Engine layer (no Flask, no database), plain values in, PDF bytes out:
 ``certificate``, ``report`` and ``paper`` build each document's template

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from surveyhub.documents import formatting, svg, texts
-from surveyhub.documents.render import Images, get_renderer
-from surveyhub.documents.verify import identifier
+from surveyhub.rendering import formatting, svg, texts
+from surveyhub.rendering.render import Images, get_renderer
+from surveyhub.rendering.verify import identifier
 
 
 def questionnaire_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, Images]:

@@ -16,9 +16,9 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from surveyhub.documents import charts, svg, texts
-from surveyhub.documents.formatting import numbers
-from surveyhub.documents.render import Images, get_renderer
+from surveyhub.rendering import charts, svg, texts
+from surveyhub.rendering.formatting import numbers
+from surveyhub.rendering.render import Images, get_renderer
 from surveyhub.locale import Numbers, iso_utc, translate
 
 if TYPE_CHECKING:  # the contract lives with the service that makes the report
@@ -295,7 +295,7 @@ def _withdrawn(count: int, n: Numbers, t: dict) -> str:
 
 
 def render(data: dict, *, code: str, issued_at: datetime, verify_url: str, sections: list[dict]) -> bytes:
-    from surveyhub.documents.verify import identifier
+    from surveyhub.rendering.verify import identifier
 
     ctx, images = context(data, code=code, issued_at=issued_at, verify_url=verify_url, sections=sections)
     return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier=identifier(code))

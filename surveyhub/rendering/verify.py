@@ -22,7 +22,7 @@ import re
 import secrets
 import warnings
 
-from surveyhub.documents.budget import Budget, OverBudget, RenderFailed, run
+from surveyhub.rendering.budget import Budget, OverBudget, RenderFailed, run
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
