@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, cast
 
-from sqlalchemy import UniqueConstraint, inspect, select, tuple_, update
+from sqlalchemy import Table, UniqueConstraint, inspect, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +40,8 @@ _DIGESTS = "surveyhub.snapshot_digests"
 def project_definitions(project: Project) -> list[dict]:
     """The pinned instrument snapshots of a project, in questionnaire order (do not mutate them)."""
     session = object_session(project)
+    if session is None:
+        raise ValueError("project_definitions needs a project loaded in a session")
     ids = [pi.instrument_version_id for pi in project.instruments]
     known = session.info.setdefault(_DIGESTS, {})
     if any(i not in known for i in ids):
@@ -76,7 +78,7 @@ def get_or_start(session: Session, participant: Participant, wave: Wave, languag
         with session.begin_nested():
             session.add(response)
     except IntegrityError:  # a parallel request created it first: use that one
-        return session.scalar(query)
+        return session.scalars(query).one()
     return response
 
 
@@ -99,7 +101,7 @@ def save_answers(session: Session, response: Response, values: dict[AnswerKey, o
         else:
             rows.append({"response_id": response.id, "block": block, "instrument_id": instrument,
                          "item_id": item, "value_num": number, "value_text": text, "updated_at": now})
-    table = Answer.__table__
+    table = cast(Table, Answer.__table__)  # a declarative model's table; SQLAlchemy types it as FromClause
     if rows:
         session.execute(_upsert(session, table, ("value_num", "value_text", "updated_at")), rows).all()
     if cleared:  # rare (an answer taken back): no row is made for a question never answered
@@ -210,7 +212,7 @@ def _write_scores(session: Session, project: Project, response: Response, method
     scored = [definition for definition in (definitions if definitions is not None else project_definitions(project))
               if instruments is None or definition["id"] in instruments]
     blocks = None if written is None else {(block, instrument) for (block, instrument, _item) in written}
-    if blocks is not None and _holds_every_item(scored, blocks, written):
+    if blocks is not None and written is not None and _holds_every_item(scored, blocks, written):
         answers = {key: _stored_value(value) for key, value in written.items()}
     else:
         answers = stored_answers(session, response.id, instruments)
@@ -269,7 +271,7 @@ def complete(session: Session, project: Project, response: Response, methods: di
         response.completed_at = utcnow()
     session.flush()
     if on_completed is not None:
-        payload = completed_event(project, wave or session.get(Wave, response.wave_id), response,
+        payload = completed_event(project, wave or session.get_one(Wave, response.wave_id), response,
                                   entered_by).as_dict()
         after_commit(session, lambda: on_completed(payload))
 
