@@ -21,18 +21,18 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from surveyhub.db import after_commit, unit_of_work
 from surveyhub.hookspecs import hookimpl
 from surveyhub.models import Answer, Response
 from tests.fixtures.factories import csrf_token
+from tests.fixtures.statements import statements as recorded
 from tests.fixtures.outcomes import csv_file, new_project
 from tests.test_questionnaire import Resident, all_agree, finish_wave
 
 MAX_GET = 4
 MAX_POST = 6
-_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 
 
 class Completed:
@@ -63,18 +63,8 @@ def app_config(app_config, completed):
 @contextmanager
 def statements(app):
     """The statements the app sends meanwhile (transaction control and pragmas left out)."""
-    engine = app.extensions["surveyhub.db"].engine
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany):
-        if not statement.lstrip().upper().startswith(_CONTROL):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded(app.extensions["surveyhub.db"].engine, control=False) as seen:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def listing(seen: list[str]) -> str:

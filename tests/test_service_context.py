@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import re
 import types
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from surveyhub.services import access, context
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import Forbidden, NotFound
 from surveyhub.services.outcomes import Thresholds
 from tests.fixtures.documents import demo  # noqa: F401 (fixture)
+from tests.fixtures.statements import statements
 
 #: A statement that turns a slug into a project (or its id or organisation).
 SLUG_LOOKUP = re.compile(r"FROM projects\b.*\bprojects\.slug\s*=", re.IGNORECASE | re.DOTALL)
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many):
-        seen.append(statement)
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def slug_lookups(seen: list[str]) -> int:
