@@ -166,9 +166,7 @@ def change_dumbbell(rows: list[dict], *, title: str, desc: str | None = None, la
         body.append(_text(left - 12, y + 5, _clip(row["label"]), "end"))
         lo, hi = _row_range(row, [row.get("pre"), row.get("post"), *(row.get("ci") or [])])
         if not (_finite(row.get("pre")) and _finite(row.get("post")) and _finite(lo) and _finite(hi)):
-            note = row.get("note") or w["hidden"]
-            body.append(_text(left, y + 5, note, colour=MUTED))
-            lines.append(f"{row['label']}: {note}")
+            lines.append(_hidden_row(body, row, left, y, w))
             continue
         _axis(body, y, lo, hi, left, right, lang)
         x = _scaler(lo, hi, left, right)
@@ -190,6 +188,13 @@ def change_dumbbell(rows: list[dict], *, title: str, desc: str | None = None, la
     return _svg("change", width, height, title, desc or "; ".join(lines), body, rows)
 
 
+def _hidden_row(body: list[str], row: dict, left: float, y: float, w: dict) -> str:
+    """Write a row's note (why its means are not drawn) in place of the drawing; its line of the description."""
+    note = row.get("note") or w["hidden"]
+    body.append(_text(left, y + 5, note, colour=MUTED))
+    return f"{row['label']}: {note}"
+
+
 def then_test_comparison(rows: list[dict], *, title: str, desc: str | None = None, lang: str = "nl") -> str:
     """Per scale: start (pre, hollow), looking back (then, diamond) and end (post, filled) means.
 
@@ -208,9 +213,7 @@ def then_test_comparison(rows: list[dict], *, title: str, desc: str | None = Non
         lo, hi = _row_range(row, [row.get(kind) for kind in ("pre", "then", "post")])
         shown = [(kind, row.get(kind)) for kind in ("pre", "then", "post") if _finite(row.get(kind))]
         if not (_finite(lo) and _finite(hi)) or not _finite(row.get("then")) or not _finite(row.get("post")):
-            note = row.get("note") or w["hidden"]
-            body.append(_text(left, y + 5, note, colour=MUTED))
-            lines.append(f"{row['label']}: {note}")
+            lines.append(_hidden_row(body, row, left, y, w))
             continue
         _axis(body, y, lo, hi, left, right, lang)
         x = _scaler(lo, hi, left, right)
