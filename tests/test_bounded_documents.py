@@ -119,9 +119,7 @@ def test_a_zip_that_fails_halfway_registers_nothing(worker, session, demo, monke
 
 def test_a_zip_over_its_time_budget_is_stopped_and_registers_nothing(app, worker, session, demo):
     app.config["RENDER_TIMEOUT_SECONDS"] = 0.05
-    started = time.perf_counter()
     response = post(worker, f"/projects/{demo.slug}/documents/certificates.zip")
-    assert time.perf_counter() - started < 10
     assert response.status_code == 302
     assert "duurde te lang" in worker.get(response.headers["Location"]).text
     assert registered(session) == 0
@@ -160,10 +158,9 @@ def _allocate():
 
 
 def test_a_render_over_its_time_budget_is_stopped():
-    started = time.perf_counter()
+    # _sleep_forever returns after 60 s: only a stopped child raises here
     with pytest.raises(budgets.OverBudget):
         budgets.run(_sleep_forever, budgets.Budget(seconds=0.5))
-    assert time.perf_counter() - started < 5
 
 
 def test_a_render_over_its_memory_budget_is_stopped():
@@ -226,15 +223,25 @@ def test_good_logos_pass():
                             "image/svg+xml") == "image/svg+xml"
 
 
+def _images(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return sum(len(page.images) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
 def test_a_stored_nested_use_logo_is_left_out_and_the_certificate_is_quick(app, worker, session, demo):
+    # a logo stored before the upload checks existed never reaches WeasyPrint, which would draw millions of shapes
+    resident = candidate(session, demo)
+    org = session.get(Organisation, demo.org_id)
+    org.logo, org.logo_type = _png(300, 100), "image/png"
+    session.commit()
+    with_logo = post(worker, f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf")
     org = session.get(Organisation, demo.org_id)
     org.logo, org.logo_type = NESTED_USE, "image/svg+xml"
     session.commit()
-    resident = candidate(session, demo)
-    started = time.perf_counter()
     made = post(worker, f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf")
-    assert made.status_code == 200
-    assert time.perf_counter() - started < 10
+    assert with_logo.status_code == 200 and made.status_code == 200
+    assert _images(made.data) == _images(with_logo.data) - 1
 
 
 def test_the_logo_command_stores_a_good_logo_and_refuses_a_bad_one(runner, session, demo, tmp_path):
@@ -277,17 +284,28 @@ def _hostile_pdf() -> bytes:
     return out.getvalue()
 
 
-def test_a_crafted_pdf_is_answered_quickly(client, session):
+def test_a_crafted_pdf_is_answered_quickly(client, session, monkeypatch):
+    from surveyhub.rendering import verify as codes
+
     data = _hostile_pdf()
     assert len(data) < 100_000
+    stopped = []
+
+    def spied(work, budget):
+        try:
+            return budgets.run(work, budget)
+        except budgets.OverBudget as exc:
+            stopped.append((budget, exc))
+            raise
+
+    monkeypatch.setattr(codes, "run", spied)
     page = client.get("/verify")
-    started = time.perf_counter()
     response = client.post("/verify", data={"csrf_token": csrf_token(page.text),
                                             "file": (io.BytesIO(data), "x.pdf")},
                            content_type="multipart/form-data")
-    seconds = time.perf_counter() - started
     assert response.status_code == 200 and 'data-status="unknown"' in response.text
-    assert seconds < 3, seconds
+    # the text read was stopped by its one-second budget instead of taking pypdf's 8 s of CPU
+    assert [budget for budget, _ in stopped] == [codes.TEXT_BUDGET]
 
 
 def test_a_registered_file_is_genuine_without_being_parsed(app, worker, session, demo, monkeypatch):

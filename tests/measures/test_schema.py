@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -136,10 +135,14 @@ def test_empty_file_is_refused():
     assert refused("# only a comment\n") == ["bad.yaml: the file is empty"]
 
 
-def test_huge_text_is_refused_before_parsing():
-    started = time.perf_counter()
+def test_huge_text_is_refused_before_parsing(monkeypatch):
+    import yaml
+
+    def never(*args, **kwargs):
+        raise AssertionError("a text over the limit reached the YAML parser")
+
+    monkeypatch.setattr(yaml, "load", never)
     (error,) = refused("title: " + "x" * 10_000_000)
-    assert time.perf_counter() - started < 0.5
     assert error.startswith("bad.yaml: the file is too large") and f"{MAX_BYTES // 1024} KB" in error
 
 
@@ -152,10 +155,8 @@ def test_multibyte_text_counts_bytes_not_characters():
 def test_billion_laughs_fails_fast_at_the_first_anchor():
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     lines += [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi")]
-    started = time.perf_counter()
     (error,) = refused("\n".join(lines) + "\n")
     # Line 1 proves nothing after the first anchor was even composed, let alone expanded.
-    assert time.perf_counter() - started < 0.5
     assert error.startswith("bad.yaml: line 1 column 4:") and "aliases" in error
 
 

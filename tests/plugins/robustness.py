@@ -17,11 +17,13 @@ class HangingListener:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.calls = 0
+        self.returned = 0
 
     @hookimpl
     def surveyhub_response_completed(self, response):
         self.calls += 1
         self.release.wait(timeout=60)
+        self.returned += 1
 
 
 class ExitingListener:
@@ -116,11 +118,15 @@ class HangingScoring:
 
     def __init__(self) -> None:
         self.release = threading.Event()
+        self.calls = 0
+        self.returned = 0
 
     @hookimpl
     def surveyhub_register_scoring_methods(self):
         def norms_lookup(values, scale):
+            self.calls += 1
             self.release.wait(timeout=60)
+            self.returned += 1
             return 1.0
         return {"norms_lookup": norms_lookup}
 
@@ -134,9 +140,13 @@ class SlowTextType(BrokenTextType):
 
     def __init__(self, release: threading.Event):
         self.release = release
+        self.calls = 0
+        self.returned = 0
 
     def code(self, item, raw, context):
+        self.calls += 1
         self.release.wait(timeout=60)
+        self.returned += 1
         return raw
 
 
@@ -145,10 +155,11 @@ class HangingQuestionType:
 
     def __init__(self) -> None:
         self.release = threading.Event()
+        self.type = SlowTextType(self.release)
 
     @hookimpl
     def surveyhub_register_question_types(self):
-        return {"checked_text": SlowTextType(self.release)}
+        return {"checked_text": self.type}
 
     @hookimpl
     def surveyhub_register_instruments(self):
