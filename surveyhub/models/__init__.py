@@ -11,6 +11,7 @@ from surveyhub.models.projects import (
     InstrumentVersion,
     Project,
     ProjectInstrument,
+    ProjectOutput,
     ProjectQuestion,
     ProjectShare,
     Wave,
@@ -29,5 +30,6 @@ from surveyhub.models.documents import Document
 __all__ = [
     "Answer", "AuditEvent", "Consent", "Document", "InstrumentVersion", "Organisation",
     "Participant", "PasswordReset", "PluginProblem", "Project", "ProjectInstrument", "ProjectQuestion",
-    "ProjectShare", "RateCounter", "Response", "ROLES", "ScaleScore", "Token", "User", "Wave", "WAVE_KINDS",
+    "ProjectOutput", "ProjectShare", "RateCounter", "Response", "ROLES", "ScaleScore", "Token", "User", "Wave",
+    "WAVE_KINDS",
 ]

@@ -38,6 +38,11 @@ class Organisation(Base):
     #: PEM key and certificate for signing PDFs (optional).
     signing_key_pem: Mapped[bytes | None] = mapped_column()
     signing_cert_pem: Mapped[bytes | None] = mapped_column()
+    #: How residents and funders reach the organisation (one line: phone, e-mail, address), on certificates.
+    contact: Mapped[str | None] = mapped_column(String(300))
+    #: Certificates in "landscape" (default) or "portrait".
+    certificate_orientation: Mapped[str] = mapped_column(String(10), default="landscape",
+                                                         server_default="landscape")
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
@@ -51,6 +56,8 @@ class User(Base):
     #: Lower-cased e-mail address, the login name.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
+    #: What the person does, e.g. "Opbouwwerker"; printed under the signature line on certificates.
+    job_title: Mapped[str | None] = mapped_column(String(200))
     #: argon2id hash.
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10))

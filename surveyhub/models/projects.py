@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -66,6 +66,19 @@ class Project(Base):
     withdrawn_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Anonymous, suppressed report JSON kept after a purge so the impact can still be shown.
     purged_summary: Mapped[dict | None] = mapped_column(JSON)
+    # --- the project's story, for page 1 and 2 of the impact report (all optional) ---
+    #: Who funds the project, e.g. "Gemeente Utrecht, Initiatievenfonds".
+    funder_name: Mapped[str | None] = mapped_column(String(200))
+    #: When the project ran; the report's cover shows the period.
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    #: Meetings held with residents and volunteer hours given, as the worker counted them.
+    meetings_held: Mapped[int | None] = mapped_column(Integer)
+    volunteer_hours: Mapped[int | None] = mapped_column(Integer)
+    #: The worker's recommendations, printed as written (plain text, escaped).
+    recommendations: Mapped[str | None] = mapped_column(Text)
+    #: The primary outcome named in the set-up, "instrument/scale"; None = Holm across all scales.
+    primary_scale: Mapped[str | None] = mapped_column(String(130))
 
     waves: Mapped[list[Wave]] = relationship(back_populates="project", cascade="all, delete-orphan",
                                              order_by="Wave.id")
@@ -73,6 +86,28 @@ class Project(Base):
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectInstrument.position")
     questions: Mapped[list[ProjectQuestion]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectQuestion.position")
+    outputs: Mapped[list[ProjectOutput]] = relationship(
+        back_populates="project", cascade="all, delete-orphan",
+        order_by="(ProjectOutput.happened_on, ProjectOutput.id)")
+
+
+class ProjectOutput(Base):
+    """What a project made or reached, as a worker records it: "Speeltuin geopend", 12 May, a photo."""
+
+    __tablename__ = "project_outputs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    happened_on: Mapped[date] = mapped_column(Date)
+    #: One line, plain text (escaped wherever shown).
+    description: Mapped[str] = mapped_column(String(300))
+    #: Optional photo (JPEG or PNG, checked and scaled down on upload) and its media type.
+    photo: Mapped[bytes | None] = mapped_column()
+    photo_type: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    project: Mapped[Project] = relationship(back_populates="outputs")
 
 
 class ProjectShare(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, false,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +31,8 @@ class Participant(Base):
     self_code: Mapped[str | None] = mapped_column(String(200))
     #: Optional name for the worker's overview and the certificate.
     display_name: Mapped[str | None] = mapped_column(String(200))
+    #: What the resident did in the project, in the worker's words ("organiseerde de opening"); on the certificate.
+    role: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     #: How the participant came in: link, anonymous, import or paper.
     source: Mapped[str] = mapped_column(String(20), default="link")
@@ -48,6 +50,8 @@ class Token(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Eight characters from an unambiguous alphabet for typing a printed link (``/k/<short_code>``).
+    short_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -118,6 +122,8 @@ class Answer(Base):
     #: Coded value as answered (before reverse coding), for scored and number items.
     value_num: Mapped[float | None] = mapped_column(Float)
     value_text: Mapped[str | None] = mapped_column(Text)
+    #: The worker chose this open answer for the report (shown only while the resident shares quotes).
+    chosen_quote: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="answers")
