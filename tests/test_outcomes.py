@@ -543,7 +543,7 @@ def test_quotes_only_from_residents_who_agreed(app, session, org):
     quotes = report_of(app, session, org, slug)["quotes"]
     assert quotes == [{"text": "Ik ken nu mijn buren.", "wave": "post", "instrument": "rating",
                        "question": "story", "question_text": {"nl": "Wat wil je nog kwijt?",
-                                                              "en": "Wat wil je nog kwijt?"}}]
+                                                              "en": "Wat wil je nog kwijt?"}, "chosen": False}]
 
 
 def test_another_organisation_cannot_read_the_report(app, session, org, make_org):

@@ -28,7 +28,7 @@ from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.measures.scoring import score_range
 from surveyhub.models import Project
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, outcome_data
+from surveyhub.services import access, outcome_data, project_story
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.outcome_data import ItemValues, Pairing, ProjectData
@@ -296,6 +296,10 @@ def _score_range(definition: dict, scale: dict, registry: InstrumentRegistry) ->
 
 
 def _project_info(project, org, definitions: list[dict]) -> ProjectInfo:
+    """Which project, and its story as the worker recorded it (``project_story``): funder, period, outputs."""
+    def iso(day) -> str | None:
+        return day.isoformat() if day is not None else None
+
     return {
         "slug": project.slug,
         "name": project.name,
@@ -303,6 +307,16 @@ def _project_info(project, org, definitions: list[dict]) -> ProjectInfo:
         "organisation": org.name,
         "retrospective": bool(project.retrospective),
         "instruments": [{"id": d["id"], "version": d["version"], "title": d["title"]} for d in definitions],
+        "funder": project.funder_name,
+        "period": {"start": iso(project.period_start), "end": iso(project.period_end)},
+        # The photo's bytes stay out of the JSON; the renderer asks project_story.output_photos.
+        "outputs": [{"id": output.id, "date": output.happened_on.isoformat(), "description": output.description,
+                     "photo": output.photo is not None}
+                    for output in sorted(project.outputs, key=lambda one: (one.happened_on, one.id))],
+        "meetings_held": project.meetings_held,
+        "volunteer_hours": project.volunteer_hours,
+        "recommendations": project.recommendations,
+        "primary_scale": project.primary_scale,
     }
 
 
@@ -363,14 +377,25 @@ def _quotes(session: Session, project, data: ProjectData, definitions: list[dict
         for item in definition.get("questions") or []:
             questions[(definition["id"], item["id"])] = item
     sharing = outcome_data.sharing_participants(session, project)
-    quotes: list[Quote] = []
+    chosen = project_story.chosen_answers(session, list(data.waves.values())) if sharing else set()
+    found: list[Quote] = []
     for rid, instrument_id, item_id, text in outcome_data.text_answers(session, data, sharing):
         question = questions.get((instrument_id, item_id))
         clean = _plain(text)
         if question is None or not clean:
             continue  # a scored item's text, or a question no longer asked
-        quotes.append({"text": clean, "wave": cast(WaveKind, data.responses[rid][1]), "instrument": instrument_id,
-                       "question": item_id, "question_text": question.get("text")})
+        found.append({"text": clean, "wave": cast(WaveKind, data.responses[rid][1]), "instrument": instrument_id,
+                      "question": item_id, "question_text": question.get("text"),
+                      "chosen": (rid, instrument_id, item_id) in chosen})
+    if any(quote["chosen"] for quote in found):  # the worker's choice replaces the full list
+        found = [quote for quote in found if quote["chosen"]]
+    quotes: list[Quote] = []
+    seen: set[str] = set()
+    for quote in found:  # never the same words twice, whatever their case and spacing
+        same = " ".join(quote["text"].casefold().split())
+        if same not in seen:
+            seen.add(same)
+            quotes.append(quote)
     return quotes
 
 

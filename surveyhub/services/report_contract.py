@@ -32,6 +32,22 @@ class InstrumentInfo(TypedDict):
     title: Translated
 
 
+class Period(TypedDict):
+    """When the project ran; either end may be unknown."""
+
+    start: str | None
+    end: str | None
+
+
+class Output(TypedDict):
+    """What the project made or reached, as the worker recorded it (``project_story``)."""
+
+    id: int
+    date: str
+    description: str
+    photo: bool
+
+
 class ProjectInfo(TypedDict):
     slug: str
     name: str
@@ -39,6 +55,13 @@ class ProjectInfo(TypedDict):
     organisation: str
     retrospective: bool
     instruments: list[InstrumentInfo]
+    funder: str | None
+    period: Period
+    outputs: list[Output]
+    meetings_held: int | None
+    volunteer_hours: int | None
+    recommendations: str | None
+    primary_scale: str | None
 
 
 class ThresholdSources(TypedDict):
@@ -216,6 +239,7 @@ class Quote(TypedDict):
     instrument: str
     question: str
     question_text: Translated | None
+    chosen: bool
 
 
 class Report(TypedDict):

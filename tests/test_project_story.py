@@ -1,0 +1,196 @@
+"""The project's story: funder, period, counts, outputs with photos, chosen quotes, and the report's ``project``.
+
+Workers record what the project did; the report JSON carries it (``project.funder``, ``period``,
+``outputs`` ...) and ``quotes`` holds only the chosen quotes once the worker chose any.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from surveyhub.models import Answer, AuditEvent, Consent, Participant, ProjectOutput
+from surveyhub.plugins import get_registry
+from surveyhub.services import access, outcomes, project_story
+from surveyhub.services.errors import Invalid, NotFound
+from surveyhub.services.story_photos import MAX_SIDE
+from tests.fixtures.outcomes import answer
+
+
+def admin(org) -> access.Actor:
+    return access.Actor(organisation_id=org.id, role="admin", source="test")
+
+
+def jpeg_with_gps(size=(3200, 2400)) -> bytes:
+    """A camera-like JPEG: large, with EXIF holding a GPS position and a camera make."""
+    image = Image.new("RGB", size, (30, 140, 60))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (52.0, 5.0, 0.0), 3: "E", 4: (5.0, 7.0, 0.0)}  # GPSInfo
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.fixture
+def project(make_org, make_project):
+    org = make_org("Buurtwerk Verhaal")
+    return org, make_project(org, "Speeltuin Verhaal").slug
+
+
+def report(app, session, org, slug):
+    return outcomes.project_report(session, get_registry(app), admin(org), slug)
+
+
+def test_the_story_reaches_the_report_json(app, session, project):
+    org, slug = project
+    blank = report(app, session, org, slug)["project"]
+    assert blank["funder"] is None and blank["period"] == {"start": None, "end": None} and blank["outputs"] == []
+    project_story.update_story(session, admin(org), slug, funder_name="Gemeente Utrecht – Initiatievenfonds",
+                               period_start="2026-02-01", period_end=date(2026, 10, 31), meetings_held="14",
+                               volunteer_hours=320, recommendations="Ga door met de bewonersavonden.\nBetrek jongeren.",
+                               primary_scale="organising/organising")
+    project_story.add_output(session, admin(org), slug, "2026-05-12", "  Speeltuin   geopend ",
+                             photo=jpeg_with_gps((400, 300)))
+    project_story.add_output(session, admin(org), slug, date(2026, 3, 4), "Eerste bewonersavond")
+    session.commit()
+    info = json.loads(json.dumps(report(app, session, org, slug)))["project"]
+    assert info["funder"] == "Gemeente Utrecht – Initiatievenfonds"
+    assert info["period"] == {"start": "2026-02-01", "end": "2026-10-31"}
+    assert [(o["date"], o["description"], o["photo"]) for o in info["outputs"]] == [
+        ("2026-03-04", "Eerste bewonersavond", False), ("2026-05-12", "Speeltuin geopend", True)]
+    assert info["meetings_held"] == 14 and info["volunteer_hours"] == 320
+    assert info["recommendations"] == "Ga door met de bewonersavonden.\nBetrek jongeren."
+    assert info["primary_scale"] == "organising/organising"
+    photos = project_story.output_photos(session, admin(org), slug)
+    assert list(photos) == [info["outputs"][1]["id"]] and photos[info["outputs"][1]["id"]][1] == "image/jpeg"
+
+
+def test_bad_story_values_are_refused_and_nothing_is_stored(session, project):
+    org, slug = project
+    for fields in ({"period_start": "12-05-2026"}, {"period_start": "2026-06-01", "period_end": "2026-05-01"},
+                   {"meetings_held": "veel"}, {"volunteer_hours": -3}, {"primary_scale": "organising/nope"},
+                   {"funder_name": "x" * 201}, {"recommendations": "x" * 4001}):
+        with pytest.raises(Invalid):
+            project_story.update_story(session, admin(org), slug, **fields)
+        session.rollback()
+    story = project_story.story(session, admin(org), slug)
+    assert all(story[name] is None for name in project_story.STORY_FIELDS)
+    with pytest.raises(Invalid):
+        project_story.add_output(session, admin(org), slug, "2026-05-12", "x" * 301)
+    with pytest.raises(Invalid):
+        project_story.add_output(session, admin(org), slug, "2026-05-12", "   ")
+    with pytest.raises(Invalid):
+        project_story.add_output(session, admin(org), slug, "2026-05-12", "Foto", photo=b"GIF89a....")
+    session.rollback()
+    assert session.scalars(select(ProjectOutput)).all() == []
+
+
+def test_a_photo_loses_its_metadata_and_is_scaled_down(session, project):
+    org, slug = project
+    row = project_story.add_output(session, admin(org), slug, "2026-05-12", "Speeltuin geopend",
+                                   photo=jpeg_with_gps())
+    data, kind = project_story.output_photo(session, admin(org), slug, row["id"])
+    image = Image.open(io.BytesIO(data))
+    assert kind == "image/jpeg" and image.format == "JPEG"
+    assert max(image.size) == MAX_SIDE and image.size == (1600, 1200)
+    assert not image.getexif() and b"PhoneMaker" not in data and "exif" not in image.info
+
+
+def test_a_transparent_png_is_stored_as_jpeg_and_garbage_is_refused(session, project):
+    org, slug = project
+    out = io.BytesIO()
+    Image.new("RGBA", (50, 40), (255, 0, 0, 0)).save(out, "PNG")
+    row = project_story.add_output(session, admin(org), slug, "2026-05-12", "Tekening", photo=out.getvalue())
+    data, kind = project_story.output_photo(session, admin(org), slug, row["id"])
+    assert kind == "image/jpeg" and Image.open(io.BytesIO(data)).getpixel((5, 5))[0] > 240  # white, not black
+    with pytest.raises(Invalid, match="cannot be read"):
+        project_story.add_output(session, admin(org), slug, "2026-05-12", "Kapot", photo=b"\x89PNG\r\n\x1a\nrubbish")
+    with pytest.raises(Invalid, match="8 MB"):
+        project_story.add_output(session, admin(org), slug, "2026-05-12", "Groot",
+                                 photo=b"\xff\xd8\xff" + b"0" * (8 * 1024 * 1024))
+
+
+def test_outputs_change_and_go_and_every_change_is_audited(session, project):
+    org, slug = project
+    row = project_story.add_output(session, admin(org), slug, "2026-05-12", "Speeltuin geopend",
+                                   photo=jpeg_with_gps((200, 100)))
+    changed = project_story.update_output(session, admin(org), slug, row["id"], description="Speeltuin open",
+                                          remove_photo=True)
+    assert changed == {"id": row["id"], "date": date(2026, 5, 12), "description": "Speeltuin open", "photo": False}
+    project_story.remove_output(session, admin(org), slug, row["id"])
+    session.commit()
+    assert project_story.outputs(session, admin(org), slug) == []
+    changes = [event.details["change"] for event in session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "project.update").order_by(AuditEvent.id))]
+    assert changes == ["output.add", "output.update", "output.remove"]
+
+
+def test_a_funder_never_edits_and_another_organisation_sees_nothing(session, project, make_org):
+    org, slug = project
+    funder = access.Actor(organisation_id=org.id, role="funder", user_id=999)
+    with pytest.raises(NotFound):
+        project_story.update_story(session, funder, slug, funder_name="Ik")
+    with pytest.raises(NotFound):
+        project_story.add_output(session, funder, slug, "2026-05-12", "Iets")
+    other = make_org("Buurtwerk Anders")
+    with pytest.raises(NotFound):
+        project_story.story(session, admin(other), slug)
+    row = project_story.add_output(session, admin(org), slug, "2026-05-12", "Iets")
+    with pytest.raises(NotFound):
+        project_story.remove_output(session, admin(other), slug, row["id"])
+
+
+# --- quotes ---------------------------------------------------------------------------------------
+
+def _quoting(app, session, slug, texts: dict[str, str], share: dict[str, bool]):
+    for code, text in texts.items():
+        answer(app, session, slug, "pre", code, {("organising", "org_proud_of"): text})
+        participant = session.scalar(select(Participant).where(Participant.code == code))
+        session.add(Consent(participant_id=participant.id, wording_version="1", language="nl",
+                            share_quotes=share.get(code, True)))
+    session.commit()
+
+
+def test_chosen_quotes_replace_the_list_and_no_text_appears_twice(app, session, project):
+    org, slug = project
+    _quoting(app, session, slug, {"P1": "Ik ken nu mijn buren.", "P2": "ik ken  nu mijn buren.",
+                                  "P3": "Ik durf nu te spreken.", "P4": "Ik regelde de koffie.",
+                                  "P5": "Geheim antwoord."}, {"P5": False})
+    quotes = report(app, session, org, slug)["quotes"]
+    assert [q["text"] for q in quotes] == ["Ik ken nu mijn buren.", "Ik durf nu te spreken.",
+                                           "Ik regelde de koffie."]
+    assert not any(q["chosen"] for q in quotes)
+    choices = project_story.quote_choices(session, admin(org), slug)
+    assert [c["text"] for c in choices] == [q["text"] for q in quotes]  # the non-sharing resident is not listed
+    project_story.choose_quote(session, admin(org), slug, choices[2]["answer_id"])
+    project_story.choose_quote(session, admin(org), slug, choices[1]["answer_id"])
+    session.commit()
+    quotes = report(app, session, org, slug)["quotes"]
+    assert [(q["text"], q["chosen"]) for q in quotes] == [("Ik durf nu te spreken.", True),
+                                                          ("Ik regelde de koffie.", True)]
+    project_story.choose_quote(session, admin(org), slug, choices[1]["answer_id"], chosen=False)
+    session.commit()
+    assert [q["text"] for q in report(app, session, org, slug)["quotes"]] == ["Ik regelde de koffie."]
+
+
+def test_a_quote_of_a_resident_who_does_not_share_cannot_be_chosen(app, session, project, make_org):
+    org, slug = project
+    _quoting(app, session, slug, {"P1": "Mooi project.", "P2": "Niet delen."}, {"P2": False})
+    hidden = session.scalar(select(Answer.id).where(Answer.value_text == "Niet delen."))
+    with pytest.raises(Invalid, match="did not agree"):
+        project_story.choose_quote(session, admin(org), slug, hidden)
+    with pytest.raises(NotFound):
+        project_story.choose_quote(session, admin(make_org("Buurtwerk Elders")), slug, hidden)
+    # A chosen answer whose resident later withdraws sharing is left out of the report.
+    shown = session.scalar(select(Answer.id).where(Answer.value_text == "Mooi project."))
+    project_story.choose_quote(session, admin(org), slug, shown)
+    participant = session.scalar(select(Participant).where(Participant.code == "P1"))
+    session.add(Consent(participant_id=participant.id, wording_version="2", language="nl", share_quotes=False))
+    session.commit()
+    assert report(app, session, org, slug)["quotes"] == []
