@@ -1,10 +1,11 @@
 """Personal links never reach a log.
 
-A resident's link (``/q/<token>``), the anonymous project link (``/a/<token>``)
-and a password-reset link (``/reset/<token>``) are passwords. gunicorn's access
-log (``gunicorn_conf.MaskingLogger``), its error log, Flask's "Exception on
+A resident's link (``/q/<token>``) and its short code (``/k/<code>``), the
+anonymous project link (``/a/<token>``) and a password-reset link
+(``/reset/<token>``) are passwords. gunicorn's access log
+(``gunicorn_conf.MaskingLogger``), its error log, Flask's "Exception on
 /q/<token> [POST]" and werkzeug's request lines all pass through ``mask``,
-which keeps the route and hides the secret: ``/q/***/p/2``.
+which keeps the route and hides the secret: ``/q/***/p/2``, ``/k/***``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 
 HIDDEN = "***"
 #: A secret path segment, also inside a query string or a Referer, also percent-encoded.
-_PATH = re.compile(r"((?:/|%2F)(?:q|a|reset)(?:/|%2F))[^/?#&\s\"'%]+(?:%(?!2F)[0-9A-F]{2}[^/?#&\s\"'%]*)*", re.I)
+_PATH = re.compile(r"((?:/|%2F)(?:q|a|k|reset)(?:/|%2F))[^/?#&\s\"'%]+(?:%(?!2F)[0-9A-F]{2}[^/?#&\s\"'%]*)*", re.I)
 #: Query parameters that could carry a secret.
 _QUERY = re.compile(r"((?:^|[?&;])(?:token|reset|key)=)[^&;#\s\"']*", re.I)
 #: A bare token as ``secrets.token_urlsafe(24)`` makes them (32 characters, mixed case and digits),

@@ -124,6 +124,8 @@ def test_masking_keeps_the_route_and_hides_the_secret():
     assert mask(f'"GET /q/{token}/p/2?x=1 HTTP/1.1" 200') == '"GET /q/***/p/2?x=1 HTTP/1.1" 200'
     assert mask(f"Exception on /a/{token} [POST]") == "Exception on /a/*** [POST]"
     assert mask(f"/reset/{token}") == "/reset/***"
+    assert mask('"GET /k/K7P2-9XMC HTTP/1.1" 302') == '"GET /k/*** HTTP/1.1" 302'  # a short code is a secret too
+    assert mask("/login?next=%2Fk%2Fk7p29xmc") == "/login?next=%2Fk%2F***"
     assert mask(f"/login?next=%2Fq%2F{token}%2Fdone") == "/login?next=%2Fq%2F***%2Fdone"
     assert mask(f"/verify?token={token}&x=1") == "/verify?token=***&x=1"
     assert mask(f"[parameters: ('{token}', 3)]") == "[parameters: ('***', 3)]"
@@ -178,6 +180,7 @@ def _surveyhub_command() -> list[str]:
 def test_gunicorn_access_log_masks_personal_links(app_config, resident, tmp_path):
     """``surveyhub serve`` for real: the captured access log shows the route, never the token."""
     token, anonymous = resident["invitation"].token, resident["project"].anonymous_token
+    short = resident["invitation"].short_code
     port = _free_port()
     env = dict(os.environ, SURVEYHUB_INSTANCE_PATH=app_config["INSTANCE_PATH"],
                SURVEYHUB_DATABASE_URL=app_config["DATABASE_URL"], SURVEYHUB_SECRET_KEY="test-secret",
@@ -195,13 +198,16 @@ def test_gunicorn_access_log_masks_personal_links(app_config, resident, tmp_path
             assert _get(f"http://127.0.0.1:{port}/q/{token}") == 200
             assert _get(f"http://127.0.0.1:{port}/q/{token}/p/0?token={token}") in (200, 302)
             assert _get(f"http://127.0.0.1:{port}/a/{anonymous}") == 200
+            assert _get(f"http://127.0.0.1:{port}/k/{short[:4]}-{short[4:]}") == 200  # redirected to /q/<token>
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     captured = log.read_text()
     assert '"GET /q/*** HTTP/1.1" 200' in captured, captured  # the access log is there ...
     assert '"GET /a/*** HTTP/1.1" 200' in captured, captured
+    assert '"GET /k/*** HTTP/1.1" 302' in captured, captured
     assert token not in captured and anonymous not in captured  # ... without the secrets
+    assert short not in captured and f"{short[:4]}-{short[4:]}" not in captured
 
 
 def _get_or_none(url: str) -> int | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyhub.models import Participant, Project, Token
-from surveyhub.services import access, audit
+from surveyhub.services import access, audit, short_codes
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, Message
 from surveyhub.services.projects import refuse_if_archived
@@ -25,9 +25,14 @@ class Invitation:
     display_name: str | None
     email: str | None
     token: str
+    #: The token's short code for typing (``services.short_codes``), stored form.
+    short_code: str | None = None
 
     def link(self, base_url: str) -> str:
         return f"{base_url}/q/{self.token}"
+
+    def short_link(self, base_url: str) -> str | None:
+        return short_codes.link(base_url, self.short_code) if self.short_code else None
 
 
 def new_token() -> str:
@@ -51,8 +56,8 @@ def _add_one(session: Session, project: Project, display_name: str | None, email
     token = Token(token=new_token())
     participant.tokens.append(token)
     session.add(participant)
-    session.flush()
-    return Invitation(participant.code, display_name, email, token.token)
+    short_codes.ensure(session, [token])  # flushes
+    return Invitation(participant.code, display_name, email, token.token, token.short_code)
 
 
 def parse_lines(lines: list[str]) -> list[tuple[str | None, str | None]]:
@@ -154,12 +159,23 @@ def view_link(session: Session, actor: Actor, slug: str, code: str) -> str | Non
 
     Each view is in the audit trail (``participant.view_link``), naming the resident's code, never the token.
     """
+    found = view_links(session, actor, slug, code)
+    return found[0] if found else None
+
+
+def view_links(session: Session, actor: Actor, slug: str, code: str) -> tuple[str, str] | None:
+    """(token, short code) of the participant's working personal link; audited like ``view_link``.
+
+    A link made before short codes existed gets its code here, the first time a worker looks at it.
+    """
     participant = get_participant(session, actor, slug, code)
-    token = next((t.token for t in participant.tokens if t.revoked_at is None), None)
-    if token is not None:
-        audit.record(session, "participant.view_link", actor=actor, target=f"project:{slug}/{code}",
-                     project_id=participant.project_id)
-    return token
+    token = next((t for t in participant.tokens if t.revoked_at is None), None)
+    if token is None:
+        return None
+    short_codes.ensure(session, [token])
+    audit.record(session, "participant.view_link", actor=actor, target=f"project:{slug}/{code}",
+                 project_id=participant.project_id)
+    return token.token, token.short_code
 
 
 def renew_link(session: Session, actor: Actor, slug: str, code: str) -> str:
@@ -173,7 +189,7 @@ def renew_link(session: Session, actor: Actor, slug: str, code: str) -> str:
             token.revoked_at = utcnow()
     token = Token(token=new_token())
     participant.tokens.append(token)
-    session.flush()
+    short_codes.ensure(session, [token])  # a new code too: the old one stops working with the old token
     audit.record(session, "participant.renew_link", actor=actor, target=f"project:{slug}/{code}",
                  project_id=participant.project_id)
     return token.token

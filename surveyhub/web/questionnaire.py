@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 from surveyhub.db import get_session
 from surveyhub.extensions import csrf
 from surveyhub.i18n import current_language
-from surveyhub.services import anonymous, resident, responses, retention
+from surveyhub.services import anonymous, resident, responses, retention, short_codes
 from surveyhub.services.errors import NotFound
 from surveyhub.web import limits
 from surveyhub.web.page_flow import PageFlow
-from surveyhub.web.questionnaire_forms import ConsentForm, ParticipantCodeForm
+from surveyhub.web.questionnaire_forms import ConsentForm, ParticipantCodeForm, ShortCodeForm
 from surveyhub.web.session_user import public
 
 bp = Blueprint("questionnaire", __name__)
@@ -122,6 +122,32 @@ def done(token: str):
     summary = resident.growth_summary(get_session(), found.participant, found.project, _lang())
     return render_template("questionnaire/done.html", project=found.project, summary=summary,
                            more_to_do=found.wave is not None, token=token)
+
+
+@bp.route("/k", methods=["GET", "POST"])
+@bp.route("/k/<code>")
+@public
+@limit_guessing
+def short_link(code: str | None = None):
+    """A printed short code, typed in the address (``/k/K7P2-9XMC``) or in the form at ``/k``: on to its link.
+
+    Same miss budget as ``/q/<token>`` (``limit_guessing``): a code that opens nothing answers 404 and counts.
+    """
+    form = ShortCodeForm()
+    if code is None and not form.is_submitted():
+        return _short_code_page(form)
+    token = short_codes.token_for(get_session(), code if code is not None else form.code.data)
+    if token is not None:
+        return redirect(url_for("questionnaire.start", token=token))
+    if code is not None:
+        abort(404)
+    form.code.errors = [_("We do not know this code. Check the letters and numbers, or ask your community worker.")]
+    return _short_code_page(form), 404
+
+
+def _short_code_page(form: ShortCodeForm):
+    # No project is known yet: the header names the questionnaire instead.
+    return render_template("questionnaire/short_code.html", form=form, project={"name": _("Your questionnaire")})
 
 
 @bp.route("/a/<token>", methods=["GET", "POST"])

@@ -88,6 +88,17 @@ class ConsentForm(FlaskForm):
     share_quotes = BooleanField(_l("My written answers may be quoted in the report, without my name."))
 
 
+class ShortCodeForm(FlaskForm):
+    """The code printed on a resident's card (``/k``). Opening a link changes nothing: no CSRF token needed."""
+
+    class Meta:
+        csrf = False
+
+    code = StringField(_l("Your code"), render_kw={"autocomplete": "off", "autocapitalize": "characters",
+                                                   "spellcheck": "false", "maxlength": 40,
+                                                   "placeholder": "K7P2-9XMC"})
+
+
 class ParticipantCodeForm(FlaskForm):
     """Six stable, non-identifying questions; together they make the resident's own code."""
 
