@@ -391,7 +391,8 @@ def test_identical_scores_give_zero_spread_and_no_test(app, session, org):
     fill(app, session, same, "decimal", "amount", [30] * 6, [30] * 6)
     entry = scale(report_of(app, session, org, same, **show_all()), "decimal")
     assert (entry["change"]["mean"], entry["change"]["sd"], entry["change"]["ci95"]) == (0.0, 0.0, None)
-    assert entry["pre"]["sd"] == 0.0 and entry["effect_size"] == {"d_z": None, "d_av": None, "g_av": None}
+    assert entry["pre"]["sd"] == 0.0 and entry["effect_size"] == {"d_z": None, "d_av": None, "g_av": None,
+                                                                  "d_z_ci95": None}
     assert (entry["test"]["t"], entry["test"]["p"], entry["test"]["wilcoxon_p"]) == (None, None, None)
     assert entry["rci"]["unchanged"] == 6  # norms give S_diff even when the data do not vary
     shifted = new_project(app, session, org, ["decimal"], name="Allemaal twee erbij")

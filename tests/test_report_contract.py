@@ -36,6 +36,9 @@ SECTIONS = {
     "`reliability`": contract.Reliability,
     "`response_shift`": contract.ResponseShift,
     "`quotes`": contract.Quote,
+    "`dropout_check`": contract.DropoutCheck,
+    "`baseline_ceiling`": contract.Ceiling,
+    "`sensitivity`": contract.Sensitivity,
 }
 #: Change-entry rows that belong to one kind of entry only ("pre → post entries only").
 ONLY = {"pre → post entries only": contract.ScaleEntry, "then → post entries only": contract.RetrospectiveEntry}
@@ -88,7 +91,9 @@ def test_nested_objects_described_in_words_name_every_key_of_their_type():
               ("Change entries", "pre"): contract.MeanSd,
               ("Change entries", "change"): contract.Change,
               ("Change entries", "effect_size"): contract.EffectSize,
-              ("Change entries", "test"): contract.Test}
+              ("Change entries", "test"): contract.Test,
+              ("`dropout_check`", "completers"): contract.GroupBaseline,
+              ("`dropout_check`", "dropouts"): contract.GroupBaseline}
     for where, kind in inline.items():
         named = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", meanings[where]))
         assert own_keys(kind) <= named, (where, own_keys(kind) - named)
@@ -175,6 +180,7 @@ def test_a_report_with_every_part_has_exactly_the_contracts_keys(app, runner, se
     session.commit()
     for report in (cli_report(runner, slug, *SHOW_ALL), cli_report(runner, slug)):  # shown, and suppressed
         assert report["scales"] and report["retrospective"] and report["followup"] and report["quotes"]
+        assert report["persistence"] and report["participation"]["dropout_check"]
         assert report["retrospective"][0]["response_shift"] is not None
         assert list(shape_problems(report, contract.Report, "report")) == []
 

@@ -32,13 +32,15 @@ from surveyhub.services import access, outcome_data, project_story
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.outcome_data import ItemValues, Pairing, ProjectData
-from surveyhub.services.report_contract import (ChangeEntry, Design, DesignKind, Method, Participation,
-                                               ProjectInfo, Quote, Report, ResponseShift, RetrospectiveEntry,
-                                               ScaleEntry, ThresholdSources, WaveCounts, WaveKind, Waves)
+from surveyhub.services.report_contract import (ChangeEntry, Design, DesignKind, DropoutCheck, Method,
+                                               Participation, ProjectInfo, Quote, Report, ResponseShift,
+                                               RetrospectiveEntry, ScaleEntry, Sensitivity, ThresholdSources,
+                                               WaveCounts, WaveKind, Waves)
 from surveyhub.services.report_contract import Thresholds as ThresholdsUsed
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
-from surveyhub.stats import (G_AV_CORRECTION, RCI_CRITICAL, SUPPRESSION_NAMES, build_scale_block,
-                             cronbach_alpha, pair_by_participant, rci_parameters)
+from surveyhub.stats import (G_AV_CORRECTION, MULTIPLE_TESTING, RCI_CRITICAL, SUPPRESSION_NAMES, build_scale_block,
+                             SIGNIFICANT_DIGITS, compare_groups, cronbach_alpha, holm, pair_by_participant,
+                             rci_parameters)
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +54,47 @@ SELF_PERCEIVED = "self-perceived change"
 METHOD: Method = {
     "change": "Change is the later score minus the baseline score of the same resident (post − pre).",
     "ci95": "95% confidence interval of the mean change from the t distribution with n_pairs − 1 df.",
-    "tests": "Paired t-test (scipy.stats.ttest_rel) and Wilcoxon signed-rank test (scipy.stats.wilcoxon, "
-             "zero differences dropped) as the check for ordinal answers.",
+    "tests": "Paired t-test (scipy.stats.ttest_rel; R: t.test(post, pre, paired = TRUE)) and Wilcoxon "
+             "signed-rank test as the check for ordinal answers (see wilcoxon).",
+    "wilcoxon": f"scipy.stats.wilcoxon(post − pre) with scipy's defaults: zero_method='wilcox' (zero differences "
+                f"dropped before ranking), correction=False (no continuity correction), method='auto', "
+                f"two-sided. The differences post − pre are rounded to {SIGNIFICANT_DIGITS} significant digits "
+                f"of the largest score before ranking, so that float noise from adding item answers in another "
+                f"order neither makes a zero non-zero nor splits a tie. method='auto' chooses: without ties and "
+                f"zeros and with at most 50 pairs the exact distribution (R: wilcox.test(post, pre, paired = "
+                f"TRUE, exact = TRUE)); with ties or zeros and at most 13 pairs an exact permutation test over "
+                f"all 2^n sign flips (R: coin::wilcoxsign_test(post ~ pre, distribution = \"exact\", "
+                f"zero.method = \"Wilcoxon\")); otherwise the normal approximation with the tie-corrected "
+                f"variance and no continuity correction (R: wilcox.test(post, pre, paired = TRUE, exact = FALSE, "
+                f"correct = FALSE)). R's defaults (exact only below 50 pairs, correct = TRUE) can give other "
+                f"p-values.",
     "effect_sizes": "Lakens (2013): d_z = mean change / SD of the changes; d_av = mean change / "
-                    "((SD pre + SD post) / 2); g_av = d_av with Hedges' small-sample correction.",
+                    "((SD pre + SD post) / 2); g_av = d_av with Hedges' small-sample correction. The 95% "
+                    "interval of d_z is exact: the noncentrality of the noncentral t distribution (df = n_pairs "
+                    "− 1) at which the observed t is the 97.5th and the 2.5th percentile, divided by √n_pairs "
+                    "(scipy.stats.nct; R: MBESS::ci.sm(ncp = t, N = n_pairs)).",
+    "multiple_testing": MULTIPLE_TESTING,
     "g_av_correction": G_AV_CORRECTION,
     "reliable_change": f"Jacobson & Truax (1991): S_diff = SD_pre · √2 · √(1 − r); a change larger than "
                        f"{RCI_CRITICAL} · S_diff is reliable. SD and r from the scale's norms where given, "
-                       "else the pre-wave SD and the pre wave's Cronbach's alpha.",
+                       "else the pre-wave SD and the pre wave's Cronbach's alpha. The share reliably improved "
+                       "(improved / n_pairs) carries Wilson's 95% score interval (R: prop.test(improved, n_pairs, "
+                       "correct = FALSE)).",
     "reliability": "Cronbach's alpha per scale and wave (complete answers only) with Feldt's 95% interval.",
     "pairing": "Same participant (personal link or import), else the same self-made code; a code one answer "
                "apart pairs only when it is the only candidate both ways (counted as fuzzy).",
     "retrospective": "The post wave's 'then' block asks residents to rate how they were before the project; "
                      "then → post is self-perceived change, then − pre the response shift.",
-    "suppression": SUPPRESSION_NAMES,
+    "suppression": {**SUPPRESSION_NAMES,
+                    "sensitivity": "fewer fuzzy pairs than min_means: the sensitivity figures without them "
+                                   "(the difference from the full result would be the change of those few)"},
+    "ceiling": "Residents whose baseline score is the highest the scale can give (range[1]): they could not "
+               "improve on it. Counted like reliable change (below min_cell shown as '<N').",
+    "dropout_check": "Completers (a paired later score on the scale) and drop-outs (a completed pre response "
+                     "without one) compared at the start: means, SDs, and Welch's t-test (scipy.stats.ttest_ind "
+                     "with equal_var=False; R: t.test(dropouts, completers)). Hidden when either group is "
+                     "smaller than min_means (p: min_tests).",
+    "sensitivity": "The change computed again without the fuzzy code pairs, under the same small-number rules.",
 }
 
 
@@ -104,7 +133,9 @@ def resolve_thresholds(org, defaults: Thresholds, *, min_means=None, min_tests=N
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise Invalid(N_("%(name)s must be a whole number of 0 or more, got %(value)r"), name=name, value=value)
         chosen[name], sources[name] = value, source
-    return {"min_means": chosen["min_means"], "min_tests": max(chosen["min_tests"], chosen["min_means"]),
+    if chosen["min_means"] > chosen["min_tests"]:  # the tests threshold is the means threshold: say whence
+        chosen["min_tests"], sources["min_tests"] = chosen["min_means"], sources["min_means"]
+    return {"min_means": chosen["min_means"], "min_tests": chosen["min_tests"],
             "min_cell": chosen["min_cell"], "sources": cast(ThresholdSources, sources)}
 
 
@@ -134,28 +165,40 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     definitions = [pinned.snapshot.definition for pinned in project.instruments]
     items = ItemValues(session, data, definitions)
     pairings = {"post": outcome_data.pair_waves(data, "pre", "post"),
-                "followup": outcome_data.pair_waves(data, "pre", "followup")}
+                "followup": outcome_data.pair_waves(data, "pre", "followup"),
+                "persistence": outcome_data.pair_waves(data, "post", "followup")}
     context = _Context(data, items, thresholds, registry)
     scales: list[ScaleEntry] = []
     retrospective: list[RetrospectiveEntry] = []
     followup: list[ChangeEntry] = []
+    persistence: list[ChangeEntry] = []
+    dropout_check: list[DropoutCheck] = []
     for definition in definitions:
         for scale in definition["scales"]:
             scales.append(context.scale_entry(definition, scale, pairings["post"]))
+            dropout_check.append(context.dropout_check(definition, scale, pairings["post"]))
             if project.retrospective or context.has_then(definition, scale):
                 retrospective.append(context.retrospective_entry(definition, scale, pairings["post"]))
             if data.completed("followup"):
                 followup.append(context.followup_entry(definition, scale, pairings["followup"]))
+            if pairings["persistence"].pairs:
+                persistence.append(context.persistence_entry(definition, scale, pairings["persistence"]))
+    for entries in (scales, retrospective, followup, persistence):
+        _adjust_for_multiple_testing(entries, project.primary_scale)
+    _adjust_for_multiple_testing([entry["response_shift"] for entry in retrospective if entry["response_shift"]],
+                                 project.primary_scale, [f"{entry['instrument']}/{entry['scale']}"
+                                                         for entry in retrospective if entry["response_shift"]])
     report: Report = {
         "report_version": REPORT_VERSION,
         "generated_at": utcnow().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "project": _project_info(project, org, definitions),
         "thresholds": thresholds,
         "design": _design(project, data, retrospective),
-        "participation": _participation(project, data, pairings),
+        "participation": _participation(project, data, pairings, dropout_check),
         "scales": scales,
         "retrospective": retrospective,
         "followup": followup,
+        "persistence": persistence,
         "quotes": _quotes(session, project, data, definitions),
     }
     return cast(Report, _finite(report))
@@ -193,18 +236,34 @@ class _Context:
             shown["alpha"] = shown["ci95"] = None
         return shown
 
-    def change(self, pairs, first, second, *, scale, norms, alpha, baseline_wave, keep_rci=True) -> dict:
-        """build_scale_block over the pairs where both scores exist."""
+    def paired_scores(self, pairs, first, second) -> list[tuple[Hashable, float, float]]:
+        """(index into ``pairs``, first score, second score) where both scores exist."""
         first_scores: dict[Hashable, float | None] = {i: first.get(pair.first) for i, pair in enumerate(pairs)}
         second_scores: dict[Hashable, float | None] = {i: second.get(pair.second) for i, pair in enumerate(pairs)}
-        paired = pair_by_participant(first_scores, second_scores)
-        block = build_scale_block(
+        return pair_by_participant(first_scores, second_scores)
+
+    def block(self, paired, *, scale, norms, alpha, baseline_wave, ceiling) -> dict:
+        return build_scale_block(
             [before for _i, before, _after in paired], [after for _i, _before, after in paired],
             min_means=self.thresholds["min_means"], min_tests=self.thresholds["min_tests"],
             min_cell=self.thresholds["min_cell"], norms=norms, pre_alpha=alpha, pre_wave=baseline_wave,
-            higher_is_better=bool(scale.get("higher_is_better", True)))
+            higher_is_better=bool(scale.get("higher_is_better", True)), ceiling=ceiling)
+
+    def change(self, pairs, first, second, *, scale, norms, alpha, baseline_wave, keep_rci=True,
+               ceiling=None) -> dict:
+        """build_scale_block over the pairs where both scores exist, and the same without fuzzy pairs."""
+        paired = self.paired_scores(pairs, first, second)
+        options = {"scale": scale, "norms": norms, "alpha": alpha, "baseline_wave": baseline_wave,
+                   "ceiling": ceiling}
+        block = self.block(paired, **options)
         fuzzy = {i for i, pair in enumerate(pairs) if pair.by == "fuzzy"}
         block["n_fuzzy"] = len([i for i, _b, _a in paired if i in fuzzy])
+        block["primary"] = False  # set for the whole list by _adjust_for_multiple_testing
+        block["test"]["p_holm"] = None
+        block["sensitivity"] = None
+        if block["n_fuzzy"] and keep_rci:
+            block["sensitivity"] = self.sensitivity(block, [pair for pair in paired if pair[0] not in fuzzy],
+                                                    options)
         if keep_rci:
             params = rci_parameters(norms, baseline_wave, alpha)
             hidden = "means" in block["suppressed"]
@@ -215,6 +274,40 @@ class _Context:
             block["suppressed"] = [name for name in block["suppressed"] if name != "counts"]
         return block
 
+    def sensitivity(self, block: dict, kept, options: dict) -> Sensitivity:
+        """The change without the fuzzy code pairs.
+
+        Its figures are hidden when fewer than ``min_means`` fuzzy pairs were
+        left out: the difference from the full result would give the mean
+        change of those few residents.
+        """
+        without = self.block(kept, **options)
+        shown: Sensitivity = {"n_pairs": without["n_pairs"], "change_mean": without["change"]["mean"],
+                              "d_z": without["effect_size"]["d_z"], "p": without["test"]["p"]}
+        if block["n_fuzzy"] < self.thresholds["min_means"]:
+            shown["change_mean"] = shown["d_z"] = shown["p"] = None
+            block["suppressed"].append("sensitivity")
+        return shown
+
+    def scale_range(self, definition: dict, scale: dict) -> list[float] | None:
+        return _score_range(definition, scale, self.registry)
+
+    def ceiling(self, definition: dict, scale: dict) -> float | None:
+        found = self.scale_range(definition, scale)
+        return found[1] if found is not None else None
+
+    def dropout_check(self, definition: dict, scale: dict, pairing: Pairing) -> DropoutCheck:
+        """Baseline of residents with a paired post score on this scale, against those without one."""
+        now = self.scores("now", definition, scale)
+        paired = self.paired_scores(pairing.pairs, now, now)
+        completed = {pairing.pairs[cast(int, i)].first for i, _before, _after in paired}
+        completers = [before for _i, before, _after in paired]
+        dropouts = [now[rid] for rid in sorted(self.data.completed("pre").values())
+                    if rid not in completed and now.get(rid) is not None]
+        compared = compare_groups(completers, dropouts, min_means=self.thresholds["min_means"],
+                                  min_tests=self.thresholds["min_tests"])
+        return cast(DropoutCheck, {"instrument": definition["id"], "scale": scale["id"], **compared})
+
     def header(self, definition: dict, scale: dict, comparison: str, baseline: str, label: str) -> dict:
         return {
             "instrument": definition["id"],
@@ -224,7 +317,7 @@ class _Context:
             "instrument_title": definition["title"],
             "higher_is_better": bool(scale.get("higher_is_better", True)),
             "scoring": scale["scoring"]["method"],
-            "range": _score_range(definition, scale, self.registry),
+            "range": self.scale_range(definition, scale),
             "comparison": comparison,
             "baseline": baseline,
             "label": label,
@@ -239,7 +332,8 @@ class _Context:
         now = self.scores("now", definition, scale)
         block = self.change(pairing.pairs, now, now, scale=scale, norms=scale.get("norms"),
                             alpha=reliability_raw["pre"]["alpha"],
-                            baseline_wave=self.wave_scores("pre", "now", definition, scale))
+                            baseline_wave=self.wave_scores("pre", "now", definition, scale),
+                            ceiling=self.ceiling(definition, scale))
         entry = self.header(definition, scale, "pre→post", "pre", "change")
         entry.update(block)
         entry["reliability"] = {kind: self.shown_alpha(raw) for kind, raw in reliability_raw.items()}
@@ -252,7 +346,8 @@ class _Context:
         own = [outcome_data.Pair(rid, rid, "participant") for rid in post_ids]
         then_alpha = self.alpha("post", "then", definition, scale)["alpha"]
         block = self.change(own, then, now, scale=scale, norms=scale.get("norms"), alpha=then_alpha,
-                            baseline_wave=self.wave_scores("post", "then", definition, scale))
+                            baseline_wave=self.wave_scores("post", "then", definition, scale),
+                            ceiling=self.ceiling(definition, scale))
         entry = self.header(definition, scale, "then→post", "then", SELF_PERCEIVED)
         entry.update(block)
         entry["response_shift"] = self.response_shift(definition, scale, pairing, then)
@@ -265,7 +360,6 @@ class _Context:
         block = self.change(pairing.pairs, self.scores("now", definition, scale), then, scale=scale,
                             norms=None, alpha=None, baseline_wave=[], keep_rci=False)
         block["then"] = block.pop("post")
-        del block["n_fuzzy"]
         order = ("n_pairs", "pre", "then", "change", "effect_size", "test", "suppressed")
         return cast(ResponseShift, {"comparison": "pre→then", **{key: block[key] for key in order}})
 
@@ -273,10 +367,36 @@ class _Context:
         now = self.scores("now", definition, scale)
         block = self.change(pairing.pairs, now, now, scale=scale, norms=scale.get("norms"),
                             alpha=self.alpha("pre", "now", definition, scale)["alpha"],
-                            baseline_wave=self.wave_scores("pre", "now", definition, scale))
+                            baseline_wave=self.wave_scores("pre", "now", definition, scale),
+                            ceiling=self.ceiling(definition, scale))
         entry = self.header(definition, scale, "pre→followup", "pre", "change at follow-up")
         entry.update(block)
         return cast(ChangeEntry, entry)
+
+    def persistence_entry(self, definition: dict, scale: dict, pairing: Pairing) -> ChangeEntry:
+        """Post → follow-up: did the change last? The end of the project is the baseline."""
+        now = self.scores("now", definition, scale)
+        block = self.change(pairing.pairs, now, now, scale=scale, norms=scale.get("norms"),
+                            alpha=self.alpha("post", "now", definition, scale)["alpha"],
+                            baseline_wave=self.wave_scores("post", "now", definition, scale),
+                            ceiling=self.ceiling(definition, scale))
+        entry = self.header(definition, scale, "post→followup", "post", "change since the end")
+        entry.update(block)
+        return cast(ChangeEntry, entry)
+
+
+def _adjust_for_multiple_testing(entries: list, primary_scale: str | None, names: list[str] | None = None) -> None:
+    """Set ``test.p_holm`` (Holm across ``entries``) and ``primary`` on each entry, in place.
+
+    ``names`` are the entries' "instrument/scale" (default: read from the entries).
+    """
+    names = names or [f"{entry['instrument']}/{entry['scale']}" for entry in entries]
+    primary = names.index(primary_scale) if primary_scale in names else None
+    adjusted = holm([entry["test"]["p"] for entry in entries], primary)
+    for index, (entry, p_holm) in enumerate(zip(entries, adjusted)):
+        entry["test"]["p_holm"] = p_holm
+        if "primary" in entry:  # change entries; a response shift has no such key
+            entry["primary"] = index == primary
 
 
 
@@ -342,7 +462,8 @@ def _design(project, data: ProjectData, retrospective: list[RetrospectiveEntry])
     }
 
 
-def _participation(project, data: ProjectData, pairings: dict[str, Pairing]) -> Participation:
+def _participation(project, data: ProjectData, pairings: dict[str, Pairing],
+                   dropout_check: list[DropoutCheck]) -> Participation:
     status = {wave.kind: wave.status for wave in project.waves}
     def counts(kind: str) -> WaveCounts:
         return {"status": status.get(kind), "started": data.started(kind), "completed": len(data.completed(kind))}
@@ -362,11 +483,14 @@ def _participation(project, data: ProjectData, pairings: dict[str, Pairing]) -> 
         "paired_by_code": main.count("code"),
         "fuzzy_pairs": main.count("fuzzy"),
         "ambiguous_codes": main.ambiguous_codes,
-        "match_rate": paired / post if post else None,
+        # Without a pretest nobody could be matched: "0% matched" would blame residents for the design.
+        "match_rate": paired / post if post and pre else None,
         "attrition": attrition,
         "attrition_rate": attrition / pre if pre else None,
         "followup_paired": len(pairings["followup"].pairs),
+        "persistence_paired": len(pairings["persistence"].pairs),
         "waves": waves,
+        "dropout_check": dropout_check,
     }
 
 

@@ -88,6 +88,11 @@ class Method(TypedDict):
     pairing: str
     retrospective: str
     suppression: dict[str, str]
+    wilcoxon: str
+    multiple_testing: str
+    ceiling: str
+    dropout_check: str
+    sensitivity: str
 
 
 #: How change was measured (``design.kind``).
@@ -116,6 +121,23 @@ class Waves(TypedDict):
     followup: WaveCounts
 
 
+class GroupBaseline(TypedDict):
+    n: int
+    mean: float | None
+    sd: float | None
+
+
+class DropoutCheck(TypedDict):
+    """Completers and drop-outs of one pre → post scale compared at the start."""
+
+    instrument: str
+    scale: str
+    completers: GroupBaseline
+    dropouts: GroupBaseline
+    difference: float | None
+    p: float | None
+
+
 class Participation(TypedDict):
     invited: int
     withdrawn: int
@@ -131,7 +153,9 @@ class Participation(TypedDict):
     attrition: int
     attrition_rate: float | None
     followup_paired: int
+    persistence_paired: int
     waves: Waves
+    dropout_check: list[DropoutCheck]
 
 
 class MeanSd(TypedDict):
@@ -149,6 +173,7 @@ class EffectSize(TypedDict):
     d_z: float | None
     d_av: float | None
     g_av: float | None
+    d_z_ci95: Interval
 
 
 class Test(TypedDict):
@@ -156,6 +181,7 @@ class Test(TypedDict):
     df: int | None
     p: float | None
     wilcoxon_p: float | None
+    p_holm: float | None
 
 
 class ReliableChange(TypedDict):
@@ -163,6 +189,8 @@ class ReliableChange(TypedDict):
     improved: Count
     unchanged: Count
     deteriorated: Count
+    improved_share: float | None
+    improved_ci95: Interval
     sd: float | None
     sd_source: str | None
     r: float | None
@@ -188,8 +216,20 @@ class ResponseShift(TypedDict):
     suppressed: list[str]
 
 
+class Ceiling(TypedDict):
+    count: Count
+    share: float | None
+
+
+class Sensitivity(TypedDict):
+    n_pairs: int
+    change_mean: float | None
+    d_z: float | None
+    p: float | None
+
+
 class ChangeEntry(TypedDict):
-    """The keys every element of ``scales``, ``retrospective`` and ``followup`` has."""
+    """The keys every element of ``scales``, ``retrospective``, ``followup`` and ``persistence`` has."""
 
     instrument: str
     instrument_version: int
@@ -199,9 +239,10 @@ class ChangeEntry(TypedDict):
     higher_is_better: bool
     scoring: str
     range: list[float] | None
-    comparison: Literal["pre→post", "then→post", "pre→followup"]
-    baseline: Literal["pre", "then"]
-    label: Literal["change", "self-perceived change", "change at follow-up"]
+    comparison: Literal["pre→post", "then→post", "pre→followup", "post→followup"]
+    baseline: Literal["pre", "then", "post"]
+    label: Literal["change", "self-perceived change", "change at follow-up", "change since the end"]
+    primary: bool
     n_pairs: int
     n_fuzzy: int
     pre: MeanSd
@@ -210,6 +251,8 @@ class ChangeEntry(TypedDict):
     effect_size: EffectSize
     test: Test
     rci: ReliableChange
+    baseline_ceiling: Ceiling
+    sensitivity: Sensitivity | None
     suppressed: list[str]
 
 
@@ -227,6 +270,8 @@ class RetrospectiveEntry(ChangeEntry):
 
 #: A pre → follow-up entry (``followup``) has the common keys only.
 FollowupEntry = ChangeEntry
+#: A post → follow-up entry (``persistence``: did the change last?) has the common keys only.
+PersistenceEntry = ChangeEntry
 
 
 #: A wave of the project.
@@ -252,4 +297,5 @@ class Report(TypedDict):
     scales: list[ScaleEntry]
     retrospective: list[RetrospectiveEntry]
     followup: list[FollowupEntry]
+    persistence: list[PersistenceEntry]
     quotes: list[Quote]

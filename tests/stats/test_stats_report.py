@@ -65,7 +65,7 @@ def test_two_hidden_counts_need_no_partner():
 def test_full_block_for_enough_pairs():
     block = build_scale_block(LAKENS_PRE, LAKENS_POST, norms={"sd": 0.5, "reliability": 0.8})
     assert set(block) == {
-        "n_pairs", "pre", "post", "change", "effect_size", "test", "rci", "suppressed",
+        "n_pairs", "pre", "post", "change", "effect_size", "test", "rci", "baseline_ceiling", "suppressed",
     }
     assert block["test"]["t"] == pytest.approx(4.743416, abs=5e-7)
     assert block["rci"]["s_diff"] == pytest.approx(0.5 * math.sqrt(2) * math.sqrt(0.2))
@@ -85,10 +85,51 @@ def test_lower_is_better_scale():
 
 def test_between_thresholds_means_but_no_tests():
     block = build_scale_block(LAKENS_PRE[:6], LAKENS_POST[:6])
-    assert block["change"]["mean"] is not None and block["change"]["ci95"] is not None
+    assert block["change"]["mean"] is not None
+    # Mean, SD (or CI) and n give t, and so p, back: with tests hidden the spread of the change is hidden too.
+    assert block["change"]["sd"] is None and block["change"]["ci95"] is None
+    assert block["pre"]["sd"] is not None and block["post"]["sd"] is not None
     assert set(block["test"].values()) == {None}
     assert set(block["effect_size"].values()) == {None}
     assert block["suppressed"] == ["tests"]
+
+
+def test_share_improved_with_its_wilson_interval_only_beside_a_plain_count():
+    from scipy import stats
+
+    block = build_scale_block(LAKENS_PRE, LAKENS_POST, norms={"sd": 0.5, "reliability": 0.8})
+    assert block["rci"]["improved"] == 8 and block["rci"]["improved_share"] == 0.8
+    wilson = stats.binomtest(8, 10).proportion_ci(method="wilson")
+    assert block["rci"]["improved_ci95"] == [pytest.approx(wilson.low, abs=1e-12),
+                                             pytest.approx(wilson.high, abs=1e-12)]
+    lower = build_scale_block(LAKENS_PRE, LAKENS_POST, norms={"sd": 0.5, "reliability": 0.8},
+                              higher_is_better=False)
+    assert lower["rci"]["improved"] == "<5"  # 0 improved, but protecting the 2 "unchanged"
+    assert lower["rci"]["improved_share"] is None and lower["rci"]["improved_ci95"] is None
+    few = build_scale_block(LAKENS_PRE, LAKENS_POST, norms={"sd": 0.5, "reliability": 0.8}, min_cell=9)
+    assert few["rci"]["improved"] == "<9" and few["rci"]["improved_share"] is None
+
+
+def test_d_z_interval_beside_d_z():
+    block = build_scale_block(LAKENS_PRE, LAKENS_POST)
+    low, high = block["effect_size"]["d_z_ci95"]
+    assert low < block["effect_size"]["d_z"] < high
+    assert build_scale_block(LAKENS_PRE[:6], LAKENS_POST[:6])["effect_size"]["d_z_ci95"] is None
+    same = build_scale_block([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+    assert same["test"]["t"] is None and same["effect_size"]["d_z_ci95"] is None
+
+
+def test_residents_at_the_ceiling_at_the_start():
+    pre, post = [5, 5, 5, 5, 5, 4, 3, 4, 5, 2], [5, 4, 5, 5, 5, 5, 4, 4, 5, 3]  # a 1–5 scale: six start at 5
+    block = build_scale_block(pre, post, ceiling=5)
+    assert block["baseline_ceiling"] == {"count": 6, "share": 0.6}
+    block = build_scale_block(LAKENS_PRE, LAKENS_POST, ceiling=9)
+    assert block["baseline_ceiling"] == {"count": "<5", "share": None}
+    assert "counts" in block["suppressed"]
+    assert build_scale_block(LAKENS_PRE, LAKENS_POST, ceiling=10)["baseline_ceiling"] == {"count": 0, "share": 0.0}
+    assert build_scale_block(LAKENS_PRE, LAKENS_POST)["baseline_ceiling"] == {"count": None, "share": None}
+    hidden = build_scale_block(LAKENS_PRE[:4], LAKENS_POST[:4], ceiling=8)
+    assert hidden["baseline_ceiling"] == {"count": None, "share": None}
 
 
 def test_below_min_means_only_the_count_of_pairs_remains():
@@ -147,7 +188,7 @@ TEST_PARTS = ("test", "effect_size")
 def test_suppression_never_leaks(case):
     pre, post, min_means, min_tests, alpha = case
     block = build_scale_block(
-        pre, post, min_means=min_means, min_tests=min_tests, pre_alpha=alpha
+        pre, post, min_means=min_means, min_tests=min_tests, pre_alpha=alpha, ceiling=4.0
     )
     n = len(pre)
     numbers = list(numbers_at(block))
@@ -157,6 +198,11 @@ def test_suppression_never_leaks(case):
         assert numbers == [(("n_pairs",), n)]
     if n < min_tests:
         assert not [path for path, _ in numbers if path[0] in TEST_PARTS]
-    for category in ("improved", "unchanged", "deteriorated"):
-        shown = block["rci"][category]
+        assert block["change"]["sd"] is None and block["change"]["ci95"] is None
+    for shown in (*(block["rci"][c] for c in ("improved", "unchanged", "deteriorated")),
+                  block["baseline_ceiling"]["count"]):
         assert shown is None or shown == 0 or shown == "<5" or shown == "≥5" or shown >= 5
+    # A share is shown only beside the plain count it is made of.
+    for count, share in ((block["rci"]["improved"], block["rci"]["improved_share"]),
+                         (block["baseline_ceiling"]["count"], block["baseline_ceiling"]["share"])):
+        assert share is None or (isinstance(count, int) and share == count / n)
