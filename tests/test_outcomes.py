@@ -270,9 +270,19 @@ def assert_nothing_leaks(report: dict) -> None:
         if block["n_pairs"] < t["min_means"]:
             assert hidden(block), block
             assert all(block.get("rci", {}).get(k) is None for k in ("s_diff", "improved", "unchanged",
-                                                                      "deteriorated", "sd", "r"))
+                                                                      "deteriorated", "sd", "r",
+                                                                      "improved_share", "improved_ci95"))
+            assert block.get("baseline_ceiling", {}).get("count") is None
         if block["n_pairs"] < t["min_tests"]:
             assert hidden(block, ("effect_size", "test")), block
+            # Mean, SD and n would give t back: the spread of the change goes with the tests.
+            assert block["change"]["sd"] is None and block["change"]["ci95"] is None
+    for check in report["participation"]["dropout_check"]:
+        smallest = min(check["completers"]["n"], check["dropouts"]["n"])
+        if smallest < t["min_means"]:
+            assert check["difference"] is None and check["completers"]["mean"] is None
+        if smallest < t["min_tests"]:
+            assert check["p"] is None
 
 
 @HYPOTHESIS
