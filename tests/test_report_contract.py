@@ -198,3 +198,43 @@ def test_the_checker_finds_a_missing_an_extra_and_a_mistyped_key():
     entry = {"mean": 1.0, "sd": None, "extra": 1}
     assert list(shape_problems(entry, contract.MeanSd, "x")) == ["x.extra: not in the contract"]
     assert list(shape_problems({"mean": "1"}, contract.MeanSd, "x")) == ["x.sd: missing", "x.mean: '1' is not a number"]
+
+
+def test_a_report_stored_before_the_methodologists_keys_reads_as_todays_contract(app, runner, session, make_org,
+                                                                                  tmp_path):
+    """After the retention purge only the stored report remains; one made by an older release lacks the keys
+    added since, and the readers trust the contract."""
+    from surveyhub.models import Project
+
+    org = make_org("Buurtwerk Bewaard")
+    slug = new_project(app, session, org, ["rating"], retrospective=True)
+    for wave, values in (("pre", [5, 6, 4, 7, 5, 6]), ("post", [7, 8, 6, 7, 8, 9]), ("retro", [4, 4, 3, 5, 4, 5]),
+                         ("followup", [6, 7, 6, 8, 6, 7])):
+        import_values(runner, tmp_path, slug, wave, "rating", values)
+    actor = access.cli_actor(session, project_slug=slug)
+    current = outcomes.project_report(session, get_registry(app), actor, slug)
+    old = json.loads(json.dumps(current))
+    del old["persistence"], old["participation"]["persistence_paired"], old["participation"]["dropout_check"]
+    for key in ("wilcoxon", "multiple_testing", "ceiling", "dropout_check", "sensitivity"):
+        del old["design"]["method"][key]
+    for entry in old["scales"] + old["retrospective"] + old["followup"]:
+        for key in ("primary", "baseline_ceiling", "sensitivity"):
+            del entry[key]
+        del entry["test"]["p_holm"], entry["effect_size"]["d_z_ci95"]
+        del entry["rci"]["improved_share"], entry["rci"]["improved_ci95"]
+        entry["change"]["sd"], entry["change"]["ci95"] = 0.8, [0.1, 1.9]  # shown beside hidden tests back then
+        if entry.get("response_shift"):
+            del entry["response_shift"]["test"]["p_holm"], entry["response_shift"]["effect_size"]["d_z_ci95"]
+    project = session.scalar(select(Project).where(Project.slug == slug))
+    project.purged_summary = old
+    session.commit()
+    upgraded = outcomes.project_report(session, get_registry(app), actor, slug)
+    assert list(shape_problems(upgraded, contract.Report, "report")) == []
+    assert upgraded["persistence"] == [] and upgraded["participation"]["dropout_check"] == []
+    entry = upgraded["scales"][0]
+    assert "tests" in entry["suppressed"] and entry["change"]["sd"] is None and entry["change"]["ci95"] is None
+    assert entry["primary"] is False and entry["sensitivity"] is None and entry["rci"]["improved_share"] is None
+    assert project.purged_summary == old  # read, never rewritten
+    project.purged_summary = json.loads(json.dumps(current))
+    session.commit()
+    assert outcomes.project_report(session, get_registry(app), actor, slug) == current  # today's comes back as it was

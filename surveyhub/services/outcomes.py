@@ -28,7 +28,7 @@ from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.measures.scoring import score_range
 from surveyhub.models import Project
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, outcome_data, project_story
+from surveyhub.services import access, outcome_data, project_story, report_upgrade
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.outcome_data import ItemValues, Pairing, ProjectData
@@ -157,7 +157,8 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     """
     project = project or access.project(session, actor, slug, "project.outcomes")
     if project.purged_summary is not None:  # after the retention purge only the stored aggregates remain
-        return cast(Report, project.purged_summary)  # a report made before the purge, kept as it was
+        # The report made before the purge, read as today's contract (keys added since: not computed).
+        return report_upgrade.upgrade(project.purged_summary, METHOD)
     org = access.organisation(session, actor)
     thresholds = resolve_thresholds(org, defaults or Thresholds(), min_means=min_means,
                                     min_tests=min_tests, min_cell=min_cell)

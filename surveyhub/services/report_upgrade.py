@@ -1,0 +1,65 @@
+"""A report stored before a key existed, read as today's contract.
+
+After the retention purge a project keeps only the report made at that time
+(``Project.purged_summary``); the readers (dashboard, PDF) trust the contract
+and read every key without fallbacks. A stored report from an older release
+gets the keys added since, as "not computed" (None, empty lists, False), and
+today's suppression rules where they hide more than the old ones did. No figure
+is recomputed: the residents' answers are gone.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, cast
+
+from surveyhub.services.report_contract import Report
+
+#: The lists of change entries.
+ENTRY_LISTS = ("scales", "retrospective", "followup", "persistence")
+
+
+def upgrade(stored: Mapping, method: Mapping[str, object]) -> Report:
+    """``stored`` with every key added since it was made; a current report comes back unchanged.
+
+    :param method: today's ``design.method`` texts, for the keys the stored one lacks.
+    """
+    report = _copy(stored)
+    report.setdefault("persistence", [])
+    design = report.get("design")
+    if isinstance(design, dict) and isinstance(design.get("method"), dict):
+        for key, text in method.items():
+            design["method"].setdefault(key, text)
+    participation = report.get("participation")
+    if isinstance(participation, dict):
+        participation.setdefault("persistence_paired", 0)
+        participation.setdefault("dropout_check", [])
+    for name in ENTRY_LISTS:
+        for entry in report.get(name) or []:
+            _upgrade_entry(entry, change_entry=True)
+            if entry.get("response_shift"):
+                _upgrade_entry(entry["response_shift"], change_entry=False)
+    return cast(Report, report)
+
+
+def _upgrade_entry(entry: dict, *, change_entry: bool) -> None:
+    entry.get("test", {}).setdefault("p_holm", None)
+    entry.get("effect_size", {}).setdefault("d_z_ci95", None)
+    if "tests" in (entry.get("suppressed") or []) and isinstance(entry.get("change"), dict):
+        entry["change"]["sd"] = entry["change"]["ci95"] = None  # mean, SD and n would give t back
+    if not change_entry:
+        return
+    entry.setdefault("primary", False)
+    entry.setdefault("baseline_ceiling", {"count": None, "share": None})
+    entry.setdefault("sensitivity", None)
+    if isinstance(entry.get("rci"), dict):
+        entry["rci"].setdefault("improved_share", None)
+        entry["rci"].setdefault("improved_ci95", None)
+
+
+def _copy(value):
+    """A deep copy of plain JSON values (the stored report is never changed in place)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
