@@ -3,8 +3,9 @@
 The questionnaire follows the same pages and the same order as the screens a
 worker types paper answers into (``services.questionnaire.build_pages``), so
 entering a filled-in form is a matter of going page by page. The link sheet
-has a card per resident with a QR code and the link; it holds secrets, so it
-is only for workers.
+has a card per resident with a QR code, the short link to type
+(``/k/K7P2-9XMC``, ``services.short_codes``), the full link, and whom to ask;
+it holds secrets, so it is only for workers.
 """
 
 from __future__ import annotations
@@ -38,22 +39,37 @@ def sheet_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, 
     images = Images()
     org = data["organisation"]
     residents = [{**r, "qr": images.qr(r["link"]), "qr_alt": t["qr_alt"].format(name=r["name"]),
-                  "link_parts": _link_parts(r["link"])}
+                  "link_parts": _link_parts(r["link"], "/q/"),
+                  "short_parts": _link_parts(_typed(r["short_link"]), "/k/") if r.get("short_link") else None}
                  for r in data["residents"]]
     return {
         "lang": lang, "t": t, "brand": svg.safe_colour(org.get("brand_colour")),
         "doc_title": f"{t['title']} — {data['project']['name']}",
         "created": formatting.iso_utc(issued_at),
         "organisation": {"name": org["name"]}, "project": data["project"], "residents": residents, "code": code,
+        "what": t["what"].format(project=data["project"]["name"]),
+        "ask": _whom_to_ask(t, org["name"], data.get("worker"), org.get("contact")),
         "page_label": t["page_of"].split("{page}")[0].strip(),
     }, images
 
 
-def _link_parts(link: str) -> tuple[str, str]:
-    """The link as (site address, "/q/" and token): a printed link may wrap in the address but never
-    inside its last part, so a resident typing it over never meets a token broken across two lines."""
-    start, _, token = link.rpartition("/q/")
-    return (start, "/q/" + token) if start else ("", link)
+def _whom_to_ask(t: dict, organisation: str, worker: str | None, contact: str | None) -> str:
+    """"Questions? Ask …": the worker who printed the cards and the organisation's contact, when known."""
+    worker, contact = " ".join((worker or "").split()), " ".join((contact or "").split())
+    key = "ask" + ("_worker" if worker else "") + ("_contact" if contact else "")
+    return t[key].format(worker=worker, organisation=organisation, contact=contact)
+
+
+def _typed(link: str) -> str:
+    """A link as a resident types it: browsers add ``https://`` themselves."""
+    return link.removeprefix("https://")
+
+
+def _link_parts(link: str, route: str) -> tuple[str, str]:
+    """The link as (site address, route and secret): a printed link may wrap in the address but never
+    inside its last part, so a resident typing it over never meets a token or code broken across two lines."""
+    start, _, secret = link.rpartition(route)
+    return (start, route + secret) if start else ("", link)
 
 
 def render_questionnaire(data: dict, *, code: str, issued_at: datetime) -> bytes:

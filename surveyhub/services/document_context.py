@@ -197,25 +197,41 @@ def _plain_number(value: float) -> str:
 
 
 def sheet_data(session: Session, project: Project, base_url: str, lang: str,
-               codes: list[str] | None = None) -> dict:
-    """Every resident with an active personal link (or just ``codes``): name, code and link."""
+               codes: list[str] | None = None, issued_by: int | None = None) -> dict:
+    """Every resident with an active personal link (or just ``codes``): name, code, link and short link.
+
+    A link made before short codes existed gets its code here (``short_codes.ensure``, one query for
+    the sheet), so every printed card can be typed over. ``issued_by``: the worker printing the sheet,
+    named on each card as the one to ask, with the organisation's contact.
+    """
     from surveyhub.models import Token
+    from surveyhub.services import short_codes
 
     org = session.get_one(Organisation, project.organisation_id)
-    query = (select(Participant, Token.token).join(Token, Token.participant_id == Participant.id)
+    query = (select(Participant, Token).join(Token, Token.participant_id == Participant.id)
              .where(Participant.project_id == project.id, Token.revoked_at.is_(None))
              .order_by(Participant.id, Token.id))
     if codes:
         query = query.where(Participant.code.in_(codes))
-    residents, seen = [], set()
+    chosen, seen = [], set()
     for participant, token in session.execute(query):
-        if participant.id in seen:
-            continue
-        seen.add(participant.id)
-        residents.append({"name": display_name(participant), "code": participant.code,
-                          "link": f"{base_url}/q/{token}"})
+        if participant.id not in seen:
+            seen.add(participant.id)
+            chosen.append((participant, token))
+    short_codes.ensure(session, [token for _participant, token in chosen])
+    residents = [{"name": display_name(participant), "code": participant.code,
+                  "link": f"{base_url}/q/{token.token}",
+                  "short_link": short_codes.link(base_url, token.short_code)}
+                 for participant, token in chosen]
     return {"lang": lang, "project": {"name": project.name, "slug": project.slug},
-            "organisation": organisation_data(org), "residents": residents}
+            "organisation": {**organisation_data(org), "contact": org.contact},
+            "worker": _worker_name(session, issued_by), "residents": residents}
+
+
+def _worker_name(session: Session, user_id: int | None) -> str | None:
+    """The printing worker's real name for "whom to ask" (never the account's e-mail address)."""
+    user = session.get(User, user_id) if user_id else None
+    return " ".join((user.name or "").split()) or None if user is not None else None
 
 
 # --- plugin sections -----------------------------------------------------------------------------

@@ -330,7 +330,7 @@ def prepare_link_sheet(session: Session, actor: Actor, slug: str, *, base_url: s
 
     lang = texts.language(lang)
     project = access.project(session, actor, slug, "project.rows")
-    data = dc.sheet_data(session, project, base_url, lang, participant_codes)
+    data = dc.sheet_data(session, project, base_url, lang, participant_codes, issued_by=actor.user_id)
     return _prepare(session, actor, kind="sheet", project=project, lang=lang,
                     build=lambda code, at: paper.render_sheet(data, code=code, issued_at=at))
 
