@@ -50,25 +50,40 @@ def test_every_figure_is_the_report_jsons(app, session, demo):
     assert all(str(cell) in text for cell in cells)
 
 
-def test_summary_leads_with_words_then_the_number(app, session, demo):
+def test_each_skill_leads_with_words_then_the_number(app, session, demo):
     report, issued = _report(app, session, demo)
     first = report["scales"][0]
-    summary = pdf_text(issued.pdf).split("Samenvatting", 2)[2]
+    per_skill = pdf_text(issued.pdf).split("Per vaardigheid", 1)[1]
     sentence = (f"Bewoners zijn gegroeid in plannen en organiseren: van gemiddeld {fmt.number(first['pre']['mean'], 2)} "
                 f"naar {fmt.number(first['post']['mean'], 2)} op 5.")
-    assert summary.index(sentence) < summary.index("Wie deden mee")
-    assert "Met 95% zekerheid ligt de gemiddelde verandering tussen" in summary
+    assert per_skill.index(sentence) < per_skill.index("Wie ging duidelijk vooruit")
+    lo, hi = first["change"]["ci95"]
+    assert (f"Met 95% zekerheid ligt de gemiddelde verandering tussen {fmt.number(lo, 2)} en {fmt.number(hi, 2)}."
+            in per_skill)
+    # The effect size in words, labelled as rough conventions (explained once, named per skill).
+    assert "Ruwe vuistregels, geen oordeel: 0,2 klein, 0,5 middelgroot, 0,8 groot." in per_skill
+    assert f"Effectgrootte d_z {fmt.number(first['effect_size']['d_z'], 2)}" in per_skill
+    assert per_skill.count("Ruwe vuistregels") == 1
 
 
-def test_contents_page_numbers_and_metadata(app, session, demo, caplog):
+def test_bookmarks_page_numbers_and_metadata(app, session, demo, caplog):
     _, issued = _report(app, session, demo)
     assert not [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelno >= 30]
     reader = pdf_reader(issued.pdf)
     pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
-    summary_page = next(i for i, p in enumerate(pages) if p.startswith("Samenvatting")) + 1
-    assert re.search(rf"Samenvatting[ .]*{summary_page}\b", pages[1])
-    method_page = next(i for i, p in enumerate(pages) if p.startswith("Hoe we hebben gemeten")) + 1
-    assert re.search(rf"Hoe we hebben gemeten[ .]*{method_page}\b", pages[1])
+    # Every chapter is a bookmark that opens the page the chapter starts on.
+    marks: dict[str, int] = {}
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                marks[item.title] = reader.get_destination_page_number(item)
+    walk(reader.outline)
+    for title in ("Wat het project deed", "Per vaardigheid", "Wat deze cijfers niet zeggen", "Hoe we hebben gemeten"):
+        assert title in pages[marks[title]], title
+    assert marks["Wat het project deed"] == 1  # page 2: what the project did
     assert f"pagina 2 / {len(pages)}" in pages[1]
     assert reader.metadata.title == "Impactrapportage — Speeltuin De Vlinder"
     assert reader.trailer["/Root"]["/Lang"] == "nl"
@@ -79,8 +94,11 @@ def test_self_perceived_change_and_the_method_appendix(app, session, demo):
     report, issued = _report(app, session, demo)
     text = pdf_text(issued.pdf)
     assert report["retrospective"]
-    assert "Zelf ervaren verandering" in text and "Plannen en organiseren: zelf ervaren verandering" in text
+    assert "Zelf ervaren verandering (terugblik)" in text
     then = report["retrospective"][0]
+    # The look-back in its own words, never the words of measured change.
+    line = text.split("Plannen en organiseren: terugblik", 1)[1].split(" bewoners.", 1)[0]
+    assert "Zelf ervaren verandering" in line and "vooruit" not in line and "gegroeid" not in line
     assert _mean_sd(then["pre"]) in text  # the "then" average (looking back)
     assert "Plannen en organiseren (organising, versie 1)" in text
     assert "Ik kan een buurtactiviteit van begin tot eind plannen." in text
@@ -146,7 +164,8 @@ def test_small_groups_get_words_never_numbers(app, session, demo):
     assert small["scales"][0]["pre"]["mean"] is None  # the JSON itself holds no number
     assert "niet getoond: minder dan 5 bewoners" in text
     assert "te weinig bewoners beide metingen mee om cijfers te tonen" in text
-    assert "Te weinig bewoners om aantallen te tonen." in text
+    # No counts of who clearly improved either; the limitations name the skill.
+    assert "Bij plannen en organiseren deden te weinig bewoners mee om cijfers te tonen." in text
     for hidden in ("2,75", "3,25", "2,50"):  # the means of the four residents' answers
         assert hidden not in text
     # The production charts drew the scale, and say in words why it has no points.

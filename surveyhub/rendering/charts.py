@@ -8,8 +8,10 @@ cue (start and end differ in shape, bars carry their numbers). Numbers use
 the reader's format: "3,6" in Dutch.
 
 A value may be ``None`` (not computable, or hidden because the group is
-small) and a count may be a label such as ``"<5"``: nothing is drawn for
-those, the text says why.
+small) and a count may be a label such as ``"<5"``: a missing value is not
+drawn and the text says why; a label is drawn as a hatched, outlined bar up
+to its threshold (a small group is never drawn as no bar). Text is at least
+12 units high: 8.5 pt when a 640-unit chart is printed 160 mm wide.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ RCI_COLOURS = {"improved": "#1e6b3a", "unchanged": "#6b7780", "deteriorated": "#
 FONT = 'font-family="DejaVu Sans, Verdana, sans-serif"'
 
 WORDS = {
-    "nl": {"pre": "Start", "post": "Eind", "then": "Terugblik", "improved": "Betrouwbaar vooruit",
-           "unchanged": "Geen betrouwbare verandering", "deteriorated": "Betrouwbaar achteruit",
-           "ci": "95%-interval", "hidden": "te weinig paren", "to": "tot", "from": "van"},
-    "en": {"pre": "Start", "post": "End", "then": "Looking back", "improved": "Reliably improved",
-           "unchanged": "No reliable change", "deteriorated": "Reliably deteriorated",
-           "ci": "95% interval", "hidden": "too few pairs", "to": "to", "from": "from"},
+    "nl": {"pre": "Start", "post": "Eind", "then": "Terugblik", "improved": "Duidelijk vooruit",
+           "unchanged": "Ongeveer gelijk", "deteriorated": "Duidelijk achteruit",
+           "ci": "95%-interval", "hidden": "te weinig paren", "to": "tot", "from": "van",
+           "marked": "gearceerd: kleine groep, precies aantal niet getoond"},
+    "en": {"pre": "Start", "post": "End", "then": "Looking back", "improved": "Clearly improved",
+           "unchanged": "About the same", "deteriorated": "Clearly declined",
+           "ci": "95% interval", "hidden": "too few pairs", "to": "to", "from": "from",
+           "marked": "hatched: a small group, exact number not shown"},
 }
 
 
@@ -109,7 +113,7 @@ def _axis(body: list[str], y: float, lo: float, hi: float, x0: float, x1: float,
         x = x0 if value == lo else x1
         body.append(f'<line x1="{x}" y1="{y - 5}" x2="{x}" y2="{y + 5}" stroke="{MUTED}"/>')
         body.append(_text(x, y + 19, number(value, 0 if float(value).is_integer() else 1, lang), anchor,
-                          MUTED, size=11))
+                          MUTED, size=12))
 
 
 def _scaler(lo: float, hi: float, x0: float, x1: float):
@@ -154,7 +158,7 @@ def change_dumbbell(rows: list[dict], *, title: str, desc: str | None = None, la
         the drawing when the means are hidden.
     """
     w = words(lang)
-    width, left, right, row_h = 640, 230, 610, 58
+    width, left, right, row_h = 640, 230, 610, 50
     height = 50 + len(rows) * row_h
     body: list[str] = []
     _legend(body, [("pre", PRE, w["pre"]), ("post", POST, w["post"])], 16)
@@ -202,7 +206,7 @@ def then_test_comparison(rows: list[dict], *, title: str, desc: str | None = Non
         ``then``, ``post`` and ``range`` ([lo, hi]); ``note`` when hidden.
     """
     w = words(lang)
-    width, left, right, row_h = 640, 230, 610, 58
+    width, left, right, row_h = 640, 230, 610, 50
     height = 50 + len(rows) * row_h
     body: list[str] = []
     _legend(body, [("pre", PRE, w["pre"]), ("then", THEN, w["then"]), ("post", POST, w["post"])], 16)
@@ -230,15 +234,17 @@ def reliable_change_bars(rows: list[dict], *, title: str, desc: str | None = Non
     """Per scale: how many residents reliably improved, did not change reliably, reliably deteriorated.
 
     :param rows: dicts with ``label`` and the three counts; a count may be a
-        label such as ``"<5"`` (drawn as text only) or None (not judged).
+        label such as ``"<5"`` or ``"≥5"`` (drawn as a hatched bar up to 5,
+        with the label) or None (not judged: no bar, the text says so).
     """
     w = words(lang)
     kinds = ("improved", "unchanged", "deteriorated")
-    width, left, bar_h = 640, 230, 16
-    row_h = 3 * (bar_h + 4) + 18
-    height = 44 + len(rows) * row_h
+    width, left, bar_h = 640, 230, 14
+    row_h = 3 * (bar_h + 3) + 14
     counts = [row.get(k) for row in rows for k in kinds]
-    top = max([c for c in counts if _finite(c)] or [0])
+    marked = [_label_bound(c) for c in counts if _label_bound(c) is not None]
+    height = 44 + len(rows) * row_h + (22 if marked else 0)
+    top = max([c for c in counts if _finite(c)] + marked or [0])
     body: list[str] = []
     x = 10
     for kind in kinds:
@@ -251,16 +257,53 @@ def reliable_change_bars(rows: list[dict], *, title: str, desc: str | None = Non
         body.append(_text(left - 12, y0 + 2 * bar_h, _clip(row["label"]), "end"))
         parts = []
         for j, kind in enumerate(kinds):
-            y = y0 + j * (bar_h + 4)
+            y = y0 + j * (bar_h + 3)
             value = row.get(kind)
-            length = (width - left - 80) * (value / top) if _finite(value) and top else 0
-            if length:
-                body.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar_h}" '
-                            f'fill="{RCI_COLOURS[kind]}"/>')
+            scale = (width - left - 80) / top if top else 0
+            bound = _label_bound(value)
+            if bound is not None:
+                length = max(bound * scale, 6.0)
+                body.extend(_hatched(left, y, length, bar_h, RCI_COLOURS[kind]))
+            else:
+                length = value * scale if _finite(value) else 0
+                if length:
+                    body.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar_h}" '
+                                f'fill="{RCI_COLOURS[kind]}"/>')
             body.append(_text(left + length + 6, y + bar_h - 3, number(value, 0, lang), size=12))
             parts.append(f"{w[kind]} {number(value, 0, lang)}")
         lines.append(f"{row['label']}: " + ", ".join(parts))
+    if marked:
+        body.extend(_hatched(10, height - 20, 24, 14, MUTED))
+        body.append(_text(42, height - 8, w["marked"], colour=MUTED, size=12))
     return _svg("rci", width, height, title, desc or "; ".join(lines), body, rows)
+
+
+def _label_bound(value) -> int | None:
+    """The threshold in a suppression label (``"<5"``, ``"≥5"`` → 5); None for numbers and None."""
+    if isinstance(value, str) and value[:1] in ("<", "≥") and value[1:].isdigit():
+        return int(value[1:])
+    return None
+
+
+def _hatched(x: float, y: float, length: float, height: float, colour: str) -> list[str]:
+    """An outlined bar filled with diagonal hatching: a count that is there but not shown exactly."""
+    parts = [f'<rect x="{x:.1f}" y="{y:.1f}" width="{length:.1f}" height="{height}" fill="#fff" '
+             f'stroke="{colour}" stroke-width="1.5" stroke-dasharray="4 2"/>']
+    step = 6.0
+    offset = -height
+    while offset < length:
+        # A line of slope −1 from the bottom edge, clipped to the bar by hand (no clipPath needed).
+        x1, y1 = x + offset, y + height
+        x2, y2 = x + offset + height, y
+        if x1 < x:
+            y1, x1 = y1 - (x - x1), x
+        if x2 > x + length:
+            y2, x2 = y2 + (x2 - x - length), x + length
+        if x2 > x1:
+            parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
+                         'stroke-width="1.2"/>')
+        offset += step
+    return parts
 
 
 # -- radar -----------------------------------------------------------------------

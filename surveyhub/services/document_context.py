@@ -132,9 +132,11 @@ def certificate_hook_context(data: dict) -> dict:
 
 # --- the report ------------------------------------------------------------------------------------
 
-def report_data(session: Session, project: Project, report: Report, lang: str) -> dict:
-    """Plain values for ``documents.report``: the report JSON (titles, ranges and alphas are in it)
-    plus what only the appendix needs — the organisation and every item's text."""
+def report_data(session: Session, project: Project, report: Report, lang: str,
+                photos: dict[int, tuple[bytes, str]] | None = None) -> dict:
+    """Plain values for ``rendering.report``: the report JSON (titles, ranges and alphas are in it)
+    plus what only the PDF needs — the organisation, every item's text for the appendix, and the
+    outputs' photos (``project_story.output_photos``: output id -> bytes and media type)."""
     definitions = [pi.snapshot.definition for pi in project.instruments]
     org = session.get_one(Organisation, project.organisation_id)
     return {
@@ -142,6 +144,7 @@ def report_data(session: Session, project: Project, report: Report, lang: str) -
         "project": {"name": project.name, "slug": project.slug, "description": project.description},
         "organisation": organisation_data(org),
         "instruments": [_instrument_appendix(d, lang) for d in definitions],
+        "photos": dict(photos or {}),
     }
 
 
