@@ -162,9 +162,21 @@ def definition_digest(data: dict) -> str:
 
     Normalising first means spelling out a default (``reverse: false``) does not
     count as a change; any real change under the same id and version does.
+    ``can_do`` (certificate wording) is left out: it changes no question, answer
+    or score, so adding it to a version already in use needs no new version.
     """
-    canonical = json.dumps(normalise(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(_without_wording(normalise(data)), sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _without_wording(data: dict) -> dict:
+    """``data`` without the ``can_do`` keys of its scales and items (see ``definition_digest``)."""
+    for scale in data["scales"]:
+        scale.pop("can_do", None)
+        for item in scale["items"]:
+            item.pop("can_do", None)
+    return data
 
 
 def translate(text: dict | str | None, lang: str) -> str:
