@@ -6,6 +6,8 @@ template: whatever renders or exports the block cannot leak them.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._numeric import finite_array, is_number
 from .disclosure import suppress_count, suppress_counts
 from .intervals import d_z_interval, wilson_interval
@@ -68,7 +70,7 @@ def build_scale_block(
     block["rci"], counts_hidden = _rci_block(
         pre, post, norms, pre_alpha, pre_wave, higher_is_better, min_cell
     )
-    block["baseline_ceiling"] = _ceiling_block(pre, ceiling, min_cell)
+    block["baseline_ceiling"] = _ceiling_block(pre, n, ceiling, min_cell)
     counts_hidden = counts_hidden or isinstance(block["baseline_ceiling"]["count"], str)
     suppressed = []
     if n < min_means:
@@ -90,13 +92,16 @@ def share_of(count: int | str | None, n: int) -> float | None:
     return count / n
 
 
-def _ceiling_block(pre, ceiling, min_cell) -> dict:
-    """Residents whose baseline is the scale's highest score: they had no room to improve."""
+def _ceiling_block(pre, n: int, ceiling, min_cell) -> dict:
+    """Residents whose baseline is the scale's highest score: they had no room to improve.
+
+    ``pre`` was checked by paired_change already (finite numbers, ``n`` of them).
+    """
     if not is_number(ceiling):
         return {"count": None, "share": None}
-    at_top = int((finite_array(pre, "pre") >= float(ceiling) - CEILING_TOL).sum())
+    at_top = int((np.asarray(pre, dtype=float) >= float(ceiling) - CEILING_TOL).sum())
     count = suppress_count(at_top, min_cell)
-    return {"count": count, "share": share_of(count, len(pre))}
+    return {"count": count, "share": share_of(count, n)}
 
 
 def _rci_block(pre, post, norms, pre_alpha, pre_wave, higher_is_better, min_cell):
