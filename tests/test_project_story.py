@@ -44,6 +44,7 @@ def project(make_org, make_project):
 
 
 def report(app, session, org, slug):
+    session.expire_all()  # the web requests committed in their own sessions
     return outcomes.project_report(session, get_registry(app), admin(org), slug)
 
 
@@ -194,3 +195,116 @@ def test_a_quote_of_a_resident_who_does_not_share_cannot_be_chosen(app, session,
     session.add(Consent(participant_id=participant.id, wording_version="2", language="nl", share_quotes=False))
     session.commit()
     assert report(app, session, org, slug)["quotes"] == []
+
+
+# --- the page "Verhaal voor het rapport" -----------------------------------------------------------
+
+import os  # noqa: E402
+
+from werkzeug.datastructures import FileStorage, MultiDict  # noqa: E402
+from werkzeug.test import encode_multipart  # noqa: E402
+
+from tests.fixtures.factories import csrf_token  # noqa: E402
+
+
+def post_multipart(client, url: str, fields: dict, photo: tuple[bytes, str] | None = None):
+    """A multipart POST built in memory (the test client spools large bodies to a file it never closes)."""
+    values = MultiDict(fields)
+    if photo is not None:
+        values.add("photo", FileStorage(io.BytesIO(photo[0]), filename=photo[1]))
+    boundary, body = encode_multipart(values)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+@pytest.fixture
+def worker_page(app, session, project, make_user, client_for):
+    org, slug = project
+    worker = make_user("worker", org)
+    client = client_for(worker.email)
+    return client, org, slug
+
+
+def test_the_project_page_links_to_the_story_page_in_dutch(worker_page):
+    client, _org, slug = worker_page
+    assert f'href="/projects/{slug}/story"' in client.get(f"/projects/{slug}").text
+    page = client.get(f"/projects/{slug}/story")
+    assert page.status_code == 200
+    assert "Verhaal voor het rapport" in page.text and 'type="date"' in page.text
+    assert 'enctype="multipart/form-data"' in page.text
+
+
+def test_a_story_form_with_an_error_keeps_what_the_worker_typed(app, session, worker_page):
+    client, org, slug = worker_page
+    token = csrf_token(client.get(f"/projects/{slug}/story").text)
+    form = {"csrf_token": token, "funder_name": "Fonds Buurtkracht", "period_start": "2026-06-01",
+            "period_end": "2026-05-01", "meetings_held": "12", "volunteer_hours": "", "primary_scale": "",
+            "recommendations": "Meer avonden."}
+    refused = client.post(f"/projects/{slug}/story", data=form)
+    assert refused.status_code == 400
+    assert "Het project kan niet eindigen voordat het begint" in refused.text
+    assert 'value="Fonds Buurtkracht"' in refused.text and "Meer avonden." in refused.text
+    assert report(app, session, org, slug)["project"]["funder"] is None
+    saved = client.post(f"/projects/{slug}/story", data={**form, "period_end": "2026-12-31"})
+    assert saved.status_code == 302
+    info = report(app, session, org, slug)["project"]
+    assert info["funder"] == "Fonds Buurtkracht" and info["period"]["end"] == "2026-12-31"
+    assert info["meetings_held"] == 12 and info["volunteer_hours"] is None and info["primary_scale"] is None
+
+
+def noisy_jpeg(side=1400) -> bytes:
+    """A JPEG of several MB (noise does not compress): larger than the installation's 2 MB upload limit."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, "JPEG", quality=98)
+    return out.getvalue()
+
+
+def test_an_output_with_a_large_photo_is_added_and_shown_only_to_the_project_team(
+        app, session, worker_page, make_user, client_for):
+    client, org, slug = worker_page
+    photo = noisy_jpeg()
+    assert app.config["MAX_CONTENT_LENGTH"] < len(photo) < 8 * 1024 * 1024
+    token = csrf_token(client.get(f"/projects/{slug}/story").text)
+    added = post_multipart(client, f"/projects/{slug}/story/outputs",
+                           {"csrf_token": token, "happened_on": "2026-05-12", "description": "Speeltuin geopend"},
+                           (photo, "speeltuin.jpg"))
+    assert added.status_code == 302, added.text
+    [output] = report(app, session, org, slug)["project"]["outputs"]
+    assert output["photo"] is True
+    shown = client.get(f"/projects/{slug}/story/photo?output={output['id']}")
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg" and len(shown.data) < len(photo)
+    assert f"/story/photo?output={output['id']}" in client.get(f"/projects/{slug}/story").text
+    funder = make_user("funder", org)
+    assert client_for(funder.email).get(f"/projects/{slug}/story/photo?output={output['id']}").status_code == 404
+    removed = client.post(f"/projects/{slug}/story/outputs/remove", data={"csrf_token": token,
+                                                                          "output_id": output["id"]})
+    assert removed.status_code == 302 and report(app, session, org, slug)["project"]["outputs"] == []
+
+
+def test_the_output_form_checks_its_own_token_and_refuses_a_bad_photo_in_dutch(app, session, worker_page):
+    client, org, slug = worker_page
+    without = post_multipart(client, f"/projects/{slug}/story/outputs",
+                             {"happened_on": "2026-05-12", "description": "Zonder token"})
+    assert without.status_code == 400
+    token = csrf_token(client.get(f"/projects/{slug}/story").text)
+    bad = post_multipart(client, f"/projects/{slug}/story/outputs",
+                         {"csrf_token": token, "happened_on": "2026-05-12", "description": "Tekening"},
+                         (b"GIF89a tekening", "tekening.gif"))
+    assert bad.status_code == 400 and "Alleen foto&#39;s in JPEG of PNG" in bad.text
+    assert 'value="Tekening"' in bad.text  # what the worker typed stays
+    too_large = post_multipart(client, f"/projects/{slug}/story/outputs",
+                               {"csrf_token": token, "happened_on": "2026-05-12", "description": "Groot"},
+                               (b"\xff\xd8\xff" + b"0" * (9 * 1024 * 1024), "groot.jpg"))
+    assert too_large.status_code == 413 and "groter dan 8 MB" in too_large.text
+    assert report(app, session, org, slug)["project"]["outputs"] == []
+
+
+def test_the_worker_picks_quotes_on_the_page(app, session, worker_page):
+    client, org, slug = worker_page
+    _quoting(app, session, slug, {"P1": "Ik ken nu mijn buren.", "P2": "Ik durf nu te spreken."}, {})
+    page = client.get(f"/projects/{slug}/story")
+    assert "Ik ken nu mijn buren." in page.text and "Gebruik in rapport" in page.text
+    answer_id = session.scalar(select(Answer.id).where(Answer.value_text == "Ik durf nu te spreken."))
+    client.post(f"/projects/{slug}/story/quotes", data={"csrf_token": csrf_token(page.text),
+                                                        "answer_id": answer_id, "chosen": "1"})
+    assert [q["text"] for q in report(app, session, org, slug)["quotes"]] == ["Ik durf nu te spreken."]
+    assert "Niet gebruiken in rapport" in client.get(f"/projects/{slug}/story").text

@@ -275,7 +275,7 @@ def output_photos(session: Session, actor, slug: str) -> dict[int, tuple[bytes, 
     rows = session.execute(select(ProjectOutput.id, ProjectOutput.photo, ProjectOutput.photo_type)
                            .where(ProjectOutput.project_id == project.id, ProjectOutput.photo.is_not(None))
                            .order_by(ProjectOutput.happened_on, ProjectOutput.id))
-    return {oid: (bytes(photo), kind or "image/jpeg") for oid, photo, kind in rows}
+    return {oid: (bytes(photo), kind or "image/jpeg") for oid, photo, kind in rows if photo is not None}
 
 
 # --- quotes the worker chooses -------------------------------------------------------------------
