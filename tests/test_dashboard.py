@@ -54,6 +54,10 @@ def report_for(app, session, org, slug) -> dict:
     return report
 
 
+#: A table cell holding nothing but a dash: what a hidden figure must never look like on the page.
+DASH_CELL = re.compile(r"<td[^>]*>\s*–\s*</td>")
+
+
 def nl(value: float) -> str:
     return format_decimal(round(value, 2) + 0.0, "0.00", locale="nl")
 
@@ -69,11 +73,13 @@ def test_the_demo_project_shows_change_with_intervals_in_dutch_numbers(app, sess
     lo, hi = organising["change"]["ci95"]
     assert nl(organising["pre"]["mean"]) in html and nl(organising["post"]["mean"]) in html
     assert nl(lo) in html and nl(hi) in html and "," in nl(lo)
-    # Five charts, each an accessible image with a title and a description, each beside a table.
+    # The report's four charts (participation, skills at a glance, who clearly improved, the look-back; no
+    # radar), each an accessible image with a title and a description, each beside a table.
     svgs = re.findall(r"<svg[^>]*>", html)
-    assert len(svgs) == 5 and all('role="img"' in svg and "aria-labelledby" in svg for svg in svgs)
-    assert html.count("<title id=") == 5 and html.count("<desc id=") == 5
-    assert html.count("class=\"chart-pair") == 5 and html.count('class="chart-table"') == 5
+    assert len(svgs) == 4 and all('role="img"' in svg and "aria-labelledby" in svg for svg in svgs)
+    assert html.count("<title id=") == 4 and html.count("<desc id=") == 4
+    assert html.count("class=\"chart-pair") == 4 and html.count('class="chart-table"') == 4
+    assert "chart-radar" not in html
     assert "Ik durf nu veel makkelijker iets te zeggen in een vergadering." in html  # agreed to be quoted
     for fmt in ("csv", "xlsx", "sav"):
         assert f"/projects/{slug}/export.{fmt}" in html
@@ -151,7 +157,10 @@ def test_small_groups_leak_nothing_on_the_page_or_in_the_summary(app, session, c
     assert not [n for n in hidden_numbers if n in html]
     english = worker.get(f"/projects/{slug}/outcomes?lang=en").text
     assert not [n for n in hidden_numbers if n in english]
-    assert "fewer than 5, so no averages are shown" in english
+    # Words instead of a table of dashes: how many there are, from how many averages are shown, and why.
+    assert "So far at most 3 residents filled in both the start and the end questionnaire. We show averages " \
+           "from 5 residents" in english
+    assert not DASH_CELL.search(english) and not DASH_CELL.search(html)
     summary = pd.read_csv(io.BytesIO(worker.get(f"/projects/{slug}/outcomes/summary.csv").data))
     estimates = [c for c in summary.columns if c not in ("instrument", "scale", "comparison", "label", "n_pairs",
                                                          "suppressed")]
@@ -199,15 +208,20 @@ def test_charts_escape_text_and_describe_themselves_in_words():
     assert "from 2.9 to 3.6" in parse_svg(english)[2]
 
 
-def test_charts_draw_nothing_for_hidden_or_missing_values():
+def test_charts_mark_hidden_counts_and_draw_nothing_for_missing_values():
     from surveyhub.rendering import charts
 
     svg = charts.reliable_change_bars([{"label": "Samenwerken", "improved": "<5", "unchanged": 12,
                                         "deteriorated": 0}], title="RC", lang="nl")
     root, _title, desc = parse_svg(svg)
-    assert "Betrouwbaar vooruit <5" in desc and "Geen betrouwbare verandering 12" in desc
-    bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if float(r.get("y")) > 30]
-    assert len(bars) == 1  # only the count of 12 gets a bar; "<5" and 0 are text
+    # One name per category, the report's: "duidelijk vooruit", "ongeveer gelijk", "duidelijk achteruit".
+    assert "Duidelijk vooruit <5" in desc and "Ongeveer gelijk 12" in desc and "Duidelijk achteruit 0" in desc
+    rects = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if float(r.get("y")) > 30]
+    solid = [r for r in rects if not r.get("stroke-dasharray")]
+    marked = [r for r in rects if r.get("stroke-dasharray")]
+    assert len(solid) == 1  # the count of 12; 0 draws no bar
+    # "<5" is a marked (hatched, dashed outline) bar, never no bar, and its key says what the marking means.
+    assert len(marked) == 2 and "gearceerd" in svg
     hidden = charts.change_dumbbell([{"label": "Netwerk", "pre": None, "post": None, "range": [1, 5], "ci": None}],
                                     title="Change", lang="nl")
     assert "te weinig paren" in parse_svg(hidden)[2]
@@ -235,7 +249,7 @@ def test_went_up_or_down_follows_the_scales_direction_as_the_pdf_does(app, sessi
     """A fall on a scale where lower is better is an improvement, on the page and in the PDF alike."""
     from flask_babel import force_locale
 
-    from surveyhub.rendering import report as report_pdf
+    from surveyhub.rendering import report_words as report_pdf
     from surveyhub.rendering import texts
     from surveyhub.locale import Numbers
     from surveyhub.web.outcome_format import dashboard_view
@@ -251,12 +265,16 @@ def test_went_up_or_down_follows_the_scales_direction_as_the_pdf_does(app, sessi
     # The same numbers on a scale where lower is better (the contract's own key, not a hand-made shape).
     lower_is_better = {**fell, "higher_is_better": False}
     with app.test_request_context(), force_locale("en"):
-        for entry, words, pdf_key in ((fell, "got worse", "declined"), (lower_is_better, "improved", "grew")):
+        for entry, pdf_key in ((fell, "declined"), (lower_is_better, "grew")):
             view = dashboard_view({**report, "scales": [entry]}, Numbers("en"), "en")
-            assert view["scales"][0]["sentence"].startswith(f"Cijfer {words}:"), view["scales"][0]["sentence"]
             pdf = report_pdf.summary_sentence(entry, "en", texts.REPORT["en"])[0]
             assert pdf == texts.REPORT["en"][pdf_key].format(skill="Cijfer", pre="8.00", post="6.00",
                                                              scale_max=" out of 10"), pdf
+            # One presenter: the page leads with the PDF's own sentence, then the rest of the PDF's paragraph.
+            sentence = view["scales"][0]["sentence"]
+            assert sentence.startswith(pdf), sentence
+            assert sentence == " ".join(report_pdf.skill_paragraph(entry, "en", texts.REPORT["en"],
+                                                                   report["thresholds"]))
 
 
 def test_a_scale_without_a_known_range_is_drawn_on_the_span_of_its_values():
@@ -271,7 +289,7 @@ def test_a_scale_without_a_known_range_is_drawn_on_the_span_of_its_values():
 def test_too_few_pairs_for_tests_claim_no_direction_on_the_page_or_in_the_pdf(app, session, make_org):
     from flask_babel import force_locale
 
-    from surveyhub.rendering import report as report_pdf
+    from surveyhub.rendering import report_words as report_pdf
     from surveyhub.rendering import texts
     from surveyhub.locale import Numbers
     from surveyhub.web.outcome_format import dashboard_view
@@ -283,10 +301,114 @@ def test_too_few_pairs_for_tests_claim_no_direction_on_the_page_or_in_the_pdf(ap
         answer(app, session, slug, "post", f"Z{i}", {("rating", "rating"): after})
     report = report_for(app, session, org, slug)
     rose = report["scales"][0]
-    assert rose["suppressed"] == ["tests"] and rose["change"]["ci95"][0] > 0  # a clear rise, but only six pairs
+    assert rose["suppressed"] == ["tests"] and rose["change"]["mean"] > 0  # a rise, but only six pairs
+    assert rose["change"]["ci95"] is None  # its interval would give the hidden test back (mean, SD, n → t)
     assert report_pdf.verdict(rose) is None
     with app.test_request_context(), force_locale("en"):
-        sentence = dashboard_view(report, Numbers("en"), "en")["scales"][0]["sentence"]
-    assert sentence.startswith("Cijfer changed:") and "Tests and effect sizes need at least 10 pairs." in sentence
+        view = dashboard_view(report, Numbers("en"), "en")
+    sentence = view["scales"][0]["sentence"]
     pdf = report_pdf.summary_sentence(rose, "en", texts.REPORT["en"])
     assert pdf == [texts.REPORT["en"]["unsure"].format(skill="Cijfer", pre="4.67", post="7.17", scale_max=" out of 10")]
+    # The page says what the PDF says (no direction claimed), and why the tests are missing.
+    assert sentence.startswith(pdf[0]) and not any(word in sentence for word in ("grew", "clearly improved"))
+    assert "need at least 10" in sentence
+    assert view["tests_note"].startswith("So far at most 6 residents filled in both questionnaires. Tests and "
+                                         "effect sizes need at least 10")
+
+
+# --- every figure in words; what is hidden said in words; statistics folded -------------------------
+
+def test_every_key_figure_and_row_has_words_and_the_statistics_are_folded(app, session, client_for, people,
+                                                                         demo_project):
+    from surveyhub.rendering import report as report_pdf
+
+    org, slug = demo_project
+    report = report_for(app, session, org, slug)
+    html = client_for(people["worker"].email).get(f"/projects/{slug}/outcomes").text
+    figures = re.findall(r'<li><span class="figure-value">.*?</li>', html, re.S)
+    assert len(figures) >= 3 and all('class="figure-hint">' in figure for figure in figures)
+    rows = re.findall(r"<tr><th scope=\"row\">[^<]*(<span class=\"row-hint\">[^<]+</span>)?</th>",
+                      html.split('class="stack participation"')[1].split("</table>")[0])
+    assert rows and all(rows), "a participation row without its line of words"
+    # The change table explains each of its columns under it.
+    change_table = html.split("<caption>Verandering van start tot eind</caption>")[1].split("</dl>")[0]
+    for column in ("Aantal bewoners", "Schaal", "Start", "Eind", "Verandering", "95%-interval"):
+        assert f"<dt>{column}</dt>" in change_table, column
+    # Tests, effect sizes and alpha sit behind "Details", folded until a reader opens them.
+    details = re.findall(r"<details[^>]*>", html)
+    assert len(details) == 2 and not [d for d in details if "open" in d]
+    assert "<summary>Details: toetsen en effectgroottes</summary>" in html
+    statistics = html.split("<summary>Details: toetsen en effectgroottes</summary>")[1].split("</details>")[0]
+    assert "Wilcoxon" in statistics and "Holm" in statistics
+    assert not DASH_CELL.search(html)
+    # The quotes are the report's: each once, in the report's order.
+    shown = [q.strip() for q in re.findall(r'<blockquote class="quote">(.*?)</blockquote>', html, re.S)]
+    assert shown and len(shown) == len(set(shown))
+    assert [html_unescape(q) for q in shown] == report_pdf.quotes(report)
+    # The limitations are the report's own lines.
+    assert "Wat deze cijfers niet zeggen" in html
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def test_a_low_alpha_is_explained_in_words(app, session, client_for, make_user, make_org):
+    org = make_org("Buurtwerk Alfa")
+    slug = new_project(app, session, org, ["triad"])
+    # Ten residents whose three answers hang together poorly at the start: alpha 0.28, well below 0.6.
+    q1 = [1, 2, 3, 1, 2, 3, 1, 2, 3, 2]
+    q2 = [2, 1, 3, 1, 2, 1, 2, 3, 2, 1]
+    q3 = [2, 1, 1, 1, 3, 1, 1, 1, 2, 1]
+    for i in range(10):
+        answer(app, session, slug, "pre", f"A{i}", {("triad", "q1"): q1[i], ("triad", "q2"): q2[i],
+                                                   ("triad", "q3"): q3[i]})
+        answer(app, session, slug, "post", f"A{i}", {("triad", f"q{k}"): 3 for k in (1, 2, 3)})
+    report = report_for(app, session, org, slug)
+    alpha = report["scales"][0]["reliability"]["pre"]["alpha"]
+    assert alpha is not None and round(alpha, 2) == 0.28
+    worker = client_for(make_user("worker", org).email)
+    html = worker.get(f"/projects/{slug}/outcomes").text
+    assert "Lees met zorg" in html
+    assert (f"Let op bij Drie vragen: in de nulmeting hangen de vragen weinig samen (Cronbachs alfa {nl(alpha)}, "
+            "lager dan 0,6).") in html
+    english = worker.get(f"/projects/{slug}/outcomes?lang=en").text
+    assert "They may not all measure the same thing." in english
+
+
+def test_the_follow_up_says_whether_the_change_lasted(app, session, client_for, make_user, make_org):
+    from surveyhub.rendering import report_words, texts
+
+    org = make_org("Buurtwerk Later")
+    slug = new_project(app, session, org, ["rating"])
+    pre = [4, 5, 4, 6, 5, 4, 5, 6, 4, 5, 5, 4]
+    post = [7, 8, 6, 8, 7, 7, 8, 8, 6, 7, 8, 7]
+    later = [5, 6, 4, 6, 6, 5, 5, 6, 5, 5, 6, 5]  # most of the gain has faded
+    for i in range(12):
+        answer(app, session, slug, "pre", f"F{i}", {("rating", "rating"): pre[i]})
+        answer(app, session, slug, "post", f"F{i}", {("rating", "rating"): post[i]})
+        answer(app, session, slug, "followup", f"F{i}", {("rating", "rating"): later[i]})
+    report = report_for(app, session, org, slug)
+    [lasting] = report["persistence"]
+    assert lasting["change"]["ci95"][1] < 0
+    html = client_for(make_user("worker", org).email).get(f"/projects/{slug}/outcomes?lang=en").text
+    assert "Follow-up: did the change last?" in html
+    # The report's own line for "did the change last?" (one presenter), with the numbers it rests on.
+    line = report_words.persistence_line(lasting, "en", texts.REPORT["en"])
+    assert f"end {lasting['pre']['mean']:.2f}, follow-up {lasting['post']['mean']:.2f}" in line
+    assert line in html_unescape(html)
+    assert "From the start to the follow-up" in html
+
+
+def test_charts_are_never_drawn_with_labels_under_12_px():
+    from surveyhub.rendering import charts
+    from surveyhub.web.outcome_format import chart_min_width
+
+    svg = charts.change_dumbbell([{"label": "Plan", "pre": 2.86, "post": 3.64, "range": [1, 5], "ci": None}],
+                                 title="Change", lang="nl")
+    smallest = min(float(size) for size in re.findall(r'font-size="([\d.]+)"', svg))
+    width = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
+    assert chart_min_width(svg) * smallest / width >= 12
+    assert chart_min_width('<svg viewBox="0 0 600 100" font-size="10"><text font-size="8">x</text></svg>') == 900

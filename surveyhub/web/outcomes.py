@@ -1,9 +1,12 @@
 """The outcome dashboard of a project, and its downloads.
 
 Workers, admins and funders of the project's organisation see what changed
-(participation, change per scale with its 95% interval, all scales at once,
-reliable change, the then-test); every chart has a table beside it with the
-same numbers. Numbers follow the page's language ("3,6" on Dutch pages).
+(key figures, participation, change per scale with its 95% interval, reliable
+change, the then-test, reliability); every chart has a table beside it with the
+same numbers and every figure a line of words saying what it means; the
+statistics sit folded behind "Details". Charts and sentences are the funder
+report's own (``rendering.charts``, ``rendering.report``). Numbers follow the
+page's language ("3,6" on Dutch pages).
 Downloads: the report JSON and its summary table for every reader; the
 residents' answers (CSV, Dutch Excel CSV, XLSX, SPSS, plugin formats) for
 workers and admins only, streamed.
@@ -26,7 +29,7 @@ from surveyhub.services import audit, exports, outcomes
 from surveyhub.services.errors import UserError
 from surveyhub.services.report_contract import Report
 from surveyhub.web.errors import user_message
-from surveyhub.web.outcome_format import dashboard_view
+from surveyhub.web.outcome_format import chart_min_width, dashboard_view
 from surveyhub.web.session_user import current_actor, requires, service_context
 
 bp = Blueprint("outcomes", __name__)
@@ -47,9 +50,10 @@ def _report(slug: str) -> Report:
 def dashboard(slug: str):
     report = _report(slug)
     lang = _lang()
-    svgs = {name: Markup(svg) for name, svg in charts.report_charts(report, lang).items()}
+    drawn = {name: {"svg": Markup(svg), "min_width": chart_min_width(svg)}
+             for name, svg in charts.report_charts(report, lang).items()}
     plugin_formats = sorted(exports.plugin_formats(get_host())) if current_actor().can("project.rows") else []
-    return render_template("outcomes/dashboard.html", report=report, charts=svgs,
+    return render_template("outcomes/dashboard.html", report=report, charts=drawn,
                            view=dashboard_view(report, Numbers(lang), lang), slug=slug,
                            plugin_formats=plugin_formats)
 
