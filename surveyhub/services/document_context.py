@@ -221,11 +221,10 @@ def sheet_data(session: Session, project: Project, base_url: str, lang: str,
         if participant.id not in seen:
             seen.add(participant.id)
             chosen.append((participant, token))
-    short_codes.ensure(session, [token for _participant, token in chosen])
+    shorts = short_codes.ensure(session, [token for _participant, token in chosen])
     residents = [{"name": display_name(participant), "code": participant.code,
-                  "link": f"{base_url}/q/{token.token}",
-                  "short_link": short_codes.link(base_url, token.short_code)}
-                 for participant, token in chosen]
+                  "link": f"{base_url}/q/{token.token}", "short_link": short_codes.link(base_url, short)}
+                 for (participant, token), short in zip(chosen, shorts)]
     return {"lang": lang, "project": {"name": project.name, "slug": project.slug},
             "organisation": {**organisation_data(org), "contact": org.contact},
             "worker": _worker_name(session, issued_by), "residents": residents}

@@ -172,10 +172,10 @@ def view_links(session: Session, actor: Actor, slug: str, code: str) -> tuple[st
     token = next((t for t in participant.tokens if t.revoked_at is None), None)
     if token is None:
         return None
-    short_codes.ensure(session, [token])
+    [short_code] = short_codes.ensure(session, [token])
     audit.record(session, "participant.view_link", actor=actor, target=f"project:{slug}/{code}",
                  project_id=participant.project_id)
-    return token.token, token.short_code
+    return token.token, short_code
 
 
 def renew_link(session: Session, actor: Actor, slug: str, code: str) -> str:

@@ -65,12 +65,13 @@ def link(base_url: str, code: str) -> str:
     return f"{base_url}/k/{display(code)}"
 
 
-def ensure(session: Session, tokens: Iterable[Token]) -> None:
-    """Give every token in ``tokens`` that has no short code a fresh, unique one (flushed).
+def ensure(session: Session, tokens: Iterable[Token]) -> list[str]:
+    """Give every token in ``tokens`` that has no short code a fresh, unique one (flushed); their codes, in order.
 
     One query checks a whole batch against the codes in use; a clash (about one
     in 10⁶ at a hundred thousand links) is simply drawn again.
     """
+    tokens = list(tokens)
     missing = [token for token in tokens if token.short_code is None]
     while missing:
         drawn: dict[str, Token] = {}
@@ -86,6 +87,7 @@ def ensure(session: Session, tokens: Iterable[Token]) -> None:
                 token.short_code = code
         missing = [token for token in missing if token.short_code is None]
     session.flush()
+    return [str(token.short_code) for token in tokens]
 
 
 def token_for(session: Session, typed: str | None) -> str | None:
