@@ -83,6 +83,7 @@ def test_the_demo_project_shows_change_with_intervals_in_dutch_numbers(app, sess
     assert "Ik durf nu veel makkelijker iets te zeggen in een vergadering." in html  # agreed to be quoted
     for fmt in ("csv", "xlsx", "sav"):
         assert f"/projects/{slug}/export.{fmt}" in html
+    assert f"/projects/{slug}/story#quotes" in html  # where the worker chooses the report's quotes
 
 
 def test_english_pages_use_a_decimal_point(app, session, client_for, people, demo_project):
@@ -98,6 +99,7 @@ def test_funders_read_results_but_not_answers(client_for, people, demo_project):
     funder = client_for(people["funder"].email)
     page = funder.get(f"/projects/{slug}/outcomes")
     assert page.status_code == 200 and f"/projects/{slug}/export.csv" not in page.text
+    assert f"/projects/{slug}/story" not in page.text  # choosing quotes is the worker's
     assert funder.get(f"/projects/{slug}/outcomes/report.json").status_code == 200
     assert funder.get(f"/projects/{slug}/outcomes/summary.csv").status_code == 200
     for fmt in ("csv", "xlsx", "sav"):
