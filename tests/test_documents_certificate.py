@@ -1,14 +1,17 @@
-"""Certificates and proofs of participation, from the demo project's real answers.
+"""Certificates and certificates of participation, from real answers.
 
-Read back with pypdf: name, project, organisation, levels and the
-verification code are on the page; a skill that did not grow is never shown
-with a level; asking again gives the same document unless something changed.
+Read back with pypdf: name, project, organisation, what the resident can do
+now and the verification code are on the page; a decline, a level word or
+"nog steeds" never is; asking again gives the same document unless something
+changed. The printable book and the reference image are in
+``test_certificate_book.py``.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -49,10 +52,10 @@ def test_certificate_shows_the_resident_the_project_and_a_verification_code(sess
     assert f"Code: {issued.code}" in text
     assert f"{BASE_URL}/verify/{issued.code}" in text.replace(" ", "")
     assert f"Uitgereikt op {formatting.long_date(issued.issued_at)}" in text
-    assert "Handtekening opbouwwerker" in text
-    alts = alt_texts(issued.pdf)  # the growth chart (SVG) and the QR code, each with words for screen readers
-    assert any(alt.startswith("Grafiek: waar je stond bij de start") for alt in alts)
-    assert "QR-code naar de controlepagina van dit document" in alts
+    assert "Handtekening opbouwwerker" in text  # the command line issues as nobody: a line to sign, no name
+    assert f"Wat {resident.display_name} nu kan" in text and f"{resident.display_name} kan nu " in text
+    # No chart: only the QR code is an image, with words for screen readers.
+    assert alt_texts(issued.pdf) == ["QR-code naar de controlepagina van dit document"]
     record = session.scalar(select(Document).where(Document.code == issued.code))
     assert record.sha256 == docs.codes.sha256(issued.pdf) and record.kind == "certificate"
     assert record.participant_id is not None and record.issued_at is not None
@@ -65,37 +68,164 @@ def test_certificate_shows_the_resident_the_project_and_a_verification_code(sess
     assert sum(1 for px in image.get_flattened_data() if all(abs(a - b) < 24 for a, b in zip(px, brand))) > 200
 
 
-def test_each_skill_shows_its_level_at_the_start_and_now(app, session, make_org, make_project, make_participant):
+#: Words a certificate never says: level names, a decline, "still" (in both languages).
+LEVEL_WORDS = ("op weg", "goed bezig", "sterk", "getting started", "doing well", "strong")
+DECLINE_WORDS = ("achteruit", "gedaald", "minder", "lager", "nog steeds", "nog altijd", "declined", "went down",
+                 "still", "lower")
+
+
+def _words_of(text: str) -> str:
+    return " " + " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split()) + " "
+
+
+def assert_no_level_or_decline(text: str) -> None:
+    words = _words_of(text)
+    for word in LEVEL_WORDS + DECLINE_WORDS:
+        assert f" {word} " not in words, word
+
+
+def _buurttuin(make_org, make_project, make_participant, name, instruments=("organising", "cooperation")):
     org = make_org("Buurtwerk Noord")
-    project = make_project(org, "Buurttuin", instruments=("organising", "cooperation"))
-    resident = make_participant(org, project.slug, "Joost")
+    project = make_project(org, "Buurttuin", instruments=instruments)
+    return org, project, make_participant(org, project.slug, name)
+
+
+def test_what_a_resident_can_do_now_comes_from_the_items_they_grew_in(app, session, make_org, make_project,
+                                                                       make_participant):
+    org, project, resident = _buurttuin(make_org, make_project, make_participant, "Joost")
     for wave, levels in (("pre", {"organising": 2, "cooperation": 5}), ("post", {"organising": 4, "cooperation": 3})):
         answer(app, session, project.slug, wave, resident.code, at_levels(session, project.slug, levels))
     actor = access.Actor(organisation_id=org.id, role="worker")
 
     text = pdf_text(docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL).pdf)
 
-    assert "Joost" in text and "Plannen en organiseren" in text
-    assert "Op weg" in text and "Sterk" in text  # organising: from 2 (Op weg) to 4 (Sterk)
-    # cooperation went down: named as a strength, without a level at the start or now
-    assert "Je blijft sterk in Samenwerken." in text
-    assert text.count("Samenwerken") == 1
+    assert "Certificaat" in text and "Joost" in text and "Wat Joost nu kan" in text
+    # organising: every item from 2 to 4; its first two can-do phrases, in the instrument's order
+    assert "Joost kan nu een buurtactiviteit van begin tot eind plannen." in text
+    assert "Ook kan Joost nu een ruimte regelen voor een bijeenkomst." in text
+    assert "Gegroeid in: Plannen en organiseren" in text
     assert "Je groeide het meest in Plannen en organiseren." in text
+    # cooperation went from 5 to 3: not named at all, not as a strength either
+    assert "Samenwerken" not in text and "samenwerken" not in text
+    assert_no_level_or_decline(text)
 
 
-def test_nobody_grew_still_gets_a_celebrating_certificate(app, session, make_org, make_project, make_participant):
-    org = make_org()
-    project = make_project(org, "Buurttuin", instruments=("organising",))
-    resident = make_participant(org, project.slug, "Wim")
+def test_a_resident_who_declined_gets_a_participation_certificate_that_honours_what_they_did(
+        app, session, make_org, make_project, make_participant):
+    from surveyhub.models import Participant, Project, ProjectOutput
+
+    org, project, resident = _buurttuin(make_org, make_project, make_participant, "Wim", instruments=("organising",))
     answer(app, session, project.slug, "pre", resident.code, at_levels(session, project.slug, {"organising": 4}))
     answer(app, session, project.slug, "post", resident.code, at_levels(session, project.slug, {"organising": 2}))
+    row = session.scalar(select(Participant).where(Participant.code == resident.code))
+    row.role = "hielp elke zaterdag in de moestuin"
+    found = session.scalar(select(Project).where(Project.slug == project.slug))
+    session.add(ProjectOutput(project_id=found.id, happened_on=date(2026, 5, 12), description="Moestuin geopend"))
+    session.commit()
     actor = access.Actor(organisation_id=org.id, role="worker")
 
     text = pdf_text(docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL).pdf)
 
-    assert "Je blijft sterk in Plannen en organiseren." in text
+    assert "Certificaat van deelname" in text and "Wim" in text
+    assert "Wat Wim deed" in text and "Hielp elke zaterdag in de moestuin" in text
+    assert "Samen bereikt" in text and "Moestuin geopend (12 mei 2026)" in text
     assert "Fijn dat je meedeed" in text
-    assert "Hier ben je in gegroeid" not in text and "Op weg" not in text and "Sterk" not in text.replace("sterk", "")
+    assert "kan nu" not in text and "Plannen en organiseren" not in text
+    assert_no_level_or_decline(text)
+
+
+@pytest.mark.parametrize("pre,post", [(1, 1), (2, 1), (1, 2)], ids=["stayed-lowest", "went-to-lowest",
+                                                                     "grew-within-lowest"])
+def test_a_resident_at_the_bottom_of_the_scale_gets_no_level_word(app, session, make_org, make_project,
+                                                                  make_participant, pre, post):
+    org, project, resident = _buurttuin(make_org, make_project, make_participant, "Ans")
+    for wave, level in (("pre", pre), ("post", post)):
+        answer(app, session, project.slug, wave, resident.code,
+               at_levels(session, project.slug, {"organising": level, "cooperation": level}))
+    actor = access.Actor(organisation_id=org.id, role="worker")
+
+    text = pdf_text(docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL).pdf)
+
+    assert "Ans" in text
+    assert_no_level_or_decline(text)
+    if post > pre:  # grew from 1 to 2: no item reaches "agree", so no can-do sentence; the growth is named
+        assert "Certificaat" in text and "Ans groeide in Plannen en organiseren en Samenwerken." in text
+    else:
+        assert "Certificaat van deelname" in text and "Fijn dat je meedeed" in text and "kan nu" not in text
+
+
+def test_nog_steeds_is_nowhere_in_the_certificate_words():
+    from surveyhub.rendering import texts
+
+    for lang in ("nl", "en"):
+        words = _words_of(" ".join(str(v) for v in texts.CERTIFICATE[lang].values()))
+        for word in ("nog steeds", "still", "blijf je sterk", "blijft sterk"):
+            assert f" {word} " not in words, (lang, word)
+
+
+def test_the_workers_real_name_and_job_title_sign_never_the_account(app, session, make_org, make_project,
+                                                                     make_participant):
+    from surveyhub.models import Organisation, User
+
+    org, project, resident = _buurttuin(make_org, make_project, make_participant, "Fatima el Amrani")
+    answer(app, session, project.slug, "pre", resident.code, at_levels(session, project.slug, {"organising": 2}))
+    answer(app, session, project.slug, "post", resident.code, at_levels(session, project.slug, {"organising": 4}))
+    user = User(organisation_id=org.id, email="s.devries@buurtwerk.example", name="Sanne de Vries",
+                job_title="Buurtwerker jongeren", password_hash="x", role="worker")
+    session.add(user)
+    session.get(Organisation, org.id).contact = "030 123 45 67 · info@buurtwerknoord.example"
+    session.commit()
+    actor = access.Actor(organisation_id=org.id, role="worker", user_id=user.id)
+
+    text = pdf_text(docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL).pdf)
+
+    assert "Sanne de Vries" in text and "Buurtwerker jongeren" in text
+    assert "s.devries@buurtwerk.example" not in text and "Demo worker" not in text
+    assert "Handtekening opbouwwerker" not in text  # the name stands under the line instead
+    assert "Contact: 030 123 45 67 · info@buurtwerknoord.example" in text
+    assert "Fatima el Amrani" in text and "Fatima kan nu" in text  # the full name large, the first name in words
+
+
+def test_the_verification_url_stays_on_one_line(app, session, make_org, make_project, make_participant):
+    long_site = "https://enquete.samenlevingsopbouw-amsterdam-noord.nl"
+    org, project, resident = _buurttuin(make_org, make_project, make_participant, "Kofi")
+    answer(app, session, project.slug, "pre", resident.code, at_levels(session, project.slug, {"organising": 3}))
+    answer(app, session, project.slug, "post", resident.code, at_levels(session, project.slug, {"organising": 4}))
+    actor = access.Actor(organisation_id=org.id, role="worker")
+
+    for orientation in ("landscape", "portrait"):
+        session.get(Organisation, org.id).certificate_orientation = orientation
+        session.commit()
+        issued = docs.issue_certificate(session, actor, project.slug, resident.code, base_url=long_site)
+        session.commit()
+        page = pdf_reader(issued.pdf).pages[0]
+        lines = page.extract_text().splitlines()
+        url = f"{long_site}/verify/{issued.code}"
+        assert any(line.strip() == url for line in lines), (orientation, [ln for ln in lines if "verify" in ln])
+        assert len(pdf_reader(issued.pdf).pages) == 1
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert (width > height) == (orientation == "landscape")
+
+
+def test_the_certificate_is_in_the_language_the_resident_answered_in(app, session, make_org, make_project,
+                                                                     make_participant):
+    from surveyhub.models import Response
+
+    org, project, resident = _buurttuin(make_org, make_project, make_participant, "Priya")
+    answer(app, session, project.slug, "pre", resident.code, at_levels(session, project.slug, {"organising": 2}))
+    answer(app, session, project.slug, "post", resident.code, at_levels(session, project.slug, {"organising": 4}))
+    for response in session.scalars(select(Response)):
+        response.language = "en"
+    session.commit()
+    actor = access.Actor(organisation_id=org.id, role="worker")
+
+    issued = docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL)
+    text = pdf_text(issued.pdf)
+    assert issued.language == "en" and pdf_reader(issued.pdf).trailer["/Root"]["/Lang"] == "en"
+    assert "Certificate" in text and "Priya can now plan a neighbourhood activity from start to finish." in text
+    # asked for in Dutch, it is Dutch
+    dutch = docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL, lang="nl")
+    assert "Priya kan nu een buurtactiviteit van begin tot eind plannen." in pdf_text(dutch.pdf)
 
 
 def test_only_the_pre_wave_gives_a_proof_of_participation(session, demo):
@@ -104,8 +234,9 @@ def test_only_the_pre_wave_gives_a_proof_of_participation(session, demo):
 
     text = pdf_text(issued.pdf)
     assert issued.kind == "participation" and issued.filename.startswith("deelname-")
-    assert "Bewijs van deelname" in text and resident.display_name in text
+    assert "Certificaat van deelname" in text and resident.display_name in text
     assert "Plannen en organiseren" in text and "Na de eindmeting" in text
+    assert_no_level_or_decline(text)
     with pytest.raises(ServiceError):
         docs.issue_certificate(session, demo.actor, demo.slug, resident.code, base_url=BASE_URL)
 

@@ -38,18 +38,21 @@ CHUNK = 10
 @click.argument("project")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the PDF files (created when missing).")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
-              help="Language of the certificates.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default=None,
+              help="Language of the certificates (default: the language each resident answered in).")
+@click.option("--book", is_flag=True,
+              help="Also write all certificates as one PDF to print, in name order (certificates-PROJECT.pdf).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
               help=f"Processes to render with (default: CPUs, at most {MAX_JOBS}).")
 @with_appcontext
 @user_errors
-def certificates(project, out_dir, lang, jobs):
+def certificates(project, out_dir, lang, book, jobs):
     """Write a certificate for every resident of PROJECT who finished a questionnaire.
 
     Residents who finished the post wave get a certificate, residents who only
-    did the pre wave a proof of participation. Safe to run again: unchanged
-    certificates are not issued twice.
+    did the pre wave a certificate of participation. Safe to run again: unchanged
+    certificates are not issued twice. With --book, one more PDF holds every
+    certificate page for page, in name order, for printing.
     """
     with session_scope(commit=False) as session:
         actor = access.cli_actor(session, project_slug=project)
@@ -68,6 +71,29 @@ def certificates(project, out_dir, lang, jobs):
                        count=len(results), language=lang)
     new = sum(1 for r in results if not r["reused"])
     click.echo(f"{project}: {len(results)} certificates in {out_dir} ({new} new, {len(results) - new} unchanged)")
+    if book:
+        target = _write_book(project, lang, out_dir)
+        click.echo(f"{project}: all certificates in one PDF to print: {target}")
+
+
+def _write_book(project: str, lang: str | None, out_dir: Path) -> Path:
+    """The book of the certificates just issued: each page is its certificate, with its code and date."""
+    from surveyhub.plugins import get_host
+    from surveyhub.rendering import certificate
+
+    with session_scope(commit=False) as session:
+        actor = access.cli_actor(session, project_slug=project)
+        candidates = docs.certificate_candidates(session, actor, project, by_name=True)
+        found = access.project(session, actor, project, "project.rows")
+        prepared = [docs.prepare_certificate(session, actor, project, c.code, base_url=base_url(), lang=lang,
+                                             host=get_host(), project=found) for c in candidates]
+        title = f"{certificate.book_title(lang)} — {found.name}"
+    pages = [one.page(*one.previous[:2]) for one in prepared if one.page and one.previous]
+    target = out_dir / f"certificates-{project}.pdf"
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(certificate.render_book(pages, title=title, issued_at=max(p["issued_at"] for p in pages)))
+    partial.replace(target)
+    return target
 
 
 def _run(project: str, codes: list[str], lang: str, out_dir: Path, jobs: int) -> list[dict]:
@@ -139,7 +165,7 @@ def _issue_chunk(project: str, codes: list[str], lang: str, out_dir: str, url: s
     with get_db().session() as session:
         ctx = context.for_command(session, registry=get_registry(), host=get_host(),
                                   thresholds=Thresholds.from_settings(current_app.config),
-                                  base_url=url, lang=lang, project_slug=project)
+                                  base_url=url, lang=lang or "nl", project_slug=project)
         found = ctx.project(project, "project.rows")  # read once per chunk, not twice per certificate
         prepared = [docs.prepare_certificate(session, ctx.actor, project, code, base_url=url, lang=lang,
                                              host=ctx.host, project=found) for code in codes]

@@ -1,9 +1,18 @@
-"""A resident's certificate (or proof of participation) from plain data to PDF.
+"""A resident's certificate (or certificate of participation) from plain data to PDF: a page to frame.
 
-The certificate celebrates: skills the resident grew in show where they
-started and where they stand now; every other skill is named under "Hier
-blijf je sterk in" without any level, so a decline is never shown, not even
-by comparing two words.
+What the page says is chosen here, from plain values (``services.document_context``):
+
+- what the resident can do now: two or three sentences from the *items* where
+  they grew or where their answer now is on the good side ("Fatima kan nu een
+  buurtactiviteit plannen"), in each item's ``can_do`` wording from the
+  instrument; a scale without item wording falls back to its own ``can_do``;
+- what they did: the role the worker wrote down and what the project achieved;
+- never a decline, never "still", never a level word: a skill that went down or
+  an item answered low is simply not mentioned. A resident with nothing to
+  name gets a certificate of participation that honours taking part.
+
+``render_book`` draws many certificates as one printable PDF, page for page
+the same as each resident's own certificate (same code, same date).
 """
 
 from __future__ import annotations
@@ -14,24 +23,52 @@ from surveyhub.rendering import formatting, svg, texts
 from surveyhub.rendering.render import Images, get_renderer, org_text
 
 TEMPLATE = "certificate.html"
+#: An item's answer (as a share of its range, 1.0 = best) that says "I can do this": "agree" on 1–5.
+CAN_DO_SHARE = 0.75
+#: A rise of at least this share of the item's range counts as growth on that item (one step on 1–5).
+ITEM_GROWTH_SHARE = 0.25
+#: Sentences of what the resident can do now.
+MAX_CAN_DO = 3
+#: At most this many sentences from one skill, so that the sentences cover more than one.
+PER_SCALE = 2
 
 
-def split_scales(scales: list[dict]) -> tuple[list[dict], list[dict]]:
-    """``(grown, strong)``: skills the resident grew in, and the rest (shown without levels)."""
-    grown = [s for s in scales if s.get("grew") and s.get("start") is not None]
-    strong = [s for s in scales if s not in grown]
-    return grown, strong
+def _grew(item: dict) -> bool:
+    return item.get("start") is not None and item["now"] - item["start"] >= ITEM_GROWTH_SHARE - 1e-9
 
 
-def _fraction(value: float, low: float, high: float) -> float:
-    return (value - low) / ((high - low) or 1.0)
+def _candidates(scale: dict, index: int) -> list[dict]:
+    """The scale's can-do phrases a resident may be credited with, best first."""
+    found = []
+    for position, item in enumerate(scale.get("items") or ()):
+        if item.get("now") is None or item["now"] < CAN_DO_SHARE - 1e-9 or not item.get("can_do"):
+            continue
+        grew = _grew(item)
+        gain = item["now"] - item["start"] if grew else 0.0
+        found.append({"skill": item["can_do"], "grew": grew, "rank": (not grew, -gain, -item["now"], index, position)})
+    if not scale.get("items") and scale.get("can_do") and _scale_qualifies(scale):
+        found.append({"skill": scale["can_do"], "grew": bool(scale.get("grew")),
+                      "rank": (not scale.get("grew"), 0.0, 0.0, index, 0)})
+    return sorted(found, key=lambda c: c["rank"])[:PER_SCALE]
 
 
-def _growth(scale: dict) -> float:
-    """Growth as a share of the scale's range, in the scale's good direction."""
-    change = (_fraction(scale["now"], scale["low"], scale["high"])
-              - _fraction(scale["start"], scale["low"], scale["high"]))
-    return change if scale.get("higher_is_better", True) else -change
+def _share(value: float, scale: dict) -> float:
+    share = (value - scale["low"]) / ((scale["high"] - scale["low"]) or 1.0)
+    return share if scale.get("higher_is_better", True) else 1 - share
+
+
+def _scale_qualifies(scale: dict) -> bool:
+    """A scale without item wording: its own can-do line where its score now says "agree", as for an item."""
+    return scale.get("now") is not None and _share(scale["now"], scale) >= CAN_DO_SHARE - 1e-9
+
+
+def can_do(scales: list[dict], name: str, t: dict) -> list[str]:
+    """Up to ``MAX_CAN_DO`` sentences: grown items first (most growth first), then items answered well."""
+    chosen = sorted((c for index, scale in enumerate(scales) for c in _candidates(scale, index)),
+                    key=lambda c: c["rank"])[:MAX_CAN_DO]
+    keys = ("can_first", "can_second", "can_third")
+    return [t[key + ("_grew" if c["grew"] else "")].format(name=name, skill=c["skill"])
+            for key, c in zip(keys, chosen)]
 
 
 def personal_line(data: dict, grown: list[dict], t: dict) -> str:
@@ -41,62 +78,111 @@ def personal_line(data: dict, grown: list[dict], t: dict) -> str:
     if data["kind"] != "certificate":
         return ""
     if not grown:
-        return t["no_growth"]
+        return t["thanks"]
     return t["top_growth"].format(skill=max(grown, key=_growth)["title"])
 
 
-def _chart(images: Images, grown: list[dict], colour: str, t: dict) -> str | None:
-    """One small SVG chart of the skills the resident grew in."""
-    if not grown:
-        return None
-    rows = []
-    for scale in grown:
-        start, now = (_fraction(scale[k], scale["low"], scale["high"]) for k in ("start", "now"))
-        if not scale.get("higher_is_better", True):  # draw "better" to the right
-            start, now = 1 - start, 1 - now
-        rows.append({"title": scale["title"], "start": start, "now": now})
-    return images.svg(svg.growth_chart(rows, colour, (t["col_start"], t["col_now"])))
+def _growth(scale: dict) -> float:
+    return _share(scale["now"], scale) - _share(scale["start"], scale)
 
 
-def _growth_line(scale: dict, t: dict) -> str:
-    """``van Op weg naar Goed bezig``; a resident who grew within one level is told so."""
-    start, now = scale.get("level_start"), scale.get("level_now")
-    if not start or not now:
-        return t["grown"]
-    if start == now:
-        return t["grew_within"].format(now=now)
-    return t["from_to"].format(start=start, now=now)
+def short_name(name: str) -> str:
+    """The first name for the sentences ("Fatima kan nu ..."), the full name printed large above them.
+
+    Only a first word that looks like a first name (letters, at least two, no
+    initial or title such as "J." or "Mw.") is used; otherwise the whole name.
+    """
+    words = name.split()
+    first = words[0] if len(words) > 1 else ""
+    plain = first.replace("-", "").replace("'", "")
+    return first if len(plain) >= 2 and plain.isalpha() and first[0].isupper() else name
+
+
+def _did(data: dict, name: str, t: dict, lang: str) -> dict:
+    """What the resident did: the worker's words for their role, and what the project achieved together."""
+    role = data["participant"].get("role")
+    outputs = [f"{o['description']} ({formatting.long_date(o['date'], lang)})" for o in data.get("outputs") or ()]
+    return {"heading": t["did_heading"].format(name=name), "role": role[:1].upper() + role[1:] if role else None,
+            "together": outputs, "together_heading": t["together_heading"]}
+
+
+def _period(project: dict, t: dict, lang: str) -> str:
+    period = project.get("period") or {}
+    if not (period.get("start") and period.get("end")):
+        return ""
+    return t["period"].format(start=formatting.long_date(period["start"], lang),
+                              end=formatting.long_date(period["end"], lang))
+
+
+def _words(data: dict, name: str, t: dict, lang: str) -> dict:
+    """The middle of the page: what the resident can do now, or what taking part meant."""
+    scales = data["scales"] if data["kind"] == "certificate" else []
+    grown = [s for s in scales if s.get("grew") and s.get("start") is not None]
+    grown_words = texts.join_words([s["title"] for s in grown], lang)
+    sentences = can_do(scales, name, t)
+    named = not sentences  # no can-do wording in the instrument (a plugin's): name the skills instead
+    if grown and named:
+        sentences = [t["grew_sentence"].format(name=name, skills=grown_words)]
+    if data["kind"] == "certificate":
+        answered = [] if sentences else [t["answered_both"].format(name=name)]
+    else:
+        skills = texts.join_words([s["title"] for s in data["scales"]], lang)
+        answered = [t["answered_start"].format(name=name)] + (
+            [t["works_on"].format(name=name, skills=skills)] if skills else []) + [
+            t["participation_next"].format(name=name)]
+    return {"title": t["certificate"] if data["kind"] == "certificate" and sentences else t["participation"],
+            "can_heading": t["can_heading"].format(name=name), "can_do": sentences, "answered": answered,
+            "grew_in": t["grew_in"].format(skills=grown_words) if grown and not named else "",
+            "personal_line": personal_line(data, grown, t)}
+
+
+def page(data: dict, *, code: str, issued_at: datetime, verify_url: str, sections: list[dict],
+         images: Images) -> dict:
+    """The words and images of one certificate page (a book has many)."""
+    lang = texts.language(data["lang"])
+    t = texts.CERTIFICATE[lang]
+    org, project, full_name = data["organisation"], data["project"], data["participant"]["display_name"]
+    name = short_name(full_name)
+    issued_on = formatting.long_date(issued_at, lang)
+    closing = org_text(org.get("closing_text"), {
+        "naam": full_name, "name": full_name, "project": project["name"], "organisatie": org["name"],
+        "organisation": org["name"], "datum": issued_on, "date": issued_on})
+    issuer = data.get("issuer") or {"name": data.get("issuer_name"), "job_title": None}
+    return {
+        **_words(data, name, t, lang), "lang": lang, "t": t, "kind": data["kind"], "name": full_name,
+        "took_part": t["took_part"].format(project=project["name"], organisation=org["name"]),
+        "period": _period(project, t, lang), "did": _did(data, name, t, lang),
+        "sections": sections, "closing_text": closing, "issued_on": t["issued_on"].format(date=issued_on),
+        "signer": {"name": issuer.get("name"), "job_title": issuer.get("job_title") or t["worker"]},
+        "contact": t["contact"].format(contact=org["contact"]) if org.get("contact") else "",
+        "qr": images.qr(verify_url), "verify_url": verify_url, "code": t["code"].format(code=code),
+    }
+
+
+def _document(data: dict, issued_at: datetime, images: Images) -> dict:
+    """What the whole PDF shares: language, title, organisation, colour and orientation."""
+    lang = texts.language(data["lang"])
+    t = texts.CERTIFICATE[lang]
+    org, name = data["organisation"], data["participant"]["display_name"]
+    kind_title = t["certificate"] if data["kind"] == "certificate" else t["participation"]
+    return {
+        "lang": lang, "brand": svg.safe_colour(org.get("brand_colour")),
+        "orientation": "portrait" if org.get("orientation") == "portrait" else "landscape",
+        "doc_title": f"{kind_title} {t['for']} {name} — {data['project']['name']}",
+        "created": formatting.iso_utc(issued_at),
+        "organisation": {"name": org["name"], "logo": images.logo(org.get("logo"), org.get("logo_type")),
+                         "logo_alt": t["logo_alt"].format(organisation=org["name"])},
+    }
 
 
 def context(data: dict, *, code: str, issued_at: datetime, verify_url: str,
             sections: list[dict]) -> tuple[dict, Images]:
     """The template context and images of one certificate."""
-    lang = texts.language(data["lang"])
-    t = texts.CERTIFICATE[lang]
     images = Images()
-    org, project, name = data["organisation"], data["project"], data["participant"]["display_name"]
-    colour = svg.safe_colour(org.get("brand_colour"))
-    grown, strong = split_scales(data["scales"]) if data["kind"] == "certificate" else ([], [])
-    issued_on = formatting.long_date(issued_at, lang)
-    closing = org_text(org.get("closing_text"), {
-        "naam": name, "name": name, "project": project["name"], "organisatie": org["name"],
-        "organisation": org["name"], "datum": issued_on, "date": issued_on})
-    kind_title = t["certificate"] if data["kind"] == "certificate" else t["participation"]
-    return {
-        "lang": lang, "kind": data["kind"], "t": t, "brand": colour,
-        "doc_title": f"{kind_title} {t['for']} {name} — {project['name']}",
-        "created": formatting.iso_utc(issued_at),
-        "organisation": {"name": org["name"], "logo": images.logo(org.get("logo"), org.get("logo_type"))},
-        "participant": {"display_name": name}, "project": {"name": project["name"]},
-        "grown": [{"title": s["title"], "line": _growth_line(s, t)} for s in grown], "strong": strong,
-        "strong_words": texts.join_words([s["title"] for s in strong], lang),
-        "skills": [s["title"] for s in data["scales"]],
-        "chart": _chart(images, grown, colour, t),
-        "chart_alt": t["chart_alt"].format(skills=texts.join_words([s["title"] for s in grown], lang)),
-        "personal_line": personal_line(data, grown, t), "sections": sections, "closing_text": closing,
-        "issued_on": issued_on, "issuer_name": data.get("issuer_name"),
-        "qr": images.qr(verify_url), "verify_url": verify_url, "code": code,
-    }, images
+    ctx = _document(data, issued_at, images)
+    ctx["pages"] = [page(data, code=code, issued_at=issued_at, verify_url=verify_url, sections=sections,
+                         images=images)]
+    return ctx, images
 
 
 def render(data: dict, *, code: str, issued_at: datetime, verify_url: str, sections: list[dict]) -> bytes:
@@ -104,3 +190,25 @@ def render(data: dict, *, code: str, issued_at: datetime, verify_url: str, secti
 
     ctx, images = context(data, code=code, issued_at=issued_at, verify_url=verify_url, sections=sections)
     return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier=identifier(code), brand=ctx["brand"])
+
+
+def book_title(lang: str | None) -> str:
+    """The title of a book of certificates ("Certificaten")."""
+    return texts.CERTIFICATE[texts.language(lang or "nl")]["book_title"]
+
+
+def render_book(pages: list[dict], *, title: str, issued_at: datetime) -> bytes:
+    """Many certificates as one PDF for printing: ``pages`` holds each one's ``render`` arguments
+    (``data``, ``code``, ``issued_at``, ``verify_url``, ``sections``), in the order to print.
+
+    Each page carries its own certificate's code and QR code, so every printed
+    page can be checked; the book itself is not a registered document.
+    """
+    if not pages:
+        raise ValueError("a book of certificates needs at least one certificate")
+    images = Images()
+    ctx = _document(pages[0]["data"], issued_at, images)
+    ctx["doc_title"] = title
+    ctx["pages"] = [page(p["data"], code=p["code"], issued_at=p["issued_at"], verify_url=p["verify_url"],
+                         sections=p["sections"], images=images) for p in pages]
+    return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier="SurveyHub", brand=ctx["brand"])

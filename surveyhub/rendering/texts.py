@@ -77,35 +77,44 @@ def _resolved(texts: DocumentTexts, lang: str) -> dict:
 
 
 
-#: A resident's certificate (and proof of participation).
+#: A resident's certificate (and certificate of participation). The body speaks about the resident by name
+#: ("Fatima kan nu ..."); the personal line speaks to them ("je"). ``{skill}`` in the can-do sentences is an
+#: item's ``can_do`` phrase from the instrument. No level word, no "still", never a decline.
 CERTIFICATE = DocumentTexts({
     "certificate": pgettext("certificate", "Certificate"),
     "participation": pgettext("certificate", "Certificate of participation"),
     "for": pgettext("certificate", "for"),
-    "intro": pgettext("certificate", "You took part in {project} by {organisation}. You can be proud of that!"),
-    "grown_heading": pgettext("certificate", "This is where you grew"),
-    "col_start": pgettext("certificate", "At the start"),
-    "col_now": pgettext("certificate", "Now"),
-    "grown": pgettext("certificate", "grown"),
-    "strong_heading": pgettext("certificate", "Where you keep going strong"),
-    "strong_line": pgettext("certificate", "You keep going strong in {skills}."),
+    "took_part": pgettext("certificate", "took part in {project} by {organisation}"),
+    "period": pgettext("certificate", "{start} to {end}"),
+    "can_heading": pgettext("certificate", "What {name} can do now"),
+    "can_first_grew": pgettext("certificate", "{name} can now {skill}."),
+    "can_first": pgettext("certificate", "{name} can {skill}."),
+    "can_second_grew": pgettext("certificate", "{name} can now also {skill}."),
+    "can_second": pgettext("certificate", "{name} can also {skill}."),
+    "can_third_grew": pgettext("certificate", "And {name} can now {skill}."),
+    "can_third": pgettext("certificate", "And {name} can {skill}."),
+    "grew_in": pgettext("certificate", "Grew in: {skills}"),
+    "grew_sentence": pgettext("certificate", "{name} grew in {skills}."),
+    "did_heading": pgettext("certificate", "What {name} did"),
+    "together_heading": pgettext("certificate", "Achieved together"),
+    "answered_both": pgettext("certificate", "{name} filled in the questionnaire at the start and at the end. That "
+                                             "helps the project show what it does."),
+    "answered_start": pgettext("certificate", "{name} filled in the questionnaire at the start of the project."),
+    "works_on": pgettext("certificate", "In this project {name} works on {skills}."),
+    "participation_next": pgettext("certificate", "After the final questionnaire there is a certificate with what "
+                                                  "{name} can do."),
     "top_growth": pgettext("certificate", "You grew most in {skill}."),
-    "no_growth": pgettext("certificate", "Thank you for taking part. Your effort makes the neighbourhood stronger."),
-    "from_to": pgettext("certificate", "from {start} to {now}"),
-    "grew_within": pgettext("certificate", "still {now}, but you grew"),
-    "chart_alt": pgettext("certificate", "Chart: where you stood at the start and where you stand now, for {skills}."),
-    "participation_intro": pgettext("certificate", "You filled in the questionnaire at the start of {project} by "
-                                                   "{organisation}. Well done!"),
-    "participation_skills": pgettext("certificate", "In this project you work on:"),
-    "participation_next": pgettext("certificate", "After the final questionnaire you can get a certificate that "
-                                                  "shows how you grew."),
+    "thanks": pgettext("certificate", "Thank you for taking part. The neighbourhood is better off with you."),
     "issued_on": pgettext("certificate", "Issued on {date}"),
     "signature": pgettext("certificate", "Signature of the community worker"),
-    "verify": pgettext("certificate", "Is this document genuine? Check it at {url}"),
+    "worker": pgettext("certificate", "Community worker"),
+    "contact": pgettext("certificate", "Contact: {contact}"),
+    "verify_question": pgettext("certificate", "Is this document genuine? Check it at:"),
     "code": pgettext("certificate", "Code: {code}"),
     "qr_alt": pgettext("certificate", "QR code to the check page of this document"),
     "logo_alt": pgettext("certificate", "Logo of {organisation}"),
     "and": pgettext("certificate", "and"),
+    "book_title": pgettext("certificate", "Certificates"),
 })
 
 

@@ -5,8 +5,9 @@ a document may be registered only when its bytes were really made. So:
 
 - every render for the web runs within a :class:`Budget` (a child process
   that is stopped when the time or memory is up, ``documents.budget``);
-- certificates for a ZIP and cards for a link sheet come in parts of at most
-  ``CERTIFICATES_PER_ZIP`` and ``RESIDENTS_PER_SHEET``; the documents page
+- certificates for a ZIP, for a printable book (one PDF, in name order) and
+  cards for a link sheet come in parts of at most ``CERTIFICATES_PER_ZIP``,
+  ``CERTIFICATES_PER_BOOK`` and ``RESIDENTS_PER_SHEET``; the documents page
   offers one download per part; ``surveyhub certificates`` makes them all;
 - a report with more than ``REPORT_SECTIONS`` scale sections is refused on
   the web (``surveyhub report PROJECT --format pdf`` makes it);
@@ -35,6 +36,9 @@ from surveyhub.services.errors import N_, Invalid, UserError
 
 #: Certificates in one web ZIP (about 70–100 ms each on a two-core server).
 CERTIFICATES_PER_ZIP = 100
+#: Certificates in one printable PDF made on the web: each is drawn twice (its own PDF, which is
+#: registered, and its page in the book), so a book holds half a ZIP.
+CERTIFICATES_PER_BOOK = 50
 #: Residents on one web link sheet (about 25–30 ms a card).
 RESIDENTS_PER_SHEET = 250
 #: Scale sections (now and retrospective) in a report made on the web (about 200 ms each).
@@ -80,6 +84,23 @@ def register_all(session: Session, prepared: list[docs.Prepared],
                  rendered: list[docs.Rendered]) -> list[docs.IssuedDocument]:
     """Register the documents just made, in the caller's (short) transaction."""
     return [docs.register(session, one, drawn) for one, drawn in zip(prepared, rendered)]
+
+
+def render_book(prepared: list[docs.Prepared], budget: Budget | None, title: str) -> tuple[list[docs.Rendered], bytes]:
+    """Every certificate of ``prepared`` (to register, as for a ZIP) and the book of all their pages,
+    in the order given, within one ``budget``; nothing is registered here."""
+    from surveyhub.rendering import certificate
+
+    def work():
+        rendered = [docs.render(one) for one in prepared]
+        pages = [one.page(drawn.code, drawn.issued_at) for one, drawn in zip(prepared, rendered) if one.page]
+        return rendered, certificate.render_book(pages, title=title, issued_at=max(r.issued_at for r in rendered))
+    try:
+        return budgets.run(work, budget)
+    except budgets.OverBudget as exc:
+        raise RenderStopped(str(exc)) from exc
+    except budgets.RenderFailed as exc:
+        raise RenderFailed(N_("the document could not be made: %(error)s"), error=str(exc)) from exc
 
 
 # --- parts -------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.measures.definition import translate
+from surveyhub.measures.definition import item_range, translate
 from surveyhub.measures.scoring import grew as grew_on, level_for, score_range
 from surveyhub.models import Organisation, Participant, Project, Response, User
 from surveyhub.services import resident
@@ -37,11 +37,6 @@ def display_name(participant: Participant, typed: str | None = None) -> str:
     return name or participant.code
 
 
-def issuer_name(session: Session, user_id: int | None) -> str | None:
-    user = session.get(User, user_id) if user_id else None
-    return (user.name or None) if user else None
-
-
 # --- certificates ----------------------------------------------------------------------------------
 
 def certificate_kind(session: Session, project: Project, participant: Participant) -> str | None:
@@ -59,17 +54,44 @@ def certificate_kind(session: Session, project: Project, participant: Participan
 def certificate_data(session: Session, project: Project, participant: Participant, *, kind: str, lang: str,
                      name: str | None = None, personal_line: str | None = None,
                      issued_by: int | None = None) -> dict:
-    """Plain values for ``documents.certificate``: who, which project, and each skill at the start and now."""
+    """Plain values for ``rendering.certificate``: who, which project, what they did, each skill and its items."""
     org = session.get_one(Organisation, project.organisation_id)
+    signer = _signer(session, issued_by, project.created_by_id)
     return {
         "kind": kind, "lang": lang,
-        "participant": {"display_name": display_name(participant, name), "code": participant.code},
-        "project": {"name": project.name, "slug": project.slug},
-        "organisation": organisation_data(org),
+        "participant": {"display_name": display_name(participant, name), "code": participant.code,
+                        "role": " ".join((participant.role or "").split()) or None},
+        "project": {"name": project.name, "slug": project.slug,
+                    "period": {"start": project.period_start, "end": project.period_end}},
+        "organisation": {**organisation_data(org), "contact": " ".join((org.contact or "").split()) or None,
+                         "orientation": "portrait" if org.certificate_orientation == "portrait" else "landscape"},
+        "outputs": [{"date": output.happened_on, "description": output.description}
+                    for output in project.outputs][-MAX_CERTIFICATE_OUTPUTS:],
         "scales": _certificate_scales(session, project, participant, kind, lang),
-        "issuer_name": issuer_name(session, issued_by),
+        "issuer_name": signer["name"], "issuer": signer,
         "personal_line": personal_line,
     }
+
+
+#: A certificate names the project's latest few outputs, so that it stays one page.
+MAX_CERTIFICATE_OUTPUTS = 3
+
+
+def _signer(session: Session, issued_by: int | None, project_creator: int | None) -> dict:
+    """Who signs: the worker who issues the certificate, else the one who set up the project (the command
+    line issues as nobody). Only a real name is printed, never the account's e-mail address."""
+    for user_id in (issued_by, project_creator):
+        user = session.get(User, user_id) if user_id else None
+        if user is not None and (user.name or "").strip():
+            return {"name": " ".join(user.name.split()), "job_title": " ".join((user.job_title or "").split()) or None}
+    return {"name": None, "job_title": None}
+
+
+def resident_language(session: Session, project: Project, participant: Participant) -> str:
+    """The language the resident answered in (the latest wave they answered), else Dutch."""
+    found = session.scalars(select(Response.language).where(Response.participant_id == participant.id)
+                            .order_by(Response.wave_id.desc())).first()
+    return found or "nl"
 
 
 def _scores(response: Response | None, block: str) -> dict[tuple[str, str], float | None]:
@@ -78,24 +100,54 @@ def _scores(response: Response | None, block: str) -> dict[tuple[str, str], floa
     return {(s.instrument_id, s.scale_id): s.score for s in response.scores if s.block == block}
 
 
+def _answers(response: Response | None, block: str) -> dict[tuple[str, str], float]:
+    if response is None or response.status != "completed":
+        return {}
+    return {(a.instrument_id, a.item_id): a.value_num for a in response.answers
+            if a.block == block and a.value_num is not None}
+
+
 def _certificate_scales(session, project, participant, kind, lang) -> list[dict]:
     waves = {w.kind: w for w in project.waves}
     pre = resident.response_for(session, participant, waves["pre"])
     post = resident.response_for(session, participant, waves["post"])
-    start = _scores(pre, "now")
+    start, start_items = _scores(pre, "now"), _answers(pre, "now")
     now = _scores(post, "now") if kind == "certificate" else {}
+    now_items = _answers(post, "now") if kind == "certificate" else {}
     if kind == "certificate" and not any(v is not None for v in start.values()):
-        start = _scores(post, "then")  # no pre wave: the retrospective block is the start
+        start, start_items = _scores(post, "then"), _answers(post, "then")  # no pre wave: the look-back
     rows = []
     for pinned in project.instruments:
         definition = pinned.snapshot.definition
+        answer_sets = definition.get("answer_sets")
         for scale in definition["scales"]:
             key = (definition["id"], scale["id"])
             if kind == "certificate" and now.get(key) is None:
                 continue
-            known = score_range(scale, definition.get("answer_sets"))
-            rows.append(_scale_row(scale, start.get(key), now.get(key), known, lang))
+            known = score_range(scale, answer_sets)
+            row = _scale_row(scale, start.get(key), now.get(key), known, lang)
+            row["can_do"] = translate(scale["can_do"], lang) if scale.get("can_do") else None
+            row["items"] = [_item_row(item, answer_sets, start_items.get((definition["id"], item["id"])),
+                                      now_items.get((definition["id"], item["id"])),
+                                      scale.get("higher_is_better", True), lang)
+                            for item in scale["items"] if item.get("can_do")]
+            rows.append(row)
     return rows
+
+
+def _item_row(item: dict, answer_sets: dict | None, start: float | None, now: float | None, higher: bool,
+              lang: str) -> dict:
+    """An item with certificate wording: its answers at the start and now as a share of the item's range
+    in the good direction (1.0 = the best answer), so the rendering needs no scoring rules."""
+    bounds = item_range(item, answer_sets or {})
+
+    def share(value: float | None) -> float | None:
+        if value is None or bounds is None or bounds[1] == bounds[0]:
+            return None
+        fraction = (value - bounds[0]) / (bounds[1] - bounds[0])
+        good = 1 - fraction if bool(item.get("reverse")) != (not higher) else fraction
+        return min(1.0, max(0.0, good))
+    return {"can_do": translate(item["can_do"], lang), "start": share(start), "now": share(now)}
 
 
 def _observed_range(*values) -> tuple[float, float]:

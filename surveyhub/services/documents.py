@@ -80,6 +80,9 @@ class Prepared:
     #: (code, issued_at, sha256) of the latest unrevoked document of this kind, if any.
     previous: tuple[str, datetime, str] | None
     build: Callable[[str, datetime], bytes] = field(repr=False)
+    #: A certificate's page for a printable book of certificates (``rendering.certificate.render_book``):
+    #: ``page(code, issued_at)`` gives the arguments its own ``build`` draws with.
+    page: Callable[[str, datetime], dict] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -177,23 +180,24 @@ def _signed(build: Callable[[str, datetime], bytes], org: Organisation, title: s
 # --- certificates ----------------------------------------------------------------------------------
 
 def prepare_certificate(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
-                        lang: str = "nl", kind: str | None = None, name: str | None = None,
+                        lang: str | None = None, kind: str | None = None, name: str | None = None,
                         personal_line: str | None = None, host=None, project: Project | None = None) -> Prepared:
     """A resident's certificate (after the post wave) or proof of participation (only the pre wave).
 
     ``kind`` None picks whichever the resident's answers allow; ``name`` is a
-    name typed for the certificate instead of the display name; ``project``: the
-    project ``slug`` names, when the caller read it already (a ZIP of fifty reads it once).
+    name typed for the certificate instead of the display name; ``lang`` None:
+    the language the resident answered in; ``project``: the project ``slug``
+    names, when the caller read it already (a ZIP of fifty reads it once).
     """
     from surveyhub.rendering import certificate
     from surveyhub.services.participants import get_participant
 
-    lang = texts.language(lang)
     if project is None:
         project = access.project(session, actor, slug, "project.rows")
     else:
         access.check(actor, slug, "project.rows")
     participant = get_participant(session, actor, slug, participant_code, project=project)
+    lang = texts.language(lang or dc.resident_language(session, project, participant))
     possible = dc.certificate_kind(session, project, participant)
     if possible is None:
         raise Invalid(N_("%(code)s has not finished a questionnaire yet"), code=participant.code)
@@ -205,15 +209,19 @@ def prepare_certificate(session: Session, actor: Actor, slug: str, participant_c
                                personal_line=personal_line, issued_by=actor.user_id)
     sections = dc.plugin_sections(host, "surveyhub_certificate_sections", dc.certificate_hook_context(data))
 
+    def page(code: str, issued_at: datetime) -> dict:
+        return {"data": data, "code": code, "issued_at": issued_at, "verify_url": f"{base_url}/verify/{code}",
+                "sections": sections}
+
     def build(code: str, issued_at: datetime) -> bytes:
-        return certificate.render(data, code=code, issued_at=issued_at, verify_url=f"{base_url}/verify/{code}",
-                                  sections=sections)
-    return _prepare(session, actor, kind=kind, project=project, lang=lang, build=build, participant=participant,
-                    name_extra=participant.code)
+        return certificate.render(**page(code, issued_at))
+    prepared = _prepare(session, actor, kind=kind, project=project, lang=lang, build=build, participant=participant,
+                        name_extra=participant.code)
+    return replace(prepared, page=page)
 
 
 def issue_certificate(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
-                      lang: str = "nl", name: str | None = None, personal_line: str | None = None,
+                      lang: str | None = None, name: str | None = None, personal_line: str | None = None,
                       host=None) -> IssuedDocument:
     return issue(session, prepare_certificate(session, actor, slug, participant_code, base_url=base_url, lang=lang,
                                               kind="certificate", name=name, personal_line=personal_line,
@@ -221,7 +229,7 @@ def issue_certificate(session: Session, actor: Actor, slug: str, participant_cod
 
 
 def issue_resident_document(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
-                            lang: str = "nl", name: str | None = None, personal_line: str | None = None,
+                            lang: str | None = None, name: str | None = None, personal_line: str | None = None,
                             host=None) -> IssuedDocument:
     """The certificate, or the proof of participation when only the pre wave was done."""
     return issue(session, prepare_certificate(session, actor, slug, participant_code, base_url=base_url, lang=lang,
@@ -237,8 +245,12 @@ class Candidate:
     kind: str
 
 
-def certificate_candidates(session: Session, actor: Actor, slug: str) -> list[Candidate]:
-    """Every resident who finished the post wave (certificate) or only the pre wave (participation)."""
+def certificate_candidates(session: Session, actor: Actor, slug: str, *, by_name: bool = False) -> list[Candidate]:
+    """Every resident who finished the post wave (certificate) or only the pre wave (participation).
+
+    In the order residents were added, or with ``by_name`` in name order (residents without a name by code
+    after them), the order a printed book of certificates is handed out in.
+    """
     project = access.project(session, actor, slug, "project.rows")
     found = []
     for participant in session.scalars(select(Participant).where(Participant.project_id == project.id)
@@ -246,7 +258,16 @@ def certificate_candidates(session: Session, actor: Actor, slug: str) -> list[Ca
         kind = dc.certificate_kind(session, project, participant)
         if kind:
             found.append(Candidate(participant.code, participant.display_name, kind))
-    return found
+    return sorted(found, key=name_order) if by_name else found
+
+
+def name_order(candidate: Candidate) -> tuple:
+    """Sort key: by name as people read it (case and accents aside), residents without a name last."""
+    import unicodedata
+
+    name = " ".join((candidate.display_name or "").split())
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
+    return (not plain, plain, candidate.code)
 
 
 # --- the report ------------------------------------------------------------------------------------

@@ -52,6 +52,12 @@ def _lang() -> str:
     return "en" if wanted == "en" else "nl"
 
 
+def _resident_lang() -> str | None:
+    """A certificate's language: the one asked for (``doc_lang``), else None, the resident's own."""
+    wanted = request.values.get("doc_lang")
+    return ("en" if wanted == "en" else "nl") if wanted else None
+
+
 def _base_url() -> str:
     return current_app.config["BASE_URL"]
 
@@ -130,6 +136,7 @@ def overview(slug: str):
                            issued=docs.list_documents(session, actor, slug), revoke_form=RevokeForm(),
                            waves=KINDS, form=IssueForm(),
                            zip_parts=batches.parts(len(residents), batches.CERTIFICATES_PER_ZIP),
+                           book_parts=batches.parts(len(residents), batches.CERTIFICATES_PER_BOOK),
                            sheet_parts=sheet_parts)
 
 
@@ -141,7 +148,7 @@ def certificate(slug: str, code: str):
     line = (form.line.data or "").strip()[:300] or None
     ctx = service_context()
     return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_certificate(
-        s, ctx.actor, slug, code, base_url=ctx.base_url, lang=_lang(), name=name, personal_line=line,
+        s, ctx.actor, slug, code, base_url=ctx.base_url, lang=_resident_lang(), name=name, personal_line=line,
         host=ctx.host, project=ctx.project(slug, "project.rows")))))
 
 
@@ -164,7 +171,7 @@ def certificates_zip(slug: str, part: int = 1):
 
 def _zip(session, actor, slug: str, name: str, residents: list):
     project = service_context().project(slug, "project.rows")  # read once for the whole ZIP
-    prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=_lang(),
+    prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=_resident_lang(),
                                          host=get_host(), project=project) for r in residents]
     session.commit()
     rendered = batches.render_all(prepared, _budget())  # all or nothing; no transaction open meanwhile
@@ -174,11 +181,48 @@ def _zip(session, actor, slug: str, name: str, residents: list):
             archive.writestr(one.filename, drawn.pdf)
     # Registered only now, with the whole ZIP made and about to be sent.
     issued = batches.register_all(session, prepared, rendered)
-    audit.download(session, actor, "download.certificates", slug, count=len(issued), language=_lang())
+    audit.download(session, actor, "download.certificates", slug, count=len(issued), language=_resident_lang())
     session.commit()
     buffer.seek(0)
     response = send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/projects/<slug>/documents/certificates.pdf", methods=["POST"])
+@bp.route("/projects/<slug>/documents/certificates-<int:part>.pdf", methods=["POST"])
+@requires("project.rows")
+def certificates_book(slug: str, part: int = 1):
+    """All certificates as one PDF to print, in name order; each is registered as for the ZIP."""
+    session = get_session()
+    actor = current_actor()
+    candidates = docs.certificate_candidates(session, actor, slug, by_name=True)
+    if not candidates:
+        flash(_("No resident has finished a questionnaire yet."), "error")
+        return redirect(url_for("documents.overview", slug=slug))
+    name = f"certificates-{slug}.pdf" if len(candidates) <= batches.CERTIFICATES_PER_BOOK \
+        else f"certificates-{slug}-{part}.pdf"
+    return _or_back(slug, lambda: _book(session, actor, slug, name, batches.part_slice(
+        candidates, part, batches.CERTIFICATES_PER_BOOK)))
+
+
+def _book(session, actor, slug: str, name: str, residents: list):
+    from surveyhub.rendering import certificate
+
+    ctx = service_context()
+    project = ctx.project(slug, "project.rows")
+    lang = _resident_lang()
+    prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=lang,
+                                         host=get_host(), project=project) for r in residents]
+    session.commit()
+    title = f"{certificate.book_title(lang)} — {project.name}"
+    rendered, book = batches.render_book(prepared, _budget(), title)  # no transaction open meanwhile
+    issued = batches.register_all(session, prepared, rendered)
+    audit.download(session, actor, "download.certificates", slug, count=len(issued), language=lang,
+                   format="pdf")
+    session.commit()
+    response = send_file(io.BytesIO(book), mimetype="application/pdf", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"  # names of residents
     return response
 
 
