@@ -89,7 +89,8 @@ def effect_words(d: float | None, ci: list[float] | None, n: Numbers, t: dict) -
     """The effect size d_z put into words by the rough conventions (labelled as such), with its interval."""
     if d is None:
         return ""
-    size = next(t[key] for bound, key in EFFECT_SIZES if abs(d) >= bound)
+    shown = abs(round(d, 2))  # judged as printed: a d_z of 0.797 reads "0.80" and is called large
+    size = next(t[key] for bound, key in EFFECT_SIZES if shown >= bound)
     if ci:
         return t["effect"].format(d=n.number(d), lo=n.number(ci[0]), hi=n.number(ci[1]), size=size)
     return t["effect_no_ci"].format(d=n.number(d), size=size)
@@ -137,7 +138,7 @@ def brief_line(entry: ChangeEntry, lang: str, t: dict) -> str:
     if means_hidden(entry):
         return f"{title}: {t['brief_hidden']}"
     trend = {"improved": t["brief_up"], "deteriorated": t["brief_down"], "unclear": t["brief_flat"],
-             None: t["brief_open"]}[verdict(entry)]
+             None: t["brief_same"] if entry["change"]["sd"] == 0 else t["brief_open"]}[verdict(entry)]
     if verdict(entry) == "improved" and not entry["higher_is_better"]:
         trend = t["brief_down"]  # a better score on a lower-is-better scale is lower
     elif verdict(entry) == "deteriorated" and not entry["higher_is_better"]:

@@ -153,6 +153,7 @@ REPORT = DocumentTexts({
     "brief_down": pgettext("report", "on average lower"),
     "brief_flat": pgettext("report", "no clear change in the average"),
     "brief_open": pgettext("report", "too few residents for a conclusion"),
+    "brief_same": pgettext("report", "every resident changed by the same amount"),
     "brief_hidden": pgettext("report", "too few residents to show figures"),
     "brief_line": pgettext("report", "{skill}: {trend} ({pre} → {post})"),
     "brief_rci": pgettext("report", "{improved} of {n} clearly improved"),

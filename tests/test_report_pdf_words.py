@@ -1,0 +1,87 @@
+"""The impact report's words on the designs that used to get them wrong.
+
+Each project is answered through the response services and reported through
+``services.outcomes`` and ``services.documents``, so the PDF reads a real
+report JSON: everyone changing by the same amount, nine pairs, a look-back
+without a start questionnaire, and thresholds set for one report.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from surveyhub.plugins import get_registry
+from surveyhub.services import access, outcomes
+from surveyhub.services import documents as docs
+from tests.fixtures.documents import BASE_URL, pdf_text
+from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments
+
+
+@pytest.fixture
+def app_config(app_config):
+    return with_outcome_instruments(app_config)
+
+
+def report_text(app, session, org, slug, **thresholds) -> tuple[dict, str]:
+    actor = access.Actor(org.id, "worker")
+    report = outcomes.project_report(session, get_registry(app), actor, slug, **thresholds)
+    issued = docs.issue_report(session, get_registry(app), actor, slug, base_url=BASE_URL, report=report)
+    session.commit()
+    return report, pdf_text(issued.pdf)
+
+
+def rated(app, session, org, before: list[int], after: list[int], name: str) -> str:
+    slug = new_project(app, session, org, ["rating"], name=name)
+    for i, (pre, post) in enumerate(zip(before, after)):
+        answer(app, session, slug, "pre", f"R{i}", {("rating", "rating"): pre}, commit=False)
+        answer(app, session, slug, "post", f"R{i}", {("rating", "rating"): post}, commit=False)
+    session.commit()
+    return slug
+
+
+def test_everyone_changing_by_the_same_amount_is_not_called_too_few(app, session, make_org):
+    org = make_org("Buurtwerk Gelijk")
+    before = [4, 5, 6, 5, 4, 6, 5, 4, 6, 5, 4, 5]
+    slug = rated(app, session, org, before, [b + 2 for b in before], "Iedereen twee punten")
+    report, text = report_text(app, session, org, slug)
+    entry = report["scales"][0]
+    assert entry["n_pairs"] == 12 and entry["change"]["sd"] == 0 and entry["change"]["ci95"] is None
+    assert "Elke bewoner veranderde evenveel. Daarom is er geen interval." in text
+    assert "te weinig bewoners" not in text.lower()
+
+
+def test_nine_pairs_say_why_there_is_no_conclusion_and_print_no_interval(app, session, make_org):
+    org = make_org("Buurtwerk Negen")
+    slug = rated(app, session, org, [4, 5, 4, 6, 5, 4, 5, 6, 4], [7, 8, 6, 8, 7, 7, 6, 8, 7], "Negen paren")
+    report, text = report_text(app, session, org, slug)
+    entry = report["scales"][0]
+    assert entry["n_pairs"] == 9 and "tests" in entry["suppressed"] and entry["change"]["ci95"] is None
+    assert "Voor effectgroottes en toetsen zijn minstens 10 bewoners nodig. Daarom trekken we geen conclusie." in text
+    assert "Met 95% zekerheid" not in text  # the summary and the table agree: no interval on either
+    assert "deden te weinig bewoners" not in text  # the averages are shown, so nobody says "too few took part"
+
+
+def test_a_look_back_without_a_start_has_no_match_rate(app, session, make_org):
+    org = make_org("Buurtwerk Terugblik")
+    slug = new_project(app, session, org, ["rating"], name="Alleen terugblik", retrospective=True)
+    for i, (then, now) in enumerate(zip([3, 4, 5, 4, 3, 5, 4, 3, 4, 5], [6, 7, 7, 6, 5, 8, 7, 6, 6, 7])):
+        answer(app, session, slug, "post", f"T{i}", {("rating", "rating"): now}, then={("rating", "rating"): then},
+               commit=False)
+    session.commit()
+    report, text = report_text(app, session, org, slug)
+    assert not report["design"]["pretest"] and report["participation"]["match_rate"] is None
+    assert "Koppelpercentage" not in text and "0%" not in text
+    assert "Er was geen nulmeting." in text and "Alle verandering in dit rapport is zelf ervaren." in text
+    # The look-back is never counted as measured change, nor called "clearly improved".
+    assert "Zelf ervaren verandering" in text and "duidelijk vooruit" not in text.lower().split("per bewoner")[0]
+    assert "Wie ging duidelijk vooruit?" not in text
+
+
+def test_threshold_sources_are_shown_as_the_json_says(app, session, make_org):
+    org = make_org("Buurtwerk Bron")
+    slug = rated(app, session, org, [4, 5, 4, 6, 5, 4, 5, 6, 4, 5], [7, 8, 6, 8, 7, 7, 6, 8, 7, 6], "Bronnen")
+    report, text = report_text(app, session, org, slug, min_tests=12)
+    sources = report["thresholds"]["sources"]
+    assert sources["min_tests"] == "call" and sources["min_means"] == "default"
+    assert ("Waar deze grenzen vandaan komen: min_means 5 (standaard van SurveyHub), min_tests 12 (voor dit "
+            "rapport ingesteld) en min_cell 5 (standaard van SurveyHub).") in text
