@@ -21,6 +21,8 @@ from ._numeric import as_float, is_number
 #: Largest noncentrality searched for; beyond this scipy's noncentral t loses
 #: accuracy, and an effect that large needs no interval to be believed.
 MAX_NONCENTRALITY = 1e4
+#: A t statistic closer to 0 than this is 0 (far below any real effect).
+T_NOISE = 1e-12
 
 
 def _z(confidence: float) -> float:
@@ -65,6 +67,8 @@ def d_z_interval(t: float | None, n: int, confidence: float = 0.95) -> list[floa
     if not is_number(t) or n < 2:
         return None
     t = float(t)  # type: ignore[arg-type]
+    if abs(t) < T_NOISE:
+        t = 0.0  # scipy's noncentral t returns NaN for t ~ 1e-157; the interval moves by < 1e-12
     df = n - 1
     tail = (1.0 - confidence) / 2.0
     _z(confidence)  # validates confidence
