@@ -282,12 +282,15 @@ def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_
     ``project``: the project ``slug`` names, when the caller resolved it already (``ServiceContext.project``).
     """
     from surveyhub.rendering import report as report_pdf
+    from surveyhub.services import project_story
 
     lang = texts.language(lang)
     project = project or access.project(session, actor, slug, "project.outcomes")
     if report is None:
         report = _project_report(session, registry, actor, slug, min_means, min_tests, min_cell, defaults, project)
-    data = dc.report_data(session, project, report, lang)
+    photos = project_story.output_photos(session, actor, slug) if any(
+        output["photo"] for output in report["project"]["outputs"]) else {}
+    data = dc.report_data(session, project, report, lang, photos)
     sections = dc.plugin_sections(host, "surveyhub_report_sections", dc.report_hook_context(data))
 
     def build(code: str, issued_at: datetime) -> bytes:
