@@ -414,3 +414,25 @@ def test_charts_are_never_drawn_with_labels_under_12_px():
     width = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
     assert chart_min_width(svg) * smallest / width >= 12
     assert chart_min_width('<svg viewBox="0 0 600 100" font-size="10"><text font-size="8">x</text></svg>') == 900
+
+
+def test_a_look_back_without_a_start_shows_only_self_perceived_change(app, session, client_for, make_user,
+                                                                      make_org):
+    from surveyhub.rendering import report_words, texts
+
+    org = make_org("Buurtwerk Terug")
+    slug = new_project(app, session, org, ["rating"], retrospective=True)
+    for i in range(12):
+        answer(app, session, slug, "post", f"T{i}", {("rating", "rating"): 7 + i % 3},
+               then={("rating", "rating"): 5 + i % 2})
+    report = report_for(app, session, org, slug)
+    assert report["design"]["kind"] == "retrospective then-test without pretest"
+    html = html_unescape(client_for(make_user("worker", org).email).get(f"/projects/{slug}/outcomes?lang=en").text)
+    assert "There was no start questionnaire, so this page shows no measured change." in html
+    # No measured-change figures or rows about a start questionnaire that never was: no match rate, no pairs.
+    assert "Match rate" not in html and "Who changed reliably" not in html and "Details: tests" not in html
+    # The look-back in its own words, the report's, never counted as clearly improved.
+    [entry] = report["retrospective"]
+    assert report_words.retro_line(entry, "en", texts.REPORT["en"]) in html
+    look_back = html.split('id="then-test"')[1].split('id="reliability"')[0]
+    assert "self-perceived change" in look_back and "clearly improved" not in look_back.lower()

@@ -37,13 +37,16 @@ def dashboard_view(report: Report, n: Numbers, lang: str) -> dict:
     t = texts.REPORT[lang]
     limits = report["thresholds"]
     scales = [_entry(entry, limits, n, lang, t) for entry in report["scales"]]
+    # Only a look-back and no start questionnaire: there is no measured change to show, not even as words.
+    measured = report["design"]["kind"] != "retrospective then-test without pretest"
     return {
         "design": _design_text(report["design"]),
         "thresholds": _("Averages need at least %(means)s pairs; tests and effect sizes at least %(tests)s; "
                         "counts below %(cell)s show as “<%(cell)s”.", means=limits["min_means"],
                         tests=limits["min_tests"], cell=limits["min_cell"]),
         "headline": _headline(report, lang, t),
-        "participation": _participation_rows(report["participation"], n),
+        "measured": measured,
+        "participation": _participation_rows(report["participation"], n, measured),
         "scales": scales,
         "means_note": _all_hidden_note(report["scales"], "means", limits, n),
         "tests_note": _all_hidden_note(report["scales"], "tests", limits, n),
@@ -86,8 +89,8 @@ def _headline(report: Report, lang: str, t: dict) -> list[dict]:
     return figures
 
 
-def _participation_rows(part: Participation, n: Numbers) -> list[tuple[str, str, str]]:
-    """(label, figure, what it counts) per step."""
+def _participation_rows(part: Participation, n: Numbers, measured: bool) -> list[tuple[str, str, str]]:
+    """(label, figure, what it counts) per step; without a start questionnaire only the steps there were."""
     rows = [(_("Residents in the project"), n.count(part["invited"]),
              _("Everyone with a personal link or their own code.")),
             (_("Started the pre wave"), n.count(part["waves"]["pre"]["started"]),
@@ -105,6 +108,8 @@ def _participation_rows(part: Participation, n: Numbers) -> list[tuple[str, str,
              _("Paired although one part of the own code differed; only where just one pair was possible.")),
             (_("Did the pre wave but not (yet) the post wave"), n.count(part["attrition"]),
              _("They are not in the comparison. They may still fill in the final questionnaire."))]
+    if not measured:
+        rows = [rows[0], rows[3]]
     if part["waves"]["followup"]["completed"]:
         rows.append((_("Completed the follow-up wave"), n.count(part["followup"]),
                      _("Filled in the questionnaire some time after the end.")))
@@ -150,7 +155,7 @@ def _entry(entry: ChangeEntry, limits: Thresholds, n: Numbers, lang: str, t: dic
         "ceiling": _ceiling(entry, n),
         "primary": t["primary_mark"] if entry["primary"] else "",
         "sensitivity": _sensitivity(entry, n),
-        "reliability": [_alpha_row(kind, r, n) for kind, r in reliability.items()],
+        "reliability": [_alpha_row(kind, r, n) for kind, r in reliability.items() if r["n"] > 0],
         "alpha_warnings": _alpha_warnings(title, reliability, n),
         "shift": None if shift is None else {
             "n_pairs": n.count(shift["n_pairs"]), "change": n.signed(shift["change"]["mean"]),
