@@ -308,3 +308,66 @@ def test_the_worker_picks_quotes_on_the_page(app, session, worker_page):
                                                         "answer_id": answer_id, "chosen": "1"})
     assert [q["text"] for q in report(app, session, org, slug)["quotes"]] == ["Ik durf nu te spreken."]
     assert "Niet gebruiken in rapport" in client.get(f"/projects/{slug}/story").text
+
+
+# --- certificate facts: the worker's name and job title, the organisation's contact, the resident's role ----
+
+from surveyhub.models import Organisation, User  # noqa: E402
+from surveyhub.services import story_facts  # noqa: E402
+
+
+def test_certificate_facts_come_from_the_three_pages(app, session, project, make_user, make_participant,
+                                                     client_for):
+    org, slug = project
+    worker = make_user("worker", org)
+    admin_user = make_user("admin", org)
+    invitation = make_participant(org, slug, "Fatima")
+    worker_client, admin_client = client_for(worker.email), client_for(admin_user.email)
+
+    page = worker_client.get("/account/profile")
+    assert page.status_code == 200 and "Je naam en functie" in page.text
+    assert worker_client.post("/account/profile", data={"csrf_token": csrf_token(page.text), "name": " Sanne  de Vries",
+                                                        "job_title": "Opbouwwerker"}).status_code == 302
+    participant_page = worker_client.get(f"/projects/{slug}/participants/{invitation.code}")
+    assert "Wat deed deze bewoner?" in participant_page.text
+    worker_client.post(f"/projects/{slug}/participants/{invitation.code}/role",
+                       data={"csrf_token": csrf_token(participant_page.text), "role": "organiseerde de opening"})
+    logo_page = admin_client.get("/admin/logo")
+    assert "Contactregel op certificaten" in logo_page.text
+    admin_client.post("/admin/certificate-settings", data={"csrf_token": csrf_token(logo_page.text),
+                                                           "contact": "Buurtwerk Verhaal · 030 123 45 67",
+                                                           "orientation": "portrait"})
+    assert worker_client.post("/admin/certificate-settings", data={
+        "csrf_token": csrf_token(participant_page.text), "contact": "x", "orientation": "landscape"}).status_code == 403
+    project_story.add_output(session, admin(org), slug, "2026-05-12", "Speeltuin geopend")
+    session.commit()
+    session.expire_all()
+    participant = session.scalar(select(Participant).where(Participant.code == invitation.code))
+    facts = story_facts.certificate_facts(session, participant.project_id, participant.id, worker.id)
+    assert facts == {"worker_name": "Sanne de Vries", "job_title": "Opbouwwerker",
+                     "organisation_contact": "Buurtwerk Verhaal · 030 123 45 67", "orientation": "portrait",
+                     "resident_role": "organiseerde de opening",
+                     "outputs": [{"date": "2026-05-12", "description": "Speeltuin geopend"}]}
+    # A user of another organisation never signs this organisation's certificates.
+    stranger = make_user("worker")
+    assert story_facts.certificate_facts(session, participant.project_id, participant.id,
+                                         stranger.id)["worker_name"] is None
+    actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"user.profile", "organisation.settings", "project.update"} <= actions
+
+
+def test_facts_that_are_too_long_are_refused_and_a_funder_cannot_set_a_role(session, project, make_participant,
+                                                                          make_user):
+    org, slug = project
+    invitation = make_participant(org, slug, "Fatima")
+    with pytest.raises(Invalid):
+        story_facts.set_resident_role(session, admin(org), slug, invitation.code, "x" * 201)
+    with pytest.raises(NotFound):
+        story_facts.set_resident_role(session, access.Actor(org.id, "funder", user_id=5), slug, invitation.code, "x")
+    with pytest.raises(Invalid):
+        story_facts.set_organisation_facts(session, admin(org), "Buurtwerk", "sideways")
+    user = make_user("worker", org)
+    with pytest.raises(Invalid):
+        story_facts.set_profile(session, user.id, "x" * 201, None)
+    session.rollback()
+    assert session.get(User, user.id).name is None and session.get(Organisation, org.id).contact is None

@@ -1,4 +1,4 @@
-"""One's own account: change the password, switch two-factor sign-in on or off.
+"""One's own account: name and job title, change the password, switch two-factor sign-in on or off.
 
 Open to every logged-in user for their own account only (there is no user id
 in these URLs). Changing the password ends every other session of the user;
@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
 from surveyhub.db import get_session
-from surveyhub.services import credentials, passwords
+from surveyhub.services import credentials, passwords, story_facts
+from surveyhub.services.errors import UserError
 from surveyhub.web import limits
 from surveyhub.web.account_forms import (ChangePasswordForm, CodeForm, EnableTwoFactorForm,
                                          password_messages)
+from surveyhub.web.errors import user_message
 from surveyhub.web.session_user import LoginUser
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -31,10 +37,38 @@ def own_account(view):
     return wrapped
 
 
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=200)],
+                       render_kw={"autocomplete": "name"})
+    job_title = StringField(_l("Your job title"), validators=[Optional(), Length(max=200)],
+                            description=_l("For example: Opbouwwerker. Leave empty for “Opbouwwerker”."),
+                            render_kw={"autocomplete": "organization-title"})
+
+
 def _no_store(body):
     response = make_response(body)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@own_account
+def profile():
+    """Name and job title, printed under the signature line of the certificates one issues."""
+    session = get_session()
+    form = ProfileForm(data=story_facts.profile(session, current_user.id))
+    if form.validate_on_submit():
+        try:
+            story_facts.set_profile(session, current_user.id, form.name.data, form.job_title.data,
+                                    limits.client_address())
+        except UserError as exc:
+            session.rollback()
+            form.name.errors.append(user_message(exc))
+        else:
+            session.commit()
+            flash(_("Your name and job title are saved."))
+            return redirect(url_for("account.profile"))
+    return _no_store(render_template("account/profile.html", form=form))
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -70,6 +70,8 @@ LABELS = {
     "organisation.create": _l("Organisation created"),
     "organisation.signing_key": _l("Signing key created"),
     "organisation.retention": _l("Retention period changed"),
+    "organisation.settings": _l("Certificate settings changed"),
+    "user.profile": _l("Own name or job title changed"),
 }
 
 #: Codes recorded by earlier versions: labelled when they occur, not offered as a filter otherwise.

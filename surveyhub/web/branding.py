@@ -1,4 +1,5 @@
-"""The admin's logo page: upload the organisation's logo for its documents, see it, remove it.
+"""The admin's logo page: upload the organisation's logo for its documents, see it, remove it;
+and what certificates print besides the logo (the contact line, landscape or portrait).
 
 The rules are ``documents.logo``'s: a PNG or JPEG of sensible size, or a small
 self-contained SVG. A refused file gets the reason in the admin's language.
@@ -13,11 +14,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SubmitField
+from wtforms import RadioField, StringField, SubmitField
+from wtforms.fields import SelectChoice
+from wtforms.validators import Length, Optional
 
 from surveyhub.db import get_session
 from surveyhub.rendering import logo as logos
-from surveyhub.services import branding
+from surveyhub.services import branding, story_facts
+from surveyhub.services.errors import UserError
+from surveyhub.web.errors import user_message
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("branding", __name__, url_prefix="/admin")
@@ -27,6 +32,14 @@ class LogoForm(FlaskForm):
     file = FileField(_l("Logo file (PNG, JPEG or SVG)"))
     upload = SubmitField(_l("Upload"))
     remove = SubmitField(_l("Remove the logo"))
+
+
+class CertificateSettingsForm(FlaskForm):
+    contact = StringField(_l("Contact line on certificates"), validators=[Optional(), Length(max=300)],
+                          description=_l("How residents reach you, e.g. Buurtwerk Noord · 030 123 45 67 · "
+                                         "info@buurtwerknoord.nl"))
+    orientation = RadioField(_l("Certificates are printed"), choices=[SelectChoice("landscape", _l("Landscape (wide)")),
+                                                                       SelectChoice("portrait", _l("Portrait (tall)"))])
 
 
 def refusal(exc: branding.LogoRefused) -> str:
@@ -65,4 +78,25 @@ def logo():
     data, kind = branding.organisation_logo(session, current_actor())
     shown = logos.logo_kind(data, kind)
     preview = f"data:{shown};base64,{base64.b64encode(data).decode('ascii')}" if shown else None
-    return render_template("admin/logo.html", form=form, preview=preview, has_logo=bool(data))
+    settings = CertificateSettingsForm(formdata=None, data=story_facts.organisation_facts(session, current_actor()))
+    return render_template("admin/logo.html", form=form, preview=preview, has_logo=bool(data),
+                           settings=settings)
+
+
+@bp.route("/certificate-settings", methods=["POST"])
+@requires("org.manage")
+def certificate_settings():
+    session = get_session()
+    form = CertificateSettingsForm()
+    if form.validate_on_submit():
+        try:
+            story_facts.set_organisation_facts(session, current_actor(), form.contact.data, form.orientation.data)
+        except UserError as exc:
+            session.rollback()
+            flash(user_message(exc), "error")
+        else:
+            session.commit()
+            flash(_("The certificate settings are saved."))
+    else:
+        flash(_("Choose landscape or portrait; the contact line can have at most 300 characters."), "error")
+    return redirect(url_for("branding.logo") + "#certificates")

@@ -5,11 +5,15 @@ from __future__ import annotations
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from markupsafe import Markup
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
-from surveyhub.services import paper_entry, participants, resident
+from surveyhub.services import paper_entry, participants, resident, story_facts
 from surveyhub.services.errors import Conflict, UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, AddParticipantsForm, PaperConsentForm
@@ -91,7 +95,33 @@ def detail(slug: str, code: str):
     return render_template("manage/participant.html", slug=slug, participant=participant, link=link,
                            qr=qr_svg(link, _("QR code of the personal link")) if link else None,
                            project=project, action=ActionForm(),
-                           states=participants_states(session, slug, code))
+                           states=participants_states(session, slug, code),
+                           role_form=RoleForm(formdata=None, data={"role": participant.role}))
+
+
+class RoleForm(FlaskForm):
+    role = StringField(_l("What did this resident do?"), validators=[Optional(), Length(max=200)],
+                       description=_l("On the certificate, e.g. “organised the opening of the playground”."))
+
+
+@bp.route("/projects/<slug>/participants/<code>/role", methods=["POST"])
+@requires("project.residents")
+def set_role(slug: str, code: str):
+    """What the resident did in the project, for their certificate."""
+    form = RoleForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            story_facts.set_resident_role(session, current_actor(), slug, code, form.role.data)
+        except UserError as exc:
+            session.rollback()
+            flash(user_message(exc), "error")
+        else:
+            session.commit()
+            flash(_("Saved: what this resident did."))
+    else:
+        flash(_("What this resident did can have at most 200 characters."), "error")
+    return redirect(url_for("participants.detail", slug=slug, code=code) + "#role")
 
 
 def participants_states(session, slug, code):
