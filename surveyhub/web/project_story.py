@@ -21,6 +21,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from surveyhub.db import get_session
@@ -79,8 +80,9 @@ class QuoteForm(FlaskForm):
 def _story_form(story: project_story.Story, formdata=None) -> StoryForm:
     form = StoryForm(formdata=formdata, data={name: story[name] for name in project_story.STORY_FIELDS})
     lang = current_language()
-    form.primary_scale.choices = [("", _("None: all skills alike"))] + [
-        (choice["value"], translate(choice["title"], lang) or choice["value"]) for choice in story["scales"]]
+    form.primary_scale.choices = [SelectChoice("", _("None: all skills alike"))] + [
+        SelectChoice(choice["value"], translate(choice["title"], lang) or choice["value"])
+        for choice in story["scales"]]
     if formdata is None and story["primary_scale"] is None:
         form.primary_scale.data = ""
     return form
