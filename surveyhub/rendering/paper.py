@@ -2,8 +2,11 @@
 
 The questionnaire follows the same pages and the same order as the screens a
 worker types paper answers into (``services.questionnaire.build_pages``), so
-entering a filled-in form is a matter of going page by page. The link sheet
-has a card per resident with a QR code, the short link to type
+entering a filled-in form is a matter of going page by page. Statements that
+share an answer scale are printed as a grid (``paper_parts``), and the consent
+is the start page's own wording (``services.consent``) with a signature line.
+
+The link sheet has a card per resident with a QR code, the short link to type
 (``/k/K7P2-9XMC``, ``services.short_codes``), the full link, and whom to ask;
 it holds secrets, so it is only for workers.
 """
@@ -28,9 +31,50 @@ def questionnaire_context(data: dict, *, code: str, issued_at: datetime) -> tupl
         "doc_title": f"{t['title']} {wave} — {data['project']['name']}",
         "created": formatting.iso_utc(issued_at), "wave": wave,
         "organisation": {"name": org["name"], "logo": images.logo(org.get("logo"), org.get("logo_type"))},
-        "project": data["project"], "pages": data["pages"], "code": code,
+        "project": data["project"], "code": code,
+        "parts": paper_parts(data["pages"]),
+        "resident_code": data.get("resident_code"), "consent": data["consent"],
         "page_label": t["page_of"].split("{page}")[0].strip(),
     }, images
+
+
+#: Choice questions with at most this many answers share a grid: one column per answer, labels once on top.
+GRID_MAX_OPTIONS = 7
+
+
+def paper_parts(pages: list[dict]) -> list[dict]:
+    """The questionnaire's pages as printed parts: grids, and questions that stand alone.
+
+    Consecutive choice questions with the same answers (2 to ``GRID_MAX_OPTIONS`` of them) form one
+    grid: statements as rows, the answers as columns labelled once in the header, which is repeated
+    only where a grid runs onto a new sheet. A grid runs on across pages (the page's title becomes a
+    row of it) while the answers stay the same, so five competences on one scale make one grid, not
+    five. Any other question (text, number, yes/no, a long scale) stands alone. Questions keep their
+    number within their page, and pages their number, as on the paper-entry screens.
+    """
+    parts: list[dict] = []
+    for index, page in enumerate(pages, start=1):
+        heading: dict | None = {"kind": "heading", "number": index, "title": page["title"], "then": page["then"],
+                                "lead_in": page["lead_in"]}
+        for number, question in enumerate(page["questions"], start=1):
+            question = {**question, "number": number}
+            options = question.get("options") or []
+            if question["kind"] == "choice" and 2 <= len(options) <= GRID_MAX_OPTIONS:
+                last = parts[-1] if parts else None
+                if last is None or last["kind"] != "grid" or last["options"] != options:
+                    last = {"kind": "grid", "options": options, "rows": []}
+                    parts.append(last)
+                if heading is not None:
+                    last["rows"].append(heading)
+                last["rows"].append({"kind": "statement", **question})
+            else:
+                if heading is not None:
+                    parts.append(heading)
+                parts.append({"kind": "single", "item": question})
+            heading = None
+        if heading is not None:  # a page without questions still shows its title
+            parts.append(heading)
+    return parts
 
 
 def sheet_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, Images]:

@@ -397,8 +397,9 @@ PAPER = DocumentTexts({
     "intro": pgettext("paper", "Tick one box for each question. There are no right or wrong answers. Not sure? Then "
                                "skip the question."),
     "consent_heading": pgettext("paper", "Consent"),
-    "consent_yes": pgettext("paper", "I take part. My answers are used without my name."),
-    "consent_quotes": pgettext("paper", "My written answers may appear in a report without my name."),
+    "consent_tick": pgettext("paper", "Tick the first box if you want to take part, and sign."),
+    "signature": pgettext("paper", "Signature"),
+    "statement": pgettext("paper", "Statement"),
     "looking_back": pgettext("paper", "looking back"),
     "write_here": pgettext("paper", "Write your answer here:"),
     "number_between": pgettext("paper", "Write a number from {lo} to {hi}:"),

@@ -216,18 +216,40 @@ def report_hook_context(data: dict) -> dict:
 
 # --- paper: questionnaires and link sheets ---------------------------------------------------------
 
-def questionnaire_data(session: Session, project: Project, wave_kind: str, lang: str) -> dict:
-    """The pages of a wave as the resident would see them, for printing."""
+def questionnaire_data(session: Session, project: Project, wave_kind: str, lang: str, *,
+                       resident_code: str | None = None, retention_months: int | None = None) -> dict:
+    """The pages of a wave as the resident would see them, for printing, with what the consent promises.
+
+    ``resident_code``: printed in the code field when the questionnaire is printed for one resident;
+    ``retention_months``: the installation's default retention period (``RETENTION_MONTHS``).
+    """
+    from surveyhub.locale import catalog
+    from surveyhub.services import retention
+    from surveyhub.services.consent import consent_text
     from surveyhub.services.responses import pages_for
 
     org = session.get_one(Organisation, project.organisation_id)
+    promise = retention.promise(session, project, retention_months or retention.DEFAULT_MONTHS)
+    agreement = consent_text(catalog(lang).gettext, organisation=org.name, months=promise.months,
+                             until=promise.until, month_name=lambda moment: _month_name(moment, lang))
     pages = []
     for page in pages_for(project, wave_kind):
         pages.append({"title": translate(page.title, lang), "then": page.block == "then",
                       "lead_in": translate(page.lead_in, lang) if page.lead_in else "",
                       "questions": [_paper_item(slot.item, slot.answer_sets, lang) for slot in page.slots]})
     return {"lang": lang, "wave": wave_kind, "project": {"name": project.name, "slug": project.slug},
-            "organisation": organisation_data(org), "pages": pages}
+            "organisation": organisation_data(org), "pages": pages, "resident_code": resident_code,
+            "consent": {"facts": list(agreement.facts), "agree": agreement.agree,
+                        "share_quotes": agreement.share_quotes}}
+
+
+def _month_name(moment, lang: str) -> str:
+    """"november 2027", as the start page writes the retention month (Flask-Babel's format, in UTC)."""
+    from datetime import timezone
+
+    from babel.dates import format_date
+
+    return format_date(moment.astimezone(timezone.utc).date(), "MMMM y", locale=lang)
 
 
 def _paper_item(item: dict, answer_sets: dict, lang: str) -> dict:

@@ -318,25 +318,39 @@ def issue_report(session: Session, registry, actor: Actor, slug: str, *, lang: s
 
 # --- paper -----------------------------------------------------------------------------------------
 
-def prepare_questionnaire(session: Session, actor: Actor, slug: str, wave_kind: str, *, lang: str = "nl") -> Prepared:
-    """A printable questionnaire of one wave, page for page as the paper-entry screens."""
+def prepare_questionnaire(session: Session, actor: Actor, slug: str, wave_kind: str, *, lang: str = "nl",
+                          participant_code: str | None = None, retention_months: int | None = None) -> Prepared:
+    """A printable questionnaire of one wave, page for page as the paper-entry screens.
+
+    ``participant_code``: printed for that resident, with their code filled in (and registered as theirs);
+    ``retention_months``: the installation's default retention period, for the consent's promise.
+    """
     from surveyhub.rendering import paper
+    from surveyhub.services.participants import get_participant
 
     if wave_kind not in WAVE_KINDS:
         raise Invalid(N_("unknown wave %(wave)r (choose pre, post or followup)"), wave=wave_kind)
     lang = texts.language(lang)
     project = access.project(session, actor, slug, "project.rows")
-    data = dc.questionnaire_data(session, project, wave_kind, lang)
+    participant = get_participant(session, actor, slug, participant_code, project=project) if participant_code \
+        else None
+    data = dc.questionnaire_data(session, project, wave_kind, lang, retention_months=retention_months,
+                                 resident_code=participant.code if participant else None)
     wave = texts.PAPER[lang]["waves"][wave_kind]
+    for_whom = f" {participant.code}" if participant else ""
     prepared = _prepare(session, actor, kind="questionnaire", project=project, lang=lang,
                         build=lambda code, at: paper.render_questionnaire(data, code=code, issued_at=at),
-                        title_extra=f" {wave}", name_extra=f"{project.slug}-{wave_kind}")
-    # One questionnaire per wave: the wave (in the title) is part of what makes it "the same document".
+                        participant=participant, title_extra=f" {wave}{for_whom}",
+                        name_extra=f"{project.slug}-{wave_kind}" + (f"-{participant.code}" if participant else ""))
+    # One questionnaire per wave (and resident): the wave and code (in the title) make it "the same document".
     return replace(prepared, previous=_previous_questionnaire(session, project.id, lang, prepared.title))
 
 
-def questionnaire_pdf(session: Session, actor: Actor, slug: str, wave_kind: str, *, lang: str = "nl") -> IssuedDocument:
-    return issue(session, prepare_questionnaire(session, actor, slug, wave_kind, lang=lang))
+def questionnaire_pdf(session: Session, actor: Actor, slug: str, wave_kind: str, *, lang: str = "nl",
+                      participant_code: str | None = None, retention_months: int | None = None) -> IssuedDocument:
+    return issue(session, prepare_questionnaire(session, actor, slug, wave_kind, lang=lang,
+                                                participant_code=participant_code,
+                                                retention_months=retention_months))
 
 
 def _previous_questionnaire(session, project_id, lang, title) -> tuple[str, datetime, str] | None:

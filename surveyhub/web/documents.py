@@ -240,8 +240,11 @@ def report(slug: str):
 def questionnaire(slug: str, kind: str):
     if kind not in KINDS:
         return redirect(url_for("documents.overview", slug=slug))
+    # From a resident's page: printed for that resident, with their code on it.
+    resident_code = (request.form.get("participant") or "").strip()[:40] or None
     return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_questionnaire(
-        s, current_actor(), slug, kind, lang=_lang()))))
+        s, current_actor(), slug, kind, lang=_lang(), participant_code=resident_code,
+        retention_months=current_app.config["RETENTION_MONTHS"]))))
 
 
 @bp.route("/projects/<slug>/documents/links.pdf", methods=["POST"])

@@ -14,6 +14,7 @@ from wtforms.validators import Length, Optional
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
 from surveyhub.services import paper_entry, participants, resident, story_facts
+from surveyhub.services import short_codes
 from surveyhub.services.errors import Conflict, UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, AddParticipantsForm, PaperConsentForm
@@ -88,11 +89,14 @@ def _add(session, slug, form) -> int | None:
 def detail(slug: str, code: str):
     session = get_session()
     participant = participants.get_participant(session, current_actor(), slug, code)
-    token = participants.view_link(session, current_actor(), slug, code)  # audited
+    found = participants.view_links(session, current_actor(), slug, code)  # audited; an older link gets a short code
     session.commit()
+    token, short_code = found if found else (None, None)
     link = personal_link(token) if token else None
+    short_link = short_codes.link(current_app.config["BASE_URL"], short_code) if short_code else None
     project = resident_project(session, slug)
     return render_template("manage/participant.html", slug=slug, participant=participant, link=link,
+                           short_link=short_link,
                            qr=qr_svg(link, _("QR code of the personal link")) if link else None,
                            project=project, action=ActionForm(),
                            states=participants_states(session, slug, code),

@@ -11,12 +11,12 @@ page with the typed answers instead of an error.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_date, gettext as _
 
 from surveyhub.db import get_session
 from surveyhub.extensions import csrf
 from surveyhub.i18n import current_language
-from surveyhub.services import anonymous, resident, responses, retention, short_codes
+from surveyhub.services import anonymous, consent, resident, responses, retention, short_codes
 from surveyhub.services.errors import NotFound
 from surveyhub.web import limits
 from surveyhub.web.page_flow import PageFlow
@@ -78,10 +78,13 @@ def start(token: str):
             responses.get_or_start(session, link.participant, wave, language=_lang())
             session.commit()
             return redirect(url_for("questionnaire.page", token=token, n=0))
+    organisation = resident.organisation_name(session, link.project)
+    promise = retention.promise(session, link.project, current_app.config["RETENTION_MONTHS"])
     return render_template("questionnaire/start.html", form=form, project=link.project, wave=wave,
-                           organisation=resident.organisation_name(session, link.project),
-                           retention=retention.promise(session, link.project,
-                                                       current_app.config["RETENTION_MONTHS"]))
+                           organisation=organisation,
+                           consent=consent.consent_text(_, organisation=organisation, months=promise.months,
+                                                        until=promise.until,
+                                                        month_name=lambda moment: format_date(moment, "MMMM y")))
 
 
 def _resume(found: resident.ResidentSession):

@@ -13,6 +13,7 @@ from wtforms.i18n import messages_path
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 
 from surveyhub.measures.questions import radio_choices
+from surveyhub.services import consent as consent_text
 from surveyhub.services.questionnaire import Page
 
 
@@ -84,8 +85,9 @@ class _PageForm(FlaskForm):
 
 
 class ConsentForm(FlaskForm):
-    consent = BooleanField(_l("Yes, I want to take part and I agree that my answers are stored."))
-    share_quotes = BooleanField(_l("My written answers may be quoted in the report, without my name."))
+    # The wording is shared with the paper questionnaire (``services.consent``).
+    consent = BooleanField(_l(consent_text.AGREE))
+    share_quotes = BooleanField(_l(consent_text.SHARE_QUOTES))
 
 
 class ShortCodeForm(FlaskForm):
