@@ -336,6 +336,11 @@ def test_every_key_figure_and_row_has_words_and_the_statistics_are_folded(app, s
     change_table = html.split("<caption>Verandering van start tot eind</caption>")[1].split("</dl>")[0]
     for column in ("Aantal bewoners", "Schaal", "Start", "Eind", "Verandering", "95%-interval"):
         assert f"<dt>{column}</dt>" in change_table, column
+    # Every table of figures is followed by the words that explain its columns, before the next table starts.
+    tables = re.split(r"<table", html)[1:]
+    with_columns = [t for t in tables if "<thead>" in t.split("</table>")[0]]
+    assert len(with_columns) == 5  # change, tests, reliable change, look-back, alpha
+    assert all('<dl class="figure-help">' in t.split("</table>")[1] for t in with_columns)
     # Tests, effect sizes and alpha sit behind "Details", folded until a reader opens them.
     details = re.findall(r"<details[^>]*>", html)
     assert len(details) == 2 and not [d for d in details if "open" in d]
