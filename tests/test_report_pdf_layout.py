@@ -190,3 +190,35 @@ def test_page_one_looks_like_its_reference(app, session, storied, monkeypatch):
     monkeypatch.setattr(docs, "_now", lambda: datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc))
     _report, issued = issue(app, session, storied)
     assert_looks_like(page_png(issued.pdf, 1), "report-page-1.png")
+
+
+def test_the_named_main_skill_leads_page_one_and_keeps_its_own_p(app, session, storied):
+    project_story.update_story(session, storied.actor, storied.slug, primary_scale="cooperation/cooperation")
+    session.commit()
+    report, issued = issue(app, session, storied)
+    main = next(e for e in report["scales"] if e["primary"])
+    assert main["scale"] == "cooperation" and main["rci"]["improved_share"] is not None
+    first = page_texts(issued.pdf)[0]
+    assert re.search(rf"{re.escape(fmt.percent(main['rci']['improved_share']))} ?ging duidelijk vooruit in "
+                     "samenwerken", first)
+    text = pdf_text(issued.pdf)
+    assert "Samenwerken (hoofdvaardigheid van het project)" in text
+    assert "Het project noemde Samenwerken als hoofdvaardigheid" in text
+    assert fmt.p_value(main["test"]["p_holm"]) in text.split("p-waarde (Holm)", 1)[1]
+
+
+def test_one_chart_and_the_tables_hold_ten_skills(app, session, demo):  # noqa: F811 (fixture)
+    from surveyhub.rendering import charts, report_appendix
+
+    report = outcomes.project_report(session, get_registry(app), demo.actor, demo.slug)
+    ten = [dict(entry, title={"nl": f"Vaardigheid {i + 1}", "en": f"Skill {i + 1}"})
+           for i, entry in enumerate(report["scales"] * 2)]
+    svg = charts.change_dumbbell(charts.change_rows(ten, "nl"), title="Alle vaardigheden", lang="nl")
+    height = float(svg.split('viewBox="0 0 640 ', 1)[1].split('"', 1)[0])
+    assert all(f">Vaardigheid {i}<" in svg for i in range(1, 11))
+    assert height <= 640  # printed 160 mm wide, ten skills stay within one A4 page
+    sizes = [int(size) for size in re.findall(r'font-size="(\d+)"', svg)]
+    assert min(sizes) >= 12  # 8.5 pt at 160 mm
+    tables = report_appendix._tables("T", ten, "row_pre", report["thresholds"], "nl", texts.REPORT["nl"])
+    assert [len(table["skills"]) for table in tables] == [5, 5]
+    assert all(row["words"] for table in tables for row in table["rows"])  # every row has its line of words
