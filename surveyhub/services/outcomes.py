@@ -57,17 +57,16 @@ METHOD: Method = {
     "tests": "Paired t-test (scipy.stats.ttest_rel; R: t.test(post, pre, paired = TRUE)) and Wilcoxon "
              "signed-rank test as the check for ordinal answers (see wilcoxon).",
     "wilcoxon": f"scipy.stats.wilcoxon(post − pre) with scipy's defaults: zero_method='wilcox' (zero differences "
-                f"dropped before ranking), correction=False (no continuity correction), method='auto', "
-                f"two-sided. The differences post − pre are rounded to {SIGNIFICANT_DIGITS} significant digits "
-                f"of the largest score before ranking, so that float noise from adding item answers in another "
-                f"order neither makes a zero non-zero nor splits a tie. method='auto' chooses: without ties and "
-                f"zeros and with at most 50 pairs the exact distribution (R: wilcox.test(post, pre, paired = "
-                f"TRUE, exact = TRUE)); with ties or zeros and at most 13 pairs an exact permutation test over "
-                f"all 2^n sign flips (R: coin::wilcoxsign_test(post ~ pre, distribution = \"exact\", "
-                f"zero.method = \"Wilcoxon\")); otherwise the normal approximation with the tie-corrected "
-                f"variance and no continuity correction (R: wilcox.test(post, pre, paired = TRUE, exact = FALSE, "
-                f"correct = FALSE)). R's defaults (exact only below 50 pairs, correct = TRUE) can give other "
-                f"p-values.",
+                f"dropped before ranking), correction=False (no continuity correction), method='auto', two-sided. "
+                f"The differences post − pre are rounded to {SIGNIFICANT_DIGITS} significant digits of the largest "
+                f"score before ranking, so that float noise from adding item answers in another order neither "
+                f"makes a zero non-zero nor splits a tie. method='auto' chooses: without ties and zeros and with "
+                f"at most 50 pairs the exact distribution (R: wilcox.test(post, pre, paired = TRUE, exact = TRUE)); "
+                f"with ties or zeros and at most 13 pairs (zeros counted) an exact permutation test over all 2^n "
+                f"sign flips (R: coin::wilcoxsign_test(post ~ pre, distribution = \"exact\", zero.method = "
+                f"\"Wilcoxon\")); otherwise the normal approximation with the tie-corrected variance and no "
+                f"continuity correction (R: wilcox.test(post, pre, paired = TRUE, exact = FALSE, correct = FALSE)). "
+                f"R's defaults (exact only below 50 pairs, correct = TRUE) can give other p-values.",
     "effect_sizes": "Lakens (2013): d_z = mean change / SD of the changes; d_av = mean change / "
                     "((SD pre + SD post) / 2); g_av = d_av with Hedges' small-sample correction. The 95% "
                     "interval of d_z is exact: the noncentrality of the noncentral t distribution (df = n_pairs "
@@ -89,7 +88,7 @@ METHOD: Method = {
                     "sensitivity": "fewer fuzzy pairs than min_means: the sensitivity figures without them "
                                    "(the difference from the full result would be the change of those few)"},
     "ceiling": "Residents whose baseline score is the highest the scale can give (range[1]): they could not "
-               "improve on it. Counted like reliable change (below min_cell shown as '<N').",
+               "score higher. Counted like reliable change (below min_cell shown as '<N').",
     "dropout_check": "Completers (a paired later score on the scale) and drop-outs (a completed pre response "
                      "without one) compared at the start: means, SDs, and Welch's t-test (scipy.stats.ttest_ind "
                      "with equal_var=False; R: t.test(dropouts, completers)). Hidden when either group is "
