@@ -56,7 +56,7 @@ def certificate_data(session: Session, project: Project, participant: Participan
                      issued_by: int | None = None) -> dict:
     """Plain values for ``rendering.certificate``: who, which project, what they did, each skill and its items."""
     org = session.get_one(Organisation, project.organisation_id)
-    signer = _signer(session, issued_by, project.created_by_id)
+    signer = _signer(session, project.organisation_id, issued_by, project.created_by_id)
     return {
         "kind": kind, "lang": lang,
         "participant": {"display_name": display_name(participant, name), "code": participant.code,
@@ -77,12 +77,12 @@ def certificate_data(session: Session, project: Project, participant: Participan
 MAX_CERTIFICATE_OUTPUTS = 3
 
 
-def _signer(session: Session, issued_by: int | None, project_creator: int | None) -> dict:
+def _signer(session: Session, organisation_id: int, issued_by: int | None, project_creator: int | None) -> dict:
     """Who signs: the worker who issues the certificate, else the one who set up the project (the command
     line issues as nobody). Only a real name is printed, never the account's e-mail address."""
     for user_id in (issued_by, project_creator):
         user = session.get(User, user_id) if user_id else None
-        if user is not None and (user.name or "").strip():
+        if user is not None and user.organisation_id == organisation_id and (user.name or "").strip():
             return {"name": " ".join(user.name.split()), "job_title": " ".join((user.job_title or "").split()) or None}
     return {"name": None, "job_title": None}
 

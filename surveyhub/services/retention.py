@@ -36,7 +36,7 @@ NOTICE_DAYS = 30
 #: Document kinds that name a resident: revoked at the purge, and their title loses any name.
 PERSONAL_KINDS = ("certificate", "participation")
 #: Titles of personal documents after the purge (the document's language, else Dutch).
-_TITLES = {"nl": {"certificate": "Certificaat", "participation": "Bewijs van deelname"},
+_TITLES = {"nl": {"certificate": "Certificaat", "participation": "Certificaat van deelname"},
            "en": {"certificate": "Certificate", "participation": "Certificate of participation"}}
 
 
