@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,19 +55,31 @@ def certificate_kind(session: Session, project: Project, participant: Participan
 def certificate_data(session: Session, project: Project, participant: Participant, *, kind: str, lang: str,
                      name: str | None = None, personal_line: str | None = None,
                      issued_by: int | None = None) -> dict:
-    """Plain values for ``rendering.certificate``: who, which project, what they did, each skill and its items."""
+    """Plain values for ``rendering.certificate``: who, which project, what they did, each skill and its items.
+
+    The people behind it (signer, contact, the resident's role, the project's outputs) come from
+    ``story_facts.certificate_facts``; the signer is the issuing worker, else the one who set up the
+    project (the command line issues as nobody), and only when they wrote down their name.
+    """
+    from surveyhub.services import story_facts
+
     org = session.get_one(Organisation, project.organisation_id)
-    signer = _signer(session, project.organisation_id, issued_by, project.created_by_id)
+    facts = story_facts.certificate_facts(session, project.id, participant.id, issued_by)
+    if not facts["worker_name"] and project.created_by_id:
+        creator = story_facts.certificate_facts(session, project.id, participant.id, project.created_by_id)
+        facts = {**facts, "worker_name": creator["worker_name"], "job_title": creator["job_title"]}
+    named = _line(facts["worker_name"])
+    signer = {"name": named, "job_title": _line(facts["job_title"]) if named else None}
     return {
         "kind": kind, "lang": lang,
         "participant": {"display_name": display_name(participant, name), "code": participant.code,
-                        "role": " ".join((participant.role or "").split()) or None},
+                        "role": _line(facts["resident_role"])},
         "project": {"name": project.name, "slug": project.slug,
                     "period": {"start": project.period_start, "end": project.period_end}},
-        "organisation": {**organisation_data(org), "contact": " ".join((org.contact or "").split()) or None,
-                         "orientation": "portrait" if org.certificate_orientation == "portrait" else "landscape"},
-        "outputs": [{"date": output.happened_on, "description": output.description}
-                    for output in project.outputs][-MAX_CERTIFICATE_OUTPUTS:],
+        "organisation": {**organisation_data(org), "contact": _line(facts["organisation_contact"]),
+                         "orientation": facts["orientation"]},
+        "outputs": [{"date": date.fromisoformat(output["date"]), "description": output["description"]}
+                    for output in facts["outputs"]][-MAX_CERTIFICATE_OUTPUTS:],
         "scales": _certificate_scales(session, project, participant, kind, lang),
         "issuer_name": signer["name"], "issuer": signer,
         "personal_line": personal_line,
@@ -77,14 +90,8 @@ def certificate_data(session: Session, project: Project, participant: Participan
 MAX_CERTIFICATE_OUTPUTS = 3
 
 
-def _signer(session: Session, organisation_id: int, issued_by: int | None, project_creator: int | None) -> dict:
-    """Who signs: the worker who issues the certificate, else the one who set up the project (the command
-    line issues as nobody). Only a real name is printed, never the account's e-mail address."""
-    for user_id in (issued_by, project_creator):
-        user = session.get(User, user_id) if user_id else None
-        if user is not None and user.organisation_id == organisation_id and (user.name or "").strip():
-            return {"name": " ".join(user.name.split()), "job_title": " ".join((user.job_title or "").split()) or None}
-    return {"name": None, "job_title": None}
+def _line(text: str | None) -> str | None:
+    return " ".join((text or "").split()) or None
 
 
 def resident_language(session: Session, project: Project, participant: Participant) -> str:
