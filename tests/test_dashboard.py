@@ -339,7 +339,7 @@ def test_every_key_figure_and_row_has_words_and_the_statistics_are_folded(app, s
     # Every table of figures is followed by the words that explain its columns, before the next table starts.
     tables = re.split(r"<table", html)[1:]
     with_columns = [t for t in tables if "<thead>" in t.split("</table>")[0]]
-    assert len(with_columns) == 5  # change, tests, reliable change, look-back, alpha
+    assert len(with_columns) == 6  # change, effect sizes, tests, reliable change, look-back, alpha
     assert all('<dl class="figure-help">' in t.split("</table>")[1] for t in with_columns)
     # Tests, effect sizes and alpha sit behind "Details", folded until a reader opens them.
     details = re.findall(r"<details[^>]*>", html)

@@ -33,6 +33,12 @@ _CHART_TEXT_SCRIPT = """() => Array.from(document.querySelectorAll('.chart-figur
 })"""
 
 
+#: Tables wider than their box (they would scroll sideways inside the page).
+_NO_SCROLLING_TABLE_SCRIPT = """() => Array.from(document.querySelectorAll('main table'))
+  .filter(table => table.scrollWidth > table.clientWidth + 1)
+  .map(table => table.querySelector('caption') ? table.querySelector('caption').textContent : table.outerHTML.slice(0, 80))"""
+
+
 class DemoSite:
     def __init__(self, app, url: str, slug: str, small_slug: str):
         self.app, self.url, self.slug, self.small_slug = app, url, slug, small_slug
@@ -118,6 +124,8 @@ def check_page(page, width: int) -> None:
 @pytest.mark.parametrize("width", [360, 1280])
 @pytest.mark.parametrize("who", ["worker", "funder"])
 def test_the_dashboard_fits_is_accessible_and_keeps_its_details_folded(demo_site, new_context, who, width):
+    from axe_playwright_python.sync_playwright import Axe
+
     page = new_context(viewport={"width": width, "height": 800}).new_page()
     log_in(page, demo_site.url, f"dash-{who}@demo.example")
     page.goto(f"{demo_site.url}/projects/{demo_site.slug}/outcomes")
@@ -128,8 +136,14 @@ def test_the_dashboard_fits_is_accessible_and_keeps_its_details_folded(demo_site
     # A reader opens the details and finds the tests, each column explained.
     page.get_by_text("Details: toetsen en effectgroottes").click()
     statistics = page.locator("details").first
-    assert statistics.get_attribute("open") is not None and statistics.locator("table").is_visible()
+    assert statistics.get_attribute("open") is not None and statistics.get_by_role("table", name="Toetsen").is_visible()
     assert statistics.get_by_text("Ruwe vuistregels", exact=False).is_visible()
+    # Opened, every details part still fits and passes axe (its tables may not scroll sideways).
+    page.get_by_text("Details: Cronbachs alfa per meting").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate(_NO_SCROLLING_TABLE_SCRIPT) == []
+    opened = Axe().run(page, options=AXE_OPTIONS)
+    assert opened.violations_count == 0, opened.generate_report()
     # Only workers may download the residents' answers.
     assert (page.get_by_role("link", name="SPSS (SAV)").count() == 1) == (who == "worker")
 
