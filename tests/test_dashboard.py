@@ -362,6 +362,23 @@ def html_unescape(text: str) -> str:
     return html.unescape(text)
 
 
+def test_once_the_worker_chooses_quotes_the_dashboard_shows_only_those(app, session, client_for, people,
+                                                                       demo_project):
+    from surveyhub.services import project_story
+
+    org, slug = demo_project
+    worker = access.Actor(org.id, "worker")
+    choices = project_story.quote_choices(session, worker, slug)
+    assert len(choices) >= 2
+    picked = [choice for choice in choices if choice["chosen"]] or choices[-2:]
+    for choice in choices:
+        project_story.choose_quote(session, worker, slug, choice["answer_id"], chosen=choice in picked)
+    session.commit()
+    html = client_for(people["funder"].email).get(f"/projects/{slug}/outcomes").text
+    shown = [html_unescape(q.strip()) for q in re.findall(r'<blockquote class="quote">(.*?)</blockquote>', html, re.S)]
+    assert shown == [choice["text"] for choice in picked]
+
+
 def test_a_low_alpha_is_explained_in_words(app, session, client_for, make_user, make_org):
     org = make_org("Buurtwerk Alfa")
     slug = new_project(app, session, org, ["triad"])
