@@ -135,3 +135,34 @@ def test_worker_logs_in_with_the_printed_password_and_sees_the_demo(runner, app)
     project_page = client.get(link.group(1))
     assert project_page.status_code == 200
     assert "30 residents in this project." in project_page.text
+
+
+def test_the_demo_tells_a_credible_story(runner, session, app):
+    """Real names and job titles, a contact line, the project's story, varied open answers and chosen quotes."""
+    from surveyhub.plugins import get_registry
+    from surveyhub.services import access, outcomes, story_facts
+
+    run_demo(runner)
+    project = session.scalar(select(Project).where(Project.name == demo.DEMO_PROJECT))
+    worker = session.scalar(select(User).where(User.email == dict(demo.ROLES)["worker"]))
+    assert (worker.name, worker.job_title) == ("Sanne de Vries", "Opbouwwerker")
+    assert not any((user.name or "").startswith("Demo ") for user in session.scalars(select(User)))
+    actor = access.cli_actor(session, project_slug=project.slug)
+    report = outcomes.project_report(session, get_registry(app), actor, project.slug)
+    info = report["project"]
+    assert info["funder"] and info["period"]["start"] and info["meetings_held"] and info["volunteer_hours"]
+    assert 4 <= len(info["outputs"]) <= 5 and sum(output["photo"] for output in info["outputs"]) == 1
+    assert len([line for line in info["recommendations"].splitlines() if line.strip()]) in (2, 3)
+    # Open answers: at least ten different sentences, none repeated; three or four chosen for the report.
+    texts = list(session.scalars(select(Answer.value_text).join(Response).where(
+        Answer.value_text.is_not(None), Response.participant_id.in_(
+            select(Participant.id).where(Participant.project_id == project.id)))))
+    assert len(set(texts)) >= 10 and len(set(texts)) == len(texts)
+    assert 3 <= len(report["quotes"]) <= 4 and all(quote["chosen"] for quote in report["quotes"])
+    resident = session.scalar(select(Participant).where(Participant.project_id == project.id,
+                                                        Participant.display_name == "Fatima"))
+    facts = story_facts.certificate_facts(session, project.id, resident.id, worker.id)
+    assert facts["resident_role"] and facts["organisation_contact"] and facts["worker_name"] == "Sanne de Vries"
+    assert sum(role is not None for role in session.scalars(
+        select(Participant.role).where(Participant.project_id == project.id))) >= 3
+    session.commit()

@@ -371,3 +371,12 @@ def test_facts_that_are_too_long_are_refused_and_a_funder_cannot_set_a_role(sess
         story_facts.set_profile(session, user.id, "x" * 201, None)
     session.rollback()
     assert session.get(User, user.id).name is None and session.get(Organisation, org.id).contact is None
+
+
+def test_the_same_output_twice_is_one_output_with_the_newest_photo(session, project):
+    org, slug = project
+    first = project_story.add_output(session, admin(org), slug, "2026-05-12", "Speeltuin geopend")
+    again = project_story.add_output(session, admin(org), slug, date(2026, 5, 12), " Speeltuin geopend",
+                                     photo=jpeg_with_gps((300, 200)))
+    assert again == {**first, "photo": True}
+    assert len(project_story.outputs(session, admin(org), slug)) == 1

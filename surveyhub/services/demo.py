@@ -1,4 +1,9 @@
-"""Demo data: an organisation, three users, a project with realistic pre/post answers.
+"""Demo data: an organisation, three users, a project with realistic pre/post answers and its story.
+
+The story is what a worker records on "Verhaal voor het rapport": the funder,
+the period, meetings and volunteer hours, four outputs (one with a photo drawn
+here, no downloaded image), recommendations, quotes chosen for the report,
+and what some residents did. All names, addresses and the fund are invented.
 
 Idempotent: a second run finds the demo organisation and changes nothing.
 Passwords are generated on the first run and kept in the instance folder
@@ -8,11 +13,12 @@ them again; no password is ever in the repository.
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -20,25 +26,65 @@ from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.measures.definition import item_range
-from surveyhub.models import Consent, Organisation, Participant, Project, ProjectShare, User, Wave
+from surveyhub.models import Answer, Consent, Organisation, Participant, Project, ProjectShare, Response, User, Wave
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, accounts, participants, projects, responses
+from surveyhub.services import access, accounts, participants, project_story, projects, responses, story_facts
 
 DEMO_ORG = "Buurtwerk Demo"
 DEMO_PROJECT = "Speeltuin De Vlinder"
 DEMO_INSTRUMENTS = ["organising", "conversation", "cooperation", "confidence", "network"]
 ROLES = (("admin", "admin@demo.example.org"), ("worker", "opbouwwerker@demo.example.org"),
          ("funder", "financier@demo.example.org"))
+#: Each demo user's name and job title (the worker's are printed under the certificate's signature line).
+PEOPLE = {"admin": ("Karin Bakker", "Teamleider"), "worker": ("Sanne de Vries", "Opbouwwerker"),
+          "funder": ("Pieter Jansen", "Beleidsmedewerker Initiatievenfonds")}
+CONTACT = "Buurtwerk Demo · Vlinderstraat 12, Utrecht · 030 123 45 67 · info@buurtwerk-demo.example.org"
 N_RESIDENTS = 30
 N_PRE_ONLY = 4
 SEED = 20261125
 NAMES = ["Fatima", "Henk", "Samira", "Joost", "Aylin", "Marco", "Ingrid", "Youssef", "Priya", "Kees",
          "Nadia", "Bram", "Esra", "Wim", "Chantal", "Mohamed", "Ans", "Dewi", "Ricardo", "Lotte",
-         "Tamara", "Gerrit", "Hanan", "Sven", "Mirjam", "Ömer", "Jolanda", "Kofi", "Sanne", "Anouk"]
-QUOTES = ["Ik durf nu veel makkelijker iets te zeggen in een vergadering.",
-          "Ik ken nu veel meer mensen uit mijn straat.",
-          "Samen de speeltuin bouwen was hard werken, maar het gaf veel energie.",
-          "Ik heb geleerd hoe je een subsidie aanvraagt bij de gemeente."]
+         "Tamara", "Gerrit", "Hanan", "Sven", "Mirjam", "Ömer", "Jolanda", "Kofi", "Lieke", "Anouk"]
+#: Answers to "Waar ben je trots op in dit project?", by resident (index in NAMES); every third resident
+#: agreed to share quotes (0, 3, 6 ...). Residents not listed left the question empty.
+QUOTES = {
+    0: "Ik durf nu veel makkelijker iets te zeggen in een vergadering.",
+    1: "Dat mijn kleinzoon nu een plek heeft om te spelen.",
+    3: "Ik ken nu veel meer mensen uit mijn straat.",
+    4: "Ik heb drie zaterdagen meegeholpen met bouwen.",
+    6: "Samen de speeltuin bouwen was hard werken, maar het gaf veel energie.",
+    7: "Dat we het samen hebben gedaan, jong en oud.",
+    9: "Ik heb geleerd hoe je een subsidie aanvraagt bij de gemeente.",
+    10: "De opening. Er kwamen zoveel mensen.",
+    12: "Ik heb de koffie en thee geregeld op elke bewonersavond.",
+    13: "Dat de kinderen zelf mochten kiezen hoe het eruit ziet.",
+    15: "Eerst zat ik vooral thuis. Nu groet ik iedereen in de straat.",
+    16: "Ik heb de buren overgehaald om mee te doen.",
+    18: "Ik heb voor het eerst een stuk geschreven voor de wijkkrant.",
+    19: "Het klimrek. Daar heb ik zelf aan gewerkt.",
+    21: "Mijn dochter en ik gingen samen naar de avonden. Dat was mooi.",
+    22: "Ik weet nu bij wie ik kan aankloppen als er iets is.",
+    24: "Ik heb de planning voor de bouwdagen gemaakt en iedereen gebeld.",
+    25: "Dat de gemeente echt naar ons luisterde.",
+}
+#: The quotes the worker chose for the report (residents who share quotes).
+CHOSEN_QUOTES = (0, 9, 15, 21)
+#: What some residents did, in the worker's words, for their certificates.
+RESIDENT_ROLES = {0: "organiseerde de eerste bewonersavond", 1: "leidde de bouwploeg op zaterdag",
+                  2: "maakte met de kinderen de tekeningen voor het ontwerp",
+                  4: "schreef de uitnodigingen in drie talen", 24: "maakte de planning voor de bouwdagen"}
+#: The project's story for page 1 and 2 of the impact report.
+STORY = {"funder_name": "Gemeente Utrecht – Initiatievenfonds", "period_start": date(2026, 2, 1),
+         "period_end": date(2026, 10, 31), "meetings_held": 14, "volunteer_hours": 320,
+         "recommendations": "Ga door met de bouwploeg: bewoners willen het onderhoud zelf regelen.\n"
+                            "Betrek de school bij de opening van het tweede deel.\n"
+                            "Houd de bewonersavonden in de buurt en in de avond: dan kunnen werkende ouders mee."}
+OUTPUTS = ((date(2026, 3, 4), "Eerste bewonersavond: 40 buren denken mee"),
+           (date(2026, 4, 18), "Ontwerp gekozen met de kinderen van De Vlinder"),
+           (date(2026, 5, 12), "Speeltuin geopend"),
+           (date(2026, 9, 20), "Onderhoudsploeg van zes bewoners gestart"))
+#: The output that gets the demo's drawn photo.
+PHOTO_OUTPUT = "Speeltuin geopend"
 
 
 @dataclass(frozen=True)
@@ -77,11 +123,15 @@ def load(session: Session, registry: InstrumentRegistry, base_url: str, instance
     org = existing if existing is not None else accounts.create_organisation(session, DEMO_ORG)
     if created:
         for role, email in ROLES:
-            accounts.create_user(session, org.id, email, role, passwords[email], name=f"Demo {role}")
+            name, job_title = PEOPLE[role]
+            user = accounts.create_user(session, org.id, email, role, passwords[email], name=name)
+            story_facts.set_profile(session, user.id, name, job_title)
         actor = access.Actor(organisation_id=org.id, role="admin")
+        story_facts.set_organisation_facts(session, actor, CONTACT, "landscape")
         info = projects.create_project(session, registry, actor, DEMO_PROJECT, DEMO_INSTRUMENTS, retrospective=True,
                                        description="Bewoners bouwen samen een nieuwe speeltuin in de wijk.")
         _fill(session, registry, actor, info.slug)
+        _tell_the_story(session, actor, info.slug)
     project = session.scalars(select(Project).where(Project.organisation_id == org.id,
                                                     Project.name == DEMO_PROJECT)).one()
     _share_with_funder(session, org, project)
@@ -128,11 +178,52 @@ def _fill(session: Session, registry: InstrumentRegistry, actor, slug: str) -> N
             grown = {scale: level + growth for scale, (level, growth) in profile.items()}
             post_profile = {scale: (grown[scale], 0.0) for scale in profile}
             _answer(session, registry, project, participant, waves["post"], post_profile, rng, then=True,
-                    when=start + timedelta(days=150), quote=QUOTES[index % len(QUOTES)] if index % 3 == 0 else None,
-                    before=profile)
+                    when=start + timedelta(days=150), quote=QUOTES.get(index), before=profile)
     waves["pre"].status, waves["pre"].closed_at = "closed", start + timedelta(days=30)
     waves["post"].status, waves["post"].opened_at = "open", start + timedelta(days=140)
     session.flush()
+
+
+def _tell_the_story(session: Session, actor, slug: str) -> None:
+    """What the worker records for the report: the story, outputs, chosen quotes, residents' roles."""
+    project_story.update_story(session, actor, slug, **STORY)
+    for day, line in OUTPUTS:
+        project_story.add_output(session, actor, slug, day, line, photo=_photo() if line == PHOTO_OUTPUT else None)
+    project = access.project(session, actor, slug, "project.setup")
+    codes = {p.display_name: p.code for p in session.scalars(select(Participant)
+                                                             .where(Participant.project_id == project.id))}
+    for index, role in RESIDENT_ROLES.items():
+        story_facts.set_resident_role(session, actor, slug, codes[NAMES[index]], role)
+    for index in CHOSEN_QUOTES:
+        answer_id = session.execute(
+            select(Answer.id).join(Response, Response.id == Answer.response_id)
+            .join(Participant, Participant.id == Response.participant_id)
+            .where(Participant.project_id == project.id, Participant.code == codes[NAMES[index]],
+                   Answer.value_text == QUOTES[index]).limit(1)).scalar_one()
+        project_story.choose_quote(session, actor, slug, answer_id)
+
+
+def _photo() -> bytes:
+    """The opening of the playground, drawn: sky, sun, grass, a red climbing frame, a yellow slide, bunting."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (960, 600), (158, 205, 236))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([780, 40, 900, 160], fill=(252, 214, 70))
+    draw.rectangle([0, 400, 960, 600], fill=(96, 164, 74))
+    draw.rectangle([250, 190, 590, 214], fill=(200, 52, 42))
+    for x in (262, 560):
+        draw.rectangle([x, 190, x + 18, 450], fill=(200, 52, 42))
+    for y in range(240, 440, 45):
+        draw.rectangle([280, y, 560, y + 8], fill=(170, 40, 34))
+    draw.polygon([(590, 214), (610, 214), (760, 440), (730, 450)], fill=(245, 190, 40))
+    flags = [(230, 80, 60), (60, 130, 200), (250, 200, 50)]
+    for i, x in enumerate(range(20, 960, 60)):
+        draw.polygon([(x, 60), (x + 50, 60), (x + 25, 100)], fill=flags[i % 3])
+    draw.line([(0, 60), (960, 60)], fill=(80, 80, 80), width=3)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return out.getvalue()
 
 
 def _profile(rng: random.Random) -> dict[str, tuple[float, float]]:

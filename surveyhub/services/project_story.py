@@ -204,11 +204,23 @@ def outputs(session: Session, actor: Actor, slug: str) -> list[OutputRow]:
 
 def add_output(session: Session, actor: Actor, slug: str, happened_on, description: str,
                photo: bytes | None = None) -> OutputRow:
-    """Record what the project did or reached; the photo (optional) is checked and cleaned first."""
+    """Record what the project did or reached; the photo (optional) is checked and cleaned first.
+
+    The same date and line twice is one output (a second click, a script run again): the one
+    stored is returned, its photo replaced when a new one comes.
+    """
     project = access.project(session, actor, slug, "project.setup")
     refuse_if_archived(project)
     day, text = parse_date(happened_on), _description(description)
     stored, kind = prepare_photo(photo) if photo else (None, None)
+    same = next((one for one in project.outputs if (one.happened_on, one.description) == (day, text)), None)
+    if same is not None:
+        if stored is not None:
+            same.photo, same.photo_type = stored, kind
+            audit.record(session, "project.update", actor=actor, project_id=project.id,
+                         target=f"project:{project.slug}", details={"change": "output.update", "output": same.id})
+        session.flush()
+        return _row(same)
     output = ProjectOutput(project_id=project.id, happened_on=day, description=text, photo=stored,
                            photo_type=kind, created_by_id=actor.user_id)
     project.outputs.append(output)
