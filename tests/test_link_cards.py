@@ -52,12 +52,20 @@ def _classes(box) -> set[str]:
     return set((element.get("class") or "").split()) if element is not None else set()
 
 
-def _text_boxes(box):
+def _text_boxes(box, clip=None):
+    """(text, what clips it): every text in ``box``, with its nearest ancestor that hides overflow (or itself).
+
+    A line that runs past such an ancestor (a name cut off with "…") is seen only within that ancestor.
+    """
     from weasyprint.formatting_structure import boxes
 
-    for child in box.descendants():
-        if isinstance(child, boxes.TextBox) and child.text.strip():
-            yield child
+    for child in getattr(box, "children", []):
+        if isinstance(child, boxes.TextBox):
+            if child.text.strip():
+                yield child, clip or child
+        else:
+            hides = child.style["overflow"] != "visible" if hasattr(child, "style") else False
+            yield from _text_boxes(child, child if hides and clip is None else clip)
 
 
 def _outside(card, inner) -> bool:
@@ -100,9 +108,15 @@ def test_every_line_of_a_card_lies_inside_its_border(base_url):
     assert len(cards) == len(names)
     for card in cards:
         lines = list(_text_boxes(card))
-        assert any("/k/" in line.text for line in lines) and any("/q/" in line.text for line in lines)
-        outside = [line.text for line in lines if _outside(card, line)]
+        links = [line for line, clip in lines if "/k/" in line.text or "/q/" in line.text]
+        assert any("/k/" in line.text for line in links) and any("/q/" in line.text for line in links)
+        assert all(clip is line for line, clip in lines if line in links)  # no link is cut off by anything
+        outside = [line.text for line, clip in lines if _outside(card, clip)]
         assert not outside, outside
+        # Nothing is cut off either, but a long name (shortened with "…" on purpose).
+        hidden = [line.text for line, clip in lines if clip is not line and "name" not in _classes(clip)
+                  and _outside(clip, line)]
+        assert not hidden, hidden
         images = [box for box in card.descendants() if "qr" in _classes(box)]
         assert len(images) == 1 and not _outside(card, images[0])
 
@@ -111,8 +125,8 @@ def test_links_stay_inside_even_with_absurd_names_and_contacts():
     data = _sheet_data(LONG_BASE + "/enquetes/buurtwerk", ["W" * 200, "x " * 100], contact="0" * 300,
                        worker="Anna " * 40)
     for card in _cards(_layout(data)):
-        links = [line for line in _text_boxes(card) if "/k/" in line.text or "/q/" in line.text]
-        assert links and not [line.text for line in links if _outside(card, line)]
+        links = [(line, clip) for line, clip in _text_boxes(card) if "/k/" in line.text or "/q/" in line.text]
+        assert links and not [line.text for line, clip in links if clip is not line or _outside(card, line)]
 
 
 def test_a_card_says_what_it_is_and_whom_to_ask():
@@ -153,3 +167,13 @@ def test_the_sheet_a_worker_prints_names_them_and_gives_older_links_a_code(app, 
     assert text.count("http://surveyhub.test") == 4  # short and full link of each card
     assert "Vraag het aan Fatima Yilmaz van Buurtwerk Noord: 020 123 45 67" in text
     assert len(pdf_reader(sheet.pdf).pages) == 1
+
+
+def test_the_sheets_layout_stays_as_reviewed():
+    """Page 1 against the reviewed image (tests/reference/link-sheet-p1.png): two cards a row, four rows."""
+    from surveyhub.rendering import paper
+    from tests.fixtures.images import assert_looks_like, page_png
+
+    names = ["Fatima", "Henk van den Berg-Oudshoorn", "Aylin Özdemir", "Jo", "Marco", "Samira El Khatib"]
+    pdf = paper.render_sheet(_sheet_data(LONG_BASE, names), code="K7P2-4QX9-MT3R", issued_at=ISSUED)
+    assert_looks_like(page_png(pdf), "link-sheet-p1.png")

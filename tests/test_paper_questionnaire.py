@@ -144,3 +144,27 @@ def test_printed_for_one_resident_it_carries_their_code(client_for, session, res
                           data={"csrf_token": csrf_token(page.text), "participant": code})
     assert printed.status_code == 200 and printed.mimetype == "application/pdf"
     assert code in pdf_text(printed.data)
+
+
+def test_the_questionnaires_layout_stays_as_reviewed():
+    """Page 1 against the reviewed image (tests/reference/paper-questionnaire-p1.png): consent, then the grid."""
+    from datetime import datetime, timezone
+
+    from surveyhub.rendering import paper
+    from tests.fixtures.images import assert_looks_like, page_png
+
+    statements = ["Ik kan een buurtactiviteit van begin tot eind plannen.",
+                  "Ik weet hoe ik een ruimte regel voor een bijeenkomst.",
+                  "Als er iets geregeld moet worden, laat ik dat liever aan anderen over.",
+                  "Ik kan taken verdelen over de mensen die helpen."]
+    page = {"title": "Plannen en organiseren", "then": False, "lead_in": "",
+            "questions": [{"kind": "choice", "text": text, "help": "", "options": AGREE_SCALE} for text in statements]}
+    data = {"lang": "nl", "wave": "post", "project": {"name": "Speeltuin De Vlinder", "slug": "speeltuin"},
+            "organisation": {"name": "Buurtwerk Noord", "brand_colour": "#1f5f8b"}, "resident_code": "R-4K7P2",
+            "pages": [page, {**page, "then": True, "lead_in": "Denk terug aan de tijd vóór het project."}],
+            "consent": {"facts": ["Alleen de opbouwwerkers van Buurtwerk Noord zien je antwoorden.",
+                                  "We bewaren je antwoorden tot 24 maanden na de laatste meting.",
+                                  "Je kiest zelf of je meedoet."],
+                        "agree": "Ja, ik wil meedoen.", "share_quotes": "Wat ik zelf opschrijf, mag in het verslag."}}
+    pdf = paper.render_questionnaire(data, code="K7P2-4QX9-MT3R", issued_at=datetime(2026, 11, 25, tzinfo=timezone.utc))
+    assert_looks_like(page_png(pdf), "paper-questionnaire-p1.png")

@@ -13,6 +13,7 @@ it holds secrets, so it is only for workers.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from surveyhub.rendering import formatting, svg, texts
@@ -83,8 +84,8 @@ def sheet_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, 
     images = Images()
     org = data["organisation"]
     residents = [{**r, "qr": images.qr(r["link"]), "qr_alt": t["qr_alt"].format(name=r["name"]),
-                  "link_parts": _link_parts(r["link"], "/q/"),
-                  "short_parts": _link_parts(_typed(r["short_link"]), "/k/") if r.get("short_link") else None}
+                  "link_parts": _link_parts(r["link"], "/q/"), "link_pieces": _pieces(_link_parts(r["link"], "/q/")[0]),
+                  "short": _short_link(r["short_link"]) if r.get("short_link") else None}
                  for r in data["residents"]]
     return {
         "lang": lang, "t": t, "brand": svg.safe_colour(org.get("brand_colour")),
@@ -104,9 +105,31 @@ def _whom_to_ask(t: dict, organisation: str, worker: str | None, contact: str | 
     return t[key].format(worker=worker, organisation=organisation, contact=contact)
 
 
-def _typed(link: str) -> str:
-    """A link as a resident types it: browsers add ``https://`` themselves."""
-    return link.removeprefix("https://")
+#: The short link's site address fills the card's width (points) on one line, in type between these sizes.
+CARD_WIDTH_PT = 229
+ADDRESS_PT = (7.0, 12.0)
+#: Width of an average character of the bold sans serif, in em (generous, so a fitted line never overflows).
+CHAR_EM = 0.68
+
+
+def _short_link(link: str) -> dict:
+    """The short link as a resident types it, laid out to be typed without doubt.
+
+    ``https://`` is left out (browsers add it). The site address gets one line
+    of its own, in type small enough to fit the card (``ADDRESS_PT``), so it is
+    never broken at one of its own hyphens, where a reader cannot tell whether
+    to type the hyphen; only an address too long even for the smallest size
+    wraps, after a dot or slash. ``/k/`` and the code follow on their own line, large.
+    """
+    address, _, code = link.removeprefix("https://").rpartition("/k/")
+    smallest, largest = ADDRESS_PT
+    size = max(smallest, min(largest, CARD_WIDTH_PT / (max(len(address), 1) * CHAR_EM)))
+    return {"address": _pieces(address), "size": f"{size:.1f}", "code": f"/k/{code}"}
+
+
+def _pieces(address: str) -> list[str]:
+    """A site address cut after each dot and slash: the only places a printed address may wrap."""
+    return [piece for piece in re.split(r"(?<=[./])", address) if piece]
 
 
 def _link_parts(link: str, route: str) -> tuple[str, str]:
