@@ -80,6 +80,12 @@ def test_the_demo_project_shows_change_with_intervals_in_dutch_numbers(app, sess
     assert html.count("<title id=") == 4 and html.count("<desc id=") == 4
     assert html.count("class=\"chart-pair") == 4 and html.count('class="chart-table"') == 4
     assert "chart-radar" not in html
+    # The demo's hidden counts ("≥5", "<5") are drawn as marked (hatched, dashed) bars, never as no bar.
+    hidden = [k for e in report["scales"] for k in ("improved", "unchanged", "deteriorated")
+              if isinstance(e["rci"][k], str)]
+    rci_chart = re.search(r'<svg[^>]*chart-rci.*?</svg>', html, re.S).group(0)
+    marked = re.findall(r"<rect[^>]*stroke-dasharray", rci_chart)
+    assert hidden and len(marked) == len(hidden) + 1  # + the legend's key
     assert "Ik durf nu veel makkelijker iets te zeggen in een vergadering." in html  # agreed to be quoted
     for fmt in ("csv", "xlsx", "sav"):
         assert f"/projects/{slug}/export.{fmt}" in html
