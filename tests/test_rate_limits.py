@@ -177,6 +177,16 @@ def test_guessed_resident_links_count_across_processes(two_apps, other_process):
     assert first.get("/q/guess-6", environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 404
 
 
+def test_guessed_short_codes_use_the_same_budget_across_processes(two_apps, other_process):
+    """``/k/<code>`` (a printed short code) and ``/q/<token>`` share one miss budget per address."""
+    first, second = (app.test_client() for app in two_apps)
+    assert other_process([("get", "/k/AAAA-AAAA"), ("get", "/q/guess-1")]) == [404, 404]
+    assert first.post("/k", data={"code": "CCCC-CCCC"}).status_code == 404
+    assert second.get("/k/DDDD-DDDD").status_code == 429
+    assert first.get("/q/guess-2").status_code == 429
+    assert first.get("/k/EEEE-EEEE", environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 404
+
+
 def test_verify_checks_count_across_processes(two_apps):
     first, second = (app.test_client() for app in two_apps)
     statuses = [(first if n % 2 else second).get("/verify/ABCD-EFGH").status_code for n in range(5)]
