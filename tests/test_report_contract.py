@@ -215,6 +215,11 @@ def test_a_report_stored_before_the_methodologists_keys_reads_as_todays_contract
     current = outcomes.project_report(session, get_registry(app), actor, slug)
     old = json.loads(json.dumps(current))
     del old["persistence"], old["participation"]["persistence_paired"], old["participation"]["dropout_check"]
+    for key in ("funder", "period", "outputs", "meetings_held", "volunteer_hours", "recommendations",
+                "primary_scale"):
+        del old["project"][key]
+    old["quotes"] = [{"text": "Fijn", "wave": "post", "instrument": "rating", "question": "story",
+                      "question_text": None}]
     for key in ("wilcoxon", "multiple_testing", "ceiling", "dropout_check", "sensitivity"):
         del old["design"]["method"][key]
     for entry in old["scales"] + old["retrospective"] + old["followup"]:
@@ -231,6 +236,8 @@ def test_a_report_stored_before_the_methodologists_keys_reads_as_todays_contract
     upgraded = outcomes.project_report(session, get_registry(app), actor, slug)
     assert list(shape_problems(upgraded, contract.Report, "report")) == []
     assert upgraded["persistence"] == [] and upgraded["participation"]["dropout_check"] == []
+    assert upgraded["project"]["period"] == {"start": None, "end": None} and upgraded["project"]["outputs"] == []
+    assert upgraded["quotes"][0]["chosen"] is False
     entry = upgraded["scales"][0]
     assert "tests" in entry["suppressed"] and entry["change"]["sd"] is None and entry["change"]["ci95"] is None
     assert entry["primary"] is False and entry["sensitivity"] is None and entry["rci"]["improved_share"] is None

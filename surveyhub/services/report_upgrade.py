@@ -17,6 +17,11 @@ from surveyhub.services.report_contract import Report
 #: The lists of change entries.
 ENTRY_LISTS = ("scales", "retrospective", "followup", "persistence")
 
+#: The project's story (``project_story``), as a project without one reports it.
+PROJECT_STORY: dict[str, object] = {
+    "funder": None, "period": {"start": None, "end": None}, "outputs": [], "meetings_held": None,
+    "volunteer_hours": None, "recommendations": None, "primary_scale": None}
+
 
 def upgrade(stored: Mapping, method: Mapping[str, object]) -> Report:
     """``stored`` with every key added since it was made; a current report comes back unchanged.
@@ -25,6 +30,11 @@ def upgrade(stored: Mapping, method: Mapping[str, object]) -> Report:
     """
     report = _copy(stored)
     report.setdefault("persistence", [])
+    if isinstance(report.get("project"), dict):
+        for key, empty in PROJECT_STORY.items():
+            report["project"].setdefault(key, _copy(empty))
+    for quote in report.get("quotes") or []:
+        quote.setdefault("chosen", False)
     design = report.get("design")
     if isinstance(design, dict) and isinstance(design.get("method"), dict):
         for key, text in method.items():
