@@ -282,3 +282,23 @@ def test_new_figures_follow_the_small_number_rules(app, session, org):
     assert entry["sensitivity"] == {"n_pairs": 2, "change_mean": None, "d_z": None, "p": None}
     check = report["participation"]["dropout_check"][0]
     assert check["completers"]["mean"] is None and check["difference"] is None and check["p"] is None
+
+
+def test_each_list_is_its_own_family_for_holm(app, runner, session, org, tmp_path):
+    slug = new_project(app, session, org, ["rating", "decimal"], retrospective=True)
+    waves = {"pre": {"rating": [4, 5, 6, 5, 4, 6, 5, 7, 6, 5], "amount": [40, 52, 61, 45, 38, 50, 47, 55, 60, 42]},
+             "post": {"rating": [6, 6, 8, 7, 5, 7, 6, 8, 8, 6], "amount": [44, 50, 66, 47, 43, 49, 52, 55, 63, 47]},
+             "followup": {"rating": [5, 6, 7, 7, 5, 6, 6, 8, 7, 6], "amount": [41, 55, 60, 47, 40, 52, 50, 58, 61, 44]},
+             "retro": {"rating": [3, 4, 5, 5, 3, 5, 4, 6, 5, 4], "amount": [35, 50, 55, 40, 38, 47, 45, 50, 55, 40]}}
+    for wave, columns in waves.items():
+        import_columns(runner, tmp_path, slug, wave, columns)
+    report = cli_report(runner, slug, *SHOW_ALL)
+    for name in ("scales", "retrospective", "followup", "persistence"):
+        p = [entry["test"]["p"] for entry in report[name]]
+        low, high = sorted(p)
+        by_hand = {low: min(1.0, 2 * low), high: max(min(1.0, 2 * low), high)}
+        assert [entry["test"]["p_holm"] for entry in report[name]] == [pytest.approx(by_hand[v], abs=1e-12)
+                                                                        for v in p], name
+    shifts = [entry["response_shift"]["test"] for entry in report["retrospective"]]
+    low, high = sorted(test["p"] for test in shifts)
+    assert min(test["p_holm"] for test in shifts) == pytest.approx(min(1.0, 2 * low), abs=1e-12)
