@@ -380,3 +380,48 @@ def test_the_same_output_twice_is_one_output_with_the_newest_photo(session, proj
                                      photo=jpeg_with_gps((300, 200)))
     assert again == {**first, "photo": True}
     assert len(project_story.outputs(session, admin(org), slug)) == 1
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+def test_the_story_from_the_command_line(app, session, runner, project, tmp_path):
+    org, slug = project
+    recommendations = tmp_path / "advies.txt"
+    recommendations.write_text("Ga door met de bewonersavonden.\nBetrek de school.\n", encoding="utf-8")
+    done = runner.invoke(args=["story", "set", slug, "--funder", "Fonds Buurtkracht", "--start", "2026-02-01",
+                               "--end", "2026-10-31", "--meetings", "14", "--volunteer-hours", "320",
+                               "--primary", "organising/organising", "--recommendations-file", str(recommendations)])
+    assert done.exit_code == 0, done.output
+    photo = tmp_path / "opening.jpg"
+    photo.write_bytes(jpeg_with_gps((500, 400)))
+    added = runner.invoke(args=["outputs", "add", slug, "--date", "2026-05-12", "--description", "Speeltuin geopend",
+                                "--photo", str(photo)])
+    assert added.exit_code == 0, added.output
+    output_id = int(added.stdout.strip())
+    listed = runner.invoke(args=["outputs", "list", slug])
+    assert listed.stdout.split() == [str(output_id), "2026-05-12", "Speeltuin", "geopend", "[photo]"]
+    shown = runner.invoke(args=["story", "show", slug]).stdout
+    assert "Fonds Buurtkracht" in shown and "Betrek de school." in shown and "organising/organising" in shown
+    info = report(app, session, org, slug)["project"]
+    assert (info["funder"], info["meetings_held"], info["volunteer_hours"]) == ("Fonds Buurtkracht", 14, 320)
+    assert info["recommendations"] == "Ga door met de bewonersavonden.\nBetrek de school."
+    removed = runner.invoke(args=["outputs", "remove", str(output_id)])
+    assert removed.exit_code == 0 and report(app, session, org, slug)["project"]["outputs"] == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["story", "set", "{slug}", "--start", "12-05-2026", "--funder", "Nieuw"], "is not a date"),
+    (["story", "set", "{slug}", "--meetings", "veel", "--funder", "Nieuw"], "is not a whole number"),
+    (["story", "set", "{slug}", "--start", "2026-06-01", "--end", "2026-05-01"], "cannot end before it starts"),
+    (["story", "set", "{slug}", "--primary", "organising/nope"], "is not a scale"),
+    (["outputs", "add", "{slug}", "--date", "2026-05-12", "--description", "x" * 301], "at most 300"),
+    (["outputs", "add", "{slug}", "--date", "gisteren", "--description", "Feest"], "is not a date"),
+    (["outputs", "remove", "999"], "no output 999"),
+    (["story", "show", "geen-project"], "no project"),
+])
+def test_bad_input_on_the_command_line_stores_nothing(app, session, runner, project, args, message):
+    org, slug = project
+    result = runner.invoke(args=[arg.format(slug=slug) for arg in args])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    info = report(app, session, org, slug)["project"]
+    assert info["funder"] is None and info["period"] == {"start": None, "end": None} and info["outputs"] == []

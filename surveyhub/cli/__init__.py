@@ -34,9 +34,10 @@ def cli():
 
 def register_commands(app: Flask) -> None:
     """Attach the command modules to the app (so ``flask --app wsgi`` has them too)."""
-    from surveyhub.cli import accounts, audit, database, documents, instruments, projects, reports, responses, retention
+    from surveyhub.cli import (accounts, audit, database, documents, instruments, projects, reports, responses,
+                               retention, story)
 
-    for module in (database, accounts, projects, instruments, retention, responses, reports, documents, audit):
+    for module in (database, accounts, projects, instruments, retention, responses, reports, documents, audit, story):
         for command in module.COMMANDS:
             app.cli.add_command(command)
 

@@ -364,3 +364,12 @@ def chosen_answers(session: Session, wave_ids: list[int]) -> set[tuple[int, str,
                            .join(Response, Response.id == Answer.response_id)
                            .where(Response.wave_id.in_(wave_ids), Answer.chosen_quote.is_(True)))
     return {(rid, instrument_id, item_id) for rid, instrument_id, item_id in rows}
+
+
+def output_project(session: Session, output_id: int) -> str:
+    """The slug of the project an output belongs to (the command line names an output by its id alone)."""
+    slug = session.scalar(select(Project.slug).join(ProjectOutput, ProjectOutput.project_id == Project.id)
+                          .where(ProjectOutput.id == output_id))
+    if slug is None:
+        raise NotFound(f"no output {output_id}")
+    return slug
