@@ -92,6 +92,9 @@ def test_the_documents_page_offers_the_book_in_parts_that_fit_the_budget(worker,
 
 
 def test_a_book_over_its_time_budget_registers_nothing(app, worker, session, demo):
+    page = worker.get(f"/projects/{demo.slug}/documents").text  # 30 residents: one button beside the ZIP
+    assert f'action="/projects/{demo.slug}/documents/certificates.pdf"' in page
+    assert "Alle certificaten in één pdf, om te printen" in page
     app.config["RENDER_TIMEOUT_SECONDS"] = 0.05
     response = _post(worker, f"/projects/{demo.slug}/documents/certificates.pdf")
     assert response.status_code == 302
