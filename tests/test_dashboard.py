@@ -385,6 +385,28 @@ def test_once_the_worker_chooses_quotes_the_dashboard_shows_only_those(app, sess
     assert shown == [choice["text"] for choice in picked]
 
 
+def test_the_projects_story_is_told_in_the_reports_words(app, session, client_for, people, demo_project):
+    from datetime import date
+
+    from surveyhub.rendering import texts
+    from surveyhub.services import project_story
+
+    org, slug = demo_project
+    worker = access.Actor(org.id, "worker")
+    project_story.update_story(session, worker, slug, funder_name="Fonds Buurt & Co", period_start="2026-02-01",
+                               period_end="2026-10-31", meetings_held=14, volunteer_hours=1250)
+    project_story.add_output(session, worker, slug, date(2026, 5, 12), "Speeltuin geopend <met feest>")
+    session.commit()
+    html = html_unescape(client_for(people["funder"].email).get(f"/projects/{slug}/outcomes").text)
+    t = texts.REPORT["nl"]
+    assert f"<h2 id=\"story\">{t['story']}</h2>" in html
+    for fact in ("1 februari 2026 tot 31 oktober 2026", t["funder"].format(funder="Fonds Buurt & Co"),
+                 t["meetings"].format(n="14"), t["volunteer_hours"].format(n="1.250")):
+        assert fact in html, fact
+    assert '<span class="output-date">12 mei 2026</span> Speeltuin geopend <met feest>' in html
+    assert "/story\"" not in html  # a funder reads the story; only workers get the link to add to it
+
+
 def test_a_low_alpha_is_explained_in_words(app, session, client_for, make_user, make_org):
     org = make_org("Buurtwerk Alfa")
     slug = new_project(app, session, org, ["triad"])

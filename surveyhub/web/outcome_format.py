@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 
 from flask_babel import gettext as _
 
@@ -45,6 +46,7 @@ def dashboard_view(report: Report, n: Numbers, lang: str) -> dict:
                         "counts below %(cell)s show as “<%(cell)s”.", means=limits["min_means"],
                         tests=limits["min_tests"], cell=limits["min_cell"]),
         "headline": _headline(report, lang, t),
+        "story": _story(report, n, lang, t),
         "measured": measured,
         "participation": _participation_rows(report["participation"], n, measured),
         "scales": scales,
@@ -87,6 +89,21 @@ def _headline(report: Report, lang: str, t: dict) -> list[dict]:
                                                  "error of the questionnaire."))
         figures.append({**figure, "help": help_text})
     return figures
+
+
+def _story(report: Report, n: Numbers, lang: str, t: dict) -> dict:
+    """What the project did, in the report's words: period, funder, meetings, volunteer hours, outputs."""
+    project = report["project"]
+    facts = [report_pdf.period_text(project["period"], lang, t)]
+    if project["funder"]:
+        facts.append(t["funder"].format(funder=project["funder"]))
+    if project["meetings_held"] is not None:
+        facts.append(t["meetings"].format(n=n.count(project["meetings_held"])))
+    if project["volunteer_hours"] is not None:
+        facts.append(t["volunteer_hours"].format(n=n.count(project["volunteer_hours"])))
+    outputs = [(n.date(date.fromisoformat(output["date"])), output["description"]) for output in project["outputs"]]
+    return {"heading": t["story"], "facts": [fact for fact in facts if fact], "outputs_heading": t["outputs"],
+            "outputs": outputs}
 
 
 def _participation_rows(part: Participation, n: Numbers, measured: bool) -> list[tuple[str, str, str]]:
