@@ -335,6 +335,9 @@ def test_every_key_figure_and_row_has_words_and_the_statistics_are_folded(app, s
     html = client_for(people["worker"].email).get(f"/projects/{slug}/outcomes").text
     figures = re.findall(r'<li><span class="figure-value">.*?</li>', html, re.S)
     assert len(figures) >= 3 and all('class="figure-hint">' in figure for figure in figures)
+    # The share who clearly improved (the report's strongest skill) says what "clearly" means.
+    [share] = [figure for figure in figures if "%</span>" in figure]
+    assert "duidelijk vooruit in" in share and "groter dan de meetfout" in share
     rows = re.findall(r"<tr><th scope=\"row\">[^<]*(<span class=\"row-hint\">[^<]+</span>)?</th>",
                       html.split('class="stack participation"')[1].split("</table>")[0])
     assert rows and all(rows), "a participation row without its line of words"

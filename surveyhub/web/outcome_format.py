@@ -83,10 +83,15 @@ def _headline(report: Report, lang: str, t: dict) -> list[dict]:
     helps = {t["fig_invited"]: _("Everyone in the project with a personal link or their own code."),
              t["fig_pre"]: _("Filled in the start questionnaire, at the beginning of the project."),
              t["fig_post"]: _("Filled in the final questionnaire, at the end of the project.")}
+    improved = t["fig_improved"].split("{")[0]
     figures = []
     for figure in report_pdf.headline(report, lang, t):
-        help_text = helps.get(figure["label"], _("Clearly improved: their change is larger than the measurement "
-                                                 "error of the questionnaire."))
+        if figure["label"] in helps:
+            help_text = helps[figure["label"]]
+        elif figure["label"].startswith(improved):
+            help_text = _("Clearly improved: their change is larger than the measurement error of the questionnaire.")
+        else:  # a figure the report added later: point to where its count is explained
+            help_text = _("A count of residents; the participation table below explains each step.")
         figures.append({**figure, "help": help_text})
     return figures
 
