@@ -79,8 +79,10 @@ def test_a_short_code_opens_the_personal_link(client, residents):
         response = client.get(f"/k/{typed}")
         assert response.status_code == 302, typed
         assert response.headers["Location"].endswith(f"/q/{invitation.token}")
-    # ... and leads to the same page as the long link
-    assert client.get(f"/k/{shown}", follow_redirects=True).text == client.get(f"/q/{invitation.token}").text
+    # ... and leads to the same page as the long link, which offers the short link to write down
+    start = client.get(f"/q/{invitation.token}").text
+    assert client.get(f"/k/{shown}", follow_redirects=True).text == start
+    assert f"http://surveyhub.test/k/{shown}" in start
 
 
 def test_a_resident_can_type_the_code_on_a_page(client, residents):

@@ -60,6 +60,8 @@ class ResidentSession:
     consented: bool
     definitions: list[dict]
     pages: list[Page]
+    #: The link's short code for typing (``services.short_codes``); None for a link that has none yet.
+    short_code: str | None = None
 
     @property
     def participant(self) -> Participant:
@@ -84,7 +86,7 @@ def open_session(session: Session, token: str) -> ResidentSession:
     rows = session.execute(_session_query(session.get_bind().dialect.name), {"token": token}).all()
     if not rows:
         raise NotFound("unknown link")
-    participant, project, _w, _r, consent, pinned, extra = rows[0]
+    participant, project, _w, _r, consent, pinned, extra, short_code = rows[0]
     by_wave = sorted(((w, r) for _p, _pr, w, r, *_rest in rows if w is not None),
                      key=lambda pair: WAVE_KINDS.index(pair[0].kind))
     wave, latest = _current(project, by_wave)
@@ -97,7 +99,7 @@ def open_session(session: Session, token: str) -> ResidentSession:
     return ResidentSession(token, Link(participant, project), wave, latest,
                            responses_by_wave.get(wave.id) if wave else None,
                            responses_by_wave.get(latest.id) if latest else None,
-                           bool(consent), definitions, pages)
+                           bool(consent), definitions, pages, short_code)
 
 
 #: The statement of ``open_session`` per dialect, built once (the token is its one parameter).
@@ -112,7 +114,8 @@ def _session_query(dialect: str):
             select(Participant, Project, Wave, Response, consented.label("consented"),
                    _aggregated(dialect, ProjectInstrument.position, ProjectInstrument.instrument_version_id,
                                InstrumentVersion.digest),
-                   _aggregated(dialect, ProjectQuestion.position, ProjectQuestion.definition, json_value=True))
+                   _aggregated(dialect, ProjectQuestion.position, ProjectQuestion.definition, json_value=True),
+                   Token.short_code)
             .select_from(Token)
             .join(Participant, Participant.id == Token.participant_id)
             .join(Project, Project.id == Participant.project_id)

@@ -81,7 +81,8 @@ def start(token: str):
     organisation = resident.organisation_name(session, link.project)
     promise = retention.promise(session, link.project, current_app.config["RETENTION_MONTHS"])
     return render_template("questionnaire/start.html", form=form, project=link.project, wave=wave,
-                           organisation=organisation,
+                           organisation=organisation, short_link=short_codes.link(
+                               current_app.config["BASE_URL"], found.short_code) if found.short_code else None,
                            consent=consent.consent_text(_, organisation=organisation, months=promise.months,
                                                         until=promise.until,
                                                         month_name=lambda moment: format_date(moment, "MMMM y")))
