@@ -50,20 +50,28 @@ def test_every_figure_is_the_report_jsons(app, session, demo):
     assert all(str(cell) in text for cell in cells)
 
 
-def test_each_skill_leads_with_words_then_the_number(app, session, demo):
+def test_what_is_common_is_said_once_then_each_skill_in_numbers(app, session, demo):
     report, issued = _report(app, session, demo)
     first = report["scales"][0]
     per_skill = pdf_text(issued.pdf).split("Per vaardigheid", 1)[1]
-    sentence = (f"Bewoners zijn gegroeid in plannen en organiseren: van gemiddeld {fmt.number(first['pre']['mean'], 2)} "
+    # Words first: what all skills have in common, once (every demo skill's interval lies above zero).
+    assert all(entry["change"]["ci95"][0] > 0 for entry in report["scales"])
+    lead = "Bewoners zijn gemiddeld gegroeid op alle 5 vaardigheden."
+    assert per_skill.count(lead) == 1 and per_skill.index(lead) < per_skill.index("Plannen en organiseren")
+    # Then what differs per skill: its averages, how sure, the effect size in words.
+    sentence = (f"Plannen en organiseren Van gemiddeld {fmt.number(first['pre']['mean'], 2)} "
                 f"naar {fmt.number(first['post']['mean'], 2)} op 5.")
     assert per_skill.index(sentence) < per_skill.index("Wie ging duidelijk vooruit")
     lo, hi = first["change"]["ci95"]
     assert (f"Met 95% zekerheid ligt de gemiddelde verandering tussen {fmt.number(lo, 2)} en {fmt.number(hi, 2)}."
             in per_skill)
-    # The effect size in words, labelled as rough conventions (explained once, named per skill).
+    # The effect size in words, labelled as rough conventions once for all skills.
     assert "Ruwe vuistregels, geen oordeel: 0,2 klein, 0,5 middelgroot, 0,8 groot." in per_skill
-    assert f"Effectgrootte d_z {fmt.number(first['effect_size']['d_z'], 2)}" in per_skill
-    assert per_skill.count("Ruwe vuistregels") == 1
+    d_lo, d_hi = first["effect_size"]["d_z_ci95"]
+    assert (f"Effectgrootte: middelgroot (d_z {fmt.number(first['effect_size']['d_z'], 2)}, 95%-interval "
+            f"{fmt.number(d_lo, 2)} tot {fmt.number(d_hi, 2)})") in per_skill
+    assert per_skill.count("vuistregels") == 1
+    assert per_skill.count("Bewoners zijn gegroeid in") == 0  # no five near-identical lead sentences
 
 
 def test_bookmarks_page_numbers_and_metadata(app, session, demo, caplog):
@@ -123,6 +131,13 @@ def test_quotes_only_from_residents_who_agreed(app, session, demo, make_particip
         resident = make_participant(org, demo.slug, name)
         consent(session, resident.code, demo.slug, agreed)
         answer(app, session, demo.slug, "post", resident.code, at_levels(session, demo.slug, {"organising": 4}, text=quote))
+    # The worker may have chosen quotes for the report (the demo has): then only chosen ones are shown.
+    from surveyhub.services import project_story
+
+    offered = {choice["text"]: choice for choice in project_story.quote_choices(session, demo.actor, demo.slug)}
+    assert "Dit mag niemand lezen." not in offered
+    project_story.choose_quote(session, demo.actor, demo.slug, offered["Ik durf nu de wethouder te bellen."]["answer_id"])
+    session.commit()
 
     text = pdf_text(_report(app, session, demo)[1].pdf)
 

@@ -13,6 +13,7 @@ import pytest
 from surveyhub.plugins import get_registry
 from surveyhub.services import access, outcomes
 from surveyhub.services import documents as docs
+from surveyhub.rendering import formatting as fmt
 from tests.fixtures.documents import BASE_URL, pdf_text
 from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments
 
@@ -59,6 +60,9 @@ def test_nine_pairs_say_why_there_is_no_conclusion_and_print_no_interval(app, se
     assert "Voor effectgroottes en toetsen zijn minstens 10 bewoners nodig. Daarom trekken we geen conclusie." in text
     assert "Met 95% zekerheid" not in text  # the summary and the table agree: no interval on either
     assert "deden te weinig bewoners" not in text  # the averages are shown, so nobody says "too few took part"
+    # A one-item scale has no reliability: no reliable-change bars, and the report says why in words.
+    assert all(entry["rci"][kind] is None for kind in ("improved", "unchanged", "deteriorated"))
+    assert "de betrouwbaarheid van de vaardigheden is niet bekend" in text
 
 
 def test_a_look_back_without_a_start_has_no_match_rate(app, session, make_org):
@@ -85,3 +89,28 @@ def test_threshold_sources_are_shown_as_the_json_says(app, session, make_org):
     assert sources["min_tests"] == "call" and sources["min_means"] == "default"
     assert ("Waar deze grenzen vandaan komen: min_means 5 (standaard van SurveyHub), min_tests 12 (voor dit "
             "rapport ingesteld) en min_cell 5 (standaard van SurveyHub).") in text
+
+
+def test_the_follow_up_says_whether_the_change_lasted(app, session, make_org):
+    org = make_org("Buurtwerk Vervolg")
+    before = [4, 5, 4, 6, 5, 4, 5, 6, 4, 5, 3, 4]
+    after = [7, 8, 6, 8, 7, 7, 6, 8, 7, 6, 6, 7]
+    later = [6, 8, 6, 7, 7, 6, 6, 8, 6, 6, 5, 7]
+    slug = rated(app, session, org, before, after, "Met vervolgmeting")
+    for i, value in enumerate(later):
+        answer(app, session, slug, "followup", f"R{i}", {("rating", "rating"): value}, commit=False)
+    session.commit()
+    report, text = report_text(app, session, org, slug)
+    text = text.replace("%- interval", "%-interval")  # a line may break after the hyphen
+    lasting, from_start = report["persistence"][0], report["followup"][0]
+    assert lasting["comparison"] == "post→followup" and from_start["comparison"] == "pre→followup"
+    assert "Bleef de verandering?" in text and "Van het eind tot de vervolgmeting" in text
+    lo, hi = lasting["change"]["ci95"]
+    assert lasting["change"]["ci95"][1] < 0  # these residents went down again after the end: say so in words
+    assert (f"Na het eind ging cijfer gemiddeld weer achteruit. Cijfer: eind {fmt.number(lasting['pre']['mean'], 2)}, vervolgmeting "
+            f"{fmt.number(lasting['post']['mean'], 2)} op 10. Verandering sinds het eind "
+            f"{fmt.numbers('nl').signed(lasting['change']['mean'])} (95%-interval {fmt.number(lo, 2)} tot "
+            f"{fmt.number(hi, 2)}), 12 bewoners.") in text
+    assert "Van de start tot de vervolgmeting" in text
+    assert "De cijfers van eind tot vervolgmeting per vaardigheid" in text
+    assert "Een tijd na het eind vulden bewoners de vragenlijst opnieuw in (vervolgmeting)." in text

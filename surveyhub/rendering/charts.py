@@ -359,11 +359,11 @@ TITLES = {
     "nl": {"funnel": "Deelname", "change": "Verandering per vaardigheid", "radar": "Alle vaardigheden",
            "rci": "Betrouwbare verandering per vaardigheid", "thentest": "Terugblik: ervaren verandering",
            "invited": "Deelnemers", "pre_started": "Nulmeting begonnen", "pre": "Nulmeting klaar",
-           "post": "Eindmeting klaar", "paired": "Start en eind gekoppeld"},
+           "post": "Eindmeting klaar", "paired": "Start en eind gekoppeld", "followup": "Vervolgmeting klaar"},
     "en": {"funnel": "Participation", "change": "Change per competence", "radar": "All competences",
            "rci": "Reliable change per competence", "thentest": "Looking back: self-perceived change",
            "invited": "Participants", "pre_started": "Pre wave started", "pre": "Pre wave completed",
-           "post": "Post wave completed", "paired": "Start and end paired"},
+           "post": "Post wave completed", "paired": "Start and end paired", "followup": "Follow-up completed"},
 }
 
 
@@ -391,9 +391,14 @@ def report_charts(report: Report, lang: str = "nl") -> dict[str, str]:
     t = TITLES[language(lang)]
     w = words(lang)
     part = report["participation"]
-    steps: list[tuple[str, int | str | None]] = [
-        (t["invited"], part["invited"]), (t["pre_started"], part["waves"]["pre"]["started"]),
-        (t["pre"], part["pre"]), (t["post"], part["post"]), (t["paired"], part["paired"])]
+    steps: list[tuple[str, int | str | None]] = [(t["invited"], part["invited"])]
+    if report["design"]["pretest"]:  # a look-back design has no start to count or pair with
+        steps += [(t["pre_started"], part["waves"]["pre"]["started"]), (t["pre"], part["pre"])]
+    steps.append((t["post"], part["post"]))
+    if report["design"]["pretest"]:
+        steps.append((t["paired"], part["paired"]))
+    if report["design"]["followup"]:
+        steps.append((t["followup"], part["followup"]))
     scales = report["scales"]
     labels = [translate(entry["title"], lang) for entry in scales]
     charts = {

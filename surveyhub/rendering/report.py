@@ -93,6 +93,8 @@ def headline(report: Report, lang: str, t: dict) -> list[dict]:
     if design["pretest"]:
         figures.append({"value": n.count(part["pre"]), "label": t["fig_pre"], "note": ""})
     figures.append({"value": n.count(part["post"]), "label": t["fig_post"], "note": ""})
+    if design["followup"]:
+        figures.append({"value": n.count(part["followup"]), "label": t["fig_followup"], "note": ""})
     best = strongest(report)
     if best is not None:
         ci = report_words.improved_interval(best)
@@ -163,8 +165,14 @@ def _score_explained(report: Report, lang: str, t: dict) -> str:
 def _skills(report: Report, lang: str, t: dict) -> list[dict]:
     limits = report["thresholds"]
     return [{"title": translate(e["title"], lang), "anchor": f"scale-{e['instrument']}-{e['scale']}",
-             "primary": e["primary"], "words": " ".join(report_words.skill_paragraph(e, lang, t, limits))}
+             "primary": e["primary"], "words": " ".join(report_words.skill_details(e, lang, t, limits))}
             for e in report["scales"]]
+
+
+def _any_rci(report: Report) -> bool:
+    """Whether any skill has reliable-change counts to draw (none without a known reliability)."""
+    return any(entry["rci"][kind] is not None for entry in report["scales"]
+               for kind in ("improved", "unchanged", "deteriorated"))
 
 
 def quotes(report: Report) -> list[str]:
@@ -205,8 +213,9 @@ def context(data: dict, *, code: str, issued_at: datetime, verify_url: str,
         "measured": design["pretest"],
         "score_explained": _score_explained(report, lang, t),
         "change_chart": drawn["change"] if design["pretest"] else None,
-        "rci_chart": drawn["rci"] if design["pretest"] else None,
+        "rci_chart": drawn["rci"] if design["pretest"] and _any_rci(report) else None,
         "skills": _skills(report, lang, t) if design["pretest"] else [],
+        "skills_lead": report_words.common_lead(report["scales"], lang, t) if design["pretest"] else [],
         "retro_chart": drawn.get("thentest"),  # drawn only when the then-test was used
         "retro": [report_words.retro_line(e, lang, t) for e in report["retrospective"]],
         "followup": [report_words.followup_line(e, lang, t) for e in report["followup"]],

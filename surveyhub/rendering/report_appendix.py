@@ -40,13 +40,13 @@ def method(data: dict, report: Report, funnel: dict, lang: str, t: dict) -> dict
         "thresholds": t["thresholds_plain"].format(**limits),
         "sources": _sources(limits, lang, t),
         "pairing": [t["pairing_text"]] + ([t["pairing_fuzzy"].format(n=n.count(fuzzy))] if fuzzy else []),
-        "statistics": [t["statistics_text"], G_AV_NOTE[lang], t["wilcoxon_text"], t["rci_text"],
-                       _multiple(report, n, t), t["rounding_text"]],
+        "statistics": [line for line in (t["statistics_text"], G_AV_NOTE[lang], t["wilcoxon_text"], t["rci_text"],
+                                         _multiple(report, n, t), t["rounding_text"]) if line],
         "withdrawn": _withdrawn(part["withdrawn"], n, t),
         "sensitivity": _sensitivity(report, lang, t),
         "dropouts": _dropouts(report, lang, t),
         "tables": [table for title, entries, first in (
-            (t["tables"], report["scales"], "row_pre"),
+            (t["tables"], report["scales"] if design["pretest"] else [], "row_pre"),
             (t["tables_retro"], report["retrospective"], "row_then"),
             (t["tables_followup"], report["followup"], "row_pre"),
             (t["tables_persistence"], report["persistence"], "row_post"))
@@ -88,8 +88,11 @@ def _sources(limits: Thresholds, lang: str, t: dict) -> str:
 
 
 def _multiple(report: Report, n: Numbers, t: dict) -> str:
-    """Holm across the skills of each list; a named primary outcome keeps its own p."""
-    words = t["multiple_holm"].format(k=n.count(len(report["scales"])))
+    """Holm across the skills of each list; a named primary outcome keeps its own p. One skill: nothing to say."""
+    tested = report["scales"] if report["design"]["pretest"] else report["retrospective"]
+    if len(tested) < 2:
+        return ""
+    words = t["multiple_holm"].format(k=n.count(len(tested)))
     primary = [e for e in report["scales"] if e["primary"]]
     if primary:
         words += " " + t["multiple_primary"].format(skill=translate(primary[0]["title"], n.lang))
@@ -182,8 +185,10 @@ def _tables(title: str, entries: list, first: str, limits: Thresholds, lang: str
             cells = [_shown(column[key], e, key, t) for column, e in zip(columns, chunk)]
             rows.append({"label": t[label_key], "words": t[words_key], "cells": cells})
         notes = _hidden_notes(chunk, limits, t)
+        # A narrow table (few skills) gives its labels room, so each row's words fit on one line.
+        label = 50 if len(chunk) > 3 else 72
         tables.append({"title": title if start == 0 else "", "skills": [translate(e["title"], lang) for e in chunk],
-                       "rows": rows, "notes": notes})
+                       "rows": rows, "notes": notes, "label_mm": label, "width_mm": label + 24 * len(chunk)})
     return tables
 
 

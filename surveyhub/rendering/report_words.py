@@ -85,23 +85,57 @@ def summary_sentence(entry: ChangeEntry, lang: str, t: dict) -> list[str]:
     return [t[key].format(**values)]
 
 
-def effect_words(d: float | None, ci: list[float] | None, n: Numbers, t: dict) -> str:
-    """The effect size d_z put into words by the rough conventions (labelled as such), with its interval."""
+def effect_words(d: float | None, ci: list[float] | None, n: Numbers, t: dict, key: str = "effect") -> str:
+    """The effect size d_z put into words by the rough conventions, with its interval.
+
+    ``key`` ``"effect"`` names the conventions in the sentence (a paragraph on its own);
+    ``"effect_short"`` leaves that to the section's introduction, which says it once.
+    """
     if d is None:
         return ""
     shown = abs(round(d, 2))  # judged as printed: a d_z of 0.797 reads "0.80" and is called large
-    size = next(t[key] for bound, key in EFFECT_SIZES if shown >= bound)
+    size = next(t[name] for bound, name in EFFECT_SIZES if shown >= bound)
     if ci:
-        return t["effect"].format(d=n.number(d), lo=n.number(ci[0]), hi=n.number(ci[1]), size=size)
-    return t["effect_no_ci"].format(d=n.number(d), size=size)
+        return t[key].format(d=n.number(d), lo=n.number(ci[0]), hi=n.number(ci[1]), size=size)
+    return t[key + "_no_ci"].format(d=n.number(d), size=size)
 
 
 def skill_paragraph(entry: ChangeEntry, lang: str, t: dict, limits: dict) -> list[str]:
-    """One skill's short paragraph: lead, how sure, the effect size in words, who clearly improved."""
-    n = numbers(lang)
-    sentences = summary_sentence(entry, lang, t)
+    """One skill's paragraph on its own (the dashboard's card): lead, how sure, effect size, per resident."""
     if means_hidden(entry):
-        return sentences
+        return summary_sentence(entry, lang, t)
+    return summary_sentence(entry, lang, t) + _details(entry, lang, t, limits, effect_key="effect")
+
+
+def common_lead(entries: list, lang: str, t: dict) -> list[str]:
+    """What the skills have in common, said once: which went up, which did not change clearly, and so on."""
+    groups: dict[str, list[str]] = {}
+    for entry in entries:
+        found = verdict(entry)
+        key = ("hidden_all" if means_hidden(entry) else
+               {"improved": "grew_all", "deteriorated": "declined_all", "unclear": "unclear_all"}.get(
+                   found or "", "open_all"))
+        groups.setdefault(key, []).append(skill_name(entry, lang))
+    if len(entries) > 1 and set(groups) <= {"grew_all"} | {"unclear_all"} and len(groups) == 1:
+        key = next(iter(groups))  # every skill alike: say so with the number, not a long list
+        return [t[key.replace("_all", "_every")].format(k=numbers(lang).count(len(entries)))]
+    order = ("grew_all", "unclear_all", "declined_all", "open_all", "hidden_all")
+    return [_capital(t[key].format(skills=join_words(groups[key], lang))) for key in order if key in groups]
+
+
+def skill_details(entry: ChangeEntry, lang: str, t: dict, limits: dict) -> list[str]:
+    """What differs per skill, after the common lead: the averages, how sure, the effect size, per resident."""
+    n = numbers(lang)
+    if means_hidden(entry):
+        return [t["details_hidden"]]
+    lead = t["from_to"].format(pre=n.number(entry["pre"]["mean"]), post=n.number(entry["post"]["mean"]),
+                               scale_max=scale_max(entry, n, t))
+    return [lead] + _details(entry, lang, t, limits, effect_key="effect_short")
+
+
+def _details(entry: ChangeEntry, lang: str, t: dict, limits: dict, effect_key: str) -> list[str]:
+    n = numbers(lang)
+    sentences = []
     change = entry["change"]
     if change["ci95"] is not None:
         sentences.append(t["certainty"].format(lo=n.number(change["ci95"][0]), hi=n.number(change["ci95"][1])))
@@ -110,11 +144,15 @@ def skill_paragraph(entry: ChangeEntry, lang: str, t: dict, limits: dict) -> lis
     if "tests" in entry["suppressed"]:
         sentences.append(t["tests_need"].format(n=n.count(max(limits["min_tests"], limits["min_means"]))))
     else:
-        words = effect_words(entry["effect_size"]["d_z"], _d_z_interval(entry), n, t)
+        words = effect_words(entry["effect_size"]["d_z"], _d_z_interval(entry), n, t, effect_key)
         if words:
             sentences.append(words)
     sentences.append(rci_sentence(entry, n, t))
     return [s for s in sentences if s]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _d_z_interval(entry: ChangeEntry) -> list[float] | None:
@@ -162,8 +200,10 @@ def followup_line(entry: ChangeEntry, lang: str, t: dict) -> str:
 
 
 def persistence_line(entry: ChangeEntry, lang: str, t: dict) -> str:
-    """End → follow-up: did the change last?"""
-    return _compared_line(entry, lang, t, "persistence_line", "persistence_line_short", "pre")
+    """End → follow-up: did the change last? In words first (by the interval, as ``verdict``), then the numbers."""
+    numbers_line = _compared_line(entry, lang, t, "persistence_line", "persistence_line_short", "pre")
+    key = {"improved": "lasted_up", "deteriorated": "lasted_down", "unclear": "lasted_same"}.get(verdict(entry) or "")
+    return f"{t[key].format(skill=skill_name(entry, lang))} {numbers_line}" if key else numbers_line
 
 
 def _compared_line(entry: ChangeEntry, lang: str, t: dict, full: str, short: str, first: str) -> str:

@@ -131,6 +131,7 @@ REPORT = DocumentTexts({
     "fig_invited": pgettext("report", "residents invited"),
     "fig_pre": pgettext("report", "took part at the start"),
     "fig_post": pgettext("report", "took part at the end"),
+    "fig_followup": pgettext("report", "took part in the follow-up"),
     "fig_improved": pgettext("report", "clearly improved in {skill}"),
     "fig_improved_note": pgettext("report", "95% interval {lo} to {hi}, of {n} residents"),
     "photo_alt": pgettext("report", "Photo: {description}"),
@@ -177,6 +178,8 @@ REPORT = DocumentTexts({
                                           "worked out."),
     "rci_chart_alt": pgettext("report", "Chart: per skill how many residents clearly improved, stayed about the same "
                                         "or clearly declined."),
+    "rci_none": pgettext("report", "Per resident we cannot judge the change: the reliability of the skills is not "
+                                   "known, so we do not know how large the measurement error is."),
     # per skill
     "per_skill": pgettext("report", "Per skill"),
     "per_skill_intro": pgettext("report", "For every skill we compare each resident's score at the end with their own "
@@ -197,6 +200,17 @@ REPORT = DocumentTexts({
                                      "conclusion."),
     "effect": pgettext("report", "Effect size d_z {d} (95% interval {lo} to {hi}): {size} by rough conventions."),
     "effect_no_ci": pgettext("report", "Effect size d_z {d}: {size} by rough conventions."),
+    "effect_short": pgettext("report", "Effect size: {size} (d_z {d}, 95% interval {lo} to {hi})."),
+    "effect_short_no_ci": pgettext("report", "Effect size: {size} (d_z {d})."),
+    "from_to": pgettext("report", "From an average of {pre} to {post}{scale_max}."),
+    "details_hidden": pgettext("report", "Too few residents did both questionnaires to show figures."),
+    "grew_all": pgettext("report", "Residents grew on average in {skills}."),
+    "grew_every": pgettext("report", "Residents grew on average in all {k} skills."),
+    "unclear_every": pgettext("report", "In none of the {k} skills do we see a clear change in the average."),
+    "unclear_all": pgettext("report", "In {skills} we see no clear change in the average."),
+    "declined_all": pgettext("report", "In {skills} residents went down on average."),
+    "open_all": pgettext("report", "For {skills} we draw no conclusion yet; below you read why."),
+    "hidden_all": pgettext("report", "For {skills} too few residents did both questionnaires to show figures."),
     "size_tiny": pgettext("report", "smaller than small"),
     "size_small": pgettext("report", "small"),
     "size_medium": pgettext("report", "medium"),
@@ -224,7 +238,11 @@ REPORT = DocumentTexts({
     # follow-up
     "followup": pgettext("report", "Did the change last?"),
     "followup_intro": pgettext("report", "Some time after the end residents filled in the questionnaire once more "
-                                         "(follow-up). Here we compare the start with the follow-up."),
+                                         "(follow-up)."),
+    "from_start_intro": pgettext("report", "Here we compare the start with the follow-up, for the same residents."),
+    "lasted_up": pgettext("report", "After the end, {skill} went up further on average."),
+    "lasted_down": pgettext("report", "After the end, {skill} went down again on average."),
+    "lasted_same": pgettext("report", "After the end, {skill} stayed at about the same level on average."),
     "followup_line": pgettext("report", "{skill}: start {pre}, follow-up {post}{scale_max}. Change {change} "
                                         "(95% interval {lo} to {hi}), {n} residents."),
     "followup_line_short": pgettext("report", "{skill}: start {pre}, follow-up {post}{scale_max}, {n} residents."),
