@@ -8,6 +8,9 @@ answer, a decline or a level word never appears.
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from surveyhub.rendering import certificate, texts
 
 NL = texts.CERTIFICATE["nl"]
@@ -67,3 +70,36 @@ def test_the_first_name_speaks_in_sentences_unless_it_is_an_initial_or_a_title()
     assert certificate.short_name("Ömer") == "Ömer"
     for whole in ("J. de Vries", "Mw. Jansen", "R-4K7P2", "de Vries"):
         assert certificate.short_name(whole) == whole
+
+
+# --- whatever the answers: only what the resident agrees with now, "nu" only after growth -------------
+
+SHARES = st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])  # the five answers of a 1–5 item, after reverse coding
+ITEMS = st.lists(st.tuples(st.one_of(st.none(), SHARES), st.one_of(st.none(), SHARES)), min_size=0, max_size=6)
+
+
+@given(st.lists(ITEMS, min_size=1, max_size=4))
+def test_every_sentence_names_an_item_agreed_with_now_and_says_nu_only_after_growth(answers):
+    scales, truth = [], {}
+    for s, items in enumerate(answers):
+        rows = []
+        for i, (start, now) in enumerate(items):
+            phrase = f"ding{s}x{i}"
+            truth[phrase] = (start, now)
+            rows.append(item(phrase, start, now))
+        scales.append(scale(f"Vaardigheid {s}", rows))
+
+    sentences = certificate.can_do(scales, "Sam", NL)
+
+    assert len(sentences) <= 3
+    named = [next(p for p in truth if f" {p}." in s) for s in sentences]
+    assert len(set(named)) == len(named)
+    for sentence, phrase in zip(sentences, named):
+        start, now = truth[phrase]
+        assert now is not None and now >= 0.75
+        assert (" nu " in sentence) == (start is not None and now - start >= 0.25)
+    for s in range(len(answers)):  # at most two per skill
+        assert sum(p.startswith(f"ding{s}x") for p in named) <= 2
+    agreed = [sum(1 for p, (_, now) in truth.items() if p.startswith(f"ding{s}x") and now is not None and now >= 0.75)
+              for s in range(len(answers))]
+    assert len(sentences) == min(3, sum(min(2, n) for n in agreed))  # nothing agreed with is left out for no reason
