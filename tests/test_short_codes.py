@@ -129,3 +129,17 @@ def test_guessed_codes_share_the_token_budget_and_never_lock_out_a_real_code(cli
     assert client.get("/q/guess-again").status_code == 429
     assert client.get(f"/k/{real}").status_code == 302  # a working code is never counted or refused
     assert client.get("/k/FFFF-FFFF", environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 404
+
+
+def test_a_resident_who_starts_with_an_own_code_gets_a_short_link_too(client, session, residents):
+    from tests.fixtures.factories import csrf_token
+
+    page = client.get(f"/a/{residents['project'].anonymous_token}")
+    sent = client.post(f"/a/{residents['project'].anonymous_token}", data={
+        "csrf_token": csrf_token(page.text), "mother": "A", "father": "B", "month": "3", "brothers": "1",
+        "sisters": "0", "birthplace": "U"})
+    assert sent.status_code == 302, sent.text
+    token = sent.headers["Location"].rsplit("/q/", 1)[1]
+    code = session.scalar(select(Token.short_code).where(Token.token == token))
+    assert code and short_codes.normalise(code) == code
+    assert f"/k/{short_codes.display(code)}" in client.get(f"/q/{token}").text

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveyhub.models import Organisation, Participant, Project, Token
-from surveyhub.services import retention
+from surveyhub.services import retention, short_codes
 from surveyhub.services.participants import new_code, new_token
 
 #: A letter, or "?" for "don't know"; numbers as chosen.
@@ -126,6 +126,7 @@ def _new_participant(session: Session, project: Project, code: str, token: str) 
     try:
         with session.begin_nested():
             session.add(participant)
+            short_codes.ensure(session, participant.tokens)  # flushes: a raced form fails here, as before
     except IntegrityError:  # the same form sent twice at once: the other request made it
         made = _made_by_form(session, project, code, token)
         if made is None:
@@ -149,6 +150,6 @@ def _active_token(session: Session, participant: Participant) -> str:
     if not active:
         token = Token(token=new_token())
         participant.tokens.append(token)
-        session.flush()
+        short_codes.ensure(session, [token])  # flushes
         active = [token]
     return active[0].token
