@@ -73,10 +73,10 @@ def main() -> None:
 
     issued_at = datetime(2026, 11, 25, 10, tzinfo=timezone.utc)
     with app.app_context(), app.extensions["surveyhub.db"].session() as session:
-        actor = access.Actor(organisation_id=org_id, role="funder")
+        actor = access.Actor(organisation_id=org_id, role="worker")  # a funder would need the project shared first
         registry = get_registry(app)
         json_ms, report = timed(lambda: outcomes.project_report(session, registry, actor, slug), args.runs)
-        project = access.project(session, actor, slug)
+        project = access.project(session, actor, slug, "project.outcomes")
         data = document_context.report_data(session, project, report, "nl")
         session.rollback()
 
