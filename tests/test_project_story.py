@@ -425,3 +425,13 @@ def test_bad_input_on_the_command_line_stores_nothing(app, session, runner, proj
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
     info = report(app, session, org, slug)["project"]
     assert info["funder"] is None and info["period"] == {"start": None, "end": None} and info["outputs"] == []
+
+
+def test_a_main_skill_the_questionnaire_no_longer_asks_is_not_reported(app, session, project):
+    from surveyhub.models import Project
+
+    org, slug = project
+    project_story.update_story(session, admin(org), slug, primary_scale="organising/organising")
+    session.scalar(select(Project).where(Project.slug == slug)).primary_scale = "conversation/conversation"
+    session.commit()  # as if the instruments changed after the main skill was named
+    assert report(app, session, org, slug)["project"]["primary_scale"] is None

@@ -446,7 +446,9 @@ def _project_info(project, org, definitions: list[dict]) -> ProjectInfo:
         "meetings_held": project.meetings_held,
         "volunteer_hours": project.volunteer_hours,
         "recommendations": project.recommendations,
-        "primary_scale": project.primary_scale,
+        # Only a scale the questionnaire still asks: instruments may have changed since it was named.
+        "primary_scale": project.primary_scale if project.primary_scale in {
+            f"{d['id']}/{scale['id']}" for d in definitions for scale in d["scales"]} else None,
     }
 
 
