@@ -31,6 +31,8 @@ ITEM_GROWTH_SHARE = 0.25
 MAX_CAN_DO = 3
 #: At most this many sentences from one skill, so that the sentences cover more than one.
 PER_SCALE = 2
+#: A name longer than this is printed smaller, so that two lines of it still leave room for the words.
+LONG_NAME = 24
 
 
 def _grew(item: dict) -> bool:
@@ -150,6 +152,7 @@ def page(data: dict, *, code: str, issued_at: datetime, verify_url: str, section
     issuer = data.get("issuer") or {"name": data.get("issuer_name"), "job_title": None}
     return {
         **_words(data, name, t, lang), "lang": lang, "t": t, "kind": data["kind"], "name": full_name,
+        "long_name": len(full_name) > LONG_NAME,
         "took_part": t["took_part"].format(project=project["name"], organisation=org["name"]),
         "period": _period(project, t, lang), "did": _did(data, name, t, lang),
         "sections": sections, "closing_text": closing, "issued_on": t["issued_on"].format(date=issued_on),
