@@ -359,7 +359,8 @@ REPORT = DocumentTexts({
     "row_t": pgettext("report", "Paired t-test"),
     "row_t_words": pgettext("report", "t with its degrees of freedom"),
     "row_p": pgettext("report", "p-value"),
-    "row_p_words": pgettext("report", "chance of such a change if nothing changed"),
+    "row_p_words": pgettext("report", "chance of a change at least this large if nothing changed on "
+                                         "average"),
     "row_wilcoxon": pgettext("report", "Wilcoxon test, p-value"),
     "row_wilcoxon_words": pgettext("report", "the same check on ranks"),
     "hidden_means": pgettext("report", "not shown: fewer than {n} residents"),
