@@ -273,16 +273,16 @@ def test_went_up_or_down_follows_the_scales_direction_as_the_pdf_does(app, sessi
     # The same numbers on a scale where lower is better (the contract's own key, not a hand-made shape).
     lower_is_better = {**fell, "higher_is_better": False}
     with app.test_request_context(), force_locale("en"):
+        t = texts.REPORT["en"]
         for entry, pdf_key in ((fell, "declined"), (lower_is_better, "grew")):
             view = dashboard_view({**report, "scales": [entry]}, Numbers("en"), "en")
-            pdf = report_pdf.summary_sentence(entry, "en", texts.REPORT["en"])[0]
-            assert pdf == texts.REPORT["en"][pdf_key].format(skill="Cijfer", pre="8.00", post="6.00",
-                                                             scale_max=" out of 10"), pdf
-            # One presenter: the page leads with the PDF's own sentence, then the rest of the PDF's paragraph.
-            sentence = view["scales"][0]["sentence"]
-            assert sentence.startswith(pdf), sentence
-            assert sentence == " ".join(report_pdf.skill_paragraph(entry, "en", texts.REPORT["en"],
-                                                                   report["thresholds"]))
+            pdf = report_pdf.summary_sentence(entry, "en", t)[0]
+            assert pdf == t[pdf_key].format(skill="Cijfer", pre="8.00", post="6.00", scale_max=" out of 10"), pdf
+            # One presenter: the page says what the PDF's skills section says, the direction first.
+            assert view["skills_lead"] == report_pdf.common_lead([entry], "en", t)
+            assert view["skills_lead"] == [t[f"{pdf_key}_all"].format(skills="Cijfer")], view["skills_lead"]
+            assert view["scales"][0]["sentence"] == " ".join(report_pdf.skill_details(entry, "en", t,
+                                                                                      report["thresholds"]))
 
 
 def test_a_scale_without_a_known_range_is_drawn_on_the_span_of_its_values():
@@ -318,7 +318,10 @@ def test_too_few_pairs_for_tests_claim_no_direction_on_the_page_or_in_the_pdf(ap
     pdf = report_pdf.summary_sentence(rose, "en", texts.REPORT["en"])
     assert pdf == [texts.REPORT["en"]["unsure"].format(skill="Cijfer", pre="4.67", post="7.17", scale_max=" out of 10")]
     # The page says what the PDF says (no direction claimed), and why the tests are missing.
-    assert sentence.startswith(pdf[0]) and not any(word in sentence for word in ("grew", "clearly improved"))
+    lead = view["skills_lead"]
+    assert lead == report_pdf.common_lead([rose], "en", texts.REPORT["en"])
+    words = " ".join(lead) + " " + sentence
+    assert "4.67" in sentence and not any(word in words for word in ("grew", "clearly improved", "went down"))
     assert "need at least 10" in sentence
     assert view["tests_note"].startswith("So far at most 6 residents filled in both questionnaires. Tests and "
                                          "effect sizes need at least 10")

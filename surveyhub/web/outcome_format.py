@@ -4,7 +4,8 @@ Pure formatting of a report (``services.outcomes.project_report``, typed in
 ``services.report_contract``); everything hidden by the small-number rules is
 already ``None`` (or a label such as "<5") there, so nothing here can reveal
 it. Numbers are written by ``surveyhub.locale.Numbers``. The funder's report
-is the one presenter: the key figures, each skill's paragraph, the look-back
+is the one presenter: the key figures, what the skills share and each skill's
+details, the look-back
 and follow-up lines, the limitations, the category names and the quotes come
 from ``rendering.report`` / ``rendering.report_words`` with the report's own
 texts, so page and PDF say the same. Texts only the dashboard has (help beside
@@ -50,6 +51,8 @@ def dashboard_view(report: Report, n: Numbers, lang: str) -> dict:
         "measured": measured,
         "participation": _participation_rows(report["participation"], n, measured),
         "scales": scales,
+        # What the skills share, said once (as the report does), then each skill's own figures in words.
+        "skills_lead": report_words.common_lead(report["scales"], lang, t) if measured else [],
         "means_note": _all_hidden_note(report["scales"], "means", limits, n),
         "tests_note": _all_hidden_note(report["scales"], "tests", limits, n),
         "rci_note": _rci_note(scales),
@@ -173,7 +176,7 @@ def _entry(entry: ChangeEntry, limits: Thresholds, n: Numbers, lang: str, t: dic
                         n=n.count(entry["n_pairs"]), min=limits["min_means"]),
         "tests_note": _("Not shown: tests and effect sizes need at least %(min)s residents with a start and an "
                         "end; here %(n)s.", n=n.count(entry["n_pairs"]), min=limits["min_tests"]),
-        "sentence": " ".join(report_words.skill_paragraph(entry, lang, t, limits)),
+        "sentence": " ".join(report_words.skill_details(entry, lang, t, limits)),
         "ceiling": _ceiling(entry, n),
         "primary": t["primary_mark"] if entry["primary"] else "",
         "sensitivity": _sensitivity(entry, n),
