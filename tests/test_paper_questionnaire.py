@@ -168,3 +168,34 @@ def test_the_questionnaires_layout_stays_as_reviewed():
                         "agree": "Ja, ik wil meedoen.", "share_quotes": "Wat ik zelf opschrijf, mag in het verslag."}}
     pdf = paper.render_questionnaire(data, code="K7P2-4QX9-MT3R", issued_at=datetime(2026, 11, 25, tzinfo=timezone.utc))
     assert_looks_like(page_png(pdf), "paper-questionnaire-p1.png")
+
+
+def test_a_grid_runs_on_while_the_answers_stay_the_same():
+    from surveyhub.rendering.paper import paper_parts
+
+    def choice(text, options=AGREE_SCALE):
+        return {"kind": "choice", "text": text, "help": "", "options": options}
+
+    def page(title, *questions, then=False):
+        return {"title": title, "then": then, "lead_in": "", "questions": list(questions)}
+
+    four = ["Nooit", "Soms", "Vaak", "Altijd"]
+    eleven = [str(n) for n in range(11)]
+    parts = paper_parts([
+        page("Plannen", choice("a"), choice("b")),
+        page("Plannen", choice("c"), then=True),           # same scale: the same grid goes on
+        page("Praten", choice("d", four), choice("e", four)),  # another scale: a new grid
+        page("Netwerk", choice("f", four), {"kind": "text", "text": "g", "help": ""}, choice("h", eleven),
+             choice("i", four)),
+    ])
+    shape = [(p["kind"], [(r["kind"], r.get("text") or r.get("title"), r["number"]) for r in p.get("rows", [])])
+             if p["kind"] == "grid" else (p["kind"], (p.get("item") or p)["number"]) for p in parts]
+    assert shape == [
+        ("grid", [("heading", "Plannen", 1), ("statement", "a", 1), ("statement", "b", 2),
+                  ("heading", "Plannen", 2), ("statement", "c", 1)]),
+        ("grid", [("heading", "Praten", 3), ("statement", "d", 1), ("statement", "e", 2),
+                  ("heading", "Netwerk", 4), ("statement", "f", 1)]),
+        ("single", 2),   # a written answer stands alone ...
+        ("single", 3),   # ... and so does a scale too long for a grid
+        ("grid", [("statement", "i", 4)]),
+    ]

@@ -67,7 +67,7 @@ def paper_parts(pages: list[dict]) -> list[dict]:
                     parts.append(last)
                 if heading is not None:
                     last["rows"].append(heading)
-                last["rows"].append({"kind": "statement", **question})
+                last["rows"].append({**question, "kind": "statement"})
             else:
                 if heading is not None:
                     parts.append(heading)
