@@ -435,3 +435,15 @@ def test_a_main_skill_the_questionnaire_no_longer_asks_is_not_reported(app, sess
     session.scalar(select(Project).where(Project.slug == slug)).primary_scale = "conversation/conversation"
     session.commit()  # as if the instruments changed after the main skill was named
     assert report(app, session, org, slug)["project"]["primary_scale"] is None
+
+
+def test_a_phone_photo_taken_upright_is_stored_upright():
+    from surveyhub.services.story_photos import prepare_photo
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; viewers rotate 90° clockwise
+    out = io.BytesIO()
+    Image.new("RGB", (3000, 2000), (200, 60, 40)).save(out, "JPEG", exif=exif)
+    data, kind = prepare_photo(out.getvalue())
+    stored = Image.open(io.BytesIO(data))
+    assert kind == "image/jpeg" and stored.size == (1067, 1600) and not stored.getexif()
