@@ -83,10 +83,7 @@ def sheet_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, 
     t = texts.SHEET[lang]
     images = Images()
     org = data["organisation"]
-    residents = [{**r, "qr": images.qr(r["link"]), "qr_alt": t["qr_alt"].format(name=r["name"]),
-                  "link_parts": _link_parts(r["link"], "/q/"), "link_pieces": _pieces(_link_parts(r["link"], "/q/")[0]),
-                  "short": _short_link(r["short_link"]) if r.get("short_link") else None}
-                 for r in data["residents"]]
+    residents = [_card(resident, images, t) for resident in data["residents"]]
     return {
         "lang": lang, "t": t, "brand": svg.safe_colour(org.get("brand_colour")),
         "doc_title": f"{t['title']} — {data['project']['name']}",
@@ -96,6 +93,14 @@ def sheet_context(data: dict, *, code: str, issued_at: datetime) -> tuple[dict, 
         "ask": _whom_to_ask(t, org["name"], data.get("worker"), org.get("contact")),
         "page_label": t["page_of"].split("{page}")[0].strip(),
     }, images
+
+
+def _card(resident: dict, images: Images, t: dict) -> dict:
+    """One resident's card: QR code of the full link, the full link in pieces, and the short link to type."""
+    address, secret = _link_parts(resident["link"], "/q/")
+    return {**resident, "qr": images.qr(resident["link"]), "qr_alt": t["qr_alt"].format(name=resident["name"]),
+            "link_pieces": _pieces(address), "link_secret": secret,
+            "short": _short_link(resident["short_link"]) if resident.get("short_link") else None}
 
 
 def _whom_to_ask(t: dict, organisation: str, worker: str | None, contact: str | None) -> str:
