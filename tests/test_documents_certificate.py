@@ -362,3 +362,35 @@ def test_a_signed_certificate_is_signed_and_still_not_issued_twice(session, demo
     assert docs.verify_file(session, first.pdf).status == "genuine"
     fields = pdf_reader(first.pdf).get_fields()
     assert fields["SurveyHub"]["/FT"] == "/Sig"
+
+
+def test_a_project_pinned_before_can_do_wording_gets_it_from_the_same_installed_version(
+        app, session, make_org, make_project, make_participant):
+    import copy
+
+    from surveyhub.models import InstrumentVersion
+    from surveyhub.plugins import get_registry
+
+    org, project, resident = _buurttuin(make_org, make_project, make_participant, "Kees", instruments=("organising",))
+    answer(app, session, project.slug, "pre", resident.code, at_levels(session, project.slug, {"organising": 2}))
+    answer(app, session, project.slug, "post", resident.code, at_levels(session, project.slug, {"organising": 4}))
+    stored = session.scalar(select(InstrumentVersion).where(InstrumentVersion.instrument_id == "organising"))
+    old = copy.deepcopy(stored.definition)  # as stored before the instrument had can-do wording
+    for scale in old["scales"]:
+        scale.pop("can_do", None)
+        for item in scale["items"]:
+            item.pop("can_do", None)
+    stored.definition = old
+    session.commit()
+    actor = access.Actor(organisation_id=org.id, role="worker")
+
+    def text(**kwargs) -> str:
+        issued = docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL, **kwargs)
+        session.commit()
+        return pdf_text(issued.pdf)
+
+    assert "Kees groeide in Plannen en organiseren." in text()  # the snapshot alone has no wording
+    assert "Kees kan nu een buurtactiviteit van begin tot eind plannen." in text(registry=get_registry(app))
+    stored.digest = "0" * 64  # an installed file that differs in more than wording is not used
+    session.commit()
+    assert "Kees groeide in Plannen en organiseren." in text(registry=get_registry(app))

@@ -78,7 +78,7 @@ def certificates(project, out_dir, lang, book, jobs):
 
 def _write_book(project: str, lang: str | None, out_dir: Path) -> Path:
     """The book of the certificates just issued: each page is its certificate, with its code and date."""
-    from surveyhub.plugins import get_host
+    from surveyhub.plugins import get_host, get_registry
     from surveyhub.rendering import certificate
 
     with session_scope(commit=False) as session:
@@ -86,7 +86,8 @@ def _write_book(project: str, lang: str | None, out_dir: Path) -> Path:
         candidates = docs.certificate_candidates(session, actor, project, by_name=True)
         found = access.project(session, actor, project, "project.rows")
         prepared = [docs.prepare_certificate(session, actor, project, c.code, base_url=base_url(), lang=lang,
-                                             host=get_host(), project=found) for c in candidates]
+                                             host=get_host(), project=found, registry=get_registry())
+                    for c in candidates]
         title = f"{certificate.book_title(lang)} — {found.name}"
     pages = [one.page(*one.previous[:2]) for one in prepared if one.page and one.previous]
     target = out_dir / f"certificates-{project}.pdf"
@@ -168,7 +169,7 @@ def _issue_chunk(project: str, codes: list[str], lang: str, out_dir: str, url: s
                                   base_url=url, lang=lang or "nl", project_slug=project)
         found = ctx.project(project, "project.rows")  # read once per chunk, not twice per certificate
         prepared = [docs.prepare_certificate(session, ctx.actor, project, code, base_url=url, lang=lang,
-                                             host=ctx.host, project=found) for code in codes]
+                                             host=ctx.host, project=found, registry=ctx.registry) for code in codes]
         session.commit()
         rendered = [docs.render(one) for one in prepared]
         issued = [docs.register(session, one, drawn) for one, drawn in zip(prepared, rendered)]

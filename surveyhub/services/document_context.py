@@ -54,12 +54,13 @@ def certificate_kind(session: Session, project: Project, participant: Participan
 
 def certificate_data(session: Session, project: Project, participant: Participant, *, kind: str, lang: str,
                      name: str | None = None, personal_line: str | None = None,
-                     issued_by: int | None = None) -> dict:
+                     issued_by: int | None = None, registry=None) -> dict:
     """Plain values for ``rendering.certificate``: who, which project, what they did, each skill and its items.
 
     The people behind it (signer, contact, the resident's role, the project's outputs) come from
     ``story_facts.certificate_facts``; the signer is the issuing worker, else the one who set up the
     project (the command line issues as nobody), and only when they wrote down their name.
+    ``registry``: the installed instruments, for can-do wording a stored snapshot predates (``_worded``).
     """
     from surveyhub.services import story_facts
 
@@ -80,7 +81,7 @@ def certificate_data(session: Session, project: Project, participant: Participan
                          "orientation": facts["orientation"]},
         "outputs": [{"date": date.fromisoformat(output["date"]), "description": output["description"]}
                     for output in facts["outputs"]][-MAX_CERTIFICATE_OUTPUTS:],
-        "scales": _certificate_scales(session, project, participant, kind, lang),
+        "scales": _certificate_scales(session, project, participant, kind, lang, registry),
         "issuer_name": signer["name"], "issuer": signer,
         "personal_line": personal_line,
     }
@@ -114,7 +115,7 @@ def _answers(response: Response | None, block: str) -> dict[tuple[str, str], flo
             if a.block == block and a.value_num is not None}
 
 
-def _certificate_scales(session, project, participant, kind, lang) -> list[dict]:
+def _certificate_scales(session, project, participant, kind, lang, registry=None) -> list[dict]:
     waves = {w.kind: w for w in project.waves}
     pre = resident.response_for(session, participant, waves["pre"])
     post = resident.response_for(session, participant, waves["post"])
@@ -125,7 +126,7 @@ def _certificate_scales(session, project, participant, kind, lang) -> list[dict]
         start, start_items = _scores(post, "then"), _answers(post, "then")  # no pre wave: the look-back
     rows = []
     for pinned in project.instruments:
-        definition = pinned.snapshot.definition
+        definition = _worded(pinned.snapshot, registry)
         answer_sets = definition.get("answer_sets")
         for scale in definition["scales"]:
             key = (definition["id"], scale["id"])
@@ -140,6 +141,20 @@ def _certificate_scales(session, project, participant, kind, lang) -> list[dict]
                             for item in scale["items"] if item.get("can_do")]
             rows.append(row)
     return rows
+
+
+def _worded(snapshot, registry) -> dict:
+    """The snapshot's definition, or the installed one of the same id and version when their digests match.
+
+    Can-do wording is left out of the digest (``definition_digest``), so a snapshot
+    stored before its instrument had wording still matches the installed file, and
+    the installed file then differs from it in wording only: its certificates get the
+    words without a new version.
+    """
+    if registry is None or snapshot.scope != "*":
+        return snapshot.definition
+    loaded = registry.get(snapshot.instrument_id, snapshot.version)
+    return loaded.definition if loaded is not None and loaded.digest == snapshot.digest else snapshot.definition
 
 
 def _item_row(item: dict, answer_sets: dict | None, start: float | None, now: float | None, higher: bool,

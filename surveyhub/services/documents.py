@@ -181,13 +181,15 @@ def _signed(build: Callable[[str, datetime], bytes], org: Organisation, title: s
 
 def prepare_certificate(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
                         lang: str | None = None, kind: str | None = None, name: str | None = None,
-                        personal_line: str | None = None, host=None, project: Project | None = None) -> Prepared:
+                        personal_line: str | None = None, host=None, project: Project | None = None,
+                        registry=None) -> Prepared:
     """A resident's certificate (after the post wave) or proof of participation (only the pre wave).
 
     ``kind`` None picks whichever the resident's answers allow; ``name`` is a
     name typed for the certificate instead of the display name; ``lang`` None:
     the language the resident answered in; ``project``: the project ``slug``
-    names, when the caller read it already (a ZIP of fifty reads it once).
+    names, when the caller read it already (a ZIP of fifty reads it once); ``registry``: the installed
+    instruments, whose can-do wording a certificate uses where the project's snapshot predates it.
     """
     from surveyhub.rendering import certificate
     from surveyhub.services.participants import get_participant
@@ -206,7 +208,7 @@ def prepare_certificate(session: Session, actor: Actor, slug: str, participant_c
                       code=participant.code)
     kind = kind or possible
     data = dc.certificate_data(session, project, participant, kind=kind, lang=lang, name=name,
-                               personal_line=personal_line, issued_by=actor.user_id)
+                               personal_line=personal_line, issued_by=actor.user_id, registry=registry)
     sections = dc.plugin_sections(host, "surveyhub_certificate_sections", dc.certificate_hook_context(data))
 
     def page(code: str, issued_at: datetime) -> dict:
@@ -222,10 +224,10 @@ def prepare_certificate(session: Session, actor: Actor, slug: str, participant_c
 
 def issue_certificate(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
                       lang: str | None = None, name: str | None = None, personal_line: str | None = None,
-                      host=None) -> IssuedDocument:
+                      host=None, registry=None) -> IssuedDocument:
     return issue(session, prepare_certificate(session, actor, slug, participant_code, base_url=base_url, lang=lang,
                                               kind="certificate", name=name, personal_line=personal_line,
-                                              host=host))
+                                              host=host, registry=registry))
 
 
 def issue_resident_document(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,

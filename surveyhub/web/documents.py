@@ -149,7 +149,7 @@ def certificate(slug: str, code: str):
     ctx = service_context()
     return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_certificate(
         s, ctx.actor, slug, code, base_url=ctx.base_url, lang=_resident_lang(), name=name, personal_line=line,
-        host=ctx.host, project=ctx.project(slug, "project.rows")))))
+        host=ctx.host, project=ctx.project(slug, "project.rows"), registry=ctx.registry))))
 
 
 @bp.route("/projects/<slug>/documents/certificates.zip", methods=["POST"])
@@ -170,9 +170,11 @@ def certificates_zip(slug: str, part: int = 1):
 
 
 def _zip(session, actor, slug: str, name: str, residents: list):
-    project = service_context().project(slug, "project.rows")  # read once for the whole ZIP
+    ctx = service_context()
+    project = ctx.project(slug, "project.rows")  # read once for the whole ZIP
     prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=_resident_lang(),
-                                         host=get_host(), project=project) for r in residents]
+                                         host=get_host(), project=project, registry=ctx.registry)
+                for r in residents]
     session.commit()
     rendered = batches.render_all(prepared, _budget())  # all or nothing; no transaction open meanwhile
     buffer = io.BytesIO()
@@ -213,7 +215,8 @@ def _book(session, actor, slug: str, name: str, residents: list):
     project = ctx.project(slug, "project.rows")
     lang = _resident_lang()
     prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=lang,
-                                         host=get_host(), project=project) for r in residents]
+                                         host=get_host(), project=project, registry=ctx.registry)
+                for r in residents]
     session.commit()
     title = f"{certificate.book_title(lang)} — {project.name}"
     rendered, book = batches.render_book(prepared, _budget(), title)  # no transaction open meanwhile
