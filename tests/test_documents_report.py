@@ -6,8 +6,6 @@ way; small groups get words, never numbers.
 
 from __future__ import annotations
 
-import re
-
 from surveyhub.rendering import formatting as fmt
 from surveyhub.plugins import get_registry
 from surveyhub.services import documents as docs

@@ -242,9 +242,9 @@ def reliable_change_bars(rows: list[dict], *, title: str, desc: str | None = Non
     width, left, bar_h = 640, 230, 14
     row_h = 3 * (bar_h + 3) + 14
     counts = [row.get(k) for row in rows for k in kinds]
-    marked = [_label_bound(c) for c in counts if _label_bound(c) is not None]
+    marked = [bound for bound in map(_label_bound, counts) if bound is not None]
     height = 44 + len(rows) * row_h + (22 if marked else 0)
-    top = max([c for c in counts if _finite(c)] + marked or [0])
+    top = max([float(c) for c in counts if _finite(c)] + [float(b) for b in marked] or [0.0])
     body: list[str] = []
     x = 10
     for kind in kinds:

@@ -120,7 +120,7 @@ def _cover(data: dict, report: Report, images: Images, photos: list[dict], lang:
 
 def _photos(data: dict, report: Report, images: Images, t: dict) -> dict[int, dict]:
     """Output id -> the embedded photo, for the outputs that have one (``project_story.output_photos``)."""
-    found = {}
+    found: dict[int, dict] = {}
     for output in report["project"]["outputs"]:
         photo = data["photos"].get(output["id"]) if output["photo"] else None
         if photo is not None and len(found) < MAX_PHOTOS + 1:
@@ -153,7 +153,7 @@ def _story(report: Report, photos: dict[int, dict], lang: str, t: dict) -> dict:
 
 # --- the body --------------------------------------------------------------------------------------
 
-def _score_explained(report: Report, lang: str, t: dict) -> str:
+def score_explained(report: Report, lang: str, t: dict) -> str:
     ranges = {tuple(e["range"]) if e["range"] else None for e in report["scales"] + report["retrospective"]}
     if len(ranges) == 1 and None not in ranges:
         lo, hi = next(iter(ranges))  # type: ignore[misc]
@@ -211,7 +211,7 @@ def context(data: dict, *, code: str, issued_at: datetime, verify_url: str,
         "cover": _cover(data, report, images, list(photos.values()), lang, t),
         "story": _story(report, photos, lang, t),
         "measured": design["pretest"],
-        "score_explained": _score_explained(report, lang, t),
+        "score_explained": score_explained(report, lang, t),
         "change_chart": drawn["change"] if design["pretest"] else None,
         "rci_chart": drawn["rci"] if design["pretest"] and _any_rci(report) else None,
         "skills": _skills(report, lang, t) if design["pretest"] else [],

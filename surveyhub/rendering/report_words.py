@@ -16,7 +16,7 @@ from surveyhub.locale import Numbers, join_words, translate
 from surveyhub.rendering.formatting import numbers
 
 if TYPE_CHECKING:
-    from surveyhub.services.report_contract import ChangeEntry, Report
+    from surveyhub.services.report_contract import ChangeEntry, Report, Thresholds
 
 #: Cohen's rough conventions for a standardised difference, as (lower bound, text key).
 EFFECT_SIZES = ((0.8, "size_large"), (0.5, "size_medium"), (0.2, "size_small"), (0.0, "size_tiny"))
@@ -100,7 +100,7 @@ def effect_words(d: float | None, ci: list[float] | None, n: Numbers, t: dict, k
     return t[key + "_no_ci"].format(d=n.number(d), size=size)
 
 
-def skill_paragraph(entry: ChangeEntry, lang: str, t: dict, limits: dict) -> list[str]:
+def skill_paragraph(entry: ChangeEntry, lang: str, t: dict, limits: Thresholds) -> list[str]:
     """One skill's paragraph on its own (the dashboard's card): lead, how sure, effect size, per resident."""
     if means_hidden(entry):
         return summary_sentence(entry, lang, t)
@@ -123,7 +123,7 @@ def common_lead(entries: list, lang: str, t: dict) -> list[str]:
     return [_capital(t[key].format(skills=join_words(groups[key], lang))) for key in order if key in groups]
 
 
-def skill_details(entry: ChangeEntry, lang: str, t: dict, limits: dict) -> list[str]:
+def skill_details(entry: ChangeEntry, lang: str, t: dict, limits: Thresholds) -> list[str]:
     """What differs per skill, after the common lead: the averages, how sure, the effect size, per resident."""
     n = numbers(lang)
     if means_hidden(entry):
@@ -133,7 +133,7 @@ def skill_details(entry: ChangeEntry, lang: str, t: dict, limits: dict) -> list[
     return [lead] + _details(entry, lang, t, limits, effect_key="effect_short")
 
 
-def _details(entry: ChangeEntry, lang: str, t: dict, limits: dict, effect_key: str) -> list[str]:
+def _details(entry: ChangeEntry, lang: str, t: dict, limits: Thresholds, effect_key: str) -> list[str]:
     n = numbers(lang)
     sentences = []
     change = entry["change"]
@@ -264,11 +264,12 @@ def dropout_words(report: Report, lang: str, t: dict) -> str:
     """Whether the residents who stopped started differently (``participation.dropout_check``, Welch's test)."""
     checks = report["participation"]["dropout_check"]
     titles = {(e["instrument"], e["scale"]): skill_name(e, lang) for e in report["scales"]}
-    tested = [c for c in checks if c["p"] is not None and c["difference"] is not None]
+    tested = [(titles[(c["instrument"], c["scale"])], c["p"], c["difference"]) for c in checks
+              if c["p"] is not None and c["difference"] is not None]
     if not tested:
         return t["lim_dropout_few"]
-    lower = [titles[(c["instrument"], c["scale"])] for c in tested if c["p"] < DROPOUT_P and c["difference"] < 0]
-    higher = [titles[(c["instrument"], c["scale"])] for c in tested if c["p"] < DROPOUT_P and c["difference"] > 0]
+    lower = [skill for skill, p, difference in tested if p < DROPOUT_P and difference < 0]
+    higher = [skill for skill, p, difference in tested if p < DROPOUT_P and difference > 0]
     words = []
     if lower:
         words.append(t["lim_dropout_lower"].format(skills=join_words(lower, lang)))
