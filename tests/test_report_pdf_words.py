@@ -114,3 +114,22 @@ def test_the_follow_up_says_whether_the_change_lasted(app, session, make_org):
     assert "Van de start tot de vervolgmeting" in text
     assert "De cijfers van eind tot vervolgmeting per vaardigheid" in text
     assert "Een tijd na het eind vulden bewoners de vragenlijst opnieuw in (vervolgmeting)." in text
+
+
+def test_drop_outs_are_compared_with_completers_at_the_start(app, session, make_org):
+    org = make_org("Buurtwerk Uitval")
+    slug = rated(app, session, org, [5, 6, 5, 7, 6, 5, 6, 7, 5, 6, 6, 5], [7, 8, 6, 8, 7, 7, 6, 8, 7, 6, 7, 7],
+                 "Met uitval")
+    for i, value in enumerate([3, 4, 3, 2, 4, 3]):  # six residents who only answered at the start
+        answer(app, session, slug, "pre", f"U{i}", {("rating", "rating"): value}, commit=False)
+    session.commit()
+    report, text = report_text(app, session, org, slug)
+    check = report["participation"]["dropout_check"][0]
+    assert check["dropouts"]["n"] == 6 and check["difference"] is not None and check["p"] is None
+    assert "6 van de 18 bewoners die begonnen, vulden de eindmeting niet in." in text
+    assert "Het waren er te weinig om te toetsen of ze anders begonnen." in text
+    table = text.split("Bewoners die stopten vergeleken met wie het afmaakte, bij de start", 1)[1]
+    n = fmt.numbers("nl")
+    assert (f"Cijfer 12: {n.number(check['completers']['mean'])} ({n.number(check['completers']['sd'])}) "
+            f"6: {n.number(check['dropouts']['mean'])} ({n.number(check['dropouts']['sd'])}) "
+            f"{n.signed(check['difference'])} niet getoond") in table

@@ -117,8 +117,8 @@ def _sensitivity(report: Report, lang: str, t: dict) -> list[str]:
 def _dropouts(report: Report, lang: str, t: dict) -> dict | None:
     """Completers and drop-outs at the start, per skill (``participation.dropout_check``)."""
     checks = report["participation"]["dropout_check"]
-    if not report["design"]["pretest"] or not checks or report["participation"]["attrition"] == 0:
-        return None
+    if not report["design"]["pretest"] or not any(check["difference"] is not None for check in checks):
+        return None  # nothing to compare (no drop-outs, or too few: the limitations say so in words)
     n = numbers(lang)
     titles = {(e["instrument"], e["scale"]): translate(e["title"], lang) for e in report["scales"]}
     rows = []

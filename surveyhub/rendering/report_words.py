@@ -267,7 +267,8 @@ def dropout_words(report: Report, lang: str, t: dict) -> str:
     tested = [(titles[(c["instrument"], c["scale"])], c["p"], c["difference"]) for c in checks
               if c["p"] is not None and c["difference"] is not None]
     if not tested:
-        return t["lim_dropout_few"]
+        shown = any(c["difference"] is not None for c in checks)  # averages, but too few for a test
+        return t["lim_dropout_untested"] if shown else t["lim_dropout_few"]
     lower = [skill for skill, p, difference in tested if p < DROPOUT_P and difference < 0]
     higher = [skill for skill, p, difference in tested if p < DROPOUT_P and difference > 0]
     words = []

@@ -385,6 +385,8 @@ REPORT = DocumentTexts({
     "lim_dropout_higher": pgettext("report", "At the start they scored higher on {skills} than the residents who "
                                              "finished."),
     "lim_dropout_few": pgettext("report", "They were too few to compare with the residents who finished."),
+    "lim_dropout_untested": pgettext("report", "They were too few to test whether they started differently; the "
+                                               "appendix shows their averages at the start."),
     "multiple_holm": pgettext("report", "This report tests {k} skills. With several tests one skill can look clear "
                                         "by chance, so the tables also give the p-value adjusted with Holm's method "
                                         "across the skills."),
