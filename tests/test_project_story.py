@@ -447,3 +447,30 @@ def test_a_phone_photo_taken_upright_is_stored_upright():
     data, kind = prepare_photo(out.getvalue())
     stored = Image.open(io.BytesIO(data))
     assert kind == "image/jpeg" and stored.size == (1067, 1600) and not stored.getexif()
+
+
+def test_a_worker_corrects_an_output_and_an_error_keeps_what_they_typed(app, session, worker_page):
+    client, org, slug = worker_page
+    row = project_story.add_output(session, admin(org), slug, "2026-05-21", "Speeltuin geopnd",
+                                   photo=jpeg_with_gps((300, 200)))
+    session.commit()
+    page = client.get(f"/projects/{slug}/story")
+    assert f'name="o{row["id"]}-description"' in page.text and "Wijzigen" in page.text
+    token = csrf_token(page.text)
+    url = f"/projects/{slug}/story/outputs/edit?output={row['id']}"
+    prefix = f"o{row['id']}-"
+    refused = post_multipart(client, url, {f"{prefix}csrf_token": token, f"{prefix}happened_on": "2026-05-12",
+                                           f"{prefix}description": "x" * 301})
+    assert refused.status_code == 400 and "x" * 301 in refused.text and "<details class=\"edit-output\" open>" \
+        in refused.text
+    without_token = post_multipart(client, url, {f"{prefix}happened_on": "2026-05-12",
+                                                 f"{prefix}description": "Zonder token"})
+    assert without_token.status_code == 400
+    saved = post_multipart(client, url, {f"{prefix}csrf_token": token, f"{prefix}happened_on": "2026-05-12",
+                                         f"{prefix}description": "Speeltuin geopend", f"{prefix}remove_photo": "y"})
+    assert saved.status_code == 302
+    assert report(app, session, org, slug)["project"]["outputs"] == [
+        {"id": row["id"], "date": "2026-05-12", "description": "Speeltuin geopend", "photo": False}]
+    gone = post_multipart(client, f"/projects/{slug}/story/outputs/edit?output=99999",
+                          {"o99999-csrf_token": token})
+    assert gone.status_code == 302

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
@@ -68,6 +68,24 @@ class OutputForm(FlaskForm):
                       render_kw={"accept": "image/jpeg,image/png"})
 
 
+class EditOutputForm(FlaskForm):
+    """One output's form on the page; its fields carry the output's id as a prefix (``o12-``), so the
+    labels of every output's form are unique."""
+
+    happened_on = DateField(_l("Date"), validators=[DataRequired(_l("Choose a date."))])
+    description = StringField(_l("What happened or was made"), validators=[DataRequired(_l("Write one line.")),
+                                                                          Length(max=300)],
+                              render_kw={"maxlength": 300})
+    photo = FileField(_l("New photo (optional)"), description=_l("JPEG or PNG, at most 8 MB."),
+                      render_kw={"accept": "image/jpeg,image/png"})
+    remove_photo = BooleanField(_l("Remove the photo"))
+
+
+def _edit_form(output: project_story.OutputRow, formdata=None) -> EditOutputForm:
+    return EditOutputForm(formdata=formdata, prefix=f"o{output['id']}-",
+                          data={"happened_on": output["date"], "description": output["description"]})
+
+
 class RemoveOutputForm(FlaskForm):
     output_id = HiddenField(validators=[DataRequired()])
 
@@ -89,16 +107,35 @@ def _story_form(story: project_story.Story, formdata=None) -> StoryForm:
 
 
 def _page(slug: str, *, story_form: StoryForm | None = None, output_form: OutputForm | None = None,
-          status: int = 200):
+          edited: tuple[int, EditOutputForm] | None = None, status: int = 200):
     session, actor = get_session(), current_actor()
     story = project_story.story(session, actor, slug)
     quotes = project_story.quote_choices(session, actor, slug) if actor.can("project.residents") else []
+    # Forms not posted now are blank or hold what is stored (and never parse this request's body).
+    edit_forms = {output["id"]: _edit_form(output) for output in story["outputs"]}
+    if edited is not None and edited[0] in edit_forms:
+        edit_forms[edited[0]] = edited[1]
     body = render_template("story/story.html", story=story, quotes=quotes,
-                           # Forms not posted now are blank (and never parse this request's body).
                            story_form=story_form or _story_form(story),
                            output_form=output_form or OutputForm(formdata=None),
+                           edit_forms=edit_forms, edit_open=edited[0] if edited else None,
                            any_chosen=any(quote["chosen"] for quote in quotes))
     return body, status
+
+
+def _parse_upload() -> bool:
+    """Parse this request's body within the output forms' own limit; False when it is larger."""
+    request.max_content_length = OUTPUT_REQUEST_LIMIT
+    try:
+        request.files, request.form  # noqa: B018  (parse now, within this view's limit)
+    except RequestEntityTooLarge:
+        return False
+    return True
+
+
+def _photo(form) -> bytes | None:
+    upload = form.photo.data
+    return upload.read(MAX_UPLOAD + 1) if upload and upload.filename else None
 
 
 @bp.route("/projects/<slug>/story")
@@ -130,18 +167,14 @@ def save_story(slug: str):
 @csrf.exempt  # OutputForm checks its own token, after the view has raised the upload limit
 @requires("project.setup")
 def add_output(slug: str):
-    request.max_content_length = OUTPUT_REQUEST_LIMIT
-    try:
-        request.files, request.form  # noqa: B018  (parse now, within this view's limit)
-    except RequestEntityTooLarge:
+    if not _parse_upload():
         form = OutputForm(formdata=None)
         form.photo.errors = [_("The photo is larger than 8 MB. Choose a smaller photo.")]
         return _page(slug, output_form=form, status=413)
     form = OutputForm()
     if form.validate_on_submit():
         session = get_session()
-        upload = form.photo.data
-        photo = upload.read(MAX_UPLOAD + 1) if upload and upload.filename else None
+        photo = _photo(form)
         try:
             project_story.add_output(session, current_actor(), slug, form.happened_on.data, form.description.data,
                                      photo=photo)
@@ -153,6 +186,40 @@ def add_output(slug: str):
             flash(_("Added to what the project did."))
             return redirect(url_for("story.page", slug=slug) + "#outputs")
     return _page(slug, output_form=form, status=400)
+
+
+@bp.route("/projects/<slug>/story/outputs/edit", methods=["POST"])
+@csrf.exempt  # EditOutputForm checks its own token, after the view has raised the upload limit
+@requires("project.setup")
+def edit_output(slug: str):
+    """Change one output (``?output=ID``): its date, its line, a new photo or none."""
+    output_id = request.args.get("output", "")
+    if not output_id.isdigit():
+        return Response(status=400)
+    session, actor = get_session(), current_actor()
+    stored = next((row for row in project_story.outputs(session, actor, slug) if row["id"] == int(output_id)), None)
+    if stored is None:
+        flash(_("This was removed already."), "error")
+        return redirect(url_for("story.page", slug=slug) + "#outputs")
+    if not _parse_upload():
+        form = _edit_form(stored)
+        form.photo.errors = [_("The photo is larger than 8 MB. Choose a smaller photo.")]
+        return _page(slug, edited=(stored["id"], form), status=413)
+    form = EditOutputForm(prefix=f"o{stored['id']}-")
+    if form.validate_on_submit():
+        photo = _photo(form)
+        try:
+            project_story.update_output(session, actor, slug, stored["id"], happened_on=form.happened_on.data,
+                                        description=form.description.data, photo=photo,
+                                        remove_photo=form.remove_photo.data)
+        except UserError as exc:
+            session.rollback()
+            (form.photo if photo else form.description).errors = [user_message(exc)]
+        else:
+            session.commit()
+            flash(_("Saved."))
+            return redirect(url_for("story.page", slug=slug) + f"#output-{stored['id']}")
+    return _page(slug, edited=(stored["id"], form), status=400)
 
 
 @bp.route("/projects/<slug>/story/outputs/remove", methods=["POST"])

@@ -1,5 +1,5 @@
 """The page "Verhaal voor het rapport" in a real browser: on a phone nothing scrolls sideways, every
-control is thumb-sized, axe finds nothing; a worker adds an output with a photo the way they would."""
+control is thumb-sized, axe finds nothing; a worker adds and corrects an output the way they would."""
 
 from __future__ import annotations
 
@@ -83,13 +83,21 @@ def test_a_worker_adds_an_output_with_a_photo_and_picks_a_quote_on_a_phone(live,
     phone.goto(f"{live.url}/projects/{slug}/story")
     picture = tmp_path / "bouwdag.png"
     Image.new("RGB", (1200, 900), (200, 60, 40)).save(picture, "PNG")
-    phone.get_by_label("Datum").fill("2026-04-18")
-    phone.get_by_label("Wat er gebeurde of gemaakt is").fill("Eerste bouwdag")
-    phone.get_by_label("Foto (mag ook zonder)").set_input_files(str(picture))
-    phone.get_by_role("button", name="Toevoegen").click()
+    add = phone.locator("form", has=phone.get_by_role("button", name="Toevoegen"))  # each output has its own form
+    add.get_by_label("Datum").fill("2026-04-18")
+    add.get_by_label("Wat er gebeurde of gemaakt is").fill("Eerste bouwdag")
+    add.get_by_label("Foto (mag ook zonder)").set_input_files(str(picture))
+    add.get_by_role("button", name="Toevoegen").click()
     assert phone.get_by_text("Toegevoegd aan wat het project deed.").is_visible()
     assert phone.get_by_role("button", name="Verwijderen Eerste bouwdag").is_visible()
     assert "18 april 2026" in phone.locator(".outputs").inner_text()
     assert phone.locator(".output img").count() == 2
+    # Correct the first output: open "Wijzigen", change its line, save.
+    phone.locator("details.edit-output summary").first.click()  # the first output: the one just added
+    edit = phone.locator("details[open] form")
+    edit.get_by_label("Wat er gebeurde of gemaakt is").fill("Eerste bouwdag met twintig buren")
+    edit.get_by_role("button", name="Opslaan").click()
+    assert phone.get_by_text("Bewaard.").is_visible()
+    assert "Eerste bouwdag met twintig buren" in phone.locator(".outputs").inner_text()
     phone.get_by_role("button", name="Gebruik in rapport").click()
     assert phone.get_by_text("In het rapport", exact=True).is_visible()
