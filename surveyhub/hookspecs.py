@@ -105,7 +105,9 @@ def surveyhub_certificate_sections(context):
         (``name``, ``slug``), ``organisation`` (``name``), ``scales`` (a list
         of dicts with ``title``, ``level_start``, ``level_now``, ``grew``;
         ``level_start`` is None where the resident did not grow, because a
-        certificate never shows a decline).
+        certificate never shows a decline; ``level_now`` is None where the
+        resident is in the scale's lowest level, because a certificate never
+        gives a resident at the bottom a level word).
     :returns: a list of sections, each a dict ``{"title": str, "body": str}``
         or ``None``. Both strings are shown as plain text (escaped). A plugin
         that raises is left out and logged; the certificate is still produced.

@@ -394,3 +394,23 @@ def test_a_project_pinned_before_can_do_wording_gets_it_from_the_same_installed_
     stored.digest = "0" * 64  # an installed file that differs in more than wording is not used
     session.commit()
     assert "Kees groeide in Plannen en organiseren." in text(registry=get_registry(app))
+
+
+def test_a_plugin_is_handed_no_level_word_for_a_resident_at_the_bottom(app, session, make_org, make_project,
+                                                                       make_participant):
+    from surveyhub.models import Participant, Project
+    from surveyhub.services import document_context as dc
+
+    org, project, resident = _buurttuin(make_org, make_project, make_participant, "Ans")
+    answer(app, session, project.slug, "pre", resident.code,
+           at_levels(session, project.slug, {"organising": 1, "cooperation": 2}))
+    answer(app, session, project.slug, "post", resident.code,
+           at_levels(session, project.slug, {"organising": 1, "cooperation": 4}))
+    found = session.scalar(select(Project).where(Project.slug == project.slug))
+    row = session.scalar(select(Participant).where(Participant.code == resident.code))
+
+    context = dc.certificate_hook_context(dc.certificate_data(session, found, row, kind="certificate", lang="nl"))
+
+    levels = {scale["title"]: (scale["level_start"], scale["level_now"], scale["grew"]) for scale in context["scales"]}
+    assert levels["Plannen en organiseren"] == (None, None, False)  # at the bottom: no level word at all
+    assert levels["Samenwerken"] == ("Op weg", "Sterk", True)  # grew out of the bottom: both levels

@@ -187,7 +187,8 @@ def _scale_row(scale: dict, start: float | None, now: float | None, known: tuple
             "grew": grew_on(start, now, higher, known),
             "low": bounds[0], "high": bounds[1], "higher_is_better": higher,
             "level_start": translate(level_start["label"], lang) if level_start else None,
-            "level_now": translate(level_now["label"], lang) if level_now else None}
+            "level_now": translate(level_now["label"], lang) if level_now else None,
+            "at_bottom": bool(level_now) and level_now is (scale.get("levels") or [None])[0]}
 
 
 def certificate_hook_context(data: dict) -> dict:
@@ -195,11 +196,13 @@ def certificate_hook_context(data: dict) -> dict:
 
     ``level_start`` is None where the resident did not grow: the certificate
     never shows a decline, and neither should a plugin be handed one to show.
+    ``level_now`` is None where the resident is in the scale's lowest level: a
+    certificate never gives a resident at the bottom a level word.
     """
     return copy.deepcopy({
         "lang": data["lang"], "participant": dict(data["participant"]),
         "project": dict(data["project"]), "organisation": {"name": data["organisation"]["name"]},
-        "scales": [{"title": s["title"], "level_now": s["level_now"], "grew": s["grew"],
+        "scales": [{"title": s["title"], "level_now": None if s.get("at_bottom") else s["level_now"], "grew": s["grew"],
                     "level_start": s["level_start"] if s["grew"] else None} for s in data["scales"]],
     })
 
