@@ -24,6 +24,7 @@ from tests.fixtures.documents import BASE_URL, demo, pdf_reader  # noqa: F401 (f
 from tests.fixtures.factories import csrf_token
 from tests.fixtures.images import assert_looks_like, page_png
 from tests.fixtures.outcomes import answer, at_levels
+from tests.test_documents_certificate import assert_no_level_or_decline
 
 
 def _plain(name: str) -> str:
@@ -57,6 +58,7 @@ def test_the_book_has_one_page_per_resident_in_name_order_each_its_own_certifica
     for text, candidate, document in zip(pages, candidates, issued):
         assert candidate.display_name in text and f"Code: {document.code}" in text
         assert docs.verify_code(session, document.code).status == "genuine"
+        assert_no_level_or_decline(text)  # thirty real residents, some of whom went down
     # A page of the book reads like the resident's own certificate.
     assert pages[0] == _page_texts(issued[0].pdf)[0]
     assert pdf_reader(book).metadata.title == "Certificaten — Speeltuin De Vlinder"
