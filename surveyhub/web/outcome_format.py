@@ -53,6 +53,7 @@ def dashboard_view(report: Report, n: Numbers, lang: str) -> dict:
         "scales": scales,
         # What the skills share, said once (as the report does), then each skill's own figures in words.
         "skills_lead": report_words.common_lead(report["scales"], lang, t) if measured else [],
+        "score_explained": report_pdf.score_explained(report, lang, t),
         "means_note": _all_hidden_note(report["scales"], "means", limits, n),
         "tests_note": _all_hidden_note(report["scales"], "tests", limits, n),
         "rci_note": _rci_note(scales),
