@@ -302,3 +302,21 @@ def test_each_list_is_its_own_family_for_holm(app, runner, session, org, tmp_pat
     shifts = [entry["response_shift"]["test"] for entry in report["retrospective"]]
     low, high = sorted(test["p"] for test in shifts)
     assert min(test["p_holm"] for test in shifts) == pytest.approx(min(1.0, 2 * low), abs=1e-12)
+
+
+def test_one_drop_out_hides_the_wave_sd_that_would_give_their_score_back(app, runner, session, org, tmp_path):
+    # The reliable-change SD comes from the whole pre wave. Beside the pairs' own n, mean and SD, that SD
+    # gives a lone drop-out's score back (up to its sign); it is hidden until min_means residents are outside.
+    slug = new_project(app, session, org, ["rating"])
+    pre = [4, 5, 6, 5, 4, 6, 5, 7, 6, 5, 2]
+    import_values(runner, tmp_path, slug, "pre", "rating", pre)
+    import_values(runner, tmp_path, slug, "post", "rating", [7, 8, 8, 7, 6, 8, 7, 9, 8, 7], ids=codes(10))
+    one_out = cli_report(runner, slug, "--min-n", "5", "--min-tests", "5", "--min-cell", "1")
+    [entry] = one_out["scales"]
+    assert entry["n_pairs"] == 10 and entry["pre"]["sd"] is not None
+    assert entry["rci"]["sd"] is None and entry["rci"]["s_diff"] is None
+    assert "wave_sd" in entry["suppressed"]
+    assert "wave_sd" in one_out["design"]["method"]["suppression"]
+    # With the threshold at 1 the lone drop-out is enough: the wave's SD is shown, as scipy computes it.
+    shown = cli_report(runner, slug, *SHOW_ALL)["scales"][0]
+    assert shown["rci"]["sd"] == pytest.approx(np.std(pre, ddof=1)) and "wave_sd" not in shown["suppressed"]

@@ -86,7 +86,10 @@ METHOD: Method = {
                      "then → post is self-perceived change, then − pre the response shift.",
     "suppression": {**SUPPRESSION_NAMES,
                     "sensitivity": "fewer fuzzy pairs than min_means: the sensitivity figures without them "
-                                   "(the difference from the full result would be the change of those few)"},
+                                   "(the difference from the full result would be the change of those few)",
+                    "wave_sd": "the SD for reliable change comes from the whole baseline wave, and fewer than "
+                               "min_means of its residents are not among the pairs: rci.sd and rci.s_diff (beside "
+                               "the pairs' own mean and SD they would give those few residents' scores)"},
     "ceiling": "Residents whose baseline score is the highest the scale can give (range[1]): they could not "
                "score higher. Counted like reliable change (below min_cell shown as '<N').",
     "dropout_check": "Completers (a paired later score on the scale) and drop-outs (a completed pre response "
@@ -279,6 +282,10 @@ class _Context:
             hidden = "means" in block["suppressed"]
             block["rci"]["sd"] = None if hidden else params["sd"]
             block["rci"]["r"] = None if hidden else params["r"]
+            outside = len(baseline_wave) - block["n_pairs"]  # baseline scores of residents not in the pairs
+            if not hidden and params["sd_source"] == "data" and 0 < outside < self.thresholds["min_means"]:
+                block["rci"]["sd"] = block["rci"]["s_diff"] = None
+                block["suppressed"].append("wave_sd")
         else:
             del block["rci"]
             block["suppressed"] = [name for name in block["suppressed"] if name != "counts"]
