@@ -183,7 +183,7 @@ def prepare_certificate(session: Session, actor: Actor, slug: str, participant_c
                         lang: str | None = None, kind: str | None = None, name: str | None = None,
                         personal_line: str | None = None, host=None, project: Project | None = None,
                         registry=None) -> Prepared:
-    """A resident's certificate (after the post wave) or proof of participation (only the pre wave).
+    """A resident's certificate (after the post wave) or certificate of participation (only the pre wave).
 
     ``kind`` None picks whichever the resident's answers allow; ``name`` is a
     name typed for the certificate instead of the display name; ``lang`` None:
@@ -232,15 +232,15 @@ def issue_certificate(session: Session, actor: Actor, slug: str, participant_cod
 
 def issue_resident_document(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
                             lang: str | None = None, name: str | None = None, personal_line: str | None = None,
-                            host=None) -> IssuedDocument:
-    """The certificate, or the proof of participation when only the pre wave was done."""
+                            host=None, registry=None) -> IssuedDocument:
+    """The certificate, or the certificate of participation when only the pre wave was done."""
     return issue(session, prepare_certificate(session, actor, slug, participant_code, base_url=base_url, lang=lang,
-                                              name=name, personal_line=personal_line, host=host))
+                                              name=name, personal_line=personal_line, host=host, registry=registry))
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A resident who can get a certificate (``kind`` certificate) or a proof of participation."""
+    """A resident who can get a certificate (``kind`` certificate) or a certificate of participation."""
 
     code: str
     display_name: str | None
