@@ -35,7 +35,8 @@ def test_every_figure_is_the_report_jsons(app, session, demo):
     assert f"Start en eind gekoppeld {part['paired']}" in text
     assert f"Koppelpercentage {fmt.percent(part['match_rate'])}" in text
     for entry in report["scales"]:
-        assert not entry["suppressed"] or entry["suppressed"] == ["counts"]
+        # Means and tests shown (only counts and the wave's SD for reliable change hidden, neither printed here).
+        assert set(entry["suppressed"]) <= {"counts", "wave_sd"}, entry["suppressed"]
         for expected in (_mean_sd(entry["pre"]), _mean_sd(entry["post"]), _mean_sd(entry["change"]),
                          fmt.interval(entry["change"]["ci95"]), fmt.number(entry["effect_size"]["d_z"], 2),
                          fmt.number(entry["effect_size"]["g_av"], 2),
@@ -51,7 +52,7 @@ def test_every_figure_is_the_report_jsons(app, session, demo):
 def test_what_is_common_is_said_once_then_each_skill_in_numbers(app, session, demo):
     report, issued = _report(app, session, demo)
     first = report["scales"][0]
-    per_skill = pdf_text(issued.pdf).split("Per vaardigheid", 1)[1]
+    per_skill = pdf_text(issued.pdf).split("Per vaardigheid", 1)[1].replace("%- ", "%-")  # a break after "95%-"
     # Words first: what all skills have in common, once (every demo skill's interval lies above zero).
     assert all(entry["change"]["ci95"][0] > 0 for entry in report["scales"])
     lead = "Bewoners zijn gemiddeld gegroeid op alle 5 vaardigheden."
@@ -70,6 +71,15 @@ def test_what_is_common_is_said_once_then_each_skill_in_numbers(app, session, de
             f"{fmt.number(d_lo, 2)} tot {fmt.number(d_hi, 2)})") in per_skill
     assert per_skill.count("vuistregels") == 1
     assert per_skill.count("Bewoners zijn gegroeid in") == 0  # no five near-identical lead sentences
+    # Who clearly improved: the count, and beside a plain count its share with Wilson's interval.
+    for entry in report["scales"]:
+        rci = entry["rci"]
+        if rci["improved_share"] is not None:
+            lo, hi = rci["improved_ci95"]
+            assert (f"{rci['improved']} duidelijk vooruit ({fmt.percent(rci['improved_share'])}, 95%-interval "
+                    f"{fmt.percent(lo)} tot {fmt.percent(hi)})") in per_skill
+        else:
+            assert isinstance(rci["improved"], str) and f"{rci['improved'][1:]} of meer duidelijk vooruit" in per_skill
 
 
 def test_bookmarks_page_numbers_and_metadata(app, session, demo, caplog):

@@ -166,6 +166,10 @@ def rci_sentence(entry: ChangeEntry, n: Numbers, t: dict) -> str:
     if any(count is None for count in counts):
         return t["rci_unknown_line"]
     improved, unchanged, deteriorated = (count_words(c, n, t) for c in counts)
+    share, ci = rci["improved_share"], rci["improved_ci95"]
+    if share is not None and ci is not None:  # a share only beside its plain count (the JSON's rule)
+        return t["rci_line_share"].format(improved=improved, unchanged=unchanged, deteriorated=deteriorated,
+                                          share=n.percent(share), lo=n.percent(ci[0]), hi=n.percent(ci[1]))
     return t["rci_line"].format(improved=improved, unchanged=unchanged, deteriorated=deteriorated)
 
 

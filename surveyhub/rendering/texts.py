@@ -217,6 +217,8 @@ REPORT = DocumentTexts({
     "size_large": pgettext("report", "large"),
     "rci_line": pgettext("report", "Per resident: {improved} clearly improved, {unchanged} about the same, "
                                    "{deteriorated} clearly declined."),
+    "rci_line_share": pgettext("report", "Per resident: {improved} clearly improved ({share}, 95% interval {lo} to "
+                                         "{hi}), {unchanged} about the same, {deteriorated} clearly declined."),
     "rci_unknown_line": pgettext("report", "Per resident we cannot judge the change: the reliability of this "
                                            "skill is not known."),
     "less_than": pgettext("report", "fewer than {n}"),
