@@ -177,3 +177,29 @@ def test_the_sheets_layout_stays_as_reviewed():
     names = ["Fatima", "Henk van den Berg-Oudshoorn", "Aylin Özdemir", "Jo", "Marco", "Samira El Khatib"]
     pdf = paper.render_sheet(_sheet_data(LONG_BASE, names), code="K7P2-4QX9-MT3R", issued_at=ISSUED)
     assert_looks_like(page_png(pdf), "link-sheet-p1.png")
+
+
+def test_a_worker_prints_one_residents_card_from_their_page(app, session, client_for, make_org, make_project,
+                                                              make_user):
+    from tests.fixtures.factories import csrf_token
+
+    org = make_org()
+    project = make_project(org)
+    worker = make_user("worker", org)
+    actor = access.Actor(organisation_id=org.id, role="admin")
+    anna, bas = participants.add_participants(session, actor, project.slug, entries=[("Anna", None), ("Bas", None)])
+    session.commit()
+    client = client_for(worker.email)
+    page = client.get(f"/projects/{project.slug}/participants/{bas.code}")
+    assert f"http://surveyhub.test/k/{short_codes.display(bas.short_code)}" in page.text  # shown to type over
+    printed = client.post(f"/projects/{project.slug}/documents/links.pdf",
+                          data={"csrf_token": csrf_token(page.text), "participant": bas.code})
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    text = pdf_text(printed.data)
+    assert f"/k/{short_codes.display(bas.short_code)}" in text and "Bas" in text
+    assert short_codes.display(anna.short_code) not in text and "Anna" not in text
+    assert bas.code in printed.headers["Content-Disposition"]
+    # the whole sheet is still the whole sheet, and both are on record
+    whole = client.post(f"/projects/{project.slug}/documents/links.pdf", data={"csrf_token": csrf_token(page.text)})
+    assert "Anna" in pdf_text(whole.data) and "Bas" in pdf_text(whole.data)
+    assert whole.headers["X-Document-Code"] != printed.headers["X-Document-Code"]

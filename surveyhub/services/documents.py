@@ -356,7 +356,12 @@ def questionnaire_pdf(session: Session, actor: Actor, slug: str, wave_kind: str,
 
 
 def _previous_questionnaire(session, project_id, lang, title) -> tuple[str, datetime, str] | None:
-    found = session.scalar(select(Document).where(Document.kind == "questionnaire", Document.project_id == project_id,
+    return _previous_titled(session, "questionnaire", project_id, lang, title)
+
+
+def _previous_titled(session, kind, project_id, lang, title) -> tuple[str, datetime, str] | None:
+    """The latest unrevoked document of ``kind`` with exactly this title (one per wave, per resident)."""
+    found = session.scalar(select(Document).where(Document.kind == kind, Document.project_id == project_id,
                                                   Document.language == lang, Document.title == title[:300],
                                                   Document.revoked_at.is_(None))
                            .order_by(Document.issued_at.desc(), Document.id.desc()).limit(1))
@@ -373,6 +378,27 @@ def prepare_link_sheet(session: Session, actor: Actor, slug: str, *, base_url: s
     data = dc.sheet_data(session, project, base_url, lang, participant_codes, issued_by=actor.user_id)
     return _prepare(session, actor, kind="sheet", project=project, lang=lang,
                     build=lambda code, at: paper.render_sheet(data, code=code, issued_at=at))
+
+
+def prepare_link_card(session: Session, actor: Actor, slug: str, participant_code: str, *, base_url: str,
+                      lang: str = "nl") -> Prepared:
+    """One resident's card, e.g. after a new link or a lost card: the link sheet with only them on it.
+
+    Registered as theirs (withdrawn with their data), under a title of its own, so it never
+    stands in for the project's whole sheet.
+    """
+    from surveyhub.services.participants import get_participant
+
+    project = access.project(session, actor, slug, "project.rows")
+    participant = get_participant(session, actor, slug, participant_code, project=project)
+    if not any(token.revoked_at is None for token in participant.tokens):
+        raise Invalid(N_("%(code)s has no personal link"), code=participant.code)
+    prepared = prepare_link_sheet(session, actor, slug, base_url=base_url, lang=lang,
+                                  participant_codes=[participant.code])
+    title = f"{prepared.title} ({participant.code})"
+    return replace(prepared, title=title, participant_id=participant.id, participant_code=participant.code,
+                   filename=prepared.filename.removesuffix(".pdf") + f"-{_safe(participant.code)}.pdf",
+                   previous=_previous_titled(session, "sheet", project.id, prepared.language, title))
 
 
 def link_sheet_pdf(session: Session, actor: Actor, slug: str, *, base_url: str, lang: str = "nl",

@@ -254,6 +254,10 @@ def questionnaire(slug: str, kind: str):
 @bp.route("/projects/<slug>/documents/links-<int:part>.pdf", methods=["POST"])
 @requires("project.rows")
 def link_sheet(slug: str, part: int = 1):
+    resident_code = (request.form.get("participant") or "").strip()[:40] or None
+    if resident_code:  # from a resident's page: just their card
+        return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_link_card(
+            s, current_actor(), slug, resident_code, base_url=_base_url(), lang=_lang()))))
     return _or_back(slug, lambda: _pdf(_issue(lambda s: batches.prepare_sheet_part(
         s, current_actor(), slug, part, base_url=_base_url(), lang=_lang()))))
 
