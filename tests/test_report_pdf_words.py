@@ -133,3 +133,13 @@ def test_drop_outs_are_compared_with_completers_at_the_start(app, session, make_
     assert (f"Cijfer 12: {n.number(check['completers']['mean'])} ({n.number(check['completers']['sd'])}) "
             f"6: {n.number(check['dropouts']['mean'])} ({n.number(check['dropouts']['sd'])}) "
             f"{n.signed(check['difference'])} niet getoond") in table
+
+
+def test_many_residents_at_the_top_at_the_start_are_named_a_limitation(app, session, make_org):
+    org = make_org("Buurtwerk Plafond")
+    before = [10, 10, 10, 10, 10, 6, 5, 7, 6, 5, 6, 7]
+    slug = rated(app, session, org, before, [10, 10, 9, 10, 10, 8, 7, 8, 8, 7, 7, 9], "Al aan de top")
+    report, text = report_text(app, session, org, slug)
+    ceiling = report["scales"][0]["baseline_ceiling"]
+    assert ceiling == {"count": 5, "share": 5 / 12}
+    assert "Bij de start hadden 5 van de 12 bewoners al de hoogste score op cijfer. Zij konden niet hoger." in text
