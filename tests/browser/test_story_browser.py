@@ -77,6 +77,7 @@ def test_the_story_page_fits_a_phone_and_is_accessible(live, new_context, storie
 
 def test_a_worker_adds_an_output_with_a_photo_and_picks_a_quote_on_a_phone(live, phone, storied, tmp_path):
     from PIL import Image
+    from playwright.sync_api import expect
 
     slug, worker = storied
     log_in(phone, live, worker)
@@ -88,7 +89,7 @@ def test_a_worker_adds_an_output_with_a_photo_and_picks_a_quote_on_a_phone(live,
     add.get_by_label("Wat er gebeurde of gemaakt is").fill("Eerste bouwdag")
     add.get_by_label("Foto (mag ook zonder)").set_input_files(str(picture))
     add.get_by_role("button", name="Toevoegen").click()
-    assert phone.get_by_text("Toegevoegd aan wat het project deed.").is_visible()
+    expect(phone.get_by_text("Toegevoegd aan wat het project deed.")).to_be_visible()
     assert phone.get_by_role("button", name="Verwijderen Eerste bouwdag").is_visible()
     assert "18 april 2026" in phone.locator(".outputs").inner_text()
     assert phone.locator(".output img").count() == 2
@@ -97,7 +98,23 @@ def test_a_worker_adds_an_output_with_a_photo_and_picks_a_quote_on_a_phone(live,
     edit = phone.locator("details[open] form")
     edit.get_by_label("Wat er gebeurde of gemaakt is").fill("Eerste bouwdag met twintig buren")
     edit.get_by_role("button", name="Opslaan").click()
-    assert phone.get_by_text("Bewaard.").is_visible()
+    expect(phone.get_by_text("Bewaard.")).to_be_visible()
     assert "Eerste bouwdag met twintig buren" in phone.locator(".outputs").inner_text()
     phone.get_by_role("button", name="Gebruik in rapport").click()
-    assert phone.get_by_text("In het rapport", exact=True).is_visible()
+    expect(phone.get_by_text("In het rapport", exact=True)).to_be_visible()
+
+
+def test_the_worker_sets_name_and_job_title_on_a_phone(live, phone, storied):
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+
+    _slug, worker = storied
+    log_in(phone, live, worker)
+    phone.goto(f"{live.url}/account/profile")
+    assert_phone_friendly(phone, 360)
+    assert Axe().run(phone, options=AXE_OPTIONS).violations_count == 0
+    phone.get_by_label("Je naam").fill("Sanne de Vries")
+    phone.get_by_label("Je functie").fill("Opbouwwerker")
+    phone.get_by_role("button", name="Opslaan").click()
+    expect(phone.get_by_text("Je naam en functie zijn bewaard.")).to_be_visible()
+    assert phone.get_by_label("Je naam").input_value() == "Sanne de Vries"
