@@ -119,7 +119,9 @@ def test_self_perceived_change_and_the_method_appendix(app, session, demo):
     assert "Plannen en organiseren (organising, versie 1)" in text
     assert "Ik kan een buurtactiviteit van begin tot eind plannen." in text
     alpha = report["scales"][0]["reliability"]["pre"]["alpha"]
-    assert f"Betrouwbaarheid (Cronbachs alfa): start {fmt.number(alpha, 2)}" in text
+    lo, hi = report["scales"][0]["reliability"]["pre"]["ci95"]
+    assert (f"Betrouwbaarheid (Cronbachs alfa): start {fmt.number(alpha, 2)} (95%-interval {fmt.number(lo, 2)} tot "
+            f"{fmt.number(hi, 2)})") in text.replace("%- ", "%-")
     assert "Gemiddelden tonen we vanaf 5 bewoners" in text and "Lakens (2013)" in text
 
 

@@ -142,7 +142,7 @@ def _instruments(data: dict, report: Report, n: Numbers, t: dict) -> list[dict]:
         scales = []
         for scale in instrument["scales"]:
             waves = reliability.get((instrument["id"], scale["id"]), {})
-            alpha = {wave: n.number(waves[wave]["alpha"]) if wave in waves else "" for wave in ("pre", "post")}
+            alpha = {wave: _alpha(waves.get(wave), n, t) for wave in ("pre", "post")}
             norms = scale["norms"]
             scales.append({
                 "title": scale["title"], "questions": scale["items"],
@@ -154,6 +154,15 @@ def _instruments(data: dict, report: Report, n: Numbers, t: dict) -> list[dict]:
         instruments.append({"title": instrument["title"], "id": instrument["id"],
                             "version": t["version"].format(version=instrument["version"]), "scales": scales})
     return instruments
+
+
+def _alpha(reliability, n: Numbers, t: dict) -> str:
+    """Cronbach's alpha of one wave with its 95% interval; empty when unknown or hidden."""
+    if reliability is None or reliability["alpha"] is None:
+        return ""
+    value = n.number(reliability["alpha"])
+    ci = reliability["ci95"]
+    return t["alpha_ci"].format(alpha=value, lo=n.number(ci[0]), hi=n.number(ci[1])) if ci else value
 
 
 def _withdrawn(count: int, n: Numbers, t: dict) -> str:

@@ -299,6 +299,7 @@ REPORT = DocumentTexts({
     "reverse": pgettext("report", "(reverse scored)"),
     "alpha": pgettext("report", "Reliability (Cronbach's alpha): start {pre}, end {post}"),
     "alpha_unknown": pgettext("report", "unknown"),
+    "alpha_ci": pgettext("report", "{alpha} (95% interval {lo} to {hi})"),
     "norms": pgettext("report", "Norms for reliable change: SD {sd}, reliability {r}"),
     "thresholds": pgettext("report", "Small numbers"),
     "thresholds_plain": pgettext("report", "We show averages from {min_means} residents with a start and an end. "
