@@ -474,3 +474,26 @@ def test_a_worker_corrects_an_output_and_an_error_keeps_what_they_typed(app, ses
     gone = post_multipart(client, f"/projects/{slug}/story/outputs/edit?output=99999",
                           {"o99999-csrf_token": token})
     assert gone.status_code == 302
+
+
+def test_the_retention_purge_takes_the_photos_and_keeps_the_lines(app, session, project):
+    from datetime import timedelta
+
+    from surveyhub.models import Project
+    from surveyhub.models._types import utcnow
+    from surveyhub.services import retention
+
+    org, slug = project
+    project_story.add_output(session, admin(org), slug, "2026-05-12", "Speeltuin geopend",
+                             photo=jpeg_with_gps((300, 200)))
+    row = session.scalar(select(Project).where(Project.slug == slug))
+    for wave in row.waves:  # every wave closed 25 months ago: past the default 24 months
+        wave.status, wave.closed_at = "closed", utcnow() - timedelta(days=25 * 31)
+    session.commit()
+    assert retention.purge_project(session, get_registry(app), row.id) is not None
+    session.commit()
+    session.expire_all()
+    [output] = session.scalars(select(ProjectOutput).where(ProjectOutput.project_id == row.id)).all()
+    assert output.description == "Speeltuin geopend" and output.photo is None and output.photo_type is None
+    [kept] = session.scalar(select(Project.purged_summary).where(Project.id == row.id))["project"]["outputs"]
+    assert kept["description"] == "Speeltuin geopend" and kept["photo"] is False

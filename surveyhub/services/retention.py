@@ -23,8 +23,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from surveyhub.db import retry_on_busy
-from surveyhub.models import (Answer, Consent, Document, Organisation, Participant, Project, Response,
-                              ScaleScore, Token, Wave)
+from surveyhub.models import (Answer, Consent, Document, Organisation, Participant, Project, ProjectOutput,
+                              Response, ScaleScore, Token, Wave)
 from surveyhub.models._types import utcnow
 from surveyhub.services import audit, outcomes
 from surveyhub.services.access import Actor
@@ -197,7 +197,11 @@ def purge_project(session: Session, registry, project_id: int, *, thresholds: ou
     actor = Actor(organisation_id=project.organisation_id, role="admin", source=source)
     summary = outcomes.project_report(session, registry, actor, project.slug, defaults=thresholds)
     summary["quotes"] = []  # free text may name someone; only numbers stay
+    for output in summary["project"]["outputs"]:
+        output["photo"] = False  # a photo may show residents: it goes with their data (the line stays)
     counts = _delete_residents(session, project)
+    session.execute(update(ProjectOutput).where(ProjectOutput.project_id == project.id)
+                    .values(photo=None, photo_type=None), execution_options={"synchronize_session": False})
     project.purged_summary = dict(summary)
     project.purged_at = utcnow()
     for wave in project.waves:
