@@ -497,3 +497,15 @@ def test_the_retention_purge_takes_the_photos_and_keeps_the_lines(app, session, 
     assert output.description == "Speeltuin geopend" and output.photo is None and output.photo_type is None
     [kept] = session.scalar(select(Project.purged_summary).where(Project.id == row.id))["project"]["outputs"]
     assert kept["description"] == "Speeltuin geopend" and kept["photo"] is False
+
+
+def test_a_residents_own_data_includes_what_the_worker_wrote_they_did(session, project, make_participant):
+    from surveyhub.services import resident_data
+
+    org, slug = project
+    invitation = make_participant(org, slug, "Fatima")
+    story_facts.set_resident_role(session, admin(org), slug, invitation.code, "organiseerde de opening")
+    session.commit()
+    participant = session.scalar(select(Participant).where(Participant.code == invitation.code))
+    data = resident_data.personal_data(session, participant.id)
+    assert data["participant"]["role"] == "organiseerde de opening"

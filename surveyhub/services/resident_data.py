@@ -59,6 +59,7 @@ def personal_data(session: Session, participant_id: int, lang: str = "nl") -> di
             "name": participant.display_name,
             "email": participant.email,
             "self_made_code": participant.self_code,
+            "role": participant.role,  # what the worker wrote they did, for the certificate
             "came_in_through": participant.source,
             "created_at": _when(participant.created_at),
         },
