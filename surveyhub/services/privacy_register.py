@@ -105,6 +105,11 @@ def _categories(_) -> Section:
         _("Residents: consent (date, wording version, language, whether quotes may be used)."),
         _("Residents: answers to the questionnaires, open answers included, and the scores computed from them."),
         _("Residents: certificates issued to them."),
+        _("Residents: what they did in the project, in the community worker's words (printed on their "
+          "certificate)."),
+        _("Photos of what a project made or reached (these may show residents); removed with the residents' "
+          "data after the retention period."),
+        _("Staff: the job title they print under their signature on certificates."),
         _("Staff and funders: name, e-mail address, role, password hash, last login, two-factor secret "
           "when switched on."),
         _("Audit trail: what staff did, when, and from which network address."),
