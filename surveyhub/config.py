@@ -31,6 +31,10 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes",
     "VERIFY_RATE_LIMIT": "30 per minute",
     "TOKEN_RATE_LIMIT": "30 per minute",
+    # A short code has ~37 bits against a token's 192: its misses get a budget of their own, per address and
+    # for all addresses together (a botnet's guesses add up there). Only typing a code can be held up by it.
+    "SHORT_CODE_RATE_LIMIT": "10 per hour; 30 per day",
+    "SHORT_CODE_TOTAL_RATE_LIMIT": "200 per hour; 1000 per day",
     "ANONYMOUS_CODE_RATE_LIMIT": "30 per 10 minutes",
     "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
     "MIN_PAIRS_MEANS": 5,

@@ -11,7 +11,7 @@ from surveyhub.services import throttle
 
 #: The settings that hold a rate limit ("10 per minute").
 RATE_SETTINGS = ("LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT", "TOKEN_RATE_LIMIT", "ANONYMOUS_CODE_RATE_LIMIT",
-                 "VERIFY_RATE_LIMIT")
+                 "VERIFY_RATE_LIMIT", "SHORT_CODE_RATE_LIMIT", "SHORT_CODE_TOTAL_RATE_LIMIT")
 
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -131,6 +131,26 @@ def test_guessed_codes_share_the_token_budget_and_never_lock_out_a_real_code(cli
     assert client.get("/k/FFFF-FFFF", environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 404
 
 
+def test_short_codes_have_a_stricter_budget_of_their_own_per_address(app, client, residents):
+    app.config["TOKEN_RATE_LIMIT"] = "100 per day"
+    app.config["SHORT_CODE_RATE_LIMIT"] = "2 per day"
+    assert [client.get(f"/k/{c * 4}-{c * 4}").status_code for c in "AC"] == [404, 404]
+    assert client.get("/k/DDDD-DDDD").status_code == 429
+    assert client.get("/q/a-long-token-guess").status_code == 404  # tokens keep their own, larger budget
+    assert client.get(f"/k/{residents['invitations'][0].short_code}").status_code == 302
+
+
+def test_guesses_from_many_addresses_add_up_in_one_budget(app, client, residents):
+    # ~37 bits: a botnet trying a few codes from each of many addresses must still run out.
+    app.config["TOKEN_RATE_LIMIT"] = app.config["SHORT_CODE_RATE_LIMIT"] = "100 per day"
+    app.config["SHORT_CODE_TOTAL_RATE_LIMIT"] = "3 per day"
+    sent = [client.get(f"/k/{c * 4}-{c * 4}", environ_base={"REMOTE_ADDR": f"192.0.2.{i}"}).status_code
+            for i, c in enumerate("ACDE", start=1)]
+    assert sent == [404, 404, 404, 429]
+    assert client.get(f"/k/{residents['invitations'][0].short_code}").status_code == 302
+    assert client.get("/q/another-guess", environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code == 404
+
+
 def test_a_resident_who_starts_with_an_own_code_gets_a_short_link_too(client, session, residents):
     from tests.fixtures.factories import csrf_token
 

@@ -53,23 +53,29 @@ def count_every(scope: str, setting: str, methods: tuple[str, ...] | None = None
     return decorator
 
 
-def count_misses(scope: str, setting: str):
+#: The counter of ``count_misses(..., together=True)``: every address's misses in one.
+EVERYONE = "everyone"
+
+
+def count_misses(scope: str, setting: str, *, together: bool = False):
     """Requests that end in 404 count; once an address is over the limit its misses get 429.
 
     A request that finds something real (a working link) is never counted or refused,
     and never waits for the counter store, so guessing from a shared address cannot lock
-    residents out or slow their page saves down.
+    residents out or slow their page saves down. ``together`` counts the misses of all
+    addresses in one budget, for codes short enough that many addresses could guess one.
     """
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            who = EVERYONE if together else client_address()
             try:
                 response = make_response(view(*args, **kwargs))
             except (HTTPNotFound, NotFound):
-                if not hit(scope, setting, client_address()):
+                if not hit(scope, setting, who):
                     abort(429)
                 raise
-            if response.status_code == 404 and not hit(scope, setting, client_address()):
+            if response.status_code == 404 and not hit(scope, setting, who):
                 abort(429)
             return response
         return wrapped

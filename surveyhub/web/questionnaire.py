@@ -30,6 +30,10 @@ csrf.exempt(bp)
 # One budget of misses for every resident URL, so each route does not add its own;
 # counted in the store every worker process shares (``web.limits``).
 limit_guessing = limits.count_misses("resident-link", "TOKEN_RATE_LIMIT")
+#: Short codes are guessable enough to need a stricter budget of their own, per address and for everyone.
+limit_short_code_guessing = limits.count_misses("short-code", "SHORT_CODE_RATE_LIMIT")
+limit_short_code_guessing_together = limits.count_misses("short-code-all", "SHORT_CODE_TOTAL_RATE_LIMIT",
+                                                         together=True)
 
 
 def _lang() -> str:
@@ -132,10 +136,14 @@ def done(token: str):
 @bp.route("/k/<code>")
 @public
 @limit_guessing
+@limit_short_code_guessing
+@limit_short_code_guessing_together
 def short_link(code: str | None = None):
     """A printed short code, typed in the address (``/k/K7P2-9XMC``) or in the form at ``/k``: on to its link.
 
-    Same miss budget as ``/q/<token>`` (``limit_guessing``): a code that opens nothing answers 404 and counts.
+    A code that opens nothing answers 404 and counts against the miss budget of ``/q/<token>``
+    (``limit_guessing``) and against the stricter budgets of short codes, per address and for all
+    addresses together: eight characters are about 37 bits, a token 192.
     """
     form = ShortCodeForm()
     if code is None and not form.is_submitted():
