@@ -492,3 +492,17 @@ def test_a_look_back_without_a_start_shows_only_self_perceived_change(app, sessi
     assert report_words.retro_line(entry, "en", texts.REPORT["en"]) in html
     look_back = html.split('id="then-test"')[1].split('id="reliability"')[0]
     assert "self-perceived change" in look_back and "clearly improved" not in look_back.lower()
+
+
+def test_a_hidden_sensitivity_line_says_it_protects_the_few_not_that_too_few_are_left(app):
+    from surveyhub.locale import Numbers
+    from surveyhub.web.outcome_format import _sensitivity
+
+    hidden = {"n_fuzzy": 2, "suppressed": ["sensitivity"],
+              "sensitivity": {"n_pairs": 20, "change_mean": None, "d_z": None, "p": None}}
+    few_left = {"n_fuzzy": 8, "suppressed": [],
+                "sensitivity": {"n_pairs": 3, "change_mean": None, "d_z": None, "p": None}}
+    with app.test_request_context("/?lang=en"):
+        protected = _sensitivity(hidden, Numbers("en"))
+        assert "it would show how those few residents changed" in protected and "too few pairs" not in protected
+        assert "too few pairs are left" in _sensitivity(few_left, Numbers("en"))

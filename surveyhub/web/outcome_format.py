@@ -209,6 +209,10 @@ def _sensitivity(entry: ChangeEntry, n: Numbers) -> str:
     found = entry["sensitivity"]
     if found is None:
         return ""
+    if "sensitivity" in entry["suppressed"]:  # the difference from the full result would be those few's change
+        return _("%(fuzzy)s pairs were matched by an own code with one difference. That is too few to show the "
+                 "result without them: it would show how those few residents changed.",
+                 fuzzy=n.count(entry["n_fuzzy"]))
     if found["change_mean"] is None:
         return _("Without the %(fuzzy)s pairs matched by an own code with one difference, too few pairs are left "
                  "to show figures.", fuzzy=n.count(entry["n_fuzzy"]))
