@@ -157,16 +157,20 @@ def certificate(slug: str, code: str):
 @requires("project.rows")
 def certificates_zip(slug: str, part: int = 1):
     """One part of the certificates: all rendered first, registered together once every one was made."""
+    return _certificate_part(slug, part, "zip", batches.CERTIFICATES_PER_ZIP, _zip)
+
+
+def _certificate_part(slug: str, part: int, extension: str, per_part: int, make):
+    """Part ``part`` of the residents with a certificate (``per_part`` each), made into one file by ``make``."""
     session = get_session()
     actor = current_actor()
-    candidates = docs.certificate_candidates(session, actor, slug)
+    candidates = docs.certificate_candidates(session, actor, slug, by_name=extension == "pdf")
     if not candidates:
         flash(_("No resident has finished a questionnaire yet."), "error")
         return redirect(url_for("documents.overview", slug=slug))
-    name = f"certificates-{slug}.zip" if len(candidates) <= batches.CERTIFICATES_PER_ZIP \
-        else f"certificates-{slug}-{part}.zip"
-    return _or_back(slug, lambda: _zip(session, actor, slug, name, batches.part_slice(
-        candidates, part, batches.CERTIFICATES_PER_ZIP)))
+    name = f"certificates-{slug}.{extension}" if len(candidates) <= per_part \
+        else f"certificates-{slug}-{part}.{extension}"
+    return _or_back(slug, lambda: make(session, actor, slug, name, batches.part_slice(candidates, part, per_part)))
 
 
 def _zip(session, actor, slug: str, name: str, residents: list):
@@ -196,16 +200,7 @@ def _zip(session, actor, slug: str, name: str, residents: list):
 @requires("project.rows")
 def certificates_book(slug: str, part: int = 1):
     """All certificates as one PDF to print, in name order; each is registered as for the ZIP."""
-    session = get_session()
-    actor = current_actor()
-    candidates = docs.certificate_candidates(session, actor, slug, by_name=True)
-    if not candidates:
-        flash(_("No resident has finished a questionnaire yet."), "error")
-        return redirect(url_for("documents.overview", slug=slug))
-    name = f"certificates-{slug}.pdf" if len(candidates) <= batches.CERTIFICATES_PER_BOOK \
-        else f"certificates-{slug}-{part}.pdf"
-    return _or_back(slug, lambda: _book(session, actor, slug, name, batches.part_slice(
-        candidates, part, batches.CERTIFICATES_PER_BOOK)))
+    return _certificate_part(slug, part, "pdf", batches.CERTIFICATES_PER_BOOK, _book)
 
 
 def _book(session, actor, slug: str, name: str, residents: list):
