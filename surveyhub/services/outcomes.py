@@ -381,23 +381,22 @@ class _Context:
         return cast(ResponseShift, {"comparison": "pre→then", **{key: block[key] for key in order}})
 
     def followup_entry(self, definition: dict, scale: dict, pairing: Pairing) -> ChangeEntry:
-        now = self.scores("now", definition, scale)
-        block = self.change(pairing.pairs, now, now, scale=scale, norms=scale.get("norms"),
-                            alpha=self.alpha("pre", "now", definition, scale)["alpha"],
-                            baseline_wave=self.wave_scores("pre", "now", definition, scale),
-                            ceiling=self.ceiling(definition, scale))
-        entry = self.header(definition, scale, "pre→followup", "pre", "change at follow-up")
-        entry.update(block)
-        return cast(ChangeEntry, entry)
+        """Pre → follow-up: the change some time after the end."""
+        return self.later_entry(definition, scale, pairing, "pre", "pre→followup", "change at follow-up")
 
     def persistence_entry(self, definition: dict, scale: dict, pairing: Pairing) -> ChangeEntry:
         """Post → follow-up: did the change last? The end of the project is the baseline."""
+        return self.later_entry(definition, scale, pairing, "post", "post→followup", "change since the end")
+
+    def later_entry(self, definition: dict, scale: dict, pairing: Pairing, baseline: str, comparison: str,
+                    label: str) -> ChangeEntry:
+        """A change entry between two waves' "now" blocks, with ``baseline``'s wave for alpha and the RCI SD."""
         now = self.scores("now", definition, scale)
         block = self.change(pairing.pairs, now, now, scale=scale, norms=scale.get("norms"),
-                            alpha=self.alpha("post", "now", definition, scale)["alpha"],
-                            baseline_wave=self.wave_scores("post", "now", definition, scale),
+                            alpha=self.alpha(baseline, "now", definition, scale)["alpha"],
+                            baseline_wave=self.wave_scores(baseline, "now", definition, scale),
                             ceiling=self.ceiling(definition, scale))
-        entry = self.header(definition, scale, "post→followup", "post", "change since the end")
+        entry = self.header(definition, scale, comparison, baseline, label)
         entry.update(block)
         return cast(ChangeEntry, entry)
 
