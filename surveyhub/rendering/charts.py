@@ -306,72 +306,18 @@ def _hatched(x: float, y: float, length: float, height: float, colour: str) -> l
     return parts
 
 
-# -- radar -----------------------------------------------------------------------
-
-def radar(axes: list[str], series: list[dict], *, title: str, desc: str | None = None, lang: str = "nl") -> str:
-    """All scales at once: each series is a polygon over the axes.
-
-    :param axes: one label per scale.
-    :param series: dicts with ``label``, ``kind`` ("pre", "then" or "post",
-        for colour and marker) and ``values``: one fraction of the scale's
-        range (0 = lowest score, 1 = highest) per axis, or None (not drawn).
-    """
-    size, cx, cy, radius = 640, 320, 250, 170
-    height = 520
-    n = max(len(axes), 1)
-    body: list[str] = []
-    colours = {"pre": PRE, "then": THEN, "post": POST}
-
-    def point(i: int, fraction: float) -> tuple[float, float]:
-        angle = -math.pi / 2 + 2 * math.pi * i / n
-        return cx + radius * fraction * math.cos(angle), cy + radius * fraction * math.sin(angle)
-
-    for ring in (0.25, 0.5, 0.75, 1.0):
-        ring_points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, ring) for i in range(n)))
-        body.append(f'<polygon points="{ring_points}" fill="none" stroke="{GRID}"/>')
-    for i, label in enumerate(axes):
-        x, y = point(i, 1.0)
-        body.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
-        lx, ly = point(i, 1.16)
-        anchor = "middle" if abs(lx - cx) < 20 else ("start" if lx > cx else "end")
-        body.append(_text(lx, ly + 4, _clip(label, 26), anchor))
-    lines = []
-    for s in series:
-        colour = colours.get(str(s.get("kind")), POST)
-        points = [(point(i, min(max(v, 0.0), 1.0)) if _finite(v) else None) for i, v in enumerate(s["values"])]
-        drawn = [p for p in points if p is not None]
-        if len(drawn) == n and n >= 3:
-            dash = ' stroke-dasharray="6 4"' if s.get("kind") == "pre" else ""
-            body.append(f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in drawn)}" fill="{colour}" '
-                        f'fill-opacity="0.12" stroke="{colour}" stroke-width="2.5"{dash}/>')
-        for p in drawn:
-            body.append(_marker(s.get("kind", "post"), p[0], p[1], colour).replace('r="7"', 'r="5"'))
-        lines.append(f"{s['label']}: " + ", ".join(
-            f"{axes[i]} {number(v * 100, 0, lang) + '%' if _finite(v) else '–'}" for i, v in enumerate(s["values"])))
-    legend = [(s.get("kind", "post"), colours.get(str(s.get("kind")), POST), s["label"]) for s in series]
-    _legend(body, legend, height - 16)
-    return _svg("radar", size, height, title, desc or "; ".join(lines), body, (axes, series))
-
-
 # -- all charts of one report ------------------------------------------------------
 
 TITLES = {
-    "nl": {"funnel": "Deelname", "change": "Verandering per vaardigheid", "radar": "Alle vaardigheden",
+    "nl": {"funnel": "Deelname", "change": "Verandering per vaardigheid",
            "rci": "Betrouwbare verandering per vaardigheid", "thentest": "Terugblik: ervaren verandering",
            "invited": "Deelnemers", "pre_started": "Nulmeting begonnen", "pre": "Nulmeting klaar",
            "post": "Eindmeting klaar", "paired": "Start en eind gekoppeld", "followup": "Vervolgmeting klaar"},
-    "en": {"funnel": "Participation", "change": "Change per competence", "radar": "All competences",
+    "en": {"funnel": "Participation", "change": "Change per competence",
            "rci": "Reliable change per competence", "thentest": "Looking back: self-perceived change",
            "invited": "Participants", "pre_started": "Pre wave started", "pre": "Pre wave completed",
            "post": "Post wave completed", "paired": "Start and end paired", "followup": "Follow-up completed"},
 }
-
-
-def _fraction(value, scale_range) -> float | None:
-    if not _finite(value) or not scale_range or not all(_finite(v) for v in scale_range[:2]):
-        return None
-    lo, hi = scale_range[:2]
-    return (value - lo) / (hi - lo) if hi > lo else None
 
 
 def change_rows(entries: Sequence[ChangeEntry], lang: str = "nl") -> list[dict]:
@@ -386,10 +332,10 @@ def change_rows(entries: Sequence[ChangeEntry], lang: str = "nl") -> list[dict]:
 
 
 def report_charts(report: Report, lang: str = "nl") -> dict[str, str]:
-    """The five charts of a report JSON (``funnel``, ``change``, ``radar``, ``rci``, and ``thentest``
-    when the then-test was used), as SVG strings keyed by name."""
+    """The charts of a report JSON (``funnel``, ``change``, ``rci``, and ``thentest`` when the then-test was
+    used), as SVG strings keyed by name. No radar: with fewer than three skills it collapses into a line, and
+    the change chart shows every skill on its own scale at any number of skills."""
     t = TITLES[language(lang)]
-    w = words(lang)
     part = report["participation"]
     steps: list[tuple[str, int | str | None]] = [(t["invited"], part["invited"])]
     if report["design"]["pretest"]:  # a look-back design has no start to count or pair with
@@ -404,12 +350,6 @@ def report_charts(report: Report, lang: str = "nl") -> dict[str, str]:
     charts = {
         "funnel": participation_funnel(steps, title=t["funnel"], lang=lang),
         "change": change_dumbbell(change_rows(scales, lang), title=t["change"], lang=lang),
-        "radar": radar(labels, [
-            {"label": w["pre"], "kind": "pre",
-             "values": [_fraction(e["pre"]["mean"], e["range"]) for e in scales]},
-            {"label": w["post"], "kind": "post",
-             "values": [_fraction(e["post"]["mean"], e["range"]) for e in scales]},
-        ], title=t["radar"], lang=lang),
         "rci": reliable_change_bars(
             [{"label": label, **{k: e["rci"][k] for k in ("improved", "unchanged", "deteriorated")}}
              for label, e in zip(labels, scales)], title=t["rci"], lang=lang),
