@@ -165,4 +165,6 @@ def test_the_demo_tells_a_credible_story(runner, session, app):
     assert facts["resident_role"] and facts["organisation_contact"] and facts["worker_name"] == "Sanne de Vries"
     assert sum(role is not None for role in session.scalars(
         select(Participant.role).where(Participant.project_id == project.id))) >= 3
+    # The worker set the project up, so certificates made on the command line carry her name and signature.
+    assert project.created_by_id == worker.id
     session.commit()

@@ -122,13 +122,17 @@ def load(session: Session, registry: InstrumentRegistry, base_url: str, instance
     passwords = _logins(instance_path) if created else _known_logins(instance_path)
     org = existing if existing is not None else accounts.create_organisation(session, DEMO_ORG)
     if created:
+        user_ids = {}
         for role, email in ROLES:
             name, job_title = PEOPLE[role]
             user = accounts.create_user(session, org.id, email, role, passwords[email], name=name)
             story_facts.set_profile(session, user.id, name, job_title)
+            user_ids[role] = user.id
         actor = access.Actor(organisation_id=org.id, role="admin")
         story_facts.set_organisation_facts(session, actor, CONTACT, "landscape")
-        info = projects.create_project(session, registry, actor, DEMO_PROJECT, DEMO_INSTRUMENTS, retrospective=True,
+        # Set up by the worker, as in real life: certificates made on the command line are signed by her.
+        worker = access.Actor(organisation_id=org.id, role="worker", user_id=user_ids["worker"])
+        info = projects.create_project(session, registry, worker, DEMO_PROJECT, DEMO_INSTRUMENTS, retrospective=True,
                                        description="Bewoners bouwen samen een nieuwe speeltuin in de wijk.")
         _fill(session, registry, actor, info.slug)
         _tell_the_story(session, actor, info.slug)
