@@ -52,7 +52,8 @@ def test_certificate_shows_the_resident_the_project_and_a_verification_code(sess
     assert f"Code: {issued.code}" in text
     assert f"{BASE_URL}/verify/{issued.code}" in text.replace(" ", "")
     assert f"Uitgereikt op {formatting.long_date(issued.issued_at)}" in text
-    assert "Handtekening opbouwwerker" in text  # the command line issues as nobody: a line to sign, no name
+    # Issued as nobody (the command line): signed by the worker who set the project up, by name.
+    assert "Sanne de Vries Opbouwwerker" in text and "Handtekening opbouwwerker" not in text
     assert f"Wat {resident.display_name} nu kan" in text and f"{resident.display_name} kan nu " in text
     # No chart: only the QR code is an image, with words for screen readers.
     assert alt_texts(issued.pdf) == ["QR-code naar de controlepagina van dit document"]
@@ -184,6 +185,16 @@ def test_the_workers_real_name_and_job_title_sign_never_the_account(app, session
     assert "Handtekening opbouwwerker" not in text  # the name stands under the line instead
     assert "Contact: 030 123 45 67 · info@buurtwerknoord.example" in text
     assert "Fatima el Amrani" in text and "Fatima kan nu" in text  # the full name large, the first name in words
+
+
+def test_without_a_named_worker_the_signature_line_says_whose_it_is(app, session, make_org, make_project,
+                                                                     make_participant):
+    org, project, resident = _buurttuin(make_org, make_project, make_participant, "Kofi")
+    answer(app, session, project.slug, "pre", resident.code, at_levels(session, project.slug, {"organising": 2}))
+    answer(app, session, project.slug, "post", resident.code, at_levels(session, project.slug, {"organising": 4}))
+    actor = access.Actor(organisation_id=org.id, role="worker")  # nobody by name, and nobody set the project up
+    text = pdf_text(docs.issue_certificate(session, actor, project.slug, resident.code, base_url=BASE_URL).pdf)
+    assert "Handtekening opbouwwerker" in text
 
 
 def test_the_verification_url_stays_on_one_line(app, session, make_org, make_project, make_participant):
