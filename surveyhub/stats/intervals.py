@@ -88,7 +88,12 @@ def _solve_noncentrality(t: float, df: int, target: float) -> float | None:
     """δ with ``nct.cdf(t, df, δ) = target``; the cdf falls as δ grows."""
 
     def gap(delta: float) -> float:
-        return float(stats.nct.cdf(t, df, delta)) - target
+        cdf = float(stats.nct.cdf(t, df, delta))
+        if not math.isfinite(cdf):
+            # scipy gives NaN at some points deep in a tail (t = 8, df = 1, δ = −8 while δ = −6 gives
+            # 1 − 1.6e-11): there the cdf is 1 below t and 0 above it to far more digits than the root needs.
+            cdf = 1.0 if delta < t else 0.0
+        return cdf - target
 
     low, high, step = t - 1.0, t + 1.0, 1.0
     while gap(low) < 0.0:
