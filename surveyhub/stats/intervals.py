@@ -95,6 +95,8 @@ def _solve_noncentrality(t: float, df: int, target: float) -> float | None:
             cdf = 1.0 if delta < t else 0.0
         return cdf - target
 
+    if abs(t) > MAX_NONCENTRALITY:  # the root lies beyond the range where the cdf can be trusted
+        return None
     low, high, step = t - 1.0, t + 1.0, 1.0
     while gap(low) < 0.0:
         step *= 2.0
