@@ -162,8 +162,10 @@ def definition_digest(data: dict) -> str:
 
     Normalising first means spelling out a default (``reverse: false``) does not
     count as a change; any real change under the same id and version does.
-    ``can_do`` (certificate wording) is left out: it changes no question, answer
-    or score, so adding it to a version already in use needs no new version.
+    ``can_do`` (certificate wording) and ``translation_status`` (whether a
+    native speaker has checked a translation yet) are left out: they change no
+    question, answer or score, so adding them to a version already in use needs
+    no new version.
     """
     canonical = json.dumps(_without_wording(normalise(data)), sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False)
@@ -171,11 +173,52 @@ def definition_digest(data: dict) -> str:
 
 
 def _without_wording(data: dict) -> dict:
-    """``data`` without the ``can_do`` keys of its scales and items (see ``definition_digest``)."""
+    """``data`` without ``translation_status`` and the ``can_do`` keys of its scales and items (see
+    ``definition_digest``)."""
+    data.pop("translation_status", None)
     for scale in data["scales"]:
         scale.pop("can_do", None)
         for item in scale["items"]:
             item.pop("can_do", None)
+    return data
+
+
+FORM_LENGTHS = ("full", "short")
+
+
+def has_short_form(data: dict) -> bool:
+    """True when at least one scale names a short form (``short_form``: a list of its item ids)."""
+    return any(scale.get("short_form") for scale in data.get("scales") or [])
+
+
+def short_form(data: dict) -> dict:
+    """The instrument as its short form: each scale keeps only the items its ``short_form`` lists.
+
+    A scale without a short form keeps all items. ``min_answered`` shrinks with
+    the scale in the same proportion (rounded up, at least 1), so the short
+    form asks the same share of answers before it scores. Published norms were
+    measured on the full form and are dropped: reliable change then uses the
+    project's own start wave, as for any instrument without norms.
+    Returns a new dict; ``data`` is not changed.
+    """
+    result = copy.deepcopy(data)
+    for scale in result.get("scales") or []:
+        keep = scale.get("short_form")
+        if not keep:
+            continue
+        full = len(scale["items"])
+        scale["items"] = [item for item in scale["items"] if item["id"] in keep]
+        scoring = scale.get("scoring")
+        if isinstance(scoring, dict) and isinstance(scoring.get("min_answered"), int) and full:
+            scoring["min_answered"] = max(1, -(-len(scale["items"]) * scoring["min_answered"] // full))
+        scale["norms"] = {}
+    return result
+
+
+def in_form(data: dict, form_length: str) -> dict:
+    """``data`` as a project with ``form_length`` ("full" or "short") asks it (see ``short_form``)."""
+    if form_length == "short" and has_short_form(data):
+        return short_form(data)
     return data
 
 

@@ -11,6 +11,7 @@ from surveyhub.models.projects import (
     InstrumentVersion,
     Project,
     ProjectInstrument,
+    PairDecision,
     ProjectOutput,
     ProjectQuestion,
     ProjectShare,
@@ -30,6 +31,7 @@ from surveyhub.models.documents import Document
 __all__ = [
     "Answer", "AuditEvent", "Consent", "Document", "InstrumentVersion", "Organisation",
     "Participant", "PasswordReset", "PluginProblem", "Project", "ProjectInstrument", "ProjectQuestion",
-    "ProjectOutput", "ProjectShare", "RateCounter", "Response", "ROLES", "ScaleScore", "Token", "User", "Wave",
+    "PairDecision", "ProjectOutput", "ProjectShare", "RateCounter", "Response", "ROLES", "ScaleScore", "Token",
+    "User", "Wave",
     "WAVE_KINDS",
 ]

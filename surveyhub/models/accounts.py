@@ -40,6 +40,8 @@ class Organisation(Base):
     signing_cert_pem: Mapped[bytes | None] = mapped_column()
     #: How residents and funders reach the organisation (one line: phone, e-mail, address), on certificates.
     contact: Mapped[str | None] = mapped_column(String(300))
+    #: Language of certificates made in bulk; None = each resident's own language.
+    certificate_language: Mapped[str | None] = mapped_column(String(10))
     #: Certificates in "landscape" (default) or "portrait".
     certificate_orientation: Mapped[str] = mapped_column(String(10), default="landscape",
                                                          server_default="landscape")

@@ -79,6 +79,13 @@ class Project(Base):
     recommendations: Mapped[str | None] = mapped_column(Text)
     #: The primary outcome named in the set-up, "instrument/scale"; None = Holm across all scales.
     primary_scale: Mapped[str | None] = mapped_column(String(130))
+    # --- how residents meet the questionnaire ---
+    #: "full" (every item) or "short" (each scale's ``short_form`` items); fixed once residents answer.
+    form_length: Mapped[str] = mapped_column(String(10), default="full", server_default="full")
+    #: "page" (a page per instrument block) or "one" (one question per screen, for phones).
+    question_mode: Mapped[str] = mapped_column(String(10), default="page", server_default="page")
+    #: The language residents see first (they may choose another the instruments have).
+    language: Mapped[str] = mapped_column(String(10), default="nl", server_default="nl")
 
     waves: Mapped[list[Wave]] = relationship(back_populates="project", cascade="all, delete-orphan",
                                              order_by="Wave.id")
@@ -173,5 +180,30 @@ class ProjectQuestion(Base):
     question_id: Mapped[str] = mapped_column(String(64))
     #: An item definition in the instrument format (type, text, answer set...).
     definition: Mapped[dict] = mapped_column(JSON)
+    #: The wave kinds that ask it (["post"], ...); None = every wave.
+    waves: Mapped[list | None] = mapped_column(JSON)
 
     project: Mapped[Project] = relationship(back_populates="questions")
+
+
+class PairDecision(Base):
+    """A worker's decision on a fuzzy pair of self-made codes: "confirmed" (the same resident) or "undone".
+
+    The report pairs codes one answer apart only when unambiguous; a worker who
+    knows better may undo such a pair (the two are then counted apart) or
+    confirm it. ``first``/``second`` are the earlier and later wave's participants.
+    """
+
+    __tablename__ = "pair_decisions"
+    __table_args__ = (
+        UniqueConstraint("project_id", "first_participant_id", "second_participant_id", name="uq_pair_decisions"),
+        CheckConstraint("decision IN ('confirmed', 'undone')", name="decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    first_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    second_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(10))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

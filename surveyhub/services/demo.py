@@ -254,8 +254,7 @@ def _answer(session, registry, project, participant, wave: Wave, profile, rng, *
             quote: str | None = None, before=None) -> None:
     response = responses.get_or_start(session, participant, wave)
     values: dict[tuple[str, str, str], object] = {}
-    for pinned in project.instruments:
-        definition = pinned.snapshot.definition
+    for definition in responses.project_definitions(project):
         sets = definition.get("answer_sets") or {}
         level = profile[definition["id"]][0]
         for scale in definition["scales"]:

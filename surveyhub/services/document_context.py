@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from surveyhub.measures.definition import item_range, translate
 from surveyhub.measures.scoring import grew as grew_on, level_for, score_range
 from surveyhub.models import Organisation, Participant, Project, Response, User
-from surveyhub.services import resident
+from surveyhub.services import resident, responses
 from surveyhub.services.report_contract import Report
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ def report_data(session: Session, project: Project, report: Report, lang: str,
     """Plain values for ``rendering.report``: the report JSON (titles, ranges and alphas are in it)
     plus what only the PDF needs — the organisation, every item's text for the appendix, and the
     outputs' photos (``project_story.output_photos``: output id -> bytes and media type)."""
-    definitions = [pi.snapshot.definition for pi in project.instruments]
+    definitions = responses.project_definitions(project)
     org = session.get_one(Organisation, project.organisation_id)
     return {
         "lang": lang, "report": report, "retrospective": project.retrospective,

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from surveyhub.measures.definition import translate
 from surveyhub.models import Answer, Participant, Response, ScaleScore
-from surveyhub.services import access, outcome_data
+from surveyhub.services import access, outcome_data, responses
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, UserError
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
@@ -136,14 +136,13 @@ def response_table(session: Session, actor: Actor, slug: str, lang: str = "nl") 
     sources: dict[str, _Source] = {}
     # The then block's columns also when the project stopped asking it but has such answers.
     then = project.retrospective or _has_then_answers(session, project)
-    for pinned in project.instruments:
-        _instrument_columns(table, names, sources, pinned.snapshot.definition, then, lang)
+    for definition in responses.project_definitions(project):
+        _instrument_columns(table, names, sources, definition, then, lang)
     for question in project.questions:
         name = names(question.question_id, f"project_{question.question_id}")
         _add_item_column(table, name, question.definition, question.definition.get("answer_sets") or {}, lang)
         sources[name] = _Source("answer", "now", PROJECT_INSTRUMENT, question.question_id)
-    for pinned in project.instruments:
-        definition = pinned.snapshot.definition
+    for definition in responses.project_definitions(project):
         for scale in definition["scales"]:
             for block in ("now", "then") if then else ("now",):
                 prefix = "then_score" if block == "then" else "score"

@@ -217,8 +217,7 @@ def _questions(project: Project, block: str) -> dict[str, list[Column]]:
     def add(name, column):
         found.setdefault(name, []).append(column)
 
-    for pinned in project.instruments:
-        definition = pinned.snapshot.definition
+    for definition in responses.project_definitions(project):
         sets = definition.get("answer_sets") or {}
         items = [item for scale in definition["scales"] for item in scale["items"]]
         if block == "now":

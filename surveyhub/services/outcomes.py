@@ -28,7 +28,7 @@ from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.measures.scoring import score_range
 from surveyhub.models import Project
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, outcome_data, project_story, report_upgrade
+from surveyhub.services import access, outcome_data, project_story, report_upgrade, responses
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.outcome_data import ItemValues, Pairing, ProjectData
@@ -165,7 +165,7 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     thresholds = resolve_thresholds(org, defaults or Thresholds(), min_means=min_means,
                                     min_tests=min_tests, min_cell=min_cell)
     data = outcome_data.load(session, project)
-    definitions = [pinned.snapshot.definition for pinned in project.instruments]
+    definitions = responses.project_definitions(project)
     items = ItemValues(session, data, definitions)
     pairings = {"post": outcome_data.pair_waves(data, "pre", "post"),
                 "followup": outcome_data.pair_waves(data, "pre", "followup"),

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyhub.models import Answer, Project, ProjectOutput, Response, Wave
-from surveyhub.services import access, audit, outcome_data
+from surveyhub.services import access, audit, outcome_data, responses
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, NotFound
 from surveyhub.services.projects import refuse_if_archived
@@ -98,8 +98,8 @@ def story(session: Session, actor: Actor, slug: str) -> Story:
 
 def scale_choices(project: Project) -> list[ScaleChoice]:
     """Every scale of the project's pinned instruments, as ``"instrument/scale"``."""
-    return [{"value": f"{pinned.snapshot.definition['id']}/{scale['id']}", "title": scale.get("title") or {}}
-            for pinned in project.instruments for scale in pinned.snapshot.definition.get("scales") or []]
+    return [{"value": f"{definition['id']}/{scale['id']}", "title": scale.get("title") or {}}
+            for definition in responses.project_definitions(project) for scale in definition.get("scales") or []]
 
 
 def update_story(session: Session, actor: Actor, slug: str, **fields) -> Story:
@@ -295,8 +295,7 @@ def output_photos(session: Session, actor, slug: str) -> dict[int, tuple[bytes, 
 def _open_questions(project: Project) -> dict[tuple[str, str], dict]:
     """(instrument id or ``_project``, question id) -> the open question's definition."""
     found = {(PROJECT_INSTRUMENT, q.question_id): q.definition for q in project.questions}
-    for pinned in project.instruments:
-        definition = pinned.snapshot.definition
+    for definition in responses.project_definitions(project):
         for item in definition.get("questions") or []:
             found[(definition["id"], item["id"])] = item
     return found

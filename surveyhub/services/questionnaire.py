@@ -93,14 +93,15 @@ _MAX_CACHED = 512
 
 
 def cached_pages(digests: list[str], definitions: list[dict], extra_questions: list[dict],
-                 wave_kind: str, retrospective: bool) -> list[Page]:
+                 wave_kind: str, retrospective: bool, form_length: str = "full") -> list[Page]:
     """The pages of one wave, built once per pinned instrument versions and reused (do not mutate them).
 
     A snapshot's digest names its content, and the extra questions (a project
     may edit them until residents answer) are part of the key as they are, so
     a cached page is never stale, whichever database the process serves.
     """
-    key = (tuple(digests), json.dumps(extra_questions, sort_keys=True), wave_kind, bool(retrospective))
+    key = (tuple(digests), json.dumps(extra_questions, sort_keys=True), wave_kind, bool(retrospective),
+           form_length)
     pages = _PAGES.get(key)
     if pages is None:
         pages = build_pages(definitions, extra_questions, wave_kind, retrospective)
@@ -108,3 +109,27 @@ def cached_pages(digests: list[str], definitions: list[dict], extra_questions: l
             _PAGES.clear()
         _PAGES[key] = pages
     return pages
+
+
+#: Seconds a resident takes per question, by type: a five-point statement read at B1 level on a
+#: phone about 9 s, a yes/no 6 s, a number 12 s, an open question 45 s; plugin types 15 s.
+SECONDS_PER_ITEM = {"choice": 9, "yes_no": 6, "number": 12, "text": 45}
+SECONDS_OTHER = 15
+#: Reading the start page and saying yes to taking part.
+SECONDS_START = 30
+
+
+def question_count(pages: list[Page]) -> int:
+    """How many questions a wave asks."""
+    return sum(len(page.slots) for page in pages)
+
+
+def estimated_minutes(pages: list[Page]) -> int:
+    """Whole minutes a resident needs for a wave's pages (rounded up, at least 1).
+
+    Computed from the questions actually asked, so invitations and the start page
+    never promise "about 10 minutes" for a 66-question wave.
+    """
+    seconds = SECONDS_START + sum(SECONDS_PER_ITEM.get(slot.item.get("type"), SECONDS_OTHER)
+                                  for page in pages for slot in page.slots)
+    return max(1, -(-seconds // 60))

@@ -93,9 +93,10 @@ def open_session(session: Session, token: str) -> ResidentSession:
     responses_by_wave = {w.id: r for w, r in by_wave}
     versions = [(version, digest) for _position, version, digest in sorted(pinned or [])]
     questions = [definition for _position, definition in sorted(extra or [], key=lambda pair: pair[0])]
-    definitions = responses.definitions_for(session, versions)
+    definitions = responses.definitions_for(session, versions, project.form_length)
     pages = questionnaire.cached_pages([digest for _v, digest in versions], definitions, questions,
-                                       wave.kind, project.retrospective) if wave is not None else []
+                                       wave.kind, project.retrospective,
+                                       project.form_length) if wave is not None else []
     return ResidentSession(token, Link(participant, project), wave, latest,
                            responses_by_wave.get(wave.id) if wave else None,
                            responses_by_wave.get(latest.id) if latest else None,
@@ -285,8 +286,7 @@ def growth_summary(session: Session, participant: Participant, project: Project,
         start = {(s.instrument_id, s.scale_id): s.score for s in post.scores if s.block == "then"}
     now = {(s.instrument_id, s.scale_id): s.score for s in post.scores if s.block == "now"}
     summary = []
-    for pinned in project.instruments:
-        definition = pinned.snapshot.definition
+    for definition in responses.project_definitions(project):
         for scale in definition["scales"]:
             key = (definition["id"], scale["id"])
             score_now = now.get(key)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from surveyhub.db import after_commit
+from surveyhub.measures.definition import in_form
 from surveyhub.measures.scoring import coded_values
 from surveyhub.models import Answer, InstrumentVersion, Participant, Project, Response, ScaleScore, Wave
 from surveyhub.models._types import utcnow
@@ -47,17 +48,26 @@ def project_definitions(project: Project) -> list[dict]:
     if any(i not in known for i in ids):
         known.update(session.execute(select(InstrumentVersion.id, InstrumentVersion.digest)
                                      .where(InstrumentVersion.id.in_(ids))).all())
-    return definitions_for(session, [(i, known[i]) for i in ids])
+    return definitions_for(session, [(i, known[i]) for i in ids], project.form_length)
 
 
-def definitions_for(session: Session, pinned: list[tuple[int, str]]) -> list[dict]:
-    """Instrument snapshots by (version id, digest), decoded once per process (do not mutate them)."""
+def definitions_for(session: Session, pinned: list[tuple[int, str]], form_length: str = "full") -> list[dict]:
+    """Instrument snapshots by (version id, digest), decoded once per process (do not mutate them).
+
+    ``form_length`` "short" gives each instrument's short form (``measures.definition.in_form``),
+    also made once per process.
+    """
     missing = [i for i, digest in pinned if digest not in _SNAPSHOTS]
     if missing:
         rows = session.execute(select(InstrumentVersion.digest, InstrumentVersion.definition)
                                .where(InstrumentVersion.id.in_(missing)))
         _SNAPSHOTS.update({digest: definition for digest, definition in rows})
-    return [_SNAPSHOTS[digest] for _i, digest in pinned]
+    if form_length != "short":
+        return [_SNAPSHOTS[digest] for _i, digest in pinned]
+    for _i, digest in pinned:
+        if f"{digest}:short" not in _SNAPSHOTS:
+            _SNAPSHOTS[f"{digest}:short"] = in_form(_SNAPSHOTS[digest], "short")
+    return [_SNAPSHOTS[f"{digest}:short"] for _i, digest in pinned]
 
 
 def pages_for(project: Project, wave_kind: str) -> list[Page]:
