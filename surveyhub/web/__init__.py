@@ -10,9 +10,9 @@ from surveyhub.web import session_user
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveyhub.web import (account, admin, auth, branding, documents, input, manage, outcomes, participants,
-                               preview, project_admin, project_story, questionnaire, resident_requests, resident_rights,
-                               setup, verify)
+    from surveyhub.web import (account, admin, auth, branding, documents, input, manage, outcomes, paper,
+                               participants, preview, project_admin, project_story, questionnaire, resident_requests,
+                               resident_rights, setup, verify)
 
     input.init_app(app)
     session_user.init_app(app)
@@ -22,7 +22,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(branding.bp)
     app.register_blueprint(project_admin.bp)
-    for module in (questionnaire, participants, setup, preview, verify, outcomes, documents, resident_rights,
+    for module in (questionnaire, participants, paper, setup, preview, verify, outcomes, documents, resident_rights,
                    resident_requests, project_story):
         app.register_blueprint(module.bp)
     _register_errors(app)

@@ -1,4 +1,4 @@
-"""The worker's participant pages: overview, adding residents, links and QR codes, paper entry."""
+"""The worker's participant pages: overview, adding residents, links and QR codes (paper entry is in paper.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from surveyhub.db import get_session
-from surveyhub.i18n import current_language
-from surveyhub.services import paper_entry, participants, resident, story_facts
+from surveyhub.services import participants, story_facts
 from surveyhub.services import short_codes
-from surveyhub.services.errors import Conflict, UserError
+from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
-from surveyhub.web.forms import ActionForm, AddParticipantsForm, PaperConsentForm
-from surveyhub.web.page_flow import PageFlow, keep_paper_claim, paper_claim
-from surveyhub.web.session_user import current_actor, current_user, requires
+from surveyhub.web.forms import ActionForm, AddParticipantsForm
+from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("participants", __name__)
 MAX_LIST_BYTES = 512 * 1024
@@ -141,69 +139,3 @@ def new_link(slug: str, code: str):
         session.commit()
         flash(_("A new link was made. The old link no longer works."))
     return redirect(url_for("participants.detail", slug=slug, code=code))
-
-
-def _paper_link(slug: str, code: str, kind: str):
-    session = get_session()
-    participant = participants.get_participant(session, current_actor(), slug, code)
-    project = resident_project(session, slug)
-    wave = next((w for w in project.waves if w.kind == kind), None)
-    if wave is None:
-        abort(404)
-    return resident.Link(participant, project), wave
-
-
-@bp.route("/projects/<slug>/participants/<code>/paper/<kind>", methods=["GET", "POST"])
-@requires("project.residents")
-def paper_start(slug: str, code: str, kind: str):
-    session = get_session()
-    link, wave = _paper_link(slug, code, kind)
-    form = PaperConsentForm()
-    if resident.has_consent(session, link.participant):
-        return _paper_confirm(link, wave, slug, code, kind)
-    if form.validate_on_submit():
-        if not form.consent.data:
-            form.consent.errors.append(_("Only enter answers when the resident signed the consent form."))
-        else:
-            resident.give_consent(session, link.participant, wave, link.project.consent_version,
-                                  current_language(), bool(form.share_quotes.data),
-                                  recorded_by_id=current_user.info.id)
-            session.commit()
-            return redirect(url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=0))
-    return render_template("manage/paper_consent.html", form=form, slug=slug, code=code, wave=wave)
-
-
-def _paper_confirm(link, wave, slug: str, code: str, kind: str):
-    """Stored answers are replaced only after the worker confirms (a POST); until then nothing changes."""
-    response = resident.response_for(get_session(), link.participant, wave)
-    pages = url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=0)
-    if not paper_entry.needs_confirmation(response, current_actor().user_id, paper_claim(link.participant, wave)):
-        return redirect(pages)
-    form = ActionForm()
-    if request.form.get("confirm") == "replace" and form.validate_on_submit():
-        keep_paper_claim(paper_entry.confirm(link.participant, wave, response))
-        return redirect(pages)
-    return render_template("manage/paper_replace.html", form=form, slug=slug, code=code, wave=wave,
-                           channel=response.channel)
-
-
-@bp.route("/projects/<slug>/participants/<code>/paper/<kind>/p/<int:n>", methods=["GET", "POST"])
-@requires("project.residents")
-def paper_page(slug: str, code: str, kind: str, n: int):
-    session = get_session()
-    link, wave = _paper_link(slug, code, kind)
-    start = url_for("participants.paper_start", slug=slug, code=code, kind=kind)
-    if not resident.has_consent(session, link.participant):
-        return redirect(start)
-    if paper_entry.needs_confirmation(resident.response_for(session, link.participant, wave),
-                                      current_actor().user_id, paper_claim(link.participant, wave)):
-        return redirect(start)  # the confirmation first: nothing shown or changed before it
-    flow = PageFlow(link=link, wave=wave, lang=current_language(), entered_by=current_user.info,
-                    page_url=lambda i: url_for("participants.paper_page", slug=slug, code=code, kind=kind, n=i),
-                    done_url=url_for("participants.detail", slug=slug, code=code),
-                    template="manage/paper_page.html", paper_actor=current_actor())
-    try:
-        return flow.handle(n)
-    except Conflict:  # the resident saved online in the meantime
-        session.rollback()
-        return redirect(start)
