@@ -5,7 +5,8 @@ self-generated code: six short answers a resident can reproduce from memory
 ("first letter of your mother's first name", ...). Codes are typed on phones,
 so one slip is common; a fuzzy match is accepted only when it is unambiguous
 both ways, and the caller is told how many pairs were fuzzy so the report can
-say so.
+say so. A worker who knows the residents may confirm a pair (then it is no
+longer fuzzy) or undo it (then it is never made).
 """
 
 from __future__ import annotations
@@ -33,17 +34,32 @@ def normalise_code(parts: Iterable[str | None]) -> Code:
     )
 
 
-def match_codes(pre: dict[str, Code], post: dict[str, Code]) -> dict:
+def match_codes(
+    pre: dict[str, Code],
+    post: dict[str, Code],
+    *,
+    confirmed: Iterable[tuple[str, str]] = (),
+    undone: Iterable[tuple[str, str]] = (),
+) -> dict:
     """Pair pre and post responses by their self-generated codes.
 
     :param pre: response id → normalised code, for the pre wave.
     :param post: response id → normalised code, for the post wave.
+    :param confirmed: (pre id, post id) pairs a worker confirmed as one resident.
+    :param undone: (pre id, post id) pairs a worker said are two residents.
     :raises ValueError: when the codes are not all the same length.
-    :returns: ``{"pairs": [(pre_id, post_id, fuzzy)], "unmatched_pre",
-        "unmatched_post", "ambiguous", "n_fuzzy"}``, all sorted.
+    :returns: ``{"pairs": [(pre_id, post_id, fuzzy)], "confirmed", "unmatched_pre",
+        "unmatched_post", "ambiguous", "n_fuzzy"}``, all sorted; ``confirmed``
+        lists the confirmed pairs that were made (in ``pairs`` with fuzzy False).
 
     Rules, in order:
 
+    0. A worker's decision comes first. A confirmed pair is made whatever the
+       codes (each response in at most one confirmed pair; the first in sorted
+       order wins), and its responses take no further part: they neither pair
+       again nor make a code ambiguous. An undone pair is never made, by exact
+       or by fuzzy match; each of its two responses may still find another partner
+       under the rules below.
     1. A code held by more than one response on either side is *ambiguous*:
        none of its responses is paired. ``ambiguous`` lists these codes.
     2. A code held by exactly one pre and one post response pairs them.
@@ -57,25 +73,48 @@ def match_codes(pre: dict[str, Code], post: dict[str, Code]) -> dict:
     ``unmatched_pre`` / ``unmatched_post``.
     """
     _check_lengths(pre, post)
-    pre_index, post_index = _index(pre), _index(post)
+    chosen = _confirmed_pairs(pre, post, confirmed)
+    decided_pre = {pair[0] for pair in chosen}
+    decided_post = {pair[1] for pair in chosen}
+    pre_index = _index({key: code for key, code in pre.items() if key not in decided_pre})
+    post_index = _index({key: code for key, code in post.items() if key not in decided_post})
     ambiguous = {
         code
         for code in set(pre_index) | set(post_index)
         if len(pre_index.get(code, ())) > 1 or len(post_index.get(code, ())) > 1
     }
-    paired_codes = {code for code in pre_index if code in post_index and code not in ambiguous}
+    # An undone pair of two responses that each hold their code alone: that code pair is no match.
+    refused = {(pre[a], post[b]) for a, b in set(undone) if a in pre and b in post
+               and pre_index.get(pre[a]) == [a] and post_index.get(post[b]) == [b]}
+    paired_codes = {code for code in pre_index
+                    if code in post_index and code not in ambiguous and (code, code) not in refused}
     pairs = [(pre_index[code][0], post_index[code][0], False) for code in paired_codes]
-    pairs += _fuzzy_pairs(pre_index, post_index, paired_codes, ambiguous)
+    pairs += _fuzzy_pairs(pre_index, post_index, paired_codes, ambiguous, refused)
+    pairs += [(a, b, False) for a, b in chosen]
     pairs.sort()
     paired_pre = {pair[0] for pair in pairs}
     paired_post = {pair[1] for pair in pairs}
     return {
         "pairs": pairs,
+        "confirmed": sorted(chosen),
         "unmatched_pre": sorted(key for key in pre if key not in paired_pre),
         "unmatched_post": sorted(key for key in post if key not in paired_post),
         "ambiguous": sorted(ambiguous),
         "n_fuzzy": sum(1 for pair in pairs if pair[2]),
     }
+
+
+def _confirmed_pairs(
+    pre: dict[str, Code], post: dict[str, Code], confirmed: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The confirmed pairs whose responses both exist, each response used once (sorted order decides)."""
+    chosen, used_pre, used_post = [], set(), set()
+    for a, b in sorted(set(confirmed)):
+        if a in pre and b in post and a not in used_pre and b not in used_post:
+            chosen.append((a, b))
+            used_pre.add(a)
+            used_post.add(b)
+    return chosen
 
 
 def _check_lengths(pre: dict[str, Code], post: dict[str, Code]) -> None:
@@ -98,6 +137,7 @@ def _fuzzy_pairs(
     post_index: dict[Code, list[str]],
     paired_codes: set[Code],
     ambiguous: set[Code],
+    refused: set[tuple[Code, Code]],
 ) -> list[tuple[str, str, bool]]:
     # Codes already paired exactly have their partner; every other code,
     # ambiguous or not, stays in play as a candidate.
@@ -108,13 +148,14 @@ def _fuzzy_pairs(
     for post_code in sorted(post_open):
         if post_code in ambiguous:
             continue
-        candidates = _one_apart(post_code, pre_neighbours)
+        candidates = {code for code in _one_apart(post_code, pre_neighbours) if (code, post_code) not in refused}
         if len(candidates) != 1:
             continue
         (pre_code,) = candidates
         if pre_code in ambiguous:
             continue
-        if _one_apart(pre_code, post_neighbours) == {post_code}:
+        partners = {code for code in _one_apart(pre_code, post_neighbours) if (pre_code, code) not in refused}
+        if partners == {post_code}:
             pairs.append((pre_index[pre_code][0], post_index[post_code][0], True))
     return pairs
 
