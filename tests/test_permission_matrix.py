@@ -86,7 +86,7 @@ def world(app, session, make_org, make_user, make_project, make_participant, cli
     assert issued.status_code == 200, issued.status_code
     values = {"slug": project.slug, "participant": invitation.code, "document": issued.headers["X-Document-Code"], "kind": "pre",
               "status": "open", "n": 0, "part": 1, "fmt": "csv", "token": invitation.token,
-              "anonymous_token": project.anonymous_token, "instrument_id": "organising", "version": 1,
+              "anonymous_token": project.anonymous_token, "instrument_id": "organising", "version": 2,
               "direction": "down", "question_id": question, "user_id": users["victim"].id, "filename": "surveyhub.css"}
     return {"users": users, "values": values, "project": project, "invitation": invitation}
 
@@ -98,6 +98,7 @@ SPECIAL = {
     "project_admin.set_archived": {"change": "restore"},
     "documents.certificates_zip": {"part": 1},  # certificates-<part>.zip
     "documents.link_sheet": {"part": 1},  # links-<part>.pdf
+    "pairs.decide": {"key": "1-2"},  # two participant ids; no such pair: a flashed error
 }
 
 

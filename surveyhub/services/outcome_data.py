@@ -11,7 +11,9 @@ belong together when they are the same participant (personal link, import),
 or, for residents who made their own code on the anonymous link, when their
 codes match — exactly, or one part apart when that match is unique both ways
 (:func:`surveyhub.stats.match_codes`). Code pairs are counted separately and
-fuzzy ones flagged, so the report can say so.
+fuzzy ones flagged, so the report can say so. A worker's decision on the pairs
+page (``PairDecision``) comes first: an undone pair is never made, a confirmed
+one is made and counts as a code pair, no longer as fuzzy.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.definition import item_range, reverse_code
-from surveyhub.models import Answer, Consent, Participant, Project, Response, ScaleScore
+from surveyhub.models import Answer, Consent, PairDecision, Participant, Project, Response, ScaleScore
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 from surveyhub.stats import match_codes, normalise_code
 
@@ -51,7 +53,10 @@ class Pair:
     second: int
     #: "participant" (same participant), "code" (same self-made code) or
     #: "fuzzy" (codes one answer apart, the only candidate both ways).
+    #: A pair a worker confirmed is a "code" pair, whatever its codes.
     by: str
+    #: A worker confirmed these two are one resident (``PairDecision``).
+    confirmed: bool = False
 
 
 @dataclass
@@ -78,6 +83,8 @@ class ProjectData:
     self_codes: dict[int, str]
     #: (block, instrument, scale) -> response id -> score; a response without a score is absent
     scores: dict[ScaleKey, dict[int, float]]
+    #: (earlier participant id, later participant id) -> "confirmed" | "undone", the workers' decisions
+    decisions: dict[tuple[int, int], str] = field(default_factory=dict)
     _completed: dict[str, dict[int, int]] = field(default_factory=dict, repr=False)
 
     def completed(self, kind: str) -> dict[int, int]:
@@ -137,10 +144,17 @@ def load(session: Session, project: Project, with_scores: bool = True) -> Projec
     self_codes = {pid: code for pid, code in session.execute(
         select(Participant.id, Participant.self_code)
         .where(Participant.project_id == project.id, Participant.self_code.is_not(None))) if code is not None}
-    data = ProjectData(project, waves, int(invited), responses, self_codes, {})
+    data = ProjectData(project, waves, int(invited), responses, self_codes, {}, decisions(session, project.id))
     if with_scores:
         data.scores = _scores(session, list(kind_of))
     return data
+
+
+def decisions(session: Session, project_id: int) -> dict[tuple[int, int], str]:
+    """The workers' decisions on code pairs: (earlier participant, later participant) -> decision."""
+    return {(first, second): decision for first, second, decision in session.execute(
+        select(PairDecision.first_participant_id, PairDecision.second_participant_id, PairDecision.decision)
+        .where(PairDecision.project_id == project_id))}
 
 
 def _scores(session: Session, wave_ids: list[int]) -> dict[ScaleKey, dict[int, float]]:
@@ -184,14 +198,23 @@ def _json(value):
 
 
 def pair_waves(data: ProjectData, first: str, second: str) -> Pairing:
-    """Pair the completed responses of wave ``first`` with those of wave ``second``."""
+    """Pair the completed responses of wave ``first`` with those of wave ``second``.
+
+    The workers' decisions (``data.decisions``) apply to any two waves the two
+    participants answered in that order.
+    """
     before, after = data.completed(first), data.completed(second)
     pairs = [Pair(before[pid], after[pid], "participant") for pid in sorted(set(before) & set(after))]
     pre_codes = _codes(data, before)
     post_codes = _codes(data, after)
     if not pre_codes or not post_codes:
         return Pairing(pairs)
-    matched = match_codes(pre_codes, post_codes)
+    decided: dict[str, list[tuple[str, str]]] = {"confirmed": [], "undone": []}
+    for (earlier, later), decision in data.decisions.items():
+        if earlier in before and later in after:
+            decided[decision].append((str(before[earlier]), str(after[later])))
+    matched = match_codes(pre_codes, post_codes, **decided)
+    confirmed = set(matched["confirmed"])
     taken = {pair.first for pair in pairs} | {pair.second for pair in pairs}
     for pre_key, post_key, fuzzy in matched["pairs"]:
         pre_rid, post_rid = int(pre_key), int(post_key)
@@ -199,7 +222,7 @@ def pair_waves(data: ProjectData, first: str, second: str) -> Pairing:
         # links responses that no participant link could.
         if pre_rid in taken or post_rid in taken:
             continue
-        pairs.append(Pair(pre_rid, post_rid, "fuzzy" if fuzzy else "code"))
+        pairs.append(Pair(pre_rid, post_rid, "fuzzy" if fuzzy else "code", (pre_key, post_key) in confirmed))
     return Pairing(pairs, len(matched["ambiguous"]))
 
 

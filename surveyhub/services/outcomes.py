@@ -81,7 +81,8 @@ METHOD: Method = {
                        "correct = FALSE)).",
     "reliability": "Cronbach's alpha per scale and wave (complete answers only) with Feldt's 95% interval.",
     "pairing": "Same participant (personal link or import), else the same self-made code; a code one answer "
-               "apart pairs only when it is the only candidate both ways (counted as fuzzy).",
+               "apart pairs only when it is the only candidate both ways (counted as fuzzy). A worker may "
+               "confirm such a pair (then it counts as a code pair) or undo it (then it is not made).",
     "retrospective": "The post wave's 'then' block asks residents to rate how they were before the project; "
                      "then → post is self-perceived change, then − pre the response shift.",
     "suppression": {**SUPPRESSION_NAMES,

@@ -10,7 +10,7 @@ from surveyhub.web import session_user
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveyhub.web import (account, admin, auth, branding, documents, input, manage, outcomes, paper,
+    from surveyhub.web import (account, admin, auth, branding, documents, input, manage, outcomes, pairs, paper,
                                participants, preview, project_admin, project_story, questionnaire, resident_requests,
                                resident_rights, setup, verify)
 
@@ -23,7 +23,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(branding.bp)
     app.register_blueprint(project_admin.bp)
     for module in (questionnaire, participants, paper, setup, preview, verify, outcomes, documents, resident_rights,
-                   resident_requests, project_story):
+                   resident_requests, project_story, pairs):
         app.register_blueprint(module.bp)
     _register_errors(app)
     _register_globals(app)
