@@ -142,3 +142,76 @@ def used_in(session: Session, organisation_id: int, instrument_id: str, version:
         select(Project.name).join(ProjectInstrument).where(
             Project.organisation_id == organisation_id, ProjectInstrument.instrument_id == instrument_id,
             ProjectInstrument.version == version).order_by(Project.name)))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One instrument as the new-project form offers it: what it asks and how long it takes."""
+
+    ref: str  # "id@version"
+    id: str
+    version: int
+    name: str
+    description: str
+    items: int
+    #: Items and minutes of the short form; None when the instrument has none.
+    short_items: int | None
+    minutes: int
+    short_minutes: int | None
+    example: str
+    languages: tuple[str, ...]
+
+
+def _pages(definitions: list[dict], kind: str = "pre", retrospective: bool = False, extra: list | None = None):
+    from surveyhub.services.questionnaire import build_pages
+
+    return build_pages(definitions, extra or [], kind, retrospective)
+
+
+def _choice(ref: str, definition: dict, lang: str) -> Choice:
+    from surveyhub.measures.definition import has_short_form, in_form, translate
+    from surveyhub.services.questionnaire import estimated_minutes, question_count
+
+    full = _pages([definition])
+    short = _pages([in_form(definition, "short")]) if has_short_form(definition) else None
+    first = next((item for scale in definition.get("scales") or [] for item in scale["items"]), None)
+    return Choice(ref, definition["id"], definition["version"], translate(definition["title"], lang),
+                  translate(definition.get("description"), lang) if definition.get("description") else "",
+                  question_count(full), question_count(short) if short else None, estimated_minutes(full),
+                  estimated_minutes(short) if short else None,
+                  translate(first["text"], lang) if first else "",
+                  tuple(definition.get("languages") or ["nl"]))
+
+
+def chooser(session: Session, registry: InstrumentRegistry, organisation_id: int, lang: str) -> list[Choice]:
+    """Every instrument the organisation may choose, sorted by its name in ``lang`` (newest version first)."""
+    found = [(f"{i.id}@{i.version}", i.definition) for i in registry.all()]
+    uploads = session.scalars(select(InstrumentVersion).where(
+        InstrumentVersion.scope == f"{UPLOAD_SCOPE_PREFIX}{organisation_id}"))
+    found += [(f"{u.instrument_id}@{u.version}", u.definition) for u in uploads]
+    choices = [_choice(ref, definition, lang) for ref, definition in found]
+    return sorted(choices, key=lambda c: (c.name.casefold(), c.id, -c.version))
+
+
+@dataclass(frozen=True)
+class WaveTotal:
+    kind: str
+    questions: int
+    minutes: int
+
+
+def wave_totals(definitions: list[dict], extra: list[tuple[dict, list | None]], retrospective: bool
+                ) -> list[WaveTotal]:
+    """Questions and minutes per wave for these definitions (already in the chosen form length).
+
+    ``extra`` holds each extra question's definition and the waves that ask it (None: every wave).
+    """
+    from surveyhub.models import WAVE_KINDS
+    from surveyhub.services.questionnaire import estimated_minutes, question_count
+
+    totals = []
+    for kind in WAVE_KINDS:
+        asked = [q for q, waves in extra if waves is None or kind in waves]
+        pages = _pages(definitions, kind, retrospective, asked)
+        totals.append(WaveTotal(kind, question_count(pages), estimated_minutes(pages)))
+    return totals

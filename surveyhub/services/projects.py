@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass, field
+from datetime import date
 from types import EllipsisType
 from typing import Any
 
@@ -45,6 +46,12 @@ class ProjectInfo:
     retention_months: int | None = None
     archived: bool = False
     purged: bool = False
+    #: "full" or "short" (each scale's short form), "page" or "one" (question per screen), residents' first language.
+    form_length: str = "full"
+    question_mode: str = "page"
+    language: str = "nl"
+    period_start: date | None = None
+    period_end: date | None = None
 
 
 def _info(session: Session, project: Project, show_link: bool = True) -> ProjectInfo:
@@ -64,7 +71,8 @@ def _info(session: Session, project: Project, show_link: bool = True) -> Project
                        project.anonymous_token if show_link else None,
                        [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments],
                        waves, n_participants, project.retention_months, project.archived_at is not None,
-                       project.purged_at is not None)
+                       project.purged_at is not None, project.form_length, project.question_mode, project.language,
+                       project.period_start, project.period_end)
 
 
 #: Longest retention period a project may set (ten years).
@@ -87,6 +95,58 @@ def refuse_if_archived(project: Project) -> None:
         raise Conflict(N_("this project is archived; an admin can restore it first"))
 
 
+FORM_LENGTHS = ("full", "short")
+QUESTION_MODES = ("page", "one")
+#: Languages a project may show residents first (the interface speaks them all).
+PROJECT_LANGUAGES = ("nl", "en", "tr", "ar", "pl")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How residents meet the questionnaire; ``...`` (the default) keeps what a project has."""
+
+    form_length: str | EllipsisType = ...
+    question_mode: str | EllipsisType = ...
+    language: str | EllipsisType = ...
+    period: tuple[date | None, date | None] | EllipsisType = ...
+
+
+def _apply_setup(session: Session, project: Project, setup: Setup) -> None:
+    """Check and apply ``setup``; the form length is fixed once residents answered (scores must compare)."""
+    if setup.form_length is not ... and setup.form_length != project.form_length:
+        if setup.form_length not in FORM_LENGTHS:
+            raise Invalid(N_("choose the full or the short questionnaire"))
+        if project.id is not None and has_responses(session, project):
+            raise Conflict(N_("residents have already answered, so the length of the questionnaire can no longer "
+                              "change: scores of a short and a full questionnaire cannot be compared"))
+        project.form_length = setup.form_length
+    if setup.question_mode is not ...:
+        if setup.question_mode not in QUESTION_MODES:
+            raise Invalid(N_("choose a page of questions or one question per screen"))
+        project.question_mode = setup.question_mode
+    if setup.language is not ...:
+        if setup.language not in PROJECT_LANGUAGES:
+            raise Invalid(N_("choose a language from the list"))
+        project.language = setup.language
+    if setup.period is not ...:
+        start, end = setup.period
+        if start and end and end < start:
+            raise Invalid(N_("the project's end date comes before its start date; change one of them"))
+        project.period_start, project.period_end = start, end
+
+
+def _check_language(session: Session, project: Project) -> None:
+    """Residents' first language must be one every chosen instrument is written in (Dutch always is)."""
+    if project.language == "nl":
+        return
+    missing = [pi.instrument_id for pi in project.instruments
+               if project.language not in ((pi.snapshot.definition.get("languages") if pi.snapshot else None)
+                                           or ["nl"])]
+    if missing:
+        raise Invalid(N_("not every chosen instrument is written in this language (%(ids)s); "
+                         "choose Dutch or another language"), ids=", ".join(missing))
+
+
 def _clean_name(name: str) -> str:
     name = " ".join(clean(name or "").split())
     if not name:
@@ -98,7 +158,8 @@ def _clean_name(name: str) -> str:
 
 def create_project(session: Session, registry: InstrumentRegistry, actor: Actor, name: str,
                    instrument_refs: list[str], retrospective: bool = False,
-                   description: str | None = None, *, retention_months: int | None = None) -> ProjectInfo:
+                   description: str | None = None, *, retention_months: int | None = None,
+                   setup: Setup = Setup()) -> ProjectInfo:
     """A new project with its pre wave open and post and follow-up waves in draft."""
     access.require(actor, "project.setup")
     name = _clean_name(name)
@@ -109,8 +170,11 @@ def create_project(session: Session, registry: InstrumentRegistry, actor: Actor,
                       description=clean(description or "").strip() or None, retrospective=retrospective,
                       anonymous_token=secrets.token_urlsafe(24), created_by_id=actor.user_id,
                       retention_months=check_retention(retention_months))
+    _apply_setup(session, project, setup)
     session.add(project)
     _set_instruments(session, registry, actor, project, instrument_refs)
+    session.flush()
+    _check_language(session, project)
     now = utcnow()
     project.waves = [Wave(kind="pre", status="open", opened_at=now), Wave(kind="post", status="draft"),
                      Wave(kind="followup", status="draft")]
@@ -140,10 +204,11 @@ def has_responses(session: Session, project: Project) -> bool:
 
 def update_project(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, name: str,
                    description: str | None, retrospective: bool, instrument_refs: list[str], *,
-                   retention_months: int | None | EllipsisType = ...) -> ProjectInfo:
+                   retention_months: int | None | EllipsisType = ..., setup: Setup = Setup()) -> ProjectInfo:
     """Change a project; ``retention_months`` left out keeps the current period, None uses the default."""
     project = access.project(session, actor, slug, "project.setup")
     refuse_if_archived(project)
+    _apply_setup(session, project, setup)
     if retention_months is not ...:
         project.retention_months = check_retention(retention_months)
     project.name = _clean_name(name)
@@ -161,6 +226,7 @@ def update_project(session: Session, registry: InstrumentRegistry, actor: Actor,
         _set_instruments(session, registry, actor, project, wanted)
         _questionnaire_edited(session, actor, project, "instruments", instruments=wanted)
     session.flush()
+    _check_language(session, project)
     audit.record(session, "project.update", actor=actor, target=f"project:{slug}", project_id=project.id)
     return _info(session, project)
 
@@ -201,7 +267,9 @@ def set_wave_status(session: Session, actor: Actor, slug: str, kind: str, status
     return WaveInfo(wave.kind, wave.status)
 
 
-QUESTION_TYPES = ("text", "yes_no", "number")
+QUESTION_TYPES = ("text", "number", "yes_no", "choice", "choices")
+#: Options a worker's own choice question may have, and their longest text.
+MAX_OPTIONS, MAX_OPTION_LENGTH = 12, 120
 
 
 def _editable(session: Session, actor: Actor, slug: str) -> Project:
@@ -235,9 +303,38 @@ def _questionnaire_edited(session: Session, actor: Actor, project: Project, chan
                  project_id=project.id, details={"change": change, **details})
 
 
+def _options(options: list[str] | None) -> list[dict]:
+    """A worker's own answer options as an answer set (values 1, 2, ...; Dutch labels)."""
+    texts = [" ".join(clean(o or "").split()) for o in options or []]
+    texts = [t for t in texts if t]
+    if len(texts) < 2:
+        raise Invalid(N_("a choice question needs at least two answers: write one answer per line"))
+    if len(texts) > MAX_OPTIONS:
+        raise Invalid(N_("a choice question can have at most %(n)s answers"), n=MAX_OPTIONS)
+    if any(len(t) > MAX_OPTION_LENGTH or ";" in t for t in texts):
+        raise Invalid(N_("an answer can have at most %(n)s characters and no semicolon (;)"), n=MAX_OPTION_LENGTH)
+    if len({t.lower() for t in texts}) != len(texts):
+        raise Invalid(N_("two answers are the same; give each answer its own words"))
+    return [{"value": n, "label": {"nl": text}} for n, text in enumerate(texts, start=1)]
+
+
+def _waves(waves: list[str] | None) -> list[str] | None:
+    """The wave kinds that ask a question, in wave order; None (every wave) when all or none are chosen."""
+    chosen = [kind for kind in WAVE_KINDS if kind in (waves or [])]
+    if any(kind not in WAVE_KINDS for kind in waves or []):
+        raise Invalid(N_("unknown wave %(wave)r (choose pre, post or followup)"),
+                      wave=next(k for k in waves or [] if k not in WAVE_KINDS))
+    return None if not chosen or len(chosen) == len(WAVE_KINDS) else chosen
+
+
 def add_question(session: Session, actor: Actor, slug: str, qtype: str, text_nl: str, text_en: str | None,
-                 minimum: float | None = None, maximum: float | None = None) -> str:
-    """Add an unscored extra question at the end; returns its id."""
+                 minimum: float | None = None, maximum: float | None = None, *,
+                 options: list[str] | None = None, waves: list[str] | None = None) -> str:
+    """Add an unscored extra question at the end; returns its id.
+
+    ``options`` (one text each) for "choice" and "choices"; ``waves`` the wave kinds
+    that ask it (empty or all: every wave).
+    """
     from surveyhub.models import ProjectQuestion
 
     project = _editable(session, actor, slug)
@@ -254,12 +351,16 @@ def add_question(session: Session, actor: Actor, slug: str, qtype: str, text_nl:
                 or minimum >= maximum:
             raise Invalid(N_("a number question needs a minimum below its maximum"))
         definition.update({"min": minimum, "max": maximum})
+    if qtype in ("choice", "choices"):
+        definition.update({"answer_set": "options", "answer_sets": {"options": _options(options)}})
+    asked_in = _waves(waves)
     taken = {q.question_id for q in project.questions}
     qid = next(f"q{n}" for n in range(1, 10_000) if f"q{n}" not in taken)
     definition["id"] = qid
     project.questions.append(ProjectQuestion(position=len(project.questions), question_id=qid,
-                                             definition=definition))
-    _questionnaire_edited(session, actor, project, "add_question", question=qid, type=qtype)
+                                             definition=definition, waves=asked_in))
+    _questionnaire_edited(session, actor, project, "add_question", question=qid, type=qtype,
+                          waves=asked_in or list(WAVE_KINDS))
     session.flush()
     return qid
 
@@ -309,3 +410,34 @@ def set_share(session: Session, actor: Actor, slug: str, funder_email: str, shar
     audit.record(session, "project.share" if shared else "project.unshare", actor=actor,
                  target=f"project:{slug}", project_id=project.id, details={"funder": funder.email})
     return True
+
+
+def planned_totals(session: Session, registry: InstrumentRegistry, actor: Actor, refs: list[str],
+                   form_length: str, retrospective: bool, slug: str | None = None) -> list:
+    """Questions and minutes per wave for the instruments chosen in a form (before it is saved).
+
+    With ``slug``: the project's extra questions count too, each in the waves that ask it.
+    Unknown references are left out; the form says so when it is saved.
+    """
+    from surveyhub.measures.definition import in_form
+
+    definitions = []
+    for ref in refs:
+        name, version = instruments.parse_ref(ref)
+        found = instruments.definition_for(session, registry, actor.organisation_id, name, version) \
+            if version is not None else None
+        if found is not None:
+            definitions.append(in_form(found[0], form_length))
+    extra = []
+    if slug is not None:
+        project = access.project(session, actor, slug, "project.setup")
+        extra = [(q.definition, q.waves) for q in project.questions]
+    return instruments.wave_totals(definitions, extra, retrospective)
+
+
+def organisation_retention(session: Session, actor: Actor, installation_default: int) -> int:
+    """The months a project without its own period keeps personal data."""
+    from surveyhub.models import Organisation
+
+    org = session.get(Organisation, actor.organisation_id)
+    return org.retention_months if org is not None and org.retention_months else installation_default

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from surveyhub.db import get_session
-from surveyhub.measures.definition import translate
 from surveyhub.measures.questions import radio_choices
 from surveyhub.plugins import get_registry
 from surveyhub.services import instruments, projects, retention
@@ -41,11 +40,12 @@ def _purges(slug: str | None = None) -> list:
                               default_months=current_app.config["RETENTION_MONTHS"])
 
 
-def _instrument_choices(lang: str) -> list:
+def _chooser(form: ProjectForm) -> list:
+    """The instrument chooser's entries; the form's checkboxes take their values."""
     actor = current_actor()
-    available = instruments.available(get_session(), get_registry(), actor.organisation_id)
-    return radio_choices((f"{a.id}@{a.version}", f"{translate(a.title, lang)} ({a.id} v{a.version})")
-                         for a in available)
+    entries = instruments.chooser(get_session(), get_registry(), actor.organisation_id, _current_lang())
+    form.instruments.choices = radio_choices((c.ref, c.name) for c in entries)
+    return entries
 
 
 def _current_lang() -> str:
@@ -53,17 +53,39 @@ def _current_lang() -> str:
     return current_language()
 
 
+def _setup(form: ProjectForm) -> projects.Setup:
+    return projects.Setup(form_length=form.form_length.data, question_mode=form.question_mode.data,
+                          language=form.language.data, period=(form.period_start.data, form.period_end.data))
+
+
+def _show_form(form: ProjectForm, entries: list, project=None):
+    """The form with, per wave, the questions and minutes of what is chosen now (so a worker sees the cost)."""
+    session, actor = get_session(), current_actor()
+    totals = projects.planned_totals(session, get_registry(), actor, form.instruments.data or [],
+                                     form.form_length.data or "full", bool(form.retrospective.data),
+                                     slug=project.slug if project else None)
+    default_months = projects.organisation_retention(session, actor, current_app.config["RETENTION_MONTHS"])
+    locked = project is not None and any(w.started for w in project.waves)
+    return render_template("manage/project_form.html", form=form, project=project, entries=entries,
+                           totals=totals, default_months=default_months, locked=locked)
+
+
+def _recalculating() -> bool:
+    """The "work out the time again" button: show the figures, save nothing (works without JavaScript)."""
+    return request.method == "POST" and request.form.get("recalc") == "1"
+
+
 @bp.route("/projects/new", methods=["GET", "POST"])
 @requires("project.setup")
 def project_new():
     form = ProjectForm()
-    form.instruments.choices = _instrument_choices(_current_lang())
-    if form.validate_on_submit():
+    entries = _chooser(form)
+    if not _recalculating() and form.validate_on_submit():
         session = get_session()
         try:
             info = projects.create_project(session, get_registry(), current_actor(), form.name.data,
                                            form.instruments.data, form.retrospective.data, form.description.data,
-                                           retention_months=form.retention_months.data)
+                                           retention_months=form.retention_months.data, setup=_setup(form))
         except UserError as exc:
             session.rollback()
             form.instruments.errors.append(user_message(exc))
@@ -71,7 +93,7 @@ def project_new():
             session.commit()
             flash(_("Project created. The pre wave (nulmeting) is open."))
             return redirect(url_for("manage.project", slug=info.slug))
-    return render_template("manage/project_form.html", form=form, project=None)
+    return _show_form(form, entries)
 
 
 @bp.route("/projects/<slug>")
@@ -91,13 +113,15 @@ def project_edit(slug: str):
     info = projects.get_project(session, current_actor(), slug)
     form = ProjectForm(data={"name": info.name, "description": info.description,
                              "retrospective": info.retrospective, "instruments": info.instruments,
-                             "retention_months": info.retention_months})
-    form.instruments.choices = _instrument_choices(_current_lang())
-    if form.validate_on_submit():
+                             "retention_months": info.retention_months, "form_length": info.form_length,
+                             "question_mode": info.question_mode, "language": info.language,
+                             "period_start": info.period_start, "period_end": info.period_end})
+    entries = _chooser(form)
+    if not _recalculating() and form.validate_on_submit():
         try:
             projects.update_project(session, get_registry(), current_actor(), slug, form.name.data,
                                     form.description.data, form.retrospective.data, form.instruments.data,
-                                    retention_months=form.retention_months.data)
+                                    retention_months=form.retention_months.data, setup=_setup(form))
         except UserError as exc:
             session.rollback()
             form.instruments.errors.append(user_message(exc))
@@ -105,7 +129,18 @@ def project_edit(slug: str):
             session.commit()
             flash(_("Project saved."))
             return redirect(url_for("manage.project", slug=slug))
-    return render_template("manage/project_form.html", form=form, project=info)
+    return _show_form(form, entries, info)
+
+
+@bp.route("/projects/<slug>/waves/<kind>/close", methods=["GET", "POST"])
+@requires("project.setup")
+def wave_close_confirm(slug: str, kind: str):
+    """What closing a wave does, before it is closed (the project page's Close button comes here first)."""
+    info = projects.get_project(get_session(), current_actor(), slug)
+    wave = next((w for w in info.waves if w.kind == kind), None)
+    if wave is None or wave.status != "open":
+        return redirect(url_for("manage.project", slug=slug))
+    return render_template("manage/confirm_wave_close.html", project=info, wave=wave, form=ActionForm())
 
 
 @bp.route("/projects/<slug>/waves/<kind>/<status>", methods=["POST"])
