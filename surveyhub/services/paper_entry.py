@@ -85,6 +85,20 @@ def shown(response: Response | None, claim: Claim | None) -> Response | None:
     return response
 
 
+def opening(participant: Participant, wave: Wave, response: Response | None, user_id: int | None,
+            claim: Claim | None) -> Claim | None:
+    """The claim to keep when the grid is opened with nothing to replace; None when there is nothing to keep.
+
+    Holding it from the start makes a double submit of the grid safe: the second
+    request, sent with the cookie from before the first came back, finds the first
+    one's answers as this worker's own entry, not as answers to confirm replacing.
+    A save in between by anyone else still voids it (``needs_confirmation``).
+    """
+    if claim is not None or needs_confirmation(response, user_id, None):
+        return None
+    return Claim(participant.id, wave.id, REPLACE, version(response))
+
+
 def confirm(participant: Participant, wave: Wave, response: Response | None) -> Claim:
     """The worker agreed to replace what is stored now (nothing changes yet)."""
     return Claim(participant.id, wave.id, REPLACE, version(response))
@@ -133,3 +147,22 @@ def take_back(response: Response) -> None:
     """A resident saved answers through their own link: the response is theirs (web) again."""
     if response.channel != "web" or response.entered_by_id is not None:
         response.channel, response.entered_by_id = "web", None
+
+
+def save_form(session: Session, actor: Actor, project: Project, participant: Participant, wave: Wave,
+              claim: Claim | None, language: str, values: dict, *, n_pages: int, methods: dict, on_error,
+              on_completed=None, entered_by: str | None = None) -> Claim:
+    """Store a whole paper form (the grid) and complete the response; returns the claim to keep.
+
+    A blank cell clears an answer typed earlier: the grid is the whole form. Saving
+    the same form twice stores the same answers once (``responses.save_answers``
+    upserts) and completes once.
+
+    :raises Conflict: the resident's stored answers would change without a confirmation.
+    """
+    response, kept = begin(session, actor, project, participant, wave, claim, language)
+    responses.record_answers(session, project, response, values, methods, on_error)
+    response.current_page = max(response.current_page or 0, n_pages)
+    responses.complete(session, project, response, methods, on_error, on_completed=on_completed, wave=wave,
+                       entered_by=entered_by)
+    return kept

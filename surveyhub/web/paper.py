@@ -2,17 +2,24 @@
 
 Kept apart from the participant pages because it has its own flow (paper consent, the replace
 confirmation, the claim that stops two workers overwriting each other) and its own screen.
+
+The grid (``grid``) is the way in: the whole paper form on one screen, typed with the keyboard,
+consent included. The page-by-page screens (``start``, ``page``) are the older way, kept
+reachable for the tests that still drive them; nothing links to them any more.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
-from surveyhub.db import get_session
+from surveyhub.db import DatabaseBusy, get_session, retry_on_busy
+from surveyhub.extensions import csrf
 from surveyhub.i18n import current_language
-from surveyhub.services import paper_entry, participants, resident
-from surveyhub.services.errors import Conflict
+from surveyhub.plugins import get_host, get_registry
+from surveyhub.services import paper_entry, paper_grid, participants, resident, responses
+from surveyhub.services.errors import Conflict, Message
 from surveyhub.web.forms import ActionForm, PaperConsentForm
 from surveyhub.web.page_flow import PageFlow, keep_paper_claim, paper_claim
 from surveyhub.web.participants import resident_project
@@ -85,3 +92,125 @@ def page(slug: str, code: str, kind: str, n: int):
     except Conflict:  # the resident saved online in the meantime
         session.rollback()
         return redirect(start_url)
+
+
+@bp.route("/projects/<slug>/participants/<code>/paper/<kind>/grid", methods=["GET", "POST"])
+@requires("project.residents")
+def grid(slug: str, code: str, kind: str):
+    """The paper form as one grid of cells. GET stores nothing; a POST checks, or checks and saves."""
+    link, wave = _paper_link(slug, code, kind)
+    screen = _GridScreen(link, wave, slug, code)
+    if request.method == "POST":
+        return screen.post()
+    return screen.get()
+
+
+# The grid checks its CSRF token itself (``PaperConsentForm``), so a token that expired while a long
+# form was typed brings the typing back with a notice instead of the bare error page.
+csrf.exempt(grid)
+
+
+class _GridScreen:
+    """One request on the grid: what it shows, and what a POST does."""
+
+    def __init__(self, link, wave, slug: str, code: str):
+        self.session = get_session()
+        self.link, self.wave, self.slug, self.code = link, wave, slug, code
+        self.lang = current_language()
+        self.pages = responses.pages_for(link.project, wave.kind)
+        if not self.pages:
+            abort(404)
+        self.sections = paper_grid.sections(self.pages, get_registry().question_types, self.lang)
+        self.response = resident.response_for(self.session, link.participant, wave)
+        self.claim = paper_claim(link.participant, wave)
+        self.consented = resident.has_consent(self.session, link.participant)
+        self.url = url_for("paper.grid", slug=slug, code=code, kind=wave.kind)
+
+    def _needs_confirmation(self) -> bool:
+        return paper_entry.needs_confirmation(self.response, current_actor().user_id, self.claim)
+
+    def get(self):
+        if self._needs_confirmation():  # asked first: nothing stored is shown or changed before it
+            return render_template("manage/paper_replace.html", form=ActionForm(), slug=self.slug, code=self.code,
+                                   wave=self.wave, channel=self.response.channel, action=self.url)
+        opening = paper_entry.opening(self.link.participant, self.wave, self.response, current_actor().user_id,
+                                      self.claim)
+        if opening is not None:
+            keep_paper_claim(opening)
+        shown = paper_entry.shown(self.response, self.claim)
+        stored = {} if shown is None or shown.id is None else {
+            f"{block}__{instrument}__{item}": value
+            for (block, instrument, item), value in responses.stored_answers(self.session, shown.id, None).items()}
+        return self.render(PaperConsentForm(formdata=None), paper_grid.typed_from(self.sections, stored))
+
+    def post(self):
+        form = PaperConsentForm()
+        step = request.form.get("step")  # sent by the button: "check", "save", or "replace" (and save)
+        if not form.validate():  # an expired form (a long pause): what was typed comes back, nothing is stored
+            if step is None:
+                return redirect(self.url, 303)
+            return self.render(form, dict(request.form.items()), expired=True, status=400)
+        if request.form.get("confirm") == "replace" or step == "replace":
+            self.claim = paper_entry.confirm(self.link.participant, self.wave, self.response)
+            keep_paper_claim(self.claim)
+            if step is None:  # the confirmation page itself: on to the (blank) grid
+                return redirect(self.url, 303)
+        reading = paper_grid.read(self.pages, self.sections, request.form, get_registry().bounded_question_types,
+                                  self.lang)
+        if not self.consented and not form.consent.data:
+            form.consent.errors.append(_("Only enter answers when the resident signed the consent form."))
+        if reading.errors or form.consent.errors:
+            return self.render(form, reading.typed, reading=reading, status=422)
+        if self._needs_confirmation():  # someone saved in between: keep the typing, ask before replacing
+            return self.render(form, reading.typed, reading=reading, conflict=self.response.channel, status=409)
+        if step not in ("save", "replace"):  # the check before saving (the script shows it without a trip)
+            return self.render(form, reading.typed, reading=reading, checked=True)
+        try:
+            self._save(reading, form)
+        except DatabaseBusy:
+            return self.render(form, reading.typed, reading=reading, busy=True, status=503)
+        except Conflict:  # the resident saved online between the check above and the save
+            self.session.rollback()
+            return self.render(form, reading.typed, reading=reading, conflict="web", status=409)
+        flash(_("Paper answers saved: %(answered)s of %(total)s questions filled in.",
+                answered=reading.answered, total=reading.total))
+        if reading.two_ticks:
+            flash(_("Questions with two boxes ticked: %(numbers)s. They count as not answered.",
+                    numbers=", ".join(reading.two_ticks)))
+        return redirect(url_for("participants.detail", slug=self.slug, code=self.code), 303)
+
+    def _save(self, reading, form) -> None:
+        registry, host = get_registry(), get_host()
+        actor, kept = current_actor(), []
+
+        def work():  # safe to run again after a rollback
+            if not self.consented:
+                resident.give_consent(self.session, self.link.participant, self.wave,
+                                      self.link.project.consent_version, self.lang, bool(form.share_quotes.data),
+                                      recorded_by_id=current_user.info.id)
+            kept[:] = [paper_entry.save_form(
+                self.session, actor, self.link.project, self.link.participant, self.wave, self.claim, self.lang,
+                reading.values, n_pages=len(self.pages), methods=registry.bounded_scoring_methods,
+                on_error=registry.scoring_error_handler(host), on_completed=responses.announcer(host),
+                entered_by=current_user.info.email)]
+
+        for attempt in (1, 2):
+            try:
+                retry_on_busy(self.session, work, keep=(self.link.project, self.link.participant, self.wave))
+                keep_paper_claim(kept[0])
+                return
+            except IntegrityError:  # a double click raced us; the other request's rows now exist
+                self.session.rollback()
+                if attempt == 2:
+                    raise
+
+    def render(self, form, typed: dict, *, reading=None, checked: bool = False, conflict: str | None = None,
+               expired: bool = False, busy: bool = False, status: int = 200):
+        errors = {key: message.translated(_) if isinstance(message, Message) else
+                  _("Give one answer only.") if message == "repeated" else str(message)
+                  for key, message in (reading.errors if reading else {}).items()}
+        return render_template("manage/paper_grid.html", form=form, sections=self.sections, typed=typed,
+                               errors=errors, reading=reading, checked=checked, conflict=conflict,
+                               expired=expired, busy=busy, consented=self.consented, slug=self.slug,
+                               code=self.code, wave=self.wave, project=self.link.project, action=self.url,
+                               boxes_typed=paper_grid.boxes_typed), status
