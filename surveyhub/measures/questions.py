@@ -19,8 +19,9 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from surveyhub.measures.definition import translate
 
@@ -169,4 +170,66 @@ class TextType:
         return None
 
 
-BUILTIN_TYPES = {"choice": ChoiceType(), "number": NumberType(), "text": TextType(), "yes_no": YesNoType()}
+#: Separates the options of a ``choices`` answer where it is stored as text ("Koken; Tuinieren").
+CHOICES_SEPARATOR = "; "
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes; saved data comes back as the stored text, which is split into the options it names."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_data(self, value):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(";") if part.strip()]
+        super().process_data(value)
+
+
+class ChoicesType:
+    """Several options from an answer set, as checkboxes ("which of these did you do?").
+
+    Unscored: the answer is stored as text, the chosen options' Dutch labels joined
+    by ``CHOICES_SEPARATOR``, so an export reads as it was answered. The form's
+    values are those labels too, so a saved answer ticks its boxes again. A CSV
+    import or paper entry may also give option values ("1;3").
+    """
+
+    scored = False
+    #: ``code`` receives every submitted value (a list), not one.
+    multiple = True
+
+    def _stored(self, option: dict) -> str:
+        return translate(option["label"], "nl")
+
+    def make_field(self, item, context):
+        choices = radio_choices((self._stored(o), translate(o["label"], context.get("lang", "nl")))
+                                for o in _options(item, context))
+        return MultiCheckboxField(_label(item, context), choices=choices, validators=[Optional()],
+                                  validate_choice=False)
+
+    def code(self, item, raw, context):
+        if raw is None:
+            return None
+        parts = raw if isinstance(raw, (list, tuple)) else str(raw).split(";")
+        by_name = {}
+        for option in _options(item, context):
+            by_name[self._stored(option)] = self._stored(option)
+            by_name[format_number(option["value"])] = self._stored(option)
+        chosen = []
+        for part in (str(p).strip() for p in parts):
+            if not part:
+                continue
+            if part not in by_name:
+                raise ValueError(_l("Choose from the answers given."))
+            if by_name[part] not in chosen:
+                chosen.append(by_name[part])
+        order = [self._stored(o) for o in _options(item, context)]
+        return CHOICES_SEPARATOR.join(sorted(chosen, key=order.index)) or None
+
+    def value_range(self, item, context):
+        return None
+
+
+BUILTIN_TYPES = {"choice": ChoiceType(), "choices": ChoicesType(), "number": NumberType(), "text": TextType(),
+                 "yes_no": YesNoType()}

@@ -180,7 +180,7 @@ def _instrument_columns(table, names, sources, definition: dict, then: bool, lan
 def _add_item_column(table: ExportTable, name: str, item: dict, sets: dict, lang: str, prefix: str = "") -> None:
     table.columns.append(name)
     table.labels[name] = prefix + translate(item.get("text"), lang)
-    if item.get("type") == "text":
+    if item.get("type") in ("text", "choices"):  # "choices" is stored as the chosen options' words
         return
     table.numeric.add(name)
     if item.get("answer_set") and item["answer_set"] in sets:

@@ -303,18 +303,22 @@ def _questionnaire_edited(session: Session, actor: Actor, project: Project, chan
                  project_id=project.id, details={"change": change, **details})
 
 
+class BadOptions(Invalid):
+    """The answers of a choice question are not usable (the form shows this beside the answers)."""
+
+
 def _options(options: list[str] | None) -> list[dict]:
     """A worker's own answer options as an answer set (values 1, 2, ...; Dutch labels)."""
     texts = [" ".join(clean(o or "").split()) for o in options or []]
     texts = [t for t in texts if t]
     if len(texts) < 2:
-        raise Invalid(N_("a choice question needs at least two answers: write one answer per line"))
+        raise BadOptions(N_("a choice question needs at least two answers: write one answer per line"))
     if len(texts) > MAX_OPTIONS:
-        raise Invalid(N_("a choice question can have at most %(n)s answers"), n=MAX_OPTIONS)
+        raise BadOptions(N_("a choice question can have at most %(n)s answers"), n=MAX_OPTIONS)
     if any(len(t) > MAX_OPTION_LENGTH or ";" in t for t in texts):
-        raise Invalid(N_("an answer can have at most %(n)s characters and no semicolon (;)"), n=MAX_OPTION_LENGTH)
+        raise BadOptions(N_("an answer can have at most %(n)s characters and no semicolon (;)"), n=MAX_OPTION_LENGTH)
     if len({t.lower() for t in texts}) != len(texts):
-        raise Invalid(N_("two answers are the same; give each answer its own words"))
+        raise BadOptions(N_("two answers are the same; give each answer its own words"))
     return [{"value": n, "label": {"nl": text}} for n, text in enumerate(texts, start=1)]
 
 

@@ -24,10 +24,11 @@ def questionnaire(slug: str):
     if form.validate_on_submit():
         try:
             projects.add_question(session, current_actor(), slug, form.qtype.data, form.text_nl.data,
-                                  form.text_en.data, _number(form.minimum.data), _number(form.maximum.data))
+                                  form.text_en.data, _number(form.minimum.data), _number(form.maximum.data),
+                                  options=(form.options.data or "").splitlines(), waves=form.waves.data)
         except UserError as exc:
             session.rollback()
-            form.text_nl.errors.append(user_message(exc))
+            (form.options if isinstance(exc, projects.BadOptions) else form.text_nl).errors.append(user_message(exc))
         else:
             session.commit()
             flash(_("Question added."))
