@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from surveyhub.cli import cli
 from surveyhub.measures.definition import has_short_form, in_form, translate
 from surveyhub.models import Project
 from surveyhub.plugins import get_registry
@@ -202,3 +203,23 @@ def test_funder_cannot_set_up_projects(client_for, org_users, make_project):
 def test_admin_can_set_up_projects(client_for, org_users, app):
     admin = client_for(org_users["admin"].email)
     assert _post_new(admin, instruments=_refs(app, 1)).status_code == 302
+
+
+# --- the command line offers the same -------------------------------------------------------------
+
+def test_cli_create_with_short_one_per_screen_language_and_dates(runner, session, org_users):
+    result = runner.invoke(cli, ["project", "create", "Kort en Bondig", "--org", org_users["org"].slug,
+                                 "--instrument", "organising", "--short", "--one-per-screen", "--language", "en",
+                                 "--start", "2026-02-01", "--end", "2026-11-30"])
+    assert result.exit_code == 0, result.output
+    project = session.scalars(select(Project).where(Project.slug == result.stdout.strip())).one()
+    assert (project.form_length, project.question_mode, project.language) == ("short", "one", "en")
+    assert (project.period_start, project.period_end) == (date(2026, 2, 1), date(2026, 11, 30))
+
+
+def test_cli_refuses_an_end_before_the_start(runner, session, org_users):
+    result = runner.invoke(cli, ["project", "create", "Achterstevoren", "--org", org_users["org"].slug,
+                                 "--instrument", "organising", "--start", "2026-05-01", "--end", "2026-04-01"])
+    assert result.exit_code != 0
+    assert "end date" in result.output and "Traceback" not in result.output
+    assert session.scalar(select(Project.id)) is None

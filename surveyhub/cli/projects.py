@@ -28,14 +28,26 @@ def project_group():
 @click.option("--description", default=None)
 @click.option("--retention-months", type=click.IntRange(1, 120), default=None,
               help="Keep personal data this many months after the last wave closes (default: the organisation's).")
+@click.option("--short", is_flag=True, help="Ask each instrument's short form (3 or 4 items per scale).")
+@click.option("--one-per-screen", is_flag=True, help="Show residents one question per screen (for phones).")
+@click.option("--language", type=click.Choice(projects.PROJECT_LANGUAGES), default="nl", show_default=True,
+              help="The language residents see first; every instrument must have it.")
+@click.option("--start", "period_start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The project's first day (YYYY-MM-DD).")
+@click.option("--end", "period_end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The project's last day (YYYY-MM-DD).")
 @user_errors
-def project_create(name, org_name, instrument_refs, retrospective, description, retention_months):
+def project_create(name, org_name, instrument_refs, retrospective, description, retention_months, short,
+                   one_per_screen, language, period_start, period_end):
     """Create a project with its pre wave open; prints the new project's slug."""
+    setup = projects.Setup(form_length="short" if short else "full", question_mode="one" if one_per_screen else "page",
+                           language=language, period=(period_start.date() if period_start else None,
+                                                      period_end.date() if period_end else None))
     with session_scope() as session:
         org = accounts.find_organisation(session, org_name)
         actor = access.cli_actor(session, org_id=org.id)
         info = projects.create_project(session, get_registry(), actor, name, list(instrument_refs),
-                                       retrospective, description, retention_months=retention_months)
+                                       retrospective, description, retention_months=retention_months, setup=setup)
     click.echo(info.slug)
 
 
