@@ -39,8 +39,10 @@ def highest_rung(values: dict, scale: dict) -> float | None:
     return float(max(reached, default=0))
 
 
-def _rung(number: int, nl: str, en: str) -> dict:
-    return {"id": f"ladder_{number}", "type": "yes_no", "text": {"nl": nl, "en": en}}
+def _rung(number: int, nl: str, en: str, then_nl: str, then_en: str) -> dict:
+    """One rung; ``then_*`` is its look-back wording, asked about the time before the project."""
+    return {"id": f"ladder_{number}", "type": "yes_no", "text": {"nl": nl, "en": en},
+            "retrospective_text": {"nl": then_nl, "en": then_en}}
 
 
 # Items written for SurveyHub, after the idea of Arnstein's ladder of citizen
@@ -58,16 +60,27 @@ INSTRUMENT = {
         "title": {"nl": "Hoe ver doe je mee?", "en": "How far do you take part?"},
         "higher_is_better": True,
         "items": [
-            _rung(1, "Ik ben naar een bijeenkomst in de buurt geweest.", "I went to a meeting in the neighbourhood."),
+            _rung(1, "Ik ben naar een bijeenkomst in de buurt geweest.", "I went to a meeting in the neighbourhood.",
+                  "Vóór het project ging ik naar bijeenkomsten in de buurt.",
+                  "Before the project, I went to meetings in the neighbourhood."),
             _rung(2, "Ik heb geholpen bij een activiteit in de buurt.",
-                  "I helped at an activity in the neighbourhood."),
+                  "I helped at an activity in the neighbourhood.",
+                  "Vóór het project hielp ik bij activiteiten in de buurt.",
+                  "Before the project, I helped at activities in the neighbourhood."),
             _rung(3, "Ik heb zelf een idee voor de buurt verteld.",
-                  "I shared an idea of my own for the neighbourhood."),
+                  "I shared an idea of my own for the neighbourhood.",
+                  "Vóór het project vertelde ik zelf ideeën voor de buurt.",
+                  "Before the project, I shared ideas of my own for the neighbourhood."),
             _rung(4, "Ik heb een vaste taak in een groep in de buurt.",
-                  "I have a regular task in a group in the neighbourhood."),
+                  "I have a regular task in a group in the neighbourhood.",
+                  "Vóór het project had ik een vaste taak in een groep in de buurt.",
+                  "Before the project, I had a regular task in a group in the neighbourhood."),
             _rung(5, "Ik heb samen met anderen een activiteit georganiseerd.",
-                  "I organised an activity together with others."),
-            _rung(6, "Ik leid een groep buren.", "I lead a group of neighbours."),
+                  "I organised an activity together with others.",
+                  "Vóór het project organiseerde ik samen met anderen activiteiten.",
+                  "Before the project, I organised activities together with others."),
+            _rung(6, "Ik leid een groep buren.", "I lead a group of neighbours.",
+                  "Vóór het project leidde ik een groep buren.", "Before the project, I led a group of neighbours."),
         ],
         "retrospective": {"nl": "Denk terug aan de tijd vóór het project. Wat deed je toen?",
                           "en": "Think back to the time before the project. What did you do then?"},

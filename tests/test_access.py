@@ -19,7 +19,7 @@ from tests.fixtures.factories import csrf_token
 
 
 ADMIN_PAGES = ["/admin/users", "/admin/plugins", "/admin/instruments", "/admin/audit",
-               "/admin/instruments/organising/1"]
+               "/admin/instruments/organising/2"]
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_worker_gets_404_for_another_organisations_project(client_for, session, 
     assert worker.get(f"/projects/{slug_b}").status_code == 404
     assert worker.get(f"/projects/{slug_b}/edit").status_code == 404
     edit = worker.post(f"/projects/{slug_b}/edit", data={"csrf_token": token, "name": "Overgenomen",
-                                                         "instruments": ["organising@1"]})
+                                                         "instruments": ["organising@2"]})
     assert edit.status_code == 404
     close = worker.post(f"/projects/{slug_b}/waves/pre/closed", data={"csrf_token": token})
     assert close.status_code == 404
@@ -116,7 +116,7 @@ def test_funder_cannot_create_a_project(client_for, session, two_orgs):
     token = _token(funder)
     assert funder.get("/projects/new").status_code == 404
     response = funder.post("/projects/new", data={"csrf_token": token, "name": "Stiekem project",
-                                                  "instruments": ["organising@1"]})
+                                                  "instruments": ["organising@2"]})
     assert response.status_code == 404
     assert _read(session, select(Project.id).where(Project.name == "Stiekem project")) is None
 
@@ -127,7 +127,7 @@ def test_funder_cannot_edit_a_project(client_for, session, two_orgs):
     token = _token(funder)
     assert funder.get(f"/projects/{slug}/edit").status_code == 404
     response = funder.post(f"/projects/{slug}/edit", data={"csrf_token": token, "name": "Hernoemd",
-                                                           "instruments": ["organising@1"]})
+                                                           "instruments": ["organising@2"]})
     assert response.status_code == 404
     assert _read(session, select(Project.name).where(Project.slug == slug)) == "Buurttuin Noord"
 
@@ -194,7 +194,7 @@ def test_worker_can_create_and_edit_a_project(client_for, session, two_orgs):
     worker = client_for(two_orgs["worker_a"].email)
     token = _token(worker)
     created = worker.post("/projects/new", data={"csrf_token": token, "name": "Groene Straat",
-                                                 "instruments": ["organising@1", "network@1"]})
+                                                 "instruments": ["organising@2", "network@2"]})
     assert created.status_code == 302
     slug, org_id = session.execute(select(Project.slug, Project.organisation_id)
                                    .where(Project.name == "Groene Straat")).one()
@@ -203,7 +203,7 @@ def test_worker_can_create_and_edit_a_project(client_for, session, two_orgs):
     assert created.headers["Location"].endswith(f"/projects/{slug}")
 
     edited = worker.post(f"/projects/{slug}/edit",
-                         data={"csrf_token": token, "name": "Groene Straat Oost", "instruments": ["organising@1"]})
+                         data={"csrf_token": token, "name": "Groene Straat Oost", "instruments": ["organising@2"]})
     assert edited.status_code == 302
     assert _read(session, select(Project.name).where(Project.slug == slug)) == "Groene Straat Oost"
 
@@ -239,7 +239,7 @@ def test_services_hide_other_organisations_projects(app, session, two_orgs):
     with pytest.raises(NotFound):
         projects.set_wave_status(session, worker, slug_b, "pre", "closed")
     with pytest.raises(NotFound):
-        projects.update_project(session, get_registry(app), worker, slug_b, "X", None, False, ["organising@1"])
+        projects.update_project(session, get_registry(app), worker, slug_b, "X", None, False, ["organising@2"])
     with pytest.raises(NotFound):
         participants.add_participants(session, worker, slug_b, count=1)
     assert [p.slug for p in projects.list_projects(session, worker)] == [two_orgs["project_a"].slug]
@@ -255,7 +255,7 @@ def test_services_refuse_changes_by_a_funder(app, session, two_orgs):
     with pytest.raises(NotFound):
         projects.set_wave_status(session, funder, slug, "pre", "closed")
     with pytest.raises(NotFound):
-        projects.update_project(session, get_registry(app), funder, slug, "X", None, False, ["organising@1"])
+        projects.update_project(session, get_registry(app), funder, slug, "X", None, False, ["organising@2"])
     with pytest.raises(NotFound):
         participants.add_participants(session, funder, slug, count=1)
     assert projects.get_project(session, funder, slug).name == "Buurttuin Noord"

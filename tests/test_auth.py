@@ -198,7 +198,7 @@ def test_changes_without_csrf_token_are_refused(client, session, make_org, make_
     login(make_user("admin", org).email)
     slug = make_project(org).slug
     assert client.post(f"/projects/{slug}/waves/pre/closed").status_code == 400
-    assert client.post("/projects/new", data={"name": "Zonder token", "instruments": ["organising@1"]}
+    assert client.post("/projects/new", data={"name": "Zonder token", "instruments": ["organising@2"]}
                        ).status_code == 400
     assert client.post("/admin/users", data={"email": "x@example.org", "role": "admin",
                                              "password": "a long password"}).status_code == 400

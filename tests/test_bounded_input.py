@@ -190,7 +190,7 @@ def test_a_nul_in_a_project_name_and_description_is_stored_without_it(org, worke
     page = worker.get("/projects/new")
     sent = worker.post("/projects/new", data={"csrf_token": csrf_token(page.text), "name": "Buurt\x00tuin\r\n",
                                               "description": "Een\x00 tuin\r\nvoor iedereen",
-                                              "instruments": "organising@1", "retention_months": "24"})
+                                              "instruments": "organising@2", "retention_months": "24"})
     assert sent.status_code == 302, sent.status_code
     [(name, description)] = query(select(Project.name, Project.description))
     assert (name, description) == ("Buurttuin", "Een tuin\nvoor iedereen")

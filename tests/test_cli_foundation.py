@@ -166,13 +166,13 @@ def _waves(session, slug: str) -> dict[str, str]:
 
 def test_project_create_prints_the_slug_and_opens_the_pre_wave(runner, session, org):
     result = invoke(runner, "project", "create", "Speeltuin De Vlinder", "--org", org,
-                    "--instrument", "organising", "--instrument", "network@1", "--retrospective")
+                    "--instrument", "organising", "--instrument", "network@2", "--retrospective")
     assert result.exit_code == 0, result.output
     assert result.stdout == "speeltuin-de-vlinder\n"
     assert _waves(session, "speeltuin-de-vlinder") == {"pre": "open", "post": "draft", "followup": "draft"}
     stored = session.scalar(select(Project).where(Project.slug == "speeltuin-de-vlinder"))
     assert stored.retrospective is True
-    assert [(pi.instrument_id, pi.version) for pi in stored.instruments] == [("organising", 1), ("network", 1)]
+    assert [(pi.instrument_id, pi.version) for pi in stored.instruments] == [("organising", 2), ("network", 2)]
     session.commit()
 
 
@@ -296,13 +296,13 @@ def test_instruments_list_shows_the_five_instruments(runner, app):
     shipped = [line for line in result.stdout.splitlines() if f"({app.config['INSTRUMENTS_DIR']}/" in line]
     assert len(shipped) == 5
     assert {line.split("@")[0] for line in shipped} == FIVE
-    assert all(line.split("  ")[0].endswith("@1") for line in shipped)
+    assert all(line.split("  ")[0].endswith("@2") for line in shipped)
 
 
 def test_instruments_show(runner):
     result = invoke(runner, "instruments", "show", "organising")
     assert result.exit_code == 0
-    assert result.stdout.startswith("organising version 1")
+    assert result.stdout.startswith("organising version 2")
     assert_user_error(invoke(runner, "instruments", "show", "nothing"), "no instrument 'nothing'")
 
 

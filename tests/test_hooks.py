@@ -96,7 +96,7 @@ def test_hook_surveyhub_register_instruments(app, session, make_org, make_projec
     assert "garden_days@1  Garden days  [gardening]  (plugin tests.instruments)" in listed
     assert "buurtquiz@2  Neighbourhood quiz  [knowing]" in listed
     info = make_project(make_org(), instruments=("garden_days", "buurtquiz@2", "organising"))
-    assert info.instruments == ["garden_days@1", "buurtquiz@2", "organising@1"]
+    assert info.instruments == ["garden_days@1", "buurtquiz@2", "organising@2"]
 
 
 # --- surveyhub_register_scoring_methods -------------------------------------------

@@ -198,7 +198,7 @@ def test_a_worker_may_not_upload(client, session, make_user, login):
     login(make_user("worker").email)
     assert client.get("/admin/instruments").status_code == 403
     assert upload(client, VALID, token=token).status_code == 403
-    assert client.get("/admin/instruments/organising/1").status_code == 403
+    assert client.get("/admin/instruments/organising/2").status_code == 403
     assert stored_uploads(session) == 0
 
 
@@ -208,8 +208,8 @@ def test_a_used_instrument_version_cannot_change_under_the_same_version(app, app
                                                                         make_project, tmp_path):
     org = make_org()
     actor = access.Actor(organisation_id=org.id, role="admin")
-    first = make_project(org, instruments=("organising@1",))
-    pinned = get_registry(app).get("organising", 1).definition
+    first = make_project(org, instruments=("organising@2",))
+    pinned = get_registry(app).get("organising", 2).definition
 
     changed_dir = tmp_path / "instruments-changed"
     shutil.copytree(ROOT / "instruments", changed_dir)
@@ -221,14 +221,14 @@ def test_a_used_instrument_version_cannot_change_under_the_same_version(app, app
     try:
         with changed.app_context(), changed.extensions["surveyhub.db"].session() as other_session:
             registry = get_registry(changed)
-            with pytest.raises(Conflict, match=r"instrument organising version 1 changed since it was first used "
+            with pytest.raises(Conflict, match=r"instrument organising version 2 changed since it was first used "
                                                r"\(.*organising.yaml\); raise its version number"):
-                projects.create_project(other_session, registry, actor, "Speeltuin", ["organising@1"])
+                projects.create_project(other_session, registry, actor, "Speeltuin", ["organising@2"])
             other_session.rollback()
             with pytest.raises(Conflict, match="raise its version number"):
                 instruments.snapshot(other_session, registry, org.id, "organising")
             assert instruments.changed_versions(other_session, registry) == [
-                f"{organising}: instrument organising version 1 differs from the version already in use; "
+                f"{organising}: instrument organising version 2 differs from the version already in use; "
                 "raise the version number"]
     finally:
         changed.extensions["surveyhub.db"].engine.dispose()
@@ -245,12 +245,12 @@ def test_a_used_instrument_version_cannot_change_under_the_same_version(app, app
 def test_a_new_version_can_be_installed_beside_the_used_one(app, app_config, session, make_org, make_project,
                                                            tmp_path):
     org = make_org()
-    make_project(org, instruments=("organising@1",))
-    folder = tmp_path / "instruments-v2"
+    make_project(org, instruments=("organising@2",))
+    folder = tmp_path / "instruments-v3"
     shutil.copytree(ROOT / "instruments", folder)
     text = (folder / "organising.yaml").read_text(encoding="utf-8")
-    (folder / "organising_v2.yaml").write_text(
-        text.replace("version: 1", "version: 2").replace("van begin tot eind", "helemaal zelf"),
+    (folder / "organising_v3.yaml").write_text(
+        text.replace("version: 2", "version: 3").replace("van begin tot eind", "helemaal zelf"),
         encoding="utf-8")
     newer = create_app({**app_config, "INSTRUMENTS_DIR": str(folder)})
     try:
@@ -258,6 +258,6 @@ def test_a_new_version_can_be_installed_beside_the_used_one(app, app_config, ses
             actor = access.Actor(organisation_id=org.id, role="admin")
             info = projects.create_project(other_session, get_registry(newer), actor, "Speeltuin", ["organising"])
             other_session.commit()
-            assert info.instruments == ["organising@2"]  # the newest version, beside version 1 in use
+            assert info.instruments == ["organising@3"]  # the newest version, beside version 2 in use
     finally:
         newer.extensions["surveyhub.db"].engine.dispose()

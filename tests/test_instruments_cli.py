@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from surveyhub import create_app
+from surveyhub.measures.questions import BUILTIN_TYPES
 from tests.conftest import missing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +60,7 @@ def test_list_shows_the_shipped_and_the_plugin_instruments(runner, faces_install
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert [line.split("@")[0] for line in lines] == sorted(SHIPPED + ["faces_wellbeing", "participation_ladder"])
-    assert f"organising@1  Planning and organising  [organising]  ({ROOT / 'instruments' / 'organising.yaml'})" in lines
+    assert f"organising@2  Planning and organising  [organising]  ({ROOT / 'instruments' / 'organising.yaml'})" in lines
     assert ("participation_ladder@1  Taking part in the neighbourhood  [participation]  "
             "(plugin plugins.participation_ladder)") in lines
     [faces] = [line for line in lines if line.startswith("faces_wellbeing@1  ")]
@@ -82,7 +83,7 @@ def test_show_prints_every_item_in_dutch_and_english(runner):
     result = invoke(runner, "instruments", "show", "organising")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == f"organising version 1  ({ROOT / 'instruments' / 'organising.yaml'})"
+    assert lines[0] == f"organising version 2  ({ROOT / 'instruments' / 'organising.yaml'})"
     assert "  title [nl]: Plannen en organiseren" in lines and "  title [en]: Planning and organising" in lines
     assert "  scale organising (scoring: mean, higher is better: True)" in lines
     at = lines.index("    org_1 [choice]")
@@ -153,7 +154,7 @@ def test_validate_lists_every_problem_at_once_and_exits_1(runner, tmp_path):
         f"{path}: scales[0].items[0]: unknown key 'reversed' (did you mean 'reverse'?)",
         f"{path}: scales[0].scoring.method: unknown scoring method 'median' (installed: highest_rung, mean, sum)",
         f"{path}: scales[0].items[1].type: unknown question type 'smileys' "
-        f"(installed: {', '.join(sorted(['choice', 'number', 'text', 'yes_no', *faces_types()]))})",
+        f"(installed: {', '.join(sorted([*BUILTIN_TYPES, *faces_types()]))})",
     ]
 
 

@@ -88,7 +88,7 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_still_run(star
     good = status_of(app, "plugins.good")
     assert (good.status, good.version, good.hooks) == ("ok", "0.3", ["surveyhub_register_scoring_methods"])
     assert "lowest" in get_registry(app).scoring_methods
-    assert get_registry(app).get("organising", 1) is not None  # the built-ins ran too
+    assert get_registry(app).get("organising", 2) is not None  # the built-ins ran too
 
 
 def test_only_python_modules_not_starting_with_underscore_are_loaded(start_app):
@@ -194,9 +194,9 @@ def test_the_same_instrument_version_from_two_sources_is_reported_and_the_app_st
     copycat = DuplicateOrganising(load_instrument_file(ORGANISING))
     app = start_app(EXTRA_PLUGINS={"copycat": copycat})
     [message] = [error for error in get_registry(app).errors if "registered twice" in error]
-    assert "instrument organising version 1 is registered twice" in message
+    assert "instrument organising version 2 is registered twice" in message
     assert str(ORGANISING) in message and "plugin copycat" in message
-    assert get_registry(app).get("organising", 1).source == str(ORGANISING)
+    assert get_registry(app).get("organising", 2).source == str(ORGANISING)
     assert status_of(app, "copycat").status == "error" and "plugin copycat" in status_of(app, "copycat").last_error
 
 
@@ -216,9 +216,9 @@ def test_the_command_line_names_both_sources_of_a_conflict_without_a_traceback(t
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0  # the app starts; the second registration is left out
     assert "Traceback" not in done.stderr
-    assert "instrument buurtgesprek version 1 is registered twice" in done.stderr
+    assert "instrument buurtgesprek version 2 is registered twice" in done.stderr
     assert "plugin plugins.first" in done.stderr and "plugin plugins.second" in done.stderr
-    assert "buurtgesprek@1" in done.stdout and "(plugin plugins.first)" in done.stdout
+    assert "buurtgesprek@2" in done.stdout and "(plugin plugins.first)" in done.stdout
 
 
 # --- a plugin that raises does not cost a resident an answer --------------------

@@ -97,7 +97,7 @@ def translations_of(data: dict) -> Iterator[tuple[Path_, dict]]:
         places += [(path + ("levels", i, "label"), lv.get("label"))
                    for i, lv in enumerate(as_list(scale.get("levels"))) if isinstance(lv, dict)]
     for path, item, _ in items_of(data):
-        places += [(path + (key,), item.get(key)) for key in ("text", "help")]
+        places += [(path + (key,), item.get(key)) for key in ("text", "help", "retrospective_text")]
     yield from ((path, text) for path, text in places if isinstance(text, dict))
 
 
@@ -233,3 +233,30 @@ def translate(text: dict | str | None, lang: str) -> str:
             return text[code]
     return next(iter(text.values()))
 
+
+
+#: Languages the instrument's authors write themselves; a translation into any other stays a draft until
+#: a native speaker has checked it (``translation_status``).
+AUTHORED_LANGUAGES = ("nl", "en")
+TRANSLATION_STATES = ("draft", "confirmed")
+
+
+def translation_status(data: dict) -> dict[str, str]:
+    """Every language the instrument lists -> "draft" or "confirmed".
+
+    Dutch and English are written by the authors and count as confirmed unless
+    marked otherwise; any other language counts as a draft until its
+    ``translation_status`` entry says "confirmed", so an unmarked translation
+    is never presented as checked.
+    """
+    marked = data.get("translation_status") or {}
+    languages = data.get("languages") or [FALLBACK_LANGUAGE]
+    return {lang: marked.get(lang, "confirmed" if lang in AUTHORED_LANGUAGES else "draft") for lang in languages}
+
+
+def item_counts(data: dict) -> tuple[int, int]:
+    """(scored items in the full form, scored items in the short form; equal when there is no short form)."""
+    full = sum(len(scale.get("items") or []) for scale in data.get("scales") or [])
+    short = sum(len(scale.get("items") or []) for scale in (short_form(data) if has_short_form(data) else data)
+                .get("scales") or [])
+    return full, short

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -78,12 +79,15 @@ def validate_definition(
     problems = [*_schema_problems(data), *_non_finite(data), *_count_problems(data)]
     problems += _scale_problems(data, known_methods)
     problems += _item_problems(data, known_types)
+    problems += _look_back_problems(data)
+    problems += _translation_status_problems(data)
     problems += _language_problems(data, require_languages)
     lines = [f"{source}: {path_text(path)}: {message}" for path, message in problems]
     return list(dict.fromkeys(lines))  # one schema rule can fire twice through $ref
 
 
 
+_LANGUAGE = re.compile(instrument_schema()["$defs"]["language"]["pattern"])
 _TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "text", "boolean": "true or false",
                "array": "a list", "object": "a mapping of keys", "null": "empty"}
 _PATTERN_HELP = {
@@ -129,7 +133,11 @@ def _humanise(error: Any) -> list[Problem]:
     if rule == "maxLength":
         return [(path, f"is too long (at most {wanted} characters)")]
     if rule == "uniqueItems":
-        return [(path, "lists the same entry twice")]
+        twice = [entry for i, entry in enumerate(got) if entry in got[:i]]
+        return [(path, f"lists {twice[0]!r} twice" if twice and isinstance(twice[0], str)
+                 else "lists the same entry twice")]
+    if rule == "enum":
+        return [(path, f"must be one of {', '.join(map(repr, wanted))}, got {_describe(got)}")]
     return [(path, error.message)]
 
 
@@ -187,6 +195,7 @@ def _scale_problems(data: dict, known_methods: set[str] | None) -> list[Problem]
     for path, scale in scales:
         problems += _scoring_problems(path, scale, known_methods)
         problems += _range_problems(path, scale, data.get("answer_sets"))
+        problems += _short_form_problems(path, scale)
         levels = [lv for lv in as_list(scale.get("levels")) if isinstance(lv, dict)]
         for i in range(1, len(levels)):
             low, high = levels[i - 1].get("min"), levels[i].get("min")
@@ -297,6 +306,61 @@ def _reverse_problems(path: Path_, item: dict, scored: bool, answer_sets: dict) 
     if item_range(item, answer_sets) is None and item.get("type") != "number":
         return [(where, "reverse coding needs the item's range: give an 'answer_set' or 'min' and 'max'")]
     return []
+
+
+def _short_form_problems(path: Path_, scale: dict) -> list[Problem]:
+    """A short form names this scale's own items, and leaves at least one out (else it is the full form).
+
+    At least two items and no repeats are the schema's rules; this checks what
+    needs the scale itself.
+    """
+    listed = scale.get("short_form")
+    if not isinstance(listed, list):
+        return []
+    ids = [item.get("id") for item in as_list(scale.get("items")) if isinstance(item, dict)]
+    problems: list[Problem] = [
+        (path + ("short_form", i), f"{entry!r} is not an item of this scale (its items: {', '.join(map(str, ids))})")
+        for i, entry in enumerate(listed) if isinstance(entry, str) and entry not in ids]
+    if ids and len(set(listed)) >= len(ids) and not problems:
+        problems.append((path + ("short_form",), f"lists all {len(ids)} items of this scale; a short form leaves "
+                         "at least one out (or remove 'short_form')"))
+    return problems
+
+
+def _look_back_problems(data: dict) -> list[Problem]:
+    """Look-back wording where the look-back asks it, and nowhere else.
+
+    A scale with a ``retrospective`` lead-in is asked again about "before the
+    project"; the present-tense statement under a past-tense lead-in confuses
+    residents, so every item there needs its own past-tense ``retrospective_text``.
+    Unscored questions are never asked in the look-back.
+    """
+    problems: list[Problem] = []
+    for path, scale in scales_of(data):
+        if scale.get("retrospective") is None:
+            continue
+        for j, item in enumerate(as_list(scale.get("items"))):
+            if isinstance(item, dict) and item.get("retrospective_text") is None:
+                name = item.get("id") if isinstance(item.get("id"), str) else f"number {j + 1}"
+                problems.append((path + ("items", j), f"item {name!r} needs a 'retrospective_text': this scale has "
+                                 "a 'retrospective' lead-in, so the item is asked again about before the project; "
+                                 "write it in the past tense (\"Vóór het project kon ik ...\")"))
+    for k, item in enumerate(as_list(data.get("questions"))):
+        if isinstance(item, dict) and "retrospective_text" in item:
+            problems.append((("questions", k, "retrospective_text"), "only items in a scale are asked in the "
+                             "look-back; remove 'retrospective_text' here"))
+    return problems
+
+
+def _translation_status_problems(data: dict) -> list[Problem]:
+    status = data.get("translation_status")
+    if not isinstance(status, dict):
+        return []
+    languages = [lang for lang in as_list(data.get("languages")) if isinstance(lang, str)]
+    listed = f"'languages' lists {', '.join(languages)}" if languages else "there is no 'languages' list"
+    return [(("translation_status", lang), f"{lang!r} is not one of the instrument's languages ({listed}); "
+             "add it to 'languages' or remove this entry")
+            for lang in status if isinstance(lang, str) and lang not in languages and _LANGUAGE.fullmatch(lang)]
 
 
 def _language_problems(data: dict, require_languages: Iterable[str]) -> list[Problem]:

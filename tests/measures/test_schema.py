@@ -67,7 +67,7 @@ def test_schema_file_is_a_valid_2020_12_schema():
 def test_shipped_instrument_is_valid_and_fully_translated(path):
     data = load_instrument_file(path, require_languages=("nl", "en"), **STRICT)
     assert data["id"] == path.stem
-    assert data["version"] == 1
+    assert data["version"] == 2  # version 2: short forms, look-back wording, fewer reverse items
     assert translation_warnings(data, str(path), languages=("nl", "en")) == []
 
 
@@ -80,7 +80,8 @@ def test_shipped_scales_follow_the_item_writing_rules(path):
     for scale in data["scales"]:
         items = scale["items"]
         assert 4 <= len(items) <= 8
-        assert 1 <= sum(item["reverse"] for item in items) <= 2
+        # Version 2: reverse-worded items confuse B1 readers; at most one is kept, with its reason beside it.
+        assert sum(item["reverse"] for item in items) <= 1
         assert all(item["type"] == "choice" and item["answer_set"] == "agree5" for item in items)
         assert len(items) - 3 <= scale["scoring"]["min_answered"] <= len(items) - 1
         assert scale["norms"] == {}
@@ -90,6 +91,8 @@ def test_shipped_scales_follow_the_item_writing_rules(path):
             words = item["text"]["nl"].split()
             assert len(words) <= 15, item["id"]
             assert "ik" in [w.strip(",.").lower() for w in words], f"{item['id']} is not first person"
+            then = item["retrospective_text"]["nl"]
+            assert then.startswith("Vóór het project ") and len(then.split()) <= 15, item["id"]
 
 
 def test_shipped_item_ids_are_unique_across_instruments():

@@ -73,7 +73,7 @@ class NotCallableScoring:
 
 
 class DuplicateOrganising:
-    """Registers organising version 1 again, next to the shipped YAML file."""
+    """Registers the shipped organising version again, next to the shipped YAML file."""
 
     def __init__(self, definition: dict):
         self.definition = definition

@@ -21,7 +21,8 @@ RATING = {
     "id": "rating", "version": 1, "title": _text("Cijfer"),
     "scales": [{
         "id": "rating", "title": _text("Cijfer"),
-        "items": [{"id": "rating", "type": "number", "min": 0, "max": 10, "step": 1, "text": _text("Welk cijfer?")}],
+        "items": [{"id": "rating", "type": "number", "min": 0, "max": 10, "step": 1, "text": _text("Welk cijfer?"),
+                   "retrospective_text": _text("Welk cijfer gaf je toen?")}],
         "retrospective": _text("Welk cijfer gaf je vóór het project?"),
         "scoring": {"method": "mean", "min_answered": 1},
     }],
