@@ -230,11 +230,11 @@ def code_page(page: Page, form_data, types: dict, lang: str) -> tuple[dict, dict
     context_cache: dict[str, dict] = {}
     for slot in page.slots:
         raw_values = form_data.getlist(slot.key)
-        if len(raw_values) > 1:
+        qtype = types.get(slot.item["type"])
+        if len(raw_values) > 1 and not getattr(qtype, "multiple", False):  # checkboxes send several
             errors[slot.key] = "repeated"
             continue
-        raw = raw_values[0] if raw_values else None
-        qtype = types.get(slot.item["type"])
+        raw = raw_values if getattr(qtype, "multiple", False) else (raw_values[0] if raw_values else None)
         if qtype is None:
             continue  # a plugin type that is gone: the item is not shown, nothing to store
         context = context_cache.setdefault(slot.instrument_id, {"answer_sets": slot.answer_sets, "lang": lang})

@@ -73,7 +73,7 @@ LABELS = {
     "organisation.create": _l("Organisation created"),
     "organisation.signing_key": _l("Signing key created"),
     "organisation.retention": _l("Retention period changed"),
-    "organisation.settings": _l("Certificate settings changed"),
+    "organisation.settings": _l("Organisation settings changed"),
     "user.profile": _l("Own name or job title changed"),
 }
 

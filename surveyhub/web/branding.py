@@ -1,5 +1,7 @@
-"""The admin's logo page: upload the organisation's logo for its documents, see it, remove it;
-and what certificates print besides the logo (the contact line, landscape or portrait).
+"""The logo on the admin's organisation settings page (``web.org_settings``): upload the
+organisation's logo for its documents, see it, remove it. ``/admin/logo`` shows the settings
+page; ``/admin/certificate-settings`` still takes the certificate fields alone (contact line,
+landscape or portrait).
 
 The rules are ``documents.logo``'s: a PNG or JPEG of sensible size, or a small
 self-contained SVG. A refused file gets the reason in the admin's language.
@@ -7,9 +9,7 @@ self-contained SVG. A refused file gets the reason in the admin's language.
 
 from __future__ import annotations
 
-import base64
-
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -74,13 +74,9 @@ def logo():
             else:
                 session.commit()
                 flash(_("The logo is removed.") if form.remove.data else _("The logo is saved."))
-                return redirect(url_for("branding.logo"))
-    data, kind = branding.organisation_logo(session, current_actor())
-    shown = logos.logo_kind(data, kind)
-    preview = f"data:{shown};base64,{base64.b64encode(data).decode('ascii')}" if shown else None
-    settings = CertificateSettingsForm(formdata=None, data=story_facts.organisation_facts(session, current_actor()))
-    return render_template("admin/logo.html", form=form, preview=preview, has_logo=bool(data),
-                           settings=settings)
+                return redirect(url_for("org_settings.page") + "#logo")
+    from surveyhub.web.org_settings import show
+    return show(logo_form=form)
 
 
 @bp.route("/certificate-settings", methods=["POST"])
@@ -99,4 +95,4 @@ def certificate_settings():
             flash(_("The certificate settings are saved."))
     else:
         flash(_("Choose landscape or portrait; the contact line can have at most 300 characters."), "error")
-    return redirect(url_for("branding.logo") + "#certificates")
+    return redirect(url_for("org_settings.page") + "#certificates")
