@@ -176,3 +176,44 @@ def test_a_reverse_item_left_in_a_shipped_instrument_says_why(path):
                 break
             comment.append(line)
         assert len(comment) >= 2 and "positive" in " ".join(comment), f"{item['id']}: say why it stays reverse"
+
+
+#: Every text a resident (or their certificate) shows, per scale item.
+ITEM_TEXTS = ("text", "retrospective_text")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_each_shipped_instrument_speaks_five_languages_and_calls_three_of_them_drafts(path):
+    data = load_instrument_file(path, **STRICT)
+    assert data["languages"] == ["nl", "en", "tr", "ar", "pl"]
+    assert data["translation_status"] == {"tr": "draft", "ar": "draft", "pl": "draft"}  # never claimed as checked
+    assert translation_status(data) == {"nl": "confirmed", "en": "confirmed", "tr": "draft", "ar": "draft",
+                                        "pl": "draft"}
+    texts = [data["title"], data["description"]]
+    texts += [option["label"] for options in data["answer_sets"].values() for option in options]
+    for scale_ in data["scales"]:
+        texts += [scale_["title"], scale_["retrospective"], scale_["can_do"]]
+        texts += [level["label"] for level in scale_["levels"]]
+        for item in scale_["items"]:
+            texts += [item[key] for key in ITEM_TEXTS] + ([item["can_do"]] if "can_do" in item else [])
+            assert "can_do" in item or item.get("reverse") or item["id"] == "cnf_5", item["id"]
+    for question in data.get("questions", []):
+        texts += [question["text"], question["help"]]
+    for text in texts:
+        assert set(text) == set(data["languages"]), text["nl"]
+        assert all(value.strip() and value != text["nl"] for lang, value in text.items() if lang != "nl"), text
+    arabic = [text["ar"] for text in texts]
+    assert all(re.search("[\u0600-\u06ff]", value) for value in arabic)  # written in Arabic script
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_the_look_back_wording_is_in_the_past_in_every_language(path):
+    data = load_instrument_file(path)
+    for item in (item for scale_ in data["scales"] for item in scale_["items"]):
+        then = item["retrospective_text"]
+        assert then["nl"].startswith("Vóór het project "), item["id"]
+        assert then["en"].startswith("Before the project, "), item["id"]
+        assert then["tr"].startswith("Projeden önce "), item["id"]
+        assert then["ar"].startswith("قبل المشروع، "), item["id"]
+        assert then["pl"].startswith("Przed projektem "), item["id"]
+        assert all(then[lang] != item["text"][lang] for lang in then), item["id"]
