@@ -289,8 +289,8 @@ def test_worker_adds_and_removes_extra_questions(app, worker, org, project, make
 
     resident = Resident(app.test_client(), make_participant(org, project.slug).token)
     resident.consent()
-    for n in range(3):  # organising (2 pages), conversation (1)
-        resident.submit(n, {})
+    for n in range(3):  # organising, conversation, then "Tot slot": the open question (the extra ones are next)
+        resident.submit(n, {}, move="anyway")
     last = resident.open("/p/3")
     assert ParsedPage(last.text).questions == [key("q1", "_project"), key("q2", "_project")]
     assert resident.submit(3, {key("q2", "_project"): "21"}).status_code == 422
@@ -335,7 +335,7 @@ def test_preview_shows_the_resident_pages_and_stores_nothing(worker, org, make_p
     assert ParsedPage(bad.text).errors.get(key("org_1"))
     moved = worker.post(f"{preview}/pre/0", data={"csrf_token": token, **all_agree("4"), "move": "next"})
     assert moved.headers["Location"].endswith(f"{preview}/pre/1")
-    then = worker.get(f"{preview}/post/2")
+    then = worker.get(f"{preview}/post/1")  # look-back right after the statements about now
     assert "Denk terug aan de tijd vóór het project." in then.text
     assert ParsedPage(then.text).questions == list(all_agree("x", block="then"))
     end = worker.post(f"{preview}/post/2", data={"csrf_token": token, "move": "next"})

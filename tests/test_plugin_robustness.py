@@ -176,10 +176,11 @@ def test_a_crashing_question_type_keeps_the_answer_and_tells_the_admin(app, clie
     resident = Resident(client, make_participant(org, info.slug).token)
     resident.consent()
     wish = key("bw_wish", "buurtwens")
-    page = resident.open("/p/0")
+    # The statements first; the instrument's own question comes last, under "Tot slot".
+    assert resident.submit(0, {key("bw_1", "buurtwens"): "3", key("bw_2", "buurtwens"): "2"}).status_code == 302
+    page = resident.open("/p/1")
     assert wish in ParsedPage(page.text).questions
-    sent = resident.submit(0, {key("bw_1", "buurtwens"): "3", key("bw_2", "buurtwens"): "2",
-                               wish: "Een bankje bij de speeltuin"})
+    sent = resident.submit(1, {wish: "Een bankje bij de speeltuin"})
     assert sent.status_code == 302
     with app.extensions["surveyhub.db"].session() as session:
         answers = {a.item_id: (a.value_num, a.value_text) for a in session.scalars(select(Answer))}
@@ -201,8 +202,8 @@ def test_a_question_type_that_hangs_keeps_the_answer_and_the_page_moves_on(app, 
     info = make_project(org, instruments=("wachtvraag",))
     resident = Resident(client, make_participant(org, info.slug).token)
     resident.consent()
-    sent = resident.submit(0, {key("wv_1", "wachtvraag"): "3", key("wv_2", "wachtvraag"): "3",
-                               key("wv_wish", "wachtvraag"): "Meer bankjes"})
+    assert resident.submit(0, {key("wv_1", "wachtvraag"): "3", key("wv_2", "wachtvraag"): "3"}).status_code == 302
+    sent = resident.submit(1, {key("wv_wish", "wachtvraag"): "Meer bankjes"})  # last, under "Tot slot"
     assert sent.status_code == 302
     assert slow_type.type.calls >= 1 and slow_type.type.returned == 0, "the page waited for the question type"
     with app.extensions["surveyhub.db"].session() as session:

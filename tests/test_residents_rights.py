@@ -101,7 +101,7 @@ def test_the_export_holds_everything_stored_about_the_resident(app, session, sto
     assert [link["active"] for link in data["links"]] == [False, True]
     assert story.token not in json.dumps(data) and story.old_token not in json.dumps(data)
     [consent] = data["consents"]
-    assert consent["share_quotes"] is True and consent["wording_version"] == "1" and consent["given_at"]
+    assert consent["share_quotes"] is True and consent["wording_version"] == "2" and consent["given_at"]
     assert [(r["wave"], r["status"], r["channel"]) for r in data["responses"]] == \
         [("pre", "completed", "web"), ("post", "completed", "web")]
     pre = data["responses"][0]

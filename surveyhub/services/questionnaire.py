@@ -1,10 +1,15 @@
 """The questionnaire a resident sees: a project's instruments cut into short pages.
 
-Pure structure, built from the project's pinned instrument snapshots: each
-page holds the items of one instrument block (at most ``PER_PAGE``), so a
-page's heading and retrospective lead-in always fit its items. The post wave
-of a retrospective project asks every scale again about "before the project"
-(block ``then``) right after the instrument's own items.
+Pure structure, built from the project's pinned instrument snapshots. In
+"page" mode each page holds the items of one instrument block (at most
+``PER_PAGE``), so a page's heading and look-back lead-in always fit its items;
+in "one" mode (phones) every question is a screen of its own. The order is
+fixed: every instrument's statements about now; then, in a retrospective
+project's post wave, the same statements about before the project (block
+``then``, worded in the past tense by the item's ``retrospective_text``), all
+together so residents never switch between now and then; and last, under
+"Tot slot", the instruments' open questions and the project's own questions
+(never under a skill's heading).
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from dataclasses import dataclass, field
 
 PER_PAGE = 7
 PROJECT_INSTRUMENT = "_project"
+QUESTION_MODES = ("page", "one")
+#: The heading of the closing pages (open questions and the project's own questions).
+CLOSING_TITLE = {"nl": "Tot slot", "en": "Finally"}
 
 
 @dataclass(frozen=True)
@@ -35,29 +43,47 @@ class Slot:
 @dataclass(frozen=True)
 class Page:
     index: int
+    #: The instrument of the page's first slot (a closing page may hold several instruments' questions).
     instrument_id: str
     block: str
     title: dict
     lead_in: dict | None
     slots: tuple[Slot, ...]
 
+    @property
+    def instruments(self) -> set[str]:
+        """Every instrument whose answers the page shows."""
+        return {slot.instrument_id for slot in self.slots}
+
+    @property
+    def closing(self) -> bool:
+        """One of the "Tot slot" pages: open and extra questions, asked last."""
+        return self.title is CLOSING_TITLE
+
+    @property
+    def scored(self) -> bool:
+        """The page asks at least one scored statement (an empty one is worth a second look)."""
+        return any(slot.scored for slot in self.slots)
+
 
 def _chunks(slots: list[Slot], size: int) -> list[list[Slot]]:
     return [slots[i:i + size] for i in range(0, len(slots), size)] or []
 
 
-def _now_slots(definition: dict) -> list[Slot]:
+def _scale_slots(definition: dict, block: str) -> list[Slot]:
     sets = definition.get("answer_sets") or {}
-    slots = [Slot("now", definition["id"], item, sets, True)
-             for scale in definition["scales"] for item in scale["items"]]
-    slots += [Slot("now", definition["id"], q, sets, False) for q in definition.get("questions") or []]
-    return slots
-
-
-def _then_slots(definition: dict) -> list[Slot]:
-    sets = definition.get("answer_sets") or {}
-    return [Slot("then", definition["id"], item, sets, True)
+    return [Slot(block, definition["id"], item if block == "now" else _looking_back(item), sets, True)
             for scale in definition["scales"] for item in scale["items"]]
+
+
+def _looking_back(item: dict) -> dict:
+    """The item as a look-back question: its past-tense ``retrospective_text`` (else its own text)."""
+    return {**item, "text": item.get("retrospective_text") or item["text"]}
+
+
+def _open_slots(definition: dict) -> list[Slot]:
+    sets = definition.get("answer_sets") or {}
+    return [Slot("now", definition["id"], q, sets, False) for q in definition.get("questions") or []]
 
 
 def _lead_in(definition: dict) -> dict:
@@ -68,32 +94,50 @@ def _lead_in(definition: dict) -> dict:
             "en": "Think back to the time before the project. How was it then?"}
 
 
+def asks_in_wave(waves: list | None, wave_kind: str) -> bool:
+    """A project question is asked in a wave when its ``waves`` list names it (None: every wave)."""
+    return waves is None or wave_kind in waves
+
+
 def build_pages(definitions: list[dict], extra_questions: list[dict], wave_kind: str,
-                retrospective: bool, per_page: int = PER_PAGE) -> list[Page]:
-    """The pages of one wave, in order."""
+                retrospective: bool, per_page: int = PER_PAGE, question_mode: str = "page") -> list[Page]:
+    """The pages of one wave, in order (see the module docstring).
+
+    ``extra_questions``: the project's own questions already chosen for this wave
+    (``asks_in_wave``). ``question_mode`` "one" puts every question on a screen of its own.
+    """
+    size = 1 if question_mode == "one" else per_page
     pages: list[Page] = []
 
     def add(instrument_id, block, title, lead_in, slots):
-        for chunk in _chunks(slots, per_page):
-            pages.append(Page(len(pages), instrument_id, block, title, lead_in, tuple(chunk)))
+        for chunk in _chunks(slots, size):
+            pages.append(Page(len(pages), chunk[0].instrument_id if chunk else instrument_id, block, title,
+                              lead_in, tuple(chunk)))
 
     for definition in definitions:
-        add(definition["id"], "now", definition["title"], None, _now_slots(definition))
-        if retrospective and wave_kind == "post":
-            add(definition["id"], "then", definition["title"], _lead_in(definition), _then_slots(definition))
+        add(definition["id"], "now", definition["title"], None, _scale_slots(definition, "now"))
+    if retrospective and wave_kind == "post":
+        for definition in definitions:
+            add(definition["id"], "then", definition["title"], _lead_in(definition),
+                _scale_slots(definition, "then"))
+    # The instruments' open questions together, then the project's own: the worker's questions stay together.
+    add(PROJECT_INSTRUMENT, "now", CLOSING_TITLE, None,
+        [slot for definition in definitions for slot in _open_slots(definition)])
     if extra_questions:
         slots = [Slot("now", PROJECT_INSTRUMENT, q, q.get("answer_sets") or {}, False) for q in extra_questions]
-        add(PROJECT_INSTRUMENT, "now", {"nl": "Tot slot", "en": "Finally"}, None, slots)
+        add(PROJECT_INSTRUMENT, "now", CLOSING_TITLE, None, slots)
     return pages
 
 
-#: Pages per (pinned snapshots' digests, extra questions, wave kind, retrospective): built once per process.
+#: Pages per (pinned snapshots' digests, extra questions, wave kind, retrospective, form length, mode):
+#: built once per process.
 _PAGES: dict[tuple, list[Page]] = {}
 _MAX_CACHED = 512
 
 
 def cached_pages(digests: list[str], definitions: list[dict], extra_questions: list[dict],
-                 wave_kind: str, retrospective: bool, form_length: str = "full") -> list[Page]:
+                 wave_kind: str, retrospective: bool, form_length: str = "full",
+                 question_mode: str = "page") -> list[Page]:
     """The pages of one wave, built once per pinned instrument versions and reused (do not mutate them).
 
     A snapshot's digest names its content, and the extra questions (a project
@@ -101,10 +145,10 @@ def cached_pages(digests: list[str], definitions: list[dict], extra_questions: l
     a cached page is never stale, whichever database the process serves.
     """
     key = (tuple(digests), json.dumps(extra_questions, sort_keys=True), wave_kind, bool(retrospective),
-           form_length)
+           form_length, question_mode)
     pages = _PAGES.get(key)
     if pages is None:
-        pages = build_pages(definitions, extra_questions, wave_kind, retrospective)
+        pages = build_pages(definitions, extra_questions, wave_kind, retrospective, question_mode=question_mode)
         if len(_PAGES) >= _MAX_CACHED:
             _PAGES.clear()
         _PAGES[key] = pages

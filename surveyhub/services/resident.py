@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from surveyhub.measures.definition import translate
 from surveyhub.models import (Consent, InstrumentVersion, Participant, Project, ProjectInstrument, ProjectQuestion,
                               Response, Token, WAVE_KINDS, Wave)
-from surveyhub.services import questionnaire, responses
+from surveyhub.services import consent, questionnaire, responses
 from surveyhub.services.errors import NotFound
 from surveyhub.services.questionnaire import Page
 
@@ -92,15 +92,20 @@ def open_session(session: Session, token: str) -> ResidentSession:
     wave, latest = _current(project, by_wave)
     responses_by_wave = {w.id: r for w, r in by_wave}
     versions = [(version, digest) for _position, version, digest in sorted(pinned or [])]
-    questions = [definition for _position, definition in sorted(extra or [], key=lambda pair: pair[0])]
     definitions = responses.definitions_for(session, versions, project.form_length)
-    pages = questionnaire.cached_pages([digest for _v, digest in versions], definitions, questions,
-                                       wave.kind, project.retrospective,
-                                       project.form_length) if wave is not None else []
+    pages = questionnaire.cached_pages([digest for _v, digest in versions], definitions,
+                                       _asked_in(extra, wave.kind), wave.kind, project.retrospective,
+                                       project.form_length, project.question_mode) if wave is not None else []
     return ResidentSession(token, Link(participant, project), wave, latest,
                            responses_by_wave.get(wave.id) if wave else None,
                            responses_by_wave.get(latest.id) if latest else None,
                            bool(consent), definitions, pages, short_code)
+
+
+def _asked_in(extra: list | None, wave_kind: str) -> list[dict]:
+    """The project's own questions (``[[position, definition, waves], …]``) this wave asks, in order."""
+    return [row[1] for row in sorted(extra or [], key=lambda row: row[0])
+            if questionnaire.asks_in_wave(row[2] if len(row) > 2 else None, wave_kind)]
 
 
 #: The statement of ``open_session`` per dialect, built once (the token is its one parameter).
@@ -115,7 +120,8 @@ def _session_query(dialect: str):
             select(Participant, Project, Wave, Response, consented.label("consented"),
                    _aggregated(dialect, ProjectInstrument.position, ProjectInstrument.instrument_version_id,
                                InstrumentVersion.digest),
-                   _aggregated(dialect, ProjectQuestion.position, ProjectQuestion.definition, json_value=True),
+                   _aggregated(dialect, ProjectQuestion.position, ProjectQuestion.definition, json_value=True,
+                               also=ProjectQuestion.waves),
                    Token.short_code)
             .select_from(Token)
             .join(Participant, Participant.id == Token.participant_id)
@@ -127,15 +133,22 @@ def _session_query(dialect: str):
     return query
 
 
-def _aggregated(dialect: str, position, value, digest=None, json_value: bool = False):
-    """A correlated subquery: ``[[position, value(, digest)], …]`` of the project's rows, as JSON.
+def _aggregated(dialect: str, position, value, digest=None, json_value: bool = False, also=None):
+    """A correlated subquery: ``[[position, value(, digest)(, also)], …]`` of the project's rows, as JSON.
 
     ``digest``: the pinned snapshot's digest (joined), which names its content for the caches.
+    ``also``: one more JSON column of the same rows (a question's ``waves``).
     """
     table = position.class_
-    values = [position, func.json(value) if json_value and dialect != "postgresql" else value]
+
+    def as_json(column):
+        return func.json(column) if dialect != "postgresql" else column
+
+    values = [position, as_json(value) if json_value else value]
     if digest is not None:
         values.append(digest)
+    if also is not None:
+        values.append(as_json(also))
     if dialect == "postgresql":
         aggregate = func.json_agg(func.json_build_array(*values))
     else:
@@ -189,8 +202,11 @@ def has_consent(session: Session, participant: Participant) -> bool:
 
 def give_consent(session: Session, participant: Participant, wave: Wave, wording_version: str, language: str,
                  share_quotes: bool, recorded_by_id: int | None = None) -> None:
+    """Record consent once; ``wording_version`` is the project's, raised to the words shown now
+    (``consent.wording_version``), on a phone and on paper alike."""
     if not has_consent(session, participant):
-        session.add(Consent(participant_id=participant.id, wave_id=wave.id, wording_version=wording_version,
+        session.add(Consent(participant_id=participant.id, wave_id=wave.id,
+                            wording_version=consent.wording_version(wording_version),
                             language=language, share_quotes=share_quotes, recorded_by_id=recorded_by_id))
         session.flush()
 
@@ -203,7 +219,7 @@ def initial_values(response: Response | None, page: Page, types: dict, session: 
     """
     if response is None or response.id is None:
         return {}
-    saved = responses.stored_answers(session, response.id, {page.instrument_id}) if session is not None \
+    saved = responses.stored_answers(session, response.id, page.instruments) if session is not None \
         else responses.answers_of(response)
     data: dict[str, object] = {}
     for slot in page.slots:
@@ -243,6 +259,14 @@ def code_page(page: Page, form_data, types: dict, lang: str) -> tuple[dict, dict
         except ValueError as exc:  # the resident's answer is not acceptable: the message goes beside the field
             errors[slot.key] = str(exc)
     return values, errors
+
+
+def nothing_answered(page: Page, values: dict) -> bool:
+    """A page of statements sent with not one answer: worth asking "continue anyway?".
+
+    Pages of open questions only are left alone: leaving those empty is normal.
+    """
+    return page.scored and all(value is None or value == "" for value in values.values())
 
 
 def save_page(session: Session, project: Project, response: Response, page_index: int, values: dict,

@@ -22,7 +22,7 @@ from surveyhub.measures.definition import in_form
 from surveyhub.measures.scoring import coded_values
 from surveyhub.models import Answer, InstrumentVersion, Participant, Project, Response, ScaleScore, Wave
 from surveyhub.models._types import utcnow
-from surveyhub.services.questionnaire import PROJECT_INSTRUMENT, Page, build_pages
+from surveyhub.services.questionnaire import PROJECT_INSTRUMENT, Page, asks_in_wave, build_pages
 from surveyhub.text import clean
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,14 @@ def definitions_for(session: Session, pinned: list[tuple[int, str]], form_length
     return [_SNAPSHOTS[f"{digest}:short"] for _i, digest in pinned]
 
 
-def pages_for(project: Project, wave_kind: str) -> list[Page]:
-    extra = [q.definition for q in project.questions]
-    return build_pages(project_definitions(project), extra, wave_kind, project.retrospective)
+def pages_for(project: Project, wave_kind: str, question_mode: str | None = None) -> list[Page]:
+    """The pages of one wave as residents see them (form length, question mode, the wave's own questions).
+
+    ``question_mode``: another mode than the project's; paper is always "page" (a printed page per screen).
+    """
+    extra = [q.definition for q in project.questions if asks_in_wave(q.waves, wave_kind)]
+    return build_pages(project_definitions(project), extra, wave_kind, project.retrospective,
+                       question_mode=question_mode or project.question_mode)
 
 
 def get_or_start(session: Session, participant: Participant, wave: Wave, language: str = "nl",

@@ -2,7 +2,8 @@
 
 GET shows the page with what is saved. POST checks every answer; any problem
 re-shows the page with the typed answers and a message beside the field, and
-stores nothing. An expired CSRF token (a long pause, a lost session) also
+stores nothing. A resident who sends a page of statements with nothing filled
+in is asked once whether to go on anyway ("anyway" moves on; nothing is lost). An expired CSRF token (a long pause, a lost session) also
 re-shows the page with the typed answers, never a bare error.
 
 A GET never writes: the response row is made when the first page of answers is
@@ -123,7 +124,8 @@ class PageFlow:
 
     def _submit(self, n, page, form_class, shown):
         form = form_class()
-        move = "back" if request.form.get("move") == "back" else "next"
+        asked = request.form.get("move")
+        move = "back" if asked == "back" else "next"
         if not form.validate():
             if form.csrf_token.errors:
                 form.csrf_token.errors = []
@@ -133,6 +135,8 @@ class PageFlow:
             for key, message in errors.items():
                 getattr(form, key).errors = [_("Give one answer only.") if message == "repeated" else message]
             return self._render(n, page, form, shown, status=422)
+        if asked == "next" and self.paper_actor is None and resident.nothing_answered(page, values):
+            return self._render(n, page, form, shown, empty=True)  # "Toch verder?": the same form, nothing stored
         try:
             target, response = self._save(n, values, move)
             if target >= self.n_pages:
@@ -177,8 +181,9 @@ class PageFlow:
             entered_by=self.entered_by.email if self.entered_by else None))
         return redirect(self.done_url)
 
-    def _render(self, n, page, form, shown, expired: bool = False, status: int = 200, busy: bool = False):
+    def _render(self, n, page, form, shown, expired: bool = False, status: int = 200, busy: bool = False,
+                empty: bool = False):
         return render_template(self.template, form=form, page=page, slots=shown, n=n, n_pages=self.n_pages,
-                               project=self.link.project, wave=self.wave, expired=expired, busy=busy,
+                               project=self.link.project, wave=self.wave, expired=expired, busy=busy, empty=empty,
                                back_url=self.page_url(n - 1) if n > 0 else None,
                                participant=self.link.participant), status

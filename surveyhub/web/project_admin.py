@@ -28,7 +28,7 @@ bp = Blueprint("project_admin", __name__)
 #: a blank printable questionnaire, the preview (stores nothing), sharing with a funder, and a
 #: resident's erasure request (a right that outlives the project).
 STILL_ALLOWED = {"project_admin.set_archived", "project_admin.delete", "documents.revoke", "documents.report",
-                 "documents.questionnaire", "preview.page", "manage.share", "resident_requests.erase"}
+                 "documents.questionnaire", "preview.start", "preview.page", "manage.share", "resident_requests.erase"}
 
 
 @bp.before_app_request

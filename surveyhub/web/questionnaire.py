@@ -10,13 +10,15 @@ page with the typed answers instead of an error.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import format_date, gettext as _
 
 from surveyhub.db import get_session
 from surveyhub.extensions import csrf
+from surveyhub.locale import join_words
 from surveyhub.i18n import current_language
-from surveyhub.services import anonymous, consent, resident, responses, retention, short_codes
+from surveyhub.services import (anonymous, consent, questionnaire, resident, resident_contact, responses, retention,
+                                short_codes)
 from surveyhub.services.errors import NotFound
 from surveyhub.web import limits
 from surveyhub.web.page_flow import PageFlow
@@ -82,18 +84,34 @@ def start(token: str):
             responses.get_or_start(session, link.participant, wave, language=_lang())
             session.commit()
             return redirect(url_for("questionnaire.page", token=token, n=0))
-    organisation = resident.organisation_name(session, link.project)
-    promise = retention.promise(session, link.project, current_app.config["RETENTION_MONTHS"])
-    return render_template("questionnaire/start.html", form=form, project=link.project, wave=wave,
-                           organisation=organisation, short_link=short_codes.link(
-                               current_app.config["BASE_URL"], found.short_code) if found.short_code else None,
-                           consent=consent.consent_text(_, organisation=organisation, months=promise.months,
-                                                        until=promise.until,
-                                                        month_name=lambda moment: format_date(moment, "MMMM y")))
+    return render_template("questionnaire/start.html", form=form, **start_page_context(
+        session, link.project, wave.kind, found.pages, logo_src=url_for("questionnaire.logo", token=token)),
+        own_link=current_app.config["BASE_URL"] + url_for("questionnaire.start", token=token),
+        anonymous_start=link.participant.source == "anonymous",
+        short_link=short_codes.link(current_app.config["BASE_URL"], found.short_code) if found.short_code else None)
+
+
+def start_page_context(session, project, wave_kind: str, pages: list, logo_src: str | None) -> dict:
+    """What the start page shows besides the form: who asks, how long it takes, the consent's words.
+
+    Shared with the worker's preview (``web.preview``), which shows the same page without storing anything.
+    """
+    who = resident_contact.who_asks(session, project)
+    promise = retention.promise(session, project, current_app.config["RETENTION_MONTHS"])
+    return {"project": project, "wave": {"kind": wave_kind}, "who": who, "organisation": who.organisation,
+            "logo_src": logo_src if who.has_logo else None,
+            "minutes": questionnaire.estimated_minutes(pages), "questions": questionnaire.question_count(pages),
+            "consent": consent.consent_text(_, organisation=who.organisation, months=promise.months,
+                                            until=promise.until,
+                                            month_name=lambda moment: format_date(moment, "MMMM y"))}
 
 
 def _resume(found: resident.ResidentSession):
     response = found.response
+    if response is None and found.wave.kind != "pre":  # a later wave: greet first (nothing is written yet)
+        return render_template("questionnaire/welcome_back.html", token=found.token, **start_page_context(
+            get_session(), found.project, found.wave.kind, found.pages,
+            logo_src=url_for("questionnaire.logo", token=found.token)))
     if response is None:  # only a GET that finds no response yet writes (it is made at consent)
         session = get_session()
         response = responses.get_or_start(session, found.participant, found.wave, language=_lang())
@@ -128,8 +146,39 @@ def page(token: str, n: int):
 def done(token: str):
     found = resident_session(token)
     summary = resident.growth_summary(get_session(), found.participant, found.project, _lang())
+    finished = found.latest.kind if found.latest is not None else None
     return render_template("questionnaire/done.html", project=found.project, summary=summary,
-                           more_to_do=found.wave is not None, token=token)
+                           grown=join_words([s["title"] for s in summary if s["grew"]], _lang()),
+                           steady=join_words([s["title"] for s in summary if not s["grew"]], _lang()),
+                           finished=finished, more_to_do=found.wave is not None, token=token)
+
+
+@bp.route("/q/<token>/logo")
+@public
+@limit_guessing
+def logo(token: str):
+    """The organisation's logo on its residents' pages (a link names the organisation; nothing more)."""
+    found = resident_session(token)
+    shown = resident_contact.logo(get_session(), found.project)
+    if shown is None:
+        return Response(status=204)  # a working link is never a counted miss
+    data, kind = shown
+    return Response(data, mimetype=kind)
+
+
+@bp.errorhandler(404)
+def _dead_end(_exc):
+    """A link that opens nothing: still 404 (and a counted miss), but a page that says what to do.
+
+    An old personal link (a new one was made) names its project, organisation and worker;
+    an unknown link names nothing.
+    """
+    session = get_session()
+    token = (request.view_args or {}).get("token") if request.endpoint != "questionnaire.anonymous_start" else None
+    known = resident_contact.revoked_link_project(session, token) if token else None
+    who = resident_contact.who_asks(session, known) if known is not None else None
+    return render_template("questionnaire/dead_end.html", known=known, who=who,
+                           project=known if known is not None else {"name": _("Your questionnaire")}), 404
 
 
 @bp.route("/k", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from babel import support
+from babel.dates import get_month_names
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -101,25 +102,39 @@ class ShortCodeForm(FlaskForm):
                                                    "placeholder": "K7P2-9XMC"})
 
 
+#: "Don't know" in every dropdown of the code: the same "?" a resident types in a letter field.
+DONT_KNOW = ("?", _l("I don't know"))
+
+
+def _month_choices() -> list:
+    """Month names in the page's language (values stay 1–12, so codes made before still match)."""
+    names = get_month_names("wide", context="stand-alone", locale=str(get_locale() or "nl"))
+    return radio_choices([("", "–")] + [(str(m), names[m]) for m in range(1, 13)] + [DONT_KNOW])
+
+
+def _count_choices() -> list:
+    return radio_choices([("", "–")] + [(str(n), str(n)) for n in range(0, 5)] + [("5", _l("5 or more")), DONT_KNOW])
+
+
 class ParticipantCodeForm(FlaskForm):
     """Six stable, non-identifying questions; together they make the resident's own code."""
 
     mother = StringField(_l("First letter of your mother's first name"),
+                         description=_l("Why? This letter never changes, and it does not tell anyone who you are."),
                          render_kw={"maxlength": 1, "autocomplete": "off", "autocapitalize": "characters"})
     father = StringField(_l("First letter of your father's first name"),
                          render_kw={"maxlength": 1, "autocomplete": "off", "autocapitalize": "characters"})
-    month = SelectField(_l("Your birth month"),
-                        choices=radio_choices([("", "–")] + [(str(m), str(m)) for m in range(1, 13)]))
-    brothers = SelectField(_l("How many older brothers do you have?"),
-                           choices=radio_choices([("", "–")] + [(str(n), str(n)) for n in range(0, 5)]
-                                                 + [("5", _l("5 or more"))]))
-    sisters = SelectField(_l("How many older sisters do you have?"),
-                          choices=radio_choices([("", "–")] + [(str(n), str(n)) for n in range(0, 5)]
-                                                + [("5", _l("5 or more"))]))
+    month = SelectField(_l("Your birth month"), choices=[])
+    brothers = SelectField(_l("How many older brothers do you have?"), choices=_count_choices)
+    sisters = SelectField(_l("How many older sisters do you have?"), choices=_count_choices)
     birthplace = StringField(_l("First letter of the town where you were born"),
                              render_kw={"maxlength": 1, "autocomplete": "off", "autocapitalize": "characters"})
 
     PARTS = ("mother", "father", "month", "brothers", "sisters", "birthplace")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.month.choices = _month_choices()
 
     def code_parts(self) -> list[str]:
         return [(getattr(self, name).data or "").strip() for name in self.PARTS]
