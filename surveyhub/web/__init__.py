@@ -21,8 +21,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(branding.bp)
-    from surveyhub.web import org_settings
+    from surveyhub.web import import_page, org_settings
     app.register_blueprint(org_settings.bp)
+    app.register_blueprint(import_page.bp)
     app.register_blueprint(project_admin.bp)
     for module in (questionnaire, participants, paper, setup, preview, verify, outcomes, documents, resident_rights,
                    resident_requests, project_story, pairs):

@@ -61,6 +61,7 @@ LABELS = {
     "pair.reset": _l("Choice about a pair of own codes taken back"),
     "response.paper_replace": _l("Answers replaced by paper answers"),
     "responses.import": _l("Answers imported"),
+    "responses.import_undo": _l("Import of answers undone"),
     "download.export": _l("Export downloaded"),
     "download.report": _l("Report downloaded"),
     "download.document": _l("Document downloaded"),
