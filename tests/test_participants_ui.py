@@ -107,7 +107,7 @@ def test_bad_lines_are_listed_by_number_and_nothing_is_added(worker, project, qu
 # --- overview and detail -------------------------------------------------------------------------
 
 def _row_states(html: str, code: str) -> list[str]:
-    row = re.search(rf"<tr>\s*<th scope=\"row\"><a [^>]*>{code}</a></th>(.*?)</tr>", html, re.S)
+    row = re.search(rf"<tr>(?:(?!</tr>).)*?<th scope=\"row\"><a [^>]*>{code}</a>.*?</th>(.*?)</tr>", html, re.S)
     assert row, f"no row for {code}"
     return re.findall(r'class="state-(\w+)">([^<]*)<', row.group(1))
 
@@ -343,3 +343,161 @@ def test_preview_shows_the_resident_pages_and_stores_nothing(worker, org, make_p
     assert worker.get(f"{preview}/pre/9").status_code == 404
     assert count(query, Response) == count(query, Answer) == count(query, Consent) == 0
     assert count(query, Participant) == 0
+
+
+# --- issue 12: links, sharing, bulk actions and confirmations on the residents pages ----------------
+
+def _minutes(app, org, slug: str, kind: str = "pre") -> int:
+    """What the invitation must promise: the estimate from the questions the wave asks."""
+    from surveyhub.services import access, questionnaire, responses
+
+    with app.extensions["surveyhub.db"].session() as session:
+        project = access.project(session, access.Actor(organisation_id=org.id, role="admin"), slug, "project.list")
+        return questionnaire.estimated_minutes(responses.pages_for(project, kind))
+
+
+def _hrefs(html: str, start: str) -> list[str]:
+    from html import unescape
+    return [unescape(h) for h in re.findall(rf'href="({re.escape(start)}[^"]*)"', html)]
+
+
+def test_the_residents_page_shows_every_link_with_exact_share_urls(app, worker, org, make_project, make_participant):
+    from urllib.parse import quote
+
+    project = make_project(org, "Tuin & <Buurt> #1", instruments=("organising", "conversation"))
+    anna, bram = make_participant(org, project.slug, "Anna"), make_participant(org, project.slug, "<b>Bram</b>")
+    page = worker.get(f"/projects/{project.slug}/participants").text
+    minutes = _minutes(app, org, project.slug)
+    for person in (anna, bram):
+        link = f"http://surveyhub.test/q/{person.token}"
+        assert f'<code class="link">{link}</code>' in page
+        message = (f"Hallo! Wil je de vragenlijst over Tuin & <Buurt> #1 invullen? Het duurt ongeveer {minutes} "
+                   f"minuten. Je persoonlijke link: {link}")
+        assert "https://wa.me/?text=" + quote(message, safe="") in _hrefs(page, "https://wa.me/")
+        assert "sms:?&body=" + quote(message, safe="") in _hrefs(page, "sms:")
+        assert f'data-copy="{link}"' in page
+    shorts = re.findall(r'<span class="short-code">[^<]*<code>([A-Z0-9]{4}-[A-Z0-9]{4})</code>', page)
+    assert len(shorts) == 2
+    # The name, the project and the message are escaped everywhere; no message says a fixed "10 minutes".
+    assert "<b>Bram</b>" not in page and "&lt;b&gt;Bram&lt;/b&gt;" in page
+    assert "<Buurt>" not in page
+    assert "%26%20%3CBuurt%3E%20%231" in page  # "& <Buurt> #1" cannot cut the message short
+    assert "10 minuten" not in page or minutes == 10
+
+
+def test_the_resident_page_promises_the_estimated_time(app, worker, org, project, make_participant):
+    from urllib.parse import quote
+
+    anna = make_participant(org, project.slug, "Anna")
+    page = worker.get(f"/projects/{project.slug}/participants/{anna.code}").text
+    minutes = _minutes(app, org, project.slug)
+    link = f"http://surveyhub.test/q/{anna.token}"
+    message = (f"Hallo! Wil je de vragenlijst over Buurttuin invullen? Het duurt ongeveer {minutes} minuten. "
+               f"Je persoonlijke link: {link}")
+    assert f'<p class="reminder">{message}</p>' in page
+    assert _hrefs(page, "https://wa.me/") == ["https://wa.me/?text=" + quote(message, safe="")]
+    assert _hrefs(page, "sms:") == ["sms:?&body=" + quote(message, safe="")]
+    assert 'id="qr"' in page and 'class="qr"' in page
+
+
+def test_a_new_link_is_made_only_after_a_confirmation(app, worker, org, project, make_participant):
+    anna = make_participant(org, project.slug, "Anna")
+    detail_url = f"/projects/{project.slug}/participants/{anna.code}"
+    detail = worker.get(detail_url).text
+    confirm_url = f"{detail_url}/new-link/confirm"
+    assert f'action="{confirm_url}"' in detail  # the button asks first
+    confirm = worker.post(confirm_url, data={"csrf_token": csrf_token(detail)})
+    assert confirm.status_code == 200
+    assert "De oude link werkt dan niet meer. De geprinte kaart en de korte code ook niet." in confirm.text
+    phone = app.test_client()
+    assert phone.get(f"/q/{anna.token}").status_code == 200  # nothing changed yet
+    action = re.search(r'<form method="post" action="([^"]+)"', confirm.text.split("<main", 1)[1]).group(1)
+    assert action == f"{detail_url}/new-link"
+    done = worker.post(action, data={"csrf_token": csrf_token(confirm.text), "participant": anna.code,
+                                     "confirmed": "yes"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"{detail_url}#share")
+    assert phone.get(f"/q/{anna.token}").status_code == 404
+
+
+def test_new_links_for_the_chosen_residents_after_a_confirmation(app, worker, org, project, make_participant):
+    anna, bram, cor = (make_participant(org, project.slug, name) for name in ("Anna", "Bram", "Cor"))
+    url = f"/projects/{project.slug}/participants"
+    page = worker.get(url).text
+    token = csrf_token(page)
+    assert f'action="{url}/new-links"' in page
+    nobody = worker.post(f"{url}/new-links", data={"csrf_token": token}, follow_redirects=True)
+    assert "Kies eerst een of meer bewoners." in nobody.text
+
+    confirm = worker.post(f"{url}/new-links", data={"csrf_token": token, "participant": [anna.code, cor.code]})
+    assert confirm.status_code == 200
+    assert "Nieuwe links maken voor 2 bewoners?" in confirm.text
+    assert f"{anna.code} · Anna" in confirm.text and f"{cor.code} · Cor" in confirm.text
+    assert bram.code not in confirm.text
+    phone = app.test_client()
+    assert all(phone.get(f"/q/{p.token}").status_code == 200 for p in (anna, bram, cor))
+
+    hidden = re.findall(r'name="participant" value="([^"]+)"', confirm.text)
+    assert hidden == [anna.code, cor.code]
+    done = worker.post(f"{url}/new-links", data={"csrf_token": csrf_token(confirm.text), "participant": hidden,
+                                                 "confirmed": "yes"}, follow_redirects=True)
+    assert "2 nieuwe links gemaakt." in done.text
+    assert phone.get(f"/q/{anna.token}").status_code == 404 and phone.get(f"/q/{cor.token}").status_code == 404
+    assert phone.get(f"/q/{bram.token}").status_code == 200
+
+
+def test_choose_everyone_works_without_javascript(worker, org, project, make_participant):
+    for name in ("Anna", "Bram"):
+        make_participant(org, project.slug, name)
+    url = f"/projects/{project.slug}/participants"
+    assert len(re.findall(r'name="participant" value="[^"]+" checked', worker.get(url).text)) == 0
+    everyone = worker.get(f"{url}?select=all").text
+    assert len(re.findall(r'name="participant" value="[^"]+" checked', everyone)) == 2
+
+
+def test_closing_a_wave_asks_first_and_says_what_happens(app, worker, org, project, make_participant, query):
+    from surveyhub.models import Wave
+
+    busy = Resident(app.test_client(), make_participant(org, project.slug).token)
+    busy.consent()
+    busy.submit(0, all_agree("4"))
+    page = worker.get(f"/projects/{project.slug}").text
+    confirm_url = f"/projects/{project.slug}/waves/pre/close"
+    assert f'action="{confirm_url}"' in page and f'/waves/pre/closed"' not in page
+    confirm = worker.post(confirm_url, data={"csrf_token": csrf_token(page)})
+    assert confirm.status_code == 200
+    assert "Nulmeting sluiten?" in confirm.text and "1 bewoner is begonnen maar nog niet klaar." in confirm.text
+
+    def status() -> str:
+        return query(select(Wave.status).join(Project).where(Project.slug == project.slug, Wave.kind == "pre"))[0][0]
+
+    assert status() == "open"
+    action = re.search(r'<form method="post" action="([^"]+)"', confirm.text.split("<main", 1)[1]).group(1)
+    assert action == f"/projects/{project.slug}/waves/pre/closed"
+    assert worker.post(action, data={"csrf_token": csrf_token(confirm.text)}).status_code == 302
+    assert status() == "closed"
+    assert worker.get(confirm_url).headers["Location"].endswith(f"/projects/{project.slug}")  # nothing left to close
+
+
+def test_the_project_page_names_instruments_and_puts_reading_first(worker, org, project):
+    page = worker.get(f"/projects/{project.slug}").text
+    assert "Plannen en organiseren" in page and "Praten en luisteren" in page
+    assert "organising@1" not in page and "conversation@" not in page
+    order = [page.index(marker) for marker in (f"/projects/{project.slug}/outcomes\"", "/documents/report.pdf",
+                                               "summary.csv", "/export.csv", "report.json")]
+    assert order == sorted(order), order
+    assert "als gegevensbestand (JSON, voor programmeurs)" in page
+
+
+def test_a_funder_reaches_none_of_the_new_resident_pages(app, client_for, make_user, org, project,
+                                                         make_participant):
+    invitation = make_participant(org, project.slug, "Anna")
+    funder = client_for(make_user("funder", org).email)
+    token = csrf_token(funder.get("/").text)
+    base = f"/projects/{project.slug}"
+    person = f"{base}/participants/{invitation.code}"
+    for url in (f"{person}/growth", f"{person}/new-link/confirm", f"{base}/waves/pre/close"):
+        assert funder.get(url).status_code == 404, url
+    for url in (f"{person}/new-link/confirm", f"{base}/participants/new-links", f"{base}/waves/pre/close"):
+        assert funder.post(url, data={"csrf_token": token, "participant": invitation.code,
+                                      "confirmed": "yes"}).status_code == 404, url
+    assert app.test_client().get(f"/q/{invitation.token}").status_code == 200  # no new link was made

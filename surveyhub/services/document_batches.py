@@ -149,6 +149,22 @@ def prepare_sheet_part(session: Session, actor: Actor, slug: str, part: int, *, 
                    previous=_previous_by_title(session, "sheet", prepared.project_id, prepared.language, title))
 
 
+def prepare_chosen_sheet(session: Session, actor: Actor, slug: str, codes: list[str], *, base_url: str,
+                         lang: str = "nl") -> docs.Prepared:
+    """The cards of the residents a worker chose on the residents page (at most ``RESIDENTS_PER_SHEET``).
+
+    Titled with the chosen codes (the first few and the count), so it never stands in for the whole sheet.
+    """
+    if len(codes) > RESIDENTS_PER_SHEET:
+        raise TooLarge("sheet", len(codes), RESIDENTS_PER_SHEET)
+    prepared = docs.prepare_link_sheet(session, actor, slug, base_url=base_url, lang=lang, participant_codes=codes)
+    named = ", ".join(codes[:3]) + (f" … ({len(codes)})" if len(codes) > 3 else "")
+    title = f"{prepared.title} ({named})"
+    filename = prepared.filename.removesuffix(".pdf") + f"-{len(codes)}.pdf"
+    return replace(prepared, title=title, filename=filename,
+                   previous=_previous_by_title(session, "sheet", prepared.project_id, prepared.language, title))
+
+
 def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_url: str, lang: str = "nl",
                    host=None, defaults=None, limit: int | None = None, project: Project | None = None) -> docs.Prepared:
     """The impact report, refused (:class:`TooLarge`) with more than ``limit`` (``REPORT_SECTIONS``) scale sections.

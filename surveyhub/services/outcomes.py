@@ -402,6 +402,33 @@ class _Context:
         return cast(ChangeEntry, entry)
 
 
+#: The comparisons :func:`change_thresholds` judges: (name, baseline wave, baseline block).
+#: "post" and "followup" start from the pre wave; "then" is the look-back in the post wave.
+CHANGE_BASELINES = (("post", "pre", "now"), ("followup", "pre", "now"), ("then", "post", "then"))
+
+
+def change_thresholds(session: Session, project: Project) -> dict[tuple[str, str, str], float | None]:
+    """S_diff per (comparison, instrument, scale): what the report judges one resident's change by.
+
+    The same SD and reliability as the report's reliable change (``rci_parameters`` over the
+    baseline wave: norms where given, else the wave's SD and Cronbach's alpha), for the worker's
+    page on one resident. Never suppressed: the report hides an S_diff that would tell a funder
+    something about a few residents, while a worker sees every resident's scores anyway.
+    None where no S_diff exists (too few answers for an SD or an alpha).
+    """
+    data = outcome_data.load(session, project)
+    definitions = responses.project_definitions(project)
+    context = _Context(data, ItemValues(session, data, definitions), cast(ThresholdsUsed, {}), None)  # type: ignore[arg-type]
+    found: dict[tuple[str, str, str], float | None] = {}
+    for definition in definitions:
+        for scale in definition["scales"]:
+            for comparison, wave, block in CHANGE_BASELINES:
+                params = rci_parameters(scale.get("norms"), context.wave_scores(wave, block, definition, scale),
+                                        context.alpha(wave, block, definition, scale)["alpha"])
+                found[(comparison, definition["id"], scale["id"])] = params["s_diff"]
+    return found
+
+
 def _adjust_for_multiple_testing(entries: list, primary_scale: str | None, names: list[str] | None = None) -> None:
     """Set ``test.p_holm`` (Holm across ``entries``) and ``primary`` on each entry, in place.
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.models import Participant, Project, Token
+from surveyhub.models import WAVE_KINDS, Participant, Project, Token
 from surveyhub.services import access, audit, short_codes
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, Message
@@ -116,26 +116,54 @@ class ParticipantRow:
     token: str | None
     #: wave kind -> "not_started" | "busy" | "done"
     status: dict
+    #: The working link's short code (stored form), None without a working link.
+    short_code: str | None = None
+    #: The first open wave this resident has not finished ("pre", "post", "followup"), else None.
+    next_wave: str | None = None
 
 
-def overview(session: Session, actor: Actor, slug: str) -> list[ParticipantRow]:
-    """Every participant with the state of each wave, for the worker's overview."""
+def overview(session: Session, actor: Actor, slug: str, *, with_links: bool = False) -> list[ParticipantRow]:
+    """Every participant with the state of each wave, for the worker's overview.
+
+    ``with_links``: also each working link's short code (an older link gets one here), and the
+    list of links is recorded in the audit trail (``participants.view_links``, a count, never a token).
+    """
     from surveyhub.models import Response, Wave
 
     project = access.project(session, actor, slug, "project.residents")
     waves = {w.id: w.kind for w in project.waves}
+    open_kinds = [kind for kind in WAVE_KINDS if any(w.kind == kind and w.status == "open" for w in project.waves)]
     states = {}
     for participant_id, wave_id, status in session.execute(
             select(Response.participant_id, Response.wave_id, Response.status)
             .join(Wave).where(Wave.project_id == project.id)):
         states[(participant_id, waves[wave_id])] = "done" if status == "completed" else "busy"
+    found = list(session.scalars(select(Participant).where(Participant.project_id == project.id)
+                                 .order_by(Participant.id)))
+    tokens = {p.id: next((t for t in p.tokens if t.revoked_at is None), None) for p in found}
+    shorts = {}
+    if with_links:
+        linked = [token for token in tokens.values() if token is not None]
+        shorts = dict(zip((token.id for token in linked), short_codes.ensure(session, linked)))
+        if linked:
+            audit.record(session, "participants.view_links", actor=actor, target=f"project:{slug}",
+                         project_id=project.id, details={"count": len(linked)})
     rows = []
-    for p in session.scalars(select(Participant).where(Participant.project_id == project.id)
-                             .order_by(Participant.id)):
-        token = next((t.token for t in p.tokens if t.revoked_at is None), None)
-        rows.append(ParticipantRow(p.code, p.display_name, p.email, p.source, token,
-                                   {kind: states.get((p.id, kind), "not_started") for kind in waves.values()}))
+    for p in found:
+        token = tokens[p.id]
+        status = {kind: states.get((p.id, kind), "not_started") for kind in waves.values()}
+        rows.append(ParticipantRow(p.code, p.display_name, p.email, p.source, token.token if token else None,
+                                   status, shorts.get(token.id) if token else None,
+                                   next((kind for kind in open_kinds if status.get(kind) != "done"), None)))
     return rows
+
+
+def wave_minutes(session: Session, actor: Actor, slug: str) -> dict[str, int]:
+    """Estimated minutes per wave kind, from the questions that wave asks (for invitations)."""
+    from surveyhub.services import questionnaire, responses
+
+    project = access.project(session, actor, slug, "project.residents")
+    return {w.kind: questionnaire.estimated_minutes(responses.pages_for(project, w.kind)) for w in project.waves}
 
 
 def get_participant(session: Session, actor: Actor, slug: str, code: str, *,
@@ -193,3 +221,18 @@ def renew_link(session: Session, actor: Actor, slug: str, code: str) -> str:
     audit.record(session, "participant.renew_link", actor=actor, target=f"project:{slug}/{code}",
                  project_id=participant.project_id)
     return token.token
+
+
+def renew_links(session: Session, actor: Actor, slug: str, codes: list[str]) -> list[str]:
+    """A new link for each resident in ``codes`` (each audited like ``renew_link``); the codes renewed.
+
+    Unknown codes are skipped; a resident chosen twice gets one new link.
+    """
+    project = access.project(session, actor, slug, "project.residents")
+    refuse_if_archived(project)
+    known = set(session.scalars(select(Participant.code).where(Participant.project_id == project.id,
+                                                               Participant.code.in_(codes))))
+    renewed = [code for code in dict.fromkeys(codes) if code in known]
+    for code in renewed:
+        renew_link(session, actor, slug, code)
+    return renewed

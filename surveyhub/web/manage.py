@@ -132,17 +132,6 @@ def project_edit(slug: str):
     return _show_form(form, entries, info)
 
 
-@bp.route("/projects/<slug>/waves/<kind>/close", methods=["GET", "POST"])
-@requires("project.setup")
-def wave_close_confirm(slug: str, kind: str):
-    """What closing a wave does, before it is closed (the project page's Close button comes here first)."""
-    info = projects.get_project(get_session(), current_actor(), slug)
-    wave = next((w for w in info.waves if w.kind == kind), None)
-    if wave is None or wave.status != "open":
-        return redirect(url_for("manage.project", slug=slug))
-    return render_template("manage/confirm_wave_close.html", project=info, wave=wave, form=ActionForm())
-
-
 @bp.route("/projects/<slug>/waves/<kind>/<status>", methods=["POST"])
 @requires("project.setup")
 def wave_status(slug: str, kind: str, status: str):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,11 +14,13 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from surveyhub.db import get_session
-from surveyhub.services import participants, story_facts
-from surveyhub.services import short_codes
+from surveyhub.i18n import current_language
+from surveyhub.locale import Numbers
+from surveyhub.services import participants, resident_growth, story_facts
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, AddParticipantsForm
+from surveyhub.web.link_sharing import share
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("participants", __name__)
@@ -45,9 +49,21 @@ def overview(slug: str):
             if added is not None:
                 flash(_("%(n)s residents added.", n=added))
                 return redirect(url_for("participants.overview", slug=slug))
-    rows = participants.overview(session, current_actor(), slug)
-    return render_template("manage/participants.html", slug=slug, rows=rows, form=form,
-                           project=resident_project(session, slug))
+    actor = current_actor()
+    rows = participants.overview(session, actor, slug, with_links=True)  # audited: the links are shown
+    minutes = participants.wave_minutes(session, actor, slug)
+    project = resident_project(session, slug)
+    session.commit()
+    shares = {row.code: _share(project.name, minutes, row) for row in rows if row.token}
+    return render_template("manage/participants.html", slug=slug, rows=rows, form=form, project=project,
+                           shares=shares, action=ActionForm())
+
+
+def _share(project_name: str, minutes: dict[str, int], row: participants.ParticipantRow):
+    """The row's link and invitation; the time is that of the wave the resident answers next."""
+    kind = row.next_wave or "pre"
+    return share(current_app.config["BASE_URL"], row.token, row.short_code, project_name,
+                 minutes.get(kind) or minutes.get("pre") or 1)
 
 
 def resident_project(session, slug):
@@ -88,16 +104,16 @@ def detail(slug: str, code: str):
     session = get_session()
     participant = participants.get_participant(session, current_actor(), slug, code)
     found = participants.view_links(session, current_actor(), slug, code)  # audited; an older link gets a short code
+    row = participant_row(session, slug, code)
+    minutes = participants.wave_minutes(session, current_actor(), slug)
+    project = resident_project(session, slug)
     session.commit()
     token, short_code = found if found else (None, None)
-    link = personal_link(token) if token else None
-    short_link = short_codes.link(current_app.config["BASE_URL"], short_code) if short_code else None
-    project = resident_project(session, slug)
-    return render_template("manage/participant.html", slug=slug, participant=participant, link=link,
-                           short_link=short_link,
-                           qr=qr_svg(link, _("QR code of the personal link")) if link else None,
-                           project=project, action=ActionForm(),
-                           states=participants_states(session, slug, code),
+    shared = _share(project.name, minutes, replace(row, token=token, short_code=short_code)) if token else None
+    return render_template("manage/participant.html", slug=slug, participant=participant, share=shared,
+                           link=shared.link if shared else None,
+                           qr=qr_svg(shared.link, _("QR code of the personal link")) if shared else None,
+                           project=project, action=ActionForm(), states=row.status if row else {},
                            role_form=RoleForm(formdata=None, data={"role": participant.role}))
 
 
@@ -126,8 +142,24 @@ def set_role(slug: str, code: str):
     return redirect(url_for("participants.detail", slug=slug, code=code) + "#role")
 
 
+def participant_row(session, slug, code) -> participants.ParticipantRow | None:
+    return next((row for row in participants.overview(session, current_actor(), slug) if row.code == code), None)
+
+
 def participants_states(session, slug, code):
-    return next((row.status for row in participants.overview(session, current_actor(), slug) if row.code == code), {})
+    row = participant_row(session, slug, code)
+    return row.status if row else {}
+
+
+@bp.route("/projects/<slug>/participants/<code>/new-link/confirm", methods=["GET", "POST"])
+@requires("project.residents")
+def new_link_confirm(slug: str, code: str):
+    """What a new link does, before it is made: the printed card and the old link stop working."""
+    participant = participants.get_participant(get_session(), current_actor(), slug, code)
+    return render_template("manage/confirm_new_links.html", slug=slug, project=resident_project(get_session(), slug),
+                           chosen=[(participant.code, participant.display_name)],
+                           action_url=url_for("participants.new_link", slug=slug, code=code),
+                           back_url=url_for("participants.detail", slug=slug, code=code), form=ActionForm())
 
 
 @bp.route("/projects/<slug>/participants/<code>/new-link", methods=["POST"])
@@ -137,5 +169,68 @@ def new_link(slug: str, code: str):
     if ActionForm().validate_on_submit():
         participants.renew_link(session, current_actor(), slug, code)
         session.commit()
-        flash(_("A new link was made. The old link no longer works."))
-    return redirect(url_for("participants.detail", slug=slug, code=code))
+        flash(_("A new link was made. The old link and the printed card no longer work. Share the new link below."))
+    return redirect(url_for("participants.detail", slug=slug, code=code) + "#share")
+
+
+@bp.route("/projects/<slug>/participants/new-links", methods=["POST"])
+@requires("project.residents")
+def new_links(slug: str):
+    """New links for the residents chosen on the residents page: first what it does, then (confirmed) done."""
+    session = get_session()
+    form = ActionForm()
+    back = url_for("participants.overview", slug=slug)
+    chosen = list(dict.fromkeys(code.strip()[:40] for code in request.form.getlist("participant") if code.strip()))
+    if not form.validate_on_submit():
+        return redirect(back)
+    if not chosen:
+        flash(_("Choose one or more residents first."), "error")
+        return redirect(back)
+    if request.form.get("confirmed") != "yes":
+        rows = {row.code: row for row in participants.overview(session, current_actor(), slug)}
+        return render_template("manage/confirm_new_links.html", slug=slug, project=resident_project(session, slug),
+                               chosen=[(code, rows[code].display_name) for code in chosen if code in rows],
+                               action_url=url_for("participants.new_links", slug=slug), back_url=back, form=form)
+    try:
+        renewed = participants.renew_links(session, current_actor(), slug, chosen)
+    except UserError as exc:
+        session.rollback()
+        flash(user_message(exc), "error")
+        return redirect(back)
+    session.commit()
+    flash(_("%(n)s new links made. Their old links and printed cards no longer work.", n=len(renewed)))
+    return redirect(back)
+
+
+@bp.route("/projects/<slug>/participants/<code>/growth")
+@requires("project.residents")
+def growth(slug: str, code: str):
+    """One resident's scores and growth, to look at together with the resident (never for funders)."""
+    session = get_session()
+    found = resident_growth.resident_growth(session, current_actor(), slug, code, current_language())
+    return render_template("manage/resident_growth.html", slug=slug, growth=found,
+                           project=resident_project(session, slug), numbers=Numbers(current_language()))
+
+
+@bp.route("/projects/<slug>/waves/<kind>/close", methods=["GET", "POST"])
+@requires("project.setup")
+def wave_close_confirm(slug: str, kind: str):
+    """What closing a wave does, before it is closed: the project page's Close button comes here first,
+    and this page's button posts to ``manage.wave_status``."""
+    from surveyhub.services import projects
+
+    info = projects.get_project(get_session(), current_actor(), slug)
+    wave = next((w for w in info.waves if w.kind == kind), None)
+    if wave is None or wave.status != "open":
+        return redirect(url_for("manage.project", slug=slug))
+    return render_template("manage/confirm_wave_close.html", project=info, wave=wave)
+
+
+@bp.app_template_global()
+def instrument_names(slug: str) -> list[str]:
+    """The project's instruments by their translated names, in questionnaire order (never ``organising@1``)."""
+    from surveyhub.services import access, responses
+    from surveyhub.measures.definition import translate
+
+    project = access.project(get_session(), current_actor(), slug, "project.list")
+    return [translate(definition["title"], current_language()) for definition in responses.project_definitions(project)]
