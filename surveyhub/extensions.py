@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
@@ -21,6 +22,10 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flask-Login's own messages are English; shown on our pages, they speak the page's language.
+    login_manager.login_message = _l("Please log in to access this page.")
+    login_manager.needs_refresh_message = _l("To protect your account, please log in again to open this page.")
+    login_manager.localize_callback = str  # the lazy text in the page's language, before it is flashed
     login_manager.session_protection = "strong"
     try:
         for setting in RATE_SETTINGS:  # a malformed limit stops the start, not a request later

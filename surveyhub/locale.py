@@ -2,9 +2,11 @@
 
 Pure (no Flask): pages, PDFs, charts and exports all format through
 :class:`Numbers`, so "3,60" on the dashboard is "3,60" in the funder's PDF and in
-a chart's description. Two languages: Dutch (the default, what residents read)
-and English. Web code gets the request's language from Flask-Babel and passes
-it through :func:`language`; documents get it from the caller.
+a chart's description. Two interface languages everywhere: Dutch (the default,
+what residents read) and English. Residents' pages and certificates also speak
+Turkish, Arabic and Polish (:data:`RESIDENT_LANGUAGES`; Arabic right to left).
+Web code gets the request's language from Flask-Babel and passes it through
+:func:`language` (or :func:`resident_language`); documents get it from the caller.
 
 Missing values (``None``: not computable, or hidden because a group is small)
 are written as ``missing`` — a dash on pages, nothing in documents, which say
@@ -26,7 +28,15 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+#: Interface languages of every page (workers, admins, funders).
 LANGUAGES = ("nl", "en")
+#: Languages of residents' pages and certificates: the interface languages and the drafts for residents
+#: who read Turkish, Arabic or Polish better than Dutch (docs/languages.md).
+RESIDENT_LANGUAGES = ("nl", "en", "tr", "ar", "pl")
+#: Each language by its own name, as a resident looks for it in a language chooser.
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "tr": "Türkçe", "ar": "العربية", "pl": "Polski"}
+#: Languages written right to left.
+RTL_LANGUAGES = frozenset({"ar"})
 DEFAULT_LANGUAGE = "nl"
 DASH = "–"
 #: Where the catalogs live: ``<lang>/LC_MESSAGES/messages.po``.
@@ -38,17 +48,43 @@ try:
 except ZoneInfoNotFoundError:  # a system without time zone data: dates in UTC
     LOCAL_TIME = timezone.utc  # type: ignore[assignment]
 
-_WORDS = {"nl": {"to": "tot", "and": "en"}, "en": {"to": "to", "and": "and"}}
+_WORDS = {"nl": {"to": "tot", "and": "en", "comma": ", "}, "en": {"to": "to", "and": "and", "comma": ", "},
+          "tr": {"to": "ile", "and": "ve", "comma": ", "}, "ar": {"to": "إلى", "and": "و", "comma": "، "},
+          "pl": {"to": "do", "and": "i", "comma": ", "}}
 
 
-def language(value: object) -> str:
-    """``"en"`` for any English tag (``en``, ``en-GB``, ``en_US``, a Babel ``Locale``), else ``"nl"``.
+def language(value: object, allowed: tuple[str, ...] = LANGUAGES) -> str:
+    """``"en"`` for any English tag (``en``, ``en-GB``, ``en_US``, a Babel ``Locale``), else ``"nl"``;
+    with ``allowed`` (e.g. :data:`RESIDENT_LANGUAGES`) any of those by its primary tag.
 
     Dutch is the fallback because residents read Dutch: an unknown or missing
     language must never leave them with English.
     """
     primary = str(value or "").replace("_", "-").split("-")[0].strip().lower()
-    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+    return primary if primary in allowed else DEFAULT_LANGUAGE
+
+
+def resident_language(value: object) -> str:
+    """A language residents' pages and certificates can speak (``"ar-EG"`` → ``"ar"``), else Dutch."""
+    return language(value, RESIDENT_LANGUAGES)
+
+
+def direction(lang: object) -> str:
+    """``"rtl"`` for a language written right to left (Arabic), else ``"ltr"``: the ``dir`` of a page."""
+    return "rtl" if resident_language(lang) in RTL_LANGUAGES else "ltr"
+
+
+def offered_languages(instrument_languages: list[list[str]] | list[tuple[str, ...]]) -> list[str]:
+    """The languages a project's residents may choose: those every instrument has, and always Dutch.
+
+    ``instrument_languages`` holds each instrument's ``languages`` list. In
+    :data:`RESIDENT_LANGUAGES` order, Dutch first; a language the interface
+    cannot speak is never offered, whatever an instrument has.
+    """
+    shared = set(RESIDENT_LANGUAGES)
+    for languages in instrument_languages:
+        shared &= set(languages or ())
+    return [lang for lang in RESIDENT_LANGUAGES if lang in shared or lang == DEFAULT_LANGUAGE]
 
 
 @lru_cache(maxsize=None)
@@ -59,7 +95,7 @@ def catalog(lang: str) -> gettext.NullTranslations:
     the msgids. Documents read their words here; pages get the same catalog
     through Flask-Babel.
     """
-    lang = language(lang)
+    lang = resident_language(lang)
     path = CATALOG_DIR / lang / "LC_MESSAGES" / "messages.po"
     if lang == "en" or not path.exists():
         return gettext.NullTranslations()
@@ -88,7 +124,8 @@ def join_words(words: list[str], lang: str) -> str:
     """``["a", "b", "c"]`` → ``"a, b en c"`` (nl) or ``"a, b and c"`` (en)."""
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + f" {_WORDS[language(lang)]['and']} " + words[-1]
+    joining = _WORDS[resident_language(lang)]
+    return joining["comma"].join(words[:-1]) + f" {joining['and']} " + words[-1]
 
 
 def iso_utc(moment: datetime) -> str:
@@ -107,7 +144,7 @@ class Numbers:
     """
 
     def __init__(self, lang: object = DEFAULT_LANGUAGE, missing: str = DASH):
-        self.lang = language(lang)
+        self.lang = resident_language(lang)
         self.missing = missing
 
     def number(self, value: float | int | None, decimals: int = 2) -> str:

@@ -19,7 +19,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from surveyhub.cli.common import base_url, session_scope, user_errors
+from surveyhub.locale import RESIDENT_LANGUAGES
 from surveyhub.services import access, accounts, audit, context
+from surveyhub.services import document_context as dc
 from surveyhub.services import documents as docs
 from surveyhub.services.errors import UserError
 
@@ -38,8 +40,9 @@ CHUNK = 10
 @click.argument("project")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the PDF files (created when missing).")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default=None,
-              help="Language of the certificates (default: the language each resident answered in).")
+@click.option("--lang", type=click.Choice(list(RESIDENT_LANGUAGES)), default=None,
+              help="Language of the certificates (default: the organisation's certificate language, else the "
+                   "language each resident answered in).")
 @click.option("--book", is_flag=True,
               help="Also write all certificates as one PDF to print, in name order (certificates-PROJECT.pdf).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
@@ -57,6 +60,7 @@ def certificates(project, out_dir, lang, book, jobs):
     with session_scope(commit=False) as session:
         actor = access.cli_actor(session, project_slug=project)
         candidates = docs.certificate_candidates(session, actor, project)
+        lang = lang or dc.bulk_certificate_language(session, access.project(session, actor, project, "project.rows"))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

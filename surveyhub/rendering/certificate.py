@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from surveyhub.locale import direction
 from surveyhub.rendering import formatting, svg, texts
 from surveyhub.rendering.render import Images, get_renderer, org_text
 
@@ -141,7 +142,7 @@ def _words(data: dict, name: str, t: dict, lang: str) -> dict:
 def page(data: dict, *, code: str, issued_at: datetime, verify_url: str, sections: list[dict],
          images: Images) -> dict:
     """The words and images of one certificate page (a book has many)."""
-    lang = texts.language(data["lang"])
+    lang = texts.resident_language(data["lang"])
     t = texts.CERTIFICATE[lang]
     org, project, full_name = data["organisation"], data["project"], data["participant"]["display_name"]
     name = short_name(full_name)
@@ -151,7 +152,8 @@ def page(data: dict, *, code: str, issued_at: datetime, verify_url: str, section
         "organisation": org["name"], "datum": issued_on, "date": issued_on})
     issuer = data.get("issuer") or {"name": data.get("issuer_name"), "job_title": None}
     return {
-        **_words(data, name, t, lang), "lang": lang, "t": t, "kind": data["kind"], "name": full_name,
+        **_words(data, name, t, lang), "lang": lang, "dir": direction(lang), "t": t, "kind": data["kind"],
+        "name": full_name,
         "long_name": len(full_name) > LONG_NAME,
         "took_part": t["took_part"].format(project=project["name"], organisation=org["name"]),
         "period": _period(project, t, lang), "did": _did(data, name, t, lang),
@@ -164,12 +166,12 @@ def page(data: dict, *, code: str, issued_at: datetime, verify_url: str, section
 
 def _document(data: dict, issued_at: datetime, images: Images) -> dict:
     """What the whole PDF shares: language, title, organisation, colour and orientation."""
-    lang = texts.language(data["lang"])
+    lang = texts.resident_language(data["lang"])
     t = texts.CERTIFICATE[lang]
     org, name = data["organisation"], data["participant"]["display_name"]
     kind_title = t["certificate"] if data["kind"] == "certificate" else t["participation"]
     return {
-        "lang": lang, "brand": svg.safe_colour(org.get("brand_colour")),
+        "lang": lang, "dir": direction(lang), "brand": svg.safe_colour(org.get("brand_colour")),
         "orientation": "portrait" if org.get("orientation") == "portrait" else "landscape",
         "doc_title": f"{kind_title} {t['for']} {name} — {data['project']['name']}",
         "created": formatting.iso_utc(issued_at),
@@ -197,7 +199,7 @@ def render(data: dict, *, code: str, issued_at: datetime, verify_url: str, secti
 
 def book_title(lang: str | None) -> str:
     """The title of a book of certificates ("Certificaten")."""
-    return texts.CERTIFICATE[texts.language(lang or "nl")]["book_title"]
+    return texts.CERTIFICATE[texts.resident_language(lang or "nl")]["book_title"]
 
 
 def render_book(pages: list[dict], *, title: str, issued_at: datetime) -> bytes:

@@ -17,7 +17,9 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 # The document language and list joining are the one rule in ``surveyhub.locale``.
-from surveyhub.locale import catalog, join_words, language  # noqa: F401 (re-exported)
+from surveyhub.locale import (  # noqa: F401 (re-exported)
+    LANGUAGES, RESIDENT_LANGUAGES, catalog, join_words, language, resident_language,
+)
 
 
 class Message:
@@ -40,19 +42,24 @@ def pgettext(context: str, message: str) -> Message:
 
 
 class DocumentTexts(Mapping[str, dict]):
-    """One document's texts per language: ``REPORT["nl"]`` is a dict of Dutch texts, computed once."""
+    """One document's texts per language: ``REPORT["nl"]`` is a dict of Dutch texts, computed once.
 
-    def __init__(self, messages: dict):
+    ``languages``: the languages the document is written in (a language outside them gets Dutch);
+    certificates are also made in the residents' languages.
+    """
+
+    def __init__(self, messages: dict, languages: tuple[str, ...] = LANGUAGES):
         self._messages = messages
+        self._languages = languages
 
     def __getitem__(self, lang: str) -> dict:
-        return _resolved(self, language(lang))
+        return _resolved(self, language(lang, self._languages))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(("nl", "en"))
+        return iter(self._languages)
 
     def __len__(self) -> int:
-        return 2
+        return len(self._languages)
 
     def __hash__(self) -> int:
         return id(self)
@@ -115,7 +122,7 @@ CERTIFICATE = DocumentTexts({
     "logo_alt": pgettext("certificate", "Logo of {organisation}"),
     "and": pgettext("certificate", "and"),
     "book_title": pgettext("certificate", "Certificates"),
-})
+}, languages=RESIDENT_LANGUAGES)
 
 
 #: The funder's impact report.
@@ -463,7 +470,7 @@ TITLES = DocumentTexts({
     "report": pgettext("document title", "Impact report"),
     "questionnaire": pgettext("document title", "Questionnaire"),
     "sheet": pgettext("document title", "Personal links"),
-})
+}, languages=RESIDENT_LANGUAGES)  # certificates are also made in the residents' languages
 
 
 #: File names stay the same in every catalog: they are not read, only saved.
@@ -472,4 +479,9 @@ FILE_NAMES = {
            "questionnaire": "vragenlijst", "sheet": "persoonlijke-links"},
     "en": {"certificate": "certificate", "participation": "participation", "report": "impact-report",
            "questionnaire": "questionnaire", "sheet": "personal-links"},
+    "tr": {"certificate": "sertifika", "participation": "katilim", "report": "etki-raporu",
+           "questionnaire": "anket", "sheet": "kisisel-baglantilar"},
+    "pl": {"certificate": "certyfikat", "participation": "udzial", "report": "raport",
+           "questionnaire": "ankieta", "sheet": "linki-osobiste"},
 }
+FILE_NAMES["ar"] = FILE_NAMES["en"]  # a file name stays in plain letters every computer can save

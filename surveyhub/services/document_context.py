@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveyhub import locale
 from surveyhub.measures.definition import item_range, translate
 from surveyhub.measures.scoring import grew as grew_on, level_for, score_range
 from surveyhub.models import Organisation, Participant, Project, Response, User
@@ -99,7 +100,15 @@ def resident_language(session: Session, project: Project, participant: Participa
     """The language the resident answered in (the latest wave they answered), else Dutch."""
     found = session.scalars(select(Response.language).where(Response.participant_id == participant.id)
                             .order_by(Response.wave_id.desc())).first()
-    return found or "nl"
+    return locale.resident_language(found or "nl")
+
+
+def bulk_certificate_language(session: Session, project: Project) -> str | None:
+    """The language of certificates made in bulk (a ZIP, a book, the command line): the organisation's
+    choice (``Organisation.certificate_language``), else None, each resident's own."""
+    chosen = session.scalar(select(Organisation.certificate_language)
+                            .where(Organisation.id == project.organisation_id))
+    return locale.resident_language(chosen) if chosen else None
 
 
 def _scores(response: Response | None, block: str) -> dict[tuple[str, str], float | None]:

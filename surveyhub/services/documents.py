@@ -199,7 +199,7 @@ def prepare_certificate(session: Session, actor: Actor, slug: str, participant_c
     else:
         access.check(actor, slug, "project.rows")
     participant = get_participant(session, actor, slug, participant_code, project=project)
-    lang = texts.language(lang or dc.resident_language(session, project, participant))
+    lang = texts.resident_language(lang or dc.resident_language(session, project, participant))
     possible = dc.certificate_kind(session, project, participant)
     if possible is None:
         raise Invalid(N_("%(code)s has not finished a questionnaire yet"), code=participant.code)

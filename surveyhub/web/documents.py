@@ -24,9 +24,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
+from surveyhub.locale import resident_language
 from surveyhub.plugins import get_host
 from surveyhub.services import access, audit
 from surveyhub.services import document_batches as batches
+from surveyhub.services import document_context as dc
 from surveyhub.services import documents as docs
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
@@ -53,9 +55,15 @@ def _lang() -> str:
 
 
 def _resident_lang() -> str | None:
-    """A certificate's language: the one asked for (``doc_lang``), else None, the resident's own."""
+    """A certificate's language: the one asked for (``doc_lang``, also tr, ar or pl), else None, the resident's
+    own."""
     wanted = request.values.get("doc_lang")
-    return ("en" if wanted == "en" else "nl") if wanted else None
+    return resident_language(wanted) if wanted else None
+
+
+def _bulk_lang(session, project) -> str | None:
+    """Certificates made in bulk: the language asked for, else the organisation's, else each resident's own."""
+    return _resident_lang() or dc.bulk_certificate_language(session, project)
 
 
 def _base_url() -> str:
@@ -176,7 +184,8 @@ def _certificate_part(slug: str, part: int, extension: str, per_part: int, make)
 def _zip(session, actor, slug: str, name: str, residents: list):
     ctx = service_context()
     project = ctx.project(slug, "project.rows")  # read once for the whole ZIP
-    prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=_resident_lang(),
+    lang = _bulk_lang(session, project)
+    prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=lang,
                                          host=get_host(), project=project, registry=ctx.registry)
                 for r in residents]
     session.commit()
@@ -187,7 +196,7 @@ def _zip(session, actor, slug: str, name: str, residents: list):
             archive.writestr(one.filename, drawn.pdf)
     # Registered only now, with the whole ZIP made and about to be sent.
     issued = batches.register_all(session, prepared, rendered)
-    audit.download(session, actor, "download.certificates", slug, count=len(issued), language=_resident_lang())
+    audit.download(session, actor, "download.certificates", slug, count=len(issued), language=lang)
     session.commit()
     buffer.seek(0)
     response = send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=name)
@@ -208,7 +217,7 @@ def _book(session, actor, slug: str, name: str, residents: list):
 
     ctx = service_context()
     project = ctx.project(slug, "project.rows")
-    lang = _resident_lang()
+    lang = _bulk_lang(session, project)
     prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=lang,
                                          host=get_host(), project=project, registry=ctx.registry)
                 for r in residents]

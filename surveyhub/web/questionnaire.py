@@ -16,7 +16,7 @@ from flask_babel import format_date, gettext as _
 from surveyhub.db import get_session
 from surveyhub.extensions import csrf
 from surveyhub.locale import join_words
-from surveyhub.i18n import current_language
+from surveyhub.i18n import current_language, offer_project_languages
 from surveyhub.services import (anonymous, consent, questionnaire, resident, resident_contact, responses, retention,
                                 short_codes)
 from surveyhub.services.errors import NotFound
@@ -45,9 +45,11 @@ def _lang() -> str:
 def resident_session(token: str) -> resident.ResidentSession:
     """The request's one resolution of ``token`` (``resident.open_session``); 404 (a counted miss) otherwise."""
     try:
-        return resident.open_session(get_session(), token)
+        found = resident.open_session(get_session(), token)
     except NotFound:
         abort(404)
+    offer_project_languages(found.project)  # the resident chooses among the languages the project has
+    return found
 
 
 def resident_link(token: str) -> resident.Link:
@@ -222,6 +224,7 @@ def anonymous_start(token: str):
     project = anonymous.project_by_token(session, token)
     if project is None:
         abort(404)
+    offer_project_languages(project)
     if project.archived_at is not None or project.purged_at is not None:
         return render_template("questionnaire/closed.html", project=project, saved=False)
     form = ParticipantCodeForm()
