@@ -203,3 +203,32 @@ def test_a_worker_prints_one_residents_card_from_their_page(app, session, client
     whole = client.post(f"/projects/{project.slug}/documents/links.pdf", data={"csrf_token": csrf_token(page.text)})
     assert "Anna" in pdf_text(whole.data) and "Bas" in pdf_text(whole.data)
     assert whole.headers["X-Document-Code"] != printed.headers["X-Document-Code"]
+
+
+def test_a_worker_prints_the_cards_of_the_residents_chosen_on_the_residents_page(app, session, client_for, make_org,
+                                                                                 make_project, make_user):
+    """Issue 12: choose residents, press "Print link cards": only their cards, on record under a title of its own."""
+    import re
+
+    from surveyhub.models import Document
+    from tests.fixtures.factories import csrf_token
+
+    org = make_org()
+    project = make_project(org)
+    worker = make_user("worker", org)
+    actor = access.Actor(organisation_id=org.id, role="admin")
+    anna, bas, cor = participants.add_participants(session, actor, project.slug,
+                                                   entries=[("Anna", None), ("Bas", None), ("Cor", None)])
+    session.commit()
+    client = client_for(worker.email)
+    page = client.get(f"/projects/{project.slug}/participants")
+    # The print button sends the chosen boxes to the link sheet.
+    assert re.search(rf'formaction="/projects/{project.slug}/documents/links.pdf"', page.text)
+    printed = client.post(f"/projects/{project.slug}/documents/links.pdf",
+                          data={"csrf_token": csrf_token(page.text), "participant": [anna.code, cor.code]})
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    text = pdf_text(printed.data)
+    assert "Anna" in text and "Cor" in text and "Bas" not in text
+    assert short_codes.display(bas.short_code) not in text
+    title = session.scalar(select(Document.title).where(Document.code == printed.headers["X-Document-Code"]))
+    assert f"({anna.code}, {cor.code})" in title
