@@ -12,7 +12,7 @@ from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import accounts, audit, credentials, instruments, passwords
 from surveyhub.models import ROLES
 from surveyhub.services.errors import Conflict, UserError
-from surveyhub.web import audit_labels
+from surveyhub.web import audit_labels, instrument_facts
 from surveyhub.web.account_forms import password_messages
 from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, UploadForm, UserForm
@@ -144,9 +144,20 @@ def instrument_list():
         upload_errors = _upload(session, form)
         if not upload_errors:
             return redirect(url_for("admin.instrument_list"))
-    available = instruments.available(session, get_registry(), current_actor().organisation_id)
+    organisation_id = current_actor().organisation_id
+    available = instruments.available(session, get_registry(), organisation_id)
     return render_template("admin/instruments.html", available=available, form=form,
-                           upload_errors=upload_errors)
+                           upload_errors=upload_errors, facts=_facts_of(session, organisation_id, available))
+
+
+def _facts_of(session, organisation_id: int, available) -> dict:
+    """(id, version) -> its item counts and languages, for the list."""
+    found = {}
+    for a in available:
+        pair = instruments.definition_for(session, get_registry(), organisation_id, a.id, a.version)
+        if pair is not None:
+            found[(a.id, a.version)] = instrument_facts.facts(pair[0])
+    return found
 
 
 def _upload(session, form) -> list[str]:
@@ -219,8 +230,11 @@ def instrument_detail(instrument_id: str, version: int):
         from flask import abort
         abort(404)
     definition, source = found
-    languages = sorted({lang for scale in definition["scales"] for item in scale["items"] for lang in item["text"]},
-                       key=lambda lang: (lang != "nl", lang != "en", lang))
+    facts = instrument_facts.facts(definition)
+    # Dutch beside one other language at a time: enough to check a translation, narrow enough for a phone.
+    other = facts.language(request.args.get("lang", "")) or next(
+        (lang for lang in facts.languages if lang.code != "nl"), None)
     used_in = instruments.used_in(session, actor.organisation_id, instrument_id, version)
-    return render_template("admin/instrument.html", definition=definition, source=source,
-                           languages=languages, used_in=used_in)
+    return render_template("admin/instrument.html", definition=definition, source=source, facts=facts,
+                           dutch=facts.language("nl") or facts.languages[0],
+                           other=other if other and other.code != "nl" else None, used_in=used_in)
