@@ -46,8 +46,10 @@ RESIDENT_SOURCES = (
     "surveyhub/web/resident_rights.py", "surveyhub/services/consent.py", "surveyhub/services/anonymous.py",
     "surveyhub/measures/questions.py",
 )
-#: A certificate's PDF title is a "document title" message.
-DOCUMENT_CONTEXTS = {"Certificate": ("document title",), "Certificate of participation": ("document title",)}
+#: Texts of shared modules that residents see too: a certificate's PDF title and the wave names on "my data".
+SHARED_MESSAGES = {("Certificate", "document title"), ("Certificate of participation", "document title"),
+                   ("Pre wave (nulmeting)", None), ("Post wave (eindmeting)", None),
+                   ("Follow-up wave (vervolgmeting)", None)}
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
 
@@ -231,7 +233,7 @@ def resident_messages() -> dict[tuple[str, str | None], str]:
             str(ROOT), method_map, options_map, keywords=KEYWORDS):
         where = filename.replace("\\", "/")
         msgid = message if isinstance(message, str) else message[0]
-        if msgid and (context in DOCUMENT_CONTEXTS.get(msgid, ()) or context == "certificate"
+        if msgid and (context == "certificate" or (msgid, context) in SHARED_MESSAGES
                       or where.startswith(RESIDENT_SOURCES)):
             found[(msgid, context)] = f"{where}:{lineno}"
     return found
@@ -329,3 +331,25 @@ def test_bulk_certificates_follow_the_organisations_language(app, session, make_
                                     candidates[0].code, base_url=BASE_URL,
                                     lang=dc.bulk_certificate_language(session, found))
     assert issued.language == "en" and "Can can now help a neighbour." in pdf_text(issued.pdf)
+
+
+def test_the_certificates_zip_is_in_the_organisations_language(app, session, make_org, make_project,
+                                                               make_participant, make_user, client_for):
+    import io
+    import zipfile
+
+    org, project, _resident, _issued = _certificate(app, session, make_org, make_project, make_participant,
+                                                    "Marek", "tr")
+    session.get(Organisation, org.id).certificate_language = "pl"
+    worker = make_user("worker", org)
+    session.commit()
+    client = client_for(worker.email)
+    token = csrf_token(client.get(f"/projects/{project.slug}/documents").get_data(as_text=True))
+
+    response = client.post(f"/projects/{project.slug}/documents/certificates.zip", data={"csrf_token": token})
+
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        [name] = archive.namelist()
+        assert name.startswith("certyfikat-")
+        assert "Marek potrafi teraz pomóc sąsiadowi." in pdf_text(archive.read(name))
