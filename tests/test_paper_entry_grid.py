@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from surveyhub.models import AuditEvent, Consent, Project, Response, ScaleScore
 from surveyhub.services import responses
+from surveyhub.services.document_context import questionnaire_data
 from tests.fixtures.factories import csrf_token
 from tests.test_questionnaire import ParsedPage, Resident, count, finish_wave, stored_answers
 from tests.test_questionnaire import query  # noqa: F401  (fixture)
@@ -139,6 +140,11 @@ def test_the_grid_lists_every_question_in_the_paper_order_and_opening_it_stores_
     assert [legend.split(".")[0] for legend in grid.legends[1:]] == [str(i) for i in range(1, len(pages) + 1)]
     assert 'name="consent"' in shown.text
     assert count(query, Response) == 0 and count(query, Consent) == 0
+
+
+def test_the_participant_page_leads_to_the_grid(worker, project, invitation):
+    page = worker.get(f"/projects/{project.slug}/participants/{invitation.code}")
+    assert f'href="{grid_url(project, invitation)}"' in page.text
 
 
 def test_a_saved_grid_stores_what_the_same_answers_give_online(app, org, worker, worker_info, project,
@@ -357,3 +363,41 @@ def test_a_confirmation_without_a_csrf_token_changes_nothing(app, worker, projec
     assert sent.status_code == 400
     assert set(v for v in stored_answers(query, invitation.token).values() if isinstance(v, float)) == {3.0}
     assert actions(query) == []
+
+
+@pytest.fixture
+def short_project(app, session, org):
+    """A short-form project in one-question-per-screen mode, with a question asked only at the post wave."""
+    from surveyhub.plugins import get_registry
+    from surveyhub.services import access, projects
+
+    actor = access.Actor(organisation_id=org.id, role="admin")
+    info = projects.create_project(session, get_registry(app), actor, "Korte vragenlijst", ["organising", "network"],
+                                   setup=projects.Setup(form_length="short", question_mode="one"))
+    projects.add_question(session, actor, info.slug, "number", "Hoeveel buren ken je bij naam?", None, 0, 50,
+                          waves=["post"])
+    session.commit()
+    return info
+
+
+def test_the_grid_follows_the_short_form_and_the_questions_of_the_wave(app, worker, org, short_project,
+                                                                        make_participant):
+    resident = make_participant(org, short_project.slug, "Cor")
+    for kind in ("pre", "post"):
+        grid = GridPage(worker.get(grid_url(short_project, resident, kind)).text)
+        with app.extensions["surveyhub.db"].session() as session:
+            project = session.scalar(select(Project).where(Project.slug == short_project.slug))
+            printed = responses.pages_for(project, kind, question_mode="page")
+            project.form_length = "full"  # not stored: only to count what the full form asks
+            full = responses.pages_for(project, kind, question_mode="page")
+        assert list(grid.cells) == [slot.key for page in printed for slot in page.slots]
+        assert len(grid.cells) < sum(len(page.slots) for page in full)  # the short form, not every item
+        # Sections as printed: a page of statements, not one section per question as on a resident's phone.
+        assert len(grid.legends) - 1 == len(printed) < len(grid.cells)
+        asks_extra = any(name.startswith("now___project__") for name in grid.cells)
+        assert asks_extra == (kind == "post")
+        with app.extensions["surveyhub.db"].session() as session:  # the printed form: the same sections
+            project = session.scalar(select(Project).where(Project.slug == short_project.slug))
+            paper = questionnaire_data(session, project, kind, "nl")["pages"]
+        assert [f"{n}. {page['title']}" for n, page in enumerate(paper, start=1)] == grid.legends[1:]
+        assert sum(len(page["questions"]) for page in paper) == len(grid.cells)

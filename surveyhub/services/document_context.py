@@ -267,7 +267,7 @@ def questionnaire_data(session: Session, project: Project, wave_kind: str, lang:
     agreement = consent_text(catalog(lang).gettext, organisation=org.name, months=promise.months,
                              until=promise.until, month_name=lambda moment: _month_name(moment, lang))
     pages = []
-    for page in pages_for(project, wave_kind):
+    for page in pages_for(project, wave_kind, question_mode="page"):  # a printed page, even for one-per-screen
         pages.append({"title": translate(page.title, lang), "then": page.block == "then",
                       "lead_in": translate(page.lead_in, lang) if page.lead_in else "",
                       "questions": [_paper_item(slot.item, slot.answer_sets, lang) for slot in page.slots]})

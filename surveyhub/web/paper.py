@@ -117,7 +117,8 @@ class _GridScreen:
         self.session = get_session()
         self.link, self.wave, self.slug, self.code = link, wave, slug, code
         self.lang = current_language()
-        self.pages = responses.pages_for(link.project, wave.kind)
+        # Sections as printed: a printed page per screen-page, even where residents get one question a screen.
+        self.pages = responses.pages_for(link.project, wave.kind, question_mode="page")
         if not self.pages:
             abort(404)
         self.sections = paper_grid.sections(self.pages, get_registry().question_types, self.lang)
