@@ -143,3 +143,43 @@ def test_the_check_page_is_rate_limited(client, issued):
     statuses = [client.get(f"/verify/{issued.code}").status_code for _ in range(21)]
     assert statuses[:20] == [200] * 20 and statuses[20] == 429
     assert client.get("/verify", query_string={"code": issued.code}).status_code == 429
+
+
+def test_each_verdict_has_its_own_colour_icon_and_word(client, session, demo, issued):
+    """Valid, changed, revoked, unknown: a funder tells them apart at a glance, not only by reading."""
+    import re
+
+    def verdict(page: str) -> tuple[str, str, str]:
+        box = re.search(r'<div class="verify-result (verify-\w+)".*?<svg class="verify-icon".*?<path d="([^"]+)"'
+                        r'.*?<h2>([^<]+)</h2>', page, re.S)
+        assert box, page
+        title = re.search(r"<title>([^<]+)</title>", page).group(1)
+        assert title.startswith(box.group(3))  # the tab says the verdict too, in words
+        return box.group(1), box.group(2), box.group(3)
+
+    def upload(data: bytes) -> str:
+        form = client.get("/verify")
+        return client.post("/verify", data={"csrf_token": csrf_token(form.text),
+                                            "file": (io.BytesIO(data), "certificaat.pdf")},
+                           content_type="multipart/form-data").text
+
+    found = {"genuine": verdict(client.get(f"/verify/{issued.code}").text),
+             "altered": verdict(upload(_changed(issued.pdf))),
+             "unknown": verdict(client.get("/verify/ZZZZ-ZZZZ-ZZZZ").text)}
+    _revoke(session, demo, issued.code)
+    found["revoked"] = verdict(client.get(f"/verify/{issued.code}").text)
+    assert {status: word for status, (_cls, _icon, word) in found.items()} == {
+        "genuine": "Echt", "altered": "Veranderd", "unknown": "Onbekend", "revoked": "Ingetrokken"}
+    assert {cls for cls, _icon, _word in found.values()} == {f"verify-{s}" for s in found}
+    assert len({icon for _cls, icon, _word in found.values()}) == 4  # four different icons
+
+
+def test_every_page_has_the_favicon(client):
+    """Staff, public and error pages link the brand's SVG icon; /favicon.ico answers for the rest."""
+    for url in ("/login", "/verify", "/verify/ZZZZ-ZZZZ-ZZZZ", "/q/not-a-link"):
+        page = client.get(url).text
+        assert 'rel="icon" href="/static/favicon.svg" type="image/svg+xml"' in page, url
+    with client.get("/static/favicon.svg") as svg:  # a file response: closed after reading
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"#1f5f8b" in svg.data
+    with client.get("/favicon.ico") as ico:
+        assert ico.status_code == 200 and ico.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
