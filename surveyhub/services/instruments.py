@@ -7,7 +7,7 @@ raise the version. Responses always score with their project's snapshot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,6 +48,17 @@ def _uploaded(session: Session, organisation_id: int, instrument_id: str, versio
     return session.scalars(query.order_by(InstrumentVersion.version.desc())).first()
 
 
+def retired(session: Session, registry: InstrumentRegistry, organisation_id: int) -> list[InstrumentVersion]:
+    """Installed versions no longer installed (version 1 of the shipped five) that the organisation's projects
+    still pin: their stored snapshots keep serving those projects, their edit form and the admin pages."""
+    from surveyhub.models import Project, ProjectInstrument
+
+    pinned = session.scalars(select(InstrumentVersion).join(
+        ProjectInstrument, ProjectInstrument.instrument_version_id == InstrumentVersion.id).join(Project).where(
+        Project.organisation_id == organisation_id, InstrumentVersion.scope == "*").distinct())
+    return [v for v in pinned if registry.get(v.instrument_id, v.version) is None]
+
+
 def snapshot(session: Session, registry: InstrumentRegistry, organisation_id: int, ref: str) -> InstrumentVersion:
     """The stored snapshot for ``id[@version]``, created from the registry on first use."""
     instrument_id, version = parse_ref(ref)
@@ -55,6 +66,10 @@ def snapshot(session: Session, registry: InstrumentRegistry, organisation_id: in
     if uploaded is not None:
         return uploaded
     loaded = registry.get(instrument_id, version)
+    kept = [v for v in retired(session, registry, organisation_id)
+            if (v.instrument_id, v.version) == (instrument_id, version)] if loaded is None and version else []
+    if kept:
+        return kept[0]
     if loaded is None:
         wanted = f"{instrument_id}@{version}" if version else instrument_id
         raise NotFound(f"no instrument {wanted!r}; see `surveyhub instruments list`")
@@ -131,7 +146,11 @@ def definition_for(session: Session, registry: InstrumentRegistry, organisation_
     if uploaded is not None:
         return uploaded.definition, "upload"
     loaded = registry.get(instrument_id, version)
-    return (loaded.definition, loaded.source) if loaded else None
+    if loaded is None:
+        kept = [v for v in retired(session, registry, organisation_id)
+                if (v.instrument_id, v.version) == (instrument_id, version)]
+        return (kept[0].definition, "snapshot") if kept else None
+    return loaded.definition, loaded.source
 
 
 def used_in(session: Session, organisation_id: int, instrument_id: str, version: int) -> list[str]:
@@ -160,6 +179,20 @@ class Choice:
     short_minutes: int | None
     example: str
     languages: tuple[str, ...]
+    #: For the form's live sum: per form length, [now questions, their seconds, look-back questions, seconds].
+    figures: dict = field(default_factory=dict, compare=False)
+
+
+def _seconds(slots) -> int:
+    from surveyhub.services.questionnaire import SECONDS_OTHER, SECONDS_PER_ITEM
+
+    return sum(SECONDS_PER_ITEM.get(slot.item.get("type"), SECONDS_OTHER) for slot in slots)
+
+
+def _figures(definition: dict) -> list[int]:
+    now = [slot for page in _pages([definition]) for slot in page.slots]
+    then = [slot for page in _pages([definition], "post", True) for slot in page.slots if slot.block == "then"]
+    return [len(now), _seconds(now), len(then), _seconds(then)]
 
 
 def _pages(definitions: list[dict], kind: str = "pre", retrospective: bool = False, extra: list | None = None):
@@ -180,7 +213,8 @@ def _choice(ref: str, definition: dict, lang: str) -> Choice:
                   question_count(full), question_count(short) if short else None, estimated_minutes(full),
                   estimated_minutes(short) if short else None,
                   translate(first["text"], lang) if first else "",
-                  tuple(definition.get("languages") or ["nl"]))
+                  tuple(definition.get("languages") or ["nl"]),
+                  {"full": _figures(definition), "short": _figures(in_form(definition, "short"))})
 
 
 def chooser(session: Session, registry: InstrumentRegistry, organisation_id: int, lang: str) -> list[Choice]:
@@ -189,6 +223,7 @@ def chooser(session: Session, registry: InstrumentRegistry, organisation_id: int
     uploads = session.scalars(select(InstrumentVersion).where(
         InstrumentVersion.scope == f"{UPLOAD_SCOPE_PREFIX}{organisation_id}"))
     found += [(f"{u.instrument_id}@{u.version}", u.definition) for u in uploads]
+    found += [(f"{v.instrument_id}@{v.version}", v.definition) for v in retired(session, registry, organisation_id)]
     choices = [_choice(ref, definition, lang) for ref, definition in found]
     return sorted(choices, key=lambda c: (c.name.casefold(), c.id, -c.version))
 
@@ -198,6 +233,16 @@ class WaveTotal:
     kind: str
     questions: int
     minutes: int
+
+
+def extra_figures(extra: list[tuple[dict, list | None]]) -> dict[str, list[int]]:
+    """Per wave kind: [questions, seconds] of the extra questions it asks (for the form's live sum)."""
+    from surveyhub.models import WAVE_KINDS
+    from surveyhub.services.questionnaire import SECONDS_OTHER, SECONDS_PER_ITEM
+
+    return {kind: [sum(1 for _q, waves in extra if waves is None or kind in waves),
+                   sum(SECONDS_PER_ITEM.get(q.get("type"), SECONDS_OTHER) for q, waves in extra
+                       if waves is None or kind in waves)] for kind in WAVE_KINDS}
 
 
 def wave_totals(definitions: list[dict], extra: list[tuple[dict, list | None]], retrospective: bool

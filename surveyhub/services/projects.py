@@ -432,11 +432,20 @@ def planned_totals(session: Session, registry: InstrumentRegistry, actor: Actor,
             if version is not None else None
         if found is not None:
             definitions.append(in_form(found[0], form_length))
-    extra = []
-    if slug is not None:
-        project = access.project(session, actor, slug, "project.setup")
-        extra = [(q.definition, q.waves) for q in project.questions]
+    extra = _extra(session, actor, slug)
     return instruments.wave_totals(definitions, extra, retrospective)
+
+
+def _extra(session: Session, actor: Actor, slug: str | None) -> list[tuple[dict, list | None]]:
+    if slug is None:
+        return []
+    project = access.project(session, actor, slug, "project.setup")
+    return [(q.definition, q.waves) for q in project.questions]
+
+
+def extra_figures(session: Session, actor: Actor, slug: str | None) -> dict[str, list[int]]:
+    """Per wave: questions and seconds of the project's extra questions (for the form's live sum)."""
+    return instruments.extra_figures(_extra(session, actor, slug))
 
 
 def organisation_retention(session: Session, actor: Actor, installation_default: int) -> int:

@@ -66,8 +66,11 @@ def _show_form(form: ProjectForm, entries: list, project=None):
                                      slug=project.slug if project else None)
     default_months = projects.organisation_retention(session, actor, current_app.config["RETENTION_MONTHS"])
     locked = project is not None and any(w.started for w in project.waves)
+    from surveyhub.services.questionnaire import SECONDS_START
+    live = {"start": SECONDS_START, "extra": projects.extra_figures(session, actor, project.slug if project else None),
+            "instruments": {entry.ref: entry.figures for entry in entries}}
     return render_template("manage/project_form.html", form=form, project=project, entries=entries,
-                           totals=totals, default_months=default_months, locked=locked)
+                           totals=totals, default_months=default_months, locked=locked, live=live)
 
 
 def _recalculating() -> bool:
