@@ -259,11 +259,11 @@ def test_a_plugin_that_registers_an_existing_instrument_again_is_left_out(start_
     copycat = DuplicateOrganising({**load_instrument_file(ORGANISING), "title": {"nl": "Namaak"}})
     app = start_app(EXTRA_PLUGINS={"copycat": copycat})
     registry = get_registry(app)
-    assert registry.get("organising", 1).source == str(ORGANISING)  # the first one counts
-    assert registry.get("organising", 1).definition["title"]["nl"] != "Namaak"
+    assert registry.get("organising", 2).source == str(ORGANISING)  # the first one counts
+    assert registry.get("organising", 2).definition["title"]["nl"] != "Namaak"
     status = get_host(app).statuses["copycat"]
     assert status.status == "error"
-    assert status.last_error.startswith("instrument not loaded: instrument organising version 1 is registered "
+    assert status.last_error.startswith("instrument not loaded: instrument organising version 2 is registered "
                                         f"twice: by {ORGANISING} and by plugin copycat")
     assert any("registered twice" in error for error in registry.errors)
 
