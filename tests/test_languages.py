@@ -353,3 +353,20 @@ def test_the_certificates_zip_is_in_the_organisations_language(app, session, mak
         [name] = archive.namelist()
         assert name.startswith("certyfikat-")
         assert "Marek potrafi teraz pomóc sąsiadowi." in pdf_text(archive.read(name))
+
+
+def test_a_resident_who_switches_language_midway_is_recorded_in_the_new_one(
+        client, session, make_org, make_project, make_participant):
+    _org, _project, invitation = _link(make_org, make_project, make_participant, instruments=("talen", "samen"))
+    start = client.get(f"/q/{invitation.token}").get_data(as_text=True)
+    client.post(f"/q/{invitation.token}", data={"csrf_token": csrf_token(start), "consent": "y"})
+    session.expire_all()
+    assert session.scalars(select(Response.language)).all() == ["nl"]
+
+    page = client.get(f"/q/{invitation.token}/p/0?lang=ar").get_data(as_text=True)
+    assert _html_tag(page) == '<html lang="ar" dir="rtl">'
+    sent = client.post(f"/q/{invitation.token}/p/0", data={
+        "csrf_token": csrf_token(page), "move": "next", **{f"now__talen__tal_{i}": "4" for i in (1, 2, 3)}})
+    assert sent.status_code == 302
+    session.expire_all()
+    assert session.scalars(select(Response.language)).all() == ["ar"]

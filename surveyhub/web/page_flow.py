@@ -106,6 +106,8 @@ class PageFlow:
         response = known if known is not None and inspect(known).persistent else \
             responses.get_or_start(session, self.link.participant, self.wave, language=self.lang)
         paper_entry.take_back(response)
+        if response.language != self.lang:  # the language the resident answers in now (their certificate's)
+            response.language = self.lang
         return response
 
     def handle(self, n: int):
