@@ -110,3 +110,21 @@ def test_funders_and_other_organisations_never_see_it(session, client_for, make_
     assert funder_client.get(url).status_code == 404
     assert client_for(make_user("worker", make_org("Welzijn Zuid")).email).get(url).status_code == 404
     assert client_for(make_user("admin", org).email).get(url).status_code == 200
+
+
+def test_the_residents_list_shows_a_resident_paired_by_own_code_once(app, session, org, worker):
+    """Two participants the report pairs by their own code (the same six answers) are one row, both waves done."""
+    slug = new_project(app, session, org, ["normed"])
+    answer(app, session, slug, "pre", "A-EERST", {("normed", "points"): 10}, self_code="a|b|1|0|2|x")
+    answer(app, session, slug, "post", "A-LATER", {("normed", "points"): 12}, self_code="a|b|1|0|2|x")
+    answer(app, session, slug, "post", "A-ALLEEN", {("normed", "points"): 20}, self_code="q|q|9|4|4|q")
+    page = worker.get(f"/projects/{slug}/participants").text
+    rows = re.findall(r'<th scope="row"><a [^>]*>([^<]+)</a>', page)
+    assert rows == ["A-EERST", "A-ALLEEN"]
+    assert "Ook begonnen als A-LATER (zelfde eigen code)" in page
+    first_row = page.split(">A-EERST</a>", 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r'class="state-(\w+)"', first_row)[:2] == ["done", "done"]
+    growth = worker.get(f"/projects/{slug}/participants/A-EERST/growth").text
+    assert re.findall(r'<span class="bar-value">([^<]*)</span>', growth) == ["10,0", "12,0"]  # both waves
+    for code in ("A-EERST", "A-LATER"):
+        assert worker.get(f"/projects/{slug}/participants/{code}").status_code == 200

@@ -120,6 +120,9 @@ class ParticipantRow:
     short_code: str | None = None
     #: The first open wave this resident has not finished ("pre", "post", "followup"), else None.
     next_wave: str | None = None
+    #: Codes of other participants the report counts as this same resident (an own code typed again
+    #: after losing the device's cookie: ``pair_review.linked_participants``); their waves are merged in.
+    also: tuple[str, ...] = ()
 
 
 def overview(session: Session, actor: Actor, slug: str, *, with_links: bool = False) -> list[ParticipantRow]:
@@ -148,14 +151,40 @@ def overview(session: Session, actor: Actor, slug: str, *, with_links: bool = Fa
         if linked:
             audit.record(session, "participants.view_links", actor=actor, target=f"project:{slug}",
                          project_id=project.id, details={"count": len(linked)})
+    linked = _linked(session, project, found)
+    merged: dict[int, list[Participant]] = {}
+    for q in found:
+        if q.id in linked:
+            merged.setdefault(linked[q.id], []).append(q)
     rows = []
     for p in found:
+        if p.id in linked:
+            continue  # shown on the row of the resident they pair with
         token = tokens[p.id]
-        status = {kind: states.get((p.id, kind), "not_started") for kind in waves.values()}
+        others = merged.get(p.id, [])
+        status = {kind: _furthest(states.get((q.id, kind), "not_started") for q in [p, *others])
+                  for kind in waves.values()}
         rows.append(ParticipantRow(p.code, p.display_name, p.email, p.source, token.token if token else None,
                                    status, shorts.get(token.id) if token else None,
-                                   next((kind for kind in open_kinds if status.get(kind) != "done"), None)))
+                                   next((kind for kind in open_kinds if status.get(kind) != "done"), None),
+                                   tuple(q.code for q in others)))
     return rows
+
+
+_PROGRESS = ("not_started", "busy", "done")
+
+
+def _furthest(states) -> str:
+    return max(states, key=_PROGRESS.index)
+
+
+def _linked(session: Session, project: Project, found: list[Participant]) -> dict[int, int]:
+    """Anonymous participants paired by their own code: id -> the participant whose row shows them."""
+    if sum(1 for p in found if p.source == "anonymous") < 2:
+        return {}
+    from surveyhub.services import pair_review
+
+    return pair_review.linked_participants(session, project)
 
 
 def wave_minutes(session: Session, actor: Actor, slug: str) -> dict[str, int]:

@@ -71,8 +71,8 @@ def resident_growth(session: Session, actor: Actor, slug: str, code: str, lang: 
     project = access.project(session, actor, slug, "project.residents")
     participant = get_participant(session, actor, slug, code, project=project)
     kinds = {w.id: w.kind for w in project.waves}
-    found = list(session.scalars(select(Response).where(Response.participant_id == participant.id,
-                                                        Response.wave_id.in_(list(kinds)))))
+    found = list(session.scalars(select(Response).where(Response.participant_id.in_(_same_resident(
+        session, project, participant)), Response.wave_id.in_(list(kinds))).order_by(Response.id)))
     waves = {kinds[r.wave_id]: "done" if r.status == "completed" else "busy" for r in found}
     waves = {kind: waves[kind] for kind in WAVE_KINDS if kind in waves}
     scores: dict[tuple[str, str, str], float] = {}  # (wave or "then", instrument, scale) -> score
@@ -87,6 +87,17 @@ def resident_growth(session: Session, actor: Actor, slug: str, code: str, lang: 
     skills = [_skill(definition, scale, scores, thresholds, lang)
               for definition in responses.project_definitions(project) for scale in definition["scales"]]
     return ResidentGrowth(participant.code, participant.display_name, waves, [s for s in skills if s.scores])
+
+
+def _same_resident(session: Session, project, participant) -> list[int]:
+    """The participant, and for an own code also the participants the report pairs with them (one person)."""
+    if participant.source != "anonymous":
+        return [participant.id]
+    from surveyhub.services import pair_review
+
+    linked = pair_review.linked_participants(session, project)
+    root = linked.get(participant.id, participant.id)
+    return [root, *(pid for pid, shown in linked.items() if shown == root)]
 
 
 def _skill(definition: dict, scale: dict, scores: dict, thresholds: dict, lang: str) -> Skill:

@@ -143,7 +143,10 @@ def set_role(slug: str, code: str):
 
 
 def participant_row(session, slug, code) -> participants.ParticipantRow | None:
-    return next((row for row in participants.overview(session, current_actor(), slug) if row.code == code), None)
+    """The resident's row of the overview (for a participant paired by own code: the row they are shown on)."""
+    rows = participants.overview(session, current_actor(), slug)
+    return next((row for row in rows if row.code == code), None) or \
+        next((row for row in rows if code in row.also), None)
 
 
 def participants_states(session, slug, code):
