@@ -87,17 +87,17 @@ def test_the_documents_page_offers_post_forms_with_a_csrf_token(worker, demo):
 def test_certificates_come_in_zip_parts_and_every_registered_one_is_in_a_zip(worker, session, demo, monkeypatch):
     monkeypatch.setattr(batches, "CERTIFICATES_PER_ZIP", 12)
     page = worker.get(f"/projects/{demo.slug}/documents").text
-    assert "Certificaten 1 tot 12 (ZIP)" in page and "Certificaten 25 tot 30 (ZIP)" in page
+    assert "Certificaten 1 tot 12 (ZIP)" in page and "Certificaten 25 tot 32 (ZIP)" in page  # 2 anonymous
     names = []
     for part in (1, 2, 3):
         response = post(worker, f"/projects/{demo.slug}/documents/certificates-{part}.zip")
         assert response.status_code == 200 and response.mimetype == "application/zip"
         with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
             names += archive.namelist()
-    assert len(names) == len(set(names)) == 30
-    assert registered(session) == 30
+    assert len(names) == len(set(names)) == 32
+    assert registered(session) == 32
     missing = post(worker, f"/projects/{demo.slug}/documents/certificates-4.zip")
-    assert missing.status_code == 302 and registered(session) == 30
+    assert missing.status_code == 302 and registered(session) == 32
 
 
 def test_a_zip_that_fails_halfway_registers_nothing(worker, session, demo, monkeypatch):
@@ -129,11 +129,11 @@ def test_the_link_sheet_comes_in_parts(worker, session, demo, monkeypatch):
     monkeypatch.setattr(batches, "RESIDENTS_PER_SHEET", 20)
     page = worker.get(f"/projects/{demo.slug}/documents").text
     assert "Persoonlijke links van bewoners 1 tot 20 (PDF)" in page
-    assert "Persoonlijke links van bewoners 21 tot 30 (PDF)" in page
+    assert "Persoonlijke links van bewoners 21 tot 32 (PDF)" in page  # 30 invited, 2 on the anonymous link
     second = post(worker, f"/projects/{demo.slug}/documents/links-2.pdf")
     assert second.status_code == 200
-    assert "links-" in second.headers["Content-Disposition"] and "-21-30.pdf" in second.headers["Content-Disposition"]
-    assert pdf_text(second.data).count("/q/") == 10
+    assert "links-" in second.headers["Content-Disposition"] and "-21-32.pdf" in second.headers["Content-Disposition"]
+    assert pdf_text(second.data).count("/q/") == 12
     again = post(worker, f"/projects/{demo.slug}/documents/links-2.pdf")
     assert again.data == second.data and registered(session) == 1  # the same part is not issued twice
 

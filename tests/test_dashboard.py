@@ -138,7 +138,7 @@ def test_downloads_are_streamed_files(client_for, people, demo_project):
     assert csv_response.status_code == 200 and csv_response.is_streamed
     assert csv_response.mimetype == "text/csv" and "attachment" in csv_response.headers["Content-Disposition"]
     frame = pd.read_csv(io.BytesIO(csv_response.data))
-    assert len(frame) == 56 and set(frame["wave"]) == {"pre", "post"}
+    assert len(frame) == 58 and set(frame["wave"]) == {"pre", "post"}  # 30 + 26 invited, 2 on the anonymous link
     dutch = worker.get(f"/projects/{slug}/export.csv?dialect=excel-nl")
     assert dutch.data.startswith(b"\xef\xbb\xbfparticipant;wave;")
     xlsx = worker.get(f"/projects/{slug}/export.xlsx")

@@ -64,13 +64,15 @@ def test_demo_has_thirty_residents_with_pre_answers_and_scores(runner, session, 
     project = session.scalar(select(Project).where(Project.name == demo.DEMO_PROJECT))
     waves = {w.kind: w for w in project.waves}
     residents = session.scalars(select(Participant).where(Participant.project_id == project.id)).all()
-    assert len(residents) == 30
+    invited = {p.id for p in residents if p.source != "anonymous"}
+    assert len(invited) == 30 and len(residents) == 30 + len(demo.ANONYMOUS)
 
     def completed(kind):
         return session.scalars(select(Response).where(Response.wave_id == waves[kind].id,
                                                       Response.status == "completed")).all()
 
-    pre, post = completed("pre"), completed("post")
+    pre = [r for r in completed("pre") if r.participant_id in invited]
+    post = [r for r in completed("post") if r.participant_id in invited]
     assert len(pre) == 30
     assert 0 < len(post) < 30  # some residents have not done the post questionnaire
     assert {r.participant_id for r in post} <= {r.participant_id for r in pre}
@@ -97,10 +99,45 @@ def test_demo_has_thirty_residents_with_pre_answers_and_scores(runner, session, 
     session.commit()
 
 
+def test_the_demo_asks_the_short_form_one_question_per_screen(runner, session, app):
+    """Its answers follow the short form: no answer to an item the short form leaves out."""
+    from surveyhub.measures.definition import has_short_form
+    from surveyhub.services import responses
+
+    run_demo(runner)
+    project = session.scalar(select(Project).where(Project.name == demo.DEMO_PROJECT))
+    assert (project.form_length, project.question_mode) == ("short", "one")
+    asked = {(d["id"], item["id"]) for d in responses.project_definitions(project)
+             for scale in d["scales"] for item in scale["items"]}
+    answered = set(session.execute(select(Answer.instrument_id, Answer.item_id).join(Response).join(Participant)
+                                   .where(Participant.project_id == project.id, Answer.value_num.is_not(None))))
+    questions = {(d["id"], q["id"]) for d in responses.project_definitions(project) for q in d.get("questions") or []}
+    assert answered - questions <= asked
+    if any(has_short_form(pi.snapshot.definition) for pi in project.instruments):
+        full = {(pi.instrument_id, item["id"]) for pi in project.instruments
+                for scale in pi.snapshot.definition["scales"] for item in scale["items"]}
+        assert asked < full
+    session.commit()
+
+
+def test_two_anonymous_residents_make_a_fuzzy_pair_for_the_pairs_page(runner, session, app):
+    from surveyhub.services import access, pair_review
+
+    run_demo(runner)
+    project = session.scalar(select(Project).where(Project.name == demo.DEMO_PROJECT))
+    worker = session.scalar(select(User).where(User.email == dict(demo.ROLES)["worker"]))
+    actor = access.Actor(organisation_id=project.organisation_id, role="worker", user_id=worker.id)
+    [comparison] = pair_review.review(session, actor, project.slug).comparisons
+    [pair] = comparison.pairs
+    assert pair.status == "open" and pair.differences == [(2, "4", "5")]
+    session.commit()
+
+
 def _check_organising_scores(project, responses) -> None:
-    """Recompute one scale by hand: the mean of the coded answers, reverse items flipped."""
-    [pinned] = [pi for pi in project.instruments if pi.instrument_id == "organising"]
-    definition = pinned.snapshot.definition
+    """Recompute one scale by hand: the mean of the coded answers, reverse items flipped (in the form asked)."""
+    from surveyhub.services.responses import project_definitions
+
+    [definition] = [d for d in project_definitions(project) if d["id"] == "organising"]
     [scale] = definition["scales"]
     values = [option["value"] for option in definition["answer_sets"]["agree5"]]
     low, high = min(values), max(values)
@@ -134,7 +171,7 @@ def test_worker_logs_in_with_the_printed_password_and_sees_the_demo(runner, app)
     assert link, "the demo project is on the dashboard"
     project_page = client.get(link.group(1))
     assert project_page.status_code == 200
-    assert "30 residents in this project." in project_page.text
+    assert "32 residents in this project." in project_page.text  # 30 invited, 2 on the anonymous link
 
 
 def test_the_demo_tells_a_credible_story(runner, session, app):

@@ -1,5 +1,10 @@
 """Demo data: an organisation, three users, a project with realistic pre/post answers and its story.
 
+The project asks the short form, one question per screen (what a worker with
+residents on phones would choose). Besides the 30 invited residents, two
+residents used the anonymous link: one did the pre wave, and one the post wave
+on another phone with a birth month one off, so the pairs page has a pair to check.
+
 The story is what a worker records on "Verhaal voor het rapport": the funder,
 the period, meetings and volunteer hours, four outputs (one with a photo drawn
 here, no downloaded image), recommendations, quotes chosen for the report,
@@ -26,9 +31,11 @@ from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.measures.definition import item_range
-from surveyhub.models import Answer, Consent, Organisation, Participant, Project, ProjectShare, Response, User, Wave
+from surveyhub.models import (Answer, Consent, Organisation, Participant, Project, ProjectShare, Response, Token, User,
+                              Wave)
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, accounts, participants, project_story, projects, responses, story_facts
+from surveyhub.services import (access, accounts, participants, project_story, projects, responses, short_codes,
+                               story_facts)
 
 DEMO_ORG = "Buurtwerk Demo"
 DEMO_PROJECT = "Speeltuin De Vlinder"
@@ -36,8 +43,8 @@ DEMO_INSTRUMENTS = ["organising", "conversation", "cooperation", "confidence", "
 ROLES = (("admin", "admin@demo.example.org"), ("worker", "opbouwwerker@demo.example.org"),
          ("funder", "financier@demo.example.org"))
 #: Each demo user's name and job title (the worker's are printed under the certificate's signature line).
-PEOPLE = {"admin": ("Karin Bakker", "Teamleider"), "worker": ("Sanne de Vries", "Opbouwwerker"),
-          "funder": ("Pieter Jansen", "Beleidsmedewerker Initiatievenfonds")}
+PEOPLE = {"admin": ("Ahmed Bakkali", "Teamleider"), "worker": ("Sanne de Vries", "Opbouwwerker"),
+          "funder": ("Pieter Jansen", "Beleidsmedewerker Initiatievenfonds, Gemeente Utrecht")}
 CONTACT = "Buurtwerk Demo · Vlinderstraat 12, Utrecht · 030 123 45 67 · info@buurtwerk-demo.example.org"
 N_RESIDENTS = 30
 N_PRE_ONLY = 4
@@ -85,6 +92,9 @@ OUTPUTS = ((date(2026, 3, 4), "Eerste bewonersavond: 40 buren denken mee"),
            (date(2026, 9, 20), "Onderhoudsploeg van zes bewoners gestart"))
 #: The output that gets the demo's drawn photo.
 PHOTO_OUTPUT = "Speeltuin geopend"
+#: Two residents on the anonymous link (wave, self-made code): the same resident, who picked
+#: April at the start and May at the end. One answer apart: a fuzzy pair for the worker to check.
+ANONYMOUS = (("pre", "m|j|4|1|0|u"), ("post", "m|j|5|1|0|u"))
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,9 @@ def load(session: Session, registry: InstrumentRegistry, base_url: str, instance
         worker = access.Actor(organisation_id=org.id, role="worker", user_id=user_ids["worker"])
         info = projects.create_project(session, registry, worker, DEMO_PROJECT, DEMO_INSTRUMENTS, retrospective=True,
                                        description="Bewoners bouwen samen een nieuwe speeltuin in de wijk.")
+        _choose_form(session, actor, info.slug)
         _fill(session, registry, actor, info.slug)
+        _anonymous(session, registry, actor, info.slug)
         _tell_the_story(session, actor, info.slug)
     project = session.scalars(select(Project).where(Project.organisation_id == org.id,
                                                     Project.name == DEMO_PROJECT)).one()
@@ -185,6 +197,38 @@ def _fill(session: Session, registry: InstrumentRegistry, actor, slug: str) -> N
                     when=start + timedelta(days=150), quote=QUOTES.get(index), before=profile)
     waves["pre"].status, waves["pre"].closed_at = "closed", start + timedelta(days=30)
     waves["post"].status, waves["post"].opened_at = "open", start + timedelta(days=140)
+    session.flush()
+
+
+def _choose_form(session: Session, actor, slug: str) -> None:
+    """The short form, one question per screen: before anyone answers, as the set-up page allows."""
+    project = access.project(session, actor, slug, "project.setup")
+    project.form_length, project.question_mode = "short", "one"
+    session.flush()
+
+
+def _anonymous(session: Session, registry: InstrumentRegistry, actor, slug: str) -> None:
+    """Two participants on the anonymous link whose codes differ in one answer (see ``ANONYMOUS``)."""
+    rng = random.Random(SEED + 1)  # apart from the invited residents' draws, which stay as they were
+    project = access.project(session, actor, slug, "project.setup")
+    waves = {w.kind: w for w in project.waves}
+    profile = _profile(rng)
+    start = utcnow() - timedelta(days=175)
+    for kind, code in ANONYMOUS:
+        participant = Participant(project_id=project.id, code=participants.new_code(session, project.id, prefix="A"),
+                                  self_code=code, source="anonymous")
+        participant.tokens.append(Token(token=participants.new_token()))
+        session.add(participant)
+        short_codes.ensure(session, participant.tokens)  # flushes
+        when = start if kind == "pre" else start + timedelta(days=150)
+        session.add(Consent(participant_id=participant.id, wave_id=waves[kind].id, wording_version="1",
+                            language="nl", share_quotes=False, given_at=when))
+        if kind == "pre":
+            _answer(session, registry, project, participant, waves[kind], profile, rng, then=False, when=when)
+        else:
+            grown = {scale: (level + growth, 0.0) for scale, (level, growth) in profile.items()}
+            _answer(session, registry, project, participant, waves[kind], grown, rng, then=True, when=when,
+                    before=profile)
     session.flush()
 
 
