@@ -4,6 +4,7 @@ installation's, a signing key made or imported in the browser, admins only."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 
 import pytest
@@ -53,6 +54,7 @@ def test_every_setting_is_saved_and_audited(client_for, people, session, app):
     page = admin.get("/admin/settings?lang=nl")
     assert page.status_code == 200
     assert app.config["BASE_URL"] in page.text and "SURVEYHUB_BASE_URL" in page.text
+    assert 'value="Buurtwerk Noord"' in page.text and 'value="#1f5f8b"' in page.text, "what is stored is shown"
     assert _post(admin).status_code == 302
     org = _org(session, people)
     assert (org.name, org.brand_colour, org.contact, org.certificate_orientation, org.certificate_language,
@@ -64,6 +66,9 @@ def test_every_setting_is_saved_and_audited(client_for, people, session, app):
                                              "min_pairs_tests", "min_cell"}
     assert event.details["min_cell"] == {"from": None, "to": 6}
     assert "contact" not in event.details  # only that it changed: it may hold a person's number
+    page = admin.get("/admin/settings")
+    assert 'value="Buurtwerk Noord-Oost"' in page.text and 'value="#2a7f62"' in page.text
+    assert re.search(r'<option selected value="en">|<option value="en" selected', page.text)
     # saving the same again changes nothing and records nothing
     assert _post(admin).status_code == 302
     assert len(_events(session, "organisation.settings")) == 1

@@ -115,7 +115,7 @@ def page():
             session.commit()
             flash(_("The settings are saved.") if changed else _("Nothing changed."))
             return redirect(url_for("org_settings.page"))
-    return show(form)
+    return show(form if form.is_submitted() else None)  # a GET shows what is stored
 
 
 @bp.route("/settings/signing-key", methods=["POST"])
