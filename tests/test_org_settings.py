@@ -167,3 +167,8 @@ def test_logo_page_is_part_of_the_settings(client_for, people):
     assert page.status_code == 200
     assert "Instellingen van de organisatie" in page.text and 'action="/admin/logo"' in page.text
     assert 'href="/admin/settings"' in page.text  # the menu's way in
+
+
+def test_the_logo_rules_show_the_forbidden_tag_as_text(client_for, people):
+    page = client_for(people["admin"].email).get("/admin/settings?lang=nl").text
+    assert "zonder &lt;use&gt;, scripts" in page and "<use>" not in page
