@@ -217,3 +217,13 @@ def test_the_look_back_wording_is_in_the_past_in_every_language(path):
         assert then["ar"].startswith("قبل المشروع، "), item["id"]
         assert then["pl"].startswith("Przed projektem "), item["id"]
         assert all(then[lang] != item["text"][lang] for lang in then), item["id"]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_polish_wording_fits_every_resident_without_gender_endings(path):
+    # Polish marks the speaker's gender in the past tense ("wiedziałem"/"wiedziałam"); slashes and
+    # brackets ("wiedziałem(-am)") are hard to read, so the wording avoids the gendered forms.
+    text = path.read_text(encoding="utf-8")
+    polish = re.findall(r"^\s*pl: (.*)$", text, re.M)
+    assert len(polish) > 30
+    assert [line for line in polish if re.search(r"\(-|/|łem\b|łam\b", line)] == []
