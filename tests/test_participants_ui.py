@@ -462,7 +462,7 @@ def test_closing_a_wave_asks_first_and_says_what_happens(app, worker, org, proje
     busy.submit(0, all_agree("4"))
     page = worker.get(f"/projects/{project.slug}").text
     confirm_url = f"/projects/{project.slug}/waves/pre/close"
-    assert f'action="{confirm_url}"' in page and f'/waves/pre/closed"' not in page
+    assert f'action="{confirm_url}"' in page and '/waves/pre/closed"' not in page
     confirm = worker.post(confirm_url, data={"csrf_token": csrf_token(page)})
     assert confirm.status_code == 200
     assert "Nulmeting sluiten?" in confirm.text and "1 bewoner is begonnen maar nog niet klaar." in confirm.text

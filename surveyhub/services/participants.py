@@ -137,20 +137,20 @@ def overview(session: Session, actor: Actor, slug: str, *, with_links: bool = Fa
     waves = {w.id: w.kind for w in project.waves}
     open_kinds = [kind for kind in WAVE_KINDS if any(w.kind == kind and w.status == "open" for w in project.waves)]
     states = {}
-    for participant_id, wave_id, status in session.execute(
+    for participant_id, wave_id, stored in session.execute(
             select(Response.participant_id, Response.wave_id, Response.status)
             .join(Wave).where(Wave.project_id == project.id)):
-        states[(participant_id, waves[wave_id])] = "done" if status == "completed" else "busy"
+        states[(participant_id, waves[wave_id])] = "done" if stored == "completed" else "busy"
     found = list(session.scalars(select(Participant).where(Participant.project_id == project.id)
                                  .order_by(Participant.id)))
     tokens = {p.id: next((t for t in p.tokens if t.revoked_at is None), None) for p in found}
-    shorts = {}
+    shorts: dict[int, str] = {}
     if with_links:
-        linked = [token for token in tokens.values() if token is not None]
-        shorts = dict(zip((token.id for token in linked), short_codes.ensure(session, linked)))
-        if linked:
+        working = [token for token in tokens.values() if token is not None]
+        shorts = dict(zip((token.id for token in working), short_codes.ensure(session, working)))
+        if working:
             audit.record(session, "participants.view_links", actor=actor, target=f"project:{slug}",
-                         project_id=project.id, details={"count": len(linked)})
+                         project_id=project.id, details={"count": len(working)})
     linked = _linked(session, project, found)
     merged: dict[int, list[Participant]] = {}
     for q in found:
