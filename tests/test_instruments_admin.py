@@ -261,3 +261,40 @@ def test_a_new_version_can_be_installed_beside_the_used_one(app, app_config, ses
             assert info.instruments == ["organising@3"]  # the newest version, beside version 2 in use
     finally:
         newer.extensions["surveyhub.db"].engine.dispose()
+
+
+def test_a_version_no_longer_installed_keeps_serving_the_projects_that_pin_it(app, app_config, session, make_org,
+                                                                              make_project, tmp_path):
+    # Version 1 of the shipped five left the instruments folder when version 2 came: projects that pinned it
+    # keep their snapshot, and their edit form, the chooser and the admin page still find it.
+    org, other = make_org(), make_org("Dorpsondersteuning Zuid")
+    first = make_project(org, instruments=("organising@2",))
+    folder = tmp_path / "instruments-v3-only"
+    shutil.copytree(ROOT / "instruments", folder)
+    text = (folder / "organising.yaml").read_text(encoding="utf-8")
+    (folder / "organising.yaml").write_text(
+        text.replace("version: 2", "version: 3").replace("van begin tot eind", "helemaal zelf"), encoding="utf-8")
+    newer = create_app({**app_config, "INSTRUMENTS_DIR": str(folder)})
+    try:
+        with newer.app_context(), newer.extensions["surveyhub.db"].session() as other_session:
+            registry = get_registry(newer)
+            assert registry.get("organising", 2) is None
+            actor = access.Actor(organisation_id=org.id, role="admin")
+            kept = instruments.snapshot(other_session, registry, org.id, "organising@2")
+            assert kept.version == 2 and "van begin tot eind" in str(kept.definition)
+            assert instruments.definition_for(other_session, registry, org.id, "organising", 2)[1] == "snapshot"
+            refs = [c.ref for c in instruments.chooser(other_session, registry, org.id, "nl")]
+            assert refs.index("organising@3") < refs.index("organising@2")  # the newest first
+            info = projects.update_project(other_session, registry, actor, first.slug, "Buurttuin Oost", None,
+                                           False, ["organising@2"])
+            assert info.instruments == ["organising@2"]
+            assert projects.create_project(other_session, registry, actor, "Speeltuin",
+                                           ["organising"]).instruments == ["organising@3"]
+            # Another organisation never pinned version 2: for it, the version is simply not there.
+            assert "organising@2" not in [c.ref for c in instruments.chooser(other_session, registry, other.id, "nl")]
+            with pytest.raises(NotFound, match="no instrument 'organising@2'"):
+                instruments.snapshot(other_session, registry, other.id, "organising@2")
+            assert instruments.definition_for(other_session, registry, other.id, "organising", 2) is None
+            other_session.rollback()
+    finally:
+        newer.extensions["surveyhub.db"].engine.dispose()
