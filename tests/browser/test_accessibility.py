@@ -36,8 +36,8 @@ def scenes(live):
     started, answering, near_end = resident(), resident(), resident()
     answering.consent()
     near_end.consent()
-    for n in range(3):  # organising (2 pages), network (1): the extra number question is next
-        near_end.submit(n, {})
+    for n in range(3):  # organising, network, "Tot slot" (open questions): the extra number question is next
+        near_end.submit(n, {}, move="anyway")
     looking_back, finished = resident(), resident()
     for person in (looking_back, finished):
         person.consent()
@@ -47,8 +47,8 @@ def scenes(live):
     closed.submit(0, all_agree("4"))
     live.set_wave(closed_project.slug, "pre", "closed")
     live.set_wave(project.slug, "post", "open")
-    for n in range(2):  # post wave: organising now (2 pages), then its "then" page is next
-        looking_back.submit(n, {})
+    for n in range(2):  # post wave: organising and network now, then the look-back pages
+        looking_back.submit(n, {}, move="anyway")
     finish_wave(finished, "5")
     return {"project": project, "started": started, "answering": answering, "near_end": near_end,
             "looking_back": looking_back, "finished": finished, "closed": closed}
@@ -76,7 +76,7 @@ def open_question_page(page, live, scenes, lang):
 
 
 def open_number_row_page(page, live, scenes, lang):
-    page.goto(_url(live, scenes["near_end"], "/p/2", lang))
+    page.goto(_url(live, scenes["near_end"], "/p/2", lang))  # "Tot slot": network's 0-10 row
     return page.locator(".options-row")
 
 

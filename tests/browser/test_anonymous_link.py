@@ -63,7 +63,10 @@ def test_pre_and_post_by_the_same_own_code_pair_up(live, new_context):
     live.set_wave(project.slug, "post", "open")
     same_phone = phone.new_page()  # months later, the same phone
     make_code(same_phone, live, project, {"mother": "f", "father": "a", "town": "r"})  # lower case this time
-    same_phone.wait_for_url("**/p/0")  # recognised by this phone: consent was given before
+    # Recognised by this phone: consent was given before, so a welcome back, then the first page.
+    with same_phone.expect_navigation():
+        same_phone.get_by_role("link", name=live.ui("Start"), exact=True).tap()
+    same_phone.wait_for_url("**/p/0")
     assert participants(live, project) == 1
 
     after = new_context(**PHONE).new_page()  # another phone, no cookies: the code alone opens nothing

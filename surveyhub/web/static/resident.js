@@ -12,7 +12,7 @@
   }
 
   // "Read aloud": one button per question, where the browser can speak (none at all otherwise).
-  if ("speechSynthesis" in window && "SpeechSynthesisUtterance" in window) {
+  if (window.speechSynthesis && window.SpeechSynthesisUtterance) {
     var lang = (document.documentElement.lang || "nl").split("-")[0];
     document.querySelectorAll("form[data-read-aloud]").forEach(function (form) {
       var label = form.getAttribute("data-read-aloud");
@@ -50,6 +50,12 @@
         if (done) { button.textContent = done; }
       });
     });
+  });
+
+  // Without this script a form's action names where to scroll after sending (#page-check, #consent-error);
+  // with it, the focus below does that, and the next page's address stays clean.
+  document.querySelectorAll("form[action^='#']").forEach(function (form) {
+    form.setAttribute("action", window.location.pathname + window.location.search);
   });
 
   // One submission per click: a double click must not send the page twice.
