@@ -53,9 +53,11 @@ def retired(session: Session, registry: InstrumentRegistry, organisation_id: int
     still pin: their stored snapshots keep serving those projects, their edit form and the admin pages."""
     from surveyhub.models import Project, ProjectInstrument
 
-    pinned = session.scalars(select(InstrumentVersion).join(
-        ProjectInstrument, ProjectInstrument.instrument_version_id == InstrumentVersion.id).join(Project).where(
-        Project.organisation_id == organisation_id, InstrumentVersion.scope == "*").distinct())
+    # A subquery, not DISTINCT: PostgreSQL cannot compare the JSON definition column.
+    pinned = session.scalars(select(InstrumentVersion).where(
+        InstrumentVersion.scope == "*", InstrumentVersion.id.in_(
+            select(ProjectInstrument.instrument_version_id).join(Project)
+            .where(Project.organisation_id == organisation_id))).order_by(InstrumentVersion.id))
     return [v for v in pinned if registry.get(v.instrument_id, v.version) is None]
 
 
@@ -186,7 +188,7 @@ class Choice:
 def _seconds(slots) -> int:
     from surveyhub.services.questionnaire import SECONDS_OTHER, SECONDS_PER_ITEM
 
-    return sum(SECONDS_PER_ITEM.get(slot.item.get("type"), SECONDS_OTHER) for slot in slots)
+    return sum(SECONDS_PER_ITEM.get(str(slot.item.get("type")), SECONDS_OTHER) for slot in slots)
 
 
 def _figures(definition: dict) -> list[int]:
@@ -241,7 +243,7 @@ def extra_figures(extra: list[tuple[dict, list | None]]) -> dict[str, list[int]]
     from surveyhub.services.questionnaire import SECONDS_OTHER, SECONDS_PER_ITEM
 
     return {kind: [sum(1 for _q, waves in extra if waves is None or kind in waves),
-                   sum(SECONDS_PER_ITEM.get(q.get("type"), SECONDS_OTHER) for q, waves in extra
+                   sum(SECONDS_PER_ITEM.get(str(q.get("type")), SECONDS_OTHER) for q, waves in extra
                        if waves is None or kind in waves)] for kind in WAVE_KINDS}
 
 

@@ -25,7 +25,8 @@ from surveyhub.services import access, audit
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Conflict, Invalid
 from surveyhub.services.outcomes import Thresholds
-from surveyhub.services.projects import MAX_RETENTION_MONTHS, PROJECT_LANGUAGES
+from surveyhub.services.project_form import PROJECT_LANGUAGES
+from surveyhub.services.projects import MAX_RETENTION_MONTHS
 from surveyhub.text import clean
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -19,6 +19,8 @@ from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit, instruments
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Conflict, Invalid
+from surveyhub.services.project_form import (FORM_LENGTHS, KEEP, PROJECT_LANGUAGES, QUESTION_MODES,  # noqa: F401
+                                              Setup, apply_setup, check_language)
 from surveyhub.services.slugs import unique_slug
 from surveyhub.text import clean
 
@@ -95,58 +97,6 @@ def refuse_if_archived(project: Project) -> None:
         raise Conflict(N_("this project is archived; an admin can restore it first"))
 
 
-FORM_LENGTHS = ("full", "short")
-QUESTION_MODES = ("page", "one")
-#: Languages a project may show residents first (the interface speaks them all).
-PROJECT_LANGUAGES = ("nl", "en", "tr", "ar", "pl")
-
-
-@dataclass(frozen=True)
-class Setup:
-    """How residents meet the questionnaire; ``...`` (the default) keeps what a project has."""
-
-    form_length: str | EllipsisType = ...
-    question_mode: str | EllipsisType = ...
-    language: str | EllipsisType = ...
-    period: tuple[date | None, date | None] | EllipsisType = ...
-
-
-def _apply_setup(session: Session, project: Project, setup: Setup) -> None:
-    """Check and apply ``setup``; the form length is fixed once residents answered (scores must compare)."""
-    if setup.form_length is not ... and setup.form_length != project.form_length:
-        if setup.form_length not in FORM_LENGTHS:
-            raise Invalid(N_("choose the full or the short questionnaire"))
-        if project.id is not None and has_responses(session, project):
-            raise Conflict(N_("residents have already answered, so the length of the questionnaire can no longer "
-                              "change: scores of a short and a full questionnaire cannot be compared"))
-        project.form_length = setup.form_length
-    if setup.question_mode is not ...:
-        if setup.question_mode not in QUESTION_MODES:
-            raise Invalid(N_("choose a page of questions or one question per screen"))
-        project.question_mode = setup.question_mode
-    if setup.language is not ...:
-        if setup.language not in PROJECT_LANGUAGES:
-            raise Invalid(N_("choose a language from the list"))
-        project.language = setup.language
-    if setup.period is not ...:
-        start, end = setup.period
-        if start and end and end < start:
-            raise Invalid(N_("the project's end date comes before its start date; change one of them"))
-        project.period_start, project.period_end = start, end
-
-
-def _check_language(session: Session, project: Project) -> None:
-    """Residents' first language must be one every chosen instrument is written in (Dutch always is)."""
-    if project.language == "nl":
-        return
-    missing = [pi.instrument_id for pi in project.instruments
-               if project.language not in ((pi.snapshot.definition.get("languages") if pi.snapshot else None)
-                                           or ["nl"])]
-    if missing:
-        raise Invalid(N_("not every chosen instrument is written in this language (%(ids)s); "
-                         "choose Dutch or another language"), ids=", ".join(missing))
-
-
 def _clean_name(name: str) -> str:
     name = " ".join(clean(name or "").split())
     if not name:
@@ -159,7 +109,7 @@ def _clean_name(name: str) -> str:
 def create_project(session: Session, registry: InstrumentRegistry, actor: Actor, name: str,
                    instrument_refs: list[str], retrospective: bool = False,
                    description: str | None = None, *, retention_months: int | None = None,
-                   setup: Setup = Setup()) -> ProjectInfo:
+                   setup: Setup = KEEP) -> ProjectInfo:
     """A new project with its pre wave open and post and follow-up waves in draft."""
     access.require(actor, "project.setup")
     name = _clean_name(name)
@@ -170,11 +120,11 @@ def create_project(session: Session, registry: InstrumentRegistry, actor: Actor,
                       description=clean(description or "").strip() or None, retrospective=retrospective,
                       anonymous_token=secrets.token_urlsafe(24), created_by_id=actor.user_id,
                       retention_months=check_retention(retention_months))
-    _apply_setup(session, project, setup)
+    apply_setup(project, setup, answered=False)
     session.add(project)
     _set_instruments(session, registry, actor, project, instrument_refs)
     session.flush()
-    _check_language(session, project)
+    check_language(project)
     now = utcnow()
     project.waves = [Wave(kind="pre", status="open", opened_at=now), Wave(kind="post", status="draft"),
                      Wave(kind="followup", status="draft")]
@@ -204,11 +154,11 @@ def has_responses(session: Session, project: Project) -> bool:
 
 def update_project(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, name: str,
                    description: str | None, retrospective: bool, instrument_refs: list[str], *,
-                   retention_months: int | None | EllipsisType = ..., setup: Setup = Setup()) -> ProjectInfo:
+                   retention_months: int | None | EllipsisType = ..., setup: Setup = KEEP) -> ProjectInfo:
     """Change a project; ``retention_months`` left out keeps the current period, None uses the default."""
     project = access.project(session, actor, slug, "project.setup")
     refuse_if_archived(project)
-    _apply_setup(session, project, setup)
+    apply_setup(project, setup, answered=setup.form_length is not ... and has_responses(session, project))
     if retention_months is not ...:
         project.retention_months = check_retention(retention_months)
     project.name = _clean_name(name)
@@ -226,7 +176,7 @@ def update_project(session: Session, registry: InstrumentRegistry, actor: Actor,
         _set_instruments(session, registry, actor, project, wanted)
         _questionnaire_edited(session, actor, project, "instruments", instruments=wanted)
     session.flush()
-    _check_language(session, project)
+    check_language(project)
     audit.record(session, "project.update", actor=actor, target=f"project:{slug}", project_id=project.id)
     return _info(session, project)
 
@@ -414,43 +364,3 @@ def set_share(session: Session, actor: Actor, slug: str, funder_email: str, shar
     audit.record(session, "project.share" if shared else "project.unshare", actor=actor,
                  target=f"project:{slug}", project_id=project.id, details={"funder": funder.email})
     return True
-
-
-def planned_totals(session: Session, registry: InstrumentRegistry, actor: Actor, refs: list[str],
-                   form_length: str, retrospective: bool, slug: str | None = None) -> list:
-    """Questions and minutes per wave for the instruments chosen in a form (before it is saved).
-
-    With ``slug``: the project's extra questions count too, each in the waves that ask it.
-    Unknown references are left out; the form says so when it is saved.
-    """
-    from surveyhub.measures.definition import in_form
-
-    definitions = []
-    for ref in refs:
-        name, version = instruments.parse_ref(ref)
-        found = instruments.definition_for(session, registry, actor.organisation_id, name, version) \
-            if version is not None else None
-        if found is not None:
-            definitions.append(in_form(found[0], form_length))
-    extra = _extra(session, actor, slug)
-    return instruments.wave_totals(definitions, extra, retrospective)
-
-
-def _extra(session: Session, actor: Actor, slug: str | None) -> list[tuple[dict, list | None]]:
-    if slug is None:
-        return []
-    project = access.project(session, actor, slug, "project.setup")
-    return [(q.definition, q.waves) for q in project.questions]
-
-
-def extra_figures(session: Session, actor: Actor, slug: str | None) -> dict[str, list[int]]:
-    """Per wave: questions and seconds of the project's extra questions (for the form's live sum)."""
-    return instruments.extra_figures(_extra(session, actor, slug))
-
-
-def organisation_retention(session: Session, actor: Actor, installation_default: int) -> int:
-    """The months a project without its own period keeps personal data."""
-    from surveyhub.models import Organisation
-
-    org = session.get(Organisation, actor.organisation_id)
-    return org.retention_months if org is not None and org.retention_months else installation_default

@@ -13,8 +13,7 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import RadioField, StringField, SubmitField
+from wtforms import RadioField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -23,15 +22,10 @@ from surveyhub.rendering import logo as logos
 from surveyhub.services import branding, story_facts
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
+from surveyhub.web.org_settings import LogoForm, show
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("branding", __name__, url_prefix="/admin")
-
-
-class LogoForm(FlaskForm):
-    file = FileField(_l("Logo file (PNG, JPEG or SVG)"))
-    upload = SubmitField(_l("Upload"))
-    remove = SubmitField(_l("Remove the logo"))
 
 
 class CertificateSettingsForm(FlaskForm):
@@ -75,7 +69,6 @@ def logo():
                 session.commit()
                 flash(_("The logo is removed.") if form.remove.data else _("The logo is saved."))
                 return redirect(url_for("org_settings.page") + "#logo")
-    from surveyhub.web.org_settings import show
     return show(logo_form=form)
 
 

@@ -11,7 +11,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from surveyhub.db import get_session
 from surveyhub.measures.questions import radio_choices
 from surveyhub.plugins import get_registry
-from surveyhub.services import instruments, projects, retention
+from surveyhub.services import instruments, project_form, projects, retention
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, ProjectForm
@@ -61,14 +61,14 @@ def _setup(form: ProjectForm) -> projects.Setup:
 def _show_form(form: ProjectForm, entries: list, project=None):
     """The form with, per wave, the questions and minutes of what is chosen now (so a worker sees the cost)."""
     session, actor = get_session(), current_actor()
-    totals = projects.planned_totals(session, get_registry(), actor, form.instruments.data or [],
+    totals = project_form.planned_totals(session, get_registry(), actor, form.instruments.data or [],
                                      form.form_length.data or "full", bool(form.retrospective.data),
                                      slug=project.slug if project else None)
-    default_months = projects.organisation_retention(session, actor, current_app.config["RETENTION_MONTHS"])
+    default_months = project_form.organisation_retention(session, actor, current_app.config["RETENTION_MONTHS"])
     locked = project is not None and any(w.started for w in project.waves)
     from surveyhub.services.questionnaire import SECONDS_START
-    live = {"start": SECONDS_START, "extra": projects.extra_figures(session, actor, project.slug if project else None),
-            "instruments": {entry.ref: entry.figures for entry in entries}}
+    live = {"start": SECONDS_START, "instruments": {entry.ref: entry.figures for entry in entries},
+            "extra": project_form.extra_figures(session, actor, project.slug if project else None)}
     return render_template("manage/project_form.html", form=form, project=project, entries=entries,
                            totals=totals, default_months=default_months, locked=locked, live=live)
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, ColorField, IntegerField, RadioField, SelectField, StringField
+from wtforms import BooleanField, ColorField, IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
@@ -34,6 +34,12 @@ MAX_PEM_BYTES = 64 * 1024
 def _threshold(label):
     return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=1000, message=_l(
         "Enter a whole number, or leave it empty."))])
+
+
+class LogoForm(FlaskForm):
+    file = FileField(_l("Logo file (PNG, JPEG or SVG)"))
+    upload = SubmitField(_l("Upload"))
+    remove = SubmitField(_l("Remove the logo"))
 
 
 class SettingsForm(FlaskForm):
@@ -81,8 +87,6 @@ def _logo_preview(session) -> tuple[str | None, bool]:
 
 def show(form: SettingsForm | None = None, logo_form=None, status: int = 200):
     """The settings page; ``web.branding`` renders it too, with its logo form's errors."""
-    from surveyhub.web.branding import LogoForm
-
     session = get_session()
     now = org_settings.current(session, current_actor())
     if form is None:
