@@ -53,7 +53,7 @@ def text_of(page) -> str:
 
 
 def row_of(page, instrument_id: str) -> str:
-    row = re.search(rf'<tr><th scope="row"><a href="/admin/instruments/{instrument_id}/\d+">.*?</tr>', page.text,
+    row = re.search(rf'<tr><th scope="row"><a class="tool" href="/admin/instruments/{instrument_id}/\d+">.*?</tr>', page.text,
                     re.S)
     assert row, f"no row for {instrument_id}"
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row.group(0))).split())
