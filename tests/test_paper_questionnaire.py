@@ -59,7 +59,8 @@ def test_the_demos_final_questionnaire_is_a_grid_within_the_page_budget(demo, se
     pages = len(pdf_reader(issued.pdf).pages)
     assert pages <= PAGE_BUDGET
     text = pdf_text(issued.pdf)
-    statements = len(re.findall(r"Ik |Als |Voor |In een |Ik'", text))
+    # Looking back, statements are in the past tense ("Vóór het project kon ik ...": retrospective_text).
+    statements = len(re.findall(r"Ik |Als |Voor |Vóór |In een |Ik'", text))
     assert statements >= 30  # the whole questionnaire is there: five skills, now and looking back
     # The five labels head the answer columns, once per grid and sheet, not once per statement.
     assert 1 <= text.count("Helemaal mee eens") <= 2 * pages
