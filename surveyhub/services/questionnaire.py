@@ -56,11 +56,6 @@ class Page:
         return {slot.instrument_id for slot in self.slots}
 
     @property
-    def closing(self) -> bool:
-        """One of the "Tot slot" pages: open and extra questions, asked last."""
-        return self.title is CLOSING_TITLE
-
-    @property
     def scored(self) -> bool:
         """The page asks at least one scored statement (an empty one is worth a second look)."""
         return any(slot.scored for slot in self.slots)
