@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.services import access, audit, import_undo
 from surveyhub.services.access import Actor
-from surveyhub.services.errors import N_, Invalid, NotFound
+from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.projects import refuse_if_archived
 
 #: How long an import can be taken back.
@@ -64,9 +64,14 @@ def remember(instance_path: str, actor: Actor, slug: str, wave: str, plan: impor
     return token
 
 
+def _gone() -> Invalid:
+    """Unknown, used, expired or someone else's: one answer, so a token tells nothing about other imports."""
+    return Invalid(N_("this import can no longer be taken back (after a day, once undone, or by someone else)"))
+
+
 def _path(instance_path: str, token: str) -> Path:
     if not token or len(token) > 64 or not all(c.isalnum() or c in "-_" for c in token):
-        raise NotFound("no such import")
+        raise _gone()
     return _folder(instance_path) / f"{token}.json"
 
 
@@ -76,12 +81,12 @@ def pending(instance_path: str, actor: Actor, slug: str, token: str) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise NotFound("no such import") from None
+        raise _gone() from None
     if (data["slug"], data["user_id"], data["organisation_id"]) != (slug, actor.user_id, actor.organisation_id):
-        raise NotFound("no such import")
+        raise _gone()
     if time.time() - path.stat().st_mtime > KEEP_HOURS * 3600:
         path.unlink(missing_ok=True)
-        raise Invalid(N_("an import can be taken back within %(hours)s hours; this one is older"), hours=KEEP_HOURS)
+        raise _gone()
     return data
 
 

@@ -83,7 +83,11 @@ def upload(slug: str):
 @requires("project.residents")
 def result(slug: str, token: str):
     project = _project(slug)
-    data = import_history.pending(current_app.instance_path, current_actor(), slug, token)
+    try:
+        data = import_history.pending(current_app.instance_path, current_actor(), slug, token)
+    except UserError as exc:
+        flash(user_message(exc), "error")
+        return redirect(url_for("import_page.upload", slug=slug))
     counts = {key: request.args.get(key, type=int) or 0 for key in ("rows", "new", "completed", "waiting")}
     return render_template("manage/import_result.html", project=project, token=token, counts=counts,
                            wave=data["wave"], action=ActionForm())
