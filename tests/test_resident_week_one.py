@@ -320,3 +320,19 @@ def test_the_preview_starts_with_the_start_page_and_stores_nothing(session, org,
     welcome = worker.get(f"{base}/post")
     assert "Welkom terug!" in welcome.text and f'href="{base}/post/0"' in welcome.text
     assert count(query, Response) == count(query, Answer) == count(query, Consent) == count(query, Participant) == 0
+
+
+def test_a_several_answers_question_is_a_group_of_boxes_under_tot_slot(session, client, org, make_project,
+                                                                       make_participant, query):
+    project = make_project(org, "Meerkeuze")
+    actor = access.Actor(organisation_id=org.id, role="admin")
+    projects.add_question(session, actor, project.slug, "choices", "Wat deed je mee?", "", options=["Koken", "Tuin"])
+    session.commit()
+    resident = Resident(client, make_participant(org, project.slug).token)
+    resident.consent()
+    resident.submit(0, all_agree("4"))
+    resident.submit(1, {})  # the open question
+    page = resident.open("/p/2")
+    assert "<h1>Tot slot</h1>" in page.text
+    group = re.search(r"<fieldset>\s*<legend[^>]*>Wat deed je mee\?</legend>(.*?)</fieldset>", page.text, re.S)
+    assert group and group.group(1).count('type="checkbox"') == 2
