@@ -211,3 +211,29 @@ def test_the_new_resident_pages_have_no_wcag_violations(live, new_context, axe, 
     assert results.response["passes"], "axe checked nothing"
     assert results.violations_count == 0, results.generate_report()
     assert_phone_friendly(page)
+
+
+def test_after_an_anonymous_start_the_resident_copies_their_own_link(live, new_context):
+    from playwright.sync_api import expect
+
+    project = live.project()
+    page = new_context(**PHONE, permissions=["clipboard-read", "clipboard-write"]).new_page()
+    page.goto(f"{live.url}/a/{project.anonymous_token}")
+    for label, letter in (("First letter of your mother's first name", "F"),
+                          ("First letter of your father's first name", "A"),
+                          ("First letter of the town where you were born", "R")):
+        page.get_by_label(live.ui(label), exact=True).fill(letter)
+    page.get_by_label(live.ui("Your birth month"), exact=True).select_option(label="maart")
+    page.get_by_label(live.ui("How many older brothers do you have?"), exact=True).select_option(label="Weet ik niet")
+    page.get_by_label(live.ui("How many older sisters do you have?"), exact=True).select_option("0")
+    with page.expect_navigation():
+        page.get_by_role("button", name=live.ui("Next"), exact=True).tap()
+    assert "/q/" in page.url
+    expect(page.get_by_text("Dit is jouw eigen link. Met de link van de groep kom je niet terug bij je antwoorden.")
+           ).to_be_visible()
+    own = page.url.split("?")[0]
+    expect(page.locator(".own-link a")).to_have_text(own)
+    assert_phone_friendly(page)
+    page.get_by_role("button", name="Kopieer mijn link", exact=True).tap()
+    expect(page.get_by_role("button", name="Gekopieerd", exact=True)).to_be_visible()
+    assert page.evaluate("() => navigator.clipboard.readText()") == own
