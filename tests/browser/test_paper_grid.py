@@ -137,3 +137,34 @@ def test_the_grid_has_no_wcag_violations(live, new_context, paper_form, device):
         assert results.violations_count == 0, f"{state}: " + results.generate_report()
         if device == "phone":
             assert_phone_friendly(page)
+
+
+def test_without_the_script_the_grid_checks_on_the_server_and_stays_accessible(live, new_context, paper_form):
+    """No JavaScript: Check goes to the server; a wrong box comes back marked, then the summary and Save."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    project, invitation, email = paper_form
+    page = new_context(**PHONE).new_page()
+    page.route("**/paper.js", lambda route: route.abort())  # the grid's script never arrives (axe still runs)
+    log_in(page, live, email)
+    page.goto(grid_url(live, project, invitation))
+    cells = page.locator(".cell input")
+    cells.nth(0).fill("9")
+    cells.nth(1).fill("x")
+    page.check("#consent")
+    page.get_by_role("button", name="Controleren").click()
+    axe = Axe()
+    assert page.locator("#error-summary").is_visible()
+    assert cells.nth(0).get_attribute("aria-invalid") == "true" and cells.nth(1).input_value() == "x"
+    for state in ("the errors", "the summary"):
+        if state == "the summary":
+            cells.nth(0).fill("4")
+            page.get_by_role("button", name="Controleren").click()
+            assert "Twee vakjes aangekruist (telt als niet ingevuld): 1.2" in page.locator("#grid-summary").inner_text()
+        results = axe.run(page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, f"{state}: " + results.generate_report()
+        assert_phone_friendly(page)
+    page.get_by_role("button", name="Opslaan").click()
+    assert page.url.endswith(f"/participants/{invitation.code}")
+    participant = participant_of(live, invitation.token)
+    assert live.query(select(Response.status).where(Response.participant_id == participant)) == [("completed",)]
