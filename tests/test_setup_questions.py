@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -130,3 +131,36 @@ def test_choices_import_and_export_read_as_answered(app, session, setup):
     assert qid not in table.numeric and qid not in table.value_labels
     answers = sorted(row[column] for row in table.source() if row[column])
     assert answers == ["Koken; Klussen", "Tuinieren"]
+
+
+def test_a_resident_ticks_two_boxes_on_the_page_and_finds_them_ticked_again(app, session, setup):
+    """Through the resident's own pages: checkboxes shown, both ticks stored as words (saved on the way
+    back to the previous page, so the wave stays open), ticked again on return."""
+    from werkzeug.datastructures import MultiDict as Form
+
+    from surveyhub.models import Answer
+    from surveyhub.services import participants
+    from tests.test_questionnaire import Resident
+
+    qid = projects.add_question(session, setup["actor"], setup["slug"], "choices", "Wat deed je mee?", None,
+                                options=["Koken", "Tuinieren", "Klussen"])
+    [invitation] = participants.add_participants(session, setup["actor"], setup["slug"], entries=[(None, None)])
+    session.commit()
+    project = _project(session, setup["slug"])
+    last = len(responses.pages_for(project, "pre")) - 1
+    slot = responses.pages_for(project, "pre")[last].slots[-1]
+    resident = Resident(app.test_client(), invitation.token)
+    resident.consent()
+    for n in range(last):  # the statements before "Tot slot", left empty ("continue anyway")
+        assert resident.submit(n, {}, move="anyway").status_code == 302
+    page = resident.open(f"/p/{last}", follow_redirects=True).text
+    assert page.count('type="checkbox"') >= 3, page[page.find("<main"):][:3000]
+    assert f'name="{slot.key}"' in page and "Tuinieren" in page
+    sent = resident.client.post(f"{resident.base}/p/{last}", data=Form(
+        [("csrf_token", csrf_token(page)), ("move", "back"), (slot.key, "Koken"), (slot.key, "Klussen")]))
+    assert sent.status_code == 302
+    session.expire_all()
+    assert session.scalar(select(Answer.value_text).where(Answer.item_id == qid)) == "Koken; Klussen"
+    again = resident.open(f"/p/{last}", follow_redirects=True).text
+    ticked = re.findall(r'<input[^>]*checked[^>]*value="([^"]+)"|<input[^>]*value="([^"]+)"[^>]*checked', again)
+    assert {a or b for a, b in ticked} >= {"Koken", "Klussen"} and "Tuinieren" not in {a or b for a, b in ticked}
