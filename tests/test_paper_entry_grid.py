@@ -401,3 +401,12 @@ def test_the_grid_follows_the_short_form_and_the_questions_of_the_wave(app, work
             paper = questionnaire_data(session, project, kind, "nl")["pages"]
         assert [f"{n}. {page['title']}" for n, page in enumerate(paper, start=1)] == grid.legends[1:]
         assert sum(len(page["questions"]) for page in paper) == len(grid.cells)
+
+
+def test_a_grid_saved_for_a_one_question_a_screen_project_completes_at_the_residents_last_screen(
+        app, worker, org, short_project, make_participant, query):
+    resident = make_participant(org, short_project.slug, "Dini")
+    sent = send(worker, grid_url(short_project, resident), typed_like(app, short_project.slug, paper_value))
+    assert sent.status_code == 303
+    screens = len(pages_of(app, short_project.slug))  # one question a screen, as the resident gets them
+    assert query(select(Response.status, Response.current_page)) == [("completed", screens)]

@@ -7,6 +7,10 @@ and their scores are then replaced. Either start is in the audit trail
 (``response.paper_entry`` or ``response.paper_replace``) and marks the response
 as paper, entered by that worker.
 
+The grid (``web.paper.grid``) stores a whole form at once (:func:`save_form`) and
+takes its claim when it is opened with nothing to replace (:func:`opening`), so a
+double submit stores the form once.
+
 The worker's browser session holds a :class:`Claim`: what it may do to one
 resident's response to one wave. A claim to replace holds only while nobody
 saved in between; a claim to go on entering holds only while the response is

@@ -183,6 +183,8 @@ class _GridScreen:
     def _save(self, reading, form) -> None:
         registry, host = get_registry(), get_host()
         actor, kept = current_actor(), []
+        # The resume point counts the pages residents get (one question a screen, maybe), not the printed ones.
+        n_pages = len(responses.pages_for(self.link.project, self.wave.kind))
 
         def work():  # safe to run again after a rollback
             if not self.consented:
@@ -191,7 +193,7 @@ class _GridScreen:
                                       recorded_by_id=current_user.info.id)
             kept[:] = [paper_entry.save_form(
                 self.session, actor, self.link.project, self.link.participant, self.wave, self.claim, self.lang,
-                reading.values, n_pages=len(self.pages), methods=registry.bounded_scoring_methods,
+                reading.values, n_pages=n_pages, methods=registry.bounded_scoring_methods,
                 on_error=registry.scoring_error_handler(host), on_completed=responses.announcer(host),
                 entered_by=current_user.info.email)]
 

@@ -112,6 +112,11 @@ def test_a_cell_with_a_box_that_is_not_there_says_so_at_once(live, new_context, 
     page.keyboard.type("x")
     assert first.get_attribute("aria-invalid") is None
     assert page.locator(".cell .echo").first.inner_text() == "twee kruisjes: telt als niet ingevuld"
+    assert page.evaluate(_ACTIVE)["name"] == page.locator(".cell input").nth(1).get_attribute("name")
+    page.keyboard.press("ArrowUp")  # back up to correct it: typing replaces what was there
+    page.keyboard.type("3")
+    assert first.input_value() == "3"
+    assert page.locator(".cell .echo").first.inner_text() == "Niet eens, niet oneens"
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])

@@ -127,6 +127,11 @@
       if (now === "ok") { next(input); }
     });
     input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowUp" || event.key === "ArrowDown") {  // up and down the column of cells
+        var target = cells[cells.indexOf(input) + (event.key === "ArrowUp" ? -1 : 1)];
+        if (target) { event.preventDefault(); target.focus(); }
+        return;
+      }
       if (event.key !== "Enter") { return; }
       event.preventDefault();  // Enter goes on to the next cell, like Tab; it never sends a half-typed form
       if (check(input)) { next(input); }
