@@ -119,7 +119,7 @@ def test_self_perceived_change_and_the_method_appendix(app, session, demo):
     line = text.split("Plannen en organiseren: terugblik", 1)[1].split(" bewoners.", 1)[0]
     assert "Zelf ervaren verandering" in line and "vooruit" not in line and "gegroeid" not in line
     assert _mean_sd(then["pre"]) in text  # the "then" average (looking back)
-    assert "Plannen en organiseren (organising, versie 1)" in text
+    assert "Plannen en organiseren (organising, versie 2)" in text
     assert "Ik kan een buurtactiviteit van begin tot eind plannen." in text
     alpha = report["scales"][0]["reliability"]["pre"]["alpha"]
     lo, hi = report["scales"][0]["reliability"]["pre"]["ci95"]
