@@ -410,3 +410,31 @@ def test_a_grid_saved_for_a_one_question_a_screen_project_completes_at_the_resid
     assert sent.status_code == 303
     screens = len(pages_of(app, short_project.slug))  # one question a screen, as the resident gets them
     assert query(select(Response.status, Response.current_page)) == [("completed", screens)]
+
+
+def test_the_projects_own_choice_questions_show_their_boxes_and_store_like_checkboxes(app, session, org, worker,
+                                                                                      make_participant, query):
+    from surveyhub.plugins import get_registry
+    from surveyhub.services import access, projects
+
+    actor = access.Actor(organisation_id=org.id, role="admin")
+    info = projects.create_project(session, get_registry(app), actor, "Eigen vragen", ["organising"])
+    projects.add_question(session, actor, info.slug, "choices", "Wat deed je mee?", None,
+                          options=["Koken", "Tuinieren", "Vergaderen"])
+    projects.add_question(session, actor, info.slug, "choice", "Hoe hoorde je ervan?", None,
+                          options=["Buren", "Flyer"])
+    session.commit()
+    resident = make_participant(org, info.slug, "Ed")
+    url = grid_url(info, resident)
+    shown = worker.get(url).text
+    assert "1 = Koken, 2 = Tuinieren, 3 = Vergaderen" in shown and "1 = Buren, 2 = Flyer" in shown
+    cells = typed_like(app, info.slug, lambda slot: {"choices": "3 1", "choice": "2"}.get(slot.item["type"], "")
+                       if slot.instrument_id == "_project" else "")
+    wrong = send(worker, url, {**cells, **{k: "4" for k, v in cells.items() if v == "3 1"}})
+    assert wrong.status_code == 422  # there is no fourth box
+    assert send(worker, url, cells).status_code == 303
+    stored = {item: value for (_b, instrument, item), value in stored_answers(query, resident.token).items()
+              if instrument == "_project"}
+    assert sorted(stored.values(), key=str) == [2.0, "Koken; Vergaderen"]
+    again = GridPage(worker.get(url).text).cells
+    assert sorted(v for v in again.values() if v) == ["1 3", "2"]

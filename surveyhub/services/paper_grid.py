@@ -62,7 +62,7 @@ class Section:
     then: bool
     lead_in: str
     cells: tuple[Cell, ...]
-    #: The answers shared by every box question of the section (printed once, as a legend), if any.
+    #: The answers shared by every one-box question of the section (two or more), shown once as a legend.
     legend: tuple[tuple[str, str], ...] = ()
 
 
@@ -71,8 +71,8 @@ def sections(pages: list[Page], types: dict, lang: str) -> list[Section]:
     result = []
     for index, page in enumerate(pages, start=1):
         cells = tuple(_cell(slot, number, types, lang) for number, slot in enumerate(page.slots, start=1))
-        shared = {c.options for c in cells if c.kind == "choice"}
-        legend = next(iter(shared)) if len(shared) == 1 else ()
+        boxes = [c.options for c in cells if c.kind == "choice"]
+        legend = boxes[0] if len(boxes) > 1 and len(set(boxes)) == 1 else ()  # else each cell says its own
         result.append(Section(index, translate(page.title, lang), page.block == "then",
                               translate(page.lead_in, lang) if page.lead_in else "", cells, legend))
     return result
@@ -133,7 +133,7 @@ def read(pages: list[Page], grid: list[Section], form, types: dict, lang: str) -
             reading.typed[cell.key] = typed
             reading.total += 1
             label = f"{section.number}.{cell.number}"
-            if typed == "":
+            if typed.strip() == "":
                 reading.blank.append(label)
             elif cell.boxes and typed.lower() in TWO_TICKS:
                 reading.two_ticks.append(label)
