@@ -192,6 +192,21 @@ def test_edit_form_refuses_short_change_with_reason(client_for, org_users, app, 
     assert session.scalars(select(Project).where(Project.slug == info.slug)).one().form_length == "full"
 
 
+def test_edit_with_answers_and_the_same_instruments_in_another_order_saves(app, session, org_users):
+    """The chooser lists instruments by name; the questionnaire's own order is kept and nothing 'changes'."""
+    registry = get_registry(app)
+    actor = access.Actor(org_users["org"].id, "worker", org_users["worker"].id)
+    first, second = _refs(app, 2)
+    info = projects.create_project(session, registry, actor, "Twee", [second, first])
+    project = session.scalars(select(Project).where(Project.slug == info.slug)).one()
+    _answer_something(session, project)
+    projects.update_project(session, registry, actor, info.slug, "Twee, hernoemd", None, False, [first, second])
+    assert project.name == "Twee, hernoemd"
+    assert [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments] == [second, first]
+    with pytest.raises(Conflict):  # a real change is still refused
+        projects.update_project(session, registry, actor, info.slug, "Twee", None, False, [first])
+
+
 # --- permissions ----------------------------------------------------------------------------------
 
 def test_funder_cannot_set_up_projects(client_for, org_users, make_project):

@@ -166,6 +166,9 @@ def update_project(session: Session, registry: InstrumentRegistry, actor: Actor,
     project.retrospective = retrospective
     current = [f"{pi.instrument_id}@{pi.version}" for pi in project.instruments]
     wanted = [r if "@" in r else _latest_ref(session, registry, actor, r) for r in instrument_refs]
+    # The form lists instruments by name, not in the questionnaire's order: keep the order the worker
+    # set (moving instruments up and down) and add newly chosen ones at the end.
+    wanted = [ref for ref in current if ref in wanted] + [ref for ref in wanted if ref not in current]
     if wanted != current:
         if has_responses(session, project):
             raise Conflict(N_("the questionnaire cannot change once residents have answered; start a new project"))
