@@ -9,7 +9,7 @@ folder (``SURVEYHUB_PLUGINS_DIR``, default ``plugins/``). It adds
   ``min_answered`` rungs are answered. A scale may give the order itself in
   ``scoring.rungs`` (a list of item ids, lowest first); otherwise the item
   order is the rung order.
-- the instrument ``participation_ladder`` (version 1, Dutch and English), six
+- the instrument ``participation_ladder`` (version 2, Dutch and English), six
   rungs from coming to a meeting to leading a group of neighbours.
 
 A ladder is not an average: someone who leads a group but skipped the
@@ -49,7 +49,7 @@ def _rung(number: int, nl: str, en: str, then_nl: str, then_en: str) -> dict:
 # participation (1969); no published questionnaire was copied.
 INSTRUMENT = {
     "id": "participation_ladder",
-    "version": 1,
+    "version": 2,
     "title": {"nl": "Meedoen in de buurt", "en": "Taking part in the neighbourhood"},
     "description": {"nl": "Wat heb je de afgelopen drie maanden gedaan in je buurt?",
                     "en": "What did you do in your neighbourhood in the past three months?"},

@@ -91,7 +91,7 @@ def test_hook_surveyhub_register_instruments(app, session, make_org, make_projec
     assert registry.errors == []
     assert registry.get("garden_days", 1).source == "plugin tests.instruments"  # a dict
     assert registry.get("buurtquiz", 2).source == str(Path(contract.DATA / "buurtquiz.yaml"))  # a path
-    assert registry.get("participation_ladder", 1).source == "plugin plugins.participation_ladder"
+    assert registry.get("participation_ladder", 2).source == "plugin plugins.participation_ladder"
     listed = app.test_cli_runner().invoke(args=["instruments", "list"]).output
     assert "garden_days@1  Garden days  [gardening]  (plugin tests.instruments)" in listed
     assert "buurtquiz@2  Neighbourhood quiz  [knowing]" in listed
@@ -180,7 +180,7 @@ def test_the_faces_plugin_question_type_works_in_a_form(app, session, make_org, 
         missing("the example plugin is not installed: pip install -e ./plugins/surveyhub-faces")
     registry = get_registry(app)
     faces = registry.question_types["faces"]
-    definition = registry.get("faces_wellbeing", 1).definition
+    definition = registry.get("faces_wellbeing", 2).definition
     items = definition["scales"][0]["items"]
     submitted = {item["id"]: str(n) for item, n in zip(items, (5, 4, 4, 3, 5, 2))}
     form = bare_form(faces, items, "en", submitted)

@@ -61,9 +61,9 @@ def test_list_shows_the_shipped_and_the_plugin_instruments(runner, faces_install
     lines = result.output.splitlines()
     assert [line.split("@")[0] for line in lines] == sorted(SHIPPED + ["faces_wellbeing", "participation_ladder"])
     assert f"organising@2  Planning and organising  [organising]  ({ROOT / 'instruments' / 'organising.yaml'})" in lines
-    assert ("participation_ladder@1  Taking part in the neighbourhood  [participation]  "
+    assert ("participation_ladder@2  Taking part in the neighbourhood  [participation]  "
             "(plugin plugins.participation_ladder)") in lines
-    [faces] = [line for line in lines if line.startswith("faces_wellbeing@1  ")]
+    [faces] = [line for line in lines if line.startswith("faces_wellbeing@2  ")]
     assert faces.endswith("surveyhub_faces/faces_wellbeing.yaml)")
 
 
@@ -95,7 +95,7 @@ def test_show_prints_every_item_in_dutch_and_english(runner):
 
 
 def test_show_a_plugin_instrument_by_version(runner):
-    result = invoke(runner, "instruments", "show", "participation_ladder@1")
+    result = invoke(runner, "instruments", "show", "participation_ladder@2")
     assert result.exit_code == 0
     assert "  scale participation (scoring: highest_rung, higher is better: True)" in result.output
     assert "      en: I lead a group of neighbours." in result.output

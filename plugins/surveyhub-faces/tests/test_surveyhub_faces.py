@@ -96,7 +96,7 @@ def test_the_type_is_scored_on_one_to_five():
 def test_the_instrument_is_valid_complete_and_scores_with_faces():
     registry = build_registry(host_with_faces())
     assert registry.errors == []
-    loaded = registry.get("faces_wellbeing", 1)
+    loaded = registry.get("faces_wellbeing", 2)
     assert loaded is not None and loaded.source == str(surveyhub_faces.INSTRUMENT_FILE)
     data = yaml_loader.load_instrument_file(surveyhub_faces.INSTRUMENT_FILE)
     assert validation.translation_warnings(data, "faces_wellbeing.yaml") == []
