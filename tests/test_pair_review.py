@@ -115,6 +115,20 @@ def test_linked_participants_show_a_paired_resident_as_one(session, world):
     session.rollback()
 
 
+def test_a_resident_paired_by_code_gets_one_certificate_not_one_per_participant(session, world):
+    """A-SAME1/A-SAME2 and A-PRE/A-POST are each one resident: only the later participant is a candidate."""
+    from surveyhub.services import documents
+
+    def codes():
+        return {c.code for c in documents.certificate_candidates(session, world["worker"], world["slug"])}
+
+    assert codes() == {"A-SAME2", "A-POST", "A-LONE"}
+    pair_review.decide(session, world["worker"], world["slug"], world["ids"]["A-PRE"], world["ids"]["A-POST"],
+                       "undone")
+    assert codes() == {"A-SAME2", "A-PRE", "A-POST", "A-LONE"}  # two residents again: two documents
+    session.rollback()
+
+
 def test_the_page_shows_the_differing_answer_and_decides(client_for, session, world):
     client = client_for(world["users"]["worker"].email)
     page = client.get(f"/projects/{world['slug']}/pairs?lang=nl")

@@ -254,13 +254,27 @@ def certificate_candidates(session: Session, actor: Actor, slug: str, *, by_name
     after them), the order a printed book of certificates is handed out in.
     """
     project = access.project(session, actor, slug, "project.rows")
+    earlier = _earlier_selves(session, project)
     found = []
     for participant in session.scalars(select(Participant).where(Participant.project_id == project.id)
                                        .order_by(Participant.id)):
+        if participant.id in earlier:
+            continue
         kind = dc.certificate_kind(session, project, participant)
         if kind:
             found.append(Candidate(participant.code, participant.display_name, kind))
     return sorted(found, key=name_order) if by_name else found
+
+
+def _earlier_selves(session: Session, project: Project) -> set[int]:
+    """Anonymous participants the report counts as the same resident as a later one (paired by their own
+    code, ``pair_review.linked_participants``): only the latest of them gets a document, never one each."""
+    from surveyhub.services import pair_review
+
+    chains: dict[int, list[int]] = {}
+    for pid, root in pair_review.linked_participants(session, project).items():
+        chains.setdefault(root, [root]).append(pid)
+    return {pid for members in chains.values() for pid in members if pid != max(members)}
 
 
 def name_order(candidate: Candidate) -> tuple:
