@@ -152,7 +152,7 @@ def cached_pages(digests: list[str], definitions: list[dict], extra_questions: l
 
 #: Seconds a resident takes per question, by type: a five-point statement read at B1 level on a
 #: phone about 9 s, a yes/no 6 s, a number 12 s, an open question 45 s; plugin types 15 s.
-SECONDS_PER_ITEM = {"choice": 9, "yes_no": 6, "number": 12, "text": 45}
+SECONDS_PER_ITEM: dict[str, int] = {"choice": 9, "yes_no": 6, "number": 12, "text": 45}
 SECONDS_OTHER = 15
 #: Reading the start page and saying yes to taking part.
 SECONDS_START = 30
@@ -169,6 +169,8 @@ def estimated_minutes(pages: list[Page]) -> int:
     Computed from the questions actually asked, so invitations and the start page
     never promise "about 10 minutes" for a 66-question wave.
     """
-    seconds = SECONDS_START + sum(SECONDS_PER_ITEM.get(slot.item.get("type"), SECONDS_OTHER)
-                                  for page in pages for slot in page.slots)
+    seconds: int = SECONDS_START
+    for page in pages:
+        for slot in page.slots:
+            seconds += SECONDS_PER_ITEM.get(str(slot.item.get("type")), SECONDS_OTHER)
     return max(1, -(-seconds // 60))

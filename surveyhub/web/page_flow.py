@@ -3,8 +3,9 @@
 GET shows the page with what is saved. POST checks every answer; any problem
 re-shows the page with the typed answers and a message beside the field, and
 stores nothing. A resident who sends a page of statements with nothing filled
-in is asked once whether to go on anyway ("anyway" moves on; nothing is lost). An expired CSRF token (a long pause, a lost session) also
-re-shows the page with the typed answers, never a bare error.
+in is asked once whether to go on anyway ("anyway" moves on; nothing is lost).
+An expired CSRF token (a long pause, a lost session) also re-shows the page
+with the typed answers, never a bare error.
 
 A GET never writes: the response row is made when the first page of answers is
 saved. A resident's save makes the response theirs (web) again; paper entry
