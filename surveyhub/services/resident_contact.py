@@ -7,6 +7,7 @@ Residents answer more gladly when they see a face they know: the organisation
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -43,13 +44,17 @@ def logo(session: Session, project: Project) -> tuple[bytes, str] | None:
     return (org.logo, kind) if kind is not None and org.logo else None
 
 
+#: What a personal link's token is made of (``participants.new_token``: URL-safe base64).
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def revoked_link_project(session: Session, token: str) -> Project | None:
     """The project of a personal link that no longer works (a new link was made), for the dead-end page.
 
     Only a link that once existed names its project: an unknown or guessed one names nothing.
     """
-    if not token or len(token) > 64:
-        return None
+    if not token or len(token) > 64 or not _TOKEN_SHAPE.fullmatch(token):
+        return None  # a link never holds other characters (and PostgreSQL refuses a NUL in a query)
     return session.scalar(select(Project).join(Participant, Participant.project_id == Project.id)
                           .join(Token, Token.participant_id == Participant.id)
                           .where(Token.token == token, Token.revoked_at.is_not(None)).limit(1))
