@@ -217,7 +217,7 @@ def test_a_later_wave_greets_the_resident_and_says_how_long(session, client, org
     finish_wave(resident, "3")
     pre_done = _text(resident.open("/done").text)
     assert "We vragen je later nog een keer om deze vragen te beantwoorden." in pre_done
-    assert "Dan zie je wat je hebt geleerd." in pre_done
+    assert "Dan zie je wat er voor jou veranderd is." in pre_done
     set_wave(session, org, project.slug, "post", "open")
     welcome = resident.open()
     assert welcome.status_code == 200
