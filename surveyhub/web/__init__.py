@@ -10,12 +10,13 @@ from surveyhub.web import session_user
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveyhub.web import (account, admin, auth, branding, documents, input, manage, outcomes, pairs, paper,
+    from surveyhub.web import (account, admin, auth, branding, documents, icons, input, manage, outcomes, pairs, paper,
                                participants, preview, project_admin, project_story, questionnaire, resident_requests,
                                resident_rights, setup, verify)
 
     input.init_app(app)
     session_user.init_app(app)
+    app.register_blueprint(icons.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(manage.bp)

@@ -9,7 +9,7 @@ guessed, but nobody should be able to try), and everything shown is escaped.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, send_from_directory
+from flask import Blueprint, current_app, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField
@@ -60,13 +60,6 @@ def check():
 @limit_checks
 def check_code(code: str):
     return _code_result(code)
-
-
-@bp.route("/favicon.ico")
-@public
-def favicon():
-    """The icon browsers ask for by name (a PDF or JSON tab); every page links ``static/favicon.svg`` itself."""
-    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon")
 
 
 def _code_result(code: str):
