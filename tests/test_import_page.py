@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 
 import pytest
 from sqlalchemy import func, select
@@ -13,14 +12,7 @@ from sqlalchemy import func, select
 from surveyhub.models import AuditEvent, Participant, Project, Response
 from surveyhub.plugins import get_registry
 from tests.fixtures.factories import csrf_token
-
-
-@pytest.fixture
-def database_url(sqlite_template, tmp_path):
-    target = tmp_path / "instance" / "surveyhub.sqlite3"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(sqlite_template, target)
-    return f"sqlite:///{target}"
+from tests.fixtures.factories import sqlite_database_url as database_url  # noqa: F401  (SQLite only)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ residents' first language, retention, and the questions and minutes per wave the
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 
 import pytest
@@ -18,22 +17,7 @@ from surveyhub.services import access, instruments, projects, responses
 from surveyhub.services.errors import Conflict, Invalid
 from surveyhub.services.questionnaire import build_pages, estimated_minutes, question_count
 from tests.fixtures.factories import csrf_token
-
-
-@pytest.fixture
-def database_url(sqlite_template, tmp_path):
-    """SQLite: the form and its figures do not depend on the database (scoping is tested on both in test_access)."""
-    target = tmp_path / "instance" / "surveyhub.sqlite3"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(sqlite_template, target)
-    return f"sqlite:///{target}"
-
-
-@pytest.fixture
-def org_users(make_org, make_user):
-    org = make_org("Buurtwerk Noord")
-    return {"org": org, "worker": make_user("worker", org), "admin": make_user("admin", org),
-            "funder": make_user("funder", org)}
+from tests.fixtures.factories import sqlite_database_url as database_url  # noqa: F401  (SQLite only)
 
 
 def _refs(app, n=2):
@@ -49,9 +33,9 @@ def _post_new(client, **fields):
 
 # --- the chooser ----------------------------------------------------------------------------------
 
-def test_chooser_figures_match_each_instrument(app, session, org_users):
+def test_chooser_figures_match_each_instrument(app, session, org_people):
     registry = get_registry(app)
-    entries = instruments.chooser(session, registry, org_users["org"].id, "nl")
+    entries = instruments.chooser(session, registry, org_people["org"].id, "nl")
     assert [e.name.casefold() for e in entries] == sorted(e.name.casefold() for e in entries)
     for entry in entries:
         definition = registry.get(entry.id, entry.version).definition
@@ -69,10 +53,10 @@ def test_chooser_figures_match_each_instrument(app, session, org_users):
             assert entry.short_items is None
 
 
-def test_new_project_page_shows_the_chooser_in_dutch(client_for, org_users, app, session):
-    worker = client_for(org_users["worker"].email)
+def test_new_project_page_shows_the_chooser_in_dutch(client_for, org_people, app, session):
+    worker = client_for(org_people["worker"].email)
     html = worker.get("/projects/new?lang=nl").text
-    entries = instruments.chooser(session, get_registry(app), org_users["org"].id, "nl")
+    entries = instruments.chooser(session, get_registry(app), org_people["org"].id, "nl")
     positions = [html.index(f'value="{e.ref}"') for e in entries]
     assert positions == sorted(positions), "sorted by the Dutch name"
     first = entries[0]
@@ -84,8 +68,8 @@ def test_new_project_page_shows_the_chooser_in_dutch(client_for, org_users, app,
 
 # --- creating and editing -------------------------------------------------------------------------
 
-def test_new_project_with_every_setting(client_for, org_users, app, session):
-    worker = client_for(org_users["worker"].email)
+def test_new_project_with_every_setting(client_for, org_people, app, session):
+    worker = client_for(org_people["worker"].email)
     refs = _refs(app)
     response = _post_new(worker, instruments=refs, form_length="short", question_mode="one", language="en",
                          period_start="2026-01-05", period_end="2026-12-20", retention_months="18")
@@ -97,8 +81,8 @@ def test_new_project_with_every_setting(client_for, org_users, app, session):
     assert [f"{p.instrument_id}@{p.version}" for p in project.instruments] == refs
 
 
-def test_no_instrument_says_what_to_do_and_keeps_the_input(client_for, org_users):
-    worker = client_for(org_users["worker"].email)
+def test_no_instrument_says_what_to_do_and_keeps_the_input(client_for, org_people):
+    worker = client_for(org_people["worker"].email)
     response = _post_new(worker, name="Repair Café", description="Elke zaterdag", question_mode="one")
     assert response.status_code == 200
     assert "Kies minstens één vragenlijst." in response.text
@@ -111,16 +95,16 @@ def test_no_instrument_says_what_to_do_and_keeps_the_input(client_for, org_users
     ({"retention_months": "0"}, "Vul een aantal maanden in van 1 tot 120."),
     ({"name": ""}, "Geef het project een naam."),
 ])
-def test_bad_input_gets_a_clear_message(client_for, org_users, app, session, fields, message):
-    worker = client_for(org_users["worker"].email)
+def test_bad_input_gets_a_clear_message(client_for, org_people, app, session, fields, message):
+    worker = client_for(org_people["worker"].email)
     response = _post_new(worker, instruments=_refs(app, 1), **fields)
     assert response.status_code == 200
     assert message in response.text
     assert session.scalar(select(Project.id)) is None
 
 
-def test_language_must_be_one_the_instruments_have(app, session, org_users):
-    actor = access.Actor(org_users["org"].id, "worker", org_users["worker"].id)
+def test_language_must_be_one_the_instruments_have(app, session, org_people):
+    actor = access.Actor(org_people["org"].id, "worker", org_people["worker"].id)
     registry = get_registry(app)
     lacking = [i for i in registry.all() if "pl" not in (i.definition.get("languages") or ["nl"])]
     if not lacking:
@@ -130,8 +114,8 @@ def test_language_must_be_one_the_instruments_have(app, session, org_users):
                                 setup=projects.Setup(language="pl"))
 
 
-def test_recalculate_shows_figures_and_saves_nothing(client_for, org_users, app, session):
-    worker = client_for(org_users["worker"].email)
+def test_recalculate_shows_figures_and_saves_nothing(client_for, org_people, app, session):
+    worker = client_for(org_people["worker"].email)
     refs = _refs(app)
     response = _post_new(worker, instruments=refs, recalc="1")
     assert response.status_code == 200
@@ -141,12 +125,12 @@ def test_recalculate_shows_figures_and_saves_nothing(client_for, org_users, app,
     assert re.search(rf"<td class=\"questions\">{question_count(pages)}</td><td class=\"minutes\"[^>]*>ongeveer {estimated_minutes(pages)}</td>", response.text)
 
 
-def test_short_form_cannot_change_after_answers(app, session, org_users):
+def test_short_form_cannot_change_after_answers(app, session, org_people):
     registry = get_registry(app)
     with_short = [i for i in registry.all() if has_short_form(i.definition)]
     if not with_short:
         pytest.skip("no installed instrument has a short form yet")
-    actor = access.Actor(org_users["org"].id, "worker", org_users["worker"].id)
+    actor = access.Actor(org_people["org"].id, "worker", org_people["worker"].id)
     ref = f"{with_short[0].id}@{with_short[0].version}"
     info = projects.create_project(session, registry, actor, "Kort", [ref], setup=projects.Setup(form_length="short"))
     project = session.scalars(select(Project).where(Project.slug == info.slug)).one()
@@ -173,14 +157,14 @@ def _answer_something(session, project):
     session.flush()
 
 
-def test_edit_form_refuses_short_change_with_reason(client_for, org_users, app, session):
+def test_edit_form_refuses_short_change_with_reason(client_for, org_people, app, session):
     registry = get_registry(app)
-    actor = access.Actor(org_users["org"].id, "worker", org_users["worker"].id)
+    actor = access.Actor(org_people["org"].id, "worker", org_people["worker"].id)
     ref = _refs(app, 1)[0]
     info = projects.create_project(session, registry, actor, "Lang", [ref])
     _answer_something(session, session.scalars(select(Project).where(Project.slug == info.slug)).one())
     session.commit()
-    worker = client_for(org_users["worker"].email)
+    worker = client_for(org_people["worker"].email)
     page = worker.get(f"/projects/{info.slug}/edit?lang=nl")
     assert "Bewoners hebben al geantwoord" in page.text
     response = worker.post(f"/projects/{info.slug}/edit?lang=nl", data={
@@ -192,10 +176,10 @@ def test_edit_form_refuses_short_change_with_reason(client_for, org_users, app, 
     assert session.scalars(select(Project).where(Project.slug == info.slug)).one().form_length == "full"
 
 
-def test_edit_with_answers_and_the_same_instruments_in_another_order_saves(app, session, org_users):
+def test_edit_with_answers_and_the_same_instruments_in_another_order_saves(app, session, org_people):
     """The chooser lists instruments by name; the questionnaire's own order is kept and nothing 'changes'."""
     registry = get_registry(app)
-    actor = access.Actor(org_users["org"].id, "worker", org_users["worker"].id)
+    actor = access.Actor(org_people["org"].id, "worker", org_people["worker"].id)
     first, second = _refs(app, 2)
     info = projects.create_project(session, registry, actor, "Twee", [second, first])
     project = session.scalars(select(Project).where(Project.slug == info.slug)).one()
@@ -209,22 +193,22 @@ def test_edit_with_answers_and_the_same_instruments_in_another_order_saves(app, 
 
 # --- permissions ----------------------------------------------------------------------------------
 
-def test_funder_cannot_set_up_projects(client_for, org_users, make_project):
-    info = make_project(org_users["org"], "Buurttuin")
-    funder = client_for(org_users["funder"].email)
+def test_funder_cannot_set_up_projects(client_for, org_people, make_project):
+    info = make_project(org_people["org"], "Buurttuin")
+    funder = client_for(org_people["funder"].email)
     assert funder.get("/projects/new").status_code in (403, 404)
     assert funder.get(f"/projects/{info.slug}/edit").status_code in (403, 404)
 
 
-def test_admin_can_set_up_projects(client_for, org_users, app):
-    admin = client_for(org_users["admin"].email)
+def test_admin_can_set_up_projects(client_for, org_people, app):
+    admin = client_for(org_people["admin"].email)
     assert _post_new(admin, instruments=_refs(app, 1)).status_code == 302
 
 
 # --- the command line offers the same -------------------------------------------------------------
 
-def test_cli_create_with_short_one_per_screen_language_and_dates(runner, session, org_users):
-    result = runner.invoke(cli, ["project", "create", "Kort en Bondig", "--org", org_users["org"].slug,
+def test_cli_create_with_short_one_per_screen_language_and_dates(runner, session, org_people):
+    result = runner.invoke(cli, ["project", "create", "Kort en Bondig", "--org", org_people["org"].slug,
                                  "--instrument", "organising", "--short", "--one-per-screen", "--language", "en",
                                  "--start", "2026-02-01", "--end", "2026-11-30"])
     assert result.exit_code == 0, result.output
@@ -233,8 +217,8 @@ def test_cli_create_with_short_one_per_screen_language_and_dates(runner, session
     assert (project.period_start, project.period_end) == (date(2026, 2, 1), date(2026, 11, 30))
 
 
-def test_cli_refuses_an_end_before_the_start(runner, session, org_users):
-    result = runner.invoke(cli, ["project", "create", "Achterstevoren", "--org", org_users["org"].slug,
+def test_cli_refuses_an_end_before_the_start(runner, session, org_people):
+    result = runner.invoke(cli, ["project", "create", "Achterstevoren", "--org", org_people["org"].slug,
                                  "--instrument", "organising", "--start", "2026-05-01", "--end", "2026-04-01"])
     assert result.exit_code != 0
     assert "end date" in result.output and "Traceback" not in result.output

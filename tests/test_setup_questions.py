@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from sqlalchemy import select
@@ -16,14 +15,7 @@ from surveyhub.plugins import get_registry
 from surveyhub.services import access, exports, imports, projects, resident, responses
 from surveyhub.services.errors import Invalid
 from tests.fixtures.factories import csrf_token
-
-
-@pytest.fixture
-def database_url(sqlite_template, tmp_path):
-    target = tmp_path / "instance" / "surveyhub.sqlite3"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(sqlite_template, target)
-    return f"sqlite:///{target}"
+from tests.fixtures.factories import sqlite_database_url as database_url  # noqa: F401  (SQLite only)
 
 
 @pytest.fixture

@@ -4,22 +4,12 @@ keyboard and screen-reader users rely on (skip link, one <main>, labelled fields
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 
 import pytest
 
 from tests.fixtures.factories import csrf_token
-
-
-@pytest.fixture
-def database_url(sqlite_template, tmp_path):
-    """SQLite only: page structure and language do not depend on the database (and a
-    PostgreSQL database per test costs a second). Scoping is tested on both in test_access."""
-    target = tmp_path / "instance" / "surveyhub.sqlite3"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(sqlite_template, target)
-    return f"sqlite:///{target}"
+from tests.fixtures.factories import sqlite_database_url as database_url  # noqa: F401  (SQLite only)
 
 
 class PageStructure(HTMLParser):

@@ -15,6 +15,7 @@ import os
 import shutil
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,26 +87,35 @@ class LiveSite:
 
 # Package scope: the browser and its event loop end with the browser tests, so later
 # tests that run their own asyncio loop (pyhanko's signing) are not affected.
-@pytest.fixture(scope="package")
-def live(sqlite_template, tmp_path_factory):
+@contextmanager
+def serve_site(sqlite_template, instance: Path, name: str, **config):
+    """The real app on a copy of the migrated SQLite template in ``instance``, served from a thread
+    on a free loopback port until the block ends; ``config`` adds to the test settings."""
     from werkzeug.serving import make_server
 
     from surveyhub import create_app
 
-    instance = tmp_path_factory.mktemp("live")
     shutil.copy(sqlite_template, instance / "surveyhub.sqlite3")
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-tests", "PLUGINS_DIR": "",
-                      "BASE_URL": "http://127.0.0.1"})
+                      "BASE_URL": "http://127.0.0.1", **config})
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
-    yield LiveSite(app, url)
-    server.shutdown()
-    thread.join(timeout=5)
-    app.extensions["surveyhub.db"].engine.dispose()
+    try:
+        yield LiveSite(app, url)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        app.extensions["surveyhub.db"].engine.dispose()
+
+
+@pytest.fixture(scope="package")
+def live(sqlite_template, tmp_path_factory):
+    with serve_site(sqlite_template, tmp_path_factory.mktemp("live"), "live-server") as site:
+        yield site
 
 
 @pytest.fixture(scope="package")

@@ -10,9 +10,6 @@ the right and, where both buttons share a row, "Next" sits left of "Previous".
 
 from __future__ import annotations
 
-import logging
-import shutil
-import threading
 from io import BytesIO
 
 import pytest
@@ -20,7 +17,7 @@ from sqlalchemy import select
 
 from surveyhub.locale import catalog
 from surveyhub.models import Answer, Response
-from tests.browser.conftest import PHONE, LiveSite, assert_phone_friendly
+from tests.browser.conftest import PHONE, assert_phone_friendly, serve_site
 from tests.test_languages import write_instruments
 
 pytestmark = pytest.mark.browser
@@ -33,25 +30,10 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
 @pytest.fixture(scope="module")
 def site(sqlite_template, tmp_path_factory):
     """A live SurveyHub whose instruments speak Arabic (the shared ``live`` site has the shipped ones)."""
-    from werkzeug.serving import make_server
-
-    from surveyhub import create_app
-
     instance = tmp_path_factory.mktemp("rtl")
-    shutil.copy(sqlite_template, instance / "surveyhub.sqlite3")
-    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-tests", "PLUGINS_DIR": "",
-                      "BASE_URL": "http://127.0.0.1",
-                      "INSTRUMENTS_DIR": str(write_instruments(instance / "instruments"))})
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = url
-    thread = threading.Thread(target=server.serve_forever, name="rtl-server", daemon=True)
-    thread.start()
-    yield LiveSite(app, url)
-    server.shutdown()
-    thread.join(timeout=5)
-    app.extensions["surveyhub.db"].engine.dispose()
+    with serve_site(sqlite_template, instance, "rtl-server",
+                    INSTRUMENTS_DIR=str(write_instruments(instance / "instruments"))) as live_site:
+        yield live_site
 
 
 @pytest.fixture(scope="module")
