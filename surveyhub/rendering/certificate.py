@@ -104,7 +104,9 @@ def short_name(name: str) -> str:
 def _did(data: dict, name: str, t: dict, lang: str) -> dict:
     """What the resident did: the worker's words for their role, and what the project achieved together."""
     role = data["participant"].get("role")
-    outputs = [f"{o['description']} ({formatting.long_date(o['date'], lang)})" for o in data.get("outputs") or ()]
+    # The worker's words keep their own direction inside an Arabic certificate (<bdi> in the template).
+    outputs = [{"text": o["description"], "date": formatting.long_date(o["date"], lang)}
+               for o in data.get("outputs") or ()]
     return {"heading": t["did_heading"].format(name=name), "role": role[:1].upper() + role[1:] if role else None,
             "together": outputs, "together_heading": t["together_heading"]}
 
