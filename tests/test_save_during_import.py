@@ -56,8 +56,21 @@ def snapshot(session) -> dict:
 
 # --- the import: short transactions, whole or nothing, safe to run again -------------------------------------
 
+def test_a_batch_that_has_used_its_time_ends_after_its_current_row(app, runner, session, make_org, tmp_path,
+                                                                     monkeypatch):
+    """The time budget ends a batch whatever its rows: with none left, every row commits on its own."""
+    monkeypatch.setattr(imports, "BATCH_SECONDS", 0)
+    slug = new_project(app, session, make_org(), ["organising"])
+    result = runner.invoke(args=["responses", "import", slug, "--wave", "pre",
+                                 str(organising_file(tmp_path / "slow.csv", [f"S{n:02d}" for n in range(4)]))])
+    assert result.exit_code == 0, result.output
+    assert "Stored in 4 write transactions" in result.output
+    assert len(snapshot(session)) == 4
+
+
 def test_a_large_import_is_stored_in_short_transactions(app, runner, session, make_org, tmp_path, monkeypatch):
     monkeypatch.setattr(imports, "BATCH_ROWS", 7)
+    monkeypatch.setattr(imports, "BATCH_SECONDS", 3600)  # the row limit alone decides (a loaded machine is slow)
     slug = new_project(app, session, make_org(), ["organising"])
     codes = [f"B{n:03d}" for n in range(30)]
     result = runner.invoke(args=["responses", "import", slug, "--wave", "pre",

@@ -96,8 +96,10 @@ def serve_site(sqlite_template, instance: Path, name: str, **config):
     from surveyhub import create_app
 
     shutil.copy(sqlite_template, instance / "surveyhub.sqlite3")
+    # Every browser test logs in from 127.0.0.1: the login budget (10 a minute per address, tested in
+    # test_auth) would refuse the later ones of a full run, so this server allows more.
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-tests", "PLUGINS_DIR": "",
-                      "BASE_URL": "http://127.0.0.1", **config})
+                      "BASE_URL": "http://127.0.0.1", "LOGIN_RATE_LIMIT": "1000 per minute", **config})
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
