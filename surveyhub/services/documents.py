@@ -37,7 +37,7 @@ from surveyhub.rendering import texts
 from surveyhub.rendering import verify as codes
 from surveyhub.models import Document, Organisation, Participant, Project, WAVE_KINDS
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, audit
+from surveyhub.services import access, audit, pair_review
 from surveyhub.services import document_context as dc
 from surveyhub.services.access import Actor
 # The register's functions, re-exported: callers issue and check documents through one module.
@@ -254,7 +254,7 @@ def certificate_candidates(session: Session, actor: Actor, slug: str, *, by_name
     after them), the order a printed book of certificates is handed out in.
     """
     project = access.project(session, actor, slug, "project.rows")
-    earlier = _earlier_selves(session, project)
+    earlier = pair_review.earlier_selves(session, project)  # a resident paired by code: one document
     found = []
     for participant in session.scalars(select(Participant).where(Participant.project_id == project.id)
                                        .order_by(Participant.id)):
@@ -264,17 +264,6 @@ def certificate_candidates(session: Session, actor: Actor, slug: str, *, by_name
         if kind:
             found.append(Candidate(participant.code, participant.display_name, kind))
     return sorted(found, key=name_order) if by_name else found
-
-
-def _earlier_selves(session: Session, project: Project) -> set[int]:
-    """Anonymous participants the report counts as the same resident as a later one (paired by their own
-    code, ``pair_review.linked_participants``): only the latest of them gets a document, never one each."""
-    from surveyhub.services import pair_review
-
-    chains: dict[int, list[int]] = {}
-    for pid, root in pair_review.linked_participants(session, project).items():
-        chains.setdefault(root, [root]).append(pid)
-    return {pid for members in chains.values() for pid in members if pid != max(members)}
 
 
 def name_order(candidate: Candidate) -> tuple:

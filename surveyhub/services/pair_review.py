@@ -159,6 +159,15 @@ def linked_participants(session: Session, project: Project) -> dict[int, int]:
     return {pid: root(pid) for pid in parent}
 
 
+def earlier_selves(session: Session, project: Project) -> set[int]:
+    """Anonymous participants the report counts as the same resident as a later one (``linked_participants``):
+    of each such chain only the latest participant gets a document, never one each."""
+    chains: dict[int, list[int]] = {}
+    for pid, root in linked_participants(session, project).items():
+        chains.setdefault(root, [root]).append(pid)
+    return {pid for members in chains.values() for pid in members if pid != max(members)}
+
+
 def _comparison(data: outcome_data.ProjectData, people: dict, first: str, second: str) -> Comparison:
     pairing = outcome_data.pair_waves(data, first, second)
     found = Comparison(first, second, by_participant=pairing.count("participant"),
