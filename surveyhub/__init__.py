@@ -18,7 +18,7 @@ __all__ = ["create_app", "hookimpl"]
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, extensions, plugins, blueprints."""
-    from surveyhub import config, db, extensions, i18n, plugins
+    from surveyhub import config, db, extensions, i18n, plugins, queue
     from surveyhub.services import accounts
     from surveyhub.web import register_blueprints
     from surveyhub.cli import register_commands
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.init_app(app)
     i18n.init_app(app)
     plugins.init_app(app)  # the plugin host and the instrument registry
+    queue.init_app(app)  # background jobs (Huey)
     register_blueprints(app)
     register_commands(app)
     return app

@@ -49,10 +49,21 @@ DEFAULTS: dict[str, object] = {
     "DEFAULT_LANGUAGE": "nl",
     "PROXY_FIX": 0,  # trusted proxies in front of SurveyHub (werkzeug ProxyFix); 0: X-Forwarded-* ignored
     "TIMEZONE": "Europe/Amsterdam",  # times on pages (the audit trail); stored times are UTC
+    "QUEUE_URL": "",  # empty: SqliteHuey in the instance folder; redis://... for RedisHuey (surveyhub.queue)
+    "EMBEDDED_WORKER": 1,  # 0: ``surveyhub serve`` starts no job consumer (run ``surveyhub worker`` yourself)
+    "JOB_STALE_SECONDS": 120,  # a job without a sign of life this long has its unfinished items enqueued again
+    "SMTP_HOST": "",  # empty: no e-mail (invitations stay links to copy and share)
+    "SMTP_PORT": 25,
+    "SMTP_SECURITY": "none",  # none, starttls or ssl
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "MAIL_FROM": "",  # the From address of invitations and reminders
+    "MAIL_RATE_LIMIT": "300 per minute",  # messages sent per minute by all workers together
 }
 
 INT_SETTINGS = {"MAX_UPLOAD_BYTES", "MIN_PAIRS_MEANS", "MIN_PAIRS_TESTS", "MIN_CELL", "RETENTION_MONTHS",
-                "RETENTION_PURGE_DAILY", "RENDER_TIMEOUT_SECONDS", "RENDER_MEMORY_MB", "MAX_FORM_PARTS", "PROXY_FIX"}
+                "RETENTION_PURGE_DAILY", "RENDER_TIMEOUT_SECONDS", "RENDER_MEMORY_MB", "MAX_FORM_PARTS", "PROXY_FIX",
+                "EMBEDDED_WORKER", "JOB_STALE_SECONDS", "SMTP_PORT"}
 
 
 class ConfigError(Exception):

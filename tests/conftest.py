@@ -191,6 +191,7 @@ def app_config(tmp_path, database_url):
         "TESTING": True,
         "BASE_URL": "http://surveyhub.test",
         "PLUGINS_DIR": "",
+        "QUEUE_URL": "immediate",  # a job runs inside the request that starts it (tests/test_jobs.py uses real ones)
     }
 
 

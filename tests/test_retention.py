@@ -5,7 +5,6 @@ archiving and deleting projects, and the processing register (AVG art. 30). SQLi
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -296,61 +295,29 @@ def test_the_project_form_and_cli_set_the_retention_period(app, runner, session,
 
 # --- the daily run ----------------------------------------------------------------------------------
 
-def test_the_daily_schedule_runs_at_start_and_then_every_interval():
-    from surveyhub import schedule
-
-    calls, stop = [], threading.Event()
-    waits = []
-
-    def job():
-        calls.append(len(calls))
-        if len(calls) == 3:
-            stop.set()
-
-    def wait(seconds):
-        waits.append(seconds)
-        return stop.is_set()
-
-    schedule.repeat(job, interval=86400, wait=wait)
-    assert calls == [0, 1, 2] and waits == [86400, 86400, 86400]
-
-
-def test_a_failing_run_does_not_stop_the_schedule(caplog):
-    from surveyhub import schedule
-
-    runs = []
-
-    def job():
-        runs.append(1)
-        raise RuntimeError("database away")
-
-    schedule.repeat(job, interval=5, wait=lambda seconds: len(runs) >= 2)
-    assert len(runs) == 2 and "database away" in caplog.text
-
-
-def test_the_daily_purge_job_uses_the_app_settings(app, session, org):
-    from surveyhub import schedule
+def test_the_daily_purge_task_uses_the_app_settings(app, session, org):
+    from surveyhub.queue import get_queue
 
     slug, _ = make_project(app, session, org)
     close_all(session, org, slug, months_ago=25)
-    schedule.purge_job(app)()
+    session.commit()
+    get_queue(app).daily()  # the immediate queue of the tests runs it here
+    session.expire_all()
     assert session.scalar(select(Project.purged_at).where(Project.slug == slug)) is not None
     [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.purge")).all()
     assert event.actor == "system"
 
 
-def test_the_daily_thread_can_be_switched_off(app):
-    from surveyhub import schedule
+def test_the_daily_purge_task_can_be_switched_off(app, session, org):
+    from surveyhub.queue import get_queue
 
+    slug, _ = make_project(app, session, org)
+    close_all(session, org, slug, months_ago=25)
+    session.commit()
     app.config["RETENTION_PURGE_DAILY"] = 0
-    assert schedule.start_retention_thread(app) is None
-    app.config["RETENTION_PURGE_DAILY"] = 1
-    stop = threading.Event()
-    stop.set()  # runs once, then stops
-    thread = schedule.start_retention_thread(app, stop=stop)
-    thread.join(timeout=30)
-    assert thread.daemon and not thread.is_alive()
-
+    get_queue(app).daily()
+    session.expire_all()
+    assert session.scalar(select(Project.purged_at).where(Project.slug == slug)) is None
 
 def test_serve_starts_gunicorn_with_the_config_module(app, runner, monkeypatch):
     import os
@@ -490,16 +457,6 @@ def test_the_register_never_shows_the_database_password(app, session, org):
     settings = {**app.config, "DATABASE_URL": "postgresql+psycopg://hub:geheim123@db.intern/surveyhub"}
     text = privacy_register.to_markdown(privacy_register.build(session, org.id, settings))
     assert "geheim123" not in text and "PostgreSQL database surveyhub on db.intern" in text
-
-
-def test_the_gunicorn_hook_starts_the_thread_without_blocking(monkeypatch):
-    import surveyhub.gunicorn_conf as conf
-    from surveyhub import schedule
-
-    started = []
-    monkeypatch.setattr(schedule, "start_retention_thread", lambda: started.append(True))
-    conf.when_ready(server=None)
-    assert started == [True]
 
 
 def test_a_purge_that_is_due_says_today(app, session, org, make_user, client_for):

@@ -27,9 +27,11 @@ from surveyhub.models.responses import (
     Token,
 )
 from surveyhub.models.documents import Document
+from surveyhub.models.jobs import Job, JobFile, JobItem, OutboxMessage
 
 __all__ = [
-    "Answer", "AuditEvent", "Consent", "Document", "InstrumentVersion", "Organisation",
+    "Answer", "AuditEvent", "Consent", "Document", "InstrumentVersion", "Job", "JobFile", "JobItem",
+    "Organisation", "OutboxMessage",
     "Participant", "PasswordReset", "PluginProblem", "Project", "ProjectInstrument", "ProjectQuestion",
     "PairDecision", "ProjectOutput", "ProjectShare", "RateCounter", "Response", "ROLES", "ScaleScore", "Token",
     "User", "Wave",

@@ -86,6 +86,10 @@ class Project(Base):
     question_mode: Mapped[str] = mapped_column(String(10), default="page", server_default="page")
     #: The language residents see first (they may choose another the instruments have).
     language: Mapped[str] = mapped_column(String(10), default="nl", server_default="nl")
+    #: E-mail reminders: the first this many days after a wave opened (None: no reminders) ...
+    reminder_days: Mapped[int | None] = mapped_column(Integer)
+    #: ... and at most this many per resident and wave, the same number of days apart.
+    reminder_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     waves: Mapped[list[Wave]] = relationship(back_populates="project", cascade="all, delete-orphan",
                                              order_by="Wave.id")
@@ -146,6 +150,10 @@ class Wave(Base):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Opens by itself on this day (in the organisation's time zone), when still a draft.
+    open_on: Mapped[date | None] = mapped_column(Date)
+    #: Closes by itself after this day, when open.
+    close_on: Mapped[date | None] = mapped_column(Date)
 
     project: Mapped[Project] = relationship(back_populates="waves")
 

@@ -33,7 +33,10 @@ class Participant(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     #: What the resident did in the project, in the worker's words ("organiseerde de opening"); on the certificate.
     role: Mapped[str | None] = mapped_column(String(200))
+    #: Optional: invitations and reminders by e-mail; never needed to take part.
     email: Mapped[str | None] = mapped_column(String(254))
+    #: The resident asked for no more reminders (the link in every reminder).
+    reminders_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: How the participant came in: link, anonymous, import or paper.
     source: Mapped[str] = mapped_column(String(20), default="link")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,8 +7,8 @@ closed, from the last response. :func:`purge_due` is the one place that says
 when that is. :func:`purge_project` then removes everything about the
 residents and keeps only the anonymous, suppressed report (``purged_summary``)
 so the organisation can still show its impact. :func:`run_purge` goes through
-every due project, each in its own short transaction; the daily thread
-(``surveyhub.schedule``) and ``surveyhub retention purge`` both call it.
+every due project, each in its own short transaction; the daily task of the
+job queue (``surveyhub.queue``) and ``surveyhub retention purge`` both call it.
 """
 
 from __future__ import annotations
