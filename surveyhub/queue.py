@@ -78,10 +78,34 @@ class Queue:
     def immediate(self) -> bool:
         return bool(self.huey.immediate)
 
-    def enqueue(self, item_ids: Iterable[int]) -> None:
-        """Enqueue one task per job item (call after the job is committed)."""
-        for item_id in item_ids:
-            self.run_item(item_id)
+    def enqueue(self, item_ids: Iterable[int]) -> bool:
+        """Enqueue one task per job item (call after the job is committed).
+
+        When the queue cannot be reached (Redis down), the items stay pending in the job table and the
+        periodic ``tick`` enqueues them once it runs again; the user's page shows the job as waiting.
+        Returns False then.
+        """
+        try:
+            for item_id in item_ids:
+                self.run_item(item_id)
+        except Exception:  # noqa: BLE001 - the job table keeps the work; nothing is lost
+            if self.immediate:
+                raise
+            log.exception("the job queue could not be reached; the job waits in the job table")
+            return False
+        return True
+
+    def send(self, message_id: int) -> bool:
+        """Enqueue sending one outbox message (after it is committed); False when the queue is away
+        (``services.mail.tick`` sends it later)."""
+        try:
+            self.send_mail(message_id)
+        except Exception:  # noqa: BLE001 - the outbox keeps the message
+            if self.immediate:
+                raise
+            log.exception("the job queue could not be reached; the e-mail waits in the outbox")
+            return False
+        return True
 
     def settings(self) -> dict:
         return dict(self.app.config)
@@ -231,7 +255,7 @@ def _tick(queue: Queue) -> None:
                 _maybe_finish(queue, session, found.job_id)
         jobs.expire(session)
         for message_id in mail.tick(session, settings=app.config):
-            queue.send_mail(message_id)
+            queue.send(message_id)
 
 
 def _daily(queue: Queue) -> None:
