@@ -54,8 +54,8 @@ class Actor:
 
     @property
     def label(self) -> str:
-        """Who, as the audit trail shows it."""
-        return self.email or ("cli" if self.source == "cli" else self.role)
+        """Who, as the audit trail shows it ("system" for waves opened and closed on their dates)."""
+        return self.email or (self.source if self.source in ("cli", "system") else self.role)
 
 
 def require(actor: Actor, capability: str) -> None:
