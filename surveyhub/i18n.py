@@ -16,6 +16,7 @@ catalogs hold resident texts only; see docs/languages.md.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, session
@@ -93,7 +94,7 @@ def compile_catalogs(target: Path) -> Path:
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as fh:
             catalog = read_po(fh)
-        tmp = mo_path.with_suffix(".mo.tmp")
+        tmp = mo_path.with_suffix(f".mo.{os.getpid()}.tmp")  # a name per process: serve and worker start together
         with tmp.open("wb") as fh:
             write_mo(fh, catalog)
         tmp.replace(mo_path)  # atomic: parallel workers never read half a file
