@@ -451,6 +451,51 @@ def result_chunks(session: Session, actor: Actor, public_id: str) -> tuple[JobVi
     return _view(session, job), chunks()
 
 
+def result_chunks_by_id(session: Session, job_id: int) -> tuple[JobView, Iterator[bytes]]:
+    """A done job's result by its number, for the command line (which acts for the whole installation)."""
+    job = session.get(Job, job_id, populate_existing=True)
+    if job is None:
+        raise NotFound("no such job")
+    if job.status != "done" or job.result_size is None:
+        raise NotFound("this job has no file (yet)")
+    ids = session.scalars(select(JobFile.id).where(JobFile.job_id == job.id).order_by(JobFile.position)).all()
+    return _view(session, job), (session.scalar(select(JobFile.data).where(JobFile.id == file_id)) or b""
+                                 for file_id in ids)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a job's page says beside its view: for which project, and how long it may still take."""
+
+    project_name: str | None
+    #: Seconds left at the pace of the items done so far; None until a few are done, or when finished.
+    seconds_left: float | None
+
+
+#: Items that must be finished before the page guesses the time left (the first ones include start-up).
+PACE_AFTER = 3
+
+
+def progress(session: Session, actor: Actor, public_id: str, *, now: datetime | None = None) -> Progress:
+    """The project's name and an estimate of the time left, from when the finished items finished.
+
+    The pace is the time between the first and the last finished item per item after the first
+    (several workers make it faster, as they should); the time since the last one counts as spent.
+    """
+    job = _job(session, actor, public_id)
+    name = session.scalar(select(Project.name).where(Project.id == job.project_id)) if job.project_id else None
+    if job.status in ("done", "failed"):
+        return Progress(name, None)
+    count, first, last = session.execute(
+        select(func.count(), func.min(JobItem.finished_at), func.max(JobItem.finished_at))
+        .where(JobItem.job_id == job.id, JobItem.finished_at.is_not(None))).one()
+    left = job.total - count
+    if count < PACE_AFTER or left <= 0 or first is None or last is None:
+        return Progress(name, None)
+    per_item = (last - first).total_seconds() / (count - 1)
+    since_last = ((now or utcnow()) - last).total_seconds()
+    return Progress(name, max(0.0, left * per_item - max(0.0, since_last)))
+
 def actor_for(session: Session, claim_: Claim) -> Actor:
     """Who the job acts as: its user with their role today (a removed user's job stops), else the
     command line as an admin of the job's organisation."""
