@@ -29,6 +29,7 @@ from tests.fixtures.postgres import DatabasePool, copy_database, drop_database
 pytest_plugins = ["tests.fixtures.factories"]
 
 POSTGRES_URL = os.environ.get("SURVEYHUB_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("SURVEYHUB_TEST_REDIS_URL")  # .ci/run starts one; tests/multinode needs it
 REQUIRE_ALL = os.environ.get("SURVEYHUB_REQUIRE_ALL_TESTS") == "1"
 # Hypothesis: "dev" (25 random examples a property) keeps `make test` quick at the desk and keeps finding new
 # cases; "ci" runs 100 examples from a fixed seed, so a landing never fails on the luck of the draw (a case
@@ -92,6 +93,22 @@ def postgres_server():
     if not POSTGRES_URL:
         missing("SURVEYHUB_TEST_POSTGRES_URL is not set")
     return make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """The Redis at ``SURVEYHUB_TEST_REDIS_URL``: skipped without it, failed under CI (as PostgreSQL)."""
+    if not REDIS_URL:
+        missing("SURVEYHUB_TEST_REDIS_URL is not set")
+    import redis
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        missing(f"no Redis answers at SURVEYHUB_TEST_REDIS_URL: {exc}")
+    finally:
+        client.close()
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")
