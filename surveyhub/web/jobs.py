@@ -2,8 +2,8 @@
 
 A page that would take longer than a request may (all certificates, a large
 report, link sheets) starts a job with :func:`start` and sends the browser to
-the job's page. That page refreshes itself while the job runs (a meta refresh:
-no JavaScript needed) and offers the result when it is done. Only the user who
+the job's page. That page refreshes itself while the job runs (an HTTP ``Refresh``
+header: no JavaScript needed; the user can turn it off) and offers the result when it is done. Only the user who
 started a job, and the admins of their organisation, see it (``services.jobs``).
 Every staff page tells the user when a job they started is finished
 (:func:`ready_notice`, shown by ``base.html``) until they open it.
@@ -16,8 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, current_app, redirect, render_template, request, stream_with_context,
-                   url_for)
+from flask import (Blueprint, Response, current_app, make_response, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
@@ -31,7 +31,7 @@ from surveyhub.web.session_user import PUBLIC, current_actor, requires
 bp = Blueprint("jobs", __name__)
 
 #: Seconds between the job page's own refreshes while the job runs.
-REFRESH_SECONDS = 3
+REFRESH_SECONDS = 5
 
 
 def start(kind: str, *, keys: list[str], params: dict, title: str, project_id: int | None = None):
@@ -62,7 +62,14 @@ def show(public_id: str):
     if view.finished:
         jobs.mark_seen(session, actor, public_id)
         session.commit()
-    return render_template("jobs/show.html", job=view, words=words_for(view, progress), refresh=REFRESH_SECONDS)
+    auto = request.args.get("refresh") != "off"
+    response = make_response(render_template("jobs/show.html", job=view, words=words_for(view, progress),
+                                              auto=auto))
+    if auto and not view.finished:
+        # The Refresh header does what <meta http-equiv="refresh"> does, without JavaScript; the page offers a
+        # link that turns it off (WCAG 2.2.1: a time limit the user can turn off).
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+    return response
 
 
 @bp.route("/jobs/<public_id>/download")
