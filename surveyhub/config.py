@@ -110,7 +110,18 @@ def resolve_paths(settings: dict, instance_path: Path) -> dict:
         settings["INSTRUMENTS_DIR"] = str(root / "instruments")
     settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
     settings["TIMEZONE"] = check_timezone(str(settings.get("TIMEZONE") or DEFAULTS["TIMEZONE"]))
+    check_mail(settings)
     return settings
+
+
+def check_mail(settings: dict) -> None:
+    """Refuse e-mail settings that cannot work (``services.mail.check_settings``), in one line."""
+    from surveyhub.services.mail import check_settings
+
+    try:
+        check_settings(settings)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def check_timezone(name: str) -> str:

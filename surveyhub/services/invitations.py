@@ -153,7 +153,7 @@ def _common(session: Session, project: Project, wave_kind: str, base_url: str) -
     return {"organisation": org.name, "project": project.name,
             "minutes": questionnaire.estimated_minutes(responses.pages_for(project, wave_kind)),
             "worker_name": ((worker.name or "").strip() or None) if worker is not None else None,
-            "contact": (org.contact or "").strip() or None, "wave_kind": wave_kind}
+            "contact": (org.contact or "").strip() or None}
 
 
 def _languages(session: Session, participant_ids: list[int]) -> dict[int, str]:
