@@ -10,8 +10,8 @@ from surveyhub.web import session_user
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveyhub.web import (account, admin, auth, branding, documents, icons, input, jobs, manage, outcomes, pairs,
-                               paper, participants, preview, project_admin, project_story, questionnaire,
+    from surveyhub.web import (account, admin, auth, branding, documents, icons, input, jobs, mail, manage, outcomes,
+                               pairs, paper, participants, preview, project_admin, project_story, questionnaire,
                                resident_requests, resident_rights, setup, verify)
 
     input.init_app(app)
@@ -27,7 +27,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(import_page.bp)
     app.register_blueprint(project_admin.bp)
     for module in (questionnaire, participants, paper, setup, preview, verify, outcomes, documents, resident_rights,
-                   resident_requests, project_story, pairs, jobs):
+                   resident_requests, project_story, pairs, jobs, mail):
         app.register_blueprint(module.bp)
     _register_errors(app)
     _register_globals(app)

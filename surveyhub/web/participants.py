@@ -16,11 +16,12 @@ from wtforms.validators import Length, Optional
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
-from surveyhub.services import participants, resident_growth, story_facts
+from surveyhub.services import invitations, mail_status, participants, resident_growth, story_facts
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, AddParticipantsForm
 from surveyhub.web.link_sharing import share
+from surveyhub.web.mail_forms import EmailForm
 from surveyhub.web.session_user import current_actor, requires
 
 bp = Blueprint("participants", __name__)
@@ -55,8 +56,9 @@ def overview(slug: str):
     project = resident_project(session, slug)
     session.commit()
     shares = {row.code: _share(project.name, minutes, row) for row in rows if row.token}
+    mail_lines = mail_status.latest_by_code(session, actor, slug)
     return render_template("manage/participants.html", slug=slug, rows=rows, form=form, project=project,
-                           shares=shares, action=ActionForm())
+                           shares=shares, action=ActionForm(), mail_lines=mail_lines)
 
 
 def _share(project_name: str, minutes: dict[str, int], row: participants.ParticipantRow):
@@ -114,7 +116,9 @@ def detail(slug: str, code: str):
                            link=shared.link if shared else None,
                            qr=qr_svg(shared.link, _("QR code of the personal link")) if shared else None,
                            project=project, action=ActionForm(), states=row.status if row else {},
-                           role_form=RoleForm(formdata=None, data={"role": participant.role}))
+                           role_form=RoleForm(formdata=None, data={"role": participant.role}),
+                           email_form=EmailForm(formdata=None, data={"email": participant.email}),
+                           mail_history=invitations.history(session, current_actor(), slug, code))
 
 
 class RoleForm(FlaskForm):
