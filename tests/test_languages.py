@@ -41,7 +41,7 @@ RESIDENT_SOURCES = (
     "surveyhub/web/templates/questionnaire/", "surveyhub/web/templates/resident_rights/",
     "surveyhub/web/templates/errors/403.html", "surveyhub/web/templates/errors/404.html",
     "surveyhub/web/templates/errors/413.html", "surveyhub/web/templates/errors/429.html",
-    "surveyhub/web/templates/errors/csrf.html",
+    "surveyhub/web/templates/errors/csrf.html", "surveyhub/web/templates/mail/opt_out.html",
     "surveyhub/web/questionnaire.py", "surveyhub/web/page_flow.py", "surveyhub/web/questionnaire_forms.py",
     "surveyhub/web/resident_rights.py", "surveyhub/services/consent.py", "surveyhub/services/anonymous.py",
     "surveyhub/measures/questions.py",

@@ -312,6 +312,9 @@ def test_opt_out_speaks_the_residents_language(client, place, session):
     token = place["tokens"][0]
     page = client.get(f"/q/{token}/geen-herinneringen?lang=en")
     assert "Send me no more reminders" in page.text
+    arabic = client.get(f"/q/{token}/geen-herinneringen?lang=ar")
+    assert '<html lang="ar" dir="rtl">' in arabic.text and "لا ترسلوا لي تذكيرات بعد الآن" in arabic.text
+    assert "Bana artık hatırlatma gönderme" in client.get(f"/q/{token}/geen-herinneringen?lang=tr").text
 
 
 def test_unknown_links_count_as_misses(app, client):
