@@ -91,11 +91,14 @@ def test_a_running_job_counts_estimates_the_time_left_and_refreshes_itself(clien
 def test_the_time_left_is_guessed_only_after_a_few_items(session, org_people, make_job):
     worker = actor_of(org_people["worker"])
     two, _ = make_job(n=10, finished=2)
-    assert jobs.progress(session, worker, two.public_id).seconds_left is None
-    three, _ = make_job(n=10, finished=3)
-    found = jobs.progress(session, worker, three.public_id, now=utcnow())
-    assert found.project_name == "Speeltuin De Vlinder"
-    assert found.seconds_left is not None and 5 < found.seconds_left <= 7  # 7 to go at a second each
+    assert jobs.seconds_left(session, worker, two.public_id) is None
+    three, item_ids = make_job(n=10, finished=3)
+    found = jobs.seconds_left(session, worker, three.public_id, now=utcnow())
+    assert found is not None and 5 < found <= 7  # 7 to go at a second each
+    late = jobs.seconds_left(session, worker, three.public_id, now=utcnow() + timedelta(seconds=3))
+    assert late is not None and 2 < late <= 4  # the time since the last one counts as spent
+    finish_with_file(session, three)
+    assert jobs.seconds_left(session, worker, three.public_id) is None
 
 
 def test_a_waiting_job_says_so_and_a_one_step_job_has_no_count(session, client_for, org_people, make_job):
@@ -215,7 +218,8 @@ def test_downloads_lists_the_users_jobs_newest_first_with_their_state(session, c
     text = text_of(html)
     assert '<a href="/jobs">Downloads</a>' in html  # in the menu
     assert text.index("Nieuw werk") < text.index("Oud werk")
-    assert "Nieuw werk Wordt gemaakt" in text and "Oud werk Klaar om te downloaden" in text
+    assert "Nieuw werk Wordt gemaakt Voor het project Speeltuin De Vlinder · Gestart op" in text
+    assert "Oud werk Klaar om te downloaden" in text
     assert "certificaten-speeltuin-de-vlinder.zip, 4,2 MB" in text
 
 

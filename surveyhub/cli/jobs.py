@@ -53,7 +53,7 @@ def _queue_name(queue) -> str:
 def jobs_group():
     """Background jobs: list them, show one, wait for one, download its file.
 
-    A command that starts a job (documents, invitations) returns at once and
+    A command that starts a job (all certificates, a report) returns at once and
     prints the job's number; with --wait it shows a progress bar until the job
     is finished. Ctrl+C while waiting only stops the waiting: the job goes on
     in the worker, and `surveyhub jobs wait N` picks it up again.

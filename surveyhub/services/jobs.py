@@ -83,6 +83,8 @@ class JobView:
     seen: bool
     #: Item errors, first few (what failed, in words), for the job page.
     problems: tuple[str, ...] = ()
+    #: The project's name, for the job's page and the list of downloads (the title may not say it).
+    project_name: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -357,12 +359,13 @@ def _visible(actor: Actor, query):
 
 
 def _view(session: Session, job: Job, problems: tuple[str, ...] = ()) -> JobView:
-    slug = session.scalar(select(Project.slug).where(Project.id == job.project_id)) if job.project_id else None
+    slug, project_name = (session.execute(select(Project.slug, Project.name).where(Project.id == job.project_id))
+                          .one_or_none() or (None, None)) if job.project_id else (None, None)
     return JobView(public_id=job.public_id, kind=job.kind, title=job.title, status=job.status, total=job.total,
                    done=job.done, failed=job.failed, message=job.message, created_at=job.created_at,
                    finished_at=job.finished_at, expires_at=job.expires_at, result_name=job.result_name,
                    result_type=job.result_type, result_size=job.result_size, project_slug=slug,
-                   seen=job.seen_at is not None, problems=problems)
+                   seen=job.seen_at is not None, problems=problems, project_name=project_name)
 
 
 def _job(session: Session, actor: Actor, public_id: str) -> Job:
@@ -463,38 +466,29 @@ def result_chunks_by_id(session: Session, job_id: int) -> tuple[JobView, Iterato
                                  for file_id in ids)
 
 
-@dataclass(frozen=True)
-class Progress:
-    """What a job's page says beside its view: for which project, and how long it may still take."""
-
-    project_name: str | None
-    #: Seconds left at the pace of the items done so far; None until a few are done, or when finished.
-    seconds_left: float | None
-
-
 #: Items that must be finished before the page guesses the time left (the first ones include start-up).
 PACE_AFTER = 3
 
 
-def progress(session: Session, actor: Actor, public_id: str, *, now: datetime | None = None) -> Progress:
-    """The project's name and an estimate of the time left, from when the finished items finished.
+def seconds_left(session: Session, actor: Actor, public_id: str, *, now: datetime | None = None) -> float | None:
+    """An estimate of the time the running job still needs, from when its finished items finished; None until
+    a few are done, and once it is finished.
 
     The pace is the time between the first and the last finished item per item after the first
     (several workers make it faster, as they should); the time since the last one counts as spent.
     """
     job = _job(session, actor, public_id)
-    name = session.scalar(select(Project.name).where(Project.id == job.project_id)) if job.project_id else None
     if job.status in ("done", "failed"):
-        return Progress(name, None)
+        return None
     count, first, last = session.execute(
         select(func.count(), func.min(JobItem.finished_at), func.max(JobItem.finished_at))
         .where(JobItem.job_id == job.id, JobItem.finished_at.is_not(None))).one()
     left = job.total - count
     if count < PACE_AFTER or left <= 0 or first is None or last is None:
-        return Progress(name, None)
+        return None
     per_item = (last - first).total_seconds() / (count - 1)
     since_last = ((now or utcnow()) - last).total_seconds()
-    return Progress(name, max(0.0, left * per_item - max(0.0, since_last)))
+    return max(0.0, left * per_item - max(0.0, since_last))
 
 def actor_for(session: Session, claim_: Claim) -> Actor:
     """Who the job acts as: its user with their role today (a removed user's job stops), else the

@@ -58,12 +58,12 @@ def show(public_id: str):
     session = get_session()
     actor = current_actor()
     view = jobs.view(session, actor, public_id)
-    progress = jobs.progress(session, actor, public_id)
+    left = jobs.seconds_left(session, actor, public_id)
     if view.finished:
         jobs.mark_seen(session, actor, public_id)
         session.commit()
     auto = request.args.get("refresh") != "off"
-    response = make_response(render_template("jobs/show.html", job=view, words=words_for(view, progress),
+    response = make_response(render_template("jobs/show.html", job=view, words=words_for(view, left),
                                               auto=auto))
     if auto and not view.finished:
         # The Refresh header does what <meta http-equiv="refresh"> does, without JavaScript; the page offers a
@@ -111,10 +111,9 @@ class Words:
     problems: list[str]
 
 
-def words_for(view: jobs.JobView, progress: jobs.Progress) -> Words:
-    return Words(project=progress.project_name if progress.project_name and progress.project_name not in view.title
-                 else None,
-                 counter=counter(view), time_left=time_left(progress.seconds_left), done_line=done_line(view),
+def words_for(view: jobs.JobView, seconds_left: float | None) -> Words:
+    return Words(project=view.project_name if view.project_name and view.project_name not in view.title else None,
+                 counter=counter(view), time_left=time_left(seconds_left), done_line=done_line(view),
                  size=file_size(view.result_size) if view.result_size is not None else None,
                  message=gettext(view.message) if view.message else gettext("This job could not be finished."),
                  problems=[gettext(jobs.problem_text(problem, gettext)) for problem in view.problems])
