@@ -221,6 +221,8 @@ def test_downloads_lists_the_users_jobs_newest_first_with_their_state(session, c
     assert "Nieuw werk Wordt gemaakt Voor het project Speeltuin De Vlinder · Gestart op" in text
     assert "Oud werk Klaar om te downloaden" in text
     assert "certificaten-speeltuin-de-vlinder.zip, 4,2 MB" in text
+    admin_list = client_for(org_people["admin"].email).get("/jobs").text  # an admin sees the organisation's
+    assert newer.public_id in admin_list and older.public_id in admin_list
 
 
 def test_downloads_says_what_it_is_for_when_empty(client_for, org_people):
