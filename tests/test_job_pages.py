@@ -110,6 +110,10 @@ def test_a_waiting_job_says_so_and_a_one_step_job_has_no_count(session, client_f
     page = client.get(f"/jobs/{report.public_id}").text
     assert "Wordt gemaakt…" in page and '<progress aria-labelledby="job-count"></progress>' in page
     assert "van 1" not in page
+    putting_together, _ = make_job(n=2, finished=2)
+    assert jobs.claim_finish(session, putting_together.id, stale_seconds=120)
+    page = client.get(f"/jobs/{putting_together.public_id}").text
+    assert "Alles is gemaakt. Nu wordt het samengevoegd…" in page and 'max="2" value="2"' in page
 
 
 def test_a_done_job_offers_its_file_its_size_its_date_and_the_reasons_of_what_failed(
@@ -228,3 +232,13 @@ def test_downloads_lists_the_users_jobs_newest_first_with_their_state(session, c
 def test_downloads_says_what_it_is_for_when_empty(client_for, org_people):
     text = text_of(client_for(org_people["worker"].email).get("/jobs").text)
     assert "Nog niets. Laat je iets maken dat even duurt" in text
+
+
+def test_the_notice_never_breaks_the_page_it_is_on(client_for, org_people, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def broken(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, Exception("the database went away"))
+    monkeypatch.setattr(jobs, "unseen_ready", broken)
+    page = client_for(org_people["worker"].email).get("/")
+    assert page.status_code == 200 and "job-notice" not in page.text

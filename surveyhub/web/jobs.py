@@ -11,6 +11,7 @@ Every staff page tells the user when a job they started is finished
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from flask import (Blueprint, Response, current_app, make_response, redirect, re
                    stream_with_context, url_for)
 from flask_babel import gettext, ngettext
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
@@ -29,6 +31,7 @@ from surveyhub.services import jobs
 from surveyhub.web.session_user import PUBLIC, current_actor, requires
 
 bp = Blueprint("jobs", __name__)
+log = logging.getLogger(__name__)
 
 #: Seconds between the job page's own refreshes while the job runs.
 REFRESH_SECONDS = 5
@@ -132,6 +135,8 @@ def counter(view: jobs.JobView) -> str:
     made = view.done + view.failed
     if view.status == "queued" and made == 0:
         return gettext("Waiting for its turn. It starts in a moment.")
+    if view.status == "finishing":
+        return gettext("Everything is made. Now it is being put together…")
     if view.total <= 1:
         return gettext("Being made…")
     if _certificates(view):
@@ -195,9 +200,13 @@ def ready_notice() -> list[Notice]:
     """
     if not current_user.is_authenticated or not _staff_page():
         return []
+    try:
+        found = jobs.unseen_ready(get_session(), current_actor())
+    except SQLAlchemyError:  # the banner never breaks the page it is on (a page left its session failed)
+        log.warning("the ready notice could not be read", exc_info=True)
+        return []
     return [Notice(_notice_text(view), gettext("Download") if view.ready else gettext("View"),
-                   url_for("jobs.show", public_id=view.public_id))
-            for view in jobs.unseen_ready(get_session(), current_actor())]
+                   url_for("jobs.show", public_id=view.public_id)) for view in found]
 
 
 def _staff_page() -> bool:
