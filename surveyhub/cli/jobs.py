@@ -53,10 +53,10 @@ def _queue_name(queue) -> str:
 def jobs_group():
     """Background jobs: list them, show one, wait for one, download its file.
 
-    A command that starts a job (all certificates, a report) returns at once and
-    prints the job's number; with --wait it shows a progress bar until the job
-    is finished. Ctrl+C while waiting only stops the waiting: the job goes on
-    in the worker, and `surveyhub jobs wait N` picks it up again.
+    Jobs (all certificates, a report, ...) run in a worker, not in the command
+    or page that started them. `wait` shows a progress bar until one is
+    finished; Ctrl+C detaches: it stops the waiting, not the job, and
+    `surveyhub jobs wait N` picks it up again.
     """
 
 
@@ -149,14 +149,6 @@ def _view(session, number: int) -> jobs.JobView:
     except NotFound:
         raise click.ClickException(f"there is no job {number} (finished jobs are deleted when their result "
                                    f"expires); see the jobs with: surveyhub jobs list") from None
-
-
-def wait_option(function):
-    """``--wait/--detach`` for a command that starts a job: the same words everywhere."""
-    return click.option("--wait/--detach", default=False, show_default=True,
-                        help="--wait: show a progress bar until the job is finished (Ctrl+C stops the waiting, "
-                             "not the job). --detach: print the job's number and return at once; follow it "
-                             "later with `surveyhub jobs wait N`.")(function)
 
 
 def follow(job_id: int, *, timeout: float | None = None, interval: float = 0.5,
