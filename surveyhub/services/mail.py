@@ -208,7 +208,8 @@ def _deliver(message, to_address: str, settings: Mapping) -> None:
     host = str(settings.get("SMTP_HOST") or "").strip()
     port = int(settings.get("SMTP_PORT") or 25)
     security = str(settings.get("SMTP_SECURITY") or "none").strip().lower()
-    context = ssl.create_default_context()
+    # Only for TLS: loading the system's certificates takes longer than sending a message.
+    context = ssl.create_default_context() if security in ("ssl", "starttls") else None
     smtp: smtplib.SMTP
     if security == "ssl":
         smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)
