@@ -4,7 +4,8 @@ Every file in ``deploy/`` is exercised here: the systemd units' commands are sta
 as systemd would start them (their EnvironmentFile read the way systemd reads it,
 the example's paths and port moved to a temporary instance), the nginx example is
 started in front of ``surveyhub serve`` with a self-signed certificate, and the
-documented SQLite backup and restore are run on a real instance. A new file in
+documented SQLite and PostgreSQL backups and restores are run on a real instance;
+what the guide says about Redis being down is checked too. A new file in
 ``deploy/`` fails :func:`test_every_example_in_deploy_is_exercised_here` until a
 test runs it.
 """
@@ -29,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import missing
 
@@ -290,19 +292,6 @@ def instance(tmp_path_factory):
     return {"path": folder, "admin": (emails["admin"], logins["admin"]), "token": token}
 
 
-def test_the_serve_unit_answers_and_its_embedded_worker_runs_jobs(instance, tmp_path):
-    port = free_port()
-    env = unit_environment(instance["path"], f"http://127.0.0.1:{port}", SURVEYHUB_PROXY_FIX="0")
-    unit = Unit("surveyhub.service", serve_argv(port), env, tmp_path / "serve.log")
-    try:
-        wait_for_http(unit, port)
-        assert len(embedded_workers(unit)) == 1, unit.text()
-        shown = job_is_taken_up(env, unit)
-        assert "This kind of job is not known here: deploy.example" in shown, shown
-    finally:
-        unit.stop()  # gunicorn, its web workers and the job worker it started: all gone in TimeoutStopSec
-
-
 def test_the_worker_unit_runs_jobs_beside_a_serve_without_its_own_worker(instance, tmp_path):
     port = free_port()
     env = unit_environment(instance["path"], f"http://127.0.0.1:{port}", SURVEYHUB_PROXY_FIX="0",
@@ -366,12 +355,12 @@ def nginx_site(folder: Path, http_port: int, https_port: int, app_port: int) -> 
 def nginx(tmp_path):
     """Start nginx with a main config of our own that includes the site, as Debian's nginx.conf does."""
     binary = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-    if binary is None:
-        missing("nginx is not installed (apt-get install nginx-light; .ci/run installs it)")
     folder = tmp_path / "nginx"
     folder.mkdir()
 
     def start(http_port: int, https_port: int, app_port: int) -> Path:
+        if binary is None:  # skipped here, so that what the test checked before still counts
+            missing("nginx is not installed (apt-get install nginx-light; .ci/run installs it)")
         (folder / "site.conf").write_text(nginx_site(folder, http_port, https_port, app_port))
         user = "user root;\n" if os.geteuid() == 0 else ""  # workers as root may write our temp folders
         (folder / "nginx.conf").write_text(
@@ -411,15 +400,20 @@ def cookies_of(headers) -> dict[str, str]:
             for cookie in headers.get_all("Set-Cookie") or []}
 
 
-def test_nginx_in_front_passes_https_and_the_visitors_address(instance, tmp_path, nginx):
-    """A visitor on 127.0.0.2 logs in over https through the example; SurveyHub sees https and 127.0.0.2
-    (never nginx's 127.0.0.1, never an address the visitor made up), and nginx's log shows no link."""
+def test_the_serve_unit_runs_jobs_and_answers_behind_nginx(instance, tmp_path, nginx):
+    """The example as it is: ``serve`` answers, its embedded worker runs a job, and it stops in TimeoutStopSec.
+    Then behind the nginx example a visitor on 127.0.0.2 logs in over https; SurveyHub sees 127.0.0.2 (never
+    nginx's 127.0.0.1, never an address the visitor made up), and nginx's log shows no link."""
     app_port, http_port, https_port = free_port(), free_port(), free_port()
     env = unit_environment(instance["path"], f"https://127.0.0.1:{https_port}")
     assert env["SURVEYHUB_PROXY_FIX"] == "1"
     unit = Unit("surveyhub.service", serve_argv(app_port), env, tmp_path / "serve.log")
     try:
         wait_for_http(unit, app_port)
+        assert len(embedded_workers(unit)) == 1, unit.text()
+        shown = job_is_taken_up(env, unit)
+        assert "This kind of job is not known here: deploy.example" in shown, shown
+
         access_log = nginx(http_port, https_port, app_port)
 
         status, headers, _ = get(http_port, "/login?x=1")
@@ -445,7 +439,7 @@ def test_nginx_in_front_passes_https_and_the_visitors_address(instance, tmp_path
         resident = instance["token"]
         assert get(https_port, f"/q/{resident}", tls=True, source="127.0.0.2")[0] == 200
     finally:
-        unit.stop()
+        unit.stop()  # gunicorn, its web workers and the job worker it started: all gone in TimeoutStopSec
     with sqlite3.connect(instance["path"] / "surveyhub.sqlite3") as database:
         [(source,)] = database.execute("SELECT source FROM audit_events WHERE action = 'auth.login' "
                                        "ORDER BY id DESC LIMIT 1").fetchall()
@@ -558,3 +552,65 @@ def test_the_postgresql_backup_and_restore_bring_back_the_database(server_paths)
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- what docs/deploy.md says happens when Redis is down ---------------------------------------------------------
+
+@pytest.fixture
+def database_url(sqlite_database_url):
+    """The tests below that use the app fixtures need one SQLite database; the examples do not depend on it."""
+    return sqlite_database_url
+
+
+def test_with_redis_down_logins_and_jobs_go_on_and_the_job_runs_once_redis_is_back(app_config, org_people,
+                                                                                    redis_server, monkeypatch):
+    from surveyhub import create_app
+    from surveyhub import queue as queue_module
+    from surveyhub.db import get_db
+    from surveyhub.models import Job, JobItem
+    from surveyhub.services.job_kinds import ItemDone, Kind
+    from surveyhub.web import jobs as web_jobs
+    from tests.fixtures.factories import PASSWORD, csrf_token
+
+    ran: list[str] = []
+    monkeypatch.setitem(queue_module.KINDS, "deploy.example", Kind(
+        "deploy.example", "project.list", lambda run, key: ran.append(key) or ItemDone(result={}, output=None)))
+    nobody = f"redis://127.0.0.1:{free_port()}/0"  # a port nothing listens on: Redis is down
+    down = create_app({**app_config, "QUEUE_URL": nobody, "RATELIMIT_STORAGE_URI": nobody})
+    down.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
+    down.add_url_rule("/test-start", "test_start", lambda: web_jobs.start(
+        "deploy.example", keys=["one", "two"], params={}, title="Redis is down"))
+    browser = down.test_client()
+    page = browser.get("/login")
+    assert page.status_code == 200
+    response = browser.post("/login", data={"csrf_token": csrf_token(page.text), "password": PASSWORD,
+                                            "email": org_people["worker"].email})
+    assert response.status_code == 302, "the login throttle lets the login through"
+    response = browser.get("/test-start")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/jobs/")
+    assert browser.get(response.headers["Location"]).status_code == 200  # the worker sees the job, waiting
+    with get_db(down).session() as session:
+        job = session.scalars(select(Job).where(Job.title == "Redis is down")).one()
+        assert job.status == "queued" and ran == []
+        assert session.scalars(select(JobItem.status).where(JobItem.job_id == job.id)).all() == ["pending"] * 2
+        job.created_at = job.created_at.replace(year=job.created_at.year - 1)  # long past JOB_STALE_SECONDS
+        session.commit()
+        job_id = job.id
+    get_db(down).engine.dispose()
+
+    own_db = redis_server.rsplit("/", 1)[0] + "/13"
+    back = create_app({**app_config, "QUEUE_URL": own_db})
+    queue = queue_module.get_queue(back)
+    queue.huey.flush()
+    try:
+        queue_module._tick(queue)  # the periodic check of a worker, once Redis is back
+        assert queue.huey.pending_count() == 2
+        while (task := queue.huey.dequeue()) is not None:
+            queue.huey.execute(task)
+        with get_db(back).session() as session:
+            assert session.get(Job, job_id).status == "done"
+        assert sorted(ran) == ["one", "two"]
+    finally:
+        queue.huey.flush()
+        get_db(back).engine.dispose()
+
