@@ -1,9 +1,9 @@
-"""Bounded documents: issued only by POST, in parts that fit a request, within a render budget.
+"""Bounded documents: issued only by POST, made by a job when longer than a request, within a render budget.
 
-A document is registered only when its bytes were made and handed out; a
-request never runs into the worker timeout (parts and caps, with a clear
-message); every render for the web is stopped when over its time or memory
-budget; a logo is a small PNG, JPEG or self-contained SVG; and ``/verify``
+A document is registered only when its bytes were made; a request never runs
+into the worker timeout (all certificates, link sheets and the report are
+jobs, one item per document or part); every render is stopped when over its
+time or memory budget; a logo is a small PNG, JPEG or self-contained SVG; and ``/verify``
 answers a hostile PDF quickly, looking the file up before parsing anything.
 """
 
@@ -23,6 +23,7 @@ from surveyhub.services import document_batches as batches
 from surveyhub.services import documents as docs
 from tests.fixtures.documents import demo, pdf_text  # noqa: F401 (fixture)
 from tests.fixtures.factories import csrf_token
+from tests.test_document_jobs import job_file
 
 
 @pytest.fixture
@@ -82,25 +83,22 @@ def test_the_documents_page_offers_post_forms_with_a_csrf_token(worker, demo):
     assert f'<form method="post" action="/projects/{demo.slug}/documents/certificates.zip"' in page
 
 
-# --- parts that fit one request ----------------------------------------------------------------------
+# --- work longer than a request runs as a job ------------------------------------------------------
 
-def test_certificates_come_in_zip_parts_and_every_registered_one_is_in_a_zip(worker, session, demo, monkeypatch):
-    monkeypatch.setattr(batches, "CERTIFICATES_PER_ZIP", 12)
+def test_one_button_makes_every_certificate_and_every_registered_one_is_in_the_zip(worker, session, demo):
     page = worker.get(f"/projects/{demo.slug}/documents").text
-    assert "Certificaten 1 tot 12 (ZIP)" in page and "Certificaten 25 tot 31 (ZIP)" in page  # 2 anonymous, paired as one resident
-    names = []
-    for part in (1, 2, 3):
-        response = post(worker, f"/projects/{demo.slug}/documents/certificates-{part}.zip")
-        assert response.status_code == 200 and response.mimetype == "application/zip"
-        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
-            names += archive.namelist()
-    assert len(names) == len(set(names)) == 31
+    assert "(ZIP)" in page and "Certificaten 1 tot" not in page  # no parts any more, however many residents
+    response = post(worker, f"/projects/{demo.slug}/documents/certificates.zip")
+    with zipfile.ZipFile(io.BytesIO(job_file(worker, response).data)) as archive:
+        names = archive.namelist()
+    assert len(names) == len(set(names)) == 31  # 2 anonymous, paired as one resident
     assert registered(session) == 31
-    missing = post(worker, f"/projects/{demo.slug}/documents/certificates-4.zip")
-    assert missing.status_code == 302 and registered(session) == 31
+    assert post(worker, f"/projects/{demo.slug}/documents/certificates-2.zip").status_code == 404
+    assert registered(session) == 31
 
 
-def test_a_zip_that_fails_halfway_registers_nothing(worker, session, demo, monkeypatch):
+def test_a_render_that_fails_once_is_tried_again_and_nothing_is_registered_twice(worker, session, demo,
+                                                                                  monkeypatch):
     calls = {"n": 0}
     real = docs.render
 
@@ -112,39 +110,34 @@ def test_a_zip_that_fails_halfway_registers_nothing(worker, session, demo, monke
 
     monkeypatch.setattr(docs, "render", failing)
     response = post(worker, f"/projects/{demo.slug}/documents/certificates.zip")
-    assert response.status_code == 302
-    assert "kon niet gemaakt worden" in worker.get(response.headers["Location"]).text
-    assert registered(session) == 0
+    with zipfile.ZipFile(io.BytesIO(job_file(worker, response).data)) as archive:
+        assert len(archive.namelist()) == 31
+    assert registered(session) == 31
 
 
 def test_a_zip_over_its_time_budget_is_stopped_and_registers_nothing(app, worker, session, demo):
     app.config["RENDER_TIMEOUT_SECONDS"] = 0.05
     response = post(worker, f"/projects/{demo.slug}/documents/certificates.zip")
     assert response.status_code == 302
-    assert "duurde te lang" in worker.get(response.headers["Location"]).text
+    assert "duurde te lang" in worker.get(response.headers["Location"]).text  # said on the job's page
     assert registered(session) == 0
 
 
-def test_the_link_sheet_comes_in_parts(worker, session, demo, monkeypatch):
+def test_the_link_sheet_comes_in_parts_in_one_file(worker, session, demo, monkeypatch):
     monkeypatch.setattr(batches, "RESIDENTS_PER_SHEET", 20)
     page = worker.get(f"/projects/{demo.slug}/documents").text
-    assert "Persoonlijke links van bewoners 1 tot 20 (PDF)" in page
-    assert "Persoonlijke links van bewoners 21 tot 32 (PDF)" in page  # 30 invited, 2 on the anonymous link
-    second = post(worker, f"/projects/{demo.slug}/documents/links-2.pdf")
-    assert second.status_code == 200
-    assert "links-" in second.headers["Content-Disposition"] and "-21-32.pdf" in second.headers["Content-Disposition"]
-    assert pdf_text(second.data).count("/q/") == 12
-    again = post(worker, f"/projects/{demo.slug}/documents/links-2.pdf")
-    assert again.data == second.data and registered(session) == 1  # the same part is not issued twice
+    assert "Persoonlijke links van bewoners 1 tot 20" not in page  # one button for the whole sheet
+    first = job_file(worker, post(worker, f"/projects/{demo.slug}/documents/links.pdf"))
+    assert pdf_text(first.data).count("/q/") == 32  # 30 invited, 2 on the anonymous link
+    again = job_file(worker, post(worker, f"/projects/{demo.slug}/documents/links.pdf"))
+    assert again.data == first.data and registered(session) == 2  # the same parts are not issued twice
 
 
-def test_a_report_with_too_many_sections_points_to_the_command(worker, session, demo, monkeypatch):
-    monkeypatch.setattr(batches, "REPORT_SECTIONS", 2)
+def test_a_report_with_many_sections_is_made_by_a_job(worker, session, demo):
     response = post(worker, f"/projects/{demo.slug}/documents/report.pdf")
-    assert response.status_code == 302
-    shown = worker.get(response.headers["Location"]).text
-    assert f"surveyhub report {demo.slug} --format pdf" in shown
-    assert registered(session) == 0
+    assert response.status_code == 302 and response.headers["Location"].startswith("/jobs/")
+    assert "Impactrapportage" in pdf_text(job_file(worker, response).data)
+    assert registered(session) == 1
 
 
 # --- the render budget -----------------------------------------------------------------------------
@@ -311,7 +304,7 @@ def test_a_crafted_pdf_is_answered_quickly(client, session, monkeypatch):
 def test_a_registered_file_is_genuine_without_being_parsed(app, worker, session, demo, monkeypatch):
     from surveyhub.rendering import verify as codes
 
-    made = post(worker, f"/projects/{demo.slug}/documents/report.pdf")
+    made = job_file(worker, post(worker, f"/projects/{demo.slug}/documents/report.pdf"))
 
     def no_parsing(_data):
         raise AssertionError("a registered file must not be parsed")

@@ -2,8 +2,8 @@
 
 The book holds one page per resident in name order, each page its resident's
 own registered certificate (same code); it is made on the documents page
-(in parts, within the render budget, registered only when all were made) and
-by ``surveyhub certificates --book``. Page 1 of a fixed certificate is
+(by a job: one item per certificate, the book drawn in parts within the render
+budget and joined) and by ``surveyhub certificates --book``. Page 1 of a fixed certificate is
 compared with ``tests/reference/certificate-landscape.png`` so that a layout
 regression fails.
 """
@@ -23,6 +23,7 @@ from surveyhub.services import documents as docs
 from tests.fixtures.documents import BASE_URL, demo, pdf_reader  # noqa: F401 (fixture)
 from tests.fixtures.factories import csrf_token
 from tests.fixtures.images import assert_looks_like, page_png
+from tests.test_document_jobs import job_file
 from tests.fixtures.outcomes import answer, at_levels
 from tests.test_documents_certificate import assert_no_level_or_decline
 
@@ -77,21 +78,20 @@ def _post(client, url: str):
     return client.post(url, data={"csrf_token": csrf_token(client.get(f"/projects/{slug}/documents").text)})
 
 
-def test_the_documents_page_offers_the_book_in_parts_that_fit_the_budget(worker, session, demo, monkeypatch):
-    monkeypatch.setattr(batches, "CERTIFICATES_PER_BOOK", 20)
+def test_the_documents_page_makes_the_whole_book_with_one_button(worker, session, demo, monkeypatch):
+    monkeypatch.setattr(batches, "CERTIFICATES_PER_BOOK", 20)  # drawn in two parts within the budget, one file
     page = worker.get(f"/projects/{demo.slug}/documents").text
-    assert "Certificaten 1 tot en met 20 in één pdf, om te printen" in page
-    assert "Certificaten 21 tot en met 31 in één pdf, om te printen" in page  # 30 invited, 1 anonymous
+    assert "Certificaten 1 tot en met 20" not in page and "Alle certificaten in één pdf, om te printen" in page
 
-    response = _post(worker, f"/projects/{demo.slug}/documents/certificates-2.pdf")
+    response = job_file(worker, _post(worker, f"/projects/{demo.slug}/documents/certificates.pdf"))
 
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
     pages = _page_texts(response.data)
-    assert len(pages) == 11 and _registered(session) == 11
+    assert len(pages) == 31 and _registered(session) == 31
     everyone = [c.display_name for c in docs.certificate_candidates(session, demo.actor, demo.slug, by_name=True)]
     session.rollback()
-    assert all((name or "") in text for name, text in zip(everyone[20:], pages))
+    assert all((name or "") in text for name, text in zip(everyone, pages))
 
 
 def test_a_book_over_its_time_budget_registers_nothing(app, worker, session, demo):
@@ -101,7 +101,7 @@ def test_a_book_over_its_time_budget_registers_nothing(app, worker, session, dem
     app.config["RENDER_TIMEOUT_SECONDS"] = 0.05
     response = _post(worker, f"/projects/{demo.slug}/documents/certificates.pdf")
     assert response.status_code == 302
-    assert "duurde te lang" in worker.get(response.headers["Location"]).text
+    assert "duurde te lang" in worker.get(response.headers["Location"]).text  # said on the job's page
     assert _registered(session) == 0
 
 

@@ -13,6 +13,7 @@ from surveyhub.services import accounts, projects
 from surveyhub.services import documents as docs
 from tests.fixtures.documents import demo, pdf_text  # noqa: F401 (fixture)
 from tests.fixtures.factories import PASSWORD, csrf_token
+from tests.test_document_jobs import job_codes, job_file
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_a_worker_downloads_a_certificate_with_a_typed_name(client_for, session,
 
 def test_all_certificates_as_one_zip(client_for, session, demo, people):
     worker = client_for(people["worker"].email)
-    response = download(worker, f"/projects/{demo.slug}/documents/certificates.zip")
+    response = job_file(worker, download(worker, f"/projects/{demo.slug}/documents/certificates.zip"))
     assert response.status_code == 200 and response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         names = archive.namelist()
@@ -96,7 +97,7 @@ def test_paper_questionnaire_and_link_sheet(client_for, session, demo, people):
     assert "Ik kan een buurtactiviteit van begin tot eind plannen." in text and "Helemaal mee eens" in text
     assert "terugblik" in text  # the post wave of the demo asks the retrospective block
 
-    sheet = download(worker, f"/projects/{demo.slug}/documents/links.pdf")
+    sheet = job_file(worker, download(worker, f"/projects/{demo.slug}/documents/links.pdf"))
     text = pdf_text(sheet.data)
     resident = _resident(session, demo)
     assert resident.display_name in text and resident.code in text and "/q/" in text
@@ -122,14 +123,16 @@ def test_a_funder_downloads_the_report_but_no_certificates_and_cannot_revoke(cli
     certificate = download(client_for(people["worker"].email),
                            f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf").headers["X-Document-Code"]
     funder = client_for(people["funder"].email)
-    report = download(funder, f"/projects/{demo.slug}/documents/report.pdf")
+    started = download(funder, f"/projects/{demo.slug}/documents/report.pdf")
+    report = job_file(funder, started)  # the funder's own job: its page and file are theirs
     assert report.status_code == 200 and "Impactrapportage" in pdf_text(report.data)
+    (code,) = job_codes(session, started)
     assert download(funder, f"/projects/{demo.slug}/documents/certificate/{resident.code}.pdf").status_code == 404
     assert download(funder, f"/projects/{demo.slug}/documents/links.pdf").status_code == 404
     page = funder.get(f"/projects/{demo.slug}/documents")
-    assert page.status_code == 200 and report.headers["X-Document-Code"] in page.text
+    assert page.status_code == 200 and code in page.text
     assert certificate not in page.text and resident.code not in page.text  # residents are not the funder's
-    code = report.headers["X-Document-Code"]
+    assert client_for(people["worker"].email).get(started.headers["Location"]).status_code == 404  # not theirs
     revoke = funder.post(f"/projects/{demo.slug}/documents/{code}/revoke",
                          data={"csrf_token": csrf_token(page.text), "reason": "mine now"})
     assert revoke.status_code == 404
@@ -138,7 +141,7 @@ def test_a_funder_downloads_the_report_but_no_certificates_and_cannot_revoke(cli
 
 def test_an_admin_revokes_and_the_check_page_says_so(client_for, client, session, demo, people):
     worker = client_for(people["worker"].email)
-    code = download(worker, f"/projects/{demo.slug}/documents/report.pdf").headers["X-Document-Code"]
+    (code,) = job_codes(session, download(worker, f"/projects/{demo.slug}/documents/report.pdf"))
     page = worker.get(f"/projects/{demo.slug}/documents")
     assert worker.post(f"/projects/{demo.slug}/documents/{code}/revoke",
                        data={"csrf_token": csrf_token(page.text), "reason": "x"}).status_code == 403
@@ -154,7 +157,7 @@ def test_an_admin_revokes_and_the_check_page_says_so(client_for, client, session
 
 def test_an_admin_of_another_organisation_cannot_revoke(client_for, session, demo, people, make_user):
     worker = client_for(people["worker"].email)
-    code = download(worker, f"/projects/{demo.slug}/documents/report.pdf").headers["X-Document-Code"]
+    (code,) = job_codes(session, download(worker, f"/projects/{demo.slug}/documents/report.pdf"))
     other_org = accounts.find_organisation(session, "Welzijn Zuid")
     session.rollback()
     other_admin = make_user("admin", other_org)

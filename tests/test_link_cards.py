@@ -182,6 +182,7 @@ def test_the_sheets_layout_stays_as_reviewed():
 def test_a_worker_prints_one_residents_card_from_their_page(app, session, client_for, make_org, make_project,
                                                               make_user):
     from tests.fixtures.factories import csrf_token
+    from tests.test_document_jobs import job_codes, job_file
 
     org = make_org()
     project = make_project(org)
@@ -200,9 +201,10 @@ def test_a_worker_prints_one_residents_card_from_their_page(app, session, client
     assert short_codes.display(anna.short_code) not in text and "Anna" not in text
     assert bas.code in printed.headers["Content-Disposition"]
     # the whole sheet is still the whole sheet, and both are on record
-    whole = client.post(f"/projects/{project.slug}/documents/links.pdf", data={"csrf_token": csrf_token(page.text)})
+    started = client.post(f"/projects/{project.slug}/documents/links.pdf", data={"csrf_token": csrf_token(page.text)})
+    whole = job_file(client, started)  # the whole sheet is made by a job
     assert "Anna" in pdf_text(whole.data) and "Bas" in pdf_text(whole.data)
-    assert whole.headers["X-Document-Code"] != printed.headers["X-Document-Code"]
+    assert job_codes(session, started) != [printed.headers["X-Document-Code"]]
 
 
 def test_a_worker_prints_the_cards_of_the_residents_chosen_on_the_residents_page(app, session, client_for, make_org,
@@ -212,6 +214,7 @@ def test_a_worker_prints_the_cards_of_the_residents_chosen_on_the_residents_page
 
     from surveyhub.models import Document
     from tests.fixtures.factories import csrf_token
+    from tests.test_document_jobs import job_codes, job_file
 
     org = make_org()
     project = make_project(org)
@@ -224,11 +227,13 @@ def test_a_worker_prints_the_cards_of_the_residents_chosen_on_the_residents_page
     page = client.get(f"/projects/{project.slug}/participants")
     # The print button sends the chosen boxes to the link sheet.
     assert re.search(rf'formaction="/projects/{project.slug}/documents/links.pdf"', page.text)
-    printed = client.post(f"/projects/{project.slug}/documents/links.pdf",
+    started = client.post(f"/projects/{project.slug}/documents/links.pdf",
                           data={"csrf_token": csrf_token(page.text), "participant": [anna.code, cor.code]})
+    printed = job_file(client, started)  # the chosen residents' cards are made by a job
     assert printed.status_code == 200 and printed.mimetype == "application/pdf"
     text = pdf_text(printed.data)
     assert "Anna" in text and "Cor" in text and "Bas" not in text
     assert short_codes.display(bas.short_code) not in text
-    title = session.scalar(select(Document.title).where(Document.code == printed.headers["X-Document-Code"]))
+    (code,) = job_codes(session, started)
+    title = session.scalar(select(Document.title).where(Document.code == code))
     assert f"({anna.code}, {cor.code})" in title

@@ -79,16 +79,33 @@ def world(app, session, make_org, make_user, make_project, make_participant, cli
     session.commit()
     invitation = make_participant(org, project.slug, "Anna de Vries")
     _complete_pre_wave(app, session, org, project.slug, invitation.code)
-    admin_client = client_for(users["admin"].email)
-    [report] = app.url_map.iter_rules("documents.report")
-    issued = admin_client.open(f"/projects/{project.slug}/documents/report.pdf", method=_method(report),
-                               data={"csrf_token": csrf_token(admin_client.get("/").text)})
-    assert issued.status_code == 200, issued.status_code
-    values = {"slug": project.slug, "participant": invitation.code, "document": issued.headers["X-Document-Code"], "kind": "pre",
+    document = _report_job(app, session, client_for(users["admin"].email), project.slug)[1]
+    # A job started by the worker: its page and file are the worker's and their organisation's admins' only.
+    public_id = _report_job(app, session, client_for(users["worker"].email), project.slug)[0]
+    values = {"slug": project.slug, "participant": invitation.code, "document": document, "kind": "pre",
+              "public_id": public_id,
               "status": "open", "n": 0, "part": 1, "fmt": "csv", "token": invitation.token,
               "anonymous_token": project.anonymous_token, "instrument_id": "organising", "version": 2,
               "direction": "down", "question_id": question, "user_id": users["victim"].id, "filename": "surveyhub.css"}
     return {"users": users, "values": values, "project": project, "invitation": invitation}
+
+
+def _report_job(app, session, client, slug: str) -> tuple[str, str]:
+    """The report made as the documents page makes it (a job, run at once by the test queue): the job's
+    public id and the document code its item registered."""
+    from surveyhub.models import Job
+    from surveyhub.services import jobs
+
+    [report] = app.url_map.iter_rules("documents.report")
+    started = client.open(f"/projects/{slug}/documents/report.pdf", method=_method(report),
+                          data={"csrf_token": csrf_token(client.get("/").text)})
+    assert started.status_code == 302 and started.headers["Location"].startswith("/jobs/"), started.status_code
+    public_id = started.headers["Location"].removeprefix("/jobs/")
+    job = session.scalar(select(Job).where(Job.public_id == public_id))
+    assert job.status == "done", job.status
+    [(_key, result)] = jobs.item_results(session, job.id)
+    session.commit()
+    return public_id, result["code"]
 
 
 #: Per endpoint, values that differ from the defaults above.
@@ -96,8 +113,6 @@ SPECIAL = {
     "manage.wave_status": {"kind": "post"},
     "admin.user_active": {"change": "activate"},
     "project_admin.set_archived": {"change": "restore"},
-    "documents.certificates_zip": {"part": 1},  # certificates-<part>.zip
-    "documents.link_sheet": {"part": 1},  # links-<part>.pdf
     "pairs.decide": {"key": "1-2"},  # two participant ids; no such pair: a flashed error
 }
 
@@ -135,6 +150,11 @@ def expected(role: str, rule, capability: str):
     if capability == OWN_ACCOUNT:
         return OWN_ACCOUNT_REFUSED.get((rule.endpoint, holds), "allowed")
     project_page = "slug" in rule.arguments
+    if "public_id" in rule.arguments:
+        # A job (``jobs.*``, capability project.list) is seen only by the user who started it (the world's
+        # job: the worker) and the admins of their organisation (``services.jobs._visible``); to everyone
+        # else it does not exist.
+        return "allowed" if role in ("worker", "admin") else 404
     if role == "other_admin" and (project_page or "user_id" in rule.arguments):
         return 404
     if role == "funder_unshared" and project_page:

@@ -1,28 +1,33 @@
-"""Documents made for a web download: within a time and memory budget, and in parts that fit.
+"""Documents made in steps: every render within a time and memory budget, large sheets and books in parts.
 
-A web request must end well inside the worker timeout (gunicorn: 30 s), and
-a document may be registered only when its bytes were really made. So:
+A document may be registered only when its bytes were really made, and no
+single render may run without bound. So:
 
-- every render for the web runs within a :class:`Budget` (a child process
-  that is stopped when the time or memory is up, ``documents.budget``);
-- certificates for a ZIP, for a printable book (one PDF, in name order) and
-  cards for a link sheet come in parts of at most ``CERTIFICATES_PER_ZIP``,
-  ``CERTIFICATES_PER_BOOK`` and ``RESIDENTS_PER_SHEET``; the documents page
-  offers one download per part; ``surveyhub certificates`` makes them all;
-- a report with more than ``REPORT_SECTIONS`` scale sections is refused on
-  the web (``surveyhub report PROJECT --format pdf`` makes it);
-- all documents of a ZIP are rendered first and registered together after
-  the last one was made: a render that fails or is stopped registers nothing.
+- every render runs within a :class:`Budget` (a child process that is
+  stopped when the time or memory is up, ``rendering.budget``): the instant
+  downloads of the documents page and each item of a document job
+  (``services.document_jobs``) alike;
+- a link sheet is made in parts of at most ``RESIDENTS_PER_SHEET`` residents
+  and a printable book of certificates in parts of ``CERTIFICATES_PER_BOOK``
+  pages, each part within its budget; :func:`join_pdfs` puts the parts
+  together into one file;
+- the documents of one render are registered only after the last one was
+  made: a render that fails or is stopped registers nothing.
 
 The numbers come from ``bench/document_caps.py`` and are explained in
-``docs/documents.md``: each part takes a third or less of the timeout on a
+``docs/documents.md``: each part takes a third or less of the budget on a
 busy two-core server.
 """
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,27 +39,13 @@ from surveyhub.services import documents as docs
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, UserError
 
-#: Certificates in one web ZIP (about 70–100 ms each on a two-core server).
-CERTIFICATES_PER_ZIP = 100
-#: Certificates in one printable PDF made on the web: each is drawn twice (its own PDF, which is
-#: registered, and its page in the book), so a book holds half a ZIP.
+#: Pages in one part of a printable book of certificates (about 70–100 ms a page on a two-core server).
 CERTIFICATES_PER_BOOK = 50
-#: Residents on one web link sheet (about 25–30 ms a card).
+#: Residents on one part of a link sheet (about 25–30 ms a card).
 RESIDENTS_PER_SHEET = 250
-#: Scale sections (now and retrospective) in a report made on the web (about 200 ms each).
-REPORT_SECTIONS = 40
 
 Budget = budgets.Budget
 OverBudget = budgets.OverBudget
-
-
-class TooLarge(Invalid):
-    """More than one web download may hold; ``what`` is "certificates", "sheet" or "report"."""
-
-    def __init__(self, what: str, count: int, limit: int):
-        self.what, self.count, self.limit = what, count, limit
-        super().__init__(N_("%(count)s %(what)s entries is more than the %(limit)s one download may hold"),
-                         count=count, what=what, limit=limit)
 
 
 class RenderStopped(UserError):
@@ -65,6 +56,40 @@ class RenderFailed(UserError):
     """A render raised; nothing was registered."""
 
 
+def budget_from(settings) -> Budget:
+    """The render budget the settings give (``RENDER_TIMEOUT_SECONDS``, ``RENDER_MEMORY_MB``)."""
+    return Budget(float(settings.get("RENDER_TIMEOUT_SECONDS", 20)), int(settings.get("RENDER_MEMORY_MB", 1024)))
+
+
+@contextmanager
+def _children_allowed():
+    """Let a daemonic process start the render's child.
+
+    Huey's process workers are daemonic, and ``multiprocessing`` refuses children to a
+    daemonic process (so that none outlives it). The render's child cannot outlive its
+    budget: it is killed when the time is up, and a result is read before it ends.
+    """
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    daemonic = config.get("daemon")
+    if daemonic:
+        config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemonic:
+            config["daemon"] = daemonic
+
+
+def _within(work: Callable[[], Any], budget: Budget | None) -> Any:
+    try:
+        with _children_allowed():
+            return budgets.run(work, budget)
+    except budgets.OverBudget as exc:
+        raise RenderStopped(N_("making it took too long, so it was stopped (%(why)s)"), why=str(exc)) from exc
+    except budgets.RenderFailed as exc:
+        raise RenderFailed(N_("the document could not be made: %(error)s"), error=str(exc)) from exc
+
+
 def render(prepared: docs.Prepared, budget: Budget | None) -> docs.Rendered:
     """:func:`services.documents.render` within ``budget``."""
     return render_all([prepared], budget)[0]
@@ -72,12 +97,7 @@ def render(prepared: docs.Prepared, budget: Budget | None) -> docs.Rendered:
 
 def render_all(prepared: list[docs.Prepared], budget: Budget | None) -> list[docs.Rendered]:
     """Render every document (all or none) within one ``budget``; nothing is registered here."""
-    try:
-        return budgets.run(lambda: [docs.render(one) for one in prepared], budget)
-    except budgets.OverBudget as exc:
-        raise RenderStopped(str(exc)) from exc
-    except budgets.RenderFailed as exc:
-        raise RenderFailed(N_("the document could not be made: %(error)s"), error=str(exc)) from exc
+    return _within(lambda: [docs.render(one) for one in prepared], budget)
 
 
 def register_all(session: Session, prepared: list[docs.Prepared],
@@ -95,19 +115,38 @@ def render_book(prepared: list[docs.Prepared], budget: Budget | None, title: str
         rendered = [docs.render(one) for one in prepared]
         pages = [one.page(drawn.code, drawn.issued_at) for one, drawn in zip(prepared, rendered) if one.page]
         return rendered, certificate.render_book(pages, title=title, issued_at=max(r.issued_at for r in rendered))
-    try:
-        return budgets.run(work, budget)
-    except budgets.OverBudget as exc:
-        raise RenderStopped(str(exc)) from exc
-    except budgets.RenderFailed as exc:
-        raise RenderFailed(N_("the document could not be made: %(error)s"), error=str(exc)) from exc
+    return _within(work, budget)
 
 
-# --- parts -------------------------------------------------------------------------------------------
+def book_part(pages: list[dict], budget: Budget | None, title: str) -> bytes:
+    """Pages of certificates issued already (``Prepared.page`` values) as one part of a book, within ``budget``."""
+    from surveyhub.rendering import certificate
 
-def parts(total: int, size: int) -> list[tuple[int, int]]:
-    """``(first, last)`` positions (from 1) of each part of ``size`` in ``total``."""
-    return [(start + 1, min(start + size, total)) for start in range(0, total, size)]
+    return _within(lambda: certificate.render_book(pages, title=title, issued_at=max(p["issued_at"] for p in pages)),
+                   budget)
+
+
+def join_pdfs(parts: Iterable[bytes], title: str) -> bytes:
+    """The parts of a sheet or book as one PDF titled ``title`` (a single part is returned as it is)."""
+    from pypdf import PdfWriter
+
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(io.BytesIO(part))
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# --- link sheets in parts ------------------------------------------------------------------------------
+
+def part_count(total: int, size: int) -> int:
+    """How many parts of ``size`` hold ``total`` (at least one: an empty sheet is one part)."""
+    return max(1, -(-total // size))
 
 
 def part_slice(items: list, part: int, size: int) -> list:
@@ -138,7 +177,7 @@ def prepare_sheet_part(session: Session, actor: Actor, slug: str, part: int, *, 
     """The link sheet of residents ``(part - 1) * size + 1`` to ``part * size`` (``RESIDENTS_PER_SHEET``)."""
     size = size or RESIDENTS_PER_SHEET
     codes = linked_codes(session, actor, slug)
-    if len(codes) <= size and part == 1:  # one part: the whole sheet, as before (also when it is empty)
+    if len(codes) <= size and part == 1:  # one part: the whole sheet (also when it is empty)
         return docs.prepare_link_sheet(session, actor, slug, base_url=base_url, lang=lang)
     chosen = part_slice(codes, part, size)
     prepared = docs.prepare_link_sheet(session, actor, slug, base_url=base_url, lang=lang, participant_codes=chosen)
@@ -151,12 +190,12 @@ def prepare_sheet_part(session: Session, actor: Actor, slug: str, part: int, *, 
 
 def prepare_chosen_sheet(session: Session, actor: Actor, slug: str, codes: list[str], *, base_url: str,
                          lang: str = "nl") -> docs.Prepared:
-    """The cards of the residents a worker chose on the residents page (at most ``RESIDENTS_PER_SHEET``).
+    """The cards of residents a worker chose on the residents page (one part: ``RESIDENTS_PER_SHEET`` at most).
 
     Titled with the chosen codes (the first few and the count), so it never stands in for the whole sheet.
     """
     if len(codes) > RESIDENTS_PER_SHEET:
-        raise TooLarge("sheet", len(codes), RESIDENTS_PER_SHEET)
+        raise Invalid(N_("at most %(limit)s residents fit one part of a sheet"), limit=RESIDENTS_PER_SHEET)
     prepared = docs.prepare_link_sheet(session, actor, slug, base_url=base_url, lang=lang, participant_codes=codes)
     named = ", ".join(codes[:3]) + (f" … ({len(codes)})" if len(codes) > 3 else "")
     title = f"{prepared.title} ({named})"
@@ -166,20 +205,13 @@ def prepare_chosen_sheet(session: Session, actor: Actor, slug: str, codes: list[
 
 
 def prepare_report(session: Session, registry, actor: Actor, slug: str, *, base_url: str, lang: str = "nl",
-                   host=None, defaults=None, limit: int | None = None, project: Project | None = None) -> docs.Prepared:
-    """The impact report, refused (:class:`TooLarge`) with more than ``limit`` (``REPORT_SECTIONS``) scale sections.
+                   host=None, defaults=None, project: Project | None = None) -> docs.Prepared:
+    """The impact report as the documents page makes it (the scale sections are bounded by the render budget).
 
     ``project``: the project ``slug`` names, when the caller resolved it already (``ServiceContext.project``).
     """
-    limit = limit or REPORT_SECTIONS
-    from surveyhub.services import outcomes
-
-    report = outcomes.project_report(session, registry, actor, slug, defaults=defaults, project=project)
-    sections = len(report.get("scales") or []) + len(report.get("retrospective") or [])
-    if sections > limit:
-        raise TooLarge("report", sections, limit)
-    return docs.prepare_report(session, registry, actor, slug, base_url=base_url, lang=lang, report=report,
-                               host=host, defaults=defaults, project=project)
+    return docs.prepare_report(session, registry, actor, slug, base_url=base_url, lang=lang, host=host,
+                               defaults=defaults, project=project)
 
 
 def _previous_by_title(session: Session, kind: str, project_id: int | None, lang: str,

@@ -1,20 +1,23 @@
-"""The worker's document pages: certificates (one or all as ZIP), the report, paper questionnaires, link sheets.
+"""The worker's document pages: certificates (one or all), the report, paper questionnaires, link sheets.
 
 Making a document issues (registers, and may sign) it, so every download is
 a POST with a CSRF token, never a link another site could make a browser
 follow. Issuing is idempotent (an unchanged document is handed out again with
 its own code, see ``services.documents``), so a repeated click never
-registers a duplicate. Each download commits its read before rendering, so no
-database transaction stays open while WeasyPrint works; the render runs
-within a time and memory budget (``RENDER_TIMEOUT_SECONDS``,
-``RENDER_MEMORY_MB``), and ZIPs and link sheets come in parts that fit it
-(``services.document_batches``). Revoking is a POST for admins.
+registers a duplicate.
+
+One small PDF (a certificate, a resident's card, a paper questionnaire) is
+made at once: the request commits its read, renders within a time and memory
+budget (``RENDER_TIMEOUT_SECONDS``, ``RENDER_MEMORY_MB``) and registers. Work
+that can take longer than a request (all certificates as a ZIP or a book, the
+report, link sheets) starts a job (``services.document_jobs``) and sends the
+browser to its page, where the file waits when it is done. Revoking is a POST
+for admins.
 """
 
 from __future__ import annotations
 
 import io
-import zipfile
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -25,13 +28,14 @@ from wtforms.validators import DataRequired, Length, Optional
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
 from surveyhub.locale import resident_language
-from surveyhub.plugins import get_host
 from surveyhub.services import access, audit
 from surveyhub.services import document_batches as batches
 from surveyhub.services import document_context as dc
+from surveyhub.services import document_jobs
 from surveyhub.services import documents as docs
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
+from surveyhub.web.jobs import start as start_job
 from surveyhub.web.session_user import current_actor, requires, service_context
 
 bp = Blueprint("documents", __name__)
@@ -94,31 +98,16 @@ def _issue(prepare, audited: bool = True):
 
 
 def _budget() -> batches.Budget:
-    config = current_app.config
-    return batches.Budget(float(config.get("RENDER_TIMEOUT_SECONDS", 20)), int(config.get("RENDER_MEMORY_MB", 1024)))
-
-
-def _too_large_message(exc: batches.TooLarge, slug: str) -> str:
-    if exc.what == "report":
-        return _("This report has %(n)s parts, more than the %(max)s that can be made here. Ask your admin to "
-                 "make it with: surveyhub report %(slug)s --format pdf -o report.pdf", n=exc.count, max=exc.limit,
-                 slug=slug)
-    return _("That is more than one download can hold (at most %(max)s). Choose one of the parts below.",
-             max=exc.limit)
+    return batches.budget_from(current_app.config)
 
 
 def _or_back(slug: str, work):
-    """Run ``work``; a user error becomes a message on the documents page."""
+    """Run ``work`` (an instant download); a user error becomes a message on the documents page."""
     try:
         return work()
-    except batches.TooLarge as exc:
-        get_session().rollback()
-        flash(_too_large_message(exc, slug), "error")
-        return redirect(url_for("documents.overview", slug=slug))
     except batches.RenderStopped:
         get_session().rollback()
-        flash(_("Making this document took too long, so it was stopped. Nothing was issued. Try a smaller part, "
-                "or ask your admin to make it with the surveyhub command."), "error")
+        flash(_("Making this document took too long, so it was stopped. Nothing was issued."), "error")
         return redirect(url_for("documents.overview", slug=slug))
     except batches.RenderFailed:
         get_session().rollback()
@@ -139,18 +128,15 @@ def overview(slug: str):
     project = access.project(session, actor, slug, "project.outcomes")
     rows = actor.can("project.rows")
     residents = docs.certificate_candidates(session, actor, slug) if rows else []
-    sheet_parts = batches.parts(batches.sheet_size(session, actor, slug), batches.RESIDENTS_PER_SHEET) if rows else []
     return render_template("documents/overview.html", project=project, residents=residents,
                            issued=docs.list_documents(session, actor, slug), revoke_form=RevokeForm(),
-                           waves=KINDS, form=IssueForm(),
-                           zip_parts=batches.parts(len(residents), batches.CERTIFICATES_PER_ZIP),
-                           book_parts=batches.parts(len(residents), batches.CERTIFICATES_PER_BOOK),
-                           sheet_parts=sheet_parts)
+                           waves=KINDS, form=IssueForm())
 
 
 @bp.route("/projects/<slug>/documents/certificate/<code>.pdf", methods=["POST"])
 @requires("project.rows")
 def certificate(slug: str, code: str):
+    """One certificate, at once: one small PDF fits a request well."""
     form = IssueForm()
     name = (form.name.data or "").strip()[:200] or None
     line = (form.line.data or "").strip()[:300] or None
@@ -161,85 +147,39 @@ def certificate(slug: str, code: str):
 
 
 @bp.route("/projects/<slug>/documents/certificates.zip", methods=["POST"])
-@bp.route("/projects/<slug>/documents/certificates-<int:part>.zip", methods=["POST"])
 @requires("project.rows")
-def certificates_zip(slug: str, part: int = 1):
-    """One part of the certificates: all rendered first, registered together once every one was made."""
-    return _certificate_part(slug, part, "zip", batches.CERTIFICATES_PER_ZIP, _zip)
-
-
-def _certificate_part(slug: str, part: int, extension: str, per_part: int, make):
-    """Part ``part`` of the residents with a certificate (``per_part`` each), made into one file by ``make``."""
-    session = get_session()
-    actor = current_actor()
-    candidates = docs.certificate_candidates(session, actor, slug, by_name=extension == "pdf")
-    if not candidates:
-        flash(_("No resident has finished a questionnaire yet."), "error")
-        return redirect(url_for("documents.overview", slug=slug))
-    name = f"certificates-{slug}.{extension}" if len(candidates) <= per_part \
-        else f"certificates-{slug}-{part}.{extension}"
-    return _or_back(slug, lambda: make(session, actor, slug, name, batches.part_slice(candidates, part, per_part)))
-
-
-def _zip(session, actor, slug: str, name: str, residents: list):
-    ctx = service_context()
-    project = ctx.project(slug, "project.rows")  # read once for the whole ZIP
-    lang = _bulk_lang(session, project)
-    prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=lang,
-                                         host=get_host(), project=project, registry=ctx.registry)
-                for r in residents]
-    session.commit()
-    rendered = batches.render_all(prepared, _budget())  # all or nothing; no transaction open meanwhile
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
-        for one, drawn in zip(prepared, rendered):
-            archive.writestr(one.filename, drawn.pdf)
-    # Registered only now, with the whole ZIP made and about to be sent.
-    issued = batches.register_all(session, prepared, rendered)
-    audit.download(session, actor, "download.certificates", slug, count=len(issued), language=lang)
-    session.commit()
-    buffer.seek(0)
-    response = send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def certificates_zip(slug: str):
+    """All certificates as a ZIP, made by a job: one item per resident."""
+    return _certificates_job(slug, "certificates.zip", _("All certificates (ZIP)"))
 
 
 @bp.route("/projects/<slug>/documents/certificates.pdf", methods=["POST"])
-@bp.route("/projects/<slug>/documents/certificates-<int:part>.pdf", methods=["POST"])
 @requires("project.rows")
-def certificates_book(slug: str, part: int = 1):
-    """All certificates as one PDF to print, in name order; each is registered as for the ZIP."""
-    return _certificate_part(slug, part, "pdf", batches.CERTIFICATES_PER_BOOK, _book)
+def certificates_book(slug: str):
+    """All certificates as one PDF to print, in name order, made by a job; each is registered as for the ZIP."""
+    return _certificates_job(slug, "certificates.pdf", _("All certificates in one PDF, to print"), by_name=True)
 
 
-def _book(session, actor, slug: str, name: str, residents: list):
-    from surveyhub.rendering import certificate
-
+def _certificates_job(slug: str, kind: str, title: str, by_name: bool = False):
+    session = get_session()
     ctx = service_context()
     project = ctx.project(slug, "project.rows")
-    lang = _bulk_lang(session, project)
-    prepared = [docs.prepare_certificate(session, actor, slug, r.code, base_url=_base_url(), lang=lang,
-                                         host=get_host(), project=project, registry=ctx.registry)
-                for r in residents]
-    session.commit()
-    title = f"{certificate.book_title(lang)} — {project.name}"
-    rendered, book = batches.render_book(prepared, _budget(), title)  # no transaction open meanwhile
-    issued = batches.register_all(session, prepared, rendered)
-    audit.download(session, actor, "download.certificates", slug, count=len(issued), language=lang,
-                   format="pdf")
-    session.commit()
-    response = send_file(io.BytesIO(book), mimetype="application/pdf", as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "no-store"  # names of residents
-    return response
+    candidates = docs.certificate_candidates(session, ctx.actor, slug, by_name=by_name)
+    if not candidates:
+        flash(_("No resident has finished a questionnaire yet."), "error")
+        return redirect(url_for("documents.overview", slug=slug))
+    params = {"slug": slug, "lang": _lang(), "certificate_lang": _bulk_lang(session, project)}
+    return start_job(kind, keys=[c.code for c in candidates], params=params, title=title,
+                     project_id=project.id)
 
 
 @bp.route("/projects/<slug>/documents/report.pdf", methods=["POST"])
 @requires("project.outcomes")
 def report(slug: str):
-    ctx = service_context()
-    return _or_back(slug, lambda: _pdf(_issue(lambda s: batches.prepare_report(
-        s, ctx.registry, ctx.actor, slug, base_url=ctx.base_url, lang=_lang(), host=ctx.host,
-        defaults=ctx.thresholds, project=ctx.project(slug, "project.outcomes")))))
+    """The impact report, made by a job (a large report may take longer than a request)."""
+    project = service_context().project(slug, "project.outcomes")
+    return start_job("report.pdf", keys=[], params={"slug": slug, "lang": _lang()},
+                     title=_("Impact report (PDF)"), project_id=project.id)
 
 
 @bp.route("/projects/<slug>/documents/questionnaire-<kind>.pdf", methods=["POST"])
@@ -255,19 +195,22 @@ def questionnaire(slug: str, kind: str):
 
 
 @bp.route("/projects/<slug>/documents/links.pdf", methods=["POST"])
-@bp.route("/projects/<slug>/documents/links-<int:part>.pdf", methods=["POST"])
 @requires("project.rows")
-def link_sheet(slug: str, part: int = 1):
+def link_sheet(slug: str):
+    """One resident's card at once; the sheet of all residents, or of those chosen, by a job."""
     chosen = list(dict.fromkeys(c.strip()[:40] for c in request.form.getlist("participant") if c.strip()))
-    if len(chosen) > 1:  # from the residents page: the cards of the residents chosen there
-        return _or_back(slug, lambda: _pdf(_issue(lambda s: batches.prepare_chosen_sheet(
-            s, current_actor(), slug, chosen, base_url=_base_url(), lang=_lang()))))
-    resident_code = chosen[0] if chosen else None
-    if resident_code:  # from a resident's page: just their card
+    if len(chosen) == 1:  # from a resident's page: just their card
         return _or_back(slug, lambda: _pdf(_issue(lambda s: docs.prepare_link_card(
-            s, current_actor(), slug, resident_code, base_url=_base_url(), lang=_lang()))))
-    return _or_back(slug, lambda: _pdf(_issue(lambda s: batches.prepare_sheet_part(
-        s, current_actor(), slug, part, base_url=_base_url(), lang=_lang()))))
+            s, current_actor(), slug, chosen[0], base_url=_base_url(), lang=_lang()))))
+    session = get_session()
+    project = service_context().project(slug, "project.rows")
+    total = len(chosen) if chosen else batches.sheet_size(session, current_actor(), slug)
+    params: dict = {"slug": slug, "lang": _lang()}
+    if chosen:  # from the residents page: the cards of the residents chosen there
+        params["codes"] = chosen
+    return start_job("links.pdf", keys=document_jobs.sheet_keys(total), params=params,
+                     title=_("Sheet of personal links with QR codes (PDF)"),
+                     project_id=project.id)
 
 
 @bp.route("/projects/<slug>/documents/<code>/revoke", methods=["POST"])

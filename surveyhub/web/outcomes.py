@@ -18,6 +18,7 @@ import json
 
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    stream_with_context, url_for)
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from surveyhub.db import get_session
@@ -25,10 +26,11 @@ from surveyhub.rendering import charts
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
 from surveyhub.plugins import get_host
-from surveyhub.services import audit, exports, outcomes
+from surveyhub.services import audit, document_jobs, exports, outcomes
 from surveyhub.services.errors import UserError
 from surveyhub.services.report_contract import Report
 from surveyhub.web.errors import user_message
+from surveyhub.web.jobs import start as start_job
 from surveyhub.web.outcome_format import chart_min_width, dashboard_view
 from surveyhub.web.session_user import current_actor, requires, service_context
 
@@ -87,12 +89,21 @@ def summary(slug: str, fmt: str):
 @bp.route("/projects/<slug>/export.<fmt>")
 @requires("project.rows")
 def export(slug: str, fmt: str):
-    """Every response, one row per resident and wave; ``?dialect=excel-nl`` for Dutch Excel CSV."""
+    """Every response, one row per resident and wave; ``?dialect=excel-nl`` for Dutch Excel CSV.
+
+    Streamed at once up to ``EXPORT_ROWS_INSTANT`` rows; a larger export is made by a job
+    (``services.document_jobs``) and this answers with the job's page.
+    """
     dialect = request.args.get("dialect", "default")
     try:
         exporter = exports.exporter_for(fmt, get_host(), dialect)
     except UserError:
         abort(404)
+    if document_jobs.export_rows(get_session(), current_actor(), slug) > document_jobs.EXPORT_ROWS_INSTANT:
+        # A large export may take longer than a request: a job makes it, its page offers the file.
+        return start_job("export", keys=[], params={"slug": slug, "format": fmt, "dialect": dialect, "lang": _lang()},
+                         title=_("Residents' answers (%(format)s)", format=exporter.extension.upper()),
+                         project_id=service_context().project(slug, "project.rows").id)
     table = exports.response_table(get_session(), current_actor(), slug, lang=_lang())
     suffix = "-excel-nl" if dialect == "excel-nl" else ""
     return _download(exporter, table, f"{slug}-responses{suffix}", slug,
