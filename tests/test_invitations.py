@@ -182,3 +182,17 @@ def test_what_was_sent_when_per_resident(app, session, place, smtp_server):
     from surveyhub.services.errors import NotFound
     with pytest.raises(NotFound):
         invitations.history(session, other_org, place["slug"], fatima.code)
+
+
+def test_a_wave_opening_on_its_date_today_mails_its_invitations_in_the_same_tick(app, session, place, smtp_server):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    [fatima] = add(session, place, [("Fatima", "fatima@example.org")])
+    today = datetime.now(ZoneInfo(app.config["TIMEZONE"])).date()
+    wave(session, place, "post").open_on = today
+    session.commit()
+    assert len(tick_and_send(app, session)) == 1
+    [message] = smtp_server.messages
+    assert f"{BASE}/q/{fatima.token}" in message.get_body(("plain",)).get_content()
+    assert tick_and_send(app, session) == [] and len(smtp_server.messages) == 1

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from surveyhub.models import OutboxMessage
+from surveyhub.models import Organisation, OutboxMessage
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, invitations, mail, participants, projects
 
@@ -69,6 +69,9 @@ def html_of(message) -> str:
 def test_an_invitation_arrives_with_its_link_and_nobody_elses_data(app, session, place, smtp_server):
     fatima, bram, nobody = add(session, place, [("Fatima", "fatima@example.org"), ("Bram", "bram@example.org"),
                                                 ("Zonder Adres", None)])
+    session.get_one(Organisation, place["org"].id).contact = \
+        "Buurtwerk Noord-Oost · 030 123 45 67 · info@noordoost.example.org"
+    session.commit()
     open_wave(session, place)
     result = invite(app, session, place)
     assert (len(result.queued), result.skipped_no_address, result.already_invited) == (2, 1, 0)
@@ -82,6 +85,8 @@ def test_an_invitation_arrives_with_its_link_and_nobody_elses_data(app, session,
     assert mine["To"].addresses[0].display_name == "Fatima"
     assert "Speeltuin De Vlinder" in mine["Subject"]
     assert mine["List-Unsubscribe"] is None  # only reminders carry the opt-out
+    assert mine["Reply-To"].addresses[0].addr_spec == "info@noordoost.example.org"  # from the contact line
+    assert mine["Content-Language"] == "nl"
     stored = session.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "fatima@example.org"))
     assert mine["Message-ID"] == stored.message_id and stored.status == "sent" and stored.sent_at is not None
     assert mine.get_content_type() == "multipart/alternative"
@@ -90,6 +95,7 @@ def test_an_invitation_arrives_with_its_link_and_nobody_elses_data(app, session,
     assert link in text and f'href="{link}"' in html
     assert "Hallo Fatima," in text and "Buurtwerk Noord-Oost" in text and "minuten" in text
     assert "Je hebt geen e-mail nodig om mee te doen" in text  # e-mail is never needed to take part
+    assert "Contact: Buurtwerk Noord-Oost · 030 123 45 67" in text and f"{BASE}/k en typ je code" in text
     # Nobody else's name, address or link, in any part or header of the message.
     raw = smtp_server.raw[list(by_to).index("fatima@example.org")].decode()
     for other in (bram, nobody):

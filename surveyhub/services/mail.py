@@ -238,15 +238,19 @@ def tick(session: Session, *, settings: Mapping) -> list[int]:
 
     now = utcnow()
     zone = ZoneInfo(str(settings.get("TIMEZONE") or "Europe/Amsterdam"))
+    release_stuck(session, now=now, stale_seconds=float(settings.get("JOB_STALE_SECONDS") or 120))
     invitations.apply_wave_dates(session, now.astimezone(zone).date(), settings=settings)
     session.commit()
-    release_stuck(session, now=now, stale_seconds=float(settings.get("JOB_STALE_SECONDS") or 120))
-    ids = invitations.due_reminders(session, now, str(settings.get("BASE_URL") or ""), settings)
+    invitations.due_reminders(session, now, str(settings.get("BASE_URL") or ""), settings)
     session.commit()
     if not configured(settings):
         return []
-    lost = lost_messages(session, now=now)
-    return list(dict.fromkeys(ids + lost))
+    # New this tick (invitations of waves that opened on their date, reminders), then lost ones.
+    new = list(session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.status == "queued", OutboxMessage.claimed_at.is_(None), OutboxMessage.created_at >= now)
+        .order_by(OutboxMessage.id)))
+    session.rollback()
+    return list(dict.fromkeys(new + lost_messages(session, now=now)))
 
 
 def release_stuck(session: Session, *, now: datetime, stale_seconds: float) -> int:

@@ -58,7 +58,7 @@ MAIL = DocumentTexts({
     "button": pgettext("mail", "Fill in the questionnaire"),
     "short_code": pgettext("mail", "Or go to {address} and type your code: {code}"),
     "only_you": pgettext("mail", "This link is only for you. Please do not pass it on."),
-    "no_email_needed": pgettext("mail", "You do not need e-mail to take part. The link also works on paper."),
+    "no_email_needed": pgettext("mail", "You do not need e-mail to take part. You can also get the link on paper."),
     "contact_worker": pgettext("mail", "Questions? Ask {worker} of {organisation}."),
     "contact_line": pgettext("mail", "Contact: {contact}"),
     "thanks": pgettext("mail", "Thank you!"),
@@ -130,7 +130,8 @@ def compose(facts: Facts) -> Composed:
     else:
         intro.append(t.get(f"wave_{facts.wave_kind}", ""))
     intro.append(t["minutes"].format(minutes=facts.minutes))
-    code_line = (t["short_code"].format(address=facts.short_link.rsplit("/", 1)[0] + "/",
+    # The page where a code is typed (``/k``), for a resident whose mail program breaks the link.
+    code_line = (t["short_code"].format(address=facts.short_link.rsplit("/", 1)[0],
                                         code=facts.short_link.rsplit("/", 1)[1])
                  if facts.short_link else None)
     after = [t["only_you"], t["no_email_needed"]]
@@ -187,6 +188,15 @@ def plain_address(value: str | None) -> str | None:
     return addr
 
 
+_IN_LINE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def contact_address(contact: str | None) -> str | None:
+    """The e-mail address in the organisation's contact line ("… · 030 123 · info@x.nl"), for Reply-To."""
+    found = _IN_LINE.search(one_line(contact))
+    return plain_address(found.group(0).rstrip(".")) if found else None
+
+
 def new_message_id(mail_from: str | None) -> str:
     """A Message-ID fixed when the message is queued (``<...@domain of MAIL_FROM>``)."""
     addr = plain_address(mail_from)
@@ -212,17 +222,17 @@ def mime(*, subject: str, text: str, html_body: str, to_name: str | None, to_add
         raise ValueError("MAIL_FROM is not an e-mail address")
     message["From"] = address(texts(lang)["from_name"].format(organisation=one_line(organisation)), from_addr)
     message["To"] = address(to_name, to_address)
-    reply = plain_address(reply_to)
+    reply = contact_address(reply_to)
     if reply:
         message["Reply-To"] = address(one_line(organisation), reply)
     message["Subject"] = one_line(subject)
     message["Message-ID"] = message_id
     message["Date"] = formatdate(usegmt=True)
-    message["Content-Language"] = lang
     message["Auto-Submitted"] = "auto-generated"
     if opt_out_url:
         message["List-Unsubscribe"] = f"<{opt_out_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
     message.add_alternative(html_body, subtype="html")
+    message["Content-Language"] = lang  # after the content: set_content() drops Content-* headers
     return message
