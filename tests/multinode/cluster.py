@@ -71,6 +71,13 @@ class Process:
         except OSError:
             return ""
 
+    def said(self, text: str) -> bool:
+        """Whether the log holds ``text`` anywhere (a start-up line is long gone from the tail)."""
+        try:
+            return text in self.log.read_text(errors="replace")
+        except OSError:
+            return False
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the whole group (gunicorn's workers, Huey's worker processes) and reap the leader."""
         if self.popen.poll() is None:
@@ -152,7 +159,7 @@ class Cluster:
         return create_app(config)
 
     def _start(self, node: Node, what: str, args: list[str]) -> Process:
-        log = node.instance / f"{what}-{len(node.workers)}.log"
+        log = node.instance / f"{what}-{len(list(node.instance.glob(what + '-*.log')))}.log"
         with log.open("ab") as out:
             popen = subprocess.Popen(cli_command(*args), env=node.env, cwd=ROOT, stdin=subprocess.DEVNULL,
                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -175,8 +182,7 @@ class Cluster:
             if node.server is not None:
                 wait_for(lambda n=node: _answers(n), f"{node.name}'s server", deadline, node.server)
             for process in node.workers:
-                wait_for(lambda p=process: "consumer started" in p.tail(100_000), f"{process.name}", deadline,
-                         process)
+                wait_for(lambda p=process: p.said("consumer started"), f"{process.name}", deadline, process)
 
     def processes(self) -> list[Process]:
         return [p for node in self.nodes for p in ([node.server] if node.server else []) + node.workers]

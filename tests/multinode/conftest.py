@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from tests.fixtures.postgres import copy_database, drop_database
+from tests.fixtures.smtp import SmtpServer
 from tests.multinode.cluster import ROOT, Cluster, Node
 
 #: Residents who give consent and save pages (test a); a few more finish the questionnaire.
@@ -27,6 +28,9 @@ FINISHERS = 3
 CERTIFICATES = 300
 INSTRUMENTS = ["organising", "conversation", "cooperation"]
 ADMIN_EMAIL, ADMIN_PASSWORD = "beheer@buurtwerk.example.org", "twee servers, een database"
+#: Residents of the e-mail project (test d), with their addresses.
+MAILED = [("Zoë Çelik", "zoe@bewoners.example.org"), ("Henk de Vries", "henk@bewoners.example.org"),
+          ("Samira Amrani", "samira@bewoners.example.org")]
 #: Guessed links allowed per address: the (N+1)th across both servers is refused (test b).
 TOKEN_MISSES = 5
 #: A run's worker that stopped this long ago has its items enqueued again by the next tick.
@@ -57,6 +61,8 @@ class World:
     tokens: list[str]  # residents who save pages
     finishers: list[str]  # residents who finish the questionnaire
     pages: list[list[tuple[str, str]]]  # per page of the pre wave: (field name, item type)
+    mail_slug: str  # a project whose residents have e-mail addresses (MAILED)
+    smtp: SmtpServer  # the mail server every node sends to
 
 
 def _documents_data():
@@ -86,6 +92,8 @@ def seed(cluster: Cluster) -> dict:
             actor = access.Actor(organisation_id=org_id, role="admin", user_id=admin.id)
             info = projects.create_project(session, get_registry(app), actor, "Twee servers", INSTRUMENTS, False)
             invited = participants.add_participants(session, actor, info.slug, count=RESIDENTS + FINISHERS)
+            mail_project = projects.create_project(session, get_registry(app), actor, "Post", ["organising"], False)
+            participants.add_participants(session, actor, mail_project.slug, entries=MAILED)
             session.commit()
             project = session.scalar(select(Project).where(Project.slug == info.slug))
             pages = [[(slot.key, slot.item["type"]) for slot in page.slots]
@@ -93,7 +101,7 @@ def seed(cluster: Cluster) -> dict:
         tokens = [invitation.token for invitation in invited]
         return {"organisation_id": org_id, "admin_user_id": admin.id, "certificates_slug": certificates_slug,
                 "pages_slug": info.slug, "tokens": tokens[:RESIDENTS], "finishers": tokens[RESIDENTS:],
-                "pages": pages}
+                "pages": pages, "mail_slug": mail_project.slug}
     finally:
         app.extensions["surveyhub.db"].engine.dispose()
 
@@ -106,9 +114,10 @@ def world(tmp_path_factory, postgres_server, postgres_template, redis_server):
     folder = tmp_path_factory.mktemp("multinode")
     (folder / "plugins").mkdir()
     (folder / "plugins" / "webhook_down.py").write_text(PLUGIN)
+    smtp = SmtpServer().start()
     cluster = Cluster(folder, url, redis_server, PLUGINS_DIR=str(folder / "plugins"),
                       JOB_STALE_SECONDS=STALE_SECONDS, TOKEN_RATE_LIMIT=f"{TOKEN_MISSES} per day",
-                      LOGIN_RATE_LIMIT="1000 per minute", PLUGIN_HOOK_TIMEOUT="5")
+                      LOGIN_RATE_LIMIT="1000 per minute", PLUGIN_HOOK_TIMEOUT="5", **smtp.settings())
     try:
         data = seed(cluster)
         a, b = cluster.node("a"), cluster.node("b")
@@ -117,8 +126,9 @@ def world(tmp_path_factory, postgres_server, postgres_template, redis_server):
         for node in (a, b):
             cluster.worker(node, workers=1)
         cluster.wait_up()
-        yield World(cluster, a, b, **data)
+        yield World(cluster, a, b, smtp=smtp, **data)
     finally:
         cluster.stop()
+        smtp.stop()
         drop_database(admin, name)
         admin.dispose()
