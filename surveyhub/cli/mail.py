@@ -50,13 +50,15 @@ def invite_command(project: str, wave_kind: str, wait: bool, timeout: int):
             raise SystemExit(1)
 
 
-def follow(ids: list[int], *, timeout: float | None = None, interval: float = 0.5) -> mail.Counts:
+def follow(ids: list[int], *, timeout: float | None = None, interval: float = 0.5,
+           idle_hint_after: float = 60.0) -> mail.Counts:
     """A progress bar on stderr until every message in ``ids`` is sent or failed; the last counts.
 
     Ctrl+C or the timeout stops the waiting, not the sending.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
     shown = 0
+    moved_at, hinted = time.monotonic(), False
     try:
         with click.progressbar(length=len(ids), label="E-mail", file=sys.stderr,
                                show_pos=True) as bar:
@@ -67,6 +69,11 @@ def follow(ids: list[int], *, timeout: float | None = None, interval: float = 0.
                 if finished > shown:
                     bar.update(finished - shown)
                     shown = finished
+                    moved_at = time.monotonic()
+                if not hinted and time.monotonic() - moved_at > idle_hint_after:
+                    hinted = True
+                    click.echo(f"\nNothing sent for {idle_hint_after:.0f} s: is a worker running? (surveyhub serve "
+                               f"starts one; else: surveyhub worker)", err=True)
                 if finished >= len(ids):
                     return counts
                 if deadline is not None and time.monotonic() > deadline:
