@@ -30,7 +30,8 @@ from tests.fixtures.smtp import SmtpServer  # noqa: E402
 ROUNDS = 3
 
 
-def setup(app, n: int) -> list[int]:
+def setup(app, n: int) -> tuple[list[int], float]:
+    """N residents with an address, the pre wave open, and their invitations queued (and how long that took)."""
     db = app.extensions["surveyhub.db"]
     with db.session() as session:
         org = accounts.create_organisation(session, "Buurtwerk Noord")
@@ -44,11 +45,13 @@ def setup(app, n: int) -> list[int]:
         for kind in ("pre",):
             projects.set_wave_status(session, actor, info.slug, kind, "open")
         session.commit()
+        start = time.perf_counter()
         result = invitations.invite(session, actor, info.slug, "pre", base_url=app.config["BASE_URL"],
                                     settings=app.config)
         session.commit()
+        seconds = time.perf_counter() - start
         assert len(result.queued) == n, result
-        return result.queued
+        return result.queued, seconds
 
 
 def requeue(app) -> None:
@@ -101,7 +104,7 @@ def main() -> None:
     app = make_app()
     app.config.update(server.settings(MAIL_RATE_LIMIT="1000000 per minute"))
     try:
-        ids = setup(app, n)
+        ids, queueing = setup(app, n)
         messages = wire_messages(app)
         outbox_times, bare_times, reuse_times, duplicates = [], [], [], []
         for _ in range(ROUNDS):
@@ -115,6 +118,7 @@ def main() -> None:
             reuse_times.append(bare(server.port, messages, reuse=True))
         outbox, floor, reuse = (statistics.median(t) for t in (outbox_times, bare_times, reuse_times))
         print(f"{n} invitations, {ROUNDS} rounds (medians); SQLite, SMTP server in this process")
+        print(f"  queueing them (invitations.invite, one request): {queueing:.2f} s")
         print(f"  through the outbox (send_one):        {n / outbox:8.0f} messages/s  ({outbox:.2f} s)")
         print(f"  bare smtplib, a connection each:      {n / floor:8.0f} messages/s  ({floor:.2f} s)  <- floor")
         print(f"  bare smtplib, one connection for all: {n / reuse:8.0f} messages/s  ({reuse:.2f} s)")

@@ -105,17 +105,18 @@ def _queue(session: Session, project: Project, wave_kind: str, kind: str, chosen
     common = _common(session, project, wave_kind, base_url)
     languages = _languages(session, [p.id for p in with_address])
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    tokens = _tokens(session, [p.id for p in with_address if keys[p.id] not in taken])
+    codes = dict(zip(tokens, short_codes.ensure(session, list(tokens.values()))))
     queued: list[int] = []
     already = 0
     for participant in with_address:
         if keys[participant.id] in taken:
             already += 1
             continue
-        token = session.scalar(select(Token).where(Token.participant_id == participant.id,
-                                                   Token.revoked_at.is_(None)).order_by(Token.id.desc()).limit(1))
+        token = tokens.get(participant.id)
         if token is None:  # every link was withdrawn: there is nothing to invite to
             continue
-        [code] = short_codes.ensure(session, [token])
+        code = codes[participant.id]
         lang = mail_compose.mail_language(languages.get(participant.id) or project.language)
         composed = mail_compose.compose(mail_compose.Facts(
             kind=kind, wave_kind=wave_kind, lang=lang, link=f"{base_url}/q/{token.token}",
@@ -136,6 +137,17 @@ def _queue(session: Session, project: Project, wave_kind: str, kind: str, chosen
         else:
             queued.append(int(new_id))
     return InviteResult(queued=queued, skipped_no_address=len(chosen) - len(with_address), already_invited=already)
+
+
+def _tokens(session: Session, participant_ids: list[int]) -> dict[int, Token]:
+    """Each resident's working personal link (the newest), read in a few queries."""
+    found: dict[int, Token] = {}
+    for start in range(0, len(participant_ids), 500):
+        for token in session.scalars(select(Token).where(
+                Token.participant_id.in_(participant_ids[start:start + 500]), Token.revoked_at.is_(None))
+                .order_by(Token.id)):
+            found[token.participant_id] = token
+    return found
 
 
 def _dedupe_key(kind: str, participant_id: int, wave_kind: str, number: int) -> str:
