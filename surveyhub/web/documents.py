@@ -82,17 +82,16 @@ def _pdf(issued: docs.IssuedDocument):
     return response
 
 
-def _issue(prepare, audited: bool = True):
+def _issue(prepare):
     """prepare (read), commit, render (no transaction), register and record the download (write), commit."""
     session = get_session()
     prepared = prepare(session)
     session.commit()
     issued = docs.register(session, prepared, batches.render(prepared, _budget()))
-    if audited:  # the ZIP records one event for all its certificates
-        details = {"kind": prepared.kind, "participant": prepared.participant_code, "language": prepared.language}
-        audit.record(session, audit.document_download(prepared.kind), actor=current_actor(),
-                     target=f"document:{issued.code}", project_id=prepared.project_id,
-                     details={key: value for key, value in details.items() if value is not None})
+    details = {"kind": prepared.kind, "participant": prepared.participant_code, "language": prepared.language}
+    audit.record(session, audit.document_download(prepared.kind), actor=current_actor(),
+                 target=f"document:{issued.code}", project_id=prepared.project_id,
+                 details={key: value for key, value in details.items() if value is not None})
     session.commit()
     return issued
 
