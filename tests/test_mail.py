@@ -217,3 +217,27 @@ def test_smtp_settings_are_checked_at_start(tmp_path):
         create_app({**base, "SMTP_HOST": "mail.example.org", "MAIL_FROM": "Buurtwerk"})
     with pytest.raises(ConfigError, match="MAIL_FROM"):
         create_app({**base, "SMTP_HOST": "mail.example.org"})
+
+
+def test_each_resident_gets_the_mail_in_their_own_language(app, session, place, smtp_server):
+    from surveyhub.models import Participant, Response, Wave
+
+    found = add(session, place, [("Ahmad", "ahmad@example.org"), ("Emma", "emma@example.org"),
+                                 ("Ayşe", "ayse@example.org"), ("Henk", "henk@example.org")])
+    open_wave(session, place)
+    pre = session.scalar(select(Wave).where(Wave.kind == "pre"))
+    for invitation, lang in zip(found[:3], ("ar", "en", "tr")):
+        participant = session.scalar(select(Participant).where(Participant.code == invitation.code))
+        session.add(Response(participant_id=participant.id, wave_id=pre.id, language=lang))
+    session.commit()
+    send_all(app, session, invite(app, session, place).queued)
+    by_to = {m["To"].addresses[0].addr_spec: m for m in smtp_server.messages}
+    arabic = by_to["ahmad@example.org"]
+    assert arabic["Content-Language"] == "ar" and 'dir="rtl"' in html_of(arabic)
+    assert "مرحبًا Ahmad،" in text_of(arabic) and f"{BASE}/q/{found[0].token}" in text_of(arabic)
+    assert by_to["emma@example.org"]["Subject"] == "Speeltuin De Vlinder: will you fill in the questionnaire?"
+    assert "Merhaba Ayşe," in text_of(by_to["ayse@example.org"])
+    assert "Hallo Henk," in text_of(by_to["henk@example.org"])  # no language of their own: the project's
+    stored = dict(session.execute(select(OutboxMessage.to_address, OutboxMessage.language)).all())
+    assert stored == {"ahmad@example.org": "ar", "emma@example.org": "en", "ayse@example.org": "tr",
+                      "henk@example.org": "nl"}

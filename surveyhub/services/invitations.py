@@ -169,13 +169,18 @@ def _common(session: Session, project: Project, wave_kind: str, base_url: str) -
 
 
 def _languages(session: Session, participant_ids: list[int]) -> dict[int, str]:
-    """Each resident's language: the one they gave consent in last (else the project's)."""
+    """Each resident's language: the one they last answered in, else the one they gave consent in
+    (else, not in the result, the project's)."""
     found: dict[int, str] = {}
     for start in range(0, len(participant_ids), 500):
-        rows = session.execute(select(Consent.participant_id, Consent.language).where(
-            Consent.participant_id.in_(participant_ids[start:start + 500])).order_by(Consent.given_at, Consent.id))
-        for participant_id, language in rows:
-            found[participant_id] = language
+        chunk = participant_ids[start:start + 500]
+        consents = session.execute(select(Consent.participant_id, Consent.language).where(
+            Consent.participant_id.in_(chunk)).order_by(Consent.given_at, Consent.id))
+        answered = session.execute(select(Response.participant_id, Response.language).where(
+            Response.participant_id.in_(chunk)).order_by(Response.updated_at, Response.id))
+        for participant_id, language in [*consents, *answered]:  # the later wins
+            if language:
+                found[participant_id] = language
     return found
 
 
