@@ -141,9 +141,19 @@ def test_waves_open_and_close_on_their_dates_as_system(app, session, place, smtp
         [f"{place['slug']}/post closed"]
     session.commit()
     assert wave(session, place, "post").status == "closed"
+    # A worker who opens it again after its closing day keeps it open: the dates do not close it again.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    local_today = datetime.now(ZoneInfo(app.config["TIMEZONE"])).date()
+    projects.set_wave_status(session, place["actor"], place["slug"], "post", "open")
+    wave(session, place, "post").close_on = local_today - timedelta(days=1)
+    session.commit()
+    assert invitations.apply_wave_dates(session, local_today, settings=app.config) == []
+    assert wave(session, place, "post").status == "open"
     events = [(e.action, e.actor) for e in session.scalars(
         select(AuditEvent).where(AuditEvent.action.in_(("wave.open", "wave.close"))).order_by(AuditEvent.id))]
-    assert events[-2:] == [("wave.open", "system"), ("wave.close", "system")]
+    assert events[-3:] == [("wave.open", "system"), ("wave.close", "system"), ("wave.open", "admin")]
 
 
 def test_surveyhub_invite_waits_until_sent(app, runner, session, place, smtp_server):

@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -238,18 +239,24 @@ def apply_wave_dates(session: Session, today: date, *, settings: Mapping | None 
     """Open draft waves whose ``open_on`` has come and close open waves after their ``close_on``.
 
     The same service as a worker's button (``projects.set_wave_status``), audited as "system". A wave that
-    opens by its date gets its invitations queued when e-mail is set up (sent by the next tick).
+    opens by its date gets its invitations queued when e-mail is set up (``mail.tick`` hands them to the
+    queue at once). A wave a worker opened again after its closing day is left open.
     Returns what changed, as ``"<slug>/<wave> opened|closed"``.
     """
     changed: list[str] = []
+    zone = ZoneInfo(str((settings or {}).get("TIMEZONE") or "Europe/Amsterdam"))
     due = session.execute(
-        select(Wave.kind, Wave.status, Project.slug, Project.organisation_id).join(Project)
+        select(Wave.kind, Wave.status, Wave.opened_at, Wave.close_on, Project.slug, Project.organisation_id)
+        .join(Project)
         .where(Project.archived_at.is_(None), Project.purged_at.is_(None),
                ((Wave.status == "draft") & (Wave.open_on <= today)
                 & ((Wave.close_on.is_(None)) | (Wave.close_on >= today)))
                | ((Wave.status == "open") & (Wave.close_on < today)))).all()
-    for kind, status, slug, organisation_id in due:
+    for kind, status, opened_at, close_on, slug, organisation_id in due:
         target = "open" if status == "draft" else "closed"
+        if target == "closed" and opened_at is not None and close_on is not None \
+                and opened_at.astimezone(zone).date() > close_on:
+            continue  # a worker opened it again after its closing day: theirs to close
         actor = _system(organisation_id)
         try:
             projects.set_wave_status(session, actor, slug, kind, target)
@@ -258,7 +265,11 @@ def apply_wave_dates(session: Session, today: date, *, settings: Mapping | None 
             continue
         changed.append(f"{slug}/{kind} {'opened' if target == 'open' else 'closed'}")
         if target == "open" and settings is not None and configured(settings):
-            invite(session, actor, slug, kind, base_url=str(settings.get("BASE_URL") or ""), settings=settings)
+            try:
+                invite(session, actor, slug, kind, base_url=str(settings.get("BASE_URL") or ""), settings=settings)
+            except UserError as exc:
+                log.warning("wave %s/%s opened on its date; its invitations could not be queued: %s", slug, kind,
+                            exc)
     session.flush()
     return changed
 
