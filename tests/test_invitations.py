@@ -206,3 +206,29 @@ def test_a_wave_opening_on_its_date_today_mails_its_invitations_in_the_same_tick
     [message] = smtp_server.messages
     assert f"{BASE}/q/{fatima.token}" in message.get_body(("plain",)).get_content()
     assert tick_and_send(app, session) == [] and len(smtp_server.messages) == 1
+
+
+def test_a_late_invitation_is_followed_by_the_first_reminder_then_the_second(app, session, place, smtp_server):
+    [fatima] = add(session, place, [("Fatima", "fatima@example.org")])
+    set_reminders(session, place, days=3, count=2)
+    open_days_ago(session, place, "post", days=5)
+    [invitation] = invitations.invite(session, place["actor"], place["slug"], "post", base_url=BASE,
+                                      settings=app.config).queued
+    session.commit()
+    mail.send_one(session, invitation, settings=app.config)
+    assert tick_and_send(app, session) == []  # no reminder right after the invitation, though 5 days > 3
+    assert session.scalar(select(OutboxMessage.kind).where(OutboxMessage.kind == "reminder")) is None
+
+    def later(days_opened):
+        for message in session.scalars(select(OutboxMessage)):
+            message.created_at -= timedelta(days=3)
+        session.commit()
+        open_days_ago(session, place, "post", days=days_opened)
+        return tick_and_send(app, session)
+
+    assert len(later(8)) == 1
+    assert len(later(11)) == 1
+    assert later(14) == []  # at most two
+    keys = sorted(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "reminder")))
+    assert [key.rsplit(":", 1)[1] for key in keys] == ["1", "2"]
+    assert [m["Subject"].startswith("Herinnering") for m in smtp_server.messages] == [False, True, True]

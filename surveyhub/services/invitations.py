@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -279,9 +279,10 @@ def apply_wave_dates(session: Session, today: date, *, settings: Mapping | None 
 def due_reminders(session: Session, now: datetime, base_url: str, settings: Mapping) -> list[int]:
     """Queue the reminders that are due; their outbox ids.
 
-    Reminder n of a wave is due ``n × reminder_days`` days after the wave opened (n up to
-    ``reminder_count``), for residents with an address who have not finished the wave and did not opt out,
-    while the wave is open; never within ``reminder_days`` of the last message about that wave.
+    A resident's reminder n (1, 2, ... up to ``reminder_count``) of a wave is due ``n × reminder_days`` days
+    after the wave opened, and never within ``reminder_days`` of the last message about that wave (an
+    invitation sent late is not followed by a reminder the next minute). Only to residents with an address
+    who have not finished the wave and did not opt out, while the wave is open.
     """
     if not configured(settings):
         return []
@@ -291,33 +292,38 @@ def due_reminders(session: Session, now: datetime, base_url: str, settings: Mapp
     queued: list[int] = []
     for wave, project in rows:
         days = int(project.reminder_days or 0)
-        if wave.opened_at is None:
+        if wave.opened_at is None or now - wave.opened_at < timedelta(days=days):
             continue
-        elapsed = (now - wave.opened_at).total_seconds() / 86400
-        number = min(int(elapsed // days), max(1, int(project.reminder_count or 1)))
-        if number < 1:
-            continue
-        queued += _remind(session, project, wave, number, now - timedelta(days=days), base_url, settings)
+        queued += _remind(session, project, wave, now, days, base_url, settings)
     session.flush()
     return queued
 
 
-def _remind(session: Session, project: Project, wave: Wave, number: int, quiet_since: datetime, base_url: str,
+def _remind(session: Session, project: Project, wave: Wave, now: datetime, days: int, base_url: str,
             settings: Mapping) -> list[int]:
+    """The due reminders of one wave, grouped by their number."""
     finished = exists().where(Response.participant_id == Participant.id, Response.wave_id == wave.id,
                               Response.status == "completed")
     recent = exists().where(OutboxMessage.participant_id == Participant.id, OutboxMessage.wave_kind == wave.kind,
-                            OutboxMessage.created_at > quiet_since)
-    chosen = list(session.scalars(select(Participant).where(
-        Participant.project_id == project.id, Participant.email.is_not(None), Participant.email != "",
-        Participant.reminders_opt_out_at.is_(None), ~finished, ~recent).order_by(Participant.id)))
-    if not chosen:
-        return []
-    result = _queue(session, project, wave.kind, "reminder", chosen, base_url=base_url, settings=settings,
-                    number=number)
-    if result.queued:
-        audit.record(session, "mail.remind", organisation_id=project.organisation_id, who="system",
-                     source="system", target=f"project:{project.slug}/{wave.kind}", project_id=project.id,
-                     details={"wave": wave.kind, "number": number, "queued": len(result.queued)})
-    return result.queued
-
+                            OutboxMessage.created_at > now - timedelta(days=days))
+    reminded = (select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.participant_id == Participant.id, OutboxMessage.wave_kind == wave.kind,
+        OutboxMessage.kind == "reminder").correlate(Participant).scalar_subquery())
+    most = max(1, int(project.reminder_count or 1))
+    by_number: dict[int, list[Participant]] = {}
+    for participant, sent in session.execute(select(Participant, reminded).where(
+            Participant.project_id == project.id, Participant.email.is_not(None), Participant.email != "",
+            Participant.reminders_opt_out_at.is_(None), ~finished, ~recent).order_by(Participant.id)):
+        number = int(sent) + 1
+        if number <= most and now - (wave.opened_at or now) >= timedelta(days=number * days):
+            by_number.setdefault(number, []).append(participant)
+    queued: list[int] = []
+    for number, chosen in sorted(by_number.items()):
+        result = _queue(session, project, wave.kind, "reminder", chosen, base_url=base_url, settings=settings,
+                        number=number)
+        if result.queued:
+            audit.record(session, "mail.remind", organisation_id=project.organisation_id, who="system",
+                         source="system", target=f"project:{project.slug}/{wave.kind}", project_id=project.id,
+                         details={"wave": wave.kind, "number": number, "queued": len(result.queued)})
+        queued += result.queued
+    return queued
