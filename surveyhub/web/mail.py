@@ -58,19 +58,20 @@ def schedule(slug: str):
     waves = {w.kind: w for w in stored.waves}
     form = ScheduleForm(data={**{kind: {"open_on": w.open_on, "close_on": w.close_on} for kind, w in waves.items()},
                               "reminder_days": stored.reminder_days, "reminder_count": stored.reminder_count})
+    problem = None
     if form.validate_on_submit():
         dates = {kind: (form[kind].open_on.data, form[kind].close_on.data) for kind in waves}
         try:
             wave_dates.set_schedule(session, actor, slug, dates, form.reminder_days.data, form.reminder_count.data,
-                                      today=_today())
+                                    today=_today())
         except UserError as exc:
             session.rollback()
-            form.reminder_days.errors = [*form.reminder_days.errors, user_message(exc)]
+            problem = user_message(exc)
         else:
             session.commit()
             flash(_("Saved: the dates of the waves and the reminders."))
             return redirect(url_for("manage.project", slug=slug))
-    return render_template("mail/schedule.html", project=project, form=form, waves=waves, configured=configured())
+    return render_template("mail/schedule.html", project=project, form=form, waves=waves, problem=problem)
 
 
 # --- opening a wave, with the invitation ---------------------------------------------------------------
@@ -208,7 +209,7 @@ def set_email(slug: str, code: str):
     else:
         access.project(session, current_actor(), slug, "project.residents")  # another organisation: 404
         flash(_("An e-mail address has at most 254 characters."), "error")
-    return redirect(url_for("participants.detail", slug=slug, code=code) + "#email")
+    return redirect(url_for("participants.detail", slug=slug, code=code) + "#mail")
 
 
 # --- the resident stops reminders ------------------------------------------------------------------------
