@@ -55,6 +55,7 @@ LABELS = {
     "participants.view_links": _l("Residents' links viewed"),
     "participant.renew_link": _l("Personal link renewed"),
     "participant.reminders_opt_out": _l("Resident stopped e-mail reminders"),
+    "participant.email": _l("Resident's e-mail address changed"),
     "mail.invite": _l("Invitations mailed"),
     "mail.remind": _l("Reminders mailed"),
     "participant.export_data": _l("Resident's data downloaded"),
