@@ -204,14 +204,23 @@ def test_a_large_export_is_made_by_a_job_and_a_small_one_is_sent_at_once(worker,
     instant = worker.get(f"/projects/{demo.slug}/export.xlsx")
     assert instant.status_code == 200 and instant.data[:2] == b"PK"
     monkeypatch.setattr(document_jobs, "EXPORT_ROWS_INSTANT", 10)
-    started = worker.get(f"/projects/{demo.slug}/export.csv?dialect=excel-nl")
+    # The link shows a page whose button (a POST with its CSRF token) starts the job: following a link
+    # from another site starts no work.
+    page = worker.get(f"/projects/{demo.slug}/export.csv?dialect=excel-nl")
+    assert page.status_code == 200 and "Maak het bestand" in page.text
+    assert session.scalar(select(func.count(Job.id)).where(Job.kind == "export")) == 0
+    session.rollback()
+    assert worker.post(f"/projects/{demo.slug}/export.csv?dialect=excel-nl").status_code == 400  # no token
+    started = worker.post(f"/projects/{demo.slug}/export.csv?dialect=excel-nl",
+                          data={"csrf_token": csrf_token(page.text)})
     made = job_file(worker, started)
     assert f'{demo.slug}-responses-excel-nl.csv"' in made.headers["Content-Disposition"]
     lines = made.data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("participant;") and len(lines) - 1 == document_jobs.export_rows(
         session, demo.actor, demo.slug)
     session.rollback()
-    xlsx = job_file(worker, worker.get(f"/projects/{demo.slug}/export.xlsx"))
+    xlsx = job_file(worker, worker.post(f"/projects/{demo.slug}/export.xlsx",
+                                        data={"csrf_token": csrf_token(page.text)}))
     assert xlsx.data[:2] == b"PK" and xlsx.mimetype == instant.mimetype
     events = session.execute(select(AuditEvent.action, AuditEvent.details)
                              .where(AuditEvent.action == "download.export")).all()

@@ -86,20 +86,25 @@ def summary(slug: str, fmt: str):
                      ("download.report", {"format": fmt, "dialect": _dialect(dialect), "table": "summary"}))
 
 
-@bp.route("/projects/<slug>/export.<fmt>")
+@bp.route("/projects/<slug>/export.<fmt>", methods=["GET", "POST"])
 @requires("project.rows")
 def export(slug: str, fmt: str):
     """Every response, one row per resident and wave; ``?dialect=excel-nl`` for Dutch Excel CSV.
 
     Streamed at once up to ``EXPORT_ROWS_INSTANT`` rows; a larger export is made by a job
-    (``services.document_jobs``) and this answers with the job's page.
+    (``services.document_jobs``): the link shows a page with one button, whose POST (with its CSRF
+    token) starts the job, so no other site can start work by making a browser follow a link.
     """
     dialect = request.args.get("dialect", "default")
     try:
         exporter = exports.exporter_for(fmt, get_host(), dialect)
     except UserError:
         abort(404)
-    if document_jobs.export_rows(get_session(), current_actor(), slug) > document_jobs.EXPORT_ROWS_INSTANT:
+    rows = document_jobs.export_rows(get_session(), current_actor(), slug)
+    if rows > document_jobs.EXPORT_ROWS_INSTANT:
+        if request.method != "POST":
+            return render_template("outcomes/large_export.html", project=service_context().project(
+                slug, "project.rows"), rows=rows, fmt=fmt, dialect=dialect, extension=exporter.extension.upper())
         # A large export may take longer than a request: a job makes it, its page offers the file.
         return start_job("export", keys=[], params={"slug": slug, "format": fmt, "dialect": dialect, "lang": _lang()},
                          title=_("Residents' answers (%(format)s)", format=exporter.extension.upper()),
