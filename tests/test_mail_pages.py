@@ -308,6 +308,18 @@ def test_one_click_unsubscribe(client, place, session):
     assert done.status_code == 200 and _opted_out(session, code)
 
 
+def test_an_older_reminders_link_still_stops_reminders(client, place, session):
+    """The worker made a new link after a reminder went out: the old link's opt-out still works."""
+    token, code, org = place["tokens"][2], place["codes"][2], place["org"]
+    participants.renew_link(session, access.Actor(organisation_id=org.id, role="admin"), place["slug"], code)
+    session.commit()
+    page = client.get(f"/q/{token}/geen-herinneringen")
+    assert page.status_code == 200 and f"/q/{token}\"" not in page.text  # no link to a questionnaire it cannot open
+    client.post(f"/q/{token}/geen-herinneringen", data={"csrf_token": csrf_token(page.text)})
+    assert _opted_out(session, code)
+    assert client.get("/q/bad%00token/geen-herinneringen").status_code == 404
+
+
 def test_opt_out_speaks_the_residents_language(client, place, session):
     token = place["tokens"][0]
     page = client.get(f"/q/{token}/geen-herinneringen?lang=en")

@@ -8,6 +8,7 @@ beforehand what the button will do; the page after sending shows what ``invite``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.models import WAVE_KINDS, OutboxMessage, Participant, Token
+from surveyhub.models import WAVE_KINDS, OutboxMessage, Participant, Project, Token
 from surveyhub.services import access, audit
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Conflict, Invalid
@@ -126,3 +127,34 @@ def set_email(session: Session, actor: Actor, slug: str, code: str, email: str |
                      project_id=project.id, details={"change": "removed" if address is None else "changed"})
         session.flush()
     return address
+
+
+# --- the resident's opt-out page -----------------------------------------------------------------------
+
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class OptOutTarget:
+    """Whose reminders a link in a reminder stops, for the opt-out page."""
+
+    #: The resident's project (its name heads the page; its instruments' languages are offered).
+    project: Project
+    opted_out: bool
+    #: The link still opens the questionnaire (a link the worker renewed since does not, but still stops reminders).
+    current: bool
+
+
+def opt_out_target(session: Session, token: str) -> OptOutTarget | None:
+    """The project and state behind a personal link from a reminder (also an older, renewed link); None when
+    no link has that token. A token of the wrong shape never reaches the database (PostgreSQL refuses a NUL)."""
+    if not _TOKEN_SHAPE.fullmatch(token or ""):
+        return None
+    found = session.execute(
+        select(Project, Participant.reminders_opt_out_at, Token.revoked_at)
+        .join(Participant, Participant.project_id == Project.id).join(Token, Token.participant_id == Participant.id)
+        .where(Token.token == token)).first()
+    if found is None:
+        return None
+    project, opted_out_at, revoked_at = found
+    return OptOutTarget(project, opted_out_at is not None, revoked_at is None)

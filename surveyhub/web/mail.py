@@ -23,6 +23,7 @@ from flask_babel import ngettext
 
 from surveyhub.db import get_session
 from surveyhub.extensions import csrf
+from surveyhub.i18n import offer_project_languages
 from surveyhub.queue import get_queue
 from surveyhub.services import access, mail, mail_status, projects, wave_dates
 from surveyhub.services.errors import UserError
@@ -222,17 +223,21 @@ def opt_out(token: str):
     """One button that stops reminders; the questionnaire itself stays open to the resident."""
     from surveyhub.services import invitations
 
-    found = questionnaire.resident_session(token)  # 404 (a counted miss) for an unknown link; the languages
+    session = get_session()
+    target = mail_status.opt_out_target(session, token)
+    if target is None:
+        abort(404)  # a counted miss
+    offer_project_languages(target.project)  # the resident's page: the languages the project's instruments have
     one_click = request.method == "POST" and request.form.to_dict(flat=False) == ONE_CLICK
     form = OptOutForm()
-    stopped = found.participant.reminders_opt_out_at is not None
+    stopped = target.opted_out
     if one_click or (request.method == "POST" and form.validate_on_submit()):
-        session = get_session()
         if not invitations.opt_out(session, token):
             abort(404)
         session.commit()
         stopped = True
-    return render_template("mail/opt_out.html", project=found.project, form=form, token=token, stopped=stopped)
+    return render_template("mail/opt_out.html", project=target.project, form=form, token=token, stopped=stopped,
+                           current=target.current)
 
 
 # --- what the pages show ------------------------------------------------------------------------------------
