@@ -254,6 +254,7 @@ def test_the_worker_edits_an_address(worker, place, session):
 def test_wave_dates_and_reminders(worker, place, session):
     slug = place["slug"]
     url = f"/projects/{slug}/schedule"
+    assert url in worker.get(f"/projects/{slug}/edit").text  # found from the project's settings too
     page = worker.get(url)
     assert page.status_code == 200 and "Herinnering" in page.text
     assert "alleen naar bewoners met een e-mailadres" in page.text
