@@ -99,7 +99,7 @@ def wave_open(slug: str, kind: str):
         if form.mail.data and configured():
             _send_invitations(slug, kind, None)
         return redirect(url_for("manage.project", slug=slug))
-    preview = _preview(slug, kind, None, draft_ok=True)
+    preview = _preview(slug, kind, None, draft_ok=True) if configured() else None
     return render_template("mail/wave_open.html", project=info, wave=wave, form=form, configured=configured(),
                            preview=preview)
 
