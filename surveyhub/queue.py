@@ -33,7 +33,7 @@ from surveyhub.db import get_db
 from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import document_jobs, jobs, mail, maintenance
 from surveyhub.services.context import ServiceContext
-from surveyhub.services.errors import NotFound, ServiceError, UserError
+from surveyhub.services.errors import N_, NotFound, ServiceError, UserError
 from surveyhub.services.job_kinds import JobRun, Kind
 from surveyhub.services.outcomes import Thresholds
 
@@ -147,7 +147,7 @@ def _error_text(exc: BaseException) -> str:
         params = {key: value if isinstance(value, (str, int, float)) else str(value)
                   for key, value in exc.params.items()}
         return json.dumps({"msgid": exc.msgid, "params": params})
-    return json.dumps({"msgid": "Something went wrong while making this part; the log has the details."})
+    return json.dumps({"msgid": N_("Something went wrong while making this part; the log has the details.")})
 
 
 def _run_item(queue: Queue, item_id: int) -> None:
@@ -163,7 +163,7 @@ def _run_item(queue: Queue, item_id: int) -> None:
         kind = KINDS.get(claim.kind)
         try:
             if kind is None:
-                raise UserError("This kind of job is not known here: %(kind)s", kind=claim.kind)
+                raise UserError(N_("This kind of job is not known here: %(kind)s"), kind=claim.kind)
             actor = jobs.actor_for(session, claim)
             run = JobRun(ctx=context_for(queue, session, actor, str(claim.params.get("lang") or "nl")),
                          params=claim.params, settings=app.config, job_id=claim.job_id,
@@ -208,7 +208,7 @@ def _maybe_finish(queue: Queue, session, job_id: int) -> None:
         jobs.complete(session, job_id)
         return
     if job.done == 0:
-        jobs.fail(session, job_id, "Nothing could be made; see the reasons below.")
+        jobs.fail(session, job_id, N_("Nothing could be made; see the reasons below."))
         return
     try:
         claim = jobs.Claim(job_id=job.id, item_id=0, kind=job.kind, key="", position=-1, attempt=0,
@@ -225,7 +225,7 @@ def _maybe_finish(queue: Queue, session, job_id: int) -> None:
     except Exception:  # noqa: BLE001 - the job fails with a reason; the worker goes on
         session.rollback()
         log.exception("job %s: its result could not be made", job_id)
-        jobs.fail(session, job_id, "The result could not be put together. Please try again.")
+        jobs.fail(session, job_id, N_("The result could not be put together. Please try again."))
 
 
 def _send_mail(queue: Queue, message_id: int) -> None:

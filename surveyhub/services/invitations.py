@@ -28,7 +28,7 @@ from surveyhub.models import (WAVE_KINDS, Consent, Organisation, OutboxMessage, 
                               Token, User, Wave)
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, audit, mail_compose, projects, short_codes
-from surveyhub.services.mail_compose import FAILED_NOT_SET_UP, FAILED_OPTED_OUT, configured, opt_out_link
+from surveyhub.services.mail_compose import FAILED_OPTED_OUT, configured, opt_out_link
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, UserError
 
@@ -79,7 +79,7 @@ def invite(session: Session, actor: Actor, slug: str, wave_kind: str, *, partici
     if wave.status == "closed":
         raise Invalid(N_("This wave is closed. Invitations go out only while a wave is open."))
     if not configured(settings):
-        raise UserError(FAILED_NOT_SET_UP)
+        raise UserError(N_("E-mail is not set up on this installation."))
     query = select(Participant).where(Participant.project_id == project.id).order_by(Participant.id)
     if participant_codes is not None:
         query = query.where(Participant.code.in_(list(dict.fromkeys(participant_codes))))

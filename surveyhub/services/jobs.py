@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from surveyhub.models import Job, JobFile, JobItem, Project, User
 from surveyhub.models._types import utcnow
 from surveyhub.services.access import ADMIN, Actor
-from surveyhub.services.errors import NotFound
+from surveyhub.services.errors import N_, NotFound
 
 #: Result files are stored and streamed in chunks of this size.
 CHUNK_BYTES = 1024 * 1024
@@ -43,6 +43,8 @@ CHUNK_BYTES = 1024 * 1024
 KEEP_DAYS = 7
 #: An item may be tried this often before it counts as failed.
 MAX_ATTEMPTS = 3
+#: The reason stored for an item whose worker died on every attempt (as ``problem_text`` reads it).
+_STOPPED_THRICE = json.dumps({"msgid": N_("the worker stopped while making it, three times")})
 
 
 @dataclass(frozen=True)
@@ -327,7 +329,7 @@ def give_up(session: Session, *, stale_seconds: float) -> list[int]:
     for item_id, job_id in rows:
         changed = _count(session.execute(update(JobItem).where(JobItem.id == item_id, JobItem.status == "running")
                                   .values(status="failed", finished_at=utcnow(),
-                                          error="the worker stopped while making it, three times")
+                                          error=_STOPPED_THRICE)
                                   .execution_options(synchronize_session=False)))
         if changed:
             session.execute(update(Job).where(Job.id == job_id).values(failed=Job.failed + 1)
