@@ -104,6 +104,7 @@ def test_a_certificate_batch_shared_by_two_workers_survives_one_killed_halfway(w
         after = {row.id: row for row in items(engine, job_id)}
         for item_id in stuck:  # taken over from the dead worker, after the periodic tick enqueued it again
             assert after[item_id].status == "done" and after[item_id].attempts == 2, after[item_id]
+        assert any(process.said(f"job {job_id}: its worker stopped") for process in world.a.workers)
         with engine.connect() as conn:
             project_id = conn.scalar(select(Job.project_id).where(Job.id == job_id))
             registered = conn.execute(select(func.count(), func.count(func.distinct(Document.participant_id)))
