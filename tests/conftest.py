@@ -26,7 +26,7 @@ from hypothesis import settings as hypothesis_settings
 
 from tests.fixtures.postgres import DatabasePool, copy_database, drop_database
 
-pytest_plugins = ["tests.fixtures.factories"]
+pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.smtp"]
 
 POSTGRES_URL = os.environ.get("SURVEYHUB_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("SURVEYHUB_TEST_REDIS_URL")  # .ci/run starts one; tests/multinode needs it

@@ -14,7 +14,6 @@ from surveyhub.models import AuditEvent, OutboxMessage, Participant, Project, Re
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, invitations, mail, participants, projects
 
-pytest_plugins = ["tests.fixtures.smtp"]
 
 BASE = "http://surveyhub.test"
 

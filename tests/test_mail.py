@@ -18,7 +18,6 @@ from surveyhub.models import Organisation, OutboxMessage
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, invitations, mail, participants, projects
 
-pytest_plugins = ["tests.fixtures.smtp"]
 
 BASE = "http://surveyhub.test"
 
