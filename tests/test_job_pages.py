@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from surveyhub.models import JobItem, Project
 from surveyhub.locale import LOCAL_TIME
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, jobs
+from surveyhub.services import access, job_views, jobs
 from surveyhub.web.jobs import attachment
 
 RESULT = b"PK\x03\x04" + bytes(range(256)) * 17_200  # about 4,2 MB: more than one stored chunk
@@ -91,14 +91,14 @@ def test_a_running_job_counts_estimates_the_time_left_and_refreshes_itself(clien
 def test_the_time_left_is_guessed_only_after_a_few_items(session, org_people, make_job):
     worker = actor_of(org_people["worker"])
     two, _ = make_job(n=10, finished=2)
-    assert jobs.seconds_left(session, worker, two.public_id) is None
+    assert job_views.seconds_left(session, worker, two.public_id) is None
     three, item_ids = make_job(n=10, finished=3)
-    found = jobs.seconds_left(session, worker, three.public_id, now=utcnow())
+    found = job_views.seconds_left(session, worker, three.public_id, now=utcnow())
     assert found is not None and 5 < found <= 7  # 7 to go at a second each
-    late = jobs.seconds_left(session, worker, three.public_id, now=utcnow() + timedelta(seconds=3))
+    late = job_views.seconds_left(session, worker, three.public_id, now=utcnow() + timedelta(seconds=3))
     assert late is not None and 2 < late <= 4  # the time since the last one counts as spent
     finish_with_file(session, three)
-    assert jobs.seconds_left(session, worker, three.public_id) is None
+    assert job_views.seconds_left(session, worker, three.public_id) is None
 
 
 def test_a_waiting_job_says_so_and_a_one_step_job_has_no_count(session, client_for, org_people, make_job):
@@ -127,7 +127,7 @@ def test_a_done_job_offers_its_file_its_size_its_date_and_the_reasons_of_what_fa
     assert "Klaar: 4 certificaten gemaakt." in text
     assert f'href="/jobs/{job.public_id}/download"' in html
     assert "Download certificaten-speeltuin-de-vlinder.zip , 4,2 MB" in text
-    expires = jobs.view(session, actor_of(org_people["worker"]), job.public_id).expires_at
+    expires = job_views.view(session, actor_of(org_people["worker"]), job.public_id).expires_at
     months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
               "oktober", "november", "december"]
     local = expires.astimezone(LOCAL_TIME)
@@ -239,6 +239,6 @@ def test_the_notice_never_breaks_the_page_it_is_on(client_for, org_people, monke
 
     def broken(*_args, **_kwargs):
         raise OperationalError("SELECT", {}, Exception("the database went away"))
-    monkeypatch.setattr(jobs, "unseen_ready", broken)
+    monkeypatch.setattr(job_views, "unseen_ready", broken)
     page = client_for(org_people["worker"].email).get("/")
     assert page.status_code == 200 and "job-notice" not in page.text

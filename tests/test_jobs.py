@@ -12,7 +12,7 @@ from surveyhub.config import ConfigError
 from surveyhub.models import Job, JobFile, JobItem, User
 from surveyhub.models._types import utcnow
 from surveyhub.queue import get_queue, make_huey
-from surveyhub.services import access, jobs
+from surveyhub.services import access, job_views, jobs
 from surveyhub.services.errors import Invalid, NotFound
 from surveyhub.services.job_kinds import ItemDone, Kind, ResultFile
 
@@ -55,10 +55,10 @@ def test_a_job_runs_every_item_once_and_assembles_its_result(app, session, org_p
     runs, _ = counted
     worker = actor_of(org_people["worker"])
     public_id, _ = start(app, session, worker, ["a", "b", "c"])
-    view = jobs.view(session, worker, public_id)
+    view = job_views.view(session, worker, public_id)
     assert (view.status, view.done, view.failed, view.total, view.percent) == ("done", 3, 0, 3, 100)
     assert runs == {"a": 1, "b": 1, "c": 1}
-    found, chunks = jobs.result_chunks(session, worker, public_id)
+    found, chunks = job_views.result_chunks(session, worker, public_id)
     assert b"".join(chunks) == b"a|b|c" and found.result_name == "joined.txt" and found.ready
     # the items' bytes are cleared once the result holds them
     assert session.scalars(select(JobItem.output)).all() == [None, None, None]
@@ -70,7 +70,7 @@ def test_a_duplicated_task_does_nothing_twice(app, session, org_people, counted)
     public_id, item_ids = start(app, session, worker, ["a", "b"])
     get_queue(app).enqueue(item_ids)  # the same tasks delivered again
     assert runs == {"a": 1, "b": 1}
-    assert jobs.view(session, worker, public_id).done == 2
+    assert job_views.view(session, worker, public_id).done == 2
     assert session.scalar(select(JobFile.id).where(JobFile.position == 1)) is None  # one result, written once
 
 
@@ -80,23 +80,23 @@ def test_a_failing_item_is_tried_again_and_then_succeeds(app, session, org_peopl
     worker = actor_of(org_people["worker"])
     public_id, _ = start(app, session, worker, ["a", "b"])
     assert runs["b"] == 2
-    assert jobs.view(session, worker, public_id).status == "done"
+    assert job_views.view(session, worker, public_id).status == "done"
 
 
 def test_a_user_error_fails_the_item_with_its_reason_and_the_rest_goes_on(app, session, org_people, counted):
     runs, _ = counted
     worker = actor_of(org_people["worker"])
     public_id, _ = start(app, session, worker, ["a", "bad-R1"])
-    view = jobs.view(session, worker, public_id)
+    view = job_views.view(session, worker, public_id)
     assert (view.status, view.done, view.failed) == ("done", 1, 1)
     assert runs["bad-R1"] == 1  # a user error is not tried again
-    assert [jobs.problem_text(p) for p in view.problems] == ["Resident bad-R1 has not finished a questionnaire."]
+    assert [job_views.problem_text(p) for p in view.problems] == ["Resident bad-R1 has not finished a questionnaire."]
 
 
 def test_a_job_where_every_item_fails_has_failed(app, session, org_people, counted):
     worker = actor_of(org_people["worker"])
     public_id, _ = start(app, session, worker, ["bad-1", "bad-2"])
-    view = jobs.view(session, worker, public_id)
+    view = job_views.view(session, worker, public_id)
     assert view.status == "failed" and view.failed == 2 and not view.ready
 
 
@@ -116,7 +116,7 @@ def test_an_item_of_a_killed_worker_is_found_stale_and_done_once_by_another(app,
     assert found.job_id == job.id and set(found.item_ids) == set(item_ids)
     queue_module._tick(get_queue(app))  # the periodic task enqueues them again
     session.expire_all()
-    view = jobs.view(session, worker, job.public_id)
+    view = job_views.view(session, worker, job.public_id)
     assert (view.status, view.done) == ("done", 2) and runs == {"a": 1, "b": 1}
     assert jobs.stale(session, stale_seconds=120) == []
 
@@ -144,27 +144,27 @@ def test_jobs_are_seen_by_their_starter_and_the_admins_of_their_organisation_onl
                                                                                      make_user, counted):
     worker = actor_of(org_people["worker"])
     public_id, _ = start(app, session, worker, ["a"])
-    assert jobs.view(session, actor_of(org_people["admin"]), public_id).status == "done"
+    assert job_views.view(session, actor_of(org_people["admin"]), public_id).status == "done"
     other_worker = actor_of(make_user("worker", org_people["org"]))
     other_admin = actor_of(make_user("admin", make_org("Elders")))
     for actor in (other_worker, other_admin, actor_of(org_people["funder"])):
         with pytest.raises(NotFound):
-            jobs.view(session, actor, public_id)
+            job_views.view(session, actor, public_id)
         with pytest.raises(NotFound):
-            jobs.result_chunks(session, actor, public_id)
-    assert [v.public_id for v in jobs.recent(session, worker)] == [public_id]
-    assert jobs.recent(session, other_worker) == []
+            job_views.result_chunks(session, actor, public_id)
+    assert [v.public_id for v in job_views.recent(session, worker)] == [public_id]
+    assert job_views.recent(session, other_worker) == []
 
 
 def test_the_ready_notice_shows_until_the_starter_opens_the_job(app, session, org_people, counted):
     worker = actor_of(org_people["worker"])
     public_id, _ = start(app, session, worker, ["a"])
-    assert [v.public_id for v in jobs.unseen_ready(session, worker)] == [public_id]
-    jobs.mark_seen(session, actor_of(org_people["admin"]), public_id)  # an admin looking does not count
-    assert jobs.unseen_ready(session, worker)
-    jobs.mark_seen(session, worker, public_id)
+    assert [v.public_id for v in job_views.unseen_ready(session, worker)] == [public_id]
+    job_views.mark_seen(session, actor_of(org_people["admin"]), public_id)  # an admin looking does not count
+    assert job_views.unseen_ready(session, worker)
+    job_views.mark_seen(session, worker, public_id)
     session.commit()
-    assert jobs.unseen_ready(session, worker) == []
+    assert job_views.unseen_ready(session, worker) == []
 
 
 def test_a_removed_user_s_job_stops_with_a_reason(app, session, org_people, counted):
@@ -186,7 +186,7 @@ def test_expired_jobs_and_their_results_are_deleted(app, session, org_people, co
     assert jobs.expire(session, now=utcnow() + timedelta(days=jobs.KEEP_DAYS + 1)) == 1
     assert session.scalars(select(JobFile)).all() == [] and session.scalars(select(JobItem)).all() == []
     with pytest.raises(NotFound):
-        jobs.view(session, worker, public_id)
+        job_views.view(session, worker, public_id)
 
 
 def test_a_large_result_is_stored_in_chunks_and_read_back_whole(app, session, org_people):
@@ -196,7 +196,7 @@ def test_a_large_result_is_stored_in_chunks_and_read_back_whole(app, session, or
     data = bytes(range(256)) * (jobs.CHUNK_BYTES // 100)  # about 2.6 chunks
     jobs.store_result(session, job.id, name="big.bin", mime="application/octet-stream",
                       chunks=iter([data[:1000], data[1000:]]))
-    view, chunks = jobs.result_chunks(session, worker, job.public_id)
+    view, chunks = job_views.result_chunks(session, worker, job.public_id)
     assert b"".join(chunks) == data and view.result_size == len(data)
     assert len(session.scalars(select(JobFile.id).where(JobFile.job_id == job.id)).all()) == 3
 

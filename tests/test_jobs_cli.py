@@ -11,7 +11,7 @@ import json
 import pytest
 
 from surveyhub.cli import jobs as jobs_cli
-from surveyhub.services import jobs
+from surveyhub.services import job_views, jobs
 from tests.fixtures.factories import sqlite_database_url as database_url  # noqa: F401 (the fixture)
 
 RESULT = bytes(range(256)) * 5000  # more than one stored chunk
@@ -120,7 +120,7 @@ def test_ctrl_c_detaches_and_the_job_goes_on(runner, session, make_job, monkeypa
     assert result.stderr.endswith(f"Detached; the job goes on. Wait for it again with: surveyhub jobs wait {job.id}\n")
     assert "Traceback" not in result.output and "Aborted" not in result.output
     session.expire_all()
-    assert jobs.view_by_id(session, job.id).status == "queued"  # untouched
+    assert job_views.view_by_id(session, job.id).status == "queued"  # untouched
 
 
 def test_a_timeout_stops_the_waiting_not_the_job(runner, session, make_job, monkeypatch):

@@ -152,7 +152,7 @@ def expected(role: str, rule, capability: str):
     project_page = "slug" in rule.arguments
     if "public_id" in rule.arguments:
         # A job (``jobs.*``, capability project.list) is seen only by the user who started it (the world's
-        # job: the worker) and the admins of their organisation (``services.jobs._visible``); to everyone
+        # job: the worker) and the admins of their organisation (``services.job_views._visible``); to everyone
         # else it does not exist.
         return "allowed" if role in ("worker", "admin") else 404
     if role == "other_admin" and (project_page or "user_id" in rule.arguments):

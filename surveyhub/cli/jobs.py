@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from surveyhub.cli.common import session_scope, user_errors
 from surveyhub.db import get_db
 from surveyhub.queue import get_queue
-from surveyhub.services import jobs, schema_state
+from surveyhub.services import job_views, schema_state
 from surveyhub.services.errors import NotFound
 
 
@@ -67,7 +67,7 @@ def jobs_group():
 def list_command(limit: int):
     """The newest jobs of the installation."""
     with session_scope(commit=False) as session:
-        found = jobs.latest(session, limit=limit)
+        found = job_views.latest(session, limit=limit)
     if not found:
         click.echo("No jobs.")
     for number, view in found:
@@ -113,7 +113,7 @@ def download_command(number: int, output: str | None):
     """Write the file job NUMBER made (a ZIP of certificates, a report) to disk."""
     with session_scope(commit=False) as session:
         try:
-            view, chunks = jobs.result_chunks_by_id(session, number)
+            view, chunks = job_views.result_chunks_by_id(session, number)
         except NotFound:
             view = _view(session, number)
             raise click.ClickException(
@@ -143,16 +143,16 @@ def _safe_name(name: str) -> str:
     return Path(name.replace("\\", "/")).name.lstrip(".") or "download"
 
 
-def _view(session, number: int) -> jobs.JobView:
+def _view(session, number: int) -> job_views.JobView:
     try:
-        return jobs.view_by_id(session, number)
+        return job_views.view_by_id(session, number)
     except NotFound:
         raise click.ClickException(f"there is no job {number} (finished jobs are deleted when their result "
                                    f"expires); see the jobs with: surveyhub jobs list") from None
 
 
 def follow(job_id: int, *, timeout: float | None = None, interval: float = 0.5,
-           idle_hint_after: float = 60.0) -> jobs.JobView:
+           idle_hint_after: float = 60.0) -> job_views.JobView:
     """Wait for job ``job_id`` with a progress bar on stderr; returns its last state.
 
     Other commands that start a job call this for ``--wait``. Ctrl+C detaches (exit 130) with a line that
@@ -171,14 +171,14 @@ def follow(job_id: int, *, timeout: float | None = None, interval: float = 0.5,
         raise SystemExit(130) from None
 
 
-def _poll(job_id, bar, deadline, timeout, interval, idle_hint_after) -> jobs.JobView:
+def _poll(job_id, bar, deadline, timeout, interval, idle_hint_after) -> job_views.JobView:
     shown = 0
     moved_at = time.monotonic()
     hinted = False
     while True:
         with session_scope(commit=False) as session:
             try:
-                view = jobs.view_by_id(session, job_id)
+                view = job_views.view_by_id(session, job_id)
             except NotFound:
                 raise click.ClickException(f"job {job_id} is gone (it expired or its project was deleted)") \
                     from None
@@ -199,11 +199,11 @@ def _poll(job_id, bar, deadline, timeout, interval, idle_hint_after) -> jobs.Job
         time.sleep(interval)
 
 
-def _print(number: int, view: jobs.JobView) -> None:
+def _print(number: int, view: job_views.JobView) -> None:
     click.echo(f"job {number}: {view.title or view.kind}")
     click.echo(f"  status: {view.status}, {view.done} done, {view.failed} failed of {view.total}")
     for problem in view.problems:
-        click.echo(f"  problem: {jobs.problem_text(problem)}")
+        click.echo(f"  problem: {job_views.problem_text(problem)}")
     if view.message:
         click.echo(f"  {view.message}")
     if view.result_name:

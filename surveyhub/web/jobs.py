@@ -4,7 +4,7 @@ A page that would take longer than a request may (all certificates, a large
 report, link sheets) starts a job with :func:`start` and sends the browser to
 the job's page. That page refreshes itself while the job runs (an HTTP ``Refresh``
 header: no JavaScript needed; the user can turn it off) and offers the result when it is done. Only the user who
-started a job, and the admins of their organisation, see it (``services.jobs``).
+started a job, and the admins of their organisation, see it (``services.job_views``).
 Every staff page tells the user when a job they started is finished
 (:func:`ready_notice`, shown by ``base.html``) until they open it.
 """
@@ -27,7 +27,7 @@ from surveyhub.db import get_session
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
 from surveyhub.queue import get_queue
-from surveyhub.services import jobs
+from surveyhub.services import job_views, jobs
 from surveyhub.web.session_user import PUBLIC, current_actor, requires
 
 bp = Blueprint("jobs", __name__)
@@ -51,7 +51,7 @@ def start(kind: str, *, keys: list[str], params: dict, title: str, project_id: i
 @bp.route("/jobs")
 @requires("project.list")
 def index():
-    return render_template("jobs/index.html", found=jobs.recent(get_session(), current_actor()),
+    return render_template("jobs/index.html", found=job_views.recent(get_session(), current_actor()),
                            state=status_word, size=file_size)
 
 
@@ -60,10 +60,10 @@ def index():
 def show(public_id: str):
     session = get_session()
     actor = current_actor()
-    view = jobs.view(session, actor, public_id)
-    left = jobs.seconds_left(session, actor, public_id)
+    view = job_views.view(session, actor, public_id)
+    left = job_views.seconds_left(session, actor, public_id)
     if view.finished:
-        jobs.mark_seen(session, actor, public_id)
+        job_views.mark_seen(session, actor, public_id)
         session.commit()
     auto = request.args.get("refresh") != "off"
     response = make_response(render_template("jobs/show.html", job=view, words=words_for(view, left),
@@ -78,7 +78,7 @@ def show(public_id: str):
 @bp.route("/jobs/<public_id>/download")
 @requires("project.list")
 def download(public_id: str):
-    view, chunks = jobs.result_chunks(get_session(), current_actor(), public_id)
+    view, chunks = job_views.result_chunks(get_session(), current_actor(), public_id)
     response = Response(stream_with_context(chunks), mimetype=view.result_type)
     response.headers["Content-Disposition"] = attachment(view.result_name or "download")
     response.headers["Content-Length"] = str(view.result_size)
@@ -114,23 +114,23 @@ class Words:
     problems: list[str]
 
 
-def words_for(view: jobs.JobView, seconds_left: float | None) -> Words:
+def words_for(view: job_views.JobView, seconds_left: float | None) -> Words:
     return Words(project=view.project_name if view.project_name and view.project_name not in view.title else None,
                  counter=counter(view), time_left=time_left(seconds_left), done_line=done_line(view),
                  size=file_size(view.result_size) if view.result_size is not None else None,
                  message=gettext(view.message) if view.message else gettext("This job could not be finished."),
-                 problems=[gettext(jobs.problem_text(problem, gettext)) for problem in view.problems])
+                 problems=[gettext(job_views.problem_text(problem, gettext)) for problem in view.problems])
 
 
 def _count(value: int) -> str:
     return Numbers(current_language()).count(value)
 
 
-def _certificates(view: jobs.JobView) -> bool:
+def _certificates(view: job_views.JobView) -> bool:
     return view.kind.startswith("certificates.")
 
 
-def counter(view: jobs.JobView) -> str:
+def counter(view: job_views.JobView) -> str:
     """"12 of 300 certificates made"; a job of one step says only that it is being made."""
     made = view.done + view.failed
     if view.status == "queued" and made == 0:
@@ -144,7 +144,7 @@ def counter(view: jobs.JobView) -> str:
     return gettext("%(done)s of %(total)s parts ready", done=_count(made), total=_count(view.total))
 
 
-def done_line(view: jobs.JobView) -> str:
+def done_line(view: job_views.JobView) -> str:
     if _certificates(view) and view.done:
         return ngettext("Ready: %(num)s certificate made.", "Ready: %(num)s certificates made.", view.done)
     return gettext("Ready.")
@@ -174,7 +174,7 @@ def file_size(size: int | None) -> str:
     return f"{numbers.count(size)} bytes"
 
 
-def status_word(view: jobs.JobView) -> str:
+def status_word(view: job_views.JobView) -> str:
     """Where the job is, in a word or two, for the list of downloads."""
     if view.status == "done":
         return gettext("Ready to download") if view.ready else gettext("Done")
@@ -201,7 +201,7 @@ def ready_notice() -> list[Notice]:
     if not current_user.is_authenticated or not _staff_page():
         return []
     try:
-        found = jobs.unseen_ready(get_session(), current_actor())
+        found = job_views.unseen_ready(get_session(), current_actor())
     except SQLAlchemyError:  # the banner never breaks the page it is on (a page left its session failed)
         log.warning("the ready notice could not be read", exc_info=True)
         return []
@@ -214,7 +214,7 @@ def _staff_page() -> bool:
     return getattr(view, "capability", PUBLIC) != PUBLIC
 
 
-def _notice_text(view: jobs.JobView) -> str:
+def _notice_text(view: job_views.JobView) -> str:
     if view.status == "failed":
         return gettext("This did not work: %(title)s", title=view.title)
     if not view.ready:
