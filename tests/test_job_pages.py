@@ -227,6 +227,9 @@ def test_downloads_lists_the_users_jobs_newest_first_with_their_state(session, c
     assert "certificaten-speeltuin-de-vlinder.zip, 4,2 MB" in text
     admin_list = client_for(org_people["admin"].email).get("/jobs").text  # an admin sees the organisation's
     assert newer.public_id in admin_list and older.public_id in admin_list
+    # ... and who started each; the worker's own list needs no name
+    starter = org_people["worker"].name or org_people["worker"].email
+    assert f"door {starter}" in text_of(admin_list) and "door " not in text
 
 
 def test_downloads_says_what_it_is_for_when_empty(client_for, org_people):

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyhub.models import Job, JobFile, JobItem, Project
+from surveyhub.models import Job, JobFile, JobItem, Project, User
 from surveyhub.models._types import utcnow
 from surveyhub.services.access import ADMIN, Actor
 from surveyhub.services.errors import NotFound
@@ -46,6 +46,8 @@ class JobView:
     problems: tuple[str, ...] = ()
     #: The project's name, for the job's page and the list of downloads (the title may not say it).
     project_name: str | None = None
+    #: Who started it (name, else e-mail address), for an admin's list of the organisation's jobs.
+    started_by: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -78,7 +80,15 @@ def _view(session: Session, job: Job, problems: tuple[str, ...] = ()) -> JobView
                    done=job.done, failed=job.failed, message=job.message, created_at=job.created_at,
                    finished_at=job.finished_at, expires_at=job.expires_at, result_name=job.result_name,
                    result_type=job.result_type, result_size=job.result_size, project_slug=slug,
-                   seen=job.seen_at is not None, problems=problems, project_name=project_name)
+                   seen=job.seen_at is not None, problems=problems, project_name=project_name,
+                   started_by=_starter(session, job.created_by_id))
+
+
+def _starter(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    row = session.execute(select(User.name, User.email).where(User.id == user_id)).one_or_none()
+    return (row.name or row.email) if row is not None else None
 
 
 def _job(session: Session, actor: Actor, public_id: str) -> Job:
