@@ -12,29 +12,22 @@ from sqlalchemy import select, update
 
 from surveyhub.models import AuditEvent, OutboxMessage, Participant, Project, Response, Wave
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, invitations, mail, participants, projects
+from surveyhub.services import access, invitations, mail, projects
 
+from tests.fixtures.smtp import add_residents as add
+from tests.fixtures.smtp import make_place, with_mail
 
 BASE = "http://surveyhub.test"
 
 
 @pytest.fixture
 def app_config(app_config, smtp_server):
-    return {**app_config, **smtp_server.settings(), "MAIL_RATE_LIMIT": "1000 per minute"}
+    return with_mail(app_config, smtp_server)
 
 
 @pytest.fixture
 def place(app, session, make_org, make_project):
-    org = make_org("Buurtwerk Noord")
-    project = make_project(org, "Buurttuin")
-    actor = access.Actor(organisation_id=org.id, role="admin")
-    return {"org": org, "slug": project.slug, "actor": actor}
-
-
-def add(session, place, entries):
-    found = participants.add_participants(session, place["actor"], place["slug"], entries=entries)
-    session.commit()
-    return found
+    return make_place(make_org, make_project, "Buurtwerk Noord", "Buurttuin")
 
 
 def wave(session, place, kind) -> Wave:
