@@ -41,21 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.multinode.cluster import Browser, Cluster, csrf, free_port  # noqa: E402
+from tests.multinode.cluster import Browser, Cluster, answer_for, csrf, free_port, stored  # noqa: E402
 
 INSTRUMENTS = ["organising", "conversation", "cooperation", "network", "confidence"]
-
-
-def answer_for(item_type: str, field_name: str, round_no: int) -> str:
-    if item_type == "text":
-        return f"ronde {round_no}"
-    if field_name.endswith("net_helpers"):
-        return str(round_no % 11)
-    return str(1 + round_no % 5)
-
-
-def stored_value(value: str, item_type: str):
-    return value if item_type == "text" else float(value)
 
 
 def private_redis(folder: Path) -> tuple[str, subprocess.Popen]:
@@ -136,7 +124,7 @@ def run_round(nodes, residents: dict, pages, requests: int, round_no: int):
             with lock:
                 latencies.append(took)
                 if status == 302 and location.endswith(f"/p/{n + 1}"):
-                    confirmed.update({(token, name): stored_value(answers[name], kind) for name, kind in pages[n]})
+                    confirmed.update({(token, name): stored(answers[name], kind) for name, kind in pages[n]})
                 else:
                     errors.append(f"HTTP {status} {location}")
 

@@ -270,3 +270,17 @@ def log_in(browser: Browser, node: Node, email: str, password: str) -> None:
     status, location, page = browser.request(node, "POST", "/login", {"csrf_token": csrf(page), "email": email,
                                                                     "password": password})
     assert status == 302, (status, page[:500])
+
+
+def answer_for(item_type: str, field_name: str, seed: int) -> str:
+    """An answer that differs per resident (or round), so a save that lands on the wrong response shows."""
+    if item_type == "text":
+        return f"bewoner {seed}"
+    if field_name.endswith("net_helpers"):
+        return str(seed % 11)
+    return str(1 + seed % 5)
+
+
+def stored(value: str, item_type: str):
+    """What the database holds for an answer sent as ``value``."""
+    return value if item_type == "text" else float(value)

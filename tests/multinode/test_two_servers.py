@@ -10,23 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import create_engine, select
 
-from tests.multinode.cluster import Browser, csrf, flush, log_in
+from tests.multinode.cluster import Browser, answer_for, csrf, flush, log_in, stored
 from tests.multinode.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, TOKEN_MISSES, World
 
 pytestmark = pytest.mark.multinode
-
-
-def answer_for(item_type: str, field_name: str, resident: int):
-    """A different answer per resident, so a save that lands on the wrong response is seen."""
-    if item_type == "text":
-        return f"bewoner {resident}"
-    if field_name.endswith("net_helpers"):
-        return str(resident % 11)
-    return str(1 + resident % 5)
-
-
-def stored(value: str, item_type: str):
-    return value if item_type == "text" else float(value)
 
 
 def fill_in(world: World, browser: Browser, token: str, resident: int, pages: int) -> dict:
