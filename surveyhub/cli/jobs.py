@@ -21,11 +21,13 @@ from surveyhub.services.errors import NotFound
 @click.command("worker")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (one per CPU core is a good start).")
+@click.option("--verbose", is_flag=True,
+              help="Log every task run and every periodic task (by default: problems and jobs taken over).")
 @click.option("--if-embedded", is_flag=True, hidden=True,
               help="Started by `surveyhub serve`: do nothing when SURVEYHUB_EMBEDDED_WORKER is 0.")
 @with_appcontext
 @user_errors
-def worker_command(workers: int, if_embedded: bool):
+def worker_command(workers: int, verbose: bool, if_embedded: bool):
     """Run background jobs (documents, e-mail, reminders, purges) until stopped."""
     if if_embedded and not int(current_app.config.get("EMBEDDED_WORKER", 1) or 0):
         return
@@ -35,6 +37,10 @@ def worker_command(workers: int, if_embedded: bool):
         raise click.ClickException("SURVEYHUB_QUEUE_URL=immediate runs jobs where they start; there is nothing "
                                    "for a worker to do")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # a line per task and per minute's tick would bury the server's own log (`make run`)
+        for name in ("huey", "huey.consumer.Scheduler"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger("huey.consumer").setLevel(logging.INFO)  # started, stopping: worth a line
     click.echo(f"SurveyHub worker: {workers} process(es) on {_queue_name(queue)}  (stop with Ctrl+C)")
     consumer = queue.huey.create_consumer(workers=workers, worker_type="process", periodic=True,
                                           check_worker_health=True, health_check_interval=5)

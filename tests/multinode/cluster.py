@@ -171,7 +171,7 @@ class Cluster:
         return node.server
 
     def worker(self, node: Node, workers: int = 1) -> Process:
-        process = self._start(node, "worker", ["worker", "--workers", str(workers)])
+        process = self._start(node, "worker", ["worker", "--workers", str(workers), "--verbose"])
         node.workers.append(process)
         return process
 
