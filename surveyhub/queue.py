@@ -164,11 +164,7 @@ def _run_item(queue: Queue, item_id: int) -> None:
         try:
             if kind is None:
                 raise UserError(N_("This kind of job is not known here: %(kind)s"), kind=claim.kind)
-            actor = jobs.actor_for(session, claim)
-            run = JobRun(ctx=context_for(queue, session, actor, str(claim.params.get("lang") or "nl")),
-                         params=claim.params, settings=app.config, job_id=claim.job_id,
-                         beat=lambda: jobs.beat(session, claim.job_id))
-            done = kind.run_item(run, claim.key)
+            done = kind.run_item(_run_for(queue, session, claim, kind), claim.key)
         except (UserError, NotFound) as exc:
             session.rollback()
             jobs.fail_item(session, claim, _error_text(exc), final=True)
@@ -186,6 +182,17 @@ def _run_item(queue: Queue, item_id: int) -> None:
         else:
             jobs.finish_item(session, claim, result=done.result, output=done.output)
         _maybe_finish(queue, session, claim.job_id)
+
+
+def _run_for(queue: Queue, session, claim: jobs.Claim, kind: Kind) -> JobRun:
+    """What a kind's step gets, acting as the job's user with their role today: a user removed since, or
+    whose role no longer holds the kind's capability, stops the job (``NotFound``, a final failure)."""
+    actor = jobs.actor_for(session, claim)
+    if not actor.can(kind.capability):
+        raise NotFound("the user who started this job may no longer do it")
+    return JobRun(ctx=context_for(queue, session, actor, str(claim.params.get("lang") or "nl")),
+                  params=claim.params, settings=queue.app.config, job_id=claim.job_id,
+                  beat=lambda: jobs.beat(session, claim.job_id))
 
 
 def _job_of(item_id: int):
@@ -214,10 +221,7 @@ def _maybe_finish(queue: Queue, session, job_id: int) -> None:
         claim = jobs.Claim(job_id=job.id, item_id=0, kind=job.kind, key="", position=-1, attempt=0,
                            params=dict(job.params or {}), organisation_id=job.organisation_id,
                            project_id=job.project_id, created_by_id=job.created_by_id)
-        actor = jobs.actor_for(session, claim)
-        run = JobRun(ctx=context_for(queue, session, actor, str(job.params.get("lang") or "nl")), params=job.params,
-                     settings=app.config, job_id=job_id, beat=lambda: jobs.beat(session, job_id))
-        result = kind.finish(run)
+        result = kind.finish(_run_for(queue, session, claim, kind))
         if result is None:
             jobs.complete(session, job_id)
         else:

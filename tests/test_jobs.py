@@ -179,6 +179,18 @@ def test_a_removed_user_s_job_stops_with_a_reason(app, session, org_people, coun
     assert runs == {} and session.get(Job, job.id).status == "failed"
 
 
+def test_a_user_whose_role_no_longer_allows_the_kind_stops_the_job(app, session, org_people, counted):
+    runs, _ = counted
+    user = org_people["worker"]
+    job, item_ids = jobs.create(session, kind="test.counted", keys=["a"], params={}, title="T",
+                                actor=actor_of(user))
+    session.execute(update(User).where(User.id == user.id).values(role="funder"))  # project.rows: not a funder's
+    session.commit()
+    get_queue(app).enqueue(item_ids)
+    session.expire_all()
+    assert runs == {} and session.get(Job, job.id).status == "failed"
+
+
 def test_expired_jobs_and_their_results_are_deleted(app, session, org_people, counted):
     worker = actor_of(org_people["worker"])
     public_id, _ = start(app, session, worker, ["a"])

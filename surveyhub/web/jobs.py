@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
-from surveyhub.queue import get_queue
+from surveyhub.queue import KINDS, get_queue
 from surveyhub.services import job_views, jobs
 from surveyhub.web.session_user import PUBLIC, current_actor, requires
 
@@ -42,7 +42,7 @@ def start(kind: str, *, keys: list[str], params: dict, title: str, project_id: i
     its page. The caller has checked that the user may do this (the route's capability)."""
     session = get_session()
     job, item_ids = jobs.create(session, kind=kind, keys=keys, params=params, title=title, actor=current_actor(),
-                                project_id=project_id)
+                                project_id=project_id, keep_days=KINDS[kind].keep_days)
     session.commit()
     get_queue().enqueue(item_ids)  # the tests' immediate queue runs them here
     return redirect(url_for("jobs.show", public_id=job.public_id))
