@@ -74,8 +74,9 @@ def _visible(actor: Actor, query):
 
 
 def _view(session: Session, job: Job, problems: tuple[str, ...] = ()) -> JobView:
-    slug, project_name = (session.execute(select(Project.slug, Project.name).where(Project.id == job.project_id))
-                          .one_or_none() or (None, None)) if job.project_id else (None, None)
+    # session.get: a list of one user's jobs for one project reads the project and the user once, not per job
+    project = session.get(Project, job.project_id) if job.project_id else None
+    slug, project_name = (project.slug, project.name) if project is not None else (None, None)
     return JobView(public_id=job.public_id, kind=job.kind, title=job.title, status=job.status, total=job.total,
                    done=job.done, failed=job.failed, message=job.message, created_at=job.created_at,
                    finished_at=job.finished_at, expires_at=job.expires_at, result_name=job.result_name,
@@ -87,8 +88,8 @@ def _view(session: Session, job: Job, problems: tuple[str, ...] = ()) -> JobView
 def _starter(session: Session, user_id: int | None) -> str | None:
     if user_id is None:
         return None
-    row = session.execute(select(User.name, User.email).where(User.id == user_id)).one_or_none()
-    return (row.name or row.email) if row is not None else None
+    user = session.get(User, user_id)
+    return (user.name or user.email) if user is not None else None
 
 
 def _job(session: Session, actor: Actor, public_id: str) -> Job:
