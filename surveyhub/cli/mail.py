@@ -41,7 +41,7 @@ def invite_command(project: str, wave_kind: str, wait: bool, timeout: int):
                f"e-mail address; {result.already_invited} had an invitation for this wave already.")
     queue = get_queue()
     for message_id in result.queued:
-        queue.send_mail(message_id)
+        queue.send(message_id)  # a queue that is away: the periodic tick sends it later from the outbox
     if wait and result.queued:
         counts = follow(result.queued, timeout=timeout or None)
         click.echo(f"{counts.sent} sent, {counts.failed} failed.")
