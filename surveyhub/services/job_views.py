@@ -9,7 +9,8 @@ work itself (claiming, finishing, re-enqueuing) is ``services.jobs``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -165,17 +166,15 @@ def mark_seen(session: Session, actor: Actor, public_id: str) -> None:
         session.flush()
 
 
-def result_chunks(session: Session, actor: Actor, public_id: str) -> tuple[JobView, Iterator[bytes]]:
-    """The result file of a done job, as a view and an iterator of its chunks (read one at a time)."""
-    job = _job(session, actor, public_id)
-    if job.status != "done" or job.result_size is None:
-        raise NotFound("this job has no file (yet)")
-    ids = session.scalars(select(JobFile.id).where(JobFile.job_id == job.id).order_by(JobFile.position)).all()
+def result_chunks(session: Session, actor: Actor, public_id: str, *,
+                  session_factory: Callable[[], AbstractContextManager[Session]] | None = None,
+                  ) -> tuple[JobView, Iterator[bytes]]:
+    """The result file of one of the actor's done jobs, as a view and an iterator of its chunks.
 
-    def chunks() -> Iterator[bytes]:
-        for file_id in ids:
-            yield session.scalar(select(JobFile.data).where(JobFile.id == file_id)) or b""
-    return _view(session, job), chunks()
+    :param session_factory: read each chunk in a short session of its own (a web download): the caller can
+        end its own session before the file is sent, and a slow or abandoned download holds no connection.
+    """
+    return _result(session, _job(session, actor, public_id), session_factory)
 
 
 def result_chunks_by_id(session: Session, job_id: int) -> tuple[JobView, Iterator[bytes]]:
@@ -183,11 +182,26 @@ def result_chunks_by_id(session: Session, job_id: int) -> tuple[JobView, Iterato
     job = session.get(Job, job_id, populate_existing=True)
     if job is None:
         raise NotFound("no such job")
+    return _result(session, job, None)
+
+
+def _result(session: Session, job: Job, session_factory) -> tuple[JobView, Iterator[bytes]]:
     if job.status != "done" or job.result_size is None:
         raise NotFound("this job has no file (yet)")
     ids = session.scalars(select(JobFile.id).where(JobFile.job_id == job.id).order_by(JobFile.position)).all()
-    return _view(session, job), (session.scalar(select(JobFile.data).where(JobFile.id == file_id)) or b""
-                                 for file_id in ids)
+
+    def read(reader: Session, file_id: int) -> bytes:
+        return reader.scalar(select(JobFile.data).where(JobFile.id == file_id)) or b""
+
+    def chunks() -> Iterator[bytes]:  # one chunk in memory at a time
+        for file_id in ids:
+            if session_factory is None:
+                yield read(session, file_id)
+                continue
+            with session_factory() as own:
+                data = read(own, file_id)
+            yield data
+    return _view(session, job), chunks()
 
 
 #: Items that must be finished before the page guesses the time left (the first ones include start-up).

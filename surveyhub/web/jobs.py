@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import (Blueprint, Response, current_app, make_response, redirect, render_template, request,
-                   stream_with_context, url_for)
+                   url_for)
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from surveyhub.db import get_session
+from surveyhub.db import get_db, get_session
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
 from surveyhub.queue import KINDS, get_queue
@@ -78,8 +78,10 @@ def show(public_id: str):
 @bp.route("/jobs/<public_id>/download")
 @requires("project.list")
 def download(public_id: str):
-    view, chunks = job_views.result_chunks(get_session(), current_actor(), public_id)
-    response = Response(stream_with_context(chunks), mimetype=view.result_type)
+    session = get_session()
+    view, chunks = job_views.result_chunks(session, current_actor(), public_id, session_factory=get_db().session)
+    session.commit()  # each chunk is read in a short session of its own while the file is sent
+    response = Response(chunks, mimetype=view.result_type)
     response.headers["Content-Disposition"] = attachment(view.result_name or "download")
     response.headers["Content-Length"] = str(view.result_size)
     response.headers["Cache-Control"] = "no-store"  # names and links of residents
