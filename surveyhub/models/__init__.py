@@ -1,6 +1,7 @@
 """The SurveyHub data model (SQLAlchemy 2 typed models).
 
-Organisation → Project → Wave; Project → questionnaire entries (pinned
+Organisation → Project → Wave; Project → Activity → ActivityParticipant;
+Network → members, opted-in projects, viewers; Project → questionnaire entries (pinned
 instrument versions); Participant → Response (one per wave) → Answer and
 ScaleScore; issued Documents; Consent records; Audit events.
 """
@@ -28,8 +29,12 @@ from surveyhub.models.responses import (
 )
 from surveyhub.models.documents import Document
 from surveyhub.models.jobs import Job, JobFile, JobItem, OutboxMessage
+from surveyhub.models.activities import ACTIVITY_KINDS, ACTIVITY_ROLES, LEADING_ROLES, Activity, ActivityParticipant
+from surveyhub.models.networks import Network, NetworkMember, NetworkProject, NetworkViewer
 
 __all__ = [
+    "ACTIVITY_KINDS", "ACTIVITY_ROLES", "Activity", "ActivityParticipant", "LEADING_ROLES",
+    "Network", "NetworkMember", "NetworkProject", "NetworkViewer",
     "Answer", "AuditEvent", "Consent", "Document", "InstrumentVersion", "Job", "JobFile", "JobItem",
     "Organisation", "OutboxMessage",
     "Participant", "PasswordReset", "PluginProblem", "Project", "ProjectInstrument", "ProjectQuestion",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyhub.db import Base
@@ -45,6 +45,8 @@ class Organisation(Base):
     #: Certificates in "landscape" (default) or "portrait".
     certificate_orientation: Mapped[str] = mapped_column(String(10), default="landscape",
                                                          server_default="landscape")
+    #: May this organisation's projects count (anonymously, pooled) in the installation's reference values?
+    shares_reference: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 

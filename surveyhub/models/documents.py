@@ -14,7 +14,8 @@ from surveyhub.models._types import UTCDateTime, utcnow
 class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
-        CheckConstraint("kind IN ('certificate', 'participation', 'report', 'questionnaire', 'sheet')",
+        CheckConstraint("kind IN ('certificate', 'participation', 'report', 'questionnaire', 'sheet', "
+                        "'org_report', 'network_report')",
                         name="kind"),
     )
 
@@ -26,6 +27,8 @@ class Document(Base):
     kind: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    #: The network a network report describes (``organisation_id`` is then the issuing member).
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id", ondelete="SET NULL"), index=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     #: A short public title, e.g. "Certificaat — Buurttuin Noord".
     title: Mapped[str] = mapped_column(String(300))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
-from surveyhub.models import Organisation, Project, ProjectShare
+from surveyhub.models import Network, NetworkMember, NetworkViewer, Organisation, Project, ProjectShare
 from surveyhub.services.errors import Forbidden, NotFound
 
 ADMIN, WORKER, FUNDER = "admin", "worker", "funder"
@@ -34,6 +34,12 @@ MATRIX: dict[str, frozenset[str]] = {
     "project.rows": frozenset({ADMIN, WORKER}),
     # the suppressed dashboard and issued impact reports of a project (funders: only when shared)
     "project.outcomes": frozenset({ADMIN, WORKER, FUNDER}),
+    # the organisation's year report across its projects (a funder's: only the projects shared with them)
+    "org.outcomes": frozenset({ADMIN, WORKER, FUNDER}),
+    # start or join a neighbourhood network, opt projects in or out, let a funder read the network's report
+    "network.manage": frozenset({ADMIN}),
+    # a network's suppressed report (members' admins and workers; funders only when let in as a viewer)
+    "network.outcomes": frozenset({ADMIN, WORKER, FUNDER}),
 }
 
 
@@ -119,3 +125,37 @@ def cli_actor(session: Session, project_slug: str | None = None, org_id: int | N
     if org_id is None:
         raise NotFound("no organisation given")
     return Actor(organisation_id=org_id, role="admin", source="cli")
+
+
+def networks_query(actor: Actor):
+    """A select() of the networks the actor may see: their organisation's, or (a funder) those they were let into."""
+    query = select(Network)
+    if actor.role == FUNDER:
+        let_in = select(NetworkViewer.network_id).where(NetworkViewer.user_id == actor.user_id)
+        return query.where(Network.id.in_(let_in))
+    if actor.role not in (ADMIN, WORKER):
+        return query.where(false())
+    member_of = select(NetworkMember.network_id).where(NetworkMember.organisation_id == actor.organisation_id)
+    return query.where(Network.id.in_(member_of))
+
+
+def network(session: Session, actor: Actor, slug: str, capability: str) -> Network:
+    """The network ``slug`` when the actor may see it and use ``capability`` on it.
+
+    A network the actor's organisation is not a member of (or a funder was not let into) is
+    NotFound, as is a capability a funder lacks; a worker lacking one gets Forbidden.
+    """
+    found = session.scalar(networks_query(actor).where(Network.slug == slug))
+    if found is None:
+        raise NotFound(f"no network {slug!r}")
+    if not actor.can(capability):
+        if actor.role == FUNDER:
+            raise NotFound(f"no network {slug!r}")
+        raise Forbidden(f"a {actor.role} may not do this")
+    return found
+
+
+def network_role(session: Session, actor: Actor, network_id: int) -> str | None:
+    """"coordinator" or "member" for the actor's organisation in the network; None when not a member."""
+    return session.scalar(select(NetworkMember.role).where(NetworkMember.network_id == network_id,
+                                                            NetworkMember.organisation_id == actor.organisation_id))
