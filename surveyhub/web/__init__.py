@@ -26,8 +26,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(org_settings.bp)
     app.register_blueprint(import_page.bp)
     app.register_blueprint(project_admin.bp)
+    from surveyhub.web import activities, contributions, networks, org_reports
     for module in (questionnaire, participants, paper, setup, preview, verify, outcomes, documents, resident_rights,
-                   resident_requests, project_story, pairs, jobs, mail):
+                   resident_requests, project_story, pairs, jobs, mail, activities, contributions, org_reports,
+                   networks):
         app.register_blueprint(module.bp)
     _register_errors(app)
     _register_globals(app)

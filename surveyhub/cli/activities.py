@@ -1,0 +1,3 @@
+"""(Being built for issue 14.)"""
+
+COMMANDS: list = []
