@@ -28,7 +28,8 @@ from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.measures.scoring import score_range
 from surveyhub.models import Project
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, outcome_data, project_story, report_upgrade, responses
+from surveyhub.services import (access, exploratory, outcome_data, participation_profile, project_story, reference,
+                                report_upgrade, responses)
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.outcome_data import ItemValues, Pairing, ProjectData
@@ -98,6 +99,8 @@ METHOD: Method = {
                      "with equal_var=False; R: t.test(dropouts, completers)). Hidden when either group is "
                      "smaller than min_means (p: min_tests).",
     "sensitivity": "The change computed again without the fuzzy code pairs, under the same small-number rules.",
+    "exploratory": exploratory.METHOD_TEXT,
+    "reference": reference.METHOD_TEXT,
 }
 
 
@@ -189,6 +192,7 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
                 persistence.append(context.persistence_entry(definition, scale, pairings["persistence"]))
     for entries in (scales, retrospective, followup, persistence):
         _adjust_for_multiple_testing(entries, project.primary_scale)
+    reference.attach(session, project, scales, defaults or Thresholds())
     _adjust_for_multiple_testing([entry["response_shift"] for entry in retrospective if entry["response_shift"]],
                                  project.primary_scale, [f"{entry['instrument']}/{entry['scale']}"
                                                          for entry in retrospective if entry["response_shift"]])
@@ -204,6 +208,8 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
         "followup": followup,
         "persistence": persistence,
         "quotes": _quotes(session, project, data, definitions),
+        "participation_profile": participation_profile.profile(session, project.id, thresholds),
+        "exploratory": exploratory.analyse(session, project, data, pairings["post"], scales, thresholds),
     }
     return cast(Report, _finite(report))
 

@@ -93,6 +93,8 @@ class Method(TypedDict):
     ceiling: str
     dropout_check: str
     sensitivity: str
+    exploratory: str
+    reference: str
 
 
 #: How change was measured (``design.kind``).
@@ -256,10 +258,22 @@ class ChangeEntry(TypedDict):
     suppressed: list[str]
 
 
+class Reference(TypedDict):
+    """Compared with similar projects (``services.reference``): other organisations' projects, rounded."""
+
+    mean_change: float | None
+    improved_share: float | None
+    projects: int | None
+    organisations: int | None
+    reason: Literal["too_few_projects", "not_computed"] | None
+
+
 class ScaleEntry(ChangeEntry):
-    """A pre → post entry (``scales``): adds Cronbach's alpha per wave (``pre``, ``post``, ``followup``, ``then``)."""
+    """A pre → post entry (``scales``): adds Cronbach's alpha per wave (``pre``, ``post``, ``followup``, ``then``)
+    and the reference value of similar projects."""
 
     reliability: dict[str, Reliability]
+    reference: Reference
 
 
 class RetrospectiveEntry(ChangeEntry):
@@ -287,6 +301,81 @@ class Quote(TypedDict):
     chosen: bool
 
 
+class BandCount(TypedDict):
+    band: Literal["1", "2-4", "5+"]
+    residents: Count
+
+
+class RoleCount(TypedDict):
+    role: Literal["participant", "volunteer", "organiser", "chair"]
+    residents: Count
+
+
+class KindCount(TypedDict):
+    kind: Literal["meeting", "workday", "event", "training", "other"]
+    activities: int
+    hours: float
+    residents: Count
+
+
+class ParticipationProfile(TypedDict):
+    """What residents did (``services.participation_profile``), from confirmed activity records."""
+
+    activities: int
+    hours: float
+    resident_hours: float
+    residents: int
+    by_activities: list[BandCount]
+    by_role: list[RoleCount]
+    by_kind: list[KindCount]
+
+
+class SubgroupChange(TypedDict):
+    mean: float | None
+    ci95: Interval
+
+
+class SubgroupGroup(TypedDict):
+    key: Literal["lower", "middle", "upper", "led", "not_led"]
+    n: Count
+    above: float | None
+    up_to: float | None
+    baseline: MeanSd
+    change: SubgroupChange
+
+
+class GroupDifference(TypedDict):
+    between: list[str]
+    mean: float | None
+    ci95: Interval
+    p: float | None
+
+
+class SubgroupComparison(TypedDict):
+    groups: list[SubgroupGroup]
+    difference: GroupDifference | None
+    suppressed: list[str]
+
+
+class ExploratoryScale(TypedDict):
+    instrument: str
+    scale: str
+    title: Translated
+    n_pairs: int
+    by_intensity: SubgroupComparison | None
+    by_role: SubgroupComparison | None
+
+
+class Exploratory(TypedDict):
+    """Which elements seem to work (``services.exploratory``): exploratory, never causal."""
+
+    exploratory: Literal[True]
+    causal: Literal[False]
+    measure: Literal["hours", "activities"] | None
+    reason: Literal["no_pairs", "no_activities", "not_computed"] | None
+    scales: list[ExploratoryScale]
+
+
 class Report(TypedDict):
     report_version: int
     generated_at: str
@@ -299,3 +388,5 @@ class Report(TypedDict):
     followup: list[FollowupEntry]
     persistence: list[PersistenceEntry]
     quotes: list[Quote]
+    participation_profile: ParticipationProfile | None
+    exploratory: Exploratory

@@ -39,6 +39,13 @@ def upgrade(stored: Mapping, method: Mapping[str, object]) -> Report:
     if isinstance(design, dict) and isinstance(design.get("method"), dict):
         for key, text in method.items():
             design["method"].setdefault(key, text)
+    # What residents did, which elements seem to work and the reference values were not computed then.
+    report.setdefault("participation_profile", None)
+    report.setdefault("exploratory", {"exploratory": True, "causal": False, "measure": None,
+                                      "reason": "not_computed", "scales": []})
+    for entry in report.get("scales") or []:
+        entry.setdefault("reference", {"mean_change": None, "improved_share": None, "projects": None,
+                                       "organisations": None, "reason": "not_computed"})
     participation = report.get("participation")
     if isinstance(participation, dict):
         participation.setdefault("persistence_paired", 0)
