@@ -1,21 +1,28 @@
-"""``surveyhub report PROJECT --format json|pdf``."""
+"""``surveyhub report PROJECT --format json|pdf`` and ``surveyhub report --org ORG --from DATE --to DATE``."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from surveyhub.cli.common import command_context, user_errors
-from surveyhub.services import audit, documents, outcomes
+from surveyhub.cli.common import command_context, session_scope, user_errors
+from surveyhub.services import accounts, audit, documents, org_report, outcomes
 from surveyhub.services.errors import UserError
 
 
 @click.command("report")
-@click.argument("project")
+@click.argument("project", required=False)
+@click.option("--org", default=None, help="The organisation's report across its projects (name or slug), "
+                                          "instead of one PROJECT's.")
+@click.option("--from", "start", default=None, metavar="DATE", help="With --org: first day of the period "
+                                                                    "(YYYY-MM-DD).")
+@click.option("--to", "end", default=None, metavar="DATE", help="With --org: last day of the period (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["json", "pdf"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write; default: standard output for json, the document's own name for pdf.")
@@ -28,8 +35,10 @@ from surveyhub.services.errors import UserError
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True, help="pdf only.")
 @with_appcontext
 @user_errors
-def report_command(project, fmt, output, min_n, min_tests, min_cell, lang):
-    """The impact report of PROJECT as JSON (see docs/report-json.md) or as a registered PDF.
+def report_command(project, org, start, end, fmt, output, min_n, min_tests, min_cell, lang):
+    """The impact report of PROJECT as JSON (see docs/report-json.md) or as a registered PDF;
+    with --org ORG --from DATE --to DATE, the organisation's report across its projects in that
+    period (docs/org-report-json.md).
 
     Thresholds come from these options, else the organisation's settings,
     else SURVEYHUB_MIN_PAIRS_MEANS / _TESTS / SURVEYHUB_MIN_CELL. ``--min-n N``: at
@@ -38,6 +47,13 @@ def report_command(project, fmt, output, min_n, min_tests, min_cell, lang):
     """
     # Passed on as given: the report service resolves them once, against the organisation and ctx.thresholds.
     given = {"min_means": min_n, "min_tests": min_tests, "min_cell": min_cell}
+    if org is not None or start is not None or end is not None:
+        if project is not None:
+            raise UserError("give either PROJECT or --org, not both")
+        _org_report(org, _day("--from", start), _day("--to", end), fmt, output, lang, given)
+        return
+    if project is None:
+        raise UserError("give a PROJECT, or --org ORG --from DATE --to DATE")
     if fmt == "json":
         with command_context(project_slug=project, commit=False) as ctx:
             found = ctx.project(project, "project.outcomes")
@@ -62,6 +78,50 @@ def report_command(project, fmt, output, min_n, min_tests, min_cell, lang):
     target = output or Path(issued.filename)
     _write(target, issued.pdf)
     click.echo(f"Wrote {target} (verification code {issued.code})", err=True)
+
+
+def _day(option: str, value: str | None) -> date:
+    if value is None:
+        raise UserError(f"--org needs {option} DATE (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _org_report(org: str | None, start: date, end: date, fmt: str, output: Path | None, lang: str,
+                given: dict) -> None:
+    """The organisation's report for ``start`` … ``end``: JSON to standard output or a file, or a registered PDF."""
+    if org is None:
+        raise UserError("--from and --to go with --org ORG")
+    if start > end:
+        raise UserError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+    with session_scope(commit=False) as session:
+        org_id = accounts.find_organisation(session, org).id
+    period = f"{start.isoformat()}..{end.isoformat()}"
+    if fmt == "json":
+        with command_context(org_id=org_id, commit=False) as ctx:
+            report = org_report.build(ctx, start=start, end=end, **given)
+            audit.record(ctx.session, "download.report", actor=ctx.actor,
+                         target=f"organisation:{report['organisation']['slug']}",
+                         details={"format": "json", "period": period})
+            ctx.session.commit()
+        text = json.dumps(report, allow_nan=False, ensure_ascii=False, indent=2) + "\n"
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            _write(output, text.encode("utf-8"))
+            click.echo(f"Wrote {output}", err=True)
+        return
+    try:  # the renderer of the organisation report's PDF arrives beside this command (issue 14)
+        across_documents = importlib.import_module("surveyhub.services.across_documents")
+    except ModuleNotFoundError:
+        raise UserError("the organisation report is not available as a PDF yet; use --format json") from None
+    with command_context(org_id=org_id, lang=lang) as ctx:
+        pdf, code = across_documents.issue_org_report(ctx, start=start, end=end, lang=ctx.lang)
+    target = output or Path(f"report-{code}.pdf")
+    _write(target, pdf)
+    click.echo(f"Wrote {target} (verification code {code})", err=True)
 
 
 def _write(path: Path, data: bytes) -> None:

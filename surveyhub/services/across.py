@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.models import Activity, ActivityParticipant, Organisation, Project, ProjectOutput, Response, Wave
-from surveyhub.services import outcome_data, participation, responses
+from surveyhub.services import outcome_data, participation, reference, responses
 from surveyhub.services.org_report_contract import (ForestRow, PooledScale, ProjectRow, ReliableChangeOverall,
                                                     Summary, Totals, VersionNote)
 from surveyhub.services.outcome_data import CODE_PARTS, ItemValues, Pair, ProjectData
@@ -275,6 +275,8 @@ def _pooled(session: Session, context: ScaleContext, used: list[tuple[_Loaded, d
     forest.append({"kind": "pooled", "slug": None, "name": None, "organisation": None,
                    "n_pairs": entry["n_pairs"], "mean": entry["change"]["mean"], "ci95": entry["change"]["ci95"],
                    "pooled": True, "suppressed": list(entry["suppressed"])})
+    # Compared with similar projects: the caller fills it in for its readers (``services.reference``).
+    entry["reference"] = reference.not_shown("not_computed")
     entry.update({"projects": pooled_projects, "projects_too_small": too_small, "forest": forest})
     return cast(PooledScale, entry)
 

@@ -13,11 +13,12 @@ from typing import cast
 
 from surveyhub.models import Project
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, across, outcome_data, responses
+from surveyhub.services import access, across, outcome_data, reference, responses
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.org_report_contract import Limitation, OrgMethod, OrgQuote, OrgReport, Summary
 from surveyhub.services.outcomes import METHOD, _finite, _quotes, resolve_thresholds
+from surveyhub.services.report_contract import Reference
 
 #: Raised when a key changes meaning; added keys do not raise it.
 REPORT_VERSION = 1
@@ -82,7 +83,7 @@ def build(ctx: ServiceContext, *, start: date, end: date, min_means: int | None 
         "quotes": quotes(ctx, [by_slug[row["slug"]] for row in summary["projects"]]),
         "limitations": limitations(summary, match_rate),
         "method": ORG_METHOD,
-        "reference": reference_values(ctx, summary),
+        "reference": reference_values(ctx, summary, org.id),
     }
     return cast(OrgReport, _finite(report))
 
@@ -117,10 +118,17 @@ def limitations(summary: Summary, match_rate: float | None) -> list[Limitation]:
     return found
 
 
-def reference_values(ctx: ServiceContext, summary: Summary) -> dict[str, dict]:
-    """Reference values per pooled scale ("instrument@version/scale"), from ``services.reference``.
+def reference_values(ctx: ServiceContext, summary: Summary, organisation_id: int) -> dict[str, Reference]:
+    """Compared with similar projects, per pooled scale ("instrument@version/scale"), from ``services.reference``.
 
-    HOOK: filled in once ``services.reference`` (issue 14, point 5) offers values per instrument
-    version; until then an empty mapping.
+    Set on each pooled entry (``reference``) too. Other organisations' projects only, under the
+    installation's thresholds (never the report's own), as in the project report.
     """
-    return {}
+    book = reference.ReferenceBook(ctx.session, max(ctx.thresholds.min_means, ctx.thresholds.min_tests))
+    found: dict[str, Reference] = {}
+    for entry in summary["scales"]:
+        value = book.lookup(entry["instrument"], entry["instrument_version"], entry["scale"],
+                            organisation_id=organisation_id)
+        entry["reference"] = value
+        found[f"{entry['instrument']}@{entry['instrument_version']}/{entry['scale']}"] = value
+    return found

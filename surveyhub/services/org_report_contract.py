@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-from surveyhub.services.report_contract import (Count, InstrumentInfo, Interval, Output, Quote, ScaleEntry,
-                                               Thresholds, Translated)
+from surveyhub.services.report_contract import (Count, InstrumentInfo, Interval, Output, Quote, Reference,
+                                               ScaleEntry, Thresholds, Translated)
 
 
 class PeriodDates(TypedDict):
@@ -92,7 +92,8 @@ class PooledScale(ScaleEntry):
     """A scale pooled over every project that used the same instrument id AND version.
 
     The project report's scale entry over all pooled pairs, plus who is behind it. Only the
-    pre wave's reliability (``reliability.pre``, pooled) is given.
+    pre wave's reliability (``reliability.pre``, pooled) is given. ``reference`` is the caller's: the
+    organisation report fills it in; the engine leaves ``reason: "not_computed"``.
     """
 
     #: Projects whose pairs are pooled (each with at least min_means pairs on this scale).
@@ -180,5 +181,6 @@ class OrgReport(Summary):
     quotes: list[OrgQuote]
     limitations: list[Limitation]
     method: OrgMethod
-    #: "instrument@version/scale" -> reference values (``services.reference``), when available.
-    reference: dict[str, dict]
+    #: "instrument@version/scale" -> compared with similar projects (``services.reference``); the same
+    #: value as each pooled entry's ``reference``.
+    reference: dict[str, Reference]
