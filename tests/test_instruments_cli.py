@@ -17,7 +17,7 @@ from surveyhub.measures.questions import BUILTIN_TYPES
 from tests.conftest import missing
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ["confidence", "conversation", "cooperation", "network", "organising"]
+SHIPPED = ["confidence", "conversation", "cooperation", "having_a_say", "neighbourhood", "network", "organising"]
 VALID = """\
 id: buurtquiz
 version: 1
