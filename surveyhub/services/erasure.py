@@ -29,7 +29,7 @@ from surveyhub.rendering import texts
 from surveyhub.models import (Answer, AuditEvent, Consent, Document, Participant, Project, Response, ScaleScore,
                               Token)
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, audit
+from surveyhub.services import access, audit, contributions
 from surveyhub.services.access import Actor
 from surveyhub.services.document_register import WITHDRAWN
 from surveyhub.services.errors import N_, Invalid, NotFound
@@ -73,6 +73,7 @@ def erase(session: Session, participant_id: int, reason: str, actor_label: str, 
     n_responses = _rows(session.execute(delete(Response).where(Response.participant_id == participant.id)))
     session.execute(delete(Consent).where(Consent.participant_id == participant.id))
     session.execute(delete(Token).where(Token.participant_id == participant.id))
+    contributions.erase_proposals(session, participant.id)  # their own words; their activity entries cascade
     if _rows(session.execute(delete(Participant).where(Participant.id == participant.id))) != 1:
         raise NotFound("no such resident")  # erased by a parallel request: the caller rolls back
     session.execute(update(Project).where(Project.id == project.id)

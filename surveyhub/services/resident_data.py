@@ -23,12 +23,13 @@ from surveyhub.rendering.formatting import iso_utc
 from surveyhub.measures.definition import translate
 from surveyhub.models import (Answer, Consent, Document, Organisation, Participant, Project, Response, ScaleScore,
                               Token, Wave, WAVE_KINDS)
+from surveyhub.services import contributions
 from surveyhub.services.errors import NotFound
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 from surveyhub.services.responses import project_definitions
 
-#: Bumped when the shape of the download changes.
-FORMAT_VERSION = 1
+#: Bumped when the shape of the download changes (2: activities and contributions).
+FORMAT_VERSION = 2
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -70,6 +71,8 @@ def personal_data(session: Session, participant_id: int, lang: str = "nl") -> di
         "consents": _consents(session, participant.id),
         "responses": _responses(session, participant.id, items, lang),
         "documents": _documents(session, participant.id),
+        # What they did: activities a worker recorded, and what they added themselves (waiting or confirmed).
+        "activities": contributions.my_entries(session, participant.id),
     }
 
 

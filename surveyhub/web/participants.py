@@ -16,7 +16,8 @@ from wtforms.validators import Length, Optional
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
-from surveyhub.services import invitations, mail_status, participants, resident_growth, story_facts
+from surveyhub.services import (invitations, mail_status, participants, participation, resident_growth,
+                                story_facts)
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, AddParticipantsForm
@@ -118,7 +119,8 @@ def detail(slug: str, code: str):
                            project=project, action=ActionForm(), states=row.status if row else {},
                            role_form=RoleForm(formdata=None, data={"role": participant.role}),
                            email_form=EmailForm(formdata=None, data={"email": participant.email}),
-                           mail_history=invitations.history(session, current_actor(), slug, code))
+                           mail_history=invitations.history(session, current_actor(), slug, code),
+                           intensity=participation.of(session, project.id, participant.id))
 
 
 class RoleForm(FlaskForm):
