@@ -31,7 +31,7 @@ from huey.api import TaskWrapper
 
 from surveyhub.db import get_db
 from surveyhub.plugins import get_host, get_registry
-from surveyhub.services import document_jobs, jobs, mail, maintenance
+from surveyhub.services import across_jobs, document_jobs, jobs, mail, maintenance
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import N_, NotFound, ServiceError, UserError
 from surveyhub.services.job_kinds import JobRun, Kind
@@ -40,7 +40,8 @@ from surveyhub.services.outcomes import Thresholds
 log = logging.getLogger(__name__)
 
 #: Every kind of job, by name.
-KINDS: dict[str, Kind] = {kind.name: kind for module in (document_jobs, mail, maintenance) for kind in module.KINDS}
+KINDS: dict[str, Kind] = {kind.name: kind for module in (document_jobs, across_jobs, mail, maintenance)
+                          for kind in module.KINDS}
 #: Seconds before a failed attempt is tried again.
 RETRY_DELAY = 10
 

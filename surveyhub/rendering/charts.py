@@ -364,3 +364,85 @@ def report_charts(report: Report, lang: str = "nl") -> dict[str, str]:
                          "then": entry["pre"]["mean"], "post": entry["post"]["mean"]})
         charts["thentest"] = then_test_comparison(rows, title=t["thentest"], lang=lang)
     return charts
+
+
+# -- projects side by side: a forest plot ------------------------------------------
+
+def _nice_step(span: float) -> float:
+    """A round tick step that cuts ``span`` into about four parts (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5 …)."""
+    raw = span / 4 if span > 0 else 0.25
+    power = 10 ** math.floor(math.log10(raw))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= raw)
+
+
+def forest_plot(rows: list[dict], *, title: str, axis: str = "", desc: str | None = None, lang: str = "nl") -> str:
+    """Per project the mean change with its 95% interval on one shared axis around zero; pooled rows as diamonds.
+
+    The reader sees at a glance which projects moved and how sure each figure is; a project
+    whose figures are hidden (too few pairs) keeps its row, with ``note`` in words and nothing
+    drawn, so a small project is visible as small, never as missing or as zero.
+
+    :param rows: dicts with ``label``; ``sub`` (a second, smaller line, e.g. "23 pairs");
+        ``change`` (the mean change, or None when hidden); ``ci`` ([lo, hi] or None);
+        ``pooled`` (True: drawn as a diamond under a rule); ``note`` (words in place of the
+        drawing when ``change`` is None).
+    :param axis: the axis caption, e.g. "change (end minus start)".
+    """
+    w = words(lang)
+    width, left, right, row_h, top = 640, 215, 455, 40, 34
+    height = top + len(rows) * row_h + 44
+    values = [v for row in rows for v in [row.get("change"), *(row.get("ci") or [])] if _finite(v)]
+    lo, hi = min([0.0, *values]), max([0.0, *values])
+    pad = (hi - lo) * 0.08 or 0.5
+    step = _nice_step(hi - lo + 2 * pad)
+    lo, hi = math.floor((lo - pad) / step) * step, math.ceil((hi + pad) / step) * step
+    x = _scaler(lo, hi, left, right)
+    body: list[str] = []
+    if axis:
+        body.append(_text((left + right) / 2, 16, axis, "middle", MUTED, size=12))
+    bottom = top + len(rows) * row_h
+    tick, decimals = lo, 0 if step >= 1 else (1 if round(step * 10, 6).is_integer() else 2)
+    while tick <= hi + step / 1000:
+        colour, dash = (MUTED, ' stroke-dasharray="5 3"') if abs(tick) < step / 1000 else (GRID, "")
+        body.append(f'<line x1="{x(tick):.1f}" y1="{top - 6}" x2="{x(tick):.1f}" y2="{bottom}" stroke="{colour}"'
+                    f' stroke-width="1.2"{dash}/>')
+        body.append(_text(x(tick), bottom + 18, number(tick + 0.0, decimals, lang), "middle", MUTED, size=12))
+        tick += step
+    lines = []
+    for i, row in enumerate(rows):
+        y = top + i * row_h + row_h / 2
+        weight = "bold" if row.get("pooled") else None
+        if row.get("pooled"):
+            body.append(f'<line x1="10" y1="{y - row_h / 2:.1f}" x2="{width - 10}" y2="{y - row_h / 2:.1f}" '
+                        f'stroke="{INK}" stroke-width="1"/>')
+        body.append(_text(left - 12, y + (-2 if row.get("sub") else 5), _clip(row["label"], 28), "end", weight=weight))
+        if row.get("sub"):
+            body.append(_text(left - 12, y + 13, _clip(str(row["sub"]), 30), "end", MUTED, size=12))
+        change, ci = row.get("change"), row.get("ci")
+        if not _finite(change):
+            note = row.get("note") or w["hidden"]
+            # On a white band, so the grid does not run through the words.
+            body.append(f'<rect x="{left + 2}" y="{y - 10:.1f}" width="{min(7.2 * len(note) + 8, right - left):.1f}" '
+                        'height="20" fill="#fff"/>')
+            body.append(_text(left + 6, y + 5, note, colour=MUTED, size=12))
+            lines.append(f"{row['label']}: {note}")
+            continue
+        shown = ci if ci and _finite(ci[0]) and _finite(ci[1]) else None
+        if row.get("pooled") and shown:
+            body.append(f'<path d="M{x(shown[0]):.1f} {y:.1f} L{x(change):.1f} {y - 9:.1f} L{x(shown[1]):.1f} {y:.1f} '
+                        f'L{x(change):.1f} {y + 9:.1f} Z" fill="{POST}"/>')
+        else:
+            if shown:
+                body.append(f'<line x1="{x(shown[0]):.1f}" y1="{y:.1f}" x2="{x(shown[1]):.1f}" y2="{y:.1f}" '
+                            f'stroke="{POST}" stroke-width="2"/>')
+                for end in shown:
+                    body.append(f'<line x1="{x(end):.1f}" y1="{y - 7:.1f}" x2="{x(end):.1f}" y2="{y + 7:.1f}" '
+                                f'stroke="{POST}" stroke-width="2"/>')
+            body.append(f'<rect x="{x(change) - 6:.1f}" y="{y - 6:.1f}" width="12" height="12" fill="{POST}"/>')
+        figure = Numbers(lang).signed(change, 2)
+        if shown:
+            figure += f" ({number(shown[0], 2, lang)} {w['to']} {number(shown[1], 2, lang)})"
+        body.append(_text(right + 10, y + 5, figure, size=12, weight=weight))
+        sub = f", {row['sub']}" if row.get("sub") else ""
+        lines.append(f"{row['label']}{sub}: {figure.replace('(', '(' + w['ci'] + ' ')}")
+    return _svg("forest", width, height, title, desc or "; ".join(lines), body, rows)
