@@ -108,7 +108,28 @@ def _did(data: dict, name: str, t: dict, lang: str) -> dict:
     outputs = [{"text": o["description"], "date": formatting.long_date(o["date"], lang)}
                for o in data.get("outputs") or ()]
     return {"heading": t["did_heading"].format(name=name), "role": role[:1].upper() + role[1:] if role else None,
+            "activities": activity_lines(data.get("activities") or {}, name, t, lang),
             "together": outputs, "together_heading": t["together_heading"]}
+
+
+def activity_lines(did: dict, name: str, t: dict, lang: str) -> list[str]:
+    """What the resident did in numbers that celebrate: "Fatima took part in 8 activities (24 hours) and
+    organised 3 of them." Nothing recorded says nothing, and neither does a zero (no hours, never chaired)."""
+    count, organised, chaired = did.get("count") or 0, did.get("organised") or 0, did.get("chaired") or 0
+    if count <= 0:
+        return []
+    hours = float(did.get("hours") or 0)
+    shown = formatting.number(hours, 0 if hours.is_integer() else (1 if round(hours * 10, 6).is_integer() else 2),
+                              lang)
+    spent = f" ({t['hour' if hours == 1 else 'hours'].format(hours=shown)})" if hours > 0 else ""
+    if count == 1:
+        lines = [t["organised_the_one" if organised else "did_one"].format(name=name, hours=spent)]
+    else:
+        key = "did_many_organised" if organised else "did_many"
+        lines = [t[key].format(name=name, count=count, hours=spent, organised=organised)]
+    if chaired:
+        lines.append(t["chaired_one" if chaired == 1 else "chaired_many"].format(name=name, chaired=chaired))
+    return lines
 
 
 def _period(project: dict, t: dict, lang: str) -> str:

@@ -104,6 +104,16 @@ CERTIFICATE = DocumentTexts({
     "grew_sentence": pgettext("certificate", "{name} grew in {skills}."),
     "did_heading": pgettext("certificate", "What {name} did"),
     "together_heading": pgettext("certificate", "Achieved together"),
+    # What the resident did, from confirmed activities (services.participation); {hours} is " (24 hours)" or "".
+    "did_one": pgettext("certificate", "{name} took part in one activity{hours}."),
+    "did_many": pgettext("certificate", "{name} took part in {count} activities{hours}."),
+    "organised_the_one": pgettext("certificate", "{name} organised one activity{hours}."),
+    "did_many_organised": pgettext("certificate", "{name} took part in {count} activities{hours} and organised "
+                                                  "{organised} of them."),
+    "chaired_one": pgettext("certificate", "{name} chaired a meeting or spoke for the group once."),
+    "chaired_many": pgettext("certificate", "{name} chaired a meeting or spoke for the group {chaired} times."),
+    "hour": pgettext("certificate", "{hours} hour"),
+    "hours": pgettext("certificate", "{hours} hours"),
     "answered_both": pgettext("certificate", "{name} filled in the questionnaire at the start and at the end. That "
                                              "helps the project show what it does."),
     "answered_start": pgettext("certificate", "{name} filled in the questionnaire at the start of the project."),

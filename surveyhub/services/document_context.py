@@ -19,7 +19,7 @@ from surveyhub import locale
 from surveyhub.measures.definition import item_range, translate
 from surveyhub.measures.scoring import grew as grew_on, level_for, score_range
 from surveyhub.models import Organisation, Participant, Project, Response, User
-from surveyhub.services import resident, responses
+from surveyhub.services import participation, resident, responses
 from surveyhub.services.report_contract import Report
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,16 @@ def certificate_data(session: Session, project: Project, participant: Participan
         "scales": _certificate_scales(session, project, participant, kind, lang, registry),
         "issuer_name": signer["name"], "issuer": signer,
         "personal_line": personal_line,
+        "activities": _activities(session, project.id, participant.id),
     }
+
+
+def _activities(session: Session, project_id: int, participant_id: int) -> dict:
+    """What the resident did, as counts for the certificate: the one reading of confirmed records
+    (``participation.of``); nothing recorded is all zeros, which the certificate leaves unsaid."""
+    did = participation.of(session, project_id, participant_id)
+    return {"count": did.activities, "hours": did.hours, "organised": did.by_role.get("organiser", 0),
+            "chaired": did.by_role.get("chair", 0)}
 
 
 #: A certificate names the project's latest few outputs, so that it stays one page.
