@@ -217,3 +217,21 @@ def test_the_network_pdf_shows_organisations_side_by_side_and_no_project(app, se
     network_id = session.scalar(select(Network.id).where(Network.slug == info.slug))
     assert (doc.kind, doc.organisation_id, doc.network_id) == ("network_report", south.id, network_id)
     assert docs.verify_file(session, pdf).status == "genuine"
+
+
+def test_another_organisations_report_does_not_make_ours_look_outdated(app, session, make_org, make_project):
+    """The check page says "a newer version exists" only for a newer report of the same organisation and period."""
+    north, south = make_org("Buurtwerk Noord"), make_org("Welzijn Zuid")
+    slug = answered_project(app, session, north, make_project, "Buurttuin", 6, "N")
+    answered_project(app, session, south, make_project, "Pleinproject", 6, "S")
+    start, end = this_year()
+    _pdf, ours = across_documents.issue_org_report(context_for(app, session, north), start=start, end=end)
+    across_documents.issue_org_report(context_for(app, session, south), start=start, end=end)
+    across_documents.issue_org_report(context_for(app, session, north), start=date(start.year - 1, 1, 1),
+                                      end=date(start.year - 1, 12, 31))
+    session.commit()
+    assert docs.verify_code(session, ours).document.superseded is False
+    answer(app, session, slug, "pre", "N9", at_levels(session, slug, {"organising": 2}))  # the data changed
+    _pdf, newer = across_documents.issue_org_report(context_for(app, session, north), start=start, end=end)
+    session.commit()
+    assert newer != ours and docs.verify_code(session, ours).document.superseded is True

@@ -79,6 +79,10 @@ def _superseded(session: Session, doc: Document) -> bool:
                                       Document.revoked_at.is_(None))
     query = query.where(Document.participant_id == doc.participant_id if doc.participant_id is not None
                         else Document.participant_id.is_(None))
+    if doc.kind in ("org_report", "network_report"):  # one per organisation, network, period (in the title)
+        query = query.where(Document.organisation_id == doc.organisation_id, Document.title == doc.title,
+                            Document.network_id.is_(None) if doc.network_id is None
+                            else Document.network_id == doc.network_id)
     return session.scalar(query.limit(1)) is not None
 
 
