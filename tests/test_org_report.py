@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import get_type_hints
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -140,3 +141,24 @@ def test_the_documented_example_has_the_report_shape():
     assert set(example) == set(get_type_hints(OrgReport))
     assert set(example["projects"][0]) == set(get_type_hints(ProjectRow))
     assert set(example["scales"][0]) == set(get_type_hints(PooledScale))
+
+
+def test_compared_with_similar_projects_counts_only_other_organisations(app, session, org_people, make_org):
+    """Five projects of two other organisations make a reference value; the reader's own never count."""
+    east, west = make_org("Buurtwerk Oost"), make_org("Buurtwerk West")
+    changes = []
+    for number, org in enumerate([east, east, east, west, west]):
+        pre = spread(10, 20 + number)
+        post = [value + 1 + number % 2 for value in pre]
+        changes.append(float(np.mean(post) - np.mean(pre)))
+        rated_project(app, session, org, f"Project {number}", pre, post, prefix=f"X{number}")
+    rated_project(app, session, org_people["org"], "Buurttuin", spread(10, 30), spread(10, 31), prefix="A")
+    report = build(app, session, actor_of(org_people, "admin"))
+    shown = report["reference"]["rating@1/rating"]
+    assert shown == report["scales"][0]["reference"]
+    assert shown["projects"] == 5 and shown["organisations"] == 2 and shown["reason"] is None
+    assert shown["mean_change"] == round(float(np.mean(changes)), 1)
+    # East's own report: only West's two projects and Noord's one are others: too few.
+    east_report = build(app, session, access.Actor(east.id, "admin"))
+    assert east_report["reference"]["rating@1/rating"]["reason"] == "too_few_projects"
+    assert east_report["reference"]["rating@1/rating"]["mean_change"] is None

@@ -39,8 +39,9 @@ from surveyhub.services.org_report_contract import (ForestRow, PooledScale, Proj
 from surveyhub.services.outcome_data import CODE_PARTS, ItemValues, Pair, ProjectData
 from surveyhub.services.outcomes import _Context as ScaleContext  # the project report's own scale-entry code
 from surveyhub.services.report_contract import Thresholds
-from surveyhub.stats import RCI_CATEGORIES, build_scale_block, cronbach_alpha, holm, normalise_code, \
-    suppress_counts
+from surveyhub.stats import RCI_CATEGORIES, cronbach_alpha, holm, normalise_code, suppress_counts
+from surveyhub.stats._numeric import mean_sd
+from surveyhub.stats.paired import _ci95, _differences
 
 #: (instrument id, version, scale id): what is pooled together.
 PoolKey = tuple[str, int, str]
@@ -75,11 +76,13 @@ def bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def summarise(session: Session, registry: InstrumentRegistry, projects: list[Project], *, start: date, end: date,
-              thresholds: Thresholds) -> Summary:
+              thresholds: Thresholds, keep: dict[int, ProjectData] | None = None) -> Summary:
     """Participation, activities, outputs and pooled change of ``projects`` in the period.
 
     The caller decides which projects the actor may see; nothing here checks access.
     :param thresholds: the resolved small-number thresholds (``outcomes.resolve_thresholds``).
+    :param keep: when given, receives each reported project's data by project id (read once: the
+        organisation report takes its quotes from it).
     """
     ids = [project.id for project in projects]
     answered = _answered(session, ids, start, end)
@@ -92,6 +95,8 @@ def summarise(session: Session, registry: InstrumentRegistry, projects: list[Pro
         if not (answered.get(project.id) or activity_rows.get(project.id) or outputs.get(project.id)):
             continue
         data = outcome_data.load(session, project)
+        if keep is not None:
+            keep[project.id] = data
         mine = answered.get(project.id, [])
         in_period = {rid for rid, _pid, kind in mine if kind == "post"}
         pairs = [pair for pair in outcome_data.pair_waves(data, "pre", "post").pairs if pair.second in in_period]
@@ -248,13 +253,8 @@ def _pooled(session: Session, context: ScaleContext, used: list[tuple[_Loaded, d
     for one, definition, scale in used:
         now = one.data.scores.get(("now", definition["id"], scale["id"]), {})
         mine = [pair for pair in one.pairs if pair.first in now and pair.second in now]
-        block = build_scale_block([now[pair.first] for pair in mine], [now[pair.second] for pair in mine],
-                                  min_means=min_means, min_tests=thresholds["min_tests"],
-                                  min_cell=thresholds["min_cell"])
+        forest.append(_forest_row(one, mine, now, thresholds))
         in_pool = len(mine) >= min_means and len(mine) > 0
-        forest.append({"kind": "project", "slug": one.project.slug, "name": one.project.name,
-                       "organisation": one.organisation, "n_pairs": len(mine), "mean": block["change"]["mean"],
-                       "ci95": block["change"]["ci95"], "pooled": in_pool, "suppressed": block["suppressed"]})
         if not in_pool:
             too_small += bool(mine)
             continue
@@ -279,6 +279,30 @@ def _pooled(session: Session, context: ScaleContext, used: list[tuple[_Loaded, d
     entry["reference"] = reference.not_shown("not_computed")
     entry.update({"projects": pooled_projects, "projects_too_small": too_small, "forest": forest})
     return cast(PooledScale, entry)
+
+
+def _forest_row(one: _Loaded, pairs: list[Pair], now: dict[int, float], thresholds: Thresholds) -> ForestRow:
+    """A project's mean change and interval, hidden as its own report hides them.
+
+    The mean needs ``min_means`` pairs, the interval ``min_tests`` (with the mean and n it
+    gives t back), exactly the rule of ``stats.build_scale_block``.
+    """
+    n = len(pairs)
+    # paired_change's own steps for the change alone: its tests (an exact Wilcoxon can take a second at
+    # 13 pairs with ties) are not shown in a forest.
+    diffs = _differences(np.asarray([now[pair.first] for pair in pairs], dtype=float),
+                         np.asarray([now[pair.second] for pair in pairs], dtype=float))
+    mean, sd = mean_sd(diffs)
+    suppressed = []
+    if n < thresholds["min_means"]:
+        suppressed.append("means")
+    if n < max(thresholds["min_means"], thresholds["min_tests"]):
+        suppressed.append("tests")
+    return {"kind": "project", "slug": one.project.slug, "name": one.project.name,
+            "organisation": one.organisation, "n_pairs": n,
+            "mean": None if "means" in suppressed else mean,
+            "ci95": None if "tests" in suppressed else _ci95(mean, sd, n),
+            "pooled": n >= thresholds["min_means"] and n > 0, "suppressed": suppressed}
 
 
 def _overall(scales: list[PooledScale], thresholds: Thresholds) -> ReliableChangeOverall:

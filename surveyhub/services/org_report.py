@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import date, timezone
 from typing import cast
 
-from surveyhub.models import Project
+from sqlalchemy import distinct, func, select
+
+from surveyhub.models import InstrumentVersion, Organisation, Project, ProjectInstrument
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, across, outcome_data, reference, responses
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import N_, Invalid
+from surveyhub.services.outcome_data import ProjectData
 from surveyhub.services.org_report_contract import Limitation, OrgMethod, OrgQuote, OrgReport, Summary
 from surveyhub.services.outcomes import METHOD, _finite, _quotes, resolve_thresholds
 from surveyhub.services.report_contract import Reference
@@ -70,7 +73,9 @@ def build(ctx: ServiceContext, *, start: date, end: date, min_means: int | None 
     thresholds = resolve_thresholds(org, ctx.thresholds, min_means=min_means, min_tests=min_tests,
                                     min_cell=min_cell)
     projects = list(session.scalars(access.projects_query(ctx.actor).order_by(Project.name, Project.id)))
-    summary = across.summarise(session, ctx.registry, projects, start=start, end=end, thresholds=thresholds)
+    loaded: dict[int, ProjectData] = {}
+    summary = across.summarise(session, ctx.registry, projects, start=start, end=end, thresholds=thresholds,
+                               keep=loaded)
     by_slug = {project.slug: project for project in projects}
     posts = sum(row["post"] for row in summary["projects"])
     match_rate = summary["totals"]["pairs"] / posts if posts else None
@@ -80,7 +85,7 @@ def build(ctx: ServiceContext, *, start: date, end: date, min_means: int | None 
         "organisation": {"name": org.name, "slug": org.slug},
         **summary,
         "match_rate": match_rate,
-        "quotes": quotes(ctx, [by_slug[row["slug"]] for row in summary["projects"]]),
+        "quotes": quotes(ctx, [by_slug[row["slug"]] for row in summary["projects"]], loaded),
         "limitations": limitations(summary, match_rate),
         "method": ORG_METHOD,
         "reference": reference_values(ctx, summary, org.id),
@@ -88,11 +93,12 @@ def build(ctx: ServiceContext, *, start: date, end: date, min_means: int | None 
     return cast(OrgReport, _finite(report))
 
 
-def quotes(ctx: ServiceContext, projects: list[Project]) -> list[OrgQuote]:
+def quotes(ctx: ServiceContext, projects: list[Project], loaded: dict[int, ProjectData] | None = None) \
+        -> list[OrgQuote]:
     """Quotes residents agreed to share, by the project report's rules, taken in turn from each project."""
     per_project: list[list[OrgQuote]] = []
     for project in projects:
-        data = outcome_data.load(ctx.session, project, with_scores=False)
+        data = (loaded or {}).get(project.id) or outcome_data.load(ctx.session, project, with_scores=False)
         found = _quotes(ctx.session, project, data, responses.project_definitions(project))
         per_project.append([cast(OrgQuote, {**quote, "project": project.name})
                             for quote in found[:MAX_QUOTES_PER_PROJECT]])
@@ -125,10 +131,33 @@ def reference_values(ctx: ServiceContext, summary: Summary, organisation_id: int
     installation's thresholds (never the report's own), as in the project report.
     """
     book = reference.ReferenceBook(ctx.session, max(ctx.thresholds.min_means, ctx.thresholds.min_tests))
+    enough = _enough_others(ctx, organisation_id)
     found: dict[str, Reference] = {}
     for entry in summary["scales"]:
-        value = book.lookup(entry["instrument"], entry["instrument_version"], entry["scale"],
-                            organisation_id=organisation_id)
+        value = (book.lookup(entry["instrument"], entry["instrument_version"], entry["scale"],
+                             organisation_id=organisation_id)
+                 if (entry["instrument"], entry["instrument_version"]) in enough
+                 else reference.not_shown("too_few_projects"))
         entry["reference"] = value
         found[f"{entry['instrument']}@{entry['instrument_version']}/{entry['scale']}"] = value
     return found
+
+
+def _enough_others(ctx: ServiceContext, organisation_id: int) -> set[tuple[str, int]]:
+    """Instrument versions that enough other organisations' sharing projects use for a reference value.
+
+    One query that spares reading the projects of every instrument version that could never reach
+    ``reference.MIN_PROJECTS`` projects of ``MIN_ORGANISATIONS`` organisations (the reference reads
+    only installed versions, ``scope "*"``).
+    """
+    rows = ctx.session.execute(
+        select(InstrumentVersion.instrument_id, InstrumentVersion.version, func.count(distinct(Project.id)),
+               func.count(distinct(Project.organisation_id)))
+        .join(ProjectInstrument, ProjectInstrument.instrument_version_id == InstrumentVersion.id)
+        .join(Project, Project.id == ProjectInstrument.project_id)
+        .join(Organisation, Organisation.id == Project.organisation_id)
+        .where(Project.organisation_id != organisation_id, Organisation.shares_reference.is_(True),
+               Project.purged_at.is_(None), InstrumentVersion.scope == "*")
+        .group_by(InstrumentVersion.instrument_id, InstrumentVersion.version))
+    return {(instrument_id, version) for instrument_id, version, projects, organisations in rows
+            if projects >= reference.MIN_PROJECTS and organisations >= reference.MIN_ORGANISATIONS}
