@@ -79,15 +79,47 @@ def world(app, session, make_org, make_user, make_project, make_participant, cli
     session.commit()
     invitation = make_participant(org, project.slug, "Anna de Vries")
     _complete_pre_wave(app, session, org, project.slug, invitation.code)
+    network = _network(app, session, org, admin, users["funder"].email, project.slug)
+    activity = _record_activity(app, session, org, project.slug, invitation.code)
     document = _report_job(app, session, client_for(users["admin"].email), project.slug)[1]
     # A job started by the worker: its page and file are the worker's and their organisation's admins' only.
     public_id = _report_job(app, session, client_for(users["worker"].email), project.slug)[0]
     values = {"slug": project.slug, "participant": invitation.code, "document": document, "kind": "pre",
-              "public_id": public_id,
-              "status": "open", "n": 0, "part": 1, "fmt": "csv", "token": invitation.token,
+              "public_id": public_id, "network": network,
+              "status": "open", "n": 0, "part": 1, "fmt": "csv", "token": invitation.token, "activity": activity,
               "anonymous_token": project.anonymous_token, "instrument_id": "organising", "version": 2,
               "direction": "down", "question_id": question, "user_id": users["victim"].id, "filename": "surveyhub.css"}
     return {"users": users, "values": values, "project": project, "invitation": invitation}
+
+
+def _record_activity(app, session, org, slug: str, code: str) -> int:
+    """An activity the resident took part in, for the activity pages (their GET deletes nothing)."""
+    from datetime import date
+
+    from surveyhub.services import activities, context
+    from surveyhub.services.outcomes import Thresholds
+
+    ctx = context.for_command(session, registry=get_registry(app), host=None, thresholds=Thresholds(),
+                              base_url="http://surveyhub.test", project_slug=slug)
+    recorded = activities.record(ctx, slug, happened_on=date.today(), kind="meeting", hours=2,
+                                 participants=[(code, "organiser", None)])
+    session.commit()
+    return recorded["id"]
+
+
+def _network(app, session, org, admin, funder_email: str, project_slug: str) -> str:
+    """A neighbourhood network the organisation coordinates, its project opted in, its funder let in (issue 14)."""
+    from surveyhub.services import networks
+    from surveyhub.services.context import ServiceContext
+    from surveyhub.services.outcomes import Thresholds
+
+    ctx = ServiceContext(session=session, actor=admin, registry=get_registry(app), host=None,
+                         thresholds=Thresholds(), base_url="http://surveyhub.test")
+    info, _code = networks.create(ctx, name="Samen Noord", area="Noord")
+    networks.opt_in(ctx, info.slug, project_slug)
+    networks.add_viewer(ctx, info.slug, funder_email)
+    session.commit()
+    return info.slug
 
 
 def _report_job(app, session, client, slug: str) -> tuple[str, str]:
@@ -155,6 +187,13 @@ def expected(role: str, rule, capability: str):
         # job: the worker) and the admins of their organisation (``services.job_views._visible``); to everyone
         # else it does not exist.
         return "allowed" if role in ("worker", "admin") else 404
+    if "network" in rule.arguments:
+        # A network's pages (issue 14): another organisation, or a funder not let in, does not see the network;
+        # the funder let in (the world's "funder") reads only its report (network.outcomes).
+        if role in ("other_admin", "funder_unshared"):
+            return 404
+        if holds == access.FUNDER:
+            return "allowed" if capability == "network.outcomes" else 404
     if role == "other_admin" and (project_page or "user_id" in rule.arguments):
         return 404
     if role == "funder_unshared" and project_page:

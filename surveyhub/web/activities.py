@@ -1,5 +1,195 @@
-"""(Being built for issue 14.)"""
+"""The page "Activiteiten": a worker records what residents did, on a phone, in under a minute.
 
-from flask import Blueprint
+Thin routes over ``services.activities``. The list shows the totals, a big
+"Activiteit vastleggen" button, the activities (newest first) and per resident
+how many activities, hours and which roles. The form is one screen: the date
+(today), the kind as big buttons, the hours, an optional title, then every
+resident as a big row to tick with a role beside it; "the same residents as
+last time" ticks the previous activity's residents with their roles. No
+JavaScript is needed anywhere.
+
+A second click on save must not record the activity twice: the form carries a
+one-time key (``nonce``) that the service remembers with the activity it made.
+Deleting asks first (a page of its own, so it works without JavaScript). Admins
+and workers only (``project.residents``): the page names residents.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import date
+
+from babel.numbers import format_decimal
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
+
+from surveyhub.db import get_session
+from surveyhub.i18n import current_language
+from surveyhub.models import ACTIVITY_KINDS, ACTIVITY_ROLES
+from surveyhub.services import activities as service
+from surveyhub.services.errors import NotFound, UserError
+from surveyhub.web.errors import user_message
+from surveyhub.web.session_user import requires, service_context
 
 bp = Blueprint("activities", __name__)
+
+CAPABILITY = service.CAPABILITY
+DEFAULT_HOURS = "2"
+FIELDS = ("happened_on", "kind", "hours", "title")
+
+
+@bp.app_template_filter("activity_hours")
+def activity_hours(value: float | None) -> str:
+    """Hours as a worker writes them: "2", "1,5" (Dutch) or "1.5"."""
+    return "" if value is None else format_decimal(value, "#,##0.##", locale=current_language())
+
+
+@bp.app_template_global()
+def activity_kind(kind: str) -> str:
+    """What a kind of activity is called on screen (other pages that show activities may use it too)."""
+    labels = {"meeting": pgettext("activity kind", "Meeting"), "workday": pgettext("activity kind", "Work day"),
+              "event": pgettext("activity kind", "Event"), "training": pgettext("activity kind", "Training"),
+              "other": pgettext("activity kind", "Other")}
+    return labels.get(kind, kind)
+
+
+@bp.app_template_global()
+def activity_role(role: str) -> str:
+    """What a role at an activity is called on screen."""
+    labels = {"participant": pgettext("activity role", "Participant"),
+              "volunteer": pgettext("activity role", "Volunteer"),
+              "organiser": pgettext("activity role", "Organiser"),
+              "chair": pgettext("activity role", "Chair or spokesperson")}
+    return labels.get(role, role)
+
+
+@bp.route("/projects/<slug>/activities")
+@requires(CAPABILITY)
+def index(slug: str):
+    ctx = service_context()
+    project = ctx.project(slug, CAPABILITY)
+    return render_template("activities/index.html", project=project, overview=service.overview(ctx, slug))
+
+
+@bp.route("/projects/<slug>/activities/new", methods=["GET", "POST"])
+@requires(CAPABILITY)
+def new(slug: str):
+    ctx = service_context()
+    if request.method == "GET":
+        ticked = service.previous(ctx, slug) if request.args.get("same") == "1" else {}
+        values = {"happened_on": date.today().isoformat(), "kind": "meeting", "hours": DEFAULT_HOURS, "title": "",
+                  "nonce": secrets.token_urlsafe(16)}
+        return _form(slug, values, ticked)
+    values, ticked = _posted()
+    errors = _field_errors(values)
+    if not errors:
+        try:
+            recorded = service.record(ctx, slug, **_facts(values), participants=_entries(ticked),
+                                      nonce=values["nonce"] or None)
+        except UserError as exc:
+            get_session().rollback()
+            errors["form"] = user_message(exc)
+        else:
+            get_session().commit()
+            flash(ngettext("Activity recorded: %(num)s resident", "Activity recorded: %(num)s residents",
+                           recorded["residents"]))
+            return redirect(url_for("activities.index", slug=slug))
+    return _form(slug, values, ticked, errors=errors, status=400)
+
+
+@bp.route("/projects/<slug>/activities/<int:activity>/edit", methods=["GET", "POST"])
+@requires(CAPABILITY)
+def edit(slug: str, activity: int):
+    ctx = service_context()
+    if request.method == "GET":
+        stored = service.detail(ctx, slug, activity)
+        values = {"happened_on": stored["date"].isoformat(), "kind": stored["kind"],
+                  "hours": activity_hours(stored["hours"]), "title": stored["title"] or "", "nonce": ""}
+        ticked = {entry["code"]: entry["role"] for entry in stored["entries"]}
+        return _form(slug, values, ticked, activity=activity)
+    values, ticked = _posted()
+    errors = _field_errors(values)
+    if not errors:
+        try:
+            saved = service.update(ctx, slug, activity, **_facts(values), participants=_entries(ticked))
+        except UserError as exc:
+            get_session().rollback()
+            errors["form"] = user_message(exc)
+        else:
+            get_session().commit()
+            flash(ngettext("Activity saved: %(num)s resident", "Activity saved: %(num)s residents",
+                           saved["residents"]))
+            return redirect(url_for("activities.index", slug=slug))
+    return _form(slug, values, ticked, errors=errors, activity=activity, status=400)
+
+
+@bp.route("/projects/<slug>/activities/<int:activity>/delete", methods=["GET", "POST"])
+@requires(CAPABILITY)
+def delete(slug: str, activity: int):
+    """GET asks "are you sure?"; POST deletes. A second POST finds it gone and says so."""
+    ctx = service_context()
+    if request.method == "GET":
+        return render_template("activities/delete.html", project=ctx.project(slug, CAPABILITY),
+                               activity=service.detail(ctx, slug, activity))
+    try:
+        service.delete(ctx, slug, activity)
+    except NotFound:
+        get_session().rollback()
+        flash(_("This activity was deleted already."), "error")
+    except UserError as exc:
+        get_session().rollback()
+        flash(user_message(exc), "error")
+    else:
+        get_session().commit()
+        flash(_("Activity deleted."))
+    return redirect(url_for("activities.index", slug=slug))
+
+
+# --- the form ----------------------------------------------------------------------------------------
+
+def _form(slug: str, values: dict, ticked: dict[str, str], *, errors: dict | None = None,
+          activity: int | None = None, status: int = 200):
+    ctx = service_context()
+    residents = [{**resident, "ticked": resident["code"] in ticked,
+                  "role": ticked.get(resident["code"], "participant")} for resident in service.roster(ctx, slug)]
+    has_previous = activity is None and bool(service.previous(ctx, slug))
+    body = render_template("activities/form.html", project=ctx.project(slug, CAPABILITY), values=values,
+                           residents=residents, errors=errors or {}, activity=activity, has_previous=has_previous,
+                           kinds=ACTIVITY_KINDS, roles=ACTIVITY_ROLES)
+    return body, status
+
+
+def _posted() -> tuple[dict, dict[str, str]]:
+    """The form's values as typed, and the ticked residents with their roles (``{code: role}``)."""
+    values = {name: request.form.get(name, "").strip() for name in (*FIELDS, "nonce")}
+    ticked = {}
+    for code in request.form.getlist("resident"):
+        role = request.form.get(f"role:{code}", "participant")
+        ticked[code] = role if role in ACTIVITY_ROLES else "participant"
+    return values, ticked
+
+
+def _field_errors(values: dict) -> dict[str, str]:
+    """A message beside each field the service would refuse (the service checks again when saving)."""
+    checks: dict[str, Callable] = {"happened_on": service.parse_day, "kind": service.parse_kind,
+                                   "hours": service.parse_hours, "title": service.parse_title}
+    errors = {}
+    for name, check in checks.items():
+        if name == "happened_on" and not values[name]:
+            errors[name] = _("Choose the date of the activity.")
+            continue
+        try:
+            check(values[name])
+        except UserError as exc:
+            errors[name] = user_message(exc)
+    return errors
+
+
+def _facts(values: dict) -> dict:
+    return {name: values[name] for name in FIELDS}
+
+
+def _entries(ticked: dict[str, str]) -> list[service.Entry]:
+    return [(code, role, None) for code, role in ticked.items()]
