@@ -217,3 +217,12 @@ def test_the_done_page_links_to_what_i_did(app, world):
     finish_wave(resident, "4")
     done = resident.open("/done").text
     assert f'href="/q/{world["fatima"].token}/did"' in done and "Wat ik deed" in done
+
+
+def test_the_activities_page_links_to_what_waits(app, world, client_for):
+    worker = client_for(world["users"]["worker"].email)
+    activities = f"/projects/{world['slug']}/activities"
+    assert "te bevestigen" not in worker.get(activities).text
+    _pick(app.test_client(), world["fatima"].token, world["avond"])
+    page = worker.get(activities).text
+    assert "1 te bevestigen" in page and f'href="{activities}/to-confirm"' in page

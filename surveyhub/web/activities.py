@@ -28,7 +28,7 @@ from flask_babel import ngettext, pgettext
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
 from surveyhub.models import ACTIVITY_KINDS, ACTIVITY_ROLES
-from surveyhub.services import activities as service
+from surveyhub.services import activities as service, contributions
 from surveyhub.services.errors import NotFound, UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.session_user import requires, service_context
@@ -70,7 +70,8 @@ def activity_role(role: str) -> str:
 def index(slug: str):
     ctx = service_context()
     project = ctx.project(slug, CAPABILITY)
-    return render_template("activities/index.html", project=project, overview=service.overview(ctx, slug))
+    return render_template("activities/index.html", project=project, overview=service.overview(ctx, slug),
+                           to_confirm=contributions.pending_count(ctx.session, project.id))
 
 
 @bp.route("/projects/<slug>/activities/new", methods=["GET", "POST"])
