@@ -50,6 +50,20 @@ def test_the_organisation_report_as_json_on_standard_output_and_in_a_file(app, s
     assert events[1].details == {"format": "json", "period": "2024-01-01..2026-12-31"}
 
 
+def test_the_organisation_report_as_a_registered_pdf_that_verifies(app, session, runner, org, tmp_path):
+    target = tmp_path / "jaarverslag.pdf"
+    result = runner.invoke(args=["report", "--org", "buurtwerk-noord", "--from", "2026-01-01", "--to", "2026-12-31",
+                                 "--format", "pdf", "-o", str(target)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert target.read_bytes().startswith(b"%PDF") and "verification code" in result.stderr
+    code = result.stderr.rsplit("verification code ", 1)[1].strip(" )\n")
+    checked = runner.invoke(args=["verify", str(target)])
+    assert checked.exit_code == 0 and checked.output.startswith("genuine:") and code in checked.output
+    [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "download.report")).all()
+    assert event.target == "organisation:buurtwerk-noord" and event.details["document"] == code
+    assert event.details["format"] == "pdf" and event.details["period"] == "2026-01-01..2026-12-31"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--org", "nobody", "--from", "2026-01-01", "--to", "2026-12-31"], "no organisation 'nobody'"),
     (["--org", "buurtwerk-noord", "--from", "2026-13-01", "--to", "2026-12-31"],

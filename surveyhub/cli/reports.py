@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from datetime import date
@@ -12,7 +11,7 @@ import click
 from flask.cli import with_appcontext
 
 from surveyhub.cli.common import command_context, session_scope, user_errors
-from surveyhub.services import accounts, audit, documents, org_report, outcomes
+from surveyhub.services import accounts, across_documents, audit, documents, org_report, outcomes
 from surveyhub.services.errors import UserError
 
 
@@ -91,7 +90,8 @@ def _day(option: str, value: str | None) -> date:
 
 def _org_report(org: str | None, start: date, end: date, fmt: str, output: Path | None, lang: str,
                 given: dict) -> None:
-    """The organisation's report for ``start`` … ``end``: JSON to standard output or a file, or a registered PDF."""
+    """The organisation's report for ``start`` … ``end``: JSON to standard output or a file, or a registered PDF
+    (the same figures, under the same thresholds)."""
     if org is None:
         raise UserError("--from and --to go with --org ORG")
     if start > end:
@@ -113,15 +113,16 @@ def _org_report(org: str | None, start: date, end: date, fmt: str, output: Path 
             _write(output, text.encode("utf-8"))
             click.echo(f"Wrote {output}", err=True)
         return
-    try:  # the renderer of the organisation report's PDF arrives beside this command (issue 14)
-        across_documents = importlib.import_module("surveyhub.services.across_documents")
-    except ModuleNotFoundError:
-        raise UserError("the organisation report is not available as a PDF yet; use --format json") from None
     with command_context(org_id=org_id, lang=lang) as ctx:
-        pdf, code = across_documents.issue_org_report(ctx, start=start, end=end, lang=ctx.lang)
-    target = output or Path(f"report-{code}.pdf")
-    _write(target, pdf)
-    click.echo(f"Wrote {target} (verification code {code})", err=True)
+        report = org_report.build(ctx, start=start, end=end, **given)
+        issued = across_documents.issue(ctx, across_documents.prepare_org_report(
+            ctx, start=start, end=end, lang=ctx.lang, report=dict(report)))
+        audit.record(ctx.session, "download.report", actor=ctx.actor,
+                     target=f"organisation:{report['organisation']['slug']}",
+                     details={"format": "pdf", "period": period, "document": issued.code, "language": lang})
+    target = output or Path(issued.filename)
+    _write(target, issued.pdf)
+    click.echo(f"Wrote {target} (verification code {issued.code})", err=True)
 
 
 def _write(path: Path, data: bytes) -> None:
