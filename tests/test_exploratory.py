@@ -270,3 +270,38 @@ def test_the_exploratory_and_profile_tables_are_documented_key_by_key():
                           ("`participation_profile`", contract.ParticipationProfile)):
         documented = {key for keys, _meaning in tables[heading] for key in keys}
         assert documented == own_keys(kind), (heading, documented ^ own_keys(kind))
+
+
+# --- the PDF -------------------------------------------------------------------------------------------
+
+def test_the_pdf_says_what_residents_did_and_labels_the_comparison_exploratory(app, runner, session, make_org,
+                                                                                tmp_path):
+    from surveyhub.plugins import get_registry
+    from surveyhub.services import access, outcomes
+    from surveyhub.services import documents as docs
+    from tests.fixtures.documents import BASE_URL, pdf_text
+
+    org = make_org("Buurtwerk Rapport")
+    slug = new_project(app, session, org, ["rating"], name="Speeltuin Verkenning")
+    n = 30
+    pre = [4 + i % 4 for i in range(n)]
+    post = [p + (i % 3) for i, p in enumerate(pre)]
+    import_values(runner, tmp_path, slug, "pre", "rating", pre)
+    import_values(runner, tmp_path, slug, "post", "rating", post)
+    ids = codes(n)
+    add_activities(session, slug, {code: [(2.0, "organiser" if i >= 20 else "participant")] * (1 + i // 10)
+                                   for i, code in enumerate(ids)})
+    actor = access.Actor(org.id, "worker")
+    report = outcomes.project_report(session, get_registry(app), actor, slug)
+    issued = docs.issue_report(session, get_registry(app), actor, slug, base_url=BASE_URL, report=report)
+    session.commit()
+    text = " ".join(pdf_text(issued.pdf).split())
+    assert "Wat bewoners deden" in text
+    assert "Er zijn 60 activiteiten vastgelegd, samen 120 uur." in text
+    assert "Wat lijkt te werken? (verkennend)" in text
+    assert "Dit is verkennend: het laat niet zien wat de oorzaak is." in text
+    assert "Bewoners die meer doen, kunnen bij de start al anders zijn." in text
+    assert "Minste: ≤ 2 uur 10" in text and "Midden: > 2 en ≤ 4 uur 10" in text and "Meeste: > 4 uur 10" in text
+    assert "Verschil meeste − minste +0,20 (-0,62 tot 1,02); p-waarde 0,616 (toets van Welch)" in text
+    assert "Nooit georganiseerd of voorgezeten" in text and "Verschil georganiseerd − nooit" in text
+    assert "Vergeleken met vergelijkbare projecten" not in text  # no other organisation's projects

@@ -140,7 +140,7 @@ def test_no_page_but_the_last_is_nearly_empty(app, session, storied, lang):
     pages = len(pdf_reader(issued.pdf).pages)
     fills = [_fill(page_png(issued.pdf, page, dpi=30)) for page in range(1, pages)]
     assert all(fill >= MIN_FILL for fill in fills), fills
-    assert pages <= 12, pages  # the demo: 16 pages before the rebuild, 11 after
+    assert pages <= 13, pages  # the demo: 16 pages before the rebuild, 11 after; 13 with "what seems to work" (issue 14)
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

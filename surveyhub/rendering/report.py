@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from surveyhub.locale import iso_utc, translate
-from surveyhub.rendering import charts, report_appendix, report_words, svg, texts
+from surveyhub.rendering import charts, report_appendix, report_exploratory, report_words, svg, texts
 from surveyhub.rendering.formatting import numbers
 from surveyhub.rendering.render import Images, get_renderer
 from surveyhub.rendering.report_words import summary_sentence, verdict  # noqa: F401 (the dashboard's rule)
@@ -165,7 +165,8 @@ def score_explained(report: Report, lang: str, t: dict) -> str:
 def _skills(report: Report, lang: str, t: dict) -> list[dict]:
     limits = report["thresholds"]
     return [{"title": translate(e["title"], lang), "anchor": f"scale-{e['instrument']}-{e['scale']}",
-             "primary": e["primary"], "words": " ".join(report_words.skill_details(e, lang, t, limits))}
+             "primary": e["primary"], "words": " ".join(report_words.skill_details(e, lang, t, limits)),
+             "reference": report_exploratory.reference_line(e, lang)}
             for e in report["scales"]]
 
 
@@ -224,6 +225,7 @@ def context(data: dict, *, code: str, issued_at: datetime, verify_url: str,
         "recommendations": _paragraphs(report["project"]["recommendations"]),
         "sections": sections, "min_cell": report["thresholds"]["min_cell"],
         "method": report_appendix.method(data, report, drawn["funnel"], lang, t),
+        "activity": report_exploratory.context(report, lang),
     }, images
 
 
