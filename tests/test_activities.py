@@ -295,3 +295,27 @@ def test_a_file_without_the_columns_is_refused_by_its_header(session, place):
     with pytest.raises(ImportRefused) as raised:
         activity_import.import_csv(place["ctx"], place["slug"], "date,kind,hours,title,participant,role\n\n")
     assert raised.value.problems == ["the file has no rows with activities"]
+
+
+def test_the_retention_purge_removes_who_took_part_and_keeps_the_activities(app, session, place):
+    """After the retention period no resident is tied to an activity; what the project did stays."""
+    from datetime import datetime, timezone
+
+    from surveyhub.models import Project
+    from surveyhub.services import retention
+
+    ctx, slug, c = place["ctx"], place["slug"], place["codes"]
+    activities.record(ctx, slug, happened_on=TODAY, kind="workday", hours=3, title="Bouwdag",
+                      participants=[(c["Anna"], "organiser", None), (c["Bram"], None, None)])
+    session.commit()
+    project = session.scalar(select(Project).where(Project.slug == slug))
+    project_id = project.id
+    for wave in project.waves:  # the retention clock starts when the last wave closes
+        wave.status, wave.closed_at = "closed", datetime.now(timezone.utc)
+    session.commit()
+    far = datetime(TODAY.year + 30, 1, 1, tzinfo=timezone.utc)
+    assert retention.purge_project(session, get_registry(app), project_id, now=far) is not None
+    session.commit()
+    assert count(session, ActivityParticipant) == 0 and count(session, Activity) == 1
+    [row] = activities.list_for_project(context(app, session, place["org"].id), slug)
+    assert (row["title"], row["residents"]) == ("Bouwdag", 0)

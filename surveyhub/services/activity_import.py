@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from surveyhub.models import Activity, ActivityParticipant
-from surveyhub.services import activities, audit
+from surveyhub.services import activities, activity_values, audit
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import UserError
 from surveyhub.services.imports import ImportRefused, decode, sniff_delimiter
@@ -93,7 +93,7 @@ def _check(ctx: ServiceContext, project_id: int, data: bytes | str) -> dict[Key,
     if problems:
         raise ImportRefused(problems)
     column = {name: header.index(name) for name in (*REQUIRED, *OPTIONAL) if name in header}
-    known = activities.codes_of(ctx.session, project_id)
+    known = activity_values.codes_of(ctx.session, project_id)
     groups: dict[Key, list[tuple[int, str, float | None]]] = {}
     first_row: dict[tuple[Key, int], int] = {}
     for number, cells in enumerate(body, start=2):
@@ -137,21 +137,21 @@ def _value(name: str, text: str, known, row_problems: list[str]):
     """The cell's value as stored; a problem is added (and None returned) when it is not acceptable."""
     try:
         if name == "date":
-            return activities.parse_day(text)
+            return activity_values.parse_day(text)
         if name == "kind":
-            return activities.parse_kind(text)
+            return activity_values.parse_kind(text)
         if name == "hours":
-            return activities.parse_hours(text)
+            return activity_values.parse_hours(text)
         if name == "title":
-            return activities.parse_title(text)
+            return activity_values.parse_title(text)
         if name == "role":
-            return activities.parse_role(text)
+            return activity_values.parse_role(text)
         if name == "participant_hours":
-            return activities.parse_hours(text) if text else None
+            return activity_values.parse_hours(text) if text else None
         if not text:
             row_problems.append("column 'participant': the cell is empty")
             return None
-        return activities.find_code(known, text)
+        return activity_values.find_code(known, text)
     except UserError as exc:
         row_problems.append(f"column {name!r}: {exc}")
         return None

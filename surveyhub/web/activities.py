@@ -28,7 +28,8 @@ from flask_babel import ngettext, pgettext
 from surveyhub.db import get_session
 from surveyhub.i18n import current_language
 from surveyhub.models import ACTIVITY_KINDS, ACTIVITY_ROLES
-from surveyhub.services import activities as service, contributions
+from surveyhub.services import activities as service
+from surveyhub.services import activity_values, contributions
 from surveyhub.services.errors import NotFound, UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.session_user import requires, service_context
@@ -174,8 +175,8 @@ def _posted() -> tuple[dict, dict[str, str]]:
 
 def _field_errors(values: dict) -> dict[str, str]:
     """A message beside each field the service would refuse (the service checks again when saving)."""
-    checks: dict[str, Callable] = {"happened_on": service.parse_day, "kind": service.parse_kind,
-                                   "hours": service.parse_hours, "title": service.parse_title}
+    checks: dict[str, Callable] = {"happened_on": activity_values.parse_day, "kind": activity_values.parse_kind,
+                                   "hours": activity_values.parse_hours, "title": activity_values.parse_title}
     errors = {}
     for name, check in checks.items():
         if name == "happened_on" and not values[name]:
