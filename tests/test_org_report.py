@@ -18,8 +18,8 @@ from surveyhub.plugins import get_registry
 from surveyhub.services import access, org_report, outcomes, projects
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import Forbidden, Invalid
-from surveyhub.services.org_report_contract import (ForestRow, OrgReport, PooledScale, ProjectRow,
-                                                    ReliableChangeOverall, Totals)
+from surveyhub.services.org_report_contract import (ForestRow, InstrumentUse, OrgMethod, OrgReport, PooledScale,
+                                                    ProjectRow, ReliableChangeOverall, Totals)
 from tests.fixtures.outcomes import answer, with_outcome_instruments
 from tests.test_across import IN_YEAR, YEAR, rated_project, set_completed, spread
 
@@ -129,8 +129,11 @@ def test_the_report_has_exactly_the_documented_keys(app, session, org_people, tw
     assert set(report["scales"][0]) == set(get_type_hints(PooledScale))
     assert set(report["scales"][0]["forest"][0]) == set(get_type_hints(ForestRow))
     assert set(report["reliable_change"]) == set(get_type_hints(ReliableChangeOverall))
+    assert set(report["method"]) == set(get_type_hints(OrgMethod))
+    assert report["method"]["instruments"] == [{"id": "rating", "version": 1, "title": {"nl": "Cijfer", "en": "Cijfer"},
+                                                "projects": 2}]
     documented = set(re.findall(r"`([a-z_0-9]+)`", DOC.read_text(encoding="utf-8")))
-    for shape in (OrgReport, ProjectRow, Totals, ForestRow, ReliableChangeOverall):
+    for shape in (OrgReport, ProjectRow, Totals, ForestRow, ReliableChangeOverall, OrgMethod, InstrumentUse):
         assert set(get_type_hints(shape)) <= documented, (shape.__name__, set(get_type_hints(shape)) - documented)
     assert {"projects", "projects_too_small", "forest"} <= documented  # PooledScale's own keys
 

@@ -19,7 +19,8 @@ from surveyhub.services import access, across, outcome_data, reference, response
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.outcome_data import ProjectData
-from surveyhub.services.org_report_contract import Limitation, OrgMethod, OrgQuote, OrgReport, Summary
+from surveyhub.services.org_report_contract import (InstrumentUse, Limitation, OrgMethod, OrgQuote, OrgReport,
+                                                    Summary)
 from surveyhub.services.outcomes import METHOD, _finite, _quotes, resolve_thresholds
 from surveyhub.services.report_contract import Reference
 
@@ -34,8 +35,8 @@ MAX_QUOTES_PER_PROJECT = 2
 #: Below this share of post responses paired with a pre response, the report names the match rate as a limit.
 LOW_MATCH_RATE = 0.8
 
-#: What the method section says; plain text a renderer may translate.
-ORG_METHOD: OrgMethod = {
+#: What the method section says; plain text a renderer may translate (``instruments`` is added per report).
+ORG_METHOD = {
     "period": "Both ends of the period count (dates in UTC). A pre → post pair counts in the period when its post "
               "response was completed in it; pairs are made as in each project's own report.",
     "residents": "A resident took part in the period when they completed a questionnaire or took part in a "
@@ -54,6 +55,7 @@ ORG_METHOD: OrgMethod = {
     "suppression": "No means below min_means pairs, no tests or effect sizes below min_tests, counts below "
                    "min_cell shown as '<N'; as in the project report.",
     "change": METHOD["change"] + " " + METHOD["ci95"] + " " + METHOD["effect_sizes"],
+    "scope": "Pre → post change only: the look-back (then-test) and the follow-up are in each project's own report.",
 }
 
 
@@ -87,7 +89,7 @@ def build(ctx: ServiceContext, *, start: date, end: date, min_means: int | None 
         "match_rate": match_rate,
         "quotes": quotes(ctx, [by_slug[row["slug"]] for row in summary["projects"]], loaded),
         "limitations": limitations(summary, match_rate),
-        "method": ORG_METHOD,
+        "method": method(summary),
         "reference": reference_values(ctx, summary, org.id),
     }
     return cast(OrgReport, _finite(report))
@@ -106,6 +108,19 @@ def quotes(ctx: ServiceContext, projects: list[Project], loaded: dict[int, Proje
     for turn in range(MAX_QUOTES_PER_PROJECT):
         chosen.extend(found[turn] for found in per_project if len(found) > turn)
     return chosen[:MAX_QUOTES]
+
+
+def method(summary: Summary) -> OrgMethod:
+    """The method texts, and the instrument versions the report's projects ask (with how many projects)."""
+    used: dict[tuple[str, int], InstrumentUse] = {}
+    for row in summary["projects"]:
+        for instrument in row["instruments"]:
+            key = (instrument["id"], instrument["version"])
+            if key not in used:
+                used[key] = {"id": instrument["id"], "version": instrument["version"], "title": instrument["title"],
+                             "projects": 0}
+            used[key]["projects"] += 1
+    return cast(OrgMethod, {**ORG_METHOD, "instruments": [used[key] for key in sorted(used)]})
 
 
 def limitations(summary: Summary, match_rate: float | None) -> list[Limitation]:

@@ -155,6 +155,15 @@ class OrgQuote(Quote):
     project: str
 
 
+class InstrumentUse(TypedDict):
+    """An instrument version the report's projects ask, and how many projects ask it."""
+
+    id: str
+    version: int
+    title: Translated
+    projects: int
+
+
 class OrgMethod(TypedDict):
     period: str
     residents: str
@@ -163,6 +172,8 @@ class OrgMethod(TypedDict):
     reliable_change: str
     suppression: str
     change: str
+    scope: str
+    instruments: list[InstrumentUse]
 
 
 #: Why the figures are limited, as keys a renderer puts into words.
