@@ -17,7 +17,7 @@ from tests.fixtures.factories import sqlite_database_url as database_url  # noqa
 
 GOOD = {"name": "Buurtwerk Noord-Oost", "brand_colour": "#2A7F62", "contact": "030 123 45 67",
         "certificate_orientation": "portrait", "certificate_language": "en", "retention_months": "36",
-        "min_pairs_means": "8", "min_pairs_tests": "12", "min_cell": "6"}
+        "min_pairs_means": "8", "min_pairs_tests": "12", "min_cell": "6", "shares_reference": "y"}
 
 
 def _post(client, **changes):

@@ -8,6 +8,8 @@ not share never counts. The figures are checked against a direct computation on 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,26 @@ def test_organisation_b_sees_a_reference_without_its_own_projects(app, session, 
     shown = book.lookup("normed", 1, "normed", organisation_id=org_b.id)
     assert shown["reason"] == "too_few_projects"  # A's one and C's three: four projects
     assert get_registry(app) is not None
+
+
+def test_an_admin_switches_sharing_off_on_the_settings_page_and_it_is_audited(client_for, org_people, session):
+    from sqlalchemy import select
+
+    from surveyhub.models import AuditEvent, Organisation
+    from tests.fixtures.factories import csrf_token
+
+    admin = client_for(org_people["admin"].email)
+    page = admin.get("/admin/settings?lang=nl")
+    assert "Tel onze projecten anoniem mee" in page.text and "Niemand kan zien welke projecten meedoen." in page.text
+    [box] = re.findall(r'<input[^>]*name="shares_reference"[^>]*>', page.text)
+    assert "checked" in box  # shared unless an admin switches it off
+    data = {"csrf_token": csrf_token(page.text), "name": "Buurtwerk Noord", "brand_colour": "#1f5f8b",
+            "certificate_orientation": "landscape"}  # the box left unticked
+    assert admin.post("/admin/settings?lang=nl", data=data).status_code == 302
+    session.expire_all()
+    assert session.get(Organisation, org_people["org"].id).shares_reference is False
+    [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "organisation.settings"))
+    assert event.details["shares_reference"] == {"from": True, "to": False}
+    # A worker cannot reach the page.
+    worker = client_for(org_people["worker"].email)
+    assert worker.get("/admin/settings").status_code in (403, 404)

@@ -47,6 +47,8 @@ class OrgSettings:
     min_cell: int | None
     #: SHA-256 fingerprint of the signing certificate; None without a key.
     signing_fingerprint: str | None
+    #: Count our projects (anonymously, pooled) in reference values for other organisations.
+    shares_reference: bool = True
 
 
 def current(session: Session, actor: Actor) -> OrgSettings:
@@ -55,7 +57,7 @@ def current(session: Session, actor: Actor) -> OrgSettings:
     return OrgSettings(org.name, org.brand_colour, org.contact,
                        "portrait" if org.certificate_orientation == "portrait" else "landscape",
                        org.certificate_language, org.retention_months, org.min_pairs_means, org.min_pairs_tests,
-                       org.min_cell, _fingerprint(org.signing_cert_pem))
+                       org.min_cell, _fingerprint(org.signing_cert_pem), bool(org.shares_reference))
 
 
 def _fingerprint(cert_pem: bytes | None) -> str | None:
@@ -96,12 +98,12 @@ def _check(values: OrgSettings, floors: Thresholds, session: Session, org: Organ
         raise Invalid(N_("tests need at least as many pairs as means (%(n)s)"), n=means)
     return OrgSettings(name, values.brand_colour.lower(), contact, values.certificate_orientation,
                        values.certificate_language, months, values.min_pairs_means, values.min_pairs_tests,
-                       values.min_cell, None)
+                       values.min_cell, None, bool(values.shares_reference))
 
 
 #: The settings fields and the model columns they set.
 FIELDS = ("name", "brand_colour", "contact", "certificate_orientation", "certificate_language",
-          "retention_months", "min_pairs_means", "min_pairs_tests", "min_cell")
+          "retention_months", "min_pairs_means", "min_pairs_tests", "min_cell", "shares_reference")
 
 
 def update(session: Session, actor: Actor, values: OrgSettings, floors: Thresholds) -> list[str]:

@@ -64,6 +64,8 @@ class SettingsForm(FlaskForm):
     min_pairs_means = _threshold(_l("Fewest pairs for averages"))
     min_pairs_tests = _threshold(_l("Fewest pairs for tests and effect sizes"))
     min_cell = _threshold(_l("Fewest residents in a group count"))
+    shares_reference = BooleanField(_l("Count our projects, anonymously, in the comparison with similar projects "
+                                       "for other organisations"))
 
 
 class SigningKeyForm(FlaskForm):
@@ -109,7 +111,7 @@ def page():
         values = org_settings.OrgSettings(
             form.name.data, form.brand_colour.data, form.contact.data, form.certificate_orientation.data,
             form.certificate_language.data or None, form.retention_months.data, form.min_pairs_means.data,
-            form.min_pairs_tests.data, form.min_cell.data, None)
+            form.min_pairs_tests.data, form.min_cell.data, None, bool(form.shares_reference.data))
         try:
             changed = org_settings.update(session, current_actor(), values, _floors())
         except UserError as exc:
