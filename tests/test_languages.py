@@ -45,6 +45,8 @@ RESIDENT_SOURCES = (
     "surveyhub/web/questionnaire.py", "surveyhub/web/page_flow.py", "surveyhub/web/questionnaire_forms.py",
     "surveyhub/web/resident_rights.py", "surveyhub/services/consent.py", "surveyhub/services/anonymous.py",
     "surveyhub/measures/questions.py",
+    "surveyhub/web/templates/contributions/mine.html", "surveyhub/web/contribution_forms.py",
+    "surveyhub/services/contributions.py",
 )
 #: Texts of shared modules that residents see too: a certificate's PDF title and the wave names on "my data".
 SHARED_MESSAGES = {("Certificate", "document title"), ("Certificate of participation", "document title"),

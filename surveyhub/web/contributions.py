@@ -13,76 +13,32 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext, pgettext
+from flask_babel import gettext as _, pgettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import InputRequired
 
 from surveyhub.db import get_session
 from surveyhub.extensions import csrf
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
-from surveyhub.models import ACTIVITY_KINDS, ACTIVITY_ROLES
 from surveyhub.services import contributions, resident_contact
 from surveyhub.services.errors import NotFound, UserError
+from surveyhub.web.contribution_forms import (EXPIRED, THANKS, OtherForm, PickForm, hours_text, kind_name,
+                                              role_words)
 from surveyhub.web.errors import user_message
 from surveyhub.web.questionnaire import limit_guessing, resident_link
 from surveyhub.web.session_user import current_actor, public, requires, service_context
 
 bp = Blueprint("contributions", __name__)
 
-def kind_names() -> dict[str, str]:
-    """Kinds of activity in the worker's activity pages' words (``web.activities``): one name for one thing."""
-    return {"meeting": pgettext("activity kind", "Meeting"), "workday": pgettext("activity kind", "Work day"),
-            "event": pgettext("activity kind", "Event"), "training": pgettext("activity kind", "Training"),
-            "other": pgettext("activity kind", "Other")}
 
-
-#: Roles as the resident says them ("I ..."), from taking part to leading.
-ROLE_CHOICES = {"participant": _l("I took part"), "volunteer": _l("I helped as a volunteer"),
-                "organiser": _l("I organised it"), "chair": _l("I chaired it or spoke for the group")}
 def role_names() -> dict[str, str]:
     """Roles as a worker reads them, as on the worker's activity pages."""
     return {"participant": pgettext("activity role", "Participant"),
             "volunteer": pgettext("activity role", "Volunteer"),
             "organiser": pgettext("activity role", "Organiser"),
             "chair": pgettext("activity role", "Chair or spokesperson")}
-
-
-def _choices(names: dict, keys) -> list[SelectChoice]:
-    return [SelectChoice(key, names[key]) for key in keys]
-
-
-class PickForm(FlaskForm):
-    """"I was there too": one of the project's recent activities, the role, a note."""
-
-    #: Any id is let through to the service, which tells "not on the list" from "already on your list".
-    activity = RadioField(_l("Which activity?"), choices=[], validate_choice=False,
-                          validators=[InputRequired(_l("Choose an activity.")),
-                                      Regexp(r"^\d{1,9}$", message=_l("Choose an activity."))])
-    role = RadioField(_l("What did you do?"), choices=_choices(ROLE_CHOICES, ACTIVITY_ROLES), default="participant",
-                      validators=[InputRequired(_l("Choose what you did there."))])
-    note = TextAreaField(_l("Want to tell more? (you may leave this empty)"),
-                         validators=[Optional(), Length(max=contributions.MAX_NOTE)])
-
-
-class OtherForm(FlaskForm):
-    """Something else the resident did: when, what kind, what, how long, the role, a note."""
-
-    happened_on = DateField(_l("When was it?"), validators=[InputRequired(_l("Fill in the date."))])
-    kind = RadioField(_l("What kind of activity?"), choices=[SelectChoice(kind, kind) for kind in ACTIVITY_KINDS],
-                      validators=[InputRequired(_l("Choose what kind of activity it was."))])
-    description = StringField(_l("What did you do? A few words are enough."),
-                              validators=[InputRequired(_l("Write in a few words what you did.")),
-                                          Length(max=contributions.MAX_DESCRIPTION)])
-    hours = DecimalField(_l("How many hours, about?"), places=None,
-                         validators=[InputRequired(_l("Fill in the hours.")),
-                                     NumberRange(min=0.25, max=contributions.MAX_HOURS)])
-    role = RadioField(_l("What did you do?"), choices=_choices(ROLE_CHOICES, ACTIVITY_ROLES), default="participant",
-                      validators=[InputRequired(_l("Choose what you did there."))])
-    note = TextAreaField(_l("Want to tell more? (you may leave this empty)"),
-                         validators=[Optional(), Length(max=contributions.MAX_NOTE)])
 
 
 # --- the resident's page -----------------------------------------------------------------------------
@@ -96,9 +52,8 @@ def mine(token: str):
     participant_id, project_id = link.participant.id, link.project.id
     offers = contributions.offers(session, participant_id, project_id)
     pick = PickForm(prefix="pick")
-    pick.activity.choices = [SelectChoice(str(o.activity_id), "") for o in offers]
+    pick.offer(offers)
     other = OtherForm(prefix="other")
-    other.kind.choices = _choices(kind_names(), ACTIVITY_KINDS)
     sent = request.form.get("which") if request.method == "POST" else None
     if sent == "pick" and pick.validate_on_submit():
         if _added(session, token, lambda: contributions.add_to_activity(
@@ -121,7 +76,7 @@ def mine(token: str):
     return render_template("contributions/mine.html", token=token, project=link.project, record=record,
                            offers=offers, pick=pick, other=other, sent=sent, ended=ended,
                            waiting_for=who.worker_name or who.organisation, numbers=numbers,
-                           kind_name=_kind_name, role_words=_role_words, hours_text=_hours_text,
+                           kind_name=kind_name, role_words=role_words, hours_text=hours_text,
                            today=date.today().isoformat()), status
 
 
@@ -137,30 +92,14 @@ def _added(session, token: str, add, form: FlaskForm) -> bool:
         form.form_errors.append(user_message(exc))
         return False
     session.commit()
-    flash(_("Thank you! Your community worker will look at it soon."), "ok")
+    flash(str(THANKS), "ok")
     return True
 
 
 def _expired_notice(sent: str | None, form: FlaskForm) -> None:
     """A form left open for hours loses its CSRF token: say so in plain words (nothing was stored)."""
     if sent and "csrf_token" in form.errors:
-        form.form_errors.append(_("This page was open for a long time. Please send it again."))
-
-
-def _kind_name(kind: str) -> str:
-    return kind_names().get(kind, kind)
-
-
-def _hours_text(value: float) -> str:
-    """"3 hours", "2.5 hours" ("3 uur", "2,5 uur"): whole hours without decimals, else up to two."""
-    decimals = 0 if float(value).is_integer() else (1 if round(value * 10, 6).is_integer() else 2)
-    shown = Numbers(current_language()).number(value, decimals)
-    return ngettext("%(hours)s hour", "%(hours)s hours", 1 if value == 1 else 2, hours=shown)
-
-
-def _role_words(role: str) -> str:
-    """What a resident did in a role, in their own voice ("I organised it")."""
-    return str(ROLE_CHOICES.get(role, role))
+        form.form_errors.append(str(EXPIRED))
 
 
 @bp.errorhandler(404)
@@ -198,7 +137,7 @@ def to_confirm(slug: str):
         removing = next((p for p in waiting if p.id == int(request.args["remove"])), None)
     project = service_context().project(slug, "project.residents")  # read once already, by ``requires``
     return render_template("contributions/to_confirm.html", slug=slug, project=project, waiting=waiting,
-                           removing=removing, kind_name=_kind_name, hours_text=_hours_text,
+                           removing=removing, kind_name=kind_name, hours_text=hours_text,
                            role_name=lambda role: role_names().get(role, role), numbers=Numbers(current_language()))
 
 
