@@ -21,6 +21,7 @@ from surveyhub.models import Activity, ActivityParticipant, Participant, Project
 from surveyhub.plugins import get_registry
 from surveyhub.services import access, across, outcomes
 from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments
+from tests.fixtures.statements import statements
 from tests.plugins.outcome_instruments import RATING
 
 #: Thresholds as the defaults: means from 5 pairs, tests from 10, counts from 5.
@@ -247,3 +248,18 @@ def test_reliable_change_overall_adds_only_scales_shown_whole(app, session, make
     assert rci["decimal"]["improved"] == "<5" and rci["rating"]["improved"] is None
     assert summary["reliable_change"] == {"scales": 1, "scales_left_out": 2, "n": 12, "improved": 7,
                                           "unchanged": 5, "deteriorated": 0, "suppressed": []}
+
+
+def test_the_engine_reads_per_project_never_per_resident(app, session, make_org):
+    """Two projects of 5 residents and two of 14 cost the same statements: nothing is read per resident."""
+    org = make_org()
+    few = [rated_project(app, session, org, f"Klein {i}", [3, 4, 5, 6, 7], [4, 5, 6, 7, 8], prefix=f"F{i}")
+           for i in range(2)]
+    many = [rated_project(app, session, org, f"Groot {i}", spread(14, i), spread(14, i + 5), prefix=f"M{i}")
+            for i in range(2)]
+    summarise(app, session, few + many)  # the instrument snapshots are read once a session: not counted below
+    with statements(control=False) as small:
+        summarise(app, session, few)
+    with statements(control=False) as large:
+        summarise(app, session, many)
+    assert len(small) == len(large) and len(large) > 0
