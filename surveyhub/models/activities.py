@@ -45,7 +45,8 @@ class Activity(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: A resident proposed this activity from their link; it counts once a worker confirms it.
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
-    #: Set when recorded; None only while a resident's proposed activity waits for a worker.
+    #: Set when recorded; None only while a resident's proposed activity waits for a worker. The ORM fills in
+    #: "now" even when given None, so an unconfirmed row is written with a Core insert (services.contributions).
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     participants: Mapped[list[ActivityParticipant]] = relationship(
@@ -74,7 +75,7 @@ class ActivityParticipant(Base):
     #: The resident's own words about what they did (contributions from their link); plain text.
     note: Mapped[str | None] = mapped_column(String(300))
     #: When it started to count: at once for a worker's entry (the default), on confirmation for a
-    #: resident's own (created with None).
+    #: resident's own (written as None with a Core insert: the ORM would fill in "now" even when given None).
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
