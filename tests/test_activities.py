@@ -232,7 +232,6 @@ def test_erasing_a_resident_removes_their_activity_entries(session, place):
     erasure.erase(session, anna, "request", "worker@example.org")
     session.commit()
     session.expire_all()
-    assert session.scalars(select(ActivityParticipant.participant_id)).all() != [anna]
     assert anna not in session.scalars(select(ActivityParticipant.participant_id)).all()
     assert activities.detail(ctx, slug, made["id"])["residents"] == 1
     assert [row["name"] for row in activities.residents_profile(ctx, slug)] == ["Bram"]
