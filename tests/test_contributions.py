@@ -250,3 +250,36 @@ def test_the_data_download_holds_the_activities_and_erasure_leaves_no_words(app,
                           .where(ActivityParticipant.note.is_not(None))) == 0
     # Kees's record is untouched.
     assert participation.of(session, world.project_id, world.kees).activities == 2
+
+
+@pytest.mark.parametrize("kind_of_add", ["propose", "join"])
+def test_two_clicks_at_the_same_moment_store_it_once(app, session, world, kind_of_add):
+    """Two requests with the same contribution at once (a double tap on a slow phone): one stored, one refused."""
+    import threading
+
+    barrier, outcomes = threading.Barrier(2), []
+
+    def click():
+        with app.extensions["surveyhub.db"].session() as own:
+            barrier.wait(timeout=30)
+            try:
+                if kind_of_add == "propose":
+                    contributions.propose(own, world.fatima, world.project_id, happened_on=TODAY, kind="event",
+                                          description="Soep gemaakt", hours=2, role="organiser", today=TODAY)
+                else:
+                    contributions.add_to_activity(own, world.fatima, world.project_id, world.vergadering,
+                                                  "volunteer")
+                own.commit()
+                outcomes.append("stored")
+            except Conflict:
+                own.rollback()
+                outcomes.append("already there")
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes) == ["already there", "stored"]
+    waiting = contributions.my_record(session, world.fatima, world.project_id).waiting
+    assert len(waiting) == 1
