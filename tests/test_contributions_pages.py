@@ -226,3 +226,13 @@ def test_the_activities_page_links_to_what_waits(app, world, client_for):
     _pick(app.test_client(), world["fatima"].token, world["avond"])
     page = worker.get(activities).text
     assert "1 te bevestigen" in page and f'href="{activities}/to-confirm"' in page
+
+
+def test_my_data_shows_what_they_did_and_what_waits(app, world):
+    client = app.test_client()
+    _pick(client, world["fatima"].token, world["avond"], note="Ik zette de koffie.")
+    page = client.get(f"/q/{world['fatima'].token}/my-data").text
+    assert "Wat je deed" in page and "Bouwdag speeltuin" in page and "Bewonersavond" in page
+    assert "Wacht op bevestiging" in page and "Ik zette de koffie." in page and "Kees" not in page
+    data = client.get(f"/q/{world['fatima'].token}/my-data.json").get_json()
+    assert [a["title"] for a in data["activities"]] == ["Bouwdag speeltuin", "Bewonersavond"]
