@@ -57,7 +57,7 @@ def analyse(session: Session, project: Project, data: ProjectData, pairing: Pair
     if not pairing.pairs:
         report["reason"] = "no_pairs"
         return report
-    intensity = [_pair_intensity(done, data, pair) for pair in pairing.pairs]
+    intensity = [_pair_intensity(done, data, pair) for pair in pairing.pairs] if done else []
     if not any(one.activities for one in intensity):
         report["reason"] = "no_activities"
         return report
@@ -73,8 +73,12 @@ def analyse(session: Session, project: Project, data: ProjectData, pairing: Pair
 
 def _pair_intensity(done: dict[int, Intensity], data: ProjectData, pair) -> Intensity:
     """What the resident behind a pair did: the sum over the (one or two) participant ids it joins."""
-    ids = {data.responses[pair.first][0], data.responses[pair.second][0]}
-    parts = [done.get(pid, participation.NONE) for pid in sorted(ids)]
+    first, second = data.responses[pair.first][0], data.responses[pair.second][0]
+    if first == second or second not in done:
+        return done.get(first, participation.NONE)
+    if first not in done:
+        return done[second]
+    parts = [done[first], done[second]]
     return Intensity(activities=sum(p.activities for p in parts), hours=round(sum(p.hours for p in parts), 2),
                      roles=tuple(sorted({r for p in parts for r in p.roles})), led=sum(p.led for p in parts),
                      by_role={})

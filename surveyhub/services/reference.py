@@ -97,7 +97,7 @@ class ReferenceBook:
 
     def __init__(self, session: Session, min_tests: int):
         self.session, self.min_tests = session, min_tests
-        self._read: dict[tuple[str, int, str | None], dict[str, list[ProjectFigures]]] = {}
+        self._read: dict[tuple[str, int, str | None, int | None], dict[str, list[ProjectFigures]]] = {}
 
     def lookup(self, instrument_id: str, version: int, scale_id: str, *, organisation_id: int | None,
                digest: str | None = None) -> Reference:
@@ -106,20 +106,26 @@ class ReferenceBook:
         ``digest``: the snapshot's digest (the report's own pin); None takes the installed version
         (scope ``"*"``), which is what an instrument id and version name for most readers.
         """
-        key = (instrument_id, version, digest)
+        key = (instrument_id, version, digest, organisation_id)
         if key not in self._read:
-            self._read[key] = self._figures(instrument_id, version, digest)
+            self._read[key] = self._figures(instrument_id, version, digest, organisation_id)
         return combine(self._read[key].get(scale_id, []), organisation_id)
 
     def figures(self, instrument_id: str, version: int, scale_id: str, digest: str | None = None) \
             -> list[ProjectFigures]:
         """Every contributing project's figures (for tests and the organisation report's own checks)."""
-        key = (instrument_id, version, digest)
+        key = (instrument_id, version, digest, None)
         if key not in self._read:
-            self._read[key] = self._figures(instrument_id, version, digest)
+            self._read[key] = self._figures(instrument_id, version, digest, None)
         return list(self._read[key].get(scale_id, []))
 
-    def _figures(self, instrument_id: str, version: int, digest: str | None) -> dict[str, list[ProjectFigures]]:
+    def _figures(self, instrument_id: str, version: int, digest: str | None,
+                 organisation_id: int | None) -> dict[str, list[ProjectFigures]]:
+        """Each contributing project's figures per scale, leaving out ``organisation_id``'s own projects.
+
+        Nothing is read beyond one query when too few projects of other organisations use the
+        version: no reference could be shown anyway.
+        """
         session = self.session
         pinned = (select(Project.id, Project.organisation_id, Project.form_length, InstrumentVersion.id,
                          InstrumentVersion.digest)
@@ -130,8 +136,10 @@ class ReferenceBook:
                          Organisation.shares_reference.is_(True), Project.purged_at.is_(None)))
         pinned = pinned.where(InstrumentVersion.digest == digest) if digest is not None \
             else pinned.where(InstrumentVersion.scope == "*")
+        if organisation_id is not None:
+            pinned = pinned.where(Project.organisation_id != organisation_id)
         projects = session.execute(pinned).all()
-        if not projects:
+        if len(projects) < MIN_PROJECTS or len({row[1] for row in projects}) < MIN_ORGANISATIONS:
             return {}
         project_ids = select(pinned.subquery().c[0])
         waves = {wave_id: (project_id, kind) for wave_id, project_id, kind in session.execute(
@@ -165,7 +173,9 @@ class ReferenceBook:
                 scores[scale_id][rid] = float(score)
         definitions = {(iv_id, iv_digest, form): responses.definitions_for(session, [(iv_id, iv_digest)], form)[0]
                        for _p, _o, form, iv_id, iv_digest in projects}
-        answers = _Answers(session, completed, instrument_id)
+        pre_waves = select(Wave.id).where(Wave.project_id.in_(project_ids), Wave.kind == "pre")
+        answers = _Answers(session, select(Response.id).where(Response.wave_id.in_(pre_waves),
+                                                              Response.status == "completed"), instrument_id)
         found: dict[str, list[ProjectFigures]] = defaultdict(list)
         for project_id, organisation_id, form, iv_id, iv_digest in projects:
             data = ProjectData(cast(Project, None), {}, 0, per_project.get(project_id, {}),
@@ -200,7 +210,7 @@ class ReferenceBook:
 
 
 class _Answers:
-    """The instrument's numeric answers of the completed responses, read on first use in one query."""
+    """The instrument's numeric answers of the completed pre responses (for alpha), read on first use in one query."""
 
     def __init__(self, session: Session, completed, instrument_id: str):
         self.session, self.completed, self.instrument_id = session, completed, instrument_id
