@@ -150,3 +150,50 @@ def test_an_admin_switches_sharing_off_on_the_settings_page_and_it_is_audited(cl
     # A worker cannot reach the page.
     worker = client_for(org_people["worker"].email)
     assert worker.get("/admin/settings").status_code in (403, 404)
+
+
+def test_reading_reference_values_costs_the_same_queries_for_six_projects_as_for_seven(
+        app, runner, session, tmp_path, installation):
+    """One set of queries per instrument version, never a report per project."""
+    from sqlalchemy import event
+
+    reader = installation["orgs"]["A"].id
+
+    def statements() -> int:
+        counted = []
+        engine = session.get_bind()
+        listener = lambda conn, cursor, statement, *args: counted.append(statement.split("\n")[0][:90])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            book = reference.ReferenceBook(session, 10)
+            book.lookup("normed", 1, "normed", organisation_id=reader)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return counted
+
+    before = statements()
+    answer_project(app, runner, session, tmp_path, installation["orgs"]["C"], "Nog een project", *rng_values(5, 11))
+    session.expire_all()
+    after = statements()
+    assert len(after) == len(before) <= 8, (before, after)
+
+
+def test_a_report_stored_before_reference_values_reads_them_as_not_computed(app, runner, session, installation):
+    from sqlalchemy import select
+
+    from surveyhub.models import Project
+    from surveyhub.services import access, outcomes
+
+    slug = installation["own"]
+    actor = access.cli_actor(session, project_slug=slug)
+    current = outcomes.project_report(session, get_registry(app), actor, slug)
+    old = {key: value for key, value in current.items() if key not in ("participation_profile", "exploratory")}
+    old["scales"] = [{key: value for key, value in entry.items() if key != "reference"} for entry in old["scales"]]
+    project = session.scalar(select(Project).where(Project.slug == slug))
+    project.purged_summary = old
+    session.commit()
+    upgraded = outcomes.project_report(session, get_registry(app), actor, slug)
+    assert upgraded["participation_profile"] is None
+    assert upgraded["exploratory"]["reason"] == "not_computed" and upgraded["exploratory"]["causal"] is False
+    assert upgraded["scales"][0]["reference"]["reason"] == "not_computed"
+    assert upgraded["scales"][0]["reference"]["mean_change"] is None
