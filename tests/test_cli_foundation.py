@@ -21,6 +21,7 @@ from surveyhub.services import accounts
 BASE_URL = "http://surveyhub.test"  # set by conftest's app_config
 GOOD_PASSWORD = "een lang wachtwoord"
 FIVE = {"organising", "conversation", "cooperation", "confidence", "network"}
+NEW = {"having_a_say", "neighbourhood"}
 
 
 def invoke(runner, *args: str, stdin: str | None = None):
@@ -289,14 +290,15 @@ def test_participants_unknown_project(runner):
 
 # --- instruments --------------------------------------------------------------------------------
 
-def test_instruments_list_shows_the_five_instruments(runner, app):
+def test_instruments_list_shows_the_seven_instruments(runner, app):
     result = invoke(runner, "instruments", "list")
     assert result.exit_code == 0
-    # Installed plugin packages may add more; the five shipped ones come from the instruments folder.
+    # Installed plugin packages may add more; the seven shipped ones come from the instruments folder.
     shipped = [line for line in result.stdout.splitlines() if f"({app.config['INSTRUMENTS_DIR']}/" in line]
-    assert len(shipped) == 5
-    assert {line.split("@")[0] for line in shipped} == FIVE
-    assert all(line.split("  ")[0].endswith("@2") for line in shipped)
+    assert len(shipped) == 7
+    assert {line.split("@")[0] for line in shipped} == FIVE | NEW
+    # The five at version 2 (short forms, look-back wording); the two added for issue 14 at version 1.
+    assert all(line.split("  ")[0].endswith("@1" if line.split("@")[0] in NEW else "@2") for line in shipped)
 
 
 def test_instruments_show(runner):

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from surveyhub.cli import cli
-from surveyhub.models import Answer, Organisation, Participant, Project, Response, ScaleScore, User
+from surveyhub.models import (Activity, ActivityParticipant, Answer, Network, NetworkProject, Organisation, Participant,
+                              Project, Response, ScaleScore, User)
 from surveyhub.services import accounts, demo
 from surveyhub.services.participants import participant_by_token
 from tests.fixtures.factories import csrf_token
@@ -30,7 +31,8 @@ def logins(output: str) -> dict[str, tuple[str, str]]:
 
 
 def counts(session) -> dict[str, int]:
-    models = (Organisation, User, Project, Participant, Response, Answer, ScaleScore)
+    models = (Organisation, User, Project, Participant, Response, Answer, ScaleScore, Activity, ActivityParticipant,
+              Network, NetworkProject)
     result = {model.__name__: session.scalar(select(func.count()).select_from(model)) for model in models}
     session.commit()
     return result
@@ -204,4 +206,141 @@ def test_the_demo_tells_a_credible_story(runner, session, app):
         select(Participant.role).where(Participant.project_id == project.id))) >= 3
     # The worker set the project up, so certificates made on the command line carry her name and signature.
     assert project.created_by_id == worker.id
+    session.commit()
+
+
+# --- the organisation's whole impact (issue 14): activities, more projects, other organisations, a network ----
+
+def _demo_project(session):
+    return session.scalar(select(Project).where(Project.name == demo.DEMO_PROJECT))
+
+
+def test_the_playground_residents_did_things_in_roles(runner, session, app):
+    from surveyhub.models import Activity, ActivityParticipant
+    from surveyhub.services import participation
+
+    run_demo(runner)
+    project = _demo_project(session)
+    activities = session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
+    assert len(activities) >= 10 and {a.kind for a in activities} == {"meeting", "workday", "event", "training"}
+    assert all(a.confirmed_at is not None and all(p.confirmed_at for p in a.participants) for a in activities)
+    # Between the two questionnaires: what residents did while the project ran.
+    waves = {w.kind: w for w in project.waves}
+    starts = session.scalars(select(Response.completed_at).where(Response.wave_id == waves["pre"].id)).all()
+    ends = session.scalars(select(Response.completed_at).where(Response.wave_id == waves["post"].id)).all()
+    assert max(starts).date() <= min(a.happened_on for a in activities)
+    assert max(a.happened_on for a in activities) <= min(ends).date()
+
+    intensity = participation.by_participant(session, [project.id])
+    names = {p.id: p.display_name for p in session.scalars(select(Participant)
+                                                          .where(Participant.project_id == project.id))}
+    by_name = {names[pid]: value for pid, value in intensity.items()}
+    assert len(by_name) >= 20
+    assert by_name["Fatima"].ever_led and by_name["Henk"].by_role.get("organiser") == 3
+    assert by_name["Kees"].by_role.get("chair") == 3 and by_name["Aylin"].by_role.get("volunteer", 0) >= 3
+    leaders = [name for name, value in by_name.items() if value.ever_led]
+    assert 5 <= len(leaders) <= 10, "some residents led, most did not"
+    hours = sorted(value.hours for value in by_name.values())
+    assert hours[0] <= 6 and hours[-1] >= 25, "a spread of hours: from one evening to most of the year"
+    # Some residents stayed longer than the activity itself (their own hours).
+    assert session.scalar(select(func.count()).select_from(ActivityParticipant)
+                          .join(Activity).where(Activity.project_id == project.id,
+                                                ActivityParticipant.hours.is_not(None))) > 0
+    session.commit()
+
+
+def test_the_demo_organisation_has_a_year_of_projects(runner, session, app):
+    from surveyhub.models import ProjectOutput
+    from surveyhub.services import demo_field
+
+    run_demo(runner)
+    org = session.scalar(select(Organisation).where(Organisation.name == demo.DEMO_ORG))
+    mine = {p.name: p for p in session.scalars(select(Project).where(Project.organisation_id == org.id))}
+    assert set(mine) == {demo.DEMO_PROJECT, "Buurtkamer De Linde", "Bewonersraad Vlinderwijk",
+                         "Buurttuin De Kersenboom"}
+
+    def pinned(project):
+        return {(pi.instrument_id, pi.snapshot.version) for pi in project.instruments}
+
+    # The community room asks the playground's instruments, in the same versions: the organisation report pools them.
+    assert pinned(mine["Buurtkamer De Linde"]) == pinned(mine[demo.DEMO_PROJECT])
+    assert ("having_a_say", 1) in pinned(mine["Bewonersraad Vlinderwijk"])
+    assert ("neighbourhood", 1) in pinned(mine["Buurttuin De Kersenboom"])
+    for project in mine.values():
+        assert session.scalar(select(func.count()).select_from(ProjectOutput)
+                              .where(ProjectOutput.project_id == project.id)) >= 1
+        assert project.period_start is not None
+    # Every scale of the new instruments is scored in both waves.
+    scored = set(session.execute(
+        select(ScaleScore.instrument_id, ScaleScore.scale_id).join(Response).join(Participant)
+        .where(Participant.project_id.in_([mine["Bewonersraad Vlinderwijk"].id, mine["Buurttuin De Kersenboom"].id]),
+               ScaleScore.score.is_not(None))))
+    assert {("having_a_say", "speaking_up"), ("having_a_say", "influence"), ("neighbourhood", "together"),
+            ("neighbourhood", "at_home")} <= scored
+    assert len(demo_field.PLANS) == 8
+    session.commit()
+
+
+def _pairs(session, project_id: int, instrument: str) -> int:
+    """Residents with a score on ``instrument`` in both the pre and the post wave."""
+    from surveyhub.models import Wave
+
+    rows = session.execute(select(Participant.id, Wave.kind).join(Response, Response.participant_id == Participant.id)
+                           .join(Wave, Wave.id == Response.wave_id).join(ScaleScore)
+                           .where(Participant.project_id == project_id, ScaleScore.instrument_id == instrument,
+                                  ScaleScore.block == "now", ScaleScore.score.is_not(None),
+                                  Response.status == "completed")).all()
+    pre = {pid for pid, kind in rows if kind == "pre"}
+    return len(pre & {pid for pid, kind in rows if kind == "post"})
+
+
+def test_enough_projects_elsewhere_for_compared_with_similar_projects(runner, session, app):
+    """At least five projects of two other organisations, ten pairs or more each, on one instrument version."""
+    from surveyhub.models import ProjectInstrument
+
+    run_demo(runner)
+    org = session.scalar(select(Organisation).where(Organisation.name == demo.DEMO_ORG))
+    playground = {(pi.instrument_id, pi.snapshot.version) for pi in _demo_project(session).instruments}
+    shown = []
+    for instrument, version in sorted(playground):
+        others = [project for project in session.scalars(
+                      select(Project).join(ProjectInstrument).where(Project.organisation_id != org.id,
+                                                                    ProjectInstrument.instrument_id == instrument))
+                  if any(pi.instrument_id == instrument and pi.snapshot.version == version for pi in project.instruments)
+                  and _pairs(session, project.id, instrument) >= 10]
+        if len(others) >= 5 and len({p.organisation_id for p in others}) >= 2:
+            shown.append(instrument)
+    assert shown == ["cooperation"]
+    assert all(o.shares_reference for o in session.scalars(select(Organisation)))
+    session.commit()
+
+
+def test_a_neighbourhood_network_the_municipality_may_read(runner, session, app):
+    from surveyhub.models import Network, NetworkProject
+    from surveyhub.services import access, demo_field
+
+    output = run_demo(runner)
+    [network] = session.scalars(select(Network)).all()
+    orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
+    members = {orgs[m.organisation_id]: m.role for m in network.members}
+    assert members == {demo.DEMO_ORG: "coordinator", "Woonstichting Demo": "member",
+                       "Dorpsondersteuning Demo": "member"}
+    opted = session.scalars(select(Project).join(NetworkProject, NetworkProject.project_id == Project.id)
+                            .where(NetworkProject.network_id == network.id)).all()
+    assert {orgs[p.organisation_id] for p in opted} == set(members)
+    assert demo.DEMO_PROJECT in {p.name for p in opted}
+    assert len(opted) < session.scalar(select(func.count()).select_from(Project)), "each organisation chose"
+    funder = session.scalar(select(User).where(User.email == dict(demo.ROLES)["funder"]))
+    actor = access.Actor(organisation_id=funder.organisation_id, role="funder", user_id=funder.id)
+    assert session.scalars(access.networks_query(actor)).all() == [network]
+    # Three residents took part in two organisations' projects with the same self-made code.
+    shared = session.execute(select(Participant.self_code, Project.organisation_id).join(Project)
+                             .where(Participant.self_code.in_(demo_field.SHARED_CODES))).all()
+    assert len(shared) == 6 and len({org_id for _, org_id in shared}) == 2
+    # The other organisations' admins can log in with the printed passwords.
+    printed = dict(re.findall(r"^  [^:\n]+ Demo: (\S+)  password: (\S+)$", output, re.M))
+    assert set(printed) == {org.email for org in (demo_field.HOUSING, demo_field.VILLAGE)}
+    for email, password in printed.items():
+        assert accounts.authenticate(session, email, password) is not None
+        session.rollback()
     session.commit()

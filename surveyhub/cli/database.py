@@ -41,6 +41,8 @@ def demo_command():
     for role, email, password in result.logins:
         click.echo(f"  {role:7} {email}  password: {password}")
     click.echo(f"  Resident link: {result.resident_link}")
+    for organisation, email, password in result.other_logins:  # the network's other members
+        click.echo(f"  {organisation}: {email}  password: {password}")
 
 
 @click.command("serve")

@@ -10,6 +10,10 @@ the period, meetings and volunteer hours, four outputs (one with a photo drawn
 here, no downloaded image), recommendations, quotes chosen for the report,
 and what some residents did. All names, addresses and the fund are invented.
 
+What residents did is recorded as activities with roles (``demo_activities``); the
+organisation's other projects, two more organisations and their neighbourhood network are
+in ``demo_field``.
+
 Idempotent: a second run finds the demo organisation and changes nothing.
 Passwords are generated on the first run and kept in the instance folder
 (``demo-logins.txt``, readable only by its owner) so the command can print
@@ -22,7 +26,7 @@ import io
 import os
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,12 +34,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
-from surveyhub.measures.definition import item_range
-from surveyhub.models import (Answer, Consent, Organisation, Participant, Project, ProjectShare, Response, Token, User,
-                              Wave)
+from surveyhub.models import Answer, Consent, Organisation, Participant, Project, ProjectShare, Response, Token, User
 from surveyhub.models._types import utcnow
-from surveyhub.services import (access, accounts, participants, project_story, projects, responses, short_codes,
-                               story_facts)
+from surveyhub.services import access, accounts, participants, project_story, projects, short_codes, story_facts
+from surveyhub.services import demo_activities, demo_field
+from surveyhub.services.demo_answers import answer
+from surveyhub.services.demo_answers import profile as draw_profile
 
 DEMO_ORG = "Buurtwerk Demo"
 DEMO_PROJECT = "Speeltuin De Vlinder"
@@ -104,6 +108,8 @@ class DemoResult:
     project_slug: str
     logins: list[tuple[str, str, str]]
     resident_link: str
+    #: (organisation, e-mail, password) of the other organisations' admins (see ``demo_field``).
+    other_logins: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _known_logins(instance_path: Path) -> dict[str, str]:
@@ -116,7 +122,8 @@ def _known_logins(instance_path: Path) -> dict[str, str]:
 def _logins(instance_path: Path) -> dict[str, str]:
     path = instance_path / "demo-logins.txt"
     known = _known_logins(instance_path)
-    logins = {email: known.get(email) or secrets.token_urlsafe(9) for _, email in ROLES}
+    emails = [email for _, email in ROLES] + [email for _, email in demo_field.logins()]
+    logins = {email: known.get(email) or secrets.token_urlsafe(9) for email in emails}
     if logins != known:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -148,13 +155,27 @@ def load(session: Session, registry: InstrumentRegistry, base_url: str, instance
         _fill(session, registry, actor, info.slug)
         _anonymous(session, registry, actor, info.slug)
         _tell_the_story(session, actor, info.slug)
+        playground_id = _record_activities(session, info.slug, actor, user_ids["worker"])
+        demo_field.load(session, registry, org.id, user_ids, passwords, playground_id)
     project = session.scalars(select(Project).where(Project.organisation_id == org.id,
                                                     Project.name == DEMO_PROJECT)).one()
     _share_with_funder(session, org, project)
     link = _open_link(session, project, base_url)
     return DemoResult(created, project.name, project.slug,
                       [(role, email, passwords.get(email, "(set before this instance)")) for role, email in ROLES],
-                      link)
+                      link, [(name, email, passwords.get(email, "(set before this instance)"))
+                             for name, email in demo_field.logins()])
+
+
+def _record_activities(session: Session, slug: str, actor, worker_id: int) -> int:
+    """The playground's activities and who did what (see ``demo_activities``), recorded by the worker; its id."""
+    rng = random.Random(SEED + 2)  # apart from the answers' draws, which stay as they were
+    project = access.project(session, actor, slug, "project.setup")
+    start = (utcnow() - timedelta(days=180)).date()
+    demo_activities.record(session, project.id, worker_id, start, demo_activities.SPEELTUIN,
+                           demo_activities.tendencies(session, project.id, rng), rng,
+                           leads=demo_activities.SPEELTUIN_LEADS, volunteers=demo_activities.SPEELTUIN_VOLUNTEERS)
+    return project.id
 
 
 def _share_with_funder(session: Session, org: Organisation, project: Project) -> None:
@@ -186,15 +207,15 @@ def _fill(session: Session, registry: InstrumentRegistry, actor, slug: str) -> N
     for index, invitation in enumerate(invitations):
         participant = session.scalars(select(Participant).where(Participant.project_id == project.id,
                                                                 Participant.code == invitation.code)).one()
-        profile = _profile(rng)
+        profile = draw_profile(rng, DEMO_INSTRUMENTS)
         session.add(Consent(participant_id=participant.id, wave_id=waves["pre"].id, wording_version="1",
                             language="nl", share_quotes=index % 3 == 0, given_at=start))
-        _answer(session, registry, project, participant, waves["pre"], profile, rng, then=False, when=start)
+        answer(session, registry, project, participant, waves["pre"], profile, rng, then=False, when=start)
         if index < N_RESIDENTS - N_PRE_ONLY:
             grown = {scale: level + growth for scale, (level, growth) in profile.items()}
             post_profile = {scale: (grown[scale], 0.0) for scale in profile}
-            _answer(session, registry, project, participant, waves["post"], post_profile, rng, then=True,
-                    when=start + timedelta(days=150), quote=QUOTES.get(index), before=profile)
+            answer(session, registry, project, participant, waves["post"], post_profile, rng, then=True,
+                   when=start + timedelta(days=150), quote=QUOTES.get(index), before=profile)
     waves["pre"].status, waves["pre"].closed_at = "closed", start + timedelta(days=30)
     waves["post"].status, waves["post"].opened_at = "open", start + timedelta(days=140)
     session.flush()
@@ -212,7 +233,7 @@ def _anonymous(session: Session, registry: InstrumentRegistry, actor, slug: str)
     rng = random.Random(SEED + 1)  # apart from the invited residents' draws, which stay as they were
     project = access.project(session, actor, slug, "project.setup")
     waves = {w.kind: w for w in project.waves}
-    profile = _profile(rng)
+    profile = draw_profile(rng, DEMO_INSTRUMENTS)
     start = utcnow() - timedelta(days=175)
     for kind, code in ANONYMOUS:
         participant = Participant(project_id=project.id, code=participants.new_code(session, project.id, prefix="A"),
@@ -224,11 +245,11 @@ def _anonymous(session: Session, registry: InstrumentRegistry, actor, slug: str)
         session.add(Consent(participant_id=participant.id, wave_id=waves[kind].id, wording_version="1",
                             language="nl", share_quotes=False, given_at=when))
         if kind == "pre":
-            _answer(session, registry, project, participant, waves[kind], profile, rng, then=False, when=when)
+            answer(session, registry, project, participant, waves[kind], profile, rng, then=False, when=when)
         else:
             grown = {scale: (level + growth, 0.0) for scale, (level, growth) in profile.items()}
-            _answer(session, registry, project, participant, waves[kind], grown, rng, then=True, when=when,
-                    before=profile)
+            answer(session, registry, project, participant, waves[kind], grown, rng, then=True, when=when,
+                   before=profile)
     session.flush()
 
 
@@ -272,47 +293,3 @@ def _photo() -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=88)
     return out.getvalue()
-
-
-def _profile(rng: random.Random) -> dict[str, tuple[float, float]]:
-    """Per instrument: a starting level on 1–5 and this resident's growth (some grow, some do not)."""
-    grower = rng.random() < 0.7
-    return {name: (rng.uniform(1.8, 3.6), rng.gauss(0.7, 0.35) if grower else rng.gauss(0.0, 0.3))
-            for name in DEMO_INSTRUMENTS}
-
-
-def _item_value(rng, item, sets, level) -> float | None:
-    if rng.random() < 0.03:
-        return None  # residents skip the odd question
-    span = item_range(item, sets)
-    if span is None:  # the demo's instruments give every scored item a range
-        return None
-    lo, hi = span
-    if item["type"] != "choice":
-        return float(round(min(hi, max(lo, lo + (level - 1) / 4 * (hi - lo) + rng.gauss(0, 1)))))
-    value = min(hi, max(lo, round(level + rng.gauss(0, 0.6))))
-    return float(lo + hi - value if item.get("reverse") else value)
-
-
-def _answer(session, registry, project, participant, wave: Wave, profile, rng, *, then: bool, when,
-            quote: str | None = None, before=None) -> None:
-    response = responses.get_or_start(session, participant, wave)
-    values: dict[tuple[str, str, str], object] = {}
-    for definition in responses.project_definitions(project):
-        sets = definition.get("answer_sets") or {}
-        level = profile[definition["id"]][0]
-        for scale in definition["scales"]:
-            for item in scale["items"]:
-                values[("now", definition["id"], item["id"])] = _item_value(rng, item, sets, level)
-                if then and before is not None:
-                    # Looking back, residents tend to rate their start a little lower.
-                    then_level = before[definition["id"]][0] - 0.2
-                    values[("then", definition["id"], item["id"])] = _item_value(rng, item, sets, then_level)
-        for question in definition.get("questions") or []:
-            if question["type"] == "text" and quote:
-                values[("now", definition["id"], question["id"])] = quote
-            elif question["type"] != "text":
-                values[("now", definition["id"], question["id"])] = _item_value(rng, question, sets, level)
-    responses.record_answers(session, project, response, values, registry.scoring_methods)
-    responses.complete(session, project, response, registry.scoring_methods)
-    response.started_at, response.completed_at = when, when + timedelta(minutes=rng.randint(6, 20))
