@@ -121,25 +121,26 @@ def answer_all(session: Session, registry: InstrumentRegistry, project: Project,
     values by the scoring code every response uses (``score_scale``), so each matches its answers:
     a resident's pages store a response a page at a time, which the demo's hundreds cannot wait for.
     """
-    rows = [Response(participant_id=participant.id, wave_id=wave.id, status="completed", language="nl",
-                     channel="web", started_at=when, completed_at=when + timedelta(minutes=rng.randint(6, 20)),
-                     updated_at=when) for participant, _ in answered]
-    session.add_all(rows)
-    session.flush()
+    rows = [{"participant_id": participant.id, "wave_id": wave.id, "status": "completed", "current_page": 0,
+             "language": "nl", "channel": "web", "started_at": when, "updated_at": when,
+             "completed_at": when + timedelta(minutes=rng.randint(6, 20))} for participant, _ in answered]
+    if not rows:
+        return
+    made = session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows).all()
     definitions = responses.project_definitions(project)
     stored, scores = [], []
-    for response, (_, drawn) in zip(rows, answered, strict=True):
+    for response_id, (_, drawn) in zip(made, answered, strict=True):
         for (block, instrument, item), value in drawn.items():
             if value is not None:
                 text = value if isinstance(value, str) else None
-                stored.append({"response_id": response.id, "block": block, "instrument_id": instrument,
+                stored.append({"response_id": response_id, "block": block, "instrument_id": instrument,
                                "item_id": item, "value_num": None if text else float(value), "value_text": text,
                                "updated_at": when})
         for definition in definitions:
             given = {item: value for (block, instrument, item), value in drawn.items()
                      if block == "now" and instrument == definition["id"]}
             for scale in definition["scales"]:
-                scores.append({"response_id": response.id, "block": "now", "instrument_id": definition["id"],
+                scores.append({"response_id": response_id, "block": "now", "instrument_id": definition["id"],
                                "instrument_version": definition["version"], "scale_id": scale["id"],
                                "score": score_scale(scale, given, definition.get("answer_sets") or {},
                                                     registry.scoring_methods),
