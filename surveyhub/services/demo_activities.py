@@ -33,13 +33,15 @@ class Planned:
     kind: str
     title: str
     hours: float
+    #: How many of the residents come, beside the kind's turnout: a crew's meeting is small.
+    reach: float = 1.0
 
 
 #: The playground's year: evenings with residents, three build days, the opening, the upkeep.
 SPEELTUIN = (
     Planned(7, "meeting", "Eerste bewonersavond", 2.0),
     Planned(21, "meeting", "Bewonersavond: wensen van de kinderen", 2.0),
-    Planned(28, "training", "Training: subsidie aanvragen", 2.5),
+    Planned(28, "training", "Training: subsidie aanvragen", 2.5, reach=0.6),
     Planned(35, "meeting", "Bewonersavond: ontwerp kiezen", 2.0),
     Planned(49, "workday", "Bouwdag 1", 5.0),
     Planned(56, "workday", "Bouwdag 2", 5.0),
@@ -47,7 +49,7 @@ SPEELTUIN = (
     Planned(70, "event", "Opening van de speeltuin", 4.0),
     Planned(84, "meeting", "Bewonersavond: samen de speeltuin bijhouden", 2.0),
     Planned(98, "workday", "Onderhoudsdag", 3.0),
-    Planned(112, "meeting", "Overleg onderhoudsploeg", 1.5),
+    Planned(112, "meeting", "Overleg onderhoudsploeg", 1.5, reach=0.3),
     Planned(126, "event", "Buurtbarbecue", 3.0),
     Planned(140, "meeting", "Terugblikavond", 2.0),
 )
@@ -88,8 +90,8 @@ def record(session: Session, project_id: int, user_id: int | None, start: date, 
     for a, (planned, activity_id, when) in enumerate(zip(plan, made, times, strict=True)):
         for p, (participant_id, tendency, stayed) in enumerate(people):
             role = fixed.get((p, a))
-            came = rng.random() < tendency * TURNOUT[planned.kind] * (1.0 if stayed or planned.day < last_day / 2
-                                                                       else 0.15)
+            late = 1.0 if stayed or planned.day < last_day / 2 else 0.15
+            came = rng.random() < tendency * TURNOUT[planned.kind] * planned.reach * late
             if role is None and not came:
                 continue
             if role is None:
@@ -126,8 +128,8 @@ def tendencies(session: Session, project_id: int, rng: random.Random) -> list[tu
     for participant_id in invited:  # in the order they were invited, as the callers' positions count
         waves = sums[participant_id]
         if "post" not in waves or "pre" not in waves:
-            people.append((participant_id, 0.2, False))
+            people.append((participant_id, 0.15, False))
             continue
         growth = sum(waves["post"]) / len(waves["post"]) - sum(waves["pre"]) / len(waves["pre"])
-        people.append((participant_id, min(0.9, max(0.1, 0.45 + 0.35 * growth + rng.gauss(0, 0.12))), True))
+        people.append((participant_id, min(0.85, max(0.08, 0.3 + 0.35 * growth + rng.gauss(0, 0.12))), True))
     return people
