@@ -318,3 +318,25 @@ def test_the_retention_purge_removes_who_took_part_and_keeps_the_activities(app,
     assert count(session, ActivityParticipant) == 0 and count(session, Activity) == 1
     [row] = activities.list_for_project(context(app, session, place["org"].id), slug)
     assert (row["title"], row["residents"]) == ("Bouwdag", 0)
+
+
+def test_the_retention_purge_removes_a_proposal_nobody_confirmed(app, session, place):
+    """A resident's own proposal carries their words as its title: it goes with them, unconfirmed."""
+    from datetime import datetime, timezone
+
+    from surveyhub.models import Participant, Project
+    from surveyhub.services import contributions, retention
+
+    project = session.scalar(select(Project).where(Project.slug == place["slug"]))
+    anna = session.scalar(select(Participant.id).where(Participant.code == place["codes"]["Anna"]))
+    contributions.propose(session, anna, project.id, happened_on=TODAY, kind="event",
+                          description="Soep voor de buren", hours=2, role="organiser", today=TODAY)
+    session.commit()
+    assert session.scalar(select(Activity.title).where(Activity.confirmed_at.is_(None))) == "Soep voor de buren"
+    for wave in project.waves:
+        wave.status, wave.closed_at = "closed", datetime.now(timezone.utc)
+    session.commit()
+    far = datetime(TODAY.year + 30, 1, 1, tzinfo=timezone.utc)
+    assert retention.purge_project(session, get_registry(app), project.id, now=far) is not None
+    session.commit()
+    assert count(session, Activity) == 0 and count(session, ActivityParticipant) == 0

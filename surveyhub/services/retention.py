@@ -23,8 +23,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from surveyhub.db import retry_on_busy
-from surveyhub.models import (Answer, Consent, Document, Organisation, Participant, Project, ProjectOutput,
-                              Response, ScaleScore, Token, Wave)
+from surveyhub.models import (Activity, ActivityParticipant, Answer, Consent, Document, Organisation, Participant,
+                              Project, ProjectOutput, Response, ScaleScore, Token, Wave)
 from surveyhub.models._types import utcnow
 from surveyhub.services import audit, outcomes
 from surveyhub.services.access import Actor
@@ -216,7 +216,7 @@ def purge_project(session: Session, registry, project_id: int, *, thresholds: ou
 
 
 def _delete_residents(session: Session, project: Project) -> PurgeResult:
-    """Unlink documents, then delete scores, answers, responses, consents, tokens and participants."""
+    """Unlink documents, then delete scores, answers, responses, consents, tokens, activity entries and participants."""
     participants = select(Participant.id).where(Participant.project_id == project.id)
     responses = select(Response.id).where(Response.participant_id.in_(participants))
     documents = _unlink_documents(session, project, participants)
@@ -228,8 +228,13 @@ def _delete_residents(session: Session, project: Project) -> PurgeResult:
                                (Answer, Answer.response_id, responses),
                                (Response, Response.participant_id, participants),
                                (Consent, Consent.participant_id, participants),
-                               (Token, Token.participant_id, participants)):
+                               (Token, Token.participant_id, participants),
+                               (ActivityParticipant, ActivityParticipant.participant_id, participants)):
         session.execute(delete(model).where(column.in_(ids)), execution_options={"synchronize_session": False})
+    # Activities stay (what the project did), except those only a resident proposed and nobody confirmed:
+    # their title is the resident's own words.
+    session.execute(delete(Activity).where(Activity.project_id == project.id, Activity.confirmed_at.is_(None)),
+                    execution_options={"synchronize_session": False})
     session.execute(delete(Participant).where(Participant.project_id == project.id),
                     execution_options={"synchronize_session": False})
     session.expire_all()
