@@ -37,11 +37,11 @@ from surveyhub.services import outcome_data, participation, reference, responses
 from surveyhub.services.org_report_contract import (ForestRow, PooledScale, ProjectRow, ReliableChangeOverall,
                                                     Summary, Totals, VersionNote)
 from surveyhub.services.outcome_data import CODE_PARTS, ItemValues, Pair, ProjectData
-from surveyhub.services.outcomes import _Context as ScaleContext  # the project report's own scale-entry code
+from surveyhub.services.outcomes import ScaleContext  # the project report's own scale-entry code
 from surveyhub.services.report_contract import Thresholds
 from surveyhub.stats import RCI_CATEGORIES, cronbach_alpha, holm, normalise_code, suppress_counts
 from surveyhub.stats._numeric import mean_sd
-from surveyhub.stats.paired import _ci95, _differences
+from surveyhub.stats.paired import differences, mean_ci95
 
 #: (instrument id, version, scale id): what is pooled together.
 PoolKey = tuple[str, int, str]
@@ -290,7 +290,7 @@ def _forest_row(one: _Loaded, pairs: list[Pair], now: dict[int, float], threshol
     n = len(pairs)
     # paired_change's own steps for the change alone: its tests (an exact Wilcoxon can take a second at
     # 13 pairs with ties) are not shown in a forest.
-    diffs = _differences(np.asarray([now[pair.first] for pair in pairs], dtype=float),
+    diffs = differences(np.asarray([now[pair.first] for pair in pairs], dtype=float),
                          np.asarray([now[pair.second] for pair in pairs], dtype=float))
     mean, sd = mean_sd(diffs)
     suppressed = []
@@ -301,7 +301,7 @@ def _forest_row(one: _Loaded, pairs: list[Pair], now: dict[int, float], threshol
     return {"kind": "project", "slug": one.project.slug, "name": one.project.name,
             "organisation": one.organisation, "n_pairs": n,
             "mean": None if "means" in suppressed else mean,
-            "ci95": None if "tests" in suppressed else _ci95(mean, sd, n),
+            "ci95": None if "tests" in suppressed else mean_ci95(mean, sd, n),
             "pooled": n >= thresholds["min_means"] and n > 0, "suppressed": suppressed}
 
 

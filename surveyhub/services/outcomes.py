@@ -174,7 +174,7 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     pairings = {"post": outcome_data.pair_waves(data, "pre", "post"),
                 "followup": outcome_data.pair_waves(data, "pre", "followup"),
                 "persistence": outcome_data.pair_waves(data, "post", "followup")}
-    context = _Context(data, items, thresholds, registry)
+    context = ScaleContext(data, items, thresholds, registry)
     scales: list[ScaleEntry] = []
     retrospective: list[RetrospectiveEntry] = []
     followup: list[ChangeEntry] = []
@@ -214,7 +214,7 @@ def project_report(session: Session, registry: InstrumentRegistry, actor: Actor,
     return cast(Report, _finite(report))
 
 
-class _Context:
+class ScaleContext:
     """What every scale entry of one report shares."""
 
     def __init__(self, data: ProjectData, items: ItemValues, thresholds: ThresholdsUsed,
@@ -424,7 +424,7 @@ def change_thresholds(session: Session, project: Project) -> dict[tuple[str, str
     """
     data = outcome_data.load(session, project)
     definitions = responses.project_definitions(project)
-    context = _Context(data, ItemValues(session, data, definitions), cast(ThresholdsUsed, {}), None)  # type: ignore[arg-type]
+    context = ScaleContext(data, ItemValues(session, data, definitions), cast(ThresholdsUsed, {}), None)  # type: ignore[arg-type]
     found: dict[tuple[str, str, str], float | None] = {}
     for definition in definitions:
         for scale in definition["scales"]:

@@ -68,7 +68,7 @@ def paired_change(pre: list[float], post: list[float]) -> dict:
             "paired scores must come in pairs"
         )
     n = int(pre_arr.size)
-    diffs = _differences(pre_arr, post_arr)
+    diffs = differences(pre_arr, post_arr)
     pre_mean, pre_sd = mean_sd(pre_arr)
     post_mean, post_sd = mean_sd(post_arr)
     change_mean, change_sd = mean_sd(diffs)
@@ -79,14 +79,14 @@ def paired_change(pre: list[float], post: list[float]) -> dict:
         "change": {
             "mean": change_mean,
             "sd": change_sd,
-            "ci95": _ci95(change_mean, change_sd, n),
+            "ci95": mean_ci95(change_mean, change_sd, n),
         },
         "effect_size": _effect_sizes(n, change_mean, change_sd, pre_sd, post_sd),
         "test": _tests(pre_arr, post_arr, diffs),
     }
 
 
-def _differences(pre_arr: np.ndarray, post_arr: np.ndarray) -> np.ndarray:
+def differences(pre_arr: np.ndarray, post_arr: np.ndarray) -> np.ndarray:
     """post − pre, rounded to SIGNIFICANT_DIGITS digits of the largest score.
 
     Two identical sets of answers summed in another order can differ by a
@@ -102,7 +102,7 @@ def _differences(pre_arr: np.ndarray, post_arr: np.ndarray) -> np.ndarray:
     return np.round(diffs, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def _ci95(mean: float | None, sd: float | None, n: int) -> list[float] | None:
+def mean_ci95(mean: float | None, sd: float | None, n: int) -> list[float] | None:
     # With SD 0 the interval would collapse to a point and claim certainty
     # that three identical answers cannot give; report no interval instead.
     if mean is None or sd is None or sd == 0.0 or n < 2:
