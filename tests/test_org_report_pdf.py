@@ -235,3 +235,27 @@ def test_another_organisations_report_does_not_make_ours_look_outdated(app, sess
     _pdf, newer = across_documents.issue_org_report(context_for(app, session, north), start=start, end=end)
     session.commit()
     assert newer != ours and docs.verify_code(session, ours).document.superseded is True
+
+
+def test_a_short_form_and_a_full_form_of_one_version_pool_without_breaking(app, session, make_org, make_project):
+    """Residents of a short-form project answered fewer statements: the change is pooled (same version), the
+    report is made, and no reliability is computed over rows of different statements."""
+    from surveyhub.plugins import get_registry
+    from surveyhub.services import projects
+    from surveyhub.services.project_form import Setup
+
+    org = make_org("Buurtwerk Noord")
+    answered_project(app, session, org, make_project, "Buurttuin", 12, "F")
+    short = projects.create_project(session, get_registry(app), access.Actor(organisation_id=org.id, role="admin"),
+                                    "Korte vragenlijst", ["organising"], setup=Setup(form_length="short")).slug
+    session.commit()
+    for i in range(12):
+        answer(app, session, short, "pre", f"S{i}", at_levels(session, short, {"organising": PRE[i]}))
+        answer(app, session, short, "post", f"S{i}", at_levels(session, short, {"organising": POST[i]}))
+    ctx = context_for(app, session, org)
+    start, end = this_year()
+    report = org_report.build(ctx, start=start, end=end)
+    [entry] = report["scales"]
+    assert entry["projects"] == 2 and entry["n_pairs"] == 24
+    pdf, _code = across_documents.issue_org_report(ctx, start=start, end=end)
+    assert "Korte vragenlijst" in pdf_text(pdf)

@@ -265,7 +265,8 @@ def _pooled(session: Session, context: ScaleContext, used: list[tuple[_Loaded, d
         baseline.extend(now[rid] for rid in pre_ids if rid in now)
         tables.append(one.items(session).table("now", definition, scale, pre_ids))
     _one, definition, scale = used[0]
-    raw_alpha = (cronbach_alpha(np.vstack(tables)) if tables
+    # A short and a full form of one version answer different items: no alpha over their rows together.
+    raw_alpha = (cronbach_alpha(np.vstack(tables)) if tables and len({t.shape[1] for t in tables}) == 1
                  else {"alpha": None, "n": 0, "k": len(scale["items"]), "ci95": None})
     change = context.change(pairs, scores, scores, scale=scale, norms=scale.get("norms"), alpha=raw_alpha["alpha"],
                             baseline_wave=baseline, ceiling=context.ceiling(definition, scale))
