@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from surveyhub.models import Network, NetworkMember, NetworkProject
+from surveyhub.models import Network, NetworkMember, NetworkProject, Participant, Project
 from surveyhub.services import networks
 from tests.fixtures.documents import pdf_text
 from tests.fixtures.factories import csrf_token
@@ -49,10 +49,14 @@ def hood(app, session, make_org, make_user):
             code_ = f"{key[:2].upper()}-SECRET-{i:02d}"
             answer(app, session, slug, "pre", code_, {("rating", "rating"): 4}, commit=False)
             answer(app, session, slug, "post", code_, {("rating", "rating"): 7}, commit=False)
+        named = Participant(project_id=session.scalar(select(Project.id).where(Project.slug == slug)),
+                            code=f"{key[:2].upper()}-NAMED", display_name=f"Fatima Geheim {key}")
+        session.add(named)
         session.commit()
         if key != "west":
             networks.opt_in(context(app, session, orgs[key]), info.slug, slug)
-        secrets[key] = [slug, f"Geheim project {key}", f"{key[:2].upper()}-SECRET-"]
+        secrets[key] = [slug, f"Geheim project {key}", f"{key[:2].upper()}-SECRET-", f"{key[:2].upper()}-NAMED",
+                        f"Fatima Geheim {key}"]
     session.commit()
     return {"orgs": orgs, "users": users, "slug": info.slug, "code": code, "secrets": secrets}
 
@@ -204,3 +208,31 @@ def test_the_funder_let_in_makes_the_pdf_as_a_job_and_it_is_genuine(app, session
     # A forged form starts nothing.
     forged = viewer.post(f"/networks/{hood['slug']}/report/pdf", data={"start": "x", "end": "y"})
     assert forged.status_code in (200, 400)
+
+
+def test_every_network_page_as_every_kind_of_user_shows_no_other_organisations_resident(app, client_for, hood):
+    """Walk every GET route of the networks pages as each user; search for other organisations' residents."""
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("networks.")
+             and "GET" in rule.methods]
+    assert len(rules) >= 6
+    adapter = app.url_map.bind("surveyhub.test")
+    urls = [adapter.build(rule.endpoint, {"network": hood["slug"]} if "network" in rule.arguments else {})
+            for rule in rules]
+    secrets = hood["secrets"]
+    own = {"north_admin": "north", "north_worker": "north", "south_admin": "south", "west_admin": "west"}
+    seen = {}
+    for user, key in [*own.items(), ("viewer", None), ("funder_outside", None)]:
+        client = client_for(hood["users"][user].email)
+        for url in urls:
+            response = client.get(url + ("?period=this_year" if url.endswith(".json") else ""))
+            assert response.status_code < 500, (user, url)
+            seen[(user, url)] = response.status_code
+            others = [secret for other, values in secrets.items() if other != key for secret in values]
+            leaked = [secret for secret in others if secret in response.text]
+            assert not leaked, f"{url} shows {user} {leaked}"
+    base = f"/networks/{hood['slug']}"
+    assert all(seen[(user, url)] == 404 for user in ("west_admin", "funder_outside") for url in urls
+               if url.startswith(base))
+    assert seen[("viewer", f"{base}/report")] == 200 and seen[("south_admin", f"{base}/report.json")] == 200
+    # The search can find what it looks for: an organisation's own project is on its own network page.
+    assert "Geheim project south" in client_for(hood["users"]["south_admin"].email).get(base).text
