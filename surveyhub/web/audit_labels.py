@@ -85,6 +85,17 @@ LABELS = {
     "organisation.retention": _l("Retention period changed"),
     "organisation.settings": _l("Organisation settings changed"),
     "user.profile": _l("Own name or job title changed"),
+    "network.create": _l("Network started"),
+    "network.join": _l("Joined a network"),
+    "network.member_join": _l("An organisation joined the network"),
+    "network.leave": _l("Left a network"),
+    "network.member_leave": _l("An organisation left the network"),
+    "network.join_code": _l("New join code for a network"),
+    "network.close_joining": _l("Joining a network closed"),
+    "network.opt_in": _l("Project counts in a network"),
+    "network.opt_out": _l("Project no longer counts in a network"),
+    "network.viewer_add": _l("Funder may read a network's report"),
+    "network.viewer_remove": _l("Funder may no longer read a network's report"),
 }
 
 #: Codes recorded by earlier versions: labelled when they occur, not offered as a filter otherwise.
