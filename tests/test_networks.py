@@ -149,10 +149,15 @@ def test_leaving_takes_the_organisations_projects_and_funders_out(app, session, 
     assert session.scalar(select(NetworkProject.id)) is None
     assert session.scalar(select(NetworkViewer.id)) is None
     assert [m.organisation_id for m in session.scalars(select(NetworkMember))] == [three["north"].id]
-    # Alone, the coordinator leaving ends the network.
-    assert networks.leave(context(app, session, three["north"]), three["slug"]) is True
+    # Alone, the coordinator leaving ends the network, with its projects and viewers.
+    north = context(app, session, three["north"])
+    networks.opt_in(north, three["slug"], make_project(three["north"], "Speeltuin Noord").slug)
+    networks.add_viewer(north, three["slug"], make_user("funder", three["north"]).email)
+    session.commit()
+    assert networks.leave(north, three["slug"]) is True
     session.commit()
     assert session.scalar(select(Network.id)) is None
+    assert session.scalar(select(NetworkProject.id)) is None and session.scalar(select(NetworkViewer.id)) is None
 
 
 def test_only_the_projects_own_admin_opts_it_in_and_only_as_a_member(app, session, three, make_project):
