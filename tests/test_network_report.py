@@ -17,6 +17,7 @@ from surveyhub.models import Organisation
 from surveyhub.services import network_report, networks
 from surveyhub.services.errors import Invalid, NotFound
 from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments
+from tests.test_across import RatingTwo
 from tests.test_networks import context
 
 ITEM = ("rating", "rating")
@@ -26,7 +27,9 @@ PERIOD = {"start": TODAY - timedelta(days=30), "end": TODAY + timedelta(days=1)}
 
 @pytest.fixture
 def app_config(app_config):
-    return with_outcome_instruments(app_config)
+    config = with_outcome_instruments(app_config)
+    config["EXTRA_PLUGINS"]["rating_two"] = RatingTwo()  # the rating instrument in a second version
+    return config
 
 
 def residents(app, session, slug: str, pre: list[int], post: list[int], *, prefix: str, codes=None) -> None:
@@ -50,8 +53,8 @@ def hood(app, session, make_org, make_user):
     info, code = networks.create(context(app, session, north), name="Samen Oost", area="Oost")
     networks.join(context(app, session, south), code)
     session.commit()
-    slugs = {"north": new_project(app, session, north, ["rating"], name="Speeltuin Noord"),
-             "south": new_project(app, session, south, ["rating"], name="Moestuin Zuid")}
+    slugs = {"north": new_project(app, session, north, ["rating@1"], name="Speeltuin Noord"),
+             "south": new_project(app, session, south, ["rating@1"], name="Moestuin Zuid")}
     for org, key in ((north, "north"), (south, "south")):
         networks.opt_in(context(app, session, org), info.slug, slugs[key])
     session.commit()
@@ -123,7 +126,7 @@ def test_a_small_project_opted_in_between_two_reports_cannot_be_worked_out(app, 
     """Adversarial: South opts in a project of 4 residents between two reports; compare them."""
     _lakens(app, session, hood, "north", "N", extra=2)
     _lakens(app, session, hood, "south", "S", extra=1)
-    small = new_project(app, session, hood["south"], ["rating"], name="Klein Clubje")
+    small = new_project(app, session, hood["south"], ["rating@1"], name="Klein Clubje")
     residents(app, session, small, [1, 1, 2, 1], [10, 10, 9, 10], prefix="K")
     before = report(app, session, hood["north"], hood["slug"])
     networks.opt_in(context(app, session, hood["south"]), hood["slug"], small)
@@ -192,3 +195,22 @@ def test_only_members_and_funders_let_in_read_it(app, session, hood, make_user):
     empty = report(app, session, hood["north"], hood["slug"])
     assert empty["totals"]["residents"] == 0 and empty["scales"] == [] and "no_pairs" in empty["limitations"]
     assert [o["projects_opted_in"] for o in empty["organisations"]] == [1, 1]
+
+
+def test_where_versions_differ_the_report_names_organisations_and_counts_projects_never_which(app, session, hood,
+                                                                                              client_for, make_user):
+    _lakens(app, session, hood, "north", "N")
+    newer = new_project(app, session, hood["south"], ["rating@2"], name="Nieuwe Versie Zuid")
+    residents(app, session, newer, [5] * 10, [7] * 10, prefix="V")
+    networks.opt_in(context(app, session, hood["south"]), hood["slug"], newer)
+    session.commit()
+    found = report(app, session, hood["north"], hood["slug"])
+    assert found["version_notes"] == [{"instrument": "rating", "title": {"nl": "Cijfer", "en": "Cijfer"}, "versions": [
+        {"version": 1, "projects": 1, "organisations": ["Buurtwerk Noord"]},
+        {"version": 2, "projects": 1, "organisations": ["Welzijn Zuid"]}]}]
+    assert [(s["instrument_version"], s["n_pairs"]) for s in found["scales"]] == [(1, 10), (2, 10)]
+    assert "versions_differ" in found["limitations"] and newer not in _shape(found)
+    # The page words it with the organisations' names, and names no project.
+    admin = make_user("admin", hood["south"])
+    page = client_for(admin.email).get(f"/networks/{hood['slug']}/report")
+    assert page.status_code == 200 and "Nieuwe Versie Zuid" not in page.text and "Speeltuin Noord" not in page.text
