@@ -259,3 +259,20 @@ def test_a_short_form_and_a_full_form_of_one_version_pool_without_breaking(app, 
     assert entry["projects"] == 2 and entry["n_pairs"] == 24
     pdf, _code = across_documents.issue_org_report(ctx, start=start, end=end)
     assert "Korte vragenlijst" in pdf_text(pdf)
+
+
+def test_a_forest_too_long_for_the_page_says_how_many_projects_it_leaves_out(app, session, three_projects,
+                                                                             monkeypatch):
+    from surveyhub.rendering import across_report
+
+    monkeypatch.setattr(across_report, "MAX_FOREST_ROWS", 2)
+    org, _slugs = three_projects
+    ctx = context_for(app, session, org)
+    start, end = this_year()
+    pdf, _code = across_documents.issue_org_report(ctx, start=start, end=end)
+    text = pdf_text(pdf)
+    assert "Nog 1 project staat niet in de grafiek." in text
+    # The chart's drawn words come right before the note: the first two projects by name, and the total.
+    chart = text.split("verandering van de gemiddelde score", 1)[1].split("Nog 1 project staat", 1)[0]
+    assert "Buurttuin" in chart and "Klein project" in chart and "Speeltuin" not in chart
+    assert "Alle projecten samen" in chart

@@ -106,7 +106,7 @@ def forest_rows(entry: dict, lang: str, t: dict) -> list[dict]:
     """The forest plot's rows from the JSON's ``forest``: projects (hidden ones in words), the pooled row last."""
     n = numbers(lang)
     rows = []
-    for row in (entry.get("forest") or [])[:MAX_FOREST_ROWS + 1]:
+    for row in entry.get("forest") or []:
         pooled = row["kind"] == "pooled"
         label = t["forest_pooled"] if pooled else (row["name"] or "")
         rows.append({"label": label, "sub": t["forest_pairs"].format(n=n.count(row["n_pairs"])),
@@ -114,6 +114,11 @@ def forest_rows(entry: dict, lang: str, t: dict) -> list[dict]:
                      "note": t["forest_hidden"]})
     projects_only = [row for row in rows if not row["pooled"]][:MAX_FOREST_ROWS]
     return projects_only + [row for row in rows if row["pooled"]]
+
+
+def _not_drawn(entry: dict) -> int:
+    """Projects beyond ``MAX_FOREST_ROWS``, left out of the drawing (never out of the pooled row)."""
+    return max(0, sum(row["kind"] != "pooled" for row in entry.get("forest") or []) - MAX_FOREST_ROWS)
 
 
 def reference_line(entry: dict, report: dict, lang: str, t: dict) -> str:
@@ -154,6 +159,8 @@ def skills(report: dict, draw: Callable[[str], dict], lang: str, t: dict) -> lis
             if left_out else "",
             "reference": reference_line(entry, report, lang, t),
             "forest": chart, "rows": [_table_row(row, n, t) for row in rows] if chart else [],
+            "forest_more": plural(t, "forest_more", _not_drawn(entry)).format(n=n.count(_not_drawn(entry)))
+            if chart and _not_drawn(entry) else "",
         })
     return found
 

@@ -59,6 +59,8 @@ ACROSS = DocumentTexts({
     "forest_pooled": pgettext("org report", "All projects together"),
     "forest_pairs": pgettext("org report", "{n} pairs"),
     "forest_hidden": pgettext("org report", "too few pairs"),
+    "forest_more_one": pgettext("org report", "1 more project is not in the chart."),
+    "forest_more": pgettext("org report", "{n} more projects are not in the chart."),
     "forest_note": pgettext("org report", "Square: the average change in one project. Line: its 95% interval. "
                                           "Diamond: all projects together. Dashed line: no change."),
     "reference": pgettext("org report", "Compared with similar projects"),
