@@ -87,27 +87,33 @@ def test_a_funder_let_in_reads_the_report_on_a_phone(site, new_context):
     page.goto(f"{site.url}/networks")
     _check(page, 360)
     page.get_by_role("link", name="Samen Oost").click()
-    assert page.url.endswith("/networks/samen-oost/report")
+    page.wait_for_url(lambda url: url.endswith("/networks/samen-oost/report"))
+    page.wait_for_load_state("load")
     _check(page, 360)
     page.get_by_label("Vorig jaar", exact=False).check()
     page.get_by_role("button", name="Rapport tonen").click()
+    page.wait_for_url(lambda url: "period=last_year" in url)
+    page.wait_for_load_state("load")
     _check(page, 360)
 
 
 def test_an_admin_starts_a_network_and_lets_a_project_count_with_plain_forms(site, new_context):
+    from playwright.sync_api import expect
+
     context = new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
     page = context.new_page()
     log_in(page, site.url, "net-admin@example.org")
     page.goto(f"{site.url}/networks/new")
     page.get_by_role("button", name="Netwerk starten").click()
-    assert page.get_by_text("Geef het netwerk een naam.").count() >= 1
+    expect(page.locator(".error", has_text="Geef het netwerk een naam.")).to_be_visible()
     page.get_by_label("Naam van het netwerk").fill("Dorp Noord")
     page.get_by_label("Buurt of dorp").fill("Noorddorp")
     page.get_by_role("button", name="Netwerk starten").click()
     code = page.locator(".short-code").inner_text()
+    page.wait_for_load_state("load")
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code)
     _check(page, 360, axe=False)
     page.get_by_role("link", name="Kies de projecten die meetellen").click()
     page.get_by_role("button", name=re.compile(r"Laten meetellen\W+Buurttuin Noord")).click()
-    assert page.get_by_text("Het project telt nu mee in het netwerk.").count() == 1
+    expect(page.get_by_text("Het project telt nu mee in het netwerk.")).to_be_visible()
     assert code not in page.content()
