@@ -177,7 +177,7 @@ def page(data: dict, *, code: str, issued_at: datetime, verify_url: str, section
     return {
         **_words(data, name, t, lang), "lang": lang, "dir": direction(lang), "t": t, "kind": data["kind"],
         "name": full_name,
-        "long_name": len(full_name) > LONG_NAME,
+        "long_name": len(full_name) > LONG_NAME, "dense": False,
         "took_part": t["took_part"].format(project=project["name"], organisation=org["name"]),
         "period": _period(project, t, lang), "did": _did(data, name, t, lang),
         "sections": sections, "closing_text": closing, "issued_on": t["issued_on"].format(date=issued_on),
@@ -217,7 +217,8 @@ def render(data: dict, *, code: str, issued_at: datetime, verify_url: str, secti
     from surveyhub.rendering.verify import identifier
 
     ctx, images = context(data, code=code, issued_at=issued_at, verify_url=verify_url, sections=sections)
-    return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier=identifier(code), brand=ctx["brand"])
+    return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier=identifier(code), brand=ctx["brand"],
+                              fit=fit)
 
 
 def book_title(lang: str | None) -> str:
@@ -239,4 +240,43 @@ def render_book(pages: list[dict], *, title: str, issued_at: datetime) -> bytes:
     ctx["doc_title"] = title
     ctx["pages"] = [page(p["data"], code=p["code"], issued_at=p["issued_at"], verify_url=p["verify_url"],
                          sections=p["sections"], images=images) for p in pages]
-    return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier="SurveyHub", brand=ctx["brand"])
+    return get_renderer().pdf(TEMPLATE, ctx, images=images, identifier="SurveyHub", brand=ctx["brand"], fit=fit)
+
+
+def fit(document, ctx: dict) -> dict | None:
+    """A tighter context when a certificate's words run past the foot of their box, else None.
+
+    The box has a fixed height so that the signature and the check always sit on the page;
+    words past its foot would be cut off unseen. A page that does not fit is first set
+    smaller ("dense"), then names fewer of the project's outputs, the oldest first; the
+    resident's own lines (what they can do, what they did) are never dropped.
+    """
+    pages = list(ctx["pages"])
+    changed = False
+    for index, laid_out in enumerate(document.pages[:len(pages)]):
+        if not _runs_over(laid_out):
+            continue
+        page = pages[index]
+        if not page["dense"]:
+            pages[index], changed = {**page, "dense": True}, True
+        elif page["did"]["together"]:
+            did = {**page["did"], "together": page["did"]["together"][1:]}
+            pages[index], changed = {**page, "did": did}, True
+    return {**ctx, "pages": pages} if changed else None
+
+
+def _runs_over(laid_out) -> bool:
+    """Does any line in the page's middle box reach below the box's foot (half a point of slack)?
+
+    Reads WeasyPrint's laid-out boxes (``Page._page_box``, as the layout tests do).
+    """
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    for box in laid_out._page_box.descendants():
+        element = getattr(box, "element", None)
+        if element is None or "middle" not in (element.get("class") or "").split():
+            continue
+        foot = box.border_box_y() + box.border_height()
+        return any(text.position_y + text.margin_height() > foot + 0.5
+                   for text in box.descendants() if isinstance(text, TextBox))
+    return False

@@ -24,9 +24,11 @@ import os
 import struct
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
@@ -49,6 +51,8 @@ FONT_FACES = f"""
 @font-face {{ font-family: "SurveyHub Sans"; font-style: italic; src: url({FONT_SCHEME}DejaVuSans-Oblique.ttf); }}
 """
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+#: Layouts a document with a ``fit`` rule may take before it is written as it stands.
+FIT_TRIES = 6
 #: Organisation texts longer than this are cut: a document must stay one that prints.
 ORG_TEXT_LIMIT = 1000
 #: Parsed stylesheets kept per process (one per stylesheet and brand colour).
@@ -206,20 +210,28 @@ class Renderer:
         return self.env.get_template(template).render(**context)
 
     def pdf(self, template: str, context: dict, *, images: Images | None = None,
-            identifier: str | None = None, brand: str | None = None) -> bytes:
+            identifier: str | None = None, brand: str | None = None,
+            fit: Callable[[Any, dict], dict | None] | None = None) -> bytes:
         """Render ``template`` (and its ``.css`` twin) to PDF/UA-1 bytes.
 
         ``brand``: the organisation's colour for a stylesheet that names
         ``var(--brand)`` but whose template does not set it (see ``stylesheet``).
+        ``fit``: looks at the laid-out document and returns a tighter context when
+        something does not fit (or None); laid out again at most ``FIT_TRIES`` times,
+        so a page that fits the first time costs nothing more.
         """
-        markup = self.html(template, context)
         stylesheet = self.stylesheet(Path(template).with_suffix(".css").name, brand)
         fetcher = RefusingFetcher((images or Images()).by_uri)
+        options = {"pdf_identifier": (identifier or "SurveyHub").encode("ascii"), **PDF_OPTIONS}
         with self._lock:  # WeasyPrint's font configuration is shared; one render at a time
-            document = HTML(string=markup, url_fetcher=fetcher)
-            return document.write_pdf(stylesheets=[stylesheet], font_config=self.font_config,
-                                      pdf_identifier=(identifier or "SurveyHub").encode("ascii"),
-                                      **PDF_OPTIONS)
+            for _ in range(FIT_TRIES):
+                document = HTML(string=self.html(template, context), url_fetcher=fetcher).render(
+                    font_config=self.font_config, stylesheets=[stylesheet], **options)
+                tighter = fit(document, context) if fit else None
+                if tighter is None:
+                    break
+                context = tighter
+            return document.write_pdf(**options)
 
 
 _renderer: Renderer | None = None
