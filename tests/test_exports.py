@@ -273,3 +273,38 @@ def test_a_failing_plugin_export_in_the_browser_says_so_instead_of_a_broken_file
     jsonl = worker.get(f"/projects/{slug}/export.jsonl")
     assert jsonl.status_code == 200 and jsonl.mimetype == "application/x-ndjson"
     assert len(jsonl.data.decode().splitlines()) == 9
+
+
+def test_what_each_resident_did_follows_their_answers_when_the_project_records_activities(
+        runner, session, project, tmp_path):
+    """Three columns per resident (the same on each of their rows), only once activities are recorded."""
+    from datetime import date
+
+    from surveyhub.models import Activity, ActivityParticipant, Project
+
+    _org, slug = project
+    before = pd.read_csv(io.BytesIO(export(runner, slug, tmp_path, "csv")), keep_default_na=False, na_values=[""])
+    assert "activities" not in before.columns
+    project_id = session.scalar(select(Project.id).where(Project.slug == slug))
+    ids = dict(session.execute(select(Participant.code, Participant.id)
+                               .where(Participant.project_id == project_id)).all())
+    workday = Activity(project_id=project_id, happened_on=date(2026, 5, 2), kind="workday", hours=4.0)
+    meeting = Activity(project_id=project_id, happened_on=date(2026, 5, 9), kind="meeting", hours=2.0)
+    workday.participants += [ActivityParticipant(participant_id=ids["R-1"], role="organiser"),
+                             ActivityParticipant(participant_id=ids["R-2"], role="volunteer", hours=1.5)]
+    meeting.participants += [ActivityParticipant(participant_id=ids["R-1"], role="chair")]
+    session.add_all([workday, meeting])
+    session.commit()
+
+    frame = pd.read_csv(io.BytesIO(export(runner, slug, tmp_path, "csv")), keep_default_na=False, na_values=[""])
+    assert list(frame.columns[-3:]) == ["activities", "activity_hours", "activities_led"]
+    did = {(row["participant"], row["wave"]): (row["activities"], row["activity_hours"], row["activities_led"])
+           for row in frame.to_dict("records")}
+    assert did[("R-1", "pre")] == did[("R-1", "post")] == (2, 6.0, 2)
+    assert did[("R-2", "post")] == (1, 1.5, 0)
+    assert did[("R-5", "pre")] == (0, 0.0, 0)  # took part in no activity: zero, not empty
+    path = tmp_path / "did.sav"
+    path.write_bytes(export(runner, slug, tmp_path, "sav"))
+    frame, meta = pyreadstat.read_sav(str(path))
+    assert meta.column_names_to_labels["activities_led"] == "Activities organised or chaired"
+    assert frame.loc[(frame["participant"] == "R-1") & (frame["wave"] == "pre"), "activity_hours"].item() == 6.0

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from surveyhub.measures.definition import translate
 from surveyhub.models import Answer, Participant, Response, ScaleScore
-from surveyhub.services import access, outcome_data, responses
+from surveyhub.services import access, outcome_data, participation, responses
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, UserError
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
@@ -120,6 +120,12 @@ class _Source:
     key: str  # item id or scale id
 
 
+#: What each resident did (``services.participation``), the last columns when the project records activities.
+PARTICIPATION_COLUMNS = {"activities": "Activities taken part in (confirmed)",
+                         "activity_hours": "Hours given at those activities",
+                         "activities_led": "Activities organised or chaired"}
+
+
 def response_table(session: Session, actor: Actor, slug: str, lang: str = "nl") -> ExportTable:
     """Every response of the project the actor may export (admins and workers; funders get the report).
 
@@ -152,8 +158,15 @@ def response_table(session: Session, actor: Actor, slug: str, lang: str = "nl") 
                 table.labels[name] = f"{translate(scale['title'], lang)} ({what}, {scale['scoring']['method']})"
                 table.numeric.add(name)
                 sources[name] = _Source("score", block, definition["id"], scale["id"])
+    did = participation.by_participant(session, [project.id])
+    if did:  # what each resident did, when the project records activities (the same on each of their rows)
+        for wanted, label in PARTICIPATION_COLUMNS.items():
+            name = names(wanted, f"participation_{wanted}")
+            table.columns.append(name)
+            table.labels[name] = label
+            table.numeric.add(name)
     data = outcome_data.load(session, project, with_scores=False)
-    table.source = lambda: _rows(session, data, table.columns, sources)
+    table.source = lambda: _rows(session, data, table.columns, sources, did)
     return table
 
 
@@ -191,7 +204,7 @@ def _add_item_column(table: ExportTable, name: str, item: dict, sets: dict, lang
 
 
 def _rows(session: Session, data: outcome_data.ProjectData, columns: list[str],
-          sources: dict[str, _Source]) -> Iterator[list]:
+          sources: dict[str, _Source], did: dict[int, participation.Intensity]) -> Iterator[list]:
     codes = dict(session.execute(select(Participant.id, Participant.code)
                                  .where(Participant.project_id == data.project.id)).all())
     pair_of = _pairs(data, codes)
@@ -216,6 +229,9 @@ def _rows(session: Session, data: outcome_data.ProjectData, columns: list[str],
                     if isinstance(completed_at, datetime) else None)
             rows[rid] = [codes[pid], wave, status, channel, language, when, pair, by] + \
                 [None] * (len(columns) - 8)
+            if did:
+                done = did.get(pid, participation.NONE)
+                rows[rid][-len(PARTICIPATION_COLUMNS):] = [done.activities, done.hours, done.led]
         for rid, block, instrument_id, item_id, number, text in session.execute(
                 select(Answer.response_id, Answer.block, Answer.instrument_id, Answer.item_id,
                        Answer.value_num, Answer.value_text).where(Answer.response_id.in_(batch))):
