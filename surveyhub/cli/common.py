@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import wraps
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -14,7 +18,7 @@ from surveyhub.db import get_db
 from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import context
 from surveyhub.services.context import ServiceContext
-from surveyhub.services.errors import ServiceError
+from surveyhub.services.errors import ServiceError, UserError
 from surveyhub.services.schema_state import DatabaseNotReady, ensure_ready
 
 
@@ -54,4 +58,40 @@ def command_context(*, project_slug: str | None = None, org_id: int | None = Non
     with session_scope(commit=commit) as session:
         yield context.for_command(session, registry=get_registry(), host=get_host(),
                                   thresholds=Thresholds.from_settings(current_app.config), base_url=base_url(),
-                                  lang=lang, project_slug=project_slug, org_id=org_id)
+                                  lang=lang, project_slug=project_slug, org_id=org_id,
+                                  timezone=current_app.config["TIMEZONE"])
+
+
+def period(start: str | None, end: str | None, *, needs: str = "") -> tuple[date, date]:
+    """``--from`` and ``--to`` as dates, the first not after the last (``needs``: what asks for them)."""
+    first, last = (_day(option, value, needs) for option, value in (("--from", start), ("--to", end)))
+    if first > last:
+        raise UserError(f"--from {first.isoformat()} is after --to {last.isoformat()}")
+    return first, last
+
+
+def _day(option: str, value: str | None, needs: str) -> date:
+    if value is None:
+        raise UserError(f"{needs} needs {option} DATE (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def write_json(data, output: Path | None) -> None:
+    """A report's JSON to standard output, or to ``output`` (saying so on standard error)."""
+    text = json.dumps(data, allow_nan=False, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_file(output, text.encode("utf-8"))
+    click.echo(f"Wrote {output}", err=True)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """``data`` to ``path``; a disk or permission problem is one line, not a traceback."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None

@@ -7,17 +7,13 @@ The command line is trusted (it acts as an admin of the organisation concerned),
 
 from __future__ import annotations
 
-import json
-import sys
-from datetime import date
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from surveyhub.cli.common import command_context, session_scope, user_errors
+from surveyhub.cli.common import command_context, period, session_scope, user_errors, write_file, write_json
 from surveyhub.services import accounts, audit, network_report, networks
-from surveyhub.services.errors import UserError
 
 
 @click.group("network")
@@ -98,13 +94,6 @@ def viewer_add(network_slug: str, email: str):
     click.echo(f"{row.email} ({row.organisation}) can read the report of {network_slug}")
 
 
-def _day(option: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UserError(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD") from None
-
-
 @network.command("report")
 @click.argument("network_slug", metavar="NETWORK")
 @click.option("--from", "start", required=True, metavar="DATE", help="First day of the period (YYYY-MM-DD).")
@@ -117,9 +106,7 @@ def _day(option: str, value: str) -> date:
 @user_errors
 def report(network_slug: str, start: str, end: str, fmt: str, output: Path | None, lang: str):
     """NETWORK's report for a period: JSON (docs/networks.md) or a registered PDF, issued by the coordinator."""
-    first, last = _day("--from", start), _day("--to", end)
-    if first > last:
-        raise UserError(f"--from {first.isoformat()} is after --to {last.isoformat()}")
+    first, last = period(start, end, needs="network report")
     coordinator = _coordinator_id(network_slug)
     if fmt == "json":
         with command_context(org_id=coordinator) as ctx:
@@ -127,27 +114,15 @@ def report(network_slug: str, start: str, end: str, fmt: str, output: Path | Non
             audit.record(ctx.session, "download.report", actor=ctx.actor, target=f"network:{network_slug}",
                          details={"kind": "network_report", "format": "json", "start": first.isoformat(),
                                   "end": last.isoformat()})
-        text = json.dumps(found, allow_nan=False, ensure_ascii=False, indent=2) + "\n"
-        if output is None:
-            sys.stdout.write(text)
-            return
-        _write(output, text.encode("utf-8"))
-        click.echo(f"Wrote {output}", err=True)
+        write_json(found, output)
         return
     from surveyhub.services import across_documents
 
     with command_context(org_id=coordinator, lang=lang) as ctx:
         pdf, code = across_documents.issue_network_report(ctx, network_slug, start=first, end=last, lang=ctx.lang)
     target = output or Path(f"network-report-{code}.pdf")
-    _write(target, pdf)
+    write_file(target, pdf)
     click.echo(f"Wrote {target} (verification code {code})", err=True)
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
 
 COMMANDS = [network]

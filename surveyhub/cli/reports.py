@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import date
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from surveyhub.cli.common import command_context, session_scope, user_errors
+from surveyhub.cli.common import command_context, period, session_scope, user_errors, write_file, write_json
 from surveyhub.services import accounts, across_documents, audit, documents, org_report, outcomes
 from surveyhub.services.errors import UserError
 
@@ -49,7 +47,7 @@ def report_command(project, org, start, end, fmt, output, min_n, min_tests, min_
     if org is not None or start is not None or end is not None:
         if project is not None:
             raise UserError("give either PROJECT or --org, not both")
-        _org_report(org, _day("--from", start), _day("--to", end), fmt, output, lang, given)
+        _org_report(org, *period(start, end, needs="--org"), fmt, output, lang, given)
         return
     if project is None:
         raise UserError("give a PROJECT, or --org ORG --from DATE --to DATE")
@@ -60,12 +58,7 @@ def report_command(project, org, start, end, fmt, output, min_n, min_tests, min_
                                              project=found, **given)
             audit.download(ctx.session, ctx.actor, "download.report", project, project_id=found.id, format="json")
             ctx.session.commit()
-        text = json.dumps(report, allow_nan=False, ensure_ascii=False, indent=2) + "\n"
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            _write(output, text.encode("utf-8"))
-            click.echo(f"Wrote {output}", err=True)
+        write_json(report, output)
         return
     with command_context(project_slug=project, lang=lang) as ctx:
         found = ctx.project(project, "project.outcomes")
@@ -75,17 +68,8 @@ def report_command(project, org, start, end, fmt, output, min_n, min_tests, min_
         audit.download(ctx.session, ctx.actor, "download.report", project, project_id=found.id,
                        target=f"document:{issued.code}", format="pdf", language=lang)
     target = output or Path(issued.filename)
-    _write(target, issued.pdf)
+    write_file(target, issued.pdf)
     click.echo(f"Wrote {target} (verification code {issued.code})", err=True)
-
-
-def _day(option: str, value: str | None) -> date:
-    if value is None:
-        raise UserError(f"--org needs {option} DATE (YYYY-MM-DD)")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UserError(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _org_report(org: str | None, start: date, end: date, fmt: str, output: Path | None, lang: str,
@@ -94,8 +78,6 @@ def _org_report(org: str | None, start: date, end: date, fmt: str, output: Path 
     (the same figures, under the same thresholds)."""
     if org is None:
         raise UserError("--from and --to go with --org ORG")
-    if start > end:
-        raise UserError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
     with session_scope(commit=False) as session:
         org_id = accounts.find_organisation(session, org).id
     period = f"{start.isoformat()}..{end.isoformat()}"
@@ -106,12 +88,7 @@ def _org_report(org: str | None, start: date, end: date, fmt: str, output: Path 
                          target=f"organisation:{report['organisation']['slug']}",
                          details={"format": "json", "period": period})
             ctx.session.commit()
-        text = json.dumps(report, allow_nan=False, ensure_ascii=False, indent=2) + "\n"
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            _write(output, text.encode("utf-8"))
-            click.echo(f"Wrote {output}", err=True)
+        write_json(report, output)
         return
     with command_context(org_id=org_id, lang=lang) as ctx:
         report = org_report.build(ctx, start=start, end=end, **given)
@@ -121,15 +98,8 @@ def _org_report(org: str | None, start: date, end: date, fmt: str, output: Path 
                      target=f"organisation:{report['organisation']['slug']}",
                      details={"format": "pdf", "period": period, "document": issued.code, "language": lang})
     target = output or Path(issued.filename)
-    _write(target, issued.pdf)
+    write_file(target, issued.pdf)
     click.echo(f"Wrote {target} (verification code {issued.code})", err=True)
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
 
 COMMANDS = [report_command]
