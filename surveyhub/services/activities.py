@@ -42,6 +42,8 @@ from surveyhub.services.projects import refuse_if_archived
 CAPABILITY = "project.residents"
 #: How long a form's one-time key is remembered: a second click on save comes within seconds.
 NONCE_DAYS = 2
+#: The largest id an integer column holds on both backends.
+MAX_ID = 2**31 - 1
 
 #: One resident at an activity: ``(code, role, own hours or None)``.
 Entry = tuple[str, "str | None", "float | str | None"]
@@ -66,6 +68,8 @@ class EntryRow(TypedDict):
     #: The resident's own hours where they differ from the activity's.
     hours: float | None
     source: str
+    #: False for a resident's own contribution still waiting for a worker (``services.contributions``).
+    confirmed: bool
 
 
 class ActivityDetail(ActivityRow):
@@ -208,7 +212,7 @@ def detail(ctx: ServiceContext, slug: str, activity_id: int) -> ActivityDetail:
         .where(Participant.id.in_([entry.participant_id for entry in activity.participants])))}
     entries: list[EntryRow] = [
         {"code": people[e.participant_id][0], "name": people[e.participant_id][1], "role": e.role,
-         "hours": e.hours, "source": e.source}
+         "hours": e.hours, "source": e.source, "confirmed": e.confirmed_at is not None}
         for e in activity.participants if e.participant_id in people]
     row = _row_of(ctx.session, activity)
     return {**row, "entries": entries}
@@ -302,6 +306,8 @@ def _by_nonce(session: Session, project_id: int, nonce: str) -> int | None:
 
 
 def _activity(session: Session, project_id: int, activity_id: int) -> Activity:
+    if not 0 < activity_id <= MAX_ID:  # an id typed into the address that no integer column holds: not a 500
+        raise NotFound(f"no activity {activity_id} in this project")
     activity = session.scalar(select(Activity).where(Activity.id == activity_id, Activity.project_id == project_id))
     if activity is None:
         raise NotFound(f"no activity {activity_id} in this project")

@@ -8,7 +8,7 @@ anders; deelnemer, vrijwilliger, organisator, voorzitter). Activities are for
 known residents, so an unknown code is an error. As with answers
 (``services.imports``), a file with any bad row is refused whole with every
 problem listed, and nothing is stored; Dutch Excel files (``;``, decimal
-commas, Windows-1252) work as they are.
+commas, dates day first as 12-5-2026, Windows-1252) work as they are.
 
 Running the same file again adds nothing: an activity with the same date,
 kind, title and hours is the same activity, and a resident already at it is
@@ -137,7 +137,7 @@ def _value(name: str, text: str, known, row_problems: list[str]):
     """The cell's value as stored; a problem is added (and None returned) when it is not acceptable."""
     try:
         if name == "date":
-            return activity_values.parse_day(text)
+            return activity_values.parse_day(text, day_first=True)
         if name == "kind":
             return activity_values.parse_kind(text)
         if name == "hours":

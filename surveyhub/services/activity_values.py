@@ -2,7 +2,8 @@
 
 Kinds and roles may be the English keys (``ACTIVITY_KINDS``, ``ACTIVITY_ROLES``) or the
 Dutch words; hours 0 to 24 with a decimal comma or dot; a date from 2000 up to tomorrow (a
-worker a time zone ahead); a title of at most 200 characters; a resident by their code,
+worker a time zone ahead), as 2026-05-12 (in a file also day first, as Dutch Excel writes it:
+12-5-2026); a title of at most 200 characters; a resident by their code,
 equal but for capitals and spaces where that is unambiguous. Each function returns the value
 as stored or raises ``Invalid`` with a catalog msgid.
 """
@@ -28,6 +29,9 @@ KIND_WORDS = {**{kind: kind for kind in ACTIVITY_KINDS}, "vergadering": "meeting
 ROLE_WORDS = {**{role: role for role in ACTIVITY_ROLES}, "deelnemer": "participant", "vrijwilliger": "volunteer",
               "organisator": "organiser", "organizer": "organiser", "voorzitter": "chair", "woordvoerder": "chair"}
 _HOURS = re.compile(r"^\d{1,2}([.,]\d{1,2})?$")
+#: A date as Dutch Excel writes it in a CSV file: day first, the year in four digits (12-5-2026, 12.05.2026).
+#: Only a file's cells are read so: a worker typing a date is asked for year-month-day (nothing to guess).
+_DUTCH_DATE = re.compile(r"^(?P<day>\d{1,2})([-.])(?P<month>\d{1,2})\2(?P<year>\d{4})$")
 
 
 def parse_kind(value: str) -> str:
@@ -67,13 +71,19 @@ def parse_hours(value) -> float:
     return round(number, 2)
 
 
-def parse_day(value, today: date | None = None) -> date:
-    """A date from 2000 up to tomorrow (a worker a time zone ahead), as a ``date`` or ISO text."""
+def parse_day(value, today: date | None = None, *, day_first: bool = False) -> date:
+    """A date from 2000 up to tomorrow (a worker a time zone ahead), as a ``date`` or ISO text.
+
+    :param day_first: also read 12-5-2026 as 12 May (a cell of a Dutch Excel file).
+    """
     if isinstance(value, datetime):
         value = value.date()
     if not isinstance(value, date):
+        text = str(value or "").strip()
+        dutch = _DUTCH_DATE.match(text) if day_first else None
         try:
-            value = date.fromisoformat(str(value or "").strip())
+            value = (date(int(dutch["year"]), int(dutch["month"]), int(dutch["day"])) if dutch
+                     else date.fromisoformat(text))
         except ValueError:
             raise Invalid(N_("%(value)r is not a date; write it as year-month-day, e.g. 2026-05-12"),
                           value=str(value or "")) from None

@@ -30,6 +30,7 @@ from surveyhub.services import access, audit, participation
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Conflict, Invalid, NotFound
 from surveyhub.services.participation import Intensity
+from surveyhub.text import clean
 
 #: How many of the project's latest activities a resident may pick from.
 OFFERED = 20
@@ -38,6 +39,8 @@ OLDEST_DAYS = 2 * 365
 MAX_DESCRIPTION = 200
 MAX_NOTE = 300
 MAX_HOURS = 24.0
+#: The largest id an integer column holds on both backends.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ def _role(role: str) -> str:
 
 
 def _note(note: str | None) -> str | None:
-    text = " ".join((note or "").split())
+    text = " ".join(clean(note or "").split())  # NUL and control characters: PostgreSQL refuses NUL
     if len(text) > MAX_NOTE:
         raise Invalid(N_("Your note is too long. Use at most %(n)s characters."), n=MAX_NOTE)
     return text or None
@@ -187,7 +190,7 @@ def propose(session: Session, participant_id: int, project_id: int, *, happened_
     """
     _open_project(session, project_id)
     role, note = _role(role), _note(note)
-    title = " ".join((description or "").split())
+    title = " ".join(clean(description or "").split())
     if not title:
         raise Invalid(N_("Write in a few words what you did."))
     if len(title) > MAX_DESCRIPTION:
@@ -277,6 +280,8 @@ def pending_count(session: Session, project_id: int) -> int:
 def get_pending(session: Session, actor: Actor, slug: str, entry_id: int) -> Pending:
     """One waiting contribution of the project; NotFound when it is not (or no longer) waiting."""
     project = access.project(session, actor, slug, "project.residents")
+    if not 0 < entry_id <= MAX_ID:  # a number the database cannot hold is no entry (not a 500)
+        raise NotFound(N_("This contribution is no longer waiting."))
     row = session.execute(_pending_query(project.id).where(ActivityParticipant.id == entry_id)).first()
     if row is None:
         raise NotFound(N_("This contribution is no longer waiting."))

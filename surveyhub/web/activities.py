@@ -109,13 +109,15 @@ def edit(slug: str, activity: int):
         stored = service.detail(ctx, slug, activity)
         values = {"happened_on": stored["date"].isoformat(), "kind": stored["kind"],
                   "hours": activity_hours(stored["hours"]), "title": stored["title"] or "", "nonce": ""}
-        ticked = {entry["code"]: entry["role"] for entry in stored["entries"]}
+        # A resident's contribution still waiting is confirmed on its own list, not by saving this form.
+        ticked = {entry["code"]: entry["role"] for entry in stored["entries"] if entry["confirmed"]}
         return _form(slug, values, ticked, activity=activity)
     values, ticked = _posted()
     errors = _field_errors(values)
     if not errors:
         try:
-            saved = service.update(ctx, slug, activity, **_facts(values), participants=_entries(ticked))
+            saved = service.update(ctx, slug, activity, **_facts(values),
+                                   participants=_entries(ticked, _own_hours(ctx, slug, activity)))
         except UserError as exc:
             get_session().rollback()
             errors["form"] = user_message(exc)
@@ -193,5 +195,13 @@ def _facts(values: dict) -> dict:
     return {name: values[name] for name in FIELDS}
 
 
-def _entries(ticked: dict[str, str]) -> list[service.Entry]:
-    return [(code, role, None) for code, role in ticked.items()]
+def _entries(ticked: dict[str, str], own_hours: dict[str, float] | None = None) -> list[service.Entry]:
+    """What the service takes; ``own_hours`` keeps the hours a resident gave apart from the activity's
+    (recorded by the command line, an import or the resident), which the form does not show."""
+    own_hours = own_hours or {}
+    return [(code, role, own_hours.get(code)) for code, role in ticked.items()]
+
+
+def _own_hours(ctx, slug: str, activity: int) -> dict[str, float]:
+    return {entry["code"]: entry["hours"] for entry in service.detail(ctx, slug, activity)["entries"]
+            if entry["hours"] is not None}

@@ -1,0 +1,130 @@
+"""A reviewer's cases for activities and residents' contributions: what a careful worker or resident hits.
+
+Changing an activity keeps what residents' own hours were; a resident's contribution still waiting is
+not confirmed by saving the activity it is on; an id too large for the database is a 404, not a 500;
+control characters in a resident's words are stored cleaned; a date as Dutch Excel writes it
+(``12-5-2026``) is read day first in a file. Both backends (the ``session`` fixture).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from surveyhub.models import ActivityParticipant, Participant, Project
+from surveyhub.services import activities, activity_import, activity_values, contributions
+from surveyhub.services.errors import Invalid
+from tests.fixtures.factories import csrf_token
+from tests.test_activities import context
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def place(app, session, make_org, make_user, make_project, make_participant, client_for):
+    org = make_org("Buurtwerk Review")
+    slug = make_project(org, "Speeltuin").slug
+    people = {name: make_participant(org, slug, name) for name in ("Anna", "Bram")}
+    worker = make_user("worker", org)
+    session.commit()
+    ids = dict(session.execute(select(Participant.code, Participant.id)).all())
+    project_id = session.scalar(select(Project.id).where(Project.slug == slug))
+    return {"org": org, "slug": slug, "people": people, "ids": ids, "project_id": project_id,
+            "worker": client_for(worker.email), "ctx": context(app, session, org.id, user_id=worker.id),
+            "base": f"/projects/{slug}/activities"}
+
+
+def _own_hours(session, activity_id: int) -> dict[int, float | None]:
+    session.expire_all()
+    return dict(session.execute(select(ActivityParticipant.participant_id, ActivityParticipant.hours)
+                                .where(ActivityParticipant.activity_id == activity_id)).all())
+
+
+def _edit(place, activity_id: int, **fields):
+    worker = place["worker"]
+    page = worker.get(f"{place['base']}/{activity_id}/edit")
+    assert page.status_code == 200
+    ticked = re.findall(r'name="resident" value="([^"]+)" checked', page.text)
+    data = {"csrf_token": csrf_token(page.text), "nonce": "", "happened_on": TODAY.isoformat(), "kind": "meeting",
+            "hours": "3", "title": "Bewonersavond", "resident": ticked}
+    for code in ticked:
+        role = re.search(rf'name="role:{re.escape(code)}".*?<option value="(\w+)" selected', page.text, re.S)
+        data[f"role:{code}"] = role.group(1)
+    data.update(fields)
+    return page, worker.post(f"{place['base']}/{activity_id}/edit", data=data)
+
+
+def test_changing_an_activitys_title_on_the_page_keeps_each_residents_own_hours(session, place):
+    anna, bram = place["people"]["Anna"].code, place["people"]["Bram"].code
+    made = activities.record(place["ctx"], place["slug"], happened_on=TODAY, kind="meeting", hours="3",
+                             title="Bewonersavond", participants=[(anna, "chair", "1,5"), (bram, None, None)])
+    session.commit()
+    _page, saved = _edit(place, made["id"], title="Bewonersavond juni")
+    assert saved.status_code == 302
+    assert _own_hours(session, made["id"]) == {place["ids"][anna]: 1.5, place["ids"][bram]: None}
+
+
+def test_saving_an_activity_does_not_confirm_a_residents_contribution_still_waiting(session, place):
+    anna, bram = place["people"]["Anna"], place["people"]["Bram"]
+    made = activities.record(place["ctx"], place["slug"], happened_on=TODAY - timedelta(days=1), kind="meeting",
+                             hours="3", title="Bewonersavond", participants=[(anna.code, None, None)])
+    session.commit()
+    contributions.add_to_activity(session, place["ids"][bram.code], place["project_id"], made["id"], "volunteer",
+                                  "Ik zette koffie")
+    session.commit()
+    page, saved = _edit(place, made["id"], title="Bewonersavond juni")
+    assert f'name="resident" value="{bram.code}" checked' not in page.text
+    assert saved.status_code == 302
+    session.expire_all()
+    waiting = session.scalar(select(ActivityParticipant).where(
+        ActivityParticipant.participant_id == place["ids"][bram.code]))
+    assert waiting is not None and waiting.confirmed_at is None and waiting.note == "Ik zette koffie"
+    assert contributions.pending_count(session, place["project_id"]) == 1
+
+
+@pytest.mark.parametrize("path", ["/{n}/edit", "/{n}/delete"])
+def test_an_activity_id_too_large_for_the_database_is_not_found(session, place, path):
+    huge = "9" * 30
+    assert place["worker"].get(place["base"] + path.format(n=huge)).status_code == 404
+
+
+def test_a_decision_on_a_contribution_id_too_large_is_refused_calmly(session, place):
+    worker = place["worker"]
+    page = worker.get(f"{place['base']}/to-confirm")
+    answer = worker.post(f"{place['base']}/to-confirm", data={"csrf_token": csrf_token(page.text),
+                                                              "entry": "9" * 30, "decision": "confirm"})
+    assert answer.status_code in (302, 404)
+
+
+def test_control_characters_in_a_residents_words_are_stored_cleaned(session, place):
+    bram = place["people"]["Bram"]
+    entry = contributions.propose(session, place["ids"][bram.code], place["project_id"],
+                                  happened_on=TODAY - timedelta(days=2), kind="event",
+                                  description="Soep\x00 koken\u202e", hours=2.0, role="organiser",
+                                  note="Met\x00 de\x07 buren")
+    session.commit()
+    assert "\x00" not in (entry.title or "") and "\x00" not in (entry.note or "") and "\x07" not in entry.note
+    assert "Soep" in entry.title and "buren" in entry.note
+
+
+def test_a_date_as_dutch_excel_writes_it_is_read_day_first_in_a_file():
+    june = date(2026, 6, 1)
+    assert activity_values.parse_day("12-5-2026", june, day_first=True) == date(2026, 5, 12)
+    assert activity_values.parse_day("03.04.2026", june, day_first=True) == date(2026, 4, 3)
+    for wrong in ("31-2-2026", "03/04/2026", "12-5.2026", "5-12-26"):
+        with pytest.raises(Invalid):
+            activity_values.parse_day(wrong, june, day_first=True)
+    with pytest.raises(Invalid):  # typed on the page or the command line: year-month-day, nothing guessed
+        activity_values.parse_day("12-5-2026", june)
+
+
+def test_a_dutch_excel_file_of_activities_imports(session, place):
+    anna = place["people"]["Anna"].code
+    day = TODAY - timedelta(days=5)
+    data = ("\ufeffdate;kind;hours;title;participant;role\r\n"
+            f"{day.day}-{day.month}-{day.year};Vergadering;1,5;Bewonersavond;{anna};Voorzitter\r\n").encode("utf-8")
+    imported = activity_import.import_csv(place["ctx"], place["slug"], data)
+    assert (imported.activities, imported.entries) == (1, 1)
