@@ -139,7 +139,8 @@ def stale_seconds(app: Flask) -> float:
 def context_for(queue: Queue, session, actor, lang: str = "nl") -> ServiceContext:
     config = queue.app.config
     return ServiceContext(session=session, actor=actor, registry=get_registry(queue.app), host=get_host(queue.app),
-                          thresholds=Thresholds.from_settings(config), base_url=config["BASE_URL"], lang=lang)
+                          thresholds=Thresholds.from_settings(config), base_url=config["BASE_URL"], lang=lang,
+                          timezone=config["TIMEZONE"])
 
 
 def _error_text(exc: BaseException) -> str:

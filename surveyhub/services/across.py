@@ -3,10 +3,19 @@
 :func:`summarise` takes projects (of one organisation, or of several in a network) and a period
 and returns plain values (``org_report_contract.Summary``, documented in ``docs/org-report-json.md``).
 
-Which data belong to the period (both ends inclusive, dates in UTC):
+Which data belong to the period (both ends inclusive, dates in the installation's time zone, setting
+``TIMEZONE``: a questionnaire finished at 00:30 on 1 January in Amsterdam belongs to the new year):
 
-* a pre → post **pair** counts when its post response was completed in the period (pairing is the
-  project report's, over all the project's responses, so a pair is the same pair in both reports);
+* a pre → post **pair** is counted (``pairs``, the match rate) when its post response was completed in
+  the period (pairing is the project report's, over all the project's responses, so a pair is the
+  same pair in both reports);
+* the **change** figures take a project's pairs on a scale in **blocks**: in the order their post
+  responses were completed, every ``block`` pairs form a block (a last block of fewer joins the one
+  before; a project with fewer than ``block`` pairs is one block), and a block is in the period when
+  its last post response was completed in it. ``block`` is the installation's own threshold, the same
+  for every reader and every report. So two reports of different periods (or of the same period under
+  other thresholds, with or without a project) differ by whole blocks, never by one resident: one day
+  more at the end of a period cannot give away the change of the one resident who answered that day;
 * a **resident took part** when they completed a questionnaire in the period or took part in a
   confirmed activity held in the period;
 * **activities** are confirmed activities held in the period, **outputs** those dated in it;
@@ -24,8 +33,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import cast
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import func, select
@@ -61,6 +71,8 @@ class _Loaded:
     answered: set[int] = field(default_factory=set)
     #: Post responses completed in the period.
     posts: int = 0
+    #: Every pre → post pair of the project, whatever the period (the change counts them in blocks).
+    all_pairs: list[Pair] = field(default_factory=list)
     _items: ItemValues | None = None
 
     def items(self, session: Session) -> ItemValues:
@@ -69,23 +81,40 @@ class _Loaded:
         return self._items
 
 
-def bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """The period as UTC datetimes [start 00:00, the day after end 00:00)."""
-    return (datetime.combine(start, time.min, timezone.utc),
-            datetime.combine(end + timedelta(days=1), time.min, timezone.utc))
+def bounds(start: date, end: date, zone: str | tzinfo = timezone.utc) -> tuple[datetime, datetime]:
+    """The period as UTC datetimes: [start 00:00, the day after end 00:00) on the clock of ``zone``."""
+    where = ZoneInfo(zone) if isinstance(zone, str) else zone
+    return (datetime.combine(start, time.min, where).astimezone(timezone.utc),
+            datetime.combine(end + timedelta(days=1), time.min, where).astimezone(timezone.utc))
+
+
+def block_size(installation) -> int:
+    """Pairs per block of change: the installation's ``max(min_means, min_tests)`` (an ``outcomes.Thresholds``).
+
+    Never a reader's or an organisation's own threshold: a reader who could move it would cut the
+    blocks otherwise in two reports and compare them.
+    """
+    return max(installation.min_means, installation.min_tests, 1)
 
 
 def summarise(session: Session, registry: InstrumentRegistry, projects: list[Project], *, start: date, end: date,
-              thresholds: Thresholds, keep: dict[int, ProjectData] | None = None) -> Summary:
+              thresholds: Thresholds, keep: dict[int, ProjectData] | None = None, block: int | None = None,
+              zone: str | tzinfo = timezone.utc) -> Summary:
     """Participation, activities, outputs and pooled change of ``projects`` in the period.
 
     The caller decides which projects the actor may see; nothing here checks access.
     :param thresholds: the resolved small-number thresholds (``outcomes.resolve_thresholds``).
     :param keep: when given, receives each reported project's data by project id (read once: the
         organisation report takes its quotes from it).
+    :param block: pairs per block of change (the module's docstring; :func:`block_size`).
+        Default: from ``thresholds`` (for tests of the engine alone).
+    :param zone: the installation's time zone (setting ``TIMEZONE``), where the period's days begin.
     """
     ids = [project.id for project in projects]
-    answered = _answered(session, ids, start, end)
+    low, high = bounds(start, end, zone)
+    size = max(block if block is not None else max(thresholds["min_means"], thresholds["min_tests"]), 1)
+    answered = _answered(session, ids, low, high)
+    post_times = _post_times(session, ids)
     activity_rows, in_activities = _activities(session, ids, start, end)
     outputs = _outputs(session, ids, start, end)
     org_names = dict(session.execute(select(Organisation.id, Organisation.name).where(
@@ -99,13 +128,15 @@ def summarise(session: Session, registry: InstrumentRegistry, projects: list[Pro
             keep[project.id] = data
         mine = answered.get(project.id, [])
         in_period = {rid for rid, _pid, kind in mine if kind == "post"}
-        pairs = [pair for pair in outcome_data.pair_waves(data, "pre", "post").pairs if pair.second in in_period]
+        every = outcome_data.pair_waves(data, "pre", "post").pairs
+        pairs = [pair for pair in every if pair.second in in_period]
         loaded.append(_Loaded(project, org_names.get(project.organisation_id, ""), data,
                               responses.project_definitions(project), pairs,
-                              {pid for _rid, pid, _kind in mine}, len(in_period)))
+                              {pid for _rid, pid, _kind in mine}, len(in_period), every))
     rows = [_project_row(one, activity_rows.get(one.project.id), in_activities.get(one.project.id, set()),
                          outputs.get(one.project.id, [])) for one in loaded]
-    scales, notes = _pooled_scales(session, registry, loaded, thresholds)
+    chosen = _Blocks(size, post_times, low, high)
+    scales, notes = _pooled_scales(session, registry, loaded, thresholds, chosen)
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "thresholds": thresholds,
@@ -117,9 +148,9 @@ def summarise(session: Session, registry: InstrumentRegistry, projects: list[Pro
     }
 
 
-def _answered(session: Session, ids: list[int], start: date, end: date) -> dict[int, list[tuple[int, int, str]]]:
-    """project id -> (response id, participant id, wave kind) of responses completed in the period."""
-    low, high = bounds(start, end)
+def _answered(session: Session, ids: list[int], low: datetime, high: datetime) \
+        -> dict[int, list[tuple[int, int, str]]]:
+    """project id -> (response id, participant id, wave kind) of responses completed in [low, high)."""
     found: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     for project_id, rid, pid, kind in session.execute(
             select(Wave.project_id, Response.id, Response.participant_id, Wave.kind)
@@ -128,6 +159,43 @@ def _answered(session: Session, ids: list[int], start: date, end: date) -> dict[
                    Response.completed_at >= low, Response.completed_at < high)):
         found[project_id].append((rid, pid, kind))
     return found
+
+
+def _post_times(session: Session, ids: list[int]) -> dict[int, datetime]:
+    """Response id -> when it was completed, for every completed post response of the projects."""
+    return {rid: cast(datetime, when) for rid, when in session.execute(
+        select(Response.id, Response.completed_at).join(Wave, Wave.id == Response.wave_id)
+        .where(Wave.project_id.in_(ids), Wave.kind == "post", Response.status == "completed",
+               Response.completed_at.is_not(None)))}
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """Which of a project's pairs on a scale count in the period: whole blocks (the module's docstring)."""
+
+    size: int
+    post_times: dict[int, datetime]
+    low: datetime
+    high: datetime
+
+    def chosen(self, pairs: list[Pair]) -> list[Pair]:
+        return [pair for part in blocks(pairs, self.post_times, self.size)
+                if self.low <= self.post_times[part[-1].second] < self.high for pair in part]
+
+
+def blocks(pairs: list[Pair], post_times: dict[int, datetime], size: int) -> list[list[Pair]]:
+    """``pairs`` (with a completed post) in the order their post was completed, cut into blocks of ``size``.
+
+    A last block of fewer than ``size`` joins the block before it, so every block holds at least
+    ``size`` pairs, unless the project has fewer pairs than that in all (one block). Ties in time go
+    by response id, so the cut is the same in every report.
+    """
+    ordered = sorted((pair for pair in pairs if pair.second in post_times),
+                     key=lambda pair: (post_times[pair.second], pair.second))
+    cut = [ordered[i:i + size] for i in range(0, len(ordered), size)]
+    if len(cut) > 1 and len(cut[-1]) < size:
+        cut[-2].extend(cut.pop())
+    return cut
 
 
 def _activities(session: Session, ids: list[int], start: date, end: date):
@@ -216,7 +284,7 @@ def _totals(loaded: list[_Loaded], rows: list[ProjectRow], in_activities: dict[i
 
 
 def _pooled_scales(session: Session, registry: InstrumentRegistry, loaded: list[_Loaded],
-                   thresholds: Thresholds) -> tuple[list[PooledScale], list[VersionNote]]:
+                   thresholds: Thresholds, chosen: _Blocks) -> tuple[list[PooledScale], list[VersionNote]]:
     """One pooled entry per (instrument, version, scale), in first-use order; notes where versions differ."""
     uses: dict[PoolKey, list[tuple[_Loaded, dict, dict]]] = {}
     versions: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -229,7 +297,7 @@ def _pooled_scales(session: Session, registry: InstrumentRegistry, loaded: list[
                 key = (definition["id"], definition["version"], scale["id"])
                 uses.setdefault(key, []).append((one, definition, scale))
     context = ScaleContext(None, None, thresholds, registry)  # type: ignore[arg-type]
-    entries = [_pooled(session, context, used, thresholds) for used in uses.values()]
+    entries = [_pooled(session, context, used, thresholds, chosen) for used in uses.values()]
     adjusted = holm([entry["test"]["p"] for entry in entries], None)
     for entry, p_holm in zip(entries, adjusted):
         entry["test"]["p_holm"] = p_holm
@@ -241,7 +309,7 @@ def _pooled_scales(session: Session, registry: InstrumentRegistry, loaded: list[
 
 
 def _pooled(session: Session, context: ScaleContext, used: list[tuple[_Loaded, dict, dict]],
-            thresholds: Thresholds) -> PooledScale:
+            thresholds: Thresholds, chosen: _Blocks) -> PooledScale:
     """The project report's scale entry over the pairs of every big-enough project, with its forest."""
     min_means = thresholds["min_means"]
     pairs: list[Pair] = []
@@ -252,7 +320,7 @@ def _pooled(session: Session, context: ScaleContext, used: list[tuple[_Loaded, d
     pooled_projects = too_small = 0
     for one, definition, scale in used:
         now = one.data.scores.get(("now", definition["id"], scale["id"]), {})
-        mine = [pair for pair in one.pairs if pair.first in now and pair.second in now]
+        mine = chosen.chosen([pair for pair in one.all_pairs if pair.first in now and pair.second in now])
         forest.append(_forest_row(one, mine, now, thresholds))
         in_pool = len(mine) >= min_means and len(mine) > 0
         if not in_pool:

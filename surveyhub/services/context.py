@@ -40,6 +40,8 @@ class ServiceContext:
     base_url: str
     #: ``"nl"`` or ``"en"``: documents and texts made for this request or command.
     lang: str = "nl"
+    #: The installation's time zone (setting ``TIMEZONE``): where the days of a report's period begin.
+    timezone: str = "UTC"
     #: Projects this context looked up, by slug (see ``project``).
     _projects: dict[str, Project] = field(default_factory=dict, repr=False, compare=False)
 
@@ -59,7 +61,7 @@ class ServiceContext:
 
 def for_command(session: Session, *, registry: InstrumentRegistry, host: PluginHost | None, thresholds: Thresholds,
                 base_url: str, lang: str = "nl", project_slug: str | None = None,
-                org_id: int | None = None) -> ServiceContext:
+                org_id: int | None = None, timezone: str = "UTC") -> ServiceContext:
     """The command line's context: an admin of the organisation that owns ``project_slug`` (or ``org_id``).
 
     The project is read here, once; ``ServiceContext.project`` hands out the same row afterwards.
@@ -75,5 +77,5 @@ def for_command(session: Session, *, registry: InstrumentRegistry, host: PluginH
             raise NotFound(f"no project {project_slug!r}")
         org_id = project.organisation_id
     return ServiceContext(session=session, actor=access.cli_actor(session, org_id=org_id), registry=registry,
-                          host=host, thresholds=thresholds, base_url=base_url, lang=lang,
+                          host=host, thresholds=thresholds, base_url=base_url, lang=lang, timezone=timezone,
                           _projects={project.slug: project} if project is not None else {})

@@ -50,7 +50,10 @@ METHOD = {
     "change": "Per scale, the pairs of the projects that used the same instrument and version are pooled, per "
               "organisation and for the network. A project counts only with at least min_pairs pairs on the "
               "scale, and a mean is shown only over at least min_pairs pairs; otherwise the column says 'too few'. "
-              "Change, intervals, effect sizes and tests are computed as in a project's own report.",
+              "Change, intervals, effect sizes and tests are computed as in a project's own report. A project's "
+              "pairs count in blocks of the installation's min_tests pairs (in the order their post questionnaires "
+              "came in; a block counts when its last one was completed in the period), so two periods differ by "
+              "whole blocks, never by one resident.",
     "rounding": "Counts are rounded to a multiple of 5 and counts below 5 are shown as '<5', so that no small "
                 "project can be worked out by comparing two reports.",
     "privacy": "The report holds no project rows, no quotes and nothing about one resident. No organisation sees "
@@ -75,13 +78,15 @@ def report(ctx: ServiceContext, slug: str, *, start: date, end: date) -> dict[st
     engine = {"min_means": thresholds["min_means"], "min_tests": thresholds["min_tests"],
               "min_cell": thresholds["min_cell"],
               "sources": {"min_means": "default", "min_tests": "default", "min_cell": "default"}}
+    # Blocks of change are cut by the installation's threshold, not the members' (which a member may raise).
+    block = across.block_size(ctx.thresholds)
     opted = networks.opted_in_projects(ctx, network)
     rows = {project.id: project for project in ctx.session.scalars(
         select(Project).where(Project.id.in_([pid for ids in opted.values() for pid in ids])))}
 
     def summary(project_ids: list[int]):
         return across.summarise(ctx.session, ctx.registry, [rows[pid] for pid in project_ids], start=start, end=end,
-                                thresholds=engine)  # type: ignore[arg-type]
+                                thresholds=engine, block=block, zone=ctx.timezone)  # type: ignore[arg-type]
 
     combined = summary([pid for ids in opted.values() for pid in ids])
     names = {rows[pid].slug: org.name for org in members for pid in opted.get(org.id, [])}

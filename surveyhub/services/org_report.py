@@ -37,8 +37,13 @@ LOW_MATCH_RATE = 0.8
 
 #: What the method section says; plain text a renderer may translate (``instruments`` is added per report).
 ORG_METHOD = {
-    "period": "Both ends of the period count (dates in UTC). A pre → post pair counts in the period when its post "
-              "response was completed in it; pairs are made as in each project's own report.",
+    "period": "Both ends of the period count (days in the installation's time zone). A pre → post pair counts in "
+              "the period when its post response was completed in it; pairs are made as in each project's own "
+              "report. The change takes a project's pairs in blocks: in the order their post questionnaires came "
+              "in, every N pairs form a block (N: the installation's own min_tests, whatever the report's; a last, "
+              "smaller block joins the one before), and a block counts when its last post questionnaire was "
+              "completed in the period. So reports of two periods differ by whole blocks, never by one resident; "
+              "the pairs behind a change can therefore differ a little from the pairs counted in the period.",
     "residents": "A resident took part in the period when they completed a questionnaire or took part in a "
                  "confirmed activity held in it. Residents reached are counted once: residents who made their "
                  "own code are one person wherever the same code appears, in any project or organisation; others "
@@ -77,7 +82,7 @@ def build(ctx: ServiceContext, *, start: date, end: date, min_means: int | None 
     projects = list(session.scalars(access.projects_query(ctx.actor).order_by(Project.name, Project.id)))
     loaded: dict[int, ProjectData] = {}
     summary = across.summarise(session, ctx.registry, projects, start=start, end=end, thresholds=thresholds,
-                               keep=loaded)
+                               keep=loaded, block=across.block_size(ctx.thresholds), zone=ctx.timezone)
     by_slug = {project.slug: project for project in projects}
     posts = sum(row["post"] for row in summary["projects"])
     match_rate = summary["totals"]["pairs"] / posts if posts else None

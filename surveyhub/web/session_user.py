@@ -54,7 +54,7 @@ def service_context() -> ServiceContext:
         g.service_context = ServiceContext(
             session=get_session(), actor=current_actor(), registry=get_registry(), host=get_host(),
             thresholds=Thresholds.from_settings(current_app.config), base_url=current_app.config["BASE_URL"],
-            lang=current_language())
+            lang=current_language(), timezone=current_app.config["TIMEZONE"])
     return g.service_context
 
 
