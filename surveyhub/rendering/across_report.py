@@ -283,7 +283,7 @@ def quotes(report: dict, t: dict) -> list[dict]:
 def method(report: dict, data: dict, lang: str, t: dict) -> dict:
     limits = report["thresholds"]
     n = numbers(lang)
-    lines = [t["m_period"], t["m_residents"], t["m_pooling"]]
+    lines = [t["m_period"], t["m_blocks"], t["m_residents"], t["m_pooling"]]
     if report.get("network"):
         lines.append(t["m_network"])
     else:

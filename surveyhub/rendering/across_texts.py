@@ -106,6 +106,10 @@ ACROSS = DocumentTexts({
     # method
     "m_period": pgettext("org report", "Both days of the period count. A resident's start and end count in the "
                                        "period when the final questionnaire was filled in during it."),
+    "m_blocks": pgettext("org report", "Growth is counted per project in blocks of residents, in the order they "
+                                       "filled in the final questionnaire. A block is as large as the threshold "
+                                       "for tests. It counts in the period in which its last resident filled it in. "
+                                       "So two reports never differ by just one resident."),
     "m_residents": pgettext("org report", "A resident took part when they filled in a questionnaire or joined an "
                                           "activity in the period. Residents who made their own code count once, "
                                           "in whichever projects or organisations the same code appears."),
