@@ -128,3 +128,50 @@ def test_a_dutch_excel_file_of_activities_imports(session, place):
             f"{day.day}-{day.month}-{day.year};Vergadering;1,5;Bewonersavond;{anna};Voorzitter\r\n").encode("utf-8")
     imported = activity_import.import_csv(place["ctx"], place["slug"], data)
     assert (imported.activities, imported.entries) == (1, 1)
+
+
+def _archive(session, project_id: int) -> None:
+    from surveyhub.models._types import utcnow
+    session.get_one(Project, project_id).archived_at = utcnow()
+    session.commit()
+
+
+def test_an_archived_projects_waiting_contributions_are_neither_confirmed_nor_removed(session, place):
+    bram = place["people"]["Bram"]
+    made = activities.record(place["ctx"], place["slug"], happened_on=TODAY - timedelta(days=1), kind="meeting",
+                             hours="2", participants=[])
+    session.commit()
+    entry = contributions.add_to_activity(session, place["ids"][bram.code], place["project_id"], made["id"],
+                                          "volunteer")
+    session.commit()
+    _archive(session, place["project_id"])
+    worker = place["worker"]
+    page = worker.get(f"{place['base']}/to-confirm")
+    for decision in ("confirm", "remove"):
+        answer = worker.post(f"{place['base']}/to-confirm", data={"csrf_token": csrf_token(page.text),
+                                                                  "entry": str(entry.id), "decision": decision})
+        assert answer.status_code == 302
+        assert "gearchiveerd" in worker.get(answer.headers["Location"]).text
+    session.expire_all()
+    assert contributions.pending_count(session, place["project_id"]) == 1
+
+
+def test_an_import_matching_a_residents_proposal_records_its_own_activity_and_confirms_who_waits(session, place):
+    anna, bram = place["people"]["Anna"], place["people"]["Bram"]
+    day = TODAY - timedelta(days=3)
+    proposal = contributions.propose(session, place["ids"][anna.code], place["project_id"], happened_on=day,
+                                     kind="event", description="Buurtfeest", hours=3.0, role="organiser")
+    made = activities.record(place["ctx"], place["slug"], happened_on=day, kind="meeting", hours="2",
+                             title="Bewonersavond", participants=[])
+    contributions.add_to_activity(session, place["ids"][bram.code], place["project_id"], made["id"], "volunteer")
+    session.commit()
+    data = ("date,kind,hours,title,participant,role\n"
+            f"{day.isoformat()},event,3,Buurtfeest,{bram.code},participant\n"
+            f"{day.isoformat()},meeting,2,Bewonersavond,{bram.code},chair\n")
+    imported = activity_import.import_csv(place["ctx"], place["slug"], data)
+    session.commit()
+    assert (imported.activities, imported.entries) == (1, 2)
+    from surveyhub.services import participation
+    assert participation.of(session, place["project_id"], place["ids"][bram.code]).activities == 2
+    assert participation.of(session, place["project_id"], place["ids"][anna.code]).activities == 0
+    assert proposal.confirmed is False and contributions.pending_count(session, place["project_id"]) == 1

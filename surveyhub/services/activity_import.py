@@ -12,7 +12,9 @@ commas, dates day first as 12-5-2026, Windows-1252) work as they are.
 
 Running the same file again adds nothing: an activity with the same date,
 kind, title and hours is the same activity, and a resident already at it is
-left as they are.
+left as they are; one whose own contribution waits for a worker is confirmed
+(in the file's role), as when a worker ticks them on the page. A resident's
+proposal nobody confirmed is never taken for the file's activity.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from surveyhub.models import Activity, ActivityParticipant
+from surveyhub.models._types import utcnow
 from surveyhub.services import activities, activity_values, audit
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import UserError
@@ -42,7 +45,7 @@ Key = tuple
 class Imported:
     #: Activities made (an activity already stored with the same date, kind, title and hours is not counted).
     activities: int
-    #: Residents' entries added.
+    #: Residents' entries added (or, where the resident's own contribution waited, confirmed).
     entries: int
 
 
@@ -56,9 +59,10 @@ def import_csv(ctx: ServiceContext, slug: str, data: bytes | str) -> Imported:
     groups = _check(ctx, project.id, data)
     made = added = 0
     for (day, kind, title, hours), entries in groups.items():
-        activity = ctx.session.scalar(select(Activity).where(
-            Activity.project_id == project.id, Activity.happened_on == day, Activity.kind == kind,
-            Activity.hours == hours, Activity.title.is_(None) if title is None else Activity.title == title)
+        activity = ctx.session.scalar(select(Activity).where(  # a resident's proposal is theirs, not this one
+            Activity.project_id == project.id, Activity.confirmed_at.is_not(None), Activity.happened_on == day,
+            Activity.kind == kind, Activity.hours == hours,
+            Activity.title.is_(None) if title is None else Activity.title == title)
             .order_by(Activity.id).limit(1))
         if activity is None:
             activity = Activity(project_id=project.id, happened_on=day, kind=kind, title=title, hours=hours,
@@ -66,14 +70,22 @@ def import_csv(ctx: ServiceContext, slug: str, data: bytes | str) -> Imported:
             ctx.session.add(activity)
             ctx.session.flush()
             made += 1
-        present = set(ctx.session.scalars(select(ActivityParticipant.participant_id)
-                                          .where(ActivityParticipant.activity_id == activity.id)))
+        present = {entry.participant_id: entry for entry in ctx.session.scalars(
+            select(ActivityParticipant).where(ActivityParticipant.activity_id == activity.id))}
+        new = []
         for participant_id, role, own in entries:
-            if participant_id in present:
+            waiting = present.get(participant_id)
+            if waiting is not None:
+                if waiting.confirmed_at is None:  # the resident said so too: the worker's file confirms it
+                    waiting.role, waiting.hours = role, own
+                    waiting.confirmed_at, waiting.confirmed_by_id = utcnow(), ctx.actor.user_id
+                    added += 1
                 continue
-            ctx.session.add(ActivityParticipant(activity_id=activity.id, participant_id=participant_id, role=role,
-                                                hours=own, source="import", confirmed_by_id=ctx.actor.user_id))
-            added += 1
+            new.append({"activity_id": activity.id, "participant_id": participant_id, "role": role, "hours": own,
+                        "source": "import", "confirmed_by_id": ctx.actor.user_id})
+        if new:  # one statement per activity, not per resident (a year's file has thousands of rows)
+            ctx.session.execute(insert(ActivityParticipant), new)
+            added += len(new)
     ctx.session.flush()
     audit.record(ctx.session, "activity.import", actor=ctx.actor, project_id=project.id,
                  target=f"project:{project.slug}", details={"activities": made, "entries": added})
