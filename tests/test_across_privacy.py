@@ -242,3 +242,55 @@ def test_two_periods_differ_by_whole_blocks_of_at_least_the_block_size(days, siz
     for first, second in itertools.combinations(chosen, 2):
         difference = first ^ second
         assert not difference or len(difference) >= min(size, len(days))
+
+
+def test_a_member_cannot_test_whether_someone_with_a_guessed_code_took_part_elsewhere(app, session, make_org):
+    """North adds one participant with a self-made code it guessed; the report is the same whether or not
+    South has a resident with that code (the overlap counts in steps of 5, none below 5)."""
+    from sqlalchemy import update
+
+    from tests.fixtures.outcomes import answer
+    north, south = make_org("Buurtwerk Noord"), make_org("Welzijn Zuid")
+    info, code = networks.create(context(app, session, north), name="Samen Oost", area="Oost")
+    networks.join(context(app, session, south), code)
+    session.commit()
+    theirs = new_project(app, session, south, ["rating@1"], name="Schuldhulp Zuid")
+    mine = new_project(app, session, north, ["rating@1"], name="Speeltuin Noord")
+    # 15 of South's and 13 of North's (with the guess): 28 or, were the guess counted once, 27 — either side
+    # of a rounding step (30 or 25).
+    for slug, prefix, offset, count in ((theirs, "S", 0, 15), (mine, "N", 100, 12)):
+        for i in range(count):
+            for wave, value in (("pre", 4), ("post", 6)):
+                answer(app, session, slug, wave, f"{prefix}{i:03d}", {("rating", "rating"): value},
+                       self_code=f"a|b|{offset + i}|c|2|x", commit=False)
+        networks.opt_in(context(app, session, north if slug == mine else south), info.slug, slug)
+    # The guess: one more resident of North's, first with a code nobody else has.
+    answer(app, session, mine, "pre", "GUESS", {("rating", "rating"): 5}, self_code="z|z|9|z|9|z", commit=False)
+    session.commit()
+
+    def shape() -> str:
+        found = network_report.report(context(app, session, north), info.slug, start=date(2000, 1, 1),
+                                      end=date.today() + timedelta(days=1))
+        session.commit()
+        return json.dumps({key: value for key, value in found.items() if key != "generated_at"}, sort_keys=True)
+
+    fresh = shape()
+    guessed = select(Participant.id).where(Participant.code == "GUESS")
+    session.execute(update(Participant).where(Participant.id.in_(guessed)).values(self_code="a|b|3|c|2|x"))
+    session.commit()
+    assert shape() == fresh, "one matching code moved the network report"
+    # From five shared residents on, they are counted once (and the report says so).
+    for i in range(4, 8):
+        session.execute(update(Participant).where(Participant.code == f"N{i:03d}",
+                                                  Participant.project_id.in_(select(Project.id).where(
+                                                      Project.slug == mine))).values(self_code=f"a|b|{i}|c|2|x"))
+    session.commit()
+    found = json.loads(shape())
+    assert found["totals"]["residents"] == 25 and "same_residents_in_several_organisations" in found["limitations"]
+    assert [o["residents"] for o in found["organisations"]] == [15, 15]  # 13 and 15; 28 − 5 = 23 together
+
+
+@pytest.mark.parametrize("overlap, floor, counted", [(0, 5, 0), (1, 5, 0), (4, 5, 0), (5, 5, 5), (9, 5, 5),
+                                                     (10, 5, 10), (6, 7, 0), (7, 7, 5), (12, 7, 10)])
+def test_residents_in_several_organisations_count_in_steps_of_five(overlap, floor, counted):
+    assert network_report.in_several(overlap, floor) == counted

@@ -15,7 +15,8 @@ members opted in, with stricter rules than an organisation's own report, because
   not move at all: it is too small to count in them).
 
 Residents reached are counted once across organisations where they used the same self-made code
-(``across.person_key``). ``docs/networks.md`` documents the JSON.
+(``across.person_key``), in steps of ``ROUNDING`` (:func:`in_several`), so that no organisation can test
+whether someone with a code it guessed took part elsewhere. ``docs/networks.md`` documents the JSON.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ METHOD = {
     "projects": "Each member organisation's admin chooses which of its projects count in the network. Only those "
                 "projects count, with the data of the period.",
     "residents": "Residents reached are counted once: residents who made their own code are one person wherever "
-                 "the same code appears, in any project of any member organisation.",
+                 "the same code appears, in any project of any member organisation. How many took part in several "
+                 "organisations is rounded down to a multiple of 5 (0 below 5) before it is taken off the total, so "
+                 "that no organisation can test whether one person took part elsewhere.",
     "change": "Per scale, the pairs of the projects that used the same instrument and version are pooled, per "
               "organisation and for the network. A project counts only with at least min_pairs pairs on the "
               "scale, and a mean is shown only over at least min_pairs pairs; otherwise the column says 'too few'. "
@@ -98,6 +101,8 @@ def report(ctx: ServiceContext, slug: str, *, start: date, end: date) -> dict[st
         organisations.append({"name": org.name, "projects_opted_in": len(opted.get(org.id, [])),
                               **_totals(own["totals"], thresholds["min_cell"]),
                               "scales": [_side(entry, thresholds["min_pairs"]) for entry in own["scales"]]})
+    shared = in_several(in_organisations - combined["totals"]["residents"], thresholds["min_cell"])
+    reached = {**combined["totals"], "residents": in_organisations - shared}
     return {
         "report_version": REPORT_VERSION,
         "kind": "network",
@@ -106,12 +111,12 @@ def report(ctx: ServiceContext, slug: str, *, start: date, end: date) -> dict[st
                     "description": network.description},
         "period": combined["period"],
         "thresholds": thresholds,
-        "totals": {"organisations": len(members), **_totals(combined["totals"], thresholds["min_cell"])},
+        "totals": {"organisations": len(members), **_totals(reached, thresholds["min_cell"])},
         "scales": [_pooled(entry, thresholds["min_pairs"]) for entry in combined["scales"]],
         "reliable_change": combined["reliable_change"],
         "organisations": organisations,
         "version_notes": _versions(combined["version_notes"], names),
-        "limitations": _limitations(combined, in_organisations),
+        "limitations": _limitations(combined, shared),
         "method": METHOD,
     }
 
@@ -171,13 +176,28 @@ def _versions(notes, names: dict[str, str]) -> list[dict[str, Any]]:
                           for use in note["versions"]]} for note in notes]
 
 
-def _limitations(combined, in_organisations: int) -> list[str]:
+def in_several(overlap: int, floor: int) -> int:
+    """How many residents the network counts once although they took part in several organisations.
+
+    The exact number of people with the same self-made code in two organisations is an oracle: an
+    organisation that adds one participant with a guessed code (a neighbour's initials and birthday)
+    would see the total or the limitation move when that person took part elsewhere, and so learn that
+    they did. So it is rounded down to a multiple of ``ROUNDING``, and none below ``floor``: one code,
+    or a handful, never moves the report (up to a few residents in several organisations are counted
+    in each of them; the limitation says so from ``floor`` on).
+    """
+    if overlap < max(floor, ROUNDING):
+        return 0
+    return overlap - overlap % ROUNDING
+
+
+def _limitations(combined, shared: int) -> list[str]:
     found = ["no_control_group", "self_report", "not_a_ranking", "counts_rounded"]
     if combined["version_notes"]:
         found.append("versions_differ")
     if any(entry["projects_too_small"] for entry in combined["scales"]):
         found.append("projects_too_small")
-    if combined["totals"]["residents"] < in_organisations:
+    if shared:
         found.append("same_residents_in_several_organisations")
     if not combined["totals"]["pairs"]:
         found.append("no_pairs")
