@@ -175,3 +175,25 @@ def test_an_import_matching_a_residents_proposal_records_its_own_activity_and_co
     assert participation.of(session, place["project_id"], place["ids"][bram.code]).activities == 2
     assert participation.of(session, place["project_id"], place["ids"][anna.code]).activities == 0
     assert proposal.confirmed is False and contributions.pending_count(session, place["project_id"]) == 1
+
+
+def _other(client, token: str, hours: str, description: str):
+    from tests.test_contributions_pages import _token
+    page = client.get(f"/q/{token}/did")
+    return client.post(f"/q/{token}/did", data={
+        "which": "other", "other-csrf_token": _token(page.text, "other"),
+        "other-happened_on": (TODAY - timedelta(days=1)).isoformat(), "other-kind": "event",
+        "other-description": description, "other-hours": hours, "other-role": "volunteer", "other-note": ""})
+
+
+def test_a_resident_writes_hours_with_a_decimal_comma_and_odd_numbers_get_one_plain_message(app, session, place):
+    client, token = app.test_client(), place["people"]["Bram"].token
+    assert _other(client, token, "1,5", "Soep gemaakt").status_code == 302
+    session.expire_all()
+    stored = contributions.my_record(session, place["ids"][place["people"]["Bram"].code], place["project_id"])
+    assert [entry.hours for entry in stored.waiting] == [1.5]
+    for typed in ("sNaN", "NaN", "Infinity", "1e309", "-1", "0", "25", "twee"):
+        answer = _other(client, token, typed, f"Iets anders {typed}")
+        assert answer.status_code == 400, typed
+        assert "Vul het aantal uren in: meer dan 0, hoogstens 24." in answer.text, typed
+        assert f'value="{typed}"' in answer.text  # what was typed is kept

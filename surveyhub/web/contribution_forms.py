@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l, ngettext, pgettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, RadioField, StringField, TextAreaField
+import re
+
+from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from surveyhub.i18n import current_language
 from surveyhub.locale import Numbers
@@ -49,6 +51,31 @@ def hours_text(value: float) -> str:
     return ngettext("%(hours)s hour", "%(hours)s hours", 1 if value == 1 else 2, hours=shown)
 
 
+#: Hours as a resident types them: 2, 1,5 or 1.5 (the decimal comma is Dutch), at most two decimals.
+_HOURS = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?$")
+
+
+class HoursField(StringField):
+    """Hours typed as text, read with a decimal comma or dot; ``data`` is a float, or None when it is no number.
+
+    A text field (``inputmode="decimal"``) rather than a number field: "1,5" is how a Dutch resident
+    writes it, and words such as "NaN" or "sNaN" never reach a comparison.
+    """
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = float(text.replace(",", ".")) if _HOURS.match(text) else None
+
+    def _value(self) -> str:
+        """What the resident typed, kept when the page comes back with a message."""
+        return self.raw_data[0] if self.raw_data else ("" if self.data is None else f"{self.data:g}")
+
+
+def _hours_in_range(form, field) -> None:
+    if field.data is None or not 0 < field.data <= MAX_HOURS:
+        raise ValidationError(_l("Fill in the hours: more than 0, at most %(n)s.", n=int(MAX_HOURS)))
+
+
 def _choices(names: dict, keys) -> list[SelectChoice]:
     return [SelectChoice(key, names[key]) for key in keys]
 
@@ -79,8 +106,8 @@ class OtherForm(FlaskForm):
     description = StringField(_l("What did you do? A few words are enough."),
                               validators=[InputRequired(_l("Write in a few words what you did.")),
                                           Length(max=MAX_DESCRIPTION)])
-    hours = DecimalField(_l("How many hours, about?"), places=None,
-                         validators=[InputRequired(_l("Fill in the hours.")), NumberRange(min=0.25, max=MAX_HOURS)])
+    hours = HoursField(_l("How many hours, about?"),
+                       validators=[InputRequired(_l("Fill in the hours.")), _hours_in_range])
     role = RadioField(_l("What did you do?"), choices=_choices(ROLE_CHOICES, ACTIVITY_ROLES), default="participant",
                       validators=[InputRequired(_l("Choose what you did there."))])
     note = TextAreaField(_l("Want to tell more? (you may leave this empty)"),
