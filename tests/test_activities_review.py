@@ -17,6 +17,7 @@ from sqlalchemy import select
 from surveyhub.models import ActivityParticipant, Participant, Project
 from surveyhub.services import activities, activity_import, activity_values, contributions
 from surveyhub.services.errors import Invalid
+from surveyhub.services.imports import ImportRefused
 from tests.fixtures.factories import csrf_token
 from tests.test_activities import context
 
@@ -197,3 +198,12 @@ def test_a_resident_writes_hours_with_a_decimal_comma_and_odd_numbers_get_one_pl
         assert answer.status_code == 400, typed
         assert "Vul het aantal uren in: meer dan 0, hoogstens 24." in answer.text, typed
         assert f'value="{typed}"' in answer.text  # what was typed is kept
+
+
+def test_a_file_with_a_cell_too_large_for_csv_is_refused_with_its_line(session, place):
+    anna = place["people"]["Anna"].code
+    data = ("date,kind,hours,title,participant,role\n"
+            f"{TODAY.isoformat()},meeting,2,\"{'x' * 200_000}\",{anna},participant\n")
+    with pytest.raises(ImportRefused) as refused:
+        activity_import.import_csv(place["ctx"], place["slug"], data)
+    assert refused.value.problems[0].startswith("line ")
