@@ -36,6 +36,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "project.outcomes": frozenset({ADMIN, WORKER, FUNDER}),
     # the organisation's year report across its projects (a funder's: only the projects shared with them)
     "org.outcomes": frozenset({ADMIN, WORKER, FUNDER}),
+    # the organisation's issued year and network reports (who made them, their files); revoking is org.manage
+    "org.documents": frozenset({ADMIN, WORKER}),
     # start or join a neighbourhood network, opt projects in or out, let a funder read the network's report
     "network.manage": frozenset({ADMIN}),
     # a network's suppressed report (members' admins and workers; funders only when let in as a viewer)

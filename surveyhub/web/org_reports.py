@@ -15,16 +15,18 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import HiddenField, SelectField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length
 
 from surveyhub.i18n import current_language
 from surveyhub.rendering import across_report
-from surveyhub.services import access, audit, org_report
+from surveyhub.locale import Numbers
+from surveyhub.services import access, audit, org_documents, org_report
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.jobs import start as start_job
@@ -92,6 +94,14 @@ class PdfForm(FlaskForm):
     lang = SelectField(choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")])
 
 
+class RevokeForm(FlaskForm):
+    """"Intrekken": the reason, and ``confirm`` once the admin said yes on the confirmation page."""
+
+    code = HiddenField(validators=[DataRequired(), Length(max=64)])
+    reason = StringField(validators=[DataRequired(), Length(max=500)])
+    confirm = HiddenField()
+
+
 def _draw(svg: str) -> dict:
     return {"svg": Markup(svg), "min_width": chart_min_width(svg)}
 
@@ -127,7 +137,58 @@ def page():
     return render_template("org_reports/page.html", period=period, report=report, problem=problem,
                            view=view(dict(report), lang) if report else None, form=form,
                            organisation=organisation.name, funder=ctx.actor.role == access.FUNDER,
-                           years=(date.today().year, date.today().year - 1)), status
+                           years=(date.today().year, date.today().year - 1),
+                           issued=issued_rows(ctx, lang) if ctx.actor.can("org.documents") else None), status
+
+
+def issued_rows(ctx, lang: str) -> list[dict]:
+    """The issued reports as the page lists them: words and dates in the page's language."""
+    n = Numbers(lang)
+    languages = {"nl": "Nederlands", "en": "English"}
+    rows = []
+    for found in org_documents.list_reports(ctx.session, ctx.actor):
+        period = ({"start": found.start.isoformat(), "end": found.end.isoformat()}
+                  if found.start is not None and found.end is not None else None)
+        status = (_("Revoked: %(reason)s", reason=found.revoked_reason) if found.revoked else
+                  _("A newer version exists") if found.superseded else _("Valid"))
+        rows.append({"report": found, "title": found.title, "period": across_report.short_period(period, lang)
+                     if period else _("See the title"), "language": languages.get(found.language, found.language),
+                     "issued": n.date(found.issued_at), "by": found.issued_by or _("the command line"),
+                     "status": status, "what": (_("Network report: %(name)s", name=found.network_name)
+                                               if found.kind == "network_report" and found.network_name
+                                               else _("Network report") if found.kind == "network_report"
+                                               else _("Year report"))})
+    return rows
+
+
+@bp.route("/organisation/report/revoke", methods=["POST"])
+@requires("org.manage")
+def revoke():
+    """Revoke an issued report: the reason first, then a page that asks to confirm; only then is it revoked.
+
+    The code is a form field: another organisation's report, or a project's document, is not found (404).
+    """
+    ctx = service_context()
+    form = RevokeForm()
+    back = url_for("org_reports.page") + "#issued"
+    if not form.validate_on_submit():
+        flash(_("Give a reason for revoking the report."), "error")
+        return redirect(back)
+    found = org_documents.find(ctx.session, ctx.actor, form.code.data or "")
+    if found.revoked:
+        return redirect(back)
+    if form.confirm.data != "yes":
+        return render_template("org_reports/revoke.html", found=found, form=form,
+                               issued=Numbers(current_language()).date(found.issued_at))
+    try:
+        org_documents.revoke(ctx.session, ctx.actor, found.code, form.reason.data or "")
+    except UserError as exc:
+        ctx.session.rollback()
+        flash(user_message(exc), "error")
+    else:
+        ctx.session.commit()
+        flash(_("Report %(code)s is revoked. The check page now says so.", code=found.code))
+    return redirect(back)
 
 
 @bp.route("/organisation/report.json")
