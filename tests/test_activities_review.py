@@ -207,3 +207,28 @@ def test_a_file_with_a_cell_too_large_for_csv_is_refused_with_its_line(session, 
     with pytest.raises(ImportRefused) as refused:
         activity_import.import_csv(place["ctx"], place["slug"], data)
     assert refused.value.problems[0].startswith("line ")
+
+
+def test_a_worker_cannot_decide_another_organisations_contribution_through_their_own_project(
+        session, place, make_org, make_project, make_participant):
+    other = make_org("Welzijn Zuid")
+    their_slug = make_project(other, "Moestuin Zuid").slug
+    theirs = make_participant(other, their_slug, "Dirk Zuid")
+    session.commit()
+    their_project = session.scalar(select(Project.id).where(Project.slug == their_slug))
+    their_id = session.scalar(select(Participant.id).where(Participant.code == theirs.code,
+                                                           Participant.project_id == their_project))
+    entry = contributions.propose(session, their_id, their_project, happened_on=TODAY - timedelta(days=1),
+                                  kind="event", description="Geheime soep", hours=2.0, role="organiser",
+                                  note="Alleen voor Zuid")
+    session.commit()
+    worker = place["worker"]
+    page = worker.get(f"{place['base']}/to-confirm")
+    assert "Geheime soep" not in page.text and "Alleen voor Zuid" not in page.text
+    for decision in ("confirm", "remove"):
+        answer = worker.post(f"{place['base']}/to-confirm", data={"csrf_token": csrf_token(page.text),
+                                                                  "entry": str(entry.id), "decision": decision})
+        assert answer.status_code == 302
+    assert "Alleen voor Zuid" not in worker.get(f"{place['base']}/to-confirm?remove={entry.id}").text
+    session.expire_all()
+    assert contributions.pending_count(session, their_project) == 1
