@@ -32,7 +32,7 @@ own reports). Every statistic is the project report's (``outcomes`` and ``stats`
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -76,8 +76,10 @@ class _Loaded:
     _items: ItemValues | None = None
 
     def items(self, session: Session) -> ItemValues:
+        """The pre wave's item answers (alpha is the pre wave's): half of what all waves would read."""
         if self._items is None:
-            self._items = ItemValues(session, self.data, self.definitions)
+            pre = {kind: wave_id for kind, wave_id in self.data.waves.items() if kind == "pre"}
+            self._items = ItemValues(session, replace(self.data, waves=pre), self.definitions)
         return self._items
 
 
