@@ -232,3 +232,32 @@ def test_a_worker_cannot_decide_another_organisations_contribution_through_their
     assert "Alleen voor Zuid" not in worker.get(f"{place['base']}/to-confirm?remove={entry.id}").text
     session.expire_all()
     assert contributions.pending_count(session, their_project) == 1
+
+
+def test_a_residents_confirmed_proposal_is_offered_to_no_one_else_and_erasure_takes_its_words(
+        app, session, place):
+    from surveyhub.models import Activity
+    from surveyhub.services import erasure
+    anna, bram = place["ids"][place["people"]["Anna"].code], place["ids"][place["people"]["Bram"].code]
+    alone = contributions.propose(session, anna, place["project_id"], happened_on=TODAY - timedelta(days=2),
+                                  kind="other", description="Boodschappen gedaan voor mijn zieke buurman Kees",
+                                  hours=1.0, role="volunteer")
+    shared = contributions.propose(session, anna, place["project_id"], happened_on=TODAY - timedelta(days=3),
+                                   kind="event", description="Annas soepfeest", hours=2.0, role="organiser")
+    session.commit()
+    actor = place["ctx"].actor
+    for entry in (alone, shared):
+        contributions.confirm(session, actor, place["slug"], entry.id)
+    shared_id = session.scalar(select(Activity.id).where(Activity.title == "Annas soepfeest"))
+    session.add(ActivityParticipant(activity_id=shared_id, participant_id=bram, role="participant"))
+    session.commit()
+    assert contributions.offers(session, bram, place["project_id"]) == []
+    page = app.test_client().get(f"/q/{place['people']['Bram'].token}/did")
+    assert "zieke buurman" not in page.text
+
+    erasure.erase(session, anna, "resident", "resident")
+    session.commit()
+    titles = set(session.scalars(select(Activity.title)))
+    assert not any(t and ("Kees" in t or "soep" in t) for t in titles)
+    from surveyhub.services import participation
+    assert participation.of(session, place["project_id"], bram).activities == 1  # Bram's part stays

@@ -119,13 +119,17 @@ def my_entries(session: Session, participant_id: int) -> list[dict]:
 
 def offers(session: Session, participant_id: int, project_id: int, *, today: date | None = None,
            limit: int = OFFERED) -> list[Offer]:
-    """The project's latest confirmed activities up to today that the resident is not on yet."""
+    """The project's latest confirmed activities up to today that the resident is not on yet.
+
+    Never one a resident proposed: its title is that resident's own words about what they did,
+    not a group activity to join.
+    """
     today = today or date.today()
     mine = select(ActivityParticipant.activity_id).where(ActivityParticipant.participant_id == participant_id)
     rows = session.execute(
         select(Activity.id, Activity.happened_on, Activity.kind, Activity.title)
         .where(Activity.project_id == project_id, Activity.confirmed_at.is_not(None),
-               Activity.happened_on <= today, Activity.id.not_in(mine))
+               Activity.proposed_by_id.is_(None), Activity.happened_on <= today, Activity.id.not_in(mine))
         .order_by(Activity.happened_on.desc(), Activity.id.desc()).limit(limit))
     return [Offer(*row) for row in rows]
 
@@ -329,8 +333,16 @@ def _audit(session: Session, actor: Actor, slug: str, action: str, found: Pendin
 
 
 def erase_proposals(session: Session, participant_id: int) -> int:
-    """Remove the activities a resident proposed that no worker confirmed (their words), for erasure."""
+    """Remove the resident's own words in the activities they proposed, for erasure; returns activities removed.
+
+    One nobody confirmed, or confirmed with nobody else on it, goes whole (it was their contribution
+    alone); one a worker put others on stays without its title (the description was theirs).
+    """
+    others = (select(ActivityParticipant.id).where(ActivityParticipant.activity_id == Activity.id,
+                                                   ActivityParticipant.participant_id != participant_id).exists())
     result = session.execute(delete(Activity).where(Activity.proposed_by_id == participant_id,
-                                                    Activity.confirmed_at.is_(None))
+                                                    (Activity.confirmed_at.is_(None)) | ~others)
                              .execution_options(synchronize_session=False))
+    session.execute(update(Activity).where(Activity.proposed_by_id == participant_id).values(title=None)
+                    .execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
