@@ -348,11 +348,14 @@ def test_every_key_figure_and_row_has_words_and_the_statistics_are_folded(app, s
     # Every table of figures is followed by the words that explain its columns, before the next table starts.
     tables = re.split(r"<table", html)[1:]
     with_columns = [t for t in tables if "<thead>" in t.split("</table>")[0]]
-    assert len(with_columns) == 6  # change, effect sizes, tests, reliable change, look-back, alpha
+    # change, effect sizes, tests, reliable change, look-back, alpha; and per skill the exploratory groups
+    exploratory = html.count('<table class="stack exploratory">')
+    assert exploratory == len(report["exploratory"]["scales"]) > 0
+    assert len(with_columns) == 6 + exploratory
     assert all('<dl class="figure-help">' in t.split("</table>")[1] for t in with_columns)
     # Tests, effect sizes and alpha sit behind "Details", folded until a reader opens them.
     details = re.findall(r"<details[^>]*>", html)
-    assert len(details) == 2 and not [d for d in details if "open" in d]
+    assert len(details) == 3 and not [d for d in details if "open" in d]
     assert "<summary>Details: toetsen en effectgroottes</summary>" in html
     statistics = html.split("<summary>Details: toetsen en effectgroottes</summary>")[1].split("</details>")[0]
     assert "Wilcoxon" in statistics and "Holm" in statistics

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 
 from surveyhub.locale import DASH, Numbers, translate
 from surveyhub.rendering import report as report_pdf
-from surveyhub.rendering import report_words, texts
+from surveyhub.rendering import report_exploratory, report_words, texts
 from surveyhub.services.report_contract import ChangeEntry, Design, Participation, Report, Thresholds
 
 __all__ = ["DASH", "Numbers", "chart_min_width", "dashboard_view"]
@@ -67,7 +67,21 @@ def dashboard_view(report: Report, n: Numbers, lang: str) -> dict:
         "limitations_heading": t["limitations"],
         "limitations": report_words.limitations(report, lang, t),
         "quotes": report_pdf.quotes(report),
+        "activity": _activity(report, lang),
     }
+
+
+def _activity(report: Report, lang: str) -> dict:
+    """What residents did, the comparison with similar projects and "What seems to work?", in the PDF's words
+    (``rendering.report_exploratory``): the profile's sentences, one reference line per skill (or none), and the
+    exploratory tables with each group's start beside its change."""
+    return {"profile_heading": report_exploratory.texts_for(lang)["profile_heading"],
+            "profile": report_exploratory.profile(report, lang),
+            "reference": {(e["instrument"], e["scale"]): line for e in report["scales"]
+                          if (line := report_exploratory.reference_line(e, lang))},
+            "reference_note": report_exploratory.reference_note(report, lang),
+            "heading": report_exploratory.texts_for(lang)["heading"],
+            "appendix": report_exploratory.appendix(report, lang)}
 
 
 def _design_text(design: Design) -> str:
@@ -153,7 +167,7 @@ def _entry(entry: ChangeEntry, limits: Thresholds, n: Numbers, lang: str, t: dic
     reliability = entry["reliability"] if entry["comparison"] == "pre→post" else {}  # type: ignore[typeddict-item]
     effect, test, rci = entry["effect_size"], entry["test"], entry["rci"]
     return {
-        "title": title,
+        "title": title, "key": (entry["instrument"], entry["scale"]),
         "n_pairs": n.count(entry["n_pairs"]),
         "pre": n.number(entry["pre"]["mean"]), "pre_sd": n.number(entry["pre"]["sd"]),
         "post": n.number(entry["post"]["mean"]), "post_sd": n.number(entry["post"]["sd"]),
