@@ -261,3 +261,39 @@ def test_a_residents_confirmed_proposal_is_offered_to_no_one_else_and_erasure_ta
     assert not any(t and ("Kees" in t or "soep" in t) for t in titles)
     from surveyhub.services import participation
     assert participation.of(session, place["project_id"], bram).activities == 1  # Bram's part stays
+
+
+def _statements(session, call) -> int:
+    from sqlalchemy import event
+    engine = session.get_bind()
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert call().status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_activities_page_costs_the_same_statements_for_many_activities_as_for_few(session, place):
+    from surveyhub.models import Activity
+    codes = [place["people"]["Anna"].code, place["people"]["Bram"].code]
+
+    def add(n: int) -> None:
+        for i in range(n):
+            session.add(Activity(project_id=place["project_id"], happened_on=TODAY - timedelta(days=i), kind="event",
+                                 hours=2, title=f"Activiteit {i}", participants=[
+                                     ActivityParticipant(participant_id=place["ids"][code], role="participant")
+                                     for code in codes]))
+        session.commit()
+
+    worker, base = place["worker"], place["base"]
+    add(3)
+    worker.get(base)  # the session and the caches warm
+    few = _statements(session, lambda: worker.get(base))
+    add(60)
+    many = _statements(session, lambda: worker.get(base))
+    assert few > 0 and many == few
