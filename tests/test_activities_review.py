@@ -78,6 +78,10 @@ def test_saving_an_activity_does_not_confirm_a_residents_contribution_still_wait
     session.commit()
     page, saved = _edit(place, made["id"], title="Bewonersavond juni")
     assert f'name="resident" value="{bram.code}" checked' not in page.text
+    # ... but shown as waiting, in the role they gave, so that ticking them confirms what they said
+    assert "Heeft dit zelf doorgegeven. Vink aan om te bevestigen." in page.text
+    assert re.search(rf'name="role:{re.escape(bram.code)}"(?:(?!</select>).)*<option value="volunteer" selected',
+                     page.text, re.S)
     assert saved.status_code == 302
     session.expire_all()
     waiting = session.scalar(select(ActivityParticipant).where(

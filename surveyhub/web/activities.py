@@ -156,8 +156,12 @@ def delete(slug: str, activity: int):
 def _form(slug: str, values: dict, ticked: dict[str, str], *, errors: dict | None = None,
           activity: int | None = None, status: int = 200):
     ctx = service_context()
-    residents = [{**resident, "ticked": resident["code"] in ticked,
-                  "role": ticked.get(resident["code"], "participant")} for resident in service.roster(ctx, slug)]
+    # Residents who said themselves they were at this activity: shown with their role, ticking confirms it.
+    waiting = {} if activity is None else {entry["code"]: entry["role"] for entry in
+                                           service.detail(ctx, slug, activity)["entries"] if not entry["confirmed"]}
+    residents = [{**resident, "ticked": resident["code"] in ticked, "waiting": resident["code"] in waiting,
+                  "role": ticked.get(resident["code"], waiting.get(resident["code"], "participant"))}
+                 for resident in service.roster(ctx, slug)]
     has_previous = activity is None and bool(service.previous(ctx, slug))
     body = render_template("activities/form.html", project=ctx.project(slug, CAPABILITY), values=values,
                            residents=residents, errors=errors or {}, activity=activity, has_previous=has_previous,
