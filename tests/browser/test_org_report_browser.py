@@ -49,6 +49,7 @@ def site(sqlite_template, tmp_path_factory):
                 slugs.append(slug)
             accounts.create_user(session, org_id, "jaar-worker@example.org", "worker", PASSWORD)
             accounts.create_user(session, org_id, "jaar-funder@example.org", "funder", PASSWORD)
+            accounts.create_user(session, org_id, "jaar-admin@example.org", "admin", PASSWORD)
             session.commit()
             projects.set_share(session, access.Actor(organisation_id=org_id, role="admin"), slugs[1],
                                "jaar-funder@example.org", True)
@@ -107,3 +108,52 @@ def test_a_wrong_date_is_marked_beside_its_field_and_the_pdf_starts_without_java
     page.get_by_role("button", name="PDF maken").click()
     page.wait_for_url(lambda url: "/jobs/" in url)
     assert page.get_by_role("link", name="Download").count() >= 1 or "Klaar" in page.content()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_reports_made_earlier_fit_and_an_admin_revokes_one_after_confirming(site, new_context, width):
+    """The list of issued reports on a phone and a desktop: each row's file and revoke controls fit, axe at 0;
+    revoking asks first on a page of its own (plain forms, no script)."""
+    from playwright.sync_api import expect
+
+    context = new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    code = _issue_this_years_report(site)
+    log_in(page, site.url, "jaar-admin@example.org")
+    page.goto(f"{site.url}/organisation/report#issued")
+    newest = page.locator("table.issued-reports tbody tr").first
+    assert newest.locator("td a[href^='/verify/']").inner_text() == code
+    assert newest.get_by_text("Geldig").count() == 1
+    assert newest.get_by_role("button", name="Opnieuw maken").count() == 1  # no job kept its file
+    _check(page, width)
+    newest.get_by_label("Reden").fill("Verkeerde periode gekozen")
+    newest.get_by_role("button", name="Intrekken").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Deze rapportage intrekken?", timeout=30_000)
+    page.wait_for_load_state()
+    assert page.get_by_text("Verkeerde periode gekozen").count() == 1 and page.get_by_text(code).count() == 1
+    _check(page, width)
+    page.get_by_role("button", name="Ja, trek de rapportage in").click()
+    expect(page.get_by_text(f"Rapportage {code} is ingetrokken.", exact=False)).to_have_count(1, timeout=30_000)
+    page.wait_for_load_state()
+    row = page.locator("table.issued-reports tbody tr", has_text=code)
+    assert row.get_by_text("Ingetrokken: Verkeerde periode gekozen").count() == 1
+    assert row.get_by_role("button", name="Intrekken").count() == 0
+    _check(page, width)
+
+
+def _issue_this_years_report(site) -> str:
+    """This year's report issued as the command line issues it (the live server runs no job consumer)."""
+    from datetime import date
+
+    from surveyhub.plugins import get_registry
+    from surveyhub.services import across_documents
+    from surveyhub.services.context import ServiceContext
+    from surveyhub.services.outcomes import Thresholds
+
+    year = date.today().year
+    with site.db() as session:
+        ctx = ServiceContext(session=session, actor=site.actor, registry=get_registry(site.app), host=None,
+                             thresholds=Thresholds.from_settings(site.app.config), base_url=site.url, lang="nl")
+        _pdf, code = across_documents.issue_org_report(ctx, start=date(year, 1, 1), end=date(year, 12, 31))
+        session.commit()
+    return code
