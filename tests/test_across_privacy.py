@@ -142,6 +142,9 @@ def test_a_funders_two_organisation_reports_one_day_apart_differ_by_whole_blocks
     assert after["scales"][0]["n_pairs"] == 12
     rows = {row["kind"]: row for row in before["scales"][0]["forest"]}
     assert rows["project"]["n_pairs"] == 0 and rows["project"]["mean"] is None
+    # The report says why eleven pairs of the period are not in the change yet; the next day's report needs not.
+    assert before["scales"][0]["blocks_differ"] and "change_in_blocks" in before["limitations"]
+    assert not after["scales"][0]["blocks_differ"] and "change_in_blocks" not in after["limitations"]
 
 
 def test_a_network_member_cannot_isolate_a_resident_by_period_or_by_raising_its_threshold(app, session, make_org):
@@ -294,3 +297,10 @@ def test_a_member_cannot_test_whether_someone_with_a_guessed_code_took_part_else
                                                      (10, 5, 10), (6, 7, 0), (7, 7, 5), (12, 7, 10)])
 def test_residents_in_several_organisations_count_in_steps_of_five(overlap, floor, counted):
     assert network_report.in_several(overlap, floor) == counted
+
+
+def test_the_pdf_and_the_page_word_the_blocks_limitation_in_dutch(app):
+    from surveyhub.rendering import across_report
+    with app.app_context():
+        [line] = across_report.limitations({"limitations": ["change_in_blocks"]}, "nl", across_report.words("nl"))
+    assert line.startswith("Nog niet elk begin en eind uit deze periode zit in de cijfers over groei.")

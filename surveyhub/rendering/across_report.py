@@ -256,7 +256,7 @@ LIMITATIONS = {"no_control_group": "lim_comparison", "self_report": "lim_self_re
                "lim_versions", "projects_too_small": "lim_too_small", "same_residents_in_several_projects":
                "lim_same_residents", "no_pairs": "lim_no_pairs", "not_a_ranking": "lim_not_a_ranking",
                "counts_rounded": "lim_counts_rounded",
-               "same_residents_in_several_organisations": "lim_same_residents_orgs"}
+               "same_residents_in_several_organisations": "lim_same_residents_orgs", "change_in_blocks": "lim_blocks"}
 
 
 def limitations(report: dict, lang: str, t: dict) -> list[str]:

@@ -101,6 +101,9 @@ ACROSS = DocumentTexts({
                                                  "they are shown as \"<5\"."),
     "lim_same_residents_orgs": pgettext("org report", "Some residents took part with more than one organisation. In "
                                                       "the network's total they count once."),
+    "lim_blocks": pgettext("org report", "Not every start and end of this period is in the figures on change yet, "
+                                         "or some from before it are. Change counts residents in blocks, in the "
+                                         "order they filled in the final questionnaire."),
     "lim_no_pairs": pgettext("org report", "In this period no resident filled in the questionnaire both at the start "
                                            "and at the end, so there are no figures on change yet."),
     # method

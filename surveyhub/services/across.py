@@ -320,9 +320,12 @@ def _pooled(session: Session, context: ScaleContext, used: list[tuple[_Loaded, d
     tables: list[np.ndarray] = []
     forest: list[ForestRow] = []
     pooled_projects = too_small = 0
+    differ = False
     for one, definition, scale in used:
         now = one.data.scores.get(("now", definition["id"], scale["id"]), {})
         mine = chosen.chosen([pair for pair in one.all_pairs if pair.first in now and pair.second in now])
+        by_day = {pair.second for pair in one.pairs if pair.first in now and pair.second in now}
+        differ = differ or {pair.second for pair in mine} != by_day
         forest.append(_forest_row(one, mine, now, thresholds))
         in_pool = len(mine) >= min_means and len(mine) > 0
         if not in_pool:
@@ -348,7 +351,8 @@ def _pooled(session: Session, context: ScaleContext, used: list[tuple[_Loaded, d
                    "pooled": True, "suppressed": list(entry["suppressed"])})
     # Compared with similar projects: the caller fills it in for its readers (``services.reference``).
     entry["reference"] = reference.not_shown("not_computed")
-    entry.update({"projects": pooled_projects, "projects_too_small": too_small, "forest": forest})
+    entry.update({"projects": pooled_projects, "projects_too_small": too_small, "forest": forest,
+                  "blocks_differ": differ})
     return cast(PooledScale, entry)
 
 

@@ -201,4 +201,6 @@ def _limitations(combined, shared: int) -> list[str]:
         found.append("same_residents_in_several_organisations")
     if not combined["totals"]["pairs"]:
         found.append("no_pairs")
+    if any(entry["blocks_differ"] for entry in combined["scales"]):
+        found.append("change_in_blocks")
     return found

@@ -141,6 +141,8 @@ def limitations(summary: Summary, match_rate: float | None) -> list[Limitation]:
         found.append("same_residents_in_several_projects")
     if not summary["totals"]["pairs"]:
         found.append("no_pairs")
+    if any(entry["blocks_differ"] for entry in summary["scales"]):
+        found.append("change_in_blocks")
     return found
 
 

@@ -101,6 +101,10 @@ class PooledScale(ScaleEntry):
     #: Projects with pairs on this scale, but fewer than min_means: left out of the pool.
     projects_too_small: int
     forest: list[ForestRow]
+    #: The pairs behind the change are not exactly the period's pairs on this scale: change counts a
+    #: project's pairs in blocks (``across``), so a block begun before the period counts whole and one
+    #: that ends after it not yet.
+    blocks_differ: bool
 
 
 class VersionUse(TypedDict):
@@ -178,7 +182,7 @@ class OrgMethod(TypedDict):
 
 #: Why the figures are limited, as keys a renderer puts into words.
 Limitation = Literal["no_control_group", "self_report", "match_rate", "versions_differ", "projects_too_small",
-                     "same_residents_in_several_projects", "no_pairs"]
+                     "same_residents_in_several_projects", "no_pairs", "change_in_blocks"]
 
 
 class OrgReport(Summary):
