@@ -70,9 +70,9 @@ def test_the_worker_sees_what_was_made_with_its_file(app, session, client_for, w
     session.commit()
     assert f"Impactrapportage van de organisatie {year} — Buurtwerk Noord" in html.unescape(section)
     row = section.split("</tr>")[1]  # the first row after the head: the newest report
-    assert f'data-label="Periode">{year}</td>' in row and 'data-label="Taal">Nederlands</td>' in row
+    assert f'data-label="Periode">{year}</td>' in row and "Jaarverslag · Nederlands" in row
     assert Numbers("nl").date(doc.issued_at) in row
-    assert (worker_user.name or worker_user.email) in html.unescape(row)
+    assert f"door {worker_user.name or worker_user.email}" in html.unescape(row)
     assert code in row and "Geldig" in row
     assert f'href="/jobs/{public_id}/download"' in row
     assert "Intrekken" not in section  # only admins revoke
@@ -88,7 +88,7 @@ def test_a_report_whose_file_is_gone_can_be_made_again_for_its_period(app, sessi
     session.commit()
     section = issued_section(worker.get("/organisation/report").text)
     row = next(r for r in section.split("</tr>") if code in r)
-    assert "/download" not in row and "Opnieuw maken" in row and 'data-label="Taal">English</td>' in row
+    assert "/download" not in row and "Opnieuw maken" in row and "Jaarverslag · English" in row
     start, end = this_year()
     assert f'name="start" value="{start.isoformat()}"' in row and f'name="end" value="{end.isoformat()}"' in row
     assert 'name="lang" value="en"' in row and 'action="/organisation/report/pdf"' in row
