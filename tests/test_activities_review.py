@@ -301,3 +301,24 @@ def test_the_activities_page_costs_the_same_statements_for_many_activities_as_fo
     add(60)
     many = _statements(session, lambda: worker.get(base))
     assert few > 0 and many == few
+
+
+def test_a_long_list_of_residents_comes_in_letters_and_ticks_still_save(session, place, make_participant):
+    from surveyhub.web.activities import GROUP_FROM
+    names = [f"{letter}bewoner {n}" for n in range(GROUP_FROM // 3 + 1) for letter in ("K", "M", "É")]
+    for name in names:
+        make_participant(place["org"], place["slug"], name)
+    session.commit()
+    worker, base = place["worker"], place["base"]
+    page = worker.get(f"{base}/new")
+    summaries = re.findall(r"<summary>(\S+) ", page.text)
+    assert summaries == ["A", "B", "E", "K", "M"]  # Anna, Bram, Élise with E, then K and M
+    assert "<script" not in page.text and page.text.count('name="resident"') == len(names) + 2
+    code = re.search(r'name="resident" value="([^"]+)"', page.text.split("<summary>M ")[1]).group(1)
+    data = {"csrf_token": csrf_token(page.text), "nonce": re.search(r'name="nonce" value="([^"]*)"', page.text)[1],
+            "happened_on": TODAY.isoformat(), "kind": "meeting", "hours": "2", "title": "", "resident": [code],
+            f"role:{code}": "chair"}
+    assert worker.post(f"{base}/new", data=data).status_code == 302
+    again = worker.get(f"{base}/new?same=1").text
+    opened = re.findall(r'<details class="resident-group"( open)?>\s*<summary>(\S+) ', again)
+    assert [letter for is_open, letter in opened if is_open] == ["M"]  # the letter with a ticked resident is open

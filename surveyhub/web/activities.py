@@ -17,6 +17,7 @@ and workers only (``project.residents``): the page names residents.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 
@@ -38,6 +39,8 @@ bp = Blueprint("activities", __name__)
 
 CAPABILITY = service.CAPABILITY
 DEFAULT_HOURS = "2"
+#: From this many residents the form shows them in letters to open (a phone need not scroll past all of them).
+GROUP_FROM = 60
 FIELDS = ("happened_on", "kind", "hours", "title")
 
 
@@ -159,14 +162,24 @@ def _form(slug: str, values: dict, ticked: dict[str, str], *, errors: dict | Non
     # Residents who said themselves they were at this activity: shown with their role, ticking confirms it.
     waiting = {} if activity is None else {entry["code"]: entry["role"] for entry in
                                            service.detail(ctx, slug, activity)["entries"] if not entry["confirmed"]}
-    residents = [{**resident, "ticked": resident["code"] in ticked, "waiting": resident["code"] in waiting,
+    residents = [{**resident, "n": n, "ticked": resident["code"] in ticked, "waiting": resident["code"] in waiting,
                   "role": ticked.get(resident["code"], waiting.get(resident["code"], "participant"))}
-                 for resident in service.roster(ctx, slug)]
+                 for n, resident in enumerate(service.roster(ctx, slug), start=1)]
     has_previous = activity is None and bool(service.previous(ctx, slug))
     body = render_template("activities/form.html", project=ctx.project(slug, CAPABILITY), values=values,
-                           residents=residents, errors=errors or {}, activity=activity, has_previous=has_previous,
+                           residents=residents, groups=_by_letter(residents) if len(residents) >= GROUP_FROM else [],
+                           errors=errors or {}, activity=activity, has_previous=has_previous,
                            kinds=ACTIVITY_KINDS, roles=ACTIVITY_ROLES)
     return body, status
+
+
+def _by_letter(residents: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The roster (sorted by name) in groups by first letter ("É" with "E"; a digit or sign under "#")."""
+    groups: dict[str, list[dict]] = {}
+    for resident in residents:
+        first = unicodedata.normalize("NFKD", (resident["name"] or resident["code"]).strip()[:1]).upper()[:1]
+        groups.setdefault(first if first.isalpha() else "#", []).append(resident)
+    return sorted(groups.items(), key=lambda item: (item[0] == "#", item[0]))
 
 
 def _posted() -> tuple[dict, dict[str, str]]:
