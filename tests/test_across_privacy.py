@@ -4,7 +4,7 @@ A reader picks any period for the organisation's or the network's report. Were e
 the change by the day its post questionnaire came in, two periods one day apart would differ by
 the residents who answered that day, and their change would follow from the two means and pair
 counts: ``n2·m2 − n1·m1``. The change therefore counts a project's pairs in whole blocks of the
-installation's threshold (``across.blocks``); these tests compare many periods, and the same
+installation's threshold (``across_period.blocks``); these tests compare many periods, and the same
 period under a member's raised threshold, and find no difference of fewer than a block.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from surveyhub.models import Organisation, Participant, Project
 from surveyhub.plugins import get_registry
-from surveyhub.services import access, across, network_report, networks, org_report, outcomes, projects
+from surveyhub.services import access, across, across_period, network_report, networks, org_report, outcomes, projects
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.outcome_data import Pair
 from tests.fixtures.outcomes import new_project, with_outcome_instruments
@@ -96,8 +96,8 @@ def _block_figures(session, project: Project, sizes: list[int]) -> list[tuple[in
     data = outcome_data.load(session, project)
     now = data.scores[("now", "rating", "rating")]
     pairs = outcome_data.pair_waves(data, "pre", "post").pairs
-    times = across._post_times(session, [project.id])
-    cut = across.blocks(pairs, times, BLOCK)
+    times = across_period.post_times(session, [project.id])
+    cut = across_period.blocks(pairs, times, BLOCK)
     assert [len(part) for part in cut] == sizes
     return [(len(part), sum(now[p.second] - now[p.first] for p in part)) for part in cut]
 
@@ -194,7 +194,7 @@ def test_a_questionnaire_finished_just_after_midnight_on_new_years_day_belongs_t
 
     assert pairs(2026, "Europe/Amsterdam") == 6 and pairs(2025, "Europe/Amsterdam") == 0
     assert pairs(2025, "UTC") == 6 and pairs(2026, "UTC") == 0
-    assert across.bounds(date(2026, 1, 1), date(2026, 12, 31), "Europe/Amsterdam") == (
+    assert across_period.bounds(date(2026, 1, 1), date(2026, 12, 31), "Europe/Amsterdam") == (
         datetime(2025, 12, 31, 23, 0, tzinfo=timezone.utc), datetime(2026, 12, 31, 23, 0, tzinfo=timezone.utc))
     # The organisation report takes the installation's TIMEZONE from the request's context.
     ctx = ServiceContext(session=session, actor=access.Actor(org.id, "admin"), registry=get_registry(app),
@@ -235,13 +235,13 @@ def test_two_periods_differ_by_whole_blocks_of_at_least_the_block_size(days, siz
     base = datetime(2026, 1, 1, tzinfo=timezone.utc)
     pairs = [Pair(first=1000 + i, second=i, by="participant") for i in range(len(days))]
     times = {i: base + timedelta(days=day) for i, day in enumerate(days)}
-    cut = across.blocks(pairs, times, size)
+    cut = across_period.blocks(pairs, times, size)
     assert sorted(p.second for part in cut for p in part) == list(range(len(days)))  # every pair, once
     assert all(len(part) >= size for part in cut) or len(cut) == 1
     chosen = []
     for a, b in periods:
         low, high = base + timedelta(days=min(a, b)), base + timedelta(days=max(a, b))
-        chosen.append({p.second for p in across._Blocks(size, times, low, high).chosen(pairs)})
+        chosen.append({p.second for p in across_period.Blocks(size, times, low, high).chosen(pairs)})
     for first, second in itertools.combinations(chosen, 2):
         difference = first ^ second
         assert not difference or len(difference) >= min(size, len(days))

@@ -9,13 +9,10 @@ Which data belong to the period (both ends inclusive, dates in the installation'
 * a pre → post **pair** is counted (``pairs``, the match rate) when its post response was completed in
   the period (pairing is the project report's, over all the project's responses, so a pair is the
   same pair in both reports);
-* the **change** figures take a project's pairs on a scale in **blocks**: in the order their post
-  responses were completed, every ``block`` pairs form a block (a last block of fewer joins the one
-  before; a project with fewer than ``block`` pairs is one block), and a block is in the period when
-  its last post response was completed in it. ``block`` is the installation's own threshold, the same
-  for every reader and every report. So two reports of different periods (or of the same period under
-  other thresholds, with or without a project) differ by whole blocks, never by one resident: one day
-  more at the end of a period cannot give away the change of the one resident who answered that day;
+* the **change** figures take a project's pairs on a scale in whole **blocks** of the installation's
+  threshold, a block counting when its last post response was completed in the period
+  (:mod:`services.across_period`): so two reports of different periods, thresholds, or with and without
+  a project differ by whole blocks, never by the one resident who answered on the last day;
 * a **resident took part** when they completed a questionnaire in the period or took part in a
   confirmed activity held in the period;
 * **activities** are confirmed activities held in the period, **outputs** those dated in it;
@@ -33,9 +30,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from typing import cast
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import func, select
@@ -43,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.models import Activity, ActivityParticipant, Organisation, Project, ProjectOutput, Response, Wave
-from surveyhub.services import outcome_data, participation, reference, responses
+from surveyhub.services import across_period, outcome_data, participation, reference, responses
 from surveyhub.services.org_report_contract import (ForestRow, PooledScale, ProjectRow, ReliableChangeOverall,
                                                     Summary, Totals, VersionNote)
 from surveyhub.services.outcome_data import CODE_PARTS, ItemValues, Pair, ProjectData
@@ -83,22 +79,6 @@ class _Loaded:
         return self._items
 
 
-def bounds(start: date, end: date, zone: str | tzinfo = timezone.utc) -> tuple[datetime, datetime]:
-    """The period as UTC datetimes: [start 00:00, the day after end 00:00) on the clock of ``zone``."""
-    where = ZoneInfo(zone) if isinstance(zone, str) else zone
-    return (datetime.combine(start, time.min, where).astimezone(timezone.utc),
-            datetime.combine(end + timedelta(days=1), time.min, where).astimezone(timezone.utc))
-
-
-def block_size(installation) -> int:
-    """Pairs per block of change: the installation's ``max(min_means, min_tests)`` (an ``outcomes.Thresholds``).
-
-    Never a reader's or an organisation's own threshold: a reader who could move it would cut the
-    blocks otherwise in two reports and compare them.
-    """
-    return max(installation.min_means, installation.min_tests, 1)
-
-
 def summarise(session: Session, registry: InstrumentRegistry, projects: list[Project], *, start: date, end: date,
               thresholds: Thresholds, keep: dict[int, ProjectData] | None = None, block: int | None = None,
               zone: str | tzinfo = timezone.utc) -> Summary:
@@ -108,15 +88,15 @@ def summarise(session: Session, registry: InstrumentRegistry, projects: list[Pro
     :param thresholds: the resolved small-number thresholds (``outcomes.resolve_thresholds``).
     :param keep: when given, receives each reported project's data by project id (read once: the
         organisation report takes its quotes from it).
-    :param block: pairs per block of change (the module's docstring; :func:`block_size`).
+    :param block: pairs per block of change (the module's docstring; :func:`across_period.block_size`).
         Default: from ``thresholds`` (for tests of the engine alone).
     :param zone: the installation's time zone (setting ``TIMEZONE``), where the period's days begin.
     """
     ids = [project.id for project in projects]
-    low, high = bounds(start, end, zone)
+    low, high = across_period.bounds(start, end, zone)
     size = max(block if block is not None else max(thresholds["min_means"], thresholds["min_tests"]), 1)
     answered = _answered(session, ids, low, high)
-    post_times = _post_times(session, ids)
+    post_times = across_period.post_times(session, ids)
     activity_rows, in_activities = _activities(session, ids, start, end)
     outputs = _outputs(session, ids, start, end)
     org_names = dict(session.execute(select(Organisation.id, Organisation.name).where(
@@ -137,7 +117,7 @@ def summarise(session: Session, registry: InstrumentRegistry, projects: list[Pro
                               {pid for _rid, pid, _kind in mine}, len(in_period), every))
     rows = [_project_row(one, activity_rows.get(one.project.id), in_activities.get(one.project.id, set()),
                          outputs.get(one.project.id, [])) for one in loaded]
-    chosen = _Blocks(size, post_times, low, high)
+    chosen = across_period.Blocks(size, post_times, low, high)
     scales, notes = _pooled_scales(session, registry, loaded, thresholds, chosen)
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
@@ -161,43 +141,6 @@ def _answered(session: Session, ids: list[int], low: datetime, high: datetime) \
                    Response.completed_at >= low, Response.completed_at < high)):
         found[project_id].append((rid, pid, kind))
     return found
-
-
-def _post_times(session: Session, ids: list[int]) -> dict[int, datetime]:
-    """Response id -> when it was completed, for every completed post response of the projects."""
-    return {rid: cast(datetime, when) for rid, when in session.execute(
-        select(Response.id, Response.completed_at).join(Wave, Wave.id == Response.wave_id)
-        .where(Wave.project_id.in_(ids), Wave.kind == "post", Response.status == "completed",
-               Response.completed_at.is_not(None)))}
-
-
-@dataclass(frozen=True)
-class _Blocks:
-    """Which of a project's pairs on a scale count in the period: whole blocks (the module's docstring)."""
-
-    size: int
-    post_times: dict[int, datetime]
-    low: datetime
-    high: datetime
-
-    def chosen(self, pairs: list[Pair]) -> list[Pair]:
-        return [pair for part in blocks(pairs, self.post_times, self.size)
-                if self.low <= self.post_times[part[-1].second] < self.high for pair in part]
-
-
-def blocks(pairs: list[Pair], post_times: dict[int, datetime], size: int) -> list[list[Pair]]:
-    """``pairs`` (with a completed post) in the order their post was completed, cut into blocks of ``size``.
-
-    A last block of fewer than ``size`` joins the block before it, so every block holds at least
-    ``size`` pairs, unless the project has fewer pairs than that in all (one block). Ties in time go
-    by response id, so the cut is the same in every report.
-    """
-    ordered = sorted((pair for pair in pairs if pair.second in post_times),
-                     key=lambda pair: (post_times[pair.second], pair.second))
-    cut = [ordered[i:i + size] for i in range(0, len(ordered), size)]
-    if len(cut) > 1 and len(cut[-1]) < size:
-        cut[-2].extend(cut.pop())
-    return cut
 
 
 def _activities(session: Session, ids: list[int], start: date, end: date):
@@ -286,7 +229,7 @@ def _totals(loaded: list[_Loaded], rows: list[ProjectRow], in_activities: dict[i
 
 
 def _pooled_scales(session: Session, registry: InstrumentRegistry, loaded: list[_Loaded],
-                   thresholds: Thresholds, chosen: _Blocks) -> tuple[list[PooledScale], list[VersionNote]]:
+                   thresholds: Thresholds, chosen: across_period.Blocks) -> tuple[list[PooledScale], list[VersionNote]]:
     """One pooled entry per (instrument, version, scale), in first-use order; notes where versions differ."""
     uses: dict[PoolKey, list[tuple[_Loaded, dict, dict]]] = {}
     versions: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -311,7 +254,7 @@ def _pooled_scales(session: Session, registry: InstrumentRegistry, loaded: list[
 
 
 def _pooled(session: Session, context: ScaleContext, used: list[tuple[_Loaded, dict, dict]],
-            thresholds: Thresholds, chosen: _Blocks) -> PooledScale:
+            thresholds: Thresholds, chosen: across_period.Blocks) -> PooledScale:
     """The project report's scale entry over the pairs of every big-enough project, with its forest."""
     min_means = thresholds["min_means"]
     pairs: list[Pair] = []

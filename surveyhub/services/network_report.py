@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from surveyhub.models import NetworkMember, Organisation, Project
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, across, networks
+from surveyhub.services import access, across, across_period, networks
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import N_, Invalid
 
@@ -82,7 +82,7 @@ def report(ctx: ServiceContext, slug: str, *, start: date, end: date) -> dict[st
               "min_cell": thresholds["min_cell"],
               "sources": {"min_means": "default", "min_tests": "default", "min_cell": "default"}}
     # Blocks of change are cut by the installation's threshold, not the members' (which a member may raise).
-    block = across.block_size(ctx.thresholds)
+    block = across_period.block_size(ctx.thresholds)
     opted = networks.opted_in_projects(ctx, network)
     rows = {project.id: project for project in ctx.session.scalars(
         select(Project).where(Project.id.in_([pid for ids in opted.values() for pid in ids])))}

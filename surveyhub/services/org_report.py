@@ -15,7 +15,7 @@ from sqlalchemy import distinct, func, select
 
 from surveyhub.models import InstrumentVersion, Organisation, Project, ProjectInstrument
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, across, outcome_data, reference, responses
+from surveyhub.services import access, across, across_period, outcome_data, reference, responses
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.outcome_data import ProjectData
@@ -82,7 +82,7 @@ def build(ctx: ServiceContext, *, start: date, end: date, min_means: int | None 
     projects = list(session.scalars(access.projects_query(ctx.actor).order_by(Project.name, Project.id)))
     loaded: dict[int, ProjectData] = {}
     summary = across.summarise(session, ctx.registry, projects, start=start, end=end, thresholds=thresholds,
-                               keep=loaded, block=across.block_size(ctx.thresholds), zone=ctx.timezone)
+                               keep=loaded, block=across_period.block_size(ctx.thresholds), zone=ctx.timezone)
     by_slug = {project.slug: project for project in projects}
     posts = sum(row["post"] for row in summary["projects"])
     match_rate = summary["totals"]["pairs"] / posts if posts else None

@@ -102,7 +102,7 @@ class PooledScale(ScaleEntry):
     projects_too_small: int
     forest: list[ForestRow]
     #: The pairs behind the change are not exactly the period's pairs on this scale: change counts a
-    #: project's pairs in blocks (``across``), so a block begun before the period counts whole and one
+    #: project's pairs in blocks (``across_period``), so a block begun before the period counts whole and one
     #: that ends after it not yet.
     blocks_differ: bool
 
