@@ -333,10 +333,10 @@ def test_a_neighbourhood_network_the_municipality_may_read(runner, session, app)
     funder = session.scalar(select(User).where(User.email == dict(demo.ROLES)["funder"]))
     actor = access.Actor(organisation_id=funder.organisation_id, role="funder", user_id=funder.id)
     assert session.scalars(access.networks_query(actor)).all() == [network]
-    # Three residents took part in two organisations' projects with the same self-made code.
+    # Five residents took part in two organisations' projects with the same self-made code.
     shared = session.execute(select(Participant.self_code, Project.organisation_id).join(Project)
                              .where(Participant.self_code.in_(demo_field.SHARED_CODES))).all()
-    assert len(shared) == 6 and len({org_id for _, org_id in shared}) == 2
+    assert len(shared) == 10 and len({org_id for _, org_id in shared}) == 2
     # The other organisations' admins can log in with the printed passwords.
     printed = dict(re.findall(r"^  [^:\n]+ Demo: (\S+)  password: (\S+)$", output, re.M))
     assert set(printed) == {org.email for org in (demo_field.HOUSING, demo_field.VILLAGE)}

@@ -11,7 +11,7 @@ something to show:
   five projects of three organisations, each with at least ten pairs, so reference values show;
 - the three form the network "Samen in de Vlinderwijk", coordinated by the demo organisation; each
   opted some projects in (not all), and the demo funder (the municipality) may read its report;
-- three residents of the residents' council also took part in the housing corporation's renovation
+- five residents of the residents' council also took part in the housing corporation's renovation
   project, with the same self-made code: the network counts them once.
 
 Rows go in through the services where a worker's page would use them (organisations, users,
@@ -123,9 +123,9 @@ PLANS = (
 NAMES = ["Anna", "Bilal", "Carla", "Daan", "Elif", "Frank", "Gerda", "Hamza", "Iris", "Jan", "Karima", "Luuk",
          "Maria", "Noah", "Oksana", "Peter", "Rachida", "Stefan", "Tineke", "Umut", "Vera", "Willem", "Yara",
          "Zeynep", "Arjen", "Bouchra", "Cor", "Dilan", "Emma", "Fenna", "Gijs", "Hatice", "Ilse", "Jamal"]
-#: Self-made codes of three residents who answered in the residents' council and in the renovation
+#: Self-made codes of five residents who answered in the residents' council and in the renovation
 #: project (the same person, two organisations): the network report counts each once.
-SHARED_CODES = ("a|m|3|2|1|k", "s|j|9|1|0|h", "n|p|12|3|2|v")
+SHARED_CODES = ("a|m|3|2|1|k", "s|j|9|1|0|h", "n|p|12|3|2|v", "f|e|7|4|1|d", "l|b|1|2|3|r")
 SHARED_IN = ("Bewonersraad Vlinderwijk", "Renovatie Vlinderhof: bewoners praten mee")
 #: What residents wrote in the new instruments' open questions (shared quotes need consent; these stay unshared).
 OPEN_ANSWERS = {"say_change": ("Meer bankjes op het plein.", "Dat de gemeente vaker langskomt.",
@@ -177,7 +177,8 @@ def _project(session: Session, registry: InstrumentRegistry, actor: access.Actor
     project.created_at = start - timedelta(days=21)
     first = (n * 5) % len(NAMES)
     names = [NAMES[(first + i) % len(NAMES)] for i in range(plan.residents)]
-    # The three residents with their own code came in on the anonymous link, and did both waves.
+    # The five residents with their own code came in on the anonymous link, and did both waves (five: the
+    # network report takes people counted twice off its total only in steps of five).
     people = residents(session, project.id, names, SHARED_CODES if plan.name in SHARED_IN else ())
     waves = {w.kind: w for w in project.waves}
     session.add_all([Consent(participant_id=person.id, wave_id=waves["pre"].id, wording_version="1", language="nl",
