@@ -70,3 +70,19 @@ def test_a_project_without_activities_has_an_empty_profile(app, runner, session,
     profile = cli_report(runner, slug)["participation_profile"]
     assert profile["activities"] == 0 and profile["residents"] == 0 and profile["by_kind"] == []
     assert [band["residents"] for band in profile["by_activities"]] == [0, 0, 0]
+
+
+def test_one_activity_and_one_resident_read_in_the_singular():
+    """'Er is één activiteit vastgelegd', not 'Er zijn 1 activiteiten'."""
+    from surveyhub.rendering import report_exploratory
+
+    found = {"activities": 1, "hours": 2.0, "residents": 1, "resident_hours": 2.0,
+             "by_activities": [{"band": "1", "residents": 1}, {"band": "2-4", "residents": 0},
+                               {"band": "5+", "residents": 0}],
+             "by_role": [{"role": role, "residents": 1 if role == "organiser" else 0}
+                         for role in ("participant", "volunteer", "organiser", "chair")],
+             "by_kind": [{"kind": "meeting", "activities": 1, "residents": 1}]}
+    said = report_exploratory.profile({"participation_profile": found}, "nl")["sentences"]
+    assert said[:2] == ["Er is één activiteit vastgelegd, samen 2 uur.", "Eén bewoner deed mee aan een activiteit, 2 uur."]
+    said = report_exploratory.profile({"participation_profile": found}, "en")["sentences"]
+    assert said[0] == "One activity was recorded, 2 hours in all."

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 TEXTS = DocumentTexts({
     "profile_heading": pgettext("report", "What residents did"),
     "profile_activities": pgettext("report", "{activities} activities were recorded, {hours} hours in all."),
+    "profile_one_activity": pgettext("report", "One activity was recorded, {hours} hours in all."),
     "profile_residents": pgettext("report", "{residents} residents took part in at least one activity. Together "
                                             "they gave {hours} hours."),
+    "profile_one_resident": pgettext("report", "One resident took part in an activity, for {hours} hours."),
     "profile_bands": pgettext("report", "How often: once {one}, 2 to 4 times {some}, 5 times or more {many}."),
     "profile_roles": pgettext("report", "Their biggest role: took part {participant}, volunteer {volunteer}, "
                                         "organiser {organiser}, chair or spokesperson {chair}."),
@@ -96,10 +98,11 @@ def profile(report: Report, lang: str) -> dict | None:
     t, words, n = texts_for(lang), REPORT[language(lang)], numbers(lang)
     if not found["activities"]:
         return {"sentences": [t["profile_none"]], "kinds": []}
-    sentences = [t["profile_activities"].format(activities=n.count(found["activities"]),
-                                                hours=n.number(found["hours"], 0)),
-                 t["profile_residents"].format(residents=n.count(found["residents"]),
-                                               hours=n.number(found["resident_hours"], 0))]
+    one_activity, one_resident = found["activities"] == 1, found["residents"] == 1
+    sentences = [t["profile_one_activity" if one_activity else "profile_activities"].format(
+                     activities=n.count(found["activities"]), hours=n.number(found["hours"], 0)),
+                 t["profile_one_resident" if one_resident else "profile_residents"].format(
+                     residents=n.count(found["residents"]), hours=n.number(found["resident_hours"], 0))]
     if found["residents"]:
         bands = {band["band"]: count_words(band["residents"], n, words) for band in found["by_activities"]}
         sentences.append(t["profile_bands"].format(one=bands["1"], some=bands["2-4"], many=bands["5+"]))
