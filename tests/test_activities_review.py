@@ -322,3 +322,37 @@ def test_a_long_list_of_residents_comes_in_letters_and_ticks_still_save(session,
     again = worker.get(f"{base}/new?same=1").text
     opened = re.findall(r'<details class="resident-group"( open)?>\s*<summary>(\S+) ', again)
     assert [letter for is_open, letter in opened if is_open] == ["M"]  # the letter with a ticked resident is open
+
+
+def test_the_same_file_imported_twice_at_the_same_moment_is_stored_once(app, session, place):
+    """Two runs of one import at once (two terminals, a retried job): the second waits and adds nothing."""
+    import threading
+
+    from surveyhub.models import Activity
+    anna, bram = place["people"]["Anna"].code, place["people"]["Bram"].code
+    data = ("date,kind,hours,title,participant,role\n"
+            f"{TODAY.isoformat()},meeting,2,Bewonersavond,{anna},chair\n"
+            f"{TODAY.isoformat()},meeting,2,Bewonersavond,{bram},participant\n")
+    database = app.extensions["surveyhub.db"]
+    start, results, failures = threading.Barrier(2), [], []
+
+    def run():
+        try:
+            with database.session() as own:
+                ctx = context(app, own, place["org"].id)
+                start.wait(timeout=30)
+                results.append(activity_import.import_csv(ctx, place["slug"], data))
+                own.commit()
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures and len(results) == 2
+    assert sorted((r.activities, r.entries) for r in results) == [(0, 0), (1, 2)]
+    session.expire_all()
+    assert len(session.scalars(select(Activity.id)).all()) == 1
+    assert len(session.scalars(select(ActivityParticipant.id)).all()) == 2

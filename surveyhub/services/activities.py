@@ -122,7 +122,7 @@ def record(ctx: ServiceContext, slug: str, *, happened_on, kind: str, hours, tit
     values = _checked(happened_on, kind, hours, title)
     wanted = _entries(ctx.session, project.id, participants)
     if nonce:
-        _serialise(ctx.session, project.id)
+        serialise(ctx.session, project.id)
         earlier = _by_nonce(ctx.session, project.id, nonce)
         if earlier is not None:
             return detail(ctx, slug, earlier)
@@ -284,9 +284,10 @@ def _entries(session: Session, project_id: int, participants: Iterable[Entry]) -
     return found
 
 
-def _serialise(session: Session, project_id: int) -> None:
+def serialise(session: Session, project_id: int) -> None:
     """Let saves of one project's activities wait for each other (a row lock on PostgreSQL, the write
-    lock on SQLite), so the second of two clicks reads the first one's key after it committed."""
+    lock on SQLite), so the second of two clicks reads the first one's key after it committed, and
+    the second of two runs of one import finds the first one's activities."""
     from surveyhub.models import Project
     session.execute(sql_update(Project).where(Project.id == project_id).values(id=Project.id)
                     .execution_options(synchronize_session=False))

@@ -57,6 +57,7 @@ def import_csv(ctx: ServiceContext, slug: str, data: bytes | str) -> Imported:
     project = ctx.project(slug, activities.CAPABILITY)
     refuse_if_archived(project)
     groups = _check(ctx, project.id, data)
+    activities.serialise(ctx.session, project.id)  # the same file run twice at once: the second finds the first's
     made = added = 0
     for (day, kind, title, hours), entries in groups.items():
         activity = ctx.session.scalar(select(Activity).where(  # a resident's proposal is theirs, not this one
