@@ -48,7 +48,7 @@ DEFAULTS: dict[str, object] = {
     "MAX_FORM_PARTS": 1000,  # fields in one submitted form (web.input), more is refused with 413
     "DEFAULT_LANGUAGE": "nl",
     "PROXY_FIX": 0,  # trusted proxies in front of SurveyHub (werkzeug ProxyFix); 0: X-Forwarded-* ignored
-    "TIMEZONE": "Europe/Amsterdam",  # times on pages (the audit trail); stored times are UTC
+    "TIMEZONE": "Europe/Amsterdam",  # times on pages (the audit trail), dated waves, report periods; stored UTC
     "QUEUE_URL": "",  # empty: SqliteHuey in the instance folder; redis://... for RedisHuey (surveyhub.queue)
     "EMBEDDED_WORKER": 1,  # 0: ``surveyhub serve`` starts no job consumer (run ``surveyhub worker`` yourself)
     "JOB_STALE_SECONDS": 120,  # a job without a sign of life this long has its unfinished items enqueued again
