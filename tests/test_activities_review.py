@@ -356,3 +356,17 @@ def test_the_same_file_imported_twice_at_the_same_moment_is_stored_once(app, ses
     session.expire_all()
     assert len(session.scalars(select(Activity.id)).all()) == 1
     assert len(session.scalars(select(ActivityParticipant.id)).all()) == 2
+
+
+def test_deleting_an_activity_says_first_that_a_residents_waiting_contribution_goes_too(session, place):
+    bram = place["people"]["Bram"]
+    made = activities.record(place["ctx"], place["slug"], happened_on=TODAY - timedelta(days=1), kind="meeting",
+                             hours="2", participants=[(place["people"]["Anna"].code, None, None)])
+    session.commit()
+    contributions.add_to_activity(session, place["ids"][bram.code], place["project_id"], made["id"], "volunteer",
+                                  "Ik zette koffie")
+    session.commit()
+    asked = place["worker"].get(f"{place['base']}/{made['id']}/delete")
+    assert asked.status_code == 200
+    assert "1 bewoner deed mee." in asked.text
+    assert "1 bewoner gaf zelf door dat die erbij was en wacht op jouw bevestiging." in asked.text
