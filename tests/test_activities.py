@@ -11,7 +11,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from surveyhub.models import Activity, ActivityParticipant, AuditEvent, Participant
 from surveyhub.plugins import get_registry
@@ -320,8 +320,9 @@ def test_the_retention_purge_removes_who_took_part_and_keeps_the_activities(app,
     assert (row["title"], row["residents"]) == ("Bouwdag", 0)
 
 
-def test_the_retention_purge_removes_a_proposal_nobody_confirmed(app, session, place):
-    """A resident's own proposal carries their words as its title: it goes with them, unconfirmed."""
+def test_the_retention_purge_removes_a_residents_words_from_their_proposals(app, session, place):
+    """A resident's own proposal carries their words as its title: unconfirmed it goes with them, confirmed it
+    stays as what the project did, without a title."""
     from datetime import datetime, timezone
 
     from surveyhub.models import Participant, Project
@@ -331,6 +332,11 @@ def test_the_retention_purge_removes_a_proposal_nobody_confirmed(app, session, p
     anna = session.scalar(select(Participant.id).where(Participant.code == place["codes"]["Anna"]))
     contributions.propose(session, anna, project.id, happened_on=TODAY, kind="event",
                           description="Soep voor de buren", hours=2, role="organiser", today=TODAY)
+    bram = session.scalar(select(Participant.id).where(Participant.code == place["codes"]["Bram"]))
+    contributions.propose(session, bram, project.id, happened_on=TODAY, kind="workday",
+                          description="Boodschappen voor mijn zieke buurman", hours=1, role="volunteer", today=TODAY)
+    session.execute(update(Activity).where(Activity.title == "Boodschappen voor mijn zieke buurman")
+                    .values(confirmed_at=datetime.now(timezone.utc)))
     session.commit()
     assert session.scalar(select(Activity.title).where(Activity.confirmed_at.is_(None))) == "Soep voor de buren"
     for wave in project.waves:
@@ -339,4 +345,6 @@ def test_the_retention_purge_removes_a_proposal_nobody_confirmed(app, session, p
     far = datetime(TODAY.year + 30, 1, 1, tzinfo=timezone.utc)
     assert retention.purge_project(session, get_registry(app), project.id, now=far) is not None
     session.commit()
-    assert count(session, Activity) == 0 and count(session, ActivityParticipant) == 0
+    # The confirmed one stays as what the project did, without the resident's words.
+    assert session.execute(select(Activity.kind, Activity.title)).all() == [("workday", None)]
+    assert count(session, ActivityParticipant) == 0

@@ -116,6 +116,17 @@ def test_a_file_with_bad_rows_is_refused_whole_and_every_problem_is_listed(app, 
     assert count(session, Participant, slug) == 0 and count(session, Response, slug) == 0
 
 
+def test_a_cell_too_large_for_csv_is_refused_naming_its_line(app, runner, session, org, tmp_path):
+    """A 200 KB cell (past what CSV reads) is one line of error, not a traceback."""
+    slug = new_project(app, session, org, ["rating"])
+    path = tmp_path / "huge.csv"
+    path.write_text("participant,rating\nC1,8\nC2," + "9" * 200_000 + "\n", encoding="utf-8")
+    result = import_csv(runner, slug, "pre", path, ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot be read as CSV" in result.stderr and "line 3" in result.stderr
+    assert count(session, Participant, slug) == 0
+
+
 def test_codes_are_matched_ignoring_capitals_and_spaces(app, runner, session, org, tmp_path):
     slug = new_project(app, session, org, ["rating"])
     import_values(runner, tmp_path, slug, "pre", "rating", [6, 7], ids=["R-ABC12", "R-XYZ34"])

@@ -192,7 +192,11 @@ def _check(session, registry, actor, slug, wave, data, end_reads):
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise ImportRefused(["the file is empty; the first line must name the columns"])
-    records = list(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(lines[0])))
+    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(lines[0]))
+    try:
+        records = list(reader)
+    except csv.Error as exc:  # a cell of more than 128 KB: no questionnaire answer is that long
+        raise ImportRefused([f"line {reader.line_num}: the file cannot be read as CSV ({exc})"]) from None
     header, body = records[0], records[1:]
     if len(body) > MAX_ROWS:
         raise ImportRefused([f"the file has {len(body)} rows; import at most {MAX_ROWS} at a time"])

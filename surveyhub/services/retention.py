@@ -231,10 +231,12 @@ def _delete_residents(session: Session, project: Project) -> PurgeResult:
                                (Token, Token.participant_id, participants),
                                (ActivityParticipant, ActivityParticipant.participant_id, participants)):
         session.execute(delete(model).where(column.in_(ids)), execution_options={"synchronize_session": False})
-    # Activities stay (what the project did), except those only a resident proposed and nobody confirmed:
-    # their title is the resident's own words.
+    # Activities stay (what the project did), except those only a resident proposed and nobody confirmed;
+    # a confirmed proposal keeps its date, kind and hours but not its title: the resident's own words.
     session.execute(delete(Activity).where(Activity.project_id == project.id, Activity.confirmed_at.is_(None)),
                     execution_options={"synchronize_session": False})
+    session.execute(update(Activity).where(Activity.project_id == project.id, Activity.proposed_by_id.is_not(None))
+                    .values(title=None), execution_options={"synchronize_session": False})
     session.execute(delete(Participant).where(Participant.project_id == project.id),
                     execution_options={"synchronize_session": False})
     session.expire_all()
