@@ -19,8 +19,6 @@ proposal nobody confirmed is never taken for the file's activity.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -30,7 +28,7 @@ from surveyhub.models._types import utcnow
 from surveyhub.services import activities, activity_values, audit
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import UserError
-from surveyhub.services.imports import ImportRefused, decode, sniff_delimiter
+from surveyhub.services.imports import ImportRefused, read_rows
 from surveyhub.services.projects import refuse_if_archived
 
 REQUIRED = ("date", "kind", "hours", "title", "participant", "role")
@@ -94,18 +92,8 @@ def import_csv(ctx: ServiceContext, slug: str, data: bytes | str) -> Imported:
 
 
 def _check(ctx: ServiceContext, project_id: int, data: bytes | str) -> dict[Key, list[tuple[int, str, float | None]]]:
-    text = decode(data)
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise ImportRefused(["the file is empty; the first line must name the columns"])
-    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(lines[0]))
-    try:
-        records = list(reader)
-    except csv.Error as exc:  # a cell of more than 128 KB: no spreadsheet of activities has one
-        raise ImportRefused([f"line {reader.line_num}: the file cannot be read as CSV ({exc})"]) from None
-    header, body = [cell.strip().lstrip("\ufeff").casefold() for cell in records[0]], records[1:]
-    if len(body) > MAX_ROWS:
-        raise ImportRefused([f"the file has {len(body)} rows; import at most {MAX_ROWS} at a time"])
+    first, body = read_rows(data, MAX_ROWS)
+    header = [cell.strip().lstrip("\ufeff").casefold() for cell in first]
     problems = _header_problems(header)
     if problems:
         raise ImportRefused(problems)

@@ -110,6 +110,27 @@ def decode(data: bytes | str) -> str:
         return clean(data.decode("cp1252", errors="replace"))
 
 
+def read_rows(data: bytes | str, max_rows: int) -> tuple[list[str], list[list[str]]]:
+    """A CSV file's header and rows, in any encoding and separator ``decode``/``sniff_delimiter`` accept.
+
+    Refused whole (ImportRefused) when empty, unreadable as CSV (a cell past the reader's 128 KB) or
+    longer than ``max_rows``.
+    """
+    text = decode(data)
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise ImportRefused(["the file is empty; the first line must name the columns"])
+    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(lines[0]))
+    try:
+        records = list(reader)
+    except csv.Error as exc:  # a cell of more than 128 KB: no answer or activity is that long
+        raise ImportRefused([f"line {reader.line_num}: the file cannot be read as CSV ({exc})"]) from None
+    header, body = records[0], records[1:]
+    if len(body) > max_rows:
+        raise ImportRefused([f"the file has {len(body)} rows; import at most {max_rows} at a time"])
+    return header, body
+
+
 def sniff_delimiter(header_line: str) -> str:
     """``;`` (Dutch Excel), tab or ``,``: whichever separates the header most."""
     counts = {sep: header_line.count(sep) for sep in (";", "\t", ",")}
@@ -188,18 +209,7 @@ def _check(session, registry, actor, slug, wave, data, end_reads):
     if wave == "retro" and not project.retrospective:
         raise Invalid(N_("this project has no retrospective ('then') block; the retro wave needs one"))
     target = next(w for w in project.waves if w.kind == ("post" if wave == "retro" else wave))
-    text = decode(data)
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise ImportRefused(["the file is empty; the first line must name the columns"])
-    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(lines[0]))
-    try:
-        records = list(reader)
-    except csv.Error as exc:  # a cell of more than 128 KB: no questionnaire answer is that long
-        raise ImportRefused([f"line {reader.line_num}: the file cannot be read as CSV ({exc})"]) from None
-    header, body = records[0], records[1:]
-    if len(body) > MAX_ROWS:
-        raise ImportRefused([f"the file has {len(body)} rows; import at most {MAX_ROWS} at a time"])
+    header, body = read_rows(data, MAX_ROWS)
     columns, code_index, problems = _header(project, registry, header, "then" if wave == "retro" else "now")
     if problems:
         raise ImportRefused(problems)
