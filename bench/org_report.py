@@ -37,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from _answers_data import write_answers  # noqa: E402
+
 from surveyhub import create_app  # noqa: E402
-from surveyhub.measures.definition import item_range  # noqa: E402
-from surveyhub.models import (Activity, ActivityParticipant, Answer, Participant, Project, ProjectOutput,  # noqa: E402
+from surveyhub.models import (Activity, ActivityParticipant, Participant, Project, ProjectOutput,  # noqa: E402
                               Response, ScaleScore, Wave)
 from surveyhub.models._types import utcnow  # noqa: E402
 from surveyhub.plugins import get_registry  # noqa: E402
@@ -47,7 +48,6 @@ from surveyhub.services import access, accounts, org_report, outcomes, projects,
 from surveyhub.services.context import ServiceContext  # noqa: E402
 
 INSTRUMENTS = ["organising", "conversation", "cooperation", "confidence", "network"]
-CHUNK = 20_000
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 TARGET_S = 2.0
 
@@ -83,7 +83,7 @@ def build(app, n_projects: int, n: int, seed: int = 7) -> tuple[int, int]:
                           "completed_at": now - timedelta(days=60 * (1 - w))}
                          for w, kind in enumerate(("pre", "post")) for i in range(n)]
             conn.execute(insert(Response), responses)
-            n_answers += _answers(conn, rng, definitions, lambda w, i, base=base: 2 * base + w * n + i + 1, n, now)
+            n_answers += write_answers(conn, rng, definitions, lambda w, i, base=base: 2 * base + w * n + i + 1, n, now)
             activity_ids = []
             for a in range(20):
                 activity_ids.append(conn.execute(insert(Activity).returning(Activity.id), [{
@@ -100,40 +100,6 @@ def build(app, n_projects: int, n: int, seed: int = 7) -> tuple[int, int]:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")  # as autovacuum would after a bulk load
     return org_id, n_answers
-
-
-def _answers(conn, rng, definitions, response_id, n: int, now) -> int:
-    """Item answers and scale scores of one project's pre and post responses (as bench/report_json.py)."""
-    level = rng.uniform(1.5, 4.0, size=(n, len(definitions)))
-    growth = rng.normal(0.4, 0.5, size=(n, len(definitions)))
-    answers, scores = [], []
-    for w in range(2):
-        for d, definition in enumerate(definitions):
-            sets = definition.get("answer_sets") or {}
-            for scale in definition["scales"]:
-                coded = []
-                for item in scale["items"]:
-                    lo, hi = item_range(item, sets)
-                    raw = np.clip(np.rint(level[:, d] + w * growth[:, d] + rng.normal(0, 0.7, n)), lo, hi)
-                    raw[rng.random(n) < 0.02] = np.nan
-                    coded.append((lo + hi - raw) if item.get("reverse") else raw)
-                    answers += [{"response_id": response_id(w, i), "block": "now", "instrument_id": definition["id"],
-                                 "item_id": item["id"], "value_num": float(v), "updated_at": now}
-                                for i, v in enumerate(raw) if not np.isnan(v)]
-                table = np.column_stack(coded)
-                answered = np.sum(~np.isnan(table), axis=1)
-                with np.errstate(invalid="ignore"):
-                    mean = np.nanmean(np.where(answered[:, None] > 0, table, 0.0), axis=1)
-                ok = answered >= scale["scoring"]["min_answered"]
-                scores += [{"response_id": response_id(w, i), "block": "now", "instrument_id": definition["id"],
-                            "instrument_version": definition["version"], "scale_id": scale["id"],
-                            "score": float(mean[i]) if ok[i] else None, "n_answered": int(answered[i])}
-                           for i in range(n)]
-    answers.sort(key=lambda row: row["response_id"])
-    for start in range(0, len(answers), CHUNK):
-        conn.execute(insert(Answer), answers[start:start + CHUNK])
-    conn.execute(insert(ScaleScore), scores)
-    return len(answers)
 
 
 def time_report(app, org_id: int) -> tuple[float, float, dict]:

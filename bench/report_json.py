@@ -37,15 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from _answers_data import write_answers  # noqa: E402
+
 from surveyhub import create_app  # noqa: E402
 from surveyhub.plugins import get_registry  # noqa: E402
-from surveyhub.measures.definition import item_range  # noqa: E402
-from surveyhub.models import Answer, Participant, Response, ScaleScore, Wave  # noqa: E402
+from surveyhub.models import Participant, Response, Wave  # noqa: E402
 from surveyhub.models._types import utcnow  # noqa: E402
 from surveyhub.services import access, accounts, outcomes, projects, schema_state  # noqa: E402
 
 INSTRUMENTS = ["organising", "conversation", "cooperation", "confidence", "network"]
-CHUNK = 20_000
 
 
 def build(app, n: int, seed: int = 7) -> tuple[int, str]:
@@ -71,41 +71,11 @@ def build(app, n: int, seed: int = 7) -> tuple[int, str]:
                       "updated_at": now, "completed_at": now}
                      for w, kind in enumerate(("pre", "post")) for i in range(n)]
         conn.execute(insert(Response), responses)
-        level = rng.uniform(1.5, 4.0, size=(n, len(definitions)))
-        growth = rng.normal(0.4, 0.5, size=(n, len(definitions)))
-        answers, scores = [], []
-        for w in range(2):
-            for d, definition in enumerate(definitions):
-                sets = definition.get("answer_sets") or {}
-                for scale in definition["scales"]:
-                    coded = []
-                    for item in scale["items"]:
-                        lo, hi = item_range(item, sets)
-                        raw = np.clip(np.rint(level[:, d] + w * growth[:, d] + rng.normal(0, 0.7, n)), lo, hi)
-                        raw[rng.random(n) < 0.02] = np.nan  # the odd skipped question
-                        value = (lo + hi - raw) if item.get("reverse") else raw
-                        coded.append(value)
-                        answers += [{"response_id": w * n + i + 1, "block": "now", "instrument_id": definition["id"],
-                                     "item_id": item["id"], "value_num": float(v), "updated_at": now}
-                                    for i, v in enumerate(raw) if not np.isnan(v)]
-                    table = np.column_stack(coded)
-                    answered = np.sum(~np.isnan(table), axis=1)
-                    with np.errstate(invalid="ignore"):
-                        mean = np.nanmean(np.where(answered[:, None] > 0, table, 0.0), axis=1)
-                    ok = answered >= scale["scoring"]["min_answered"]
-                    scores += [{"response_id": w * n + i + 1, "block": "now", "instrument_id": definition["id"],
-                                "instrument_version": definition["version"], "scale_id": scale["id"],
-                                "score": float(mean[i]) if ok[i] else None, "n_answered": int(answered[i])}
-                               for i in range(n)]
-        # Stored response by response, as residents save their pages (the table's real order).
-        answers.sort(key=lambda row: row["response_id"])
-        for start in range(0, len(answers), CHUNK):
-            conn.execute(insert(Answer), answers[start:start + CHUNK])
-        conn.execute(insert(ScaleScore), scores)
+        n_answers = write_answers(conn, rng, definitions, lambda w, i: w * n + i + 1, n, now)
     if app.extensions["surveyhub.db"].engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")  # as autovacuum would after a bulk load
-    return org_id, info.slug, len(answers)
+    return org_id, info.slug, n_answers
 
 
 def time_report(app, org_id: int, slug: str) -> tuple[float, float, dict]:
