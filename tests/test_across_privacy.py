@@ -28,6 +28,7 @@ from surveyhub.services.outcome_data import Pair
 from tests.fixtures.outcomes import new_project, with_outcome_instruments
 from tests.test_across import DEFAULTS, add_pairs
 from tests.test_networks import context
+from tests.fixtures.clock import local_today
 
 BLOCK = 10  # the installation's max(min_means 5, min_tests 10)
 
@@ -273,7 +274,7 @@ def test_a_member_cannot_test_whether_someone_with_a_guessed_code_took_part_else
 
     def shape() -> str:
         found = network_report.report(context(app, session, north), info.slug, start=date(2000, 1, 1),
-                                      end=date.today() + timedelta(days=1))
+                                      end=local_today() + timedelta(days=1))
         session.commit()
         return json.dumps({key: value for key, value in found.items() if key != "generated_at"}, sort_keys=True)
 

@@ -8,7 +8,7 @@ SciPy on the same pairs. On SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -19,9 +19,10 @@ from surveyhub.services.errors import Invalid, NotFound
 from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments
 from tests.test_across import RatingTwo
 from tests.test_networks import context
+from tests.fixtures.clock import local_today
 
 ITEM = ("rating", "rating")
-TODAY = date.today()
+TODAY = local_today()
 PERIOD = {"start": TODAY - timedelta(days=30), "end": TODAY + timedelta(days=1)}
 
 

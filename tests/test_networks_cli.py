@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from surveyhub.models import AuditEvent, NetworkMember, NetworkProject, NetworkViewer
 from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments
+from tests.fixtures.clock import local_today
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_a_network_from_the_command_line_to_its_report(app, session, runner, mak
     assert "already counted" in run(runner, "add-project", slug, project).stdout
     assert "can read the report" in run(runner, "viewer-add", slug, funder.email).stdout
     assert session.scalar(select(NetworkViewer.user_id)) == funder.id
-    today = date.today()
+    today = local_today()
     out = tmp_path / "network.json"
     run(runner, "report", slug, "--from", (today - timedelta(days=1)).isoformat(), "--to", today.isoformat(),
         "-o", str(out))

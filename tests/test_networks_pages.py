@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -21,8 +20,9 @@ from tests.fixtures.documents import pdf_text
 from tests.fixtures.factories import csrf_token
 from tests.fixtures.outcomes import answer, new_project, with_outcome_instruments
 from tests.test_networks import context
+from tests.fixtures.clock import local_today
 
-YEAR = date.today().year
+YEAR = local_today().year
 
 
 @pytest.fixture

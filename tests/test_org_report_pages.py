@@ -7,7 +7,6 @@ report data made through the response services.
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from surveyhub.services import documents as docs
 from surveyhub.services import jobs
 from tests.fixtures.factories import csrf_token
 from tests.test_org_report_pdf import answered_project, context_for, this_year
+from tests.fixtures.clock import local_today
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_a_bad_period_says_what_is_wrong_and_keeps_what_was_typed(client_for, wo
 
 def test_custom_and_last_year_periods(client_for, world):
     worker = client_for(world["people"]["worker"].email)
-    year = date.today().year
+    year = local_today().year
     custom = worker.get(f"/organisation/report?period=custom&from=1-1-{year}&to=31-12-{year}")
     assert custom.status_code == 200 and "Speeltuin" in custom.text
     last = worker.get("/organisation/report?period=last_year")

@@ -23,6 +23,7 @@ from surveyhub.services.outcomes import Thresholds
 from tests.fixtures.documents import BASE_URL, FetchLog, page_png, pdf_reader, pdf_text
 from tests.fixtures.factories import csrf_token
 from tests.fixtures.outcomes import answer, at_levels
+from tests.fixtures.clock import local_today
 
 #: Start and end levels per resident: varied, so every project's change has a spread and an interval.
 PRE = [2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3]
@@ -30,7 +31,7 @@ POST = [3, 4, 4, 4, 3, 5, 3, 4, 4, 3, 3, 5]
 
 
 def this_year() -> tuple[date, date]:
-    today = date.today()
+    today = local_today()
     return date(today.year, 1, 1), date(today.year, 12, 31)
 
 

@@ -15,6 +15,7 @@ from tests.browser.conftest import assert_phone_friendly, serve_site
 from tests.browser.test_dashboard_browser import AXE_OPTIONS, log_in
 from tests.fixtures.factories import PASSWORD
 from tests.fixtures.outcomes import answer, at_levels
+from tests.fixtures.clock import local_today
 
 pytestmark = pytest.mark.browser
 
@@ -150,7 +151,7 @@ def _issue_this_years_report(site) -> str:
     from surveyhub.services.context import ServiceContext
     from surveyhub.services.outcomes import Thresholds
 
-    year = date.today().year
+    year = local_today().year
     with site.db() as session:
         ctx = ServiceContext(session=session, actor=site.actor, registry=get_registry(site.app), host=None,
                              thresholds=Thresholds.from_settings(site.app.config), base_url=site.url, lang="nl")
