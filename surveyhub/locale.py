@@ -128,6 +128,11 @@ def join_words(words: list[str], lang: str) -> str:
     return joining["comma"].join(words[:-1]) + f" {joining['and']} " + words[-1]
 
 
+def local_today(zone: str) -> date:
+    """Today on the installation's clock (``SURVEYHUB_TIMEZONE``): the day a worker or a report means."""
+    return datetime.now(ZoneInfo(zone)).date()
+
+
 def iso_utc(moment: datetime) -> str:
     """The moment as ``2026-11-25T10:00:00Z``: stable, language-free text for metadata and JSON."""
     if moment.tzinfo is None:

@@ -18,6 +18,7 @@ from surveyhub.models import Activity, ActivityParticipant
 from surveyhub.services import access, activities
 from tests.fixtures.factories import csrf_token
 from tests.test_activities import context
+from tests.fixtures.clock import local_today
 
 TODAY = date.today()
 
@@ -68,7 +69,8 @@ def test_a_worker_records_an_activity_and_sees_it_with_each_residents_profile(se
 
     form = worker.get(f"{base}/new")
     assert form.status_code == 200
-    assert f'name="happened_on" value="{TODAY.isoformat()}"' in form.text
+    # Today on the installation's clock: past 23:00 UTC that is already tomorrow in Amsterdam.
+    assert f'name="happened_on" value="{local_today().isoformat()}"' in form.text
     assert re.search(r'value="meeting" checked', form.text) and 'name="hours" value="2"' in form.text
     assert "Dezelfde bewoners als de vorige keer" not in form.text  # nothing recorded before
     assert "<script" not in form.text  # works without JavaScript

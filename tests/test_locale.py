@@ -61,3 +61,13 @@ def test_document_texts_come_from_the_catalog_with_their_document_as_context():
     assert catalog("nl").pgettext("report", "Who took part") == "Wie deden mee"
     assert texts.TITLES.get("de", texts.TITLES["nl"])["certificate"] == "Certificaat"
     assert texts.PAPER["nl"]["waves"]["pre"] == "nulmeting (start)"
+
+
+def test_today_is_the_installations_day_not_the_servers():
+    """UTC+14 and UTC-11 are 25 hours apart: always a different day, whatever the server's clock says."""
+    from datetime import timedelta
+
+    from surveyhub.locale import local_today
+
+    assert local_today("Pacific/Kiritimati") - local_today("Pacific/Pago_Pago") in (timedelta(days=1),
+                                                                                      timedelta(days=2))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from collections.abc import Callable
-from datetime import date
 
 from babel.numbers import format_decimal
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -33,7 +32,7 @@ from surveyhub.services import activities as service
 from surveyhub.services import activity_values, contributions
 from surveyhub.services.errors import NotFound, UserError
 from surveyhub.web.errors import user_message
-from surveyhub.web.session_user import requires, service_context
+from surveyhub.web.session_user import requires, service_context, today
 
 bp = Blueprint("activities", __name__)
 
@@ -84,7 +83,7 @@ def new(slug: str):
     ctx = service_context()
     if request.method == "GET":
         ticked = service.previous(ctx, slug) if request.args.get("same") == "1" else {}
-        values = {"happened_on": date.today().isoformat(), "kind": "meeting", "hours": DEFAULT_HOURS, "title": "",
+        values = {"happened_on": today().isoformat(), "kind": "meeting", "hours": DEFAULT_HOURS, "title": "",
                   "nonce": secrets.token_urlsafe(16)}
         return _form(slug, values, ticked)
     values, ticked = _posted()

@@ -10,7 +10,6 @@ Both sides call ``services.contributions``; nothing is counted here.
 
 from __future__ import annotations
 
-from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, pgettext
@@ -28,7 +27,7 @@ from surveyhub.web.contribution_forms import (EXPIRED, THANKS, OtherForm, PickFo
                                               role_words)
 from surveyhub.web.errors import user_message
 from surveyhub.web.questionnaire import limit_guessing, resident_link
-from surveyhub.web.session_user import current_actor, public, requires, service_context
+from surveyhub.web.session_user import current_actor, public, requires, service_context, today
 
 bp = Blueprint("contributions", __name__)
 
@@ -77,7 +76,7 @@ def mine(token: str):
                            offers=offers, pick=pick, other=other, sent=sent, ended=ended,
                            waiting_for=who.worker_name or who.organisation, numbers=numbers,
                            kind_name=kind_name, role_words=role_words, hours_text=hours_text,
-                           today=date.today().isoformat()), status
+                           today=today().isoformat()), status
 
 
 csrf.exempt(mine)  # the form checks its own token: a page left open long re-asks instead of failing

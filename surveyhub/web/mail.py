@@ -31,7 +31,7 @@ from surveyhub.web import questionnaire
 from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm
 from surveyhub.web.mail_forms import EmailForm, OptOutForm, ScheduleForm, WaveOpenForm
-from surveyhub.web.session_user import current_actor, public, requires
+from surveyhub.web.session_user import current_actor, public, requires, today
 
 bp = Blueprint("mail", __name__)
 
@@ -42,9 +42,6 @@ ONE_CLICK = {"List-Unsubscribe": ["One-Click"]}
 def configured() -> bool:
     return mail.configured(current_app.config)
 
-
-def _today():
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 # --- the project's dates and reminders -----------------------------------------------------------------
@@ -64,7 +61,7 @@ def schedule(slug: str):
         dates = {kind: (form[kind].open_on.data, form[kind].close_on.data) for kind in waves}
         try:
             wave_dates.set_schedule(session, actor, slug, dates, form.reminder_days.data, form.reminder_count.data,
-                                    today=_today())
+                                    today=today())
         except UserError as exc:
             session.rollback()
             problem = user_message(exc)

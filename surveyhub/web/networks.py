@@ -9,7 +9,6 @@ funder who was let in reads only the report. Routes stay thin: the rules are in
 from __future__ import annotations
 
 import json
-from datetime import date
 from functools import wraps
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -27,7 +26,7 @@ from surveyhub.services.access import FUNDER
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
 from surveyhub.db import get_session
-from surveyhub.web.session_user import current_actor, requires, service_context
+from surveyhub.web.session_user import current_actor, requires, service_context, today
 
 bp = Blueprint("networks", __name__, url_prefix="/networks")
 
@@ -261,7 +260,7 @@ def report_page(network: str):
     from surveyhub.web.org_reports import period_from
 
     ctx = service_context()
-    period = period_from(request.args, date.today())
+    period = period_from(request.args, today())
     report, problem = None, None
     if period.ok:
         try:
@@ -274,7 +273,7 @@ def report_page(network: str):
     info = next(one for one in networks.my_networks(ctx) if one.slug == network)
     return render_template("networks/report.html", info=info, period=period, report=report, problem=problem,
                            view=_report_view(report, lang) if report else None, form=form,
-                           years=(date.today().year, date.today().year - 1),
+                           years=(today().year, today().year - 1),
                            viewer=ctx.actor.role == FUNDER), 400 if period.errors else 200
 
 
@@ -284,7 +283,7 @@ def report_json(network: str):
     from surveyhub.web.org_reports import period_from
 
     ctx = service_context()
-    period = period_from(request.args, date.today())
+    period = period_from(request.args, today())
     if not period.ok:
         return report_page(network)
     report = network_report.report(ctx, network, start=period.start, end=period.end)  # type: ignore[arg-type]

@@ -31,7 +31,7 @@ from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.jobs import start as start_job
 from surveyhub.web.outcome_format import chart_min_width
-from surveyhub.web.session_user import requires, service_context
+from surveyhub.web.session_user import requires, service_context, today
 
 bp = Blueprint("org_reports", __name__)
 
@@ -122,7 +122,7 @@ def view(report: dict, lang: str) -> dict:
 @requires("org.outcomes")
 def page():
     ctx = service_context()
-    period = period_from(request.args, date.today())
+    period = period_from(request.args, today())
     report, problem = None, None
     if period.ok:
         try:
@@ -137,7 +137,7 @@ def page():
     return render_template("org_reports/page.html", period=period, report=report, problem=problem,
                            view=view(dict(report), lang) if report else None, form=form,
                            organisation=organisation.name, funder=ctx.actor.role == access.FUNDER,
-                           years=(date.today().year, date.today().year - 1),
+                           years=(today().year, today().year - 1),
                            issued=issued_rows(ctx, lang) if ctx.actor.can("org.documents") else None), status
 
 
@@ -195,7 +195,7 @@ def revoke():
 @requires("org.outcomes")
 def report_json():
     ctx = service_context()
-    period = period_from(request.args, date.today())
+    period = period_from(request.args, today())
     if not period.ok:
         return page()
     report = org_report.build(ctx, start=period.start, end=period.end)  # type: ignore[arg-type]

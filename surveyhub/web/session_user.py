@@ -7,6 +7,7 @@ read again in the same request.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import wraps
 
 from flask import Flask, abort, current_app, g
@@ -15,6 +16,7 @@ from flask_login import UserMixin, current_user, login_required
 from surveyhub.db import get_db, get_session
 from surveyhub.extensions import login_manager
 from surveyhub.i18n import current_language
+from surveyhub.locale import local_today
 from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import accounts
 from surveyhub.services.access import FUNDER, MATRIX, Actor
@@ -45,6 +47,12 @@ def current_actor() -> Actor:
     info = current_user.info
     return Actor(organisation_id=info.organisation_id, role=info.role, user_id=info.id, email=info.email,
                  source=request.remote_addr)
+
+
+def today() -> date:
+    """Today on the installation's clock (``SURVEYHUB_TIMEZONE``), not the server's: they differ around
+    midnight, and a report's period and a worker's "today" mean the installation's day."""
+    return local_today(current_app.config["TIMEZONE"])
 
 
 def service_context() -> ServiceContext:
