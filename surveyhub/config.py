@@ -31,6 +31,8 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes",
     "VERIFY_RATE_LIMIT": "30 per minute",
     "TOKEN_RATE_LIMIT": "30 per minute",
+    "API_RATE_LIMIT": "300 per minute; 10000 per hour",  # calls per API token
+    "API_AUTH_RATE_LIMIT": "20 per minute",  # tries with a wrong API token, per address
     # A short code has ~37 bits against a token's 192: its misses get a budget of their own, per address and
     # for all addresses together (a botnet's guesses add up there). Only typing a code can be held up by it.
     "SHORT_CODE_RATE_LIMIT": "10 per hour; 30 per day",

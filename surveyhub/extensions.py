@@ -12,7 +12,8 @@ from surveyhub.services import throttle
 
 #: The settings that hold a rate limit ("10 per minute").
 RATE_SETTINGS = ("LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT", "TOKEN_RATE_LIMIT", "ANONYMOUS_CODE_RATE_LIMIT",
-                 "VERIFY_RATE_LIMIT", "SHORT_CODE_RATE_LIMIT", "SHORT_CODE_TOTAL_RATE_LIMIT")
+                 "VERIFY_RATE_LIMIT", "SHORT_CODE_RATE_LIMIT", "SHORT_CODE_TOTAL_RATE_LIMIT",
+                 "API_RATE_LIMIT", "API_AUTH_RATE_LIMIT")
 
 csrf = CSRFProtect()
 login_manager = LoginManager()

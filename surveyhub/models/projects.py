@@ -90,6 +90,11 @@ class Project(Base):
     reminder_days: Mapped[int | None] = mapped_column(Integer)
     #: ... and at most this many per resident and wave, the same number of days apart.
     reminder_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: Open Badges: issue a credential per resident and skill for "improvement" (reliable change at the
+    #: post wave), "level" (a level reached), "either", or "off" (``models.badges.BADGE_RULES``).
+    badge_rule: Mapped[str] = mapped_column(String(20), default="off", server_default="off")
+    #: For level badges: the lowest level key that earns one (None: the instrument's highest level).
+    badge_level: Mapped[str | None] = mapped_column(String(40))
 
     waves: Mapped[list[Wave]] = relationship(back_populates="project", cascade="all, delete-orphan",
                                              order_by="Wave.id")

@@ -45,6 +45,17 @@ MATRIX: dict[str, frozenset[str]] = {
 }
 
 
+#: API token scopes: what a token may be used for, on top of what its role may do (``MATRIX``).
+#: An API route names one capability and one scope (``web.api.auth.api_route``); both must hold.
+SCOPES: dict[str, str] = {
+    "outcomes:read": "suppressed outcomes: dashboard figures, impact report JSON, the year report",
+    "projects:manage": "projects, waves, participants, their status and their personal links",
+    "responses:import": "import answers from a file, as the import page does",
+    "rows:export": "row-level exports (one row per resident): personal data",
+    "documents:read": "issued documents: list, download, verify",
+}
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting: a logged-in user, or the command line for one organisation."""
@@ -53,8 +64,10 @@ class Actor:
     role: str
     user_id: int | None = None
     email: str | None = None
-    #: Where the action comes from, for the audit trail: the client address, or "cli".
+    #: Where the action comes from, for the audit trail: the client address, "cli", or "api:<token prefix>".
     source: str | None = None
+    #: An API token's scopes (``SCOPES``); None for a logged-in user or the command line.
+    scopes: frozenset[str] | None = None
 
     def can(self, capability: str) -> bool:
         """Does this role hold ``capability``? An unknown capability is a programming error."""
@@ -63,7 +76,11 @@ class Actor:
     @property
     def label(self) -> str:
         """Who, as the audit trail shows it ("system" for waves opened and closed on their dates)."""
-        return self.email or (self.source if self.source in ("cli", "system") else self.role)
+        if self.email:
+            return self.email
+        if self.source in ("cli", "system") or (self.source or "").startswith("api:"):
+            return self.source or self.role
+        return self.role
 
 
 def require(actor: Actor, capability: str) -> None:

@@ -26,11 +26,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(org_settings.bp)
     app.register_blueprint(import_page.bp)
     app.register_blueprint(project_admin.bp)
-    from surveyhub.web import activities, contributions, networks, org_reports
+    from surveyhub.web import activities, api_tokens, badges, contributions, networks, org_reports, webhooks
     for module in (questionnaire, participants, paper, setup, preview, verify, outcomes, documents, resident_rights,
                    resident_requests, project_story, pairs, jobs, mail, activities, contributions, org_reports,
-                   networks):
+                   networks, api_tokens, webhooks, badges):
         app.register_blueprint(module.bp)
+    from surveyhub.web import api
+    api.register(app)
     _register_errors(app)
     _register_globals(app)
     app.after_request(_security_headers)
@@ -129,11 +131,21 @@ def _register_globals(app: Flask) -> None:
 
 def _register_errors(app: Flask) -> None:
     from surveyhub.services.schema_state import DatabaseNotReady
+    from surveyhub.web.api.problems import is_api_request, problem
 
     @app.errorhandler(404)
     @app.errorhandler(NotFound)
     def _not_found(_exc):
+        if is_api_request():  # an unknown API path: a problem, not a page
+            return problem(404, "not-found", "There is no such API route.")
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(405)
+    def _not_allowed(exc):
+        if is_api_request():
+            return problem(405, "method-not-allowed", "This route does not take this method.",
+                           headers={"Allow": ", ".join(exc.valid_methods or ())})
+        return exc
 
     @app.errorhandler(403)
     @app.errorhandler(Forbidden)
@@ -150,8 +162,12 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(_exc):
+        if is_api_request():  # the body was refused before any API view ran
+            return problem(413, "too-large", "The request body is larger than this installation takes.")
         return render_template("errors/413.html"), 413
 
     @app.errorhandler(DatabaseNotReady)
     def _not_ready(exc):
+        if is_api_request():
+            return problem(503, "unavailable", str(exc))
         return render_template("errors/not_ready.html", message=str(exc)), 503

@@ -1,0 +1,3 @@
+"""``surveyhub badges``: Open Badges 3.0 credentials (being written)."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""``surveyhub webhooks``: webhook endpoints and deliveries (being written)."""
+
+COMMANDS: list = []

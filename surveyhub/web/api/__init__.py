@@ -1,0 +1,67 @@
+"""The JSON API ``/api/v1``: the same services and permission matrix as the pages, for other systems.
+
+Requests carry an organisation's API token (``Authorization: Bearer shk_...``); each route names
+one capability of ``access.MATRIX`` and one scope of ``access.SCOPES`` (``auth.api_route``).
+The OpenAPI 3.1 document is generated from the routes and their pydantic models by SpecTree
+(``/api/v1/openapi.json``), browsable at ``/api/v1/docs`` with Swagger UI served from this
+installation (no CDN). Errors are RFC 9457 problem details (``problems``).
+
+Why SpecTree: it plugs into this plain Flask app and its blueprints (APIFlask would replace the
+app class; flask-smorest turns every HTTP error of the whole app into JSON), it writes OpenAPI
+3.1 with JSON Schema 2020-12 straight from pydantic v2 models, and it validates requests and
+responses with the same models, so the document cannot drift from what the code does.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from spectree import SecurityScheme, SpecTree
+from spectree.models import SecuritySchemeData, SecureType
+
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _validation_failed(req, resp, req_validation_error, instance, *args) -> None:
+    """SpecTree's hook before a view: a request that fails its model becomes a 422 problem."""
+    if req_validation_error is None:
+        return
+    from surveyhub.web.api.errors import RequestInvalid
+    raise RequestInvalid(req_validation_error)
+
+
+spec = SpecTree(
+    "flask", title="SurveyHub API", version="1.0.0", path="api/v1", filename="openapi.json", mode="strict",
+    annotations=True, page_templates={}, before=_validation_failed,
+    description=("Run projects, waves and participants, import answers, and read outcomes, exports and issued "
+                 "documents of one organisation. Authenticate with an organisation API token: "
+                 "`Authorization: Bearer shk_...`. Errors are RFC 9457 problem details."),
+    security_schemes=[SecurityScheme(name="token", data=SecuritySchemeData(
+        type=SecureType.HTTP, scheme="bearer", description="An organisation API token (shk_...)."))],
+    security={"token": []},
+)
+
+
+def register(app: Flask) -> None:
+    """Register the API blueprint and its OpenAPI document on ``app`` (CSRF does not apply: no cookies)."""
+    from surveyhub.extensions import csrf
+    from surveyhub.web.api import docs
+    from surveyhub.web.session_user import public
+
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+    app.register_blueprint(docs.bp)
+    spec.register(app)
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith("openapi"):
+            public(view)
+
+
+def _set_up() -> None:
+    """Routes and error handlers go on the blueprint once, before any app registers it."""
+    from surveyhub.web.api import docs, endpoints, errors  # noqa: F401 - routes register on ``bp`` on import
+
+    errors.register(bp)
+
+
+_set_up()

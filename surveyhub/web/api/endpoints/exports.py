@@ -1,0 +1,1 @@
+"""API routes: exports (being written)."""

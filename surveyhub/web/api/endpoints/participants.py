@@ -1,0 +1,1 @@
+"""API routes: participants (being written)."""

@@ -1,0 +1,1 @@
+"""API routes: reports (being written)."""

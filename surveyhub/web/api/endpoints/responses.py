@@ -1,0 +1,1 @@
+"""API routes: responses (being written)."""

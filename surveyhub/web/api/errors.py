@@ -1,0 +1,76 @@
+"""Every error inside the API as a problem: service errors, HTTP errors, failed validation."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app
+from werkzeug.exceptions import HTTPException
+
+from surveyhub.services.errors import Conflict, Forbidden, NotFound, UserError
+from surveyhub.web.api.problems import problem
+
+log = logging.getLogger(__name__)
+
+
+class RequestInvalid(Exception):
+    """A request did not match its model (SpecTree's validation, turned into a 422 problem)."""
+
+    def __init__(self, error):
+        super().__init__("request invalid")
+        self.error = error
+
+
+class ApiProblem(Exception):
+    """Raised by API code to answer with a problem right away (401, 403 insufficient scope, 429)."""
+
+    def __init__(self, status: int, kind: str | None = None, detail: str | None = None, headers: dict | None = None):
+        super().__init__(detail or kind or str(status))
+        self.status, self.kind, self.detail, self.headers = status, kind, detail, headers or {}
+
+
+def field_errors(error) -> list[dict]:
+    """Pydantic's errors as ``{location, message}`` entries."""
+    entries = []
+    for one in getattr(error, "errors", lambda: [])():
+        location = ".".join(str(part) for part in one.get("loc", ())) or "body"
+        entries.append({"location": location, "message": str(one.get("msg", "not valid"))})
+    return entries
+
+
+def register(bp: Blueprint) -> None:
+    @bp.errorhandler(ApiProblem)
+    def _api_problem(exc: ApiProblem):
+        return problem(exc.status, exc.kind, exc.detail, headers=exc.headers)
+
+    @bp.errorhandler(RequestInvalid)
+    def _invalid_request(exc: RequestInvalid):
+        return problem(422, "validation-error", "Some fields are missing or not valid; see errors.",
+                       errors=field_errors(exc.error))
+
+    @bp.errorhandler(NotFound)
+    def _not_found(exc: NotFound):
+        return problem(404, "not-found", str(exc))
+
+    @bp.errorhandler(Forbidden)
+    def _forbidden(exc: Forbidden):
+        return problem(403, "forbidden", str(exc))
+
+    @bp.errorhandler(Conflict)
+    def _conflict(exc: Conflict):
+        return problem(409, "conflict", str(exc))
+
+    @bp.errorhandler(UserError)
+    def _user_error(exc: UserError):
+        return problem(422, "invalid", str(exc))
+
+    @bp.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return problem(exc.code or 500, None, exc.description)
+
+    @bp.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if current_app.testing and current_app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise exc
+        log.exception("API error")
+        return problem(500, "server-error", "The error was logged; please try again later.")
