@@ -27,7 +27,7 @@ from sqlalchemy import select
 from surveyhub.plugins import get_registry
 from surveyhub.measures.definition import item_range
 from surveyhub.models import Consent, Participant
-from surveyhub.services import access, projects, responses
+from surveyhub.services import access, api_tokens, projects, responses
 from surveyhub.web.session_user import PUBLIC
 from tests.fixtures.factories import csrf_token
 
@@ -76,6 +76,7 @@ def world(app, session, make_org, make_user, make_project, make_participant, cli
     admin = access.Actor(organisation_id=org.id, role="admin", user_id=users["admin"].id)
     projects.set_share(session, admin, project.slug, users["funder"].email, True)
     question = projects.add_question(session, admin, project.slug, "text", "Wat wil je nog kwijt?", None)
+    api_token = api_tokens.create(session, admin, name="walk", scopes=["outcomes:read"]).id
     session.commit()
     invitation = make_participant(org, project.slug, "Anna de Vries")
     _complete_pre_wave(app, session, org, project.slug, invitation.code)
@@ -88,7 +89,8 @@ def world(app, session, make_org, make_user, make_project, make_participant, cli
               "public_id": public_id, "network": network,
               "status": "open", "n": 0, "part": 1, "fmt": "csv", "token": invitation.token, "activity": activity,
               "anonymous_token": project.anonymous_token, "instrument_id": "organising", "version": 2,
-              "direction": "down", "question_id": question, "user_id": users["victim"].id, "filename": "surveyhub.css"}
+              "direction": "down", "question_id": question, "user_id": users["victim"].id, "filename": "surveyhub.css",
+              "token_id": api_token}
     return {"users": users, "values": values, "project": project, "invitation": invitation}
 
 
@@ -196,7 +198,7 @@ def expected(role: str, rule, capability: str):
             return 404
         if holds == access.FUNDER:
             return "allowed" if capability == "network.outcomes" else 404
-    if role == "other_admin" and (project_page or "user_id" in rule.arguments):
+    if role == "other_admin" and (project_page or "user_id" in rule.arguments or "token_id" in rule.arguments):
         return 404
     if role == "funder_unshared" and project_page:
         return 404

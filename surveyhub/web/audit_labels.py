@@ -96,6 +96,8 @@ LABELS = {
     "network.opt_out": _l("Project no longer counts in a network"),
     "network.viewer_add": _l("Funder may read a network's report"),
     "network.viewer_remove": _l("Funder may no longer read a network's report"),
+    "api_token.create": _l("API token made"),
+    "api_token.revoke": _l("API token revoked"),
 }
 
 #: Codes recorded by earlier versions: labelled when they occur, not offered as a filter otherwise.
