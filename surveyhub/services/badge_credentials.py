@@ -1,0 +1,275 @@
+"""The Open Badges 3.0 credential itself: its JSON, its VC-JWT signature, the status list, verification.
+
+What is built here follows the OB 3.0 specification (1EdTech, with the VC Data Model 2.0):
+an ``OpenBadgeCredential`` whose JWT payload is the credential at the top level plus the
+registered claims ``iss`` (issuer id), ``jti`` (credential id) and ``nbf`` (validFrom) —
+section 8.2, "JSON Web Token Proof Format". The JOSE header carries ``alg`` EdDSA (Ed25519),
+``typ`` JWT, a ``kid`` URL that dereferences to the public JWK, and the ``jwk`` itself so the
+credential can be checked offline. Revocation is a W3C BitstringStatusList: one bit per
+credential of the organisation, published as a signed credential of its own.
+
+The subject is never named: ``credentialSubject.identifier`` holds a salted SHA-256 of the
+resident's pseudonymous code (an ``IdentityObject``), so the credential carries no name,
+e-mail address or answer. Nothing here reads Flask; the base URL comes in as a value.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyhub.models import BadgeCredential, Organisation, SigningKey
+from surveyhub.services import badge_keys
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+#: The JSON Schema the credential claims to follow (shipped in tests/reference/ob3/ for the tests).
+OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+OB_SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
+#: Bits on an organisation's status list: 16 KB, the minimum the BitstringStatusList spec sets for privacy.
+STATUS_LIST_BITS = 131072
+STATUS_PURPOSE = "revocation"
+#: A compact JWS larger than this is not one of ours (a credential is a few KB).
+MAX_JWT_CHARS = 64 * 1024
+
+
+# --- stable URLs ---------------------------------------------------------------------------------
+
+def issuer_id(base_url: str, org_slug: str) -> str:
+    return f"{base_url.rstrip('/')}/ob/issuers/{org_slug}"
+
+
+def key_url(base_url: str, org_slug: str, kid: str) -> str:
+    """The header's ``kid``: a URL that answers with the public JWK (``web/badges.py``)."""
+    return f"{issuer_id(base_url, org_slug)}/keys/{kid}"
+
+
+def status_list_url(base_url: str, org_slug: str) -> str:
+    return f"{issuer_id(base_url, org_slug)}/status/1"
+
+
+def achievement_id(base_url: str, instrument_id: str, version: int, scale_id: str, level: str | None = None) -> str:
+    tail = f"/{level}" if level else ""
+    return f"{base_url.rstrip('/')}/ob/achievements/{instrument_id}/{version}/{scale_id}{tail}"
+
+
+def issuer_profile(base_url: str, org: Organisation, keys: list[dict] | None = None) -> dict:
+    """The organisation's OB 3.0 ``Profile``; with ``keys``, its public keys as a JWK Set beside it."""
+    profile: dict = {"@context": [VC_CONTEXT, OB_CONTEXT], "id": issuer_id(base_url, org.slug),
+                     "type": ["Profile"], "name": org.name, "url": base_url.rstrip("/")}
+    if keys is not None:
+        profile["publicKeys"] = {"keys": keys}  # not an OB term: a convenience for verifiers reading the profile
+    return profile
+
+
+# --- signing -------------------------------------------------------------------------------------
+
+def sign(payload: dict, key: SigningKey, base_url: str, org_slug: str) -> str:
+    """The compact JWS of ``payload`` with the organisation's key (OB 3.0 section 8.2 header)."""
+    header = {"alg": badge_keys.ALGORITHM, "typ": "JWT", "kid": key_url(base_url, org_slug, key.kid),
+              "jwk": {k: v for k, v in key.public_jwk.items() if k in ("kty", "crv", "x", "kid")}}
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    with _eddsa_allowed():
+        return jws.serialize_compact(header, body, badge_keys.private_key(key), algorithms=[badge_keys.ALGORITHM])
+
+
+@contextmanager
+def _eddsa_allowed() -> Iterator[None]:
+    """joserfc warns that RFC 9864 deprecates the name ``EdDSA`` for its fully specified ``Ed25519``.
+
+    OB 3.0 verifiers and PyJWT know only ``EdDSA`` (with an Ed25519 key it means exactly
+    Ed25519), so we keep it and silence that one warning here, nowhere else.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="EdDSA is deprecated")
+        yield
+
+
+def jwt_claims(credential: dict) -> dict:
+    """The registered claims OB 3.0 requires beside the credential: ``iss``, ``jti``, ``nbf``."""
+    return {"iss": credential["issuer"]["id"], "jti": credential["id"],
+            "nbf": int(_parse_time(credential["validFrom"]).timestamp())}
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+# --- status list ---------------------------------------------------------------------------------
+
+def revoked_indexes(session: Session, organisation_id: int) -> list[int]:
+    return list(session.scalars(select(BadgeCredential.status_index).where(
+        BadgeCredential.organisation_id == organisation_id, BadgeCredential.revoked_at.is_not(None))))
+
+
+def encode_bits(indexes: list[int], size: int = STATUS_LIST_BITS) -> str:
+    """The bitstring as the spec writes it: bit 0 is the most significant bit of byte 0; gzip, base64url."""
+    bits = bytearray(size // 8)
+    for index in indexes:
+        bits[index // 8] |= 0x80 >> (index % 8)
+    compressed = gzip.compress(bytes(bits), mtime=0)
+    return "u" + base64.urlsafe_b64encode(compressed).decode().rstrip("=")
+
+
+def bit_set(encoded: str, index: int) -> bool:
+    """Whether bit ``index`` is set in an ``encodedList`` (the multibase ``u`` prefix is optional)."""
+    text = encoded[1:] if encoded.startswith("u") else encoded
+    raw = gzip.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    return index < len(raw) * 8 and bool(raw[index // 8] & (0x80 >> (index % 8)))
+
+
+def status_list_credential(session: Session, org: Organisation, base_url: str) -> dict:
+    """The organisation's BitstringStatusListCredential (unsigned JSON) with every revoked bit set."""
+    url = status_list_url(base_url, org.slug)
+    return {"@context": [VC_CONTEXT], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": issuer_id(base_url, org.slug), "validFrom": iso(datetime.now(UTC)),
+            "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList",
+                                  "statusPurpose": STATUS_PURPOSE,
+                                  "encodedList": encode_bits(revoked_indexes(session, org.id))}}
+
+
+def signed_status_list(session: Session, org: Organisation, base_url: str) -> str:
+    """The status list credential as a VC-JWT signed with the organisation's key (made on first use)."""
+    credential = status_list_credential(session, org, base_url)
+    claims = {"iss": credential["issuer"], "jti": credential["id"],
+              "nbf": int(_parse_time(credential["validFrom"]).timestamp())}
+    return sign({**credential, **claims}, badge_keys.active_key(session, org.id), base_url, org.slug)
+
+
+# --- verifying -----------------------------------------------------------------------------------
+
+#: What ``verify`` can say, best first; only "valid" is a credential to trust.
+STATUSES = ("valid", "revoked", "expired", "not_yet_valid", "bad_signature", "unknown_issuer", "malformed")
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """What checking one credential found, in plain values a page or the CLI can show."""
+
+    status: str
+    credential_id: str | None = None
+    issuer_name: str | None = None
+    issuer_id: str | None = None
+    #: The achievement's name (the badge's title), what earned it (with the numbers) and the rule in words.
+    achievement: str | None = None
+    narrative: str | None = None
+    criteria: str | None = None
+    valid_from: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "valid"
+
+
+def verify(session: Session, jwt_text: str, base_url: str, now: datetime | None = None) -> CredentialCheck:
+    """Check a VC-JWT issued here: the issuer is an organisation of this installation, the signature is
+    its key's, the claims agree with the credential, it is in its validity window and not revoked."""
+    now = now or datetime.now(UTC)
+    text = "".join((jwt_text or "").split())
+    if not text or len(text) > MAX_JWT_CHARS or text.count(".") != 2:
+        return CredentialCheck("malformed")
+    try:
+        header = json.loads(_b64(text.split(".")[0]))
+        payload = json.loads(_b64(text.split(".")[1]))
+    except (ValueError, UnicodeDecodeError):
+        return CredentialCheck("malformed")
+    if not isinstance(header, dict) or not isinstance(payload, dict) or not isinstance(payload.get("issuer"), dict):
+        return CredentialCheck("malformed")
+    org, key = _issuer_and_key(session, header, payload, base_url)
+    facts = _facts(payload, org)
+    if org is None or key is None:
+        return CredentialCheck("unknown_issuer", **facts)
+    try:
+        with _eddsa_allowed():
+            jws.deserialize_compact(text, badge_keys.verifying_key(key), algorithms=[badge_keys.ALGORITHM])
+    except (JoseError, ValueError):
+        return CredentialCheck("bad_signature", **facts)
+    return _judge(session, org, payload, facts, now)
+
+
+def _judge(session: Session, org: Organisation, payload: dict, facts: dict, now: datetime) -> CredentialCheck:
+    try:
+        claims_agree = payload.get("jti") == payload.get("id") and payload.get("iss") == payload["issuer"]["id"] \
+            and int(payload["nbf"]) == int(_parse_time(payload["validFrom"]).timestamp())
+        valid_until = _parse_time(payload["validUntil"]) if payload.get("validUntil") else None
+    except (KeyError, TypeError, ValueError):
+        return CredentialCheck("malformed", **facts)
+    if not claims_agree or facts["valid_from"] is None:
+        return CredentialCheck("malformed", **facts)
+    if facts["valid_from"] > now:
+        return CredentialCheck("not_yet_valid", **facts)
+    if valid_until is not None and valid_until <= now:
+        return CredentialCheck("expired", **facts)
+    row = session.scalar(select(BadgeCredential).where(BadgeCredential.organisation_id == org.id,
+                                                       BadgeCredential.public_id == str(payload["id"])[9:]))
+    status = payload.get("credentialStatus") or {}
+    index = _int(status.get("statusListIndex"))
+    revoked = index is not None and index in set(revoked_indexes(session, org.id))
+    if revoked or (row is not None and row.revoked_at is not None):
+        return CredentialCheck("revoked", **facts, revoked_at=row.revoked_at if row else None,
+                               revoked_reason=row.revoked_reason if row else None)
+    return CredentialCheck("valid", **facts)
+
+
+def _issuer_and_key(session: Session, header: dict, payload: dict, base_url: str):
+    """The organisation named by the issuer id, and its key named by the header's ``kid`` (else None)."""
+    prefix = f"{base_url.rstrip('/')}/ob/issuers/"
+    issuer = str(payload["issuer"].get("id") or "")
+    if not issuer.startswith(prefix) or "/" in issuer[len(prefix):]:
+        return None, None
+    org = session.scalar(select(Organisation).where(Organisation.slug == issuer[len(prefix):]))
+    kid = str(header.get("kid") or "").rsplit("/", 1)[-1]
+    key = badge_keys.by_kid(session, kid) if kid else None
+    if org is None or key is None or key.organisation_id != org.id or header.get("alg") != badge_keys.ALGORITHM:
+        return org, None
+    return org, key
+
+
+def _facts(payload: dict, org: Organisation | None) -> dict:
+    subject = _obj(payload, "credentialSubject")
+    achievement = _obj(subject, "achievement")
+    try:
+        valid_from: datetime | None = _parse_time(str(payload.get("validFrom")))
+    except ValueError:
+        valid_from = None
+    return {"credential_id": _str(payload.get("id")), "issuer_id": _str(payload["issuer"].get("id")),
+            "issuer_name": org.name if org is not None else _str(payload["issuer"].get("name")),
+            "achievement": _str(achievement.get("name")), "narrative": _str(subject.get("narrative")),
+            "criteria": _str(_obj(achievement, "criteria").get("narrative")), "valid_from": valid_from}
+
+
+def _obj(parent: dict, name: str) -> dict:
+    value = parent.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value) -> str | None:
+    return value[:500] if isinstance(value, str) else None
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _b64(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))

@@ -1,0 +1,217 @@
+"""Which residents earn which Open Badge, and the words that say why.
+
+A badge is earned per skill (an instrument scale) at the post wave, never before:
+- **improvement**: the change from the pre score to the post score is reliable and in the
+  scale's good direction, by the rule the worker's page on one resident and the report use
+  (Jacobson & Truax: |change| / S_diff > 1.96, S_diff from ``outcomes.change_thresholds``).
+  Without a pre score, a retrospective project judges the look-back (then → post) the same way:
+  self-perceived change, and the badge says so.
+- **level**: the post score reaches the project's ``badge_level`` (a level key, see
+  :func:`level_key`), or the scale's highest level when none is set.
+Only completed responses count. Residents the report pairs by their own code are one person:
+the badge goes to the latest participant of the chain, as the certificate does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyhub.locale import Numbers, translate
+from surveyhub.measures.scoring import level_for, score_range
+from surveyhub.models import Participant, Project, Response, ScaleScore
+from surveyhub.services import outcomes, pair_review, responses
+from surveyhub.stats import reliable_change
+
+
+@dataclass(frozen=True)
+class Award:
+    """One badge a resident has earned: who, which skill, why, and the plain facts the credential states."""
+
+    participant_id: int
+    code: str
+    instrument_id: str
+    version: int
+    scale_id: str
+    kind: str
+    level: str | None
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def skill(self) -> str:
+        return f"{self.instrument_id}@{self.version}:{self.scale_id}"
+
+
+def level_key(level: dict) -> str:
+    """A level's stable key: its English (else Dutch) label as a slug, e.g. ``strong``, ``doing-well``."""
+    label = translate(level.get("label"), "en") or translate(level.get("label"), "nl")
+    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:40] or "level"
+
+
+def level_choices(project: Project) -> list[tuple[str, dict]]:
+    """The level keys a project's scales share, with a label each (first seen), lowest first."""
+    found: dict[str, tuple[float, dict]] = {}
+    for definition in responses.project_definitions(project):
+        for scale in definition["scales"]:
+            for level in scale.get("levels") or ():
+                found.setdefault(level_key(level), (level["min"], level["label"]))
+    return [(key, label) for key, (_, label) in sorted(found.items(), key=lambda kv: kv[1][0])]
+
+
+def awards(session: Session, project: Project, participant_ids: set[int] | None = None) -> list[Award]:
+    """Every badge the project's rule gives (``participant_ids``: only for these residents)."""
+    if project.badge_rule == "off":
+        return []
+    people = _residents(session, project)
+    if participant_ids is not None:
+        people = {shown: members for shown, members in people.items() if set(members) & participant_ids}
+    scores = _scores(session, project, {pid for members in people.values() for pid in members})
+    if not any(("post", "now") in by_wave for by_wave in scores.values()):
+        return []
+    thresholds = outcomes.change_thresholds(session, project) if project.badge_rule != "level" else {}
+    codes = dict(session.execute(select(Participant.id, Participant.code)
+                                 .where(Participant.id.in_(list(people)))).all())
+    found = []
+    for shown, members in people.items():
+        own: dict = {}
+        for pid in members:  # the earliest participant first: a later one's scores win
+            for wave_block, values in scores.get(pid, {}).items():
+                own.setdefault(wave_block, {}).update(values)
+        if ("post", "now") not in own:
+            continue
+        for definition in responses.project_definitions(project):
+            for scale in definition["scales"]:
+                found.extend(_for_scale(project, shown, codes[shown], definition, scale, own, thresholds))
+    return found
+
+
+def _residents(session: Session, project: Project) -> dict[int, list[int]]:
+    """Participant shown -> the participants that are this one resident (oldest first)."""
+    linked = pair_review.linked_participants(session, project)
+    chains: dict[int, list[int]] = {}
+    for pid in session.scalars(select(Participant.id).where(Participant.project_id == project.id)
+                               .order_by(Participant.id)):
+        chains.setdefault(linked.get(pid, pid), []).append(pid)
+    return {max(members): members for members in chains.values()}
+
+
+def _scores(session: Session, project: Project, participant_ids: set[int]) -> dict[int, dict]:
+    """participant -> (wave kind, block) -> {"scores": {(instrument, scale): score}, "at": completed_at}."""
+    kinds = {w.id: w.kind for w in project.waves}
+    query = (select(Response.participant_id, Response.wave_id, Response.completed_at, ScaleScore.block,
+                    ScaleScore.instrument_id, ScaleScore.scale_id, ScaleScore.score)
+             .join(ScaleScore, ScaleScore.response_id == Response.id)
+             .where(Response.participant_id.in_(list(participant_ids)), Response.wave_id.in_(list(kinds)),
+                    Response.status == "completed", ScaleScore.score.is_not(None)))
+    found: dict[int, dict] = {}
+    for pid, wave_id, at, block, instrument, scale, score in session.execute(query):
+        slot = found.setdefault(pid, {}).setdefault((kinds[wave_id], block), {})
+        slot[(instrument, scale)] = score
+        slot["at"] = at
+    return found
+
+
+def _for_scale(project: Project, pid: int, code: str, definition: dict, scale: dict, own: dict,
+               thresholds: dict) -> list[Award]:
+    key = (definition["id"], scale["id"])
+    post = own[("post", "now")].get(key)
+    if post is None:
+        return []
+    facts = _facts(definition, scale, post, own[("post", "now")]["at"])
+    found = []
+    rule = project.badge_rule
+    if rule in ("improvement", "either"):
+        change = _reliable_improvement(key, scale, post, own, thresholds)
+        if change is not None:
+            found.append(Award(pid, code, definition["id"], int(definition["version"]), scale["id"], "improvement",
+                               None, {**facts, **change}))
+    if rule in ("level", "either") and scale.get("levels"):
+        reached = level_for(post, scale)
+        target = _target_level(scale, project.badge_level)
+        if reached is not None and reached["min"] >= target["min"]:
+            found.append(Award(pid, code, definition["id"], int(definition["version"]), scale["id"], "level",
+                               level_key(reached), {**facts, "level": reached["label"],
+                                                    "level_min": reached["min"]}))
+    return found
+
+
+def _reliable_improvement(key, scale: dict, post: float, own: dict, thresholds: dict) -> dict | None:
+    """The earlier score and the comparison when the change to ``post`` is reliable improvement, else None."""
+    pre = own.get(("pre", "now"), {}).get(key)
+    comparison, earlier, at = ("post", pre, own.get(("pre", "now"), {}).get("at"))
+    if pre is None:  # no start score: the look-back of a retrospective project
+        comparison, earlier, at = "then", own[("post", "then")].get(key) if ("post", "then") in own else None, None
+    if earlier is None:
+        return None
+    higher = bool(scale.get("higher_is_better", True))
+    verdict = reliable_change([post - earlier], thresholds.get((comparison, *key)), higher)["per_person"][0]
+    if verdict != "improved":
+        return None
+    return {"comparison": comparison, "start": earlier, "start_at": at.isoformat() if at else None}
+
+
+def _target_level(scale: dict, wanted: str | None) -> dict:
+    levels = scale["levels"]
+    return next((level for level in levels if wanted and level_key(level) == wanted), levels[-1])
+
+
+def _facts(definition: dict, scale: dict, post: float, post_at: datetime) -> dict:
+    bounds = score_range(scale, definition.get("answer_sets"))
+    return {"instrument_title": definition["title"], "scale_title": scale["title"], "now": post,
+            "now_at": post_at.isoformat() if post_at else None, "items": len(scale.get("items") or ()),
+            "range": list(bounds) if bounds else None, "higher_is_better": bool(scale.get("higher_is_better", True))}
+
+
+# --- the words -----------------------------------------------------------------------------------
+
+def achievement_name(facts: dict, kind: str) -> str:
+    skill = translate(facts["scale_title"], "nl")
+    if kind == "improvement":
+        return f"Gegroeid in {skill.lower()}" if facts.get("comparison") == "post" \
+            else f"Zelf ervaren groei in {skill.lower()}"
+    return f"{skill}: {translate(facts['level'], 'nl')}"
+
+
+def achievement_description(facts: dict, kind: str) -> str:
+    skill, title = translate(facts["scale_title"], "nl").lower(), translate(facts["instrument_title"], "nl")
+    if kind == "improvement":
+        return (f"Voor iemand die bij een buurtproject is gegroeid in {skill}. "
+                f"Gemeten met de vragenlijst {title}, aan het begin en aan het eind van het project.")
+    return (f"Voor iemand die in {skill} het niveau '{translate(facts['level'], 'nl')}' heeft gehaald. "
+            f"Gemeten met de vragenlijst {title} aan het eind van een buurtproject.")
+
+
+def criteria(kind: str, comparison: str | None = None) -> str:
+    """The rule in words: the same for everyone who earns this achievement."""
+    if kind == "improvement" and comparison == "then":
+        return ("Bij de eindmeting keek de deelnemer terug op hoe het vóór het project was. "
+                "Het verschil tussen toen en nu is zo groot dat het geen toeval is (zelf ervaren groei).")
+    if kind == "improvement":
+        return ("De score bij de eindmeting is hoger dan bij de nulmeting. "
+                "Het verschil is zo groot dat het geen toeval is (betrouwbare verandering).")
+    return "De score bij de eindmeting ligt op of boven de grens van dit niveau."
+
+
+def narrative(facts: dict, kind: str) -> str:
+    """What earned this badge, with the numbers: e.g. 'De score op Samenwerken ging van 2,4 naar 3,6 …'."""
+    n = Numbers("nl")
+    skill, items = translate(facts["scale_title"], "nl"), facts["items"]
+    scale_words = ""
+    if facts.get("range"):
+        scale_words = f" (op een schaal van {n.number(facts['range'][0], 0)} tot {n.number(facts['range'][1], 0)})"
+    questions = f"een vragenlijst met {items} vragen" if items != 1 else "een vragenlijst met 1 vraag"
+    if kind == "improvement":
+        start, now = n.number(facts["start"], 1), n.number(facts["now"], 1)
+        if facts.get("comparison") == "then":
+            return (f"Bij de eindmeting schatte de deelnemer de score op {skill} van vóór het project op {start}, "
+                    f"en nu op {now}{scale_words}, met {questions}. Dat verschil is meer dan toeval.")
+        return f"De score op {skill} ging van {start} naar {now}{scale_words}, met {questions}. " \
+               "Dat verschil is meer dan toeval."
+    return (f"De score op {skill} was {n.number(facts['now'], 1)}{scale_words} bij de eindmeting, met {questions}. "
+            f"Dat is het niveau '{translate(facts['level'], 'nl')}' (vanaf {n.number(facts['level_min'], 2)}).")

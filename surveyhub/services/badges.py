@@ -1,0 +1,275 @@
+"""Open Badges 3.0 for residents: issue, list, revoke, and the project's badge rule.
+
+The rule (which residents earn what) lives in ``badge_rules``; the credential's signature,
+status list and verification in ``badge_credentials``; the organisation's key in
+``badge_keys``. Issuing is idempotent: a badge once issued (the unique award: project,
+resident code, skill, kind) is kept as it is, revoked or not, and never issued twice.
+
+Permissions: issuing, listing and revoking need ``project.rows`` (the certificate's
+capability: workers and admins, never funders); setting the rule ``project.setup``.
+A resident reaches their own badges through their link (``for_participant``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from surveyhub.locale import translate
+from surveyhub.models import BadgeCredential, Organisation, Project
+from surveyhub.models.badges import BADGE_RULES
+from surveyhub.services import audit, badge_credentials as bc, badge_keys, badge_rules
+from surveyhub.services.badge_rules import Award
+from surveyhub.services.context import ServiceContext
+from surveyhub.services.errors import N_, Invalid, NotFound
+
+log = logging.getLogger(__name__)
+
+#: The revocation reason when the resident withdrew and was erased.
+WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class BadgeInfo:
+    """One issued badge as plain values, for the resident's page, the CLI and the API."""
+
+    public_id: str
+    participant_code: str
+    skill: str
+    #: The skill's (scale's) title per language, e.g. ``{"nl": "Samenwerken", "en": "Working together"}``.
+    skill_label: dict
+    kind: str
+    #: The level's key and its label per language (level badges only).
+    level: str | None
+    level_label: dict | None
+    #: The achievement's name and what earned it, in Dutch (as in the credential).
+    name: str
+    narrative: str
+    issued_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    jwt: str
+
+    @property
+    def file_name(self) -> str:
+        """``<code>-<skill>.jwt``: the skill as ``instrument-scale``, ``-level`` added for a level badge."""
+        instrument, _, scale = self.skill.partition(":")
+        skill = f"{instrument.split('@')[0]}-{scale}" + ("-level" if self.kind == "level" else "")
+        return f"{_file_safe(self.participant_code)}-{_file_safe(skill)}.jwt"
+
+    def skill_in(self, lang: str) -> str:
+        return translate(self.skill_label, lang)
+
+    def level_in(self, lang: str) -> str | None:
+        return translate(self.level_label, lang) if self.level_label else None
+
+
+def _file_safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "badge"
+
+
+def info(row: BadgeCredential) -> BadgeInfo:
+    facts = row.facts or {}
+    return BadgeInfo(row.public_id, row.participant_code, row.skill, facts.get("scale_title") or {}, row.kind,
+                     row.level, facts.get("level"), facts.get("name", ""), facts.get("narrative", ""),
+                     row.issued_at, row.revoked_at, row.revoked_reason, row.jwt)
+
+
+# --- the rule --------------------------------------------------------------------------------------
+
+def set_rule(ctx: ServiceContext, slug: str, rule: str, level: str | None = None) -> None:
+    """Set what the project issues badges for (``BADGE_RULES``) and, for level badges, the lowest level key
+    (``level_choices``; None: each scale's highest level)."""
+    project = ctx.project(slug, "project.setup")
+    if rule not in BADGE_RULES:
+        raise Invalid(N_("unknown badge rule %(rule)r"), rule=rule)
+    if level is not None and level not in dict(badge_rules.level_choices(project)):
+        raise Invalid(N_("unknown level %(level)r for this project"), level=level)
+    project.badge_rule, project.badge_level = rule, level
+    audit.record(ctx.session, "project.badge_rule", actor=ctx.actor, project_id=project.id,
+                 target=f"project:{project.slug}", details={"rule": rule, "level": level})
+    ctx.session.flush()
+
+
+def level_choices(ctx: ServiceContext, slug: str) -> list[tuple[str, dict]]:
+    """The levels a level badge may start at: (key, label per language), lowest first."""
+    return badge_rules.level_choices(ctx.project(slug, "project.setup"))
+
+
+# --- issuing ---------------------------------------------------------------------------------------
+
+def issue_for_project(ctx: ServiceContext, slug: str) -> list[BadgeInfo]:
+    """Issue every badge the project's rule gives that is not issued yet; returns all the project's current
+    (not revoked) badges, the ones issued before included."""
+    project = ctx.project(slug, "project.rows")
+    _issue(ctx.session, project, badge_rules.awards(ctx.session, project), ctx.base_url)
+    return list_for_project(ctx, slug)
+
+
+def issue_for_participant(session: Session, project: Project, participant_id: int, *,
+                          base_url: str) -> list[BadgeInfo]:
+    """Issue the badges one resident has earned (when a post response completes); returns the new ones.
+
+    No actor: the resident's own completion triggers it. Nothing happens when the rule is off.
+    """
+    if project.badge_rule == "off":
+        return []
+    return _issue(session, project, badge_rules.awards(session, project, {participant_id}), base_url)
+
+
+def _issue(session: Session, project: Project, found: list[Award], base_url: str) -> list[BadgeInfo]:
+    existing = set(session.execute(select(BadgeCredential.participant_code, BadgeCredential.skill,
+                                          BadgeCredential.kind).where(BadgeCredential.project_id == project.id)))
+    new = [award for award in found if (award.code, award.skill, award.kind) not in existing]
+    if not new:
+        return []
+    org = session.get_one(Organisation, project.organisation_id)
+    key = badge_keys.active_key(session, org.id)
+    issued = []
+    for award in new:
+        for _attempt in range(5):  # another issuer took the same status bit: take the next one
+            try:
+                with session.begin_nested():
+                    issued.append(_issue_one(session, project, org, key, award, base_url))
+                break
+            except IntegrityError:
+                if session.scalar(select(BadgeCredential.id).where(
+                        BadgeCredential.project_id == project.id, BadgeCredential.participant_code == award.code,
+                        BadgeCredential.skill == award.skill, BadgeCredential.kind == award.kind)):
+                    break  # issued meanwhile by someone else: kept as it is
+    return issued
+
+
+def _issue_one(session: Session, project: Project, org: Organisation, signing_key, award: Award,
+               base_url: str) -> BadgeInfo:
+    index = (session.scalar(select(func.max(BadgeCredential.status_index))
+                            .where(BadgeCredential.organisation_id == org.id)) or -1) + 1
+    if index >= bc.STATUS_LIST_BITS:
+        raise Invalid(N_("this organisation's badge status list is full"))
+    public_id, now = str(uuid.uuid4()), datetime.now(UTC).replace(microsecond=0)
+    facts = {**award.facts, "name": badge_rules.achievement_name(award.facts, award.kind),
+             "narrative": badge_rules.narrative(award.facts, award.kind)}
+    credential = build_credential(base_url, org, award, facts, public_id, index, now)
+    row = BadgeCredential(public_id=public_id, organisation_id=org.id, project_id=project.id,
+                          participant_id=award.participant_id, participant_code=award.code, skill=award.skill,
+                          instrument_id=award.instrument_id, instrument_version=award.version, kind=award.kind,
+                          level=award.level, facts=facts, status_index=index, key_id=signing_key.id,
+                          jwt=bc.sign({**credential, **bc.jwt_claims(credential)}, signing_key, base_url, org.slug),
+                          valid_from=now, issued_at=now)
+    session.add(row)
+    session.flush()
+    return info(row)
+
+
+def build_credential(base_url: str, org: Organisation, award: Award, facts: dict, public_id: str,
+                     status_index: int, valid_from: datetime) -> dict:
+    """The OpenBadgeCredential (VC 2.0 + OB 3.0) for one award: no name, e-mail address or answer in it."""
+    salt = secrets.token_hex(8)
+    achievement = {
+        "id": bc.achievement_id(base_url, award.instrument_id, award.version, award.scale_id, award.level),
+        "type": ["Achievement"], "achievementType": "Competency", "inLanguage": "nl",
+        "name": facts["name"], "description": badge_rules.achievement_description(facts, award.kind),
+        "criteria": {"narrative": badge_rules.criteria(award.kind, facts.get("comparison"))},
+        "creator": {"id": bc.issuer_id(base_url, org.slug), "type": ["Profile"], "name": org.name},
+    }
+    status_list = bc.status_list_url(base_url, org.slug)
+    return {
+        "@context": [bc.VC_CONTEXT, bc.OB_CONTEXT],
+        "id": f"urn:uuid:{public_id}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": facts["name"],
+        "issuer": {"id": bc.issuer_id(base_url, org.slug), "type": ["Profile"], "name": org.name},
+        "validFrom": bc.iso(valid_from),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [{"type": "IdentityObject", "identityType": "identifier", "hashed": True,
+                            "identityHash": "sha256$" + hashlib.sha256((award.code + salt).encode()).hexdigest(),
+                            "salt": salt}],
+            "achievement": achievement,
+            "narrative": facts["narrative"],
+        },
+        "evidence": [_evidence(award, facts)],
+        "credentialStatus": {"id": f"{status_list}#{status_index}", "type": "BitstringStatusListEntry",
+                             "statusPurpose": bc.STATUS_PURPOSE, "statusListIndex": str(status_index),
+                             "statusListCredential": status_list},
+        "credentialSchema": [{"id": bc.OB_SCHEMA, "type": bc.OB_SCHEMA_TYPE}],
+    }
+
+
+def _evidence(award: Award, facts: dict) -> dict:
+    """What was measured, and when: the instrument, its version, the skill and the wave dates — never answers."""
+    title, skill = translate(facts["instrument_title"], "nl"), translate(facts["scale_title"], "nl")
+    dates = [_day(facts.get("start_at")), _day(facts.get("now_at"))]
+    when = f"nulmeting {dates[0]}, eindmeting {dates[1]}" if dates[0] else f"eindmeting {dates[1]}"
+    return {"type": ["Evidence"], "name": f"Vragenlijst {title} ({award.instrument_id}, versie {award.version})",
+            "description": f"Gemeten: de vaardigheid {skill}; {when}. De antwoorden zelf staan niet in deze badge.",
+            "genre": "Vragenlijst"}
+
+
+def _day(iso_text: str | None) -> str | None:
+    return iso_text[:10] if iso_text else None
+
+
+# --- reading and revoking --------------------------------------------------------------------------
+
+def list_for_project(ctx: ServiceContext, slug: str, *, revoked: bool = False) -> list[BadgeInfo]:
+    """The project's badges, oldest first; ``revoked`` True includes revoked ones."""
+    project = ctx.project(slug, "project.rows")
+    query = select(BadgeCredential).where(BadgeCredential.project_id == project.id)
+    if not revoked:
+        query = query.where(BadgeCredential.revoked_at.is_(None))
+    return [info(row) for row in ctx.session.scalars(query.order_by(BadgeCredential.id))]
+
+
+def for_participant(session: Session, participant_id: int) -> list[BadgeInfo]:
+    """One resident's current badges (for their own page, reached through their link), oldest first."""
+    rows = session.scalars(select(BadgeCredential).where(BadgeCredential.participant_id == participant_id,
+                                                         BadgeCredential.revoked_at.is_(None))
+                           .order_by(BadgeCredential.id))
+    return [info(row) for row in rows]
+
+
+def revoke(ctx: ServiceContext, public_id: str, reason: str) -> BadgeInfo:
+    """Revoke one badge: its bit on the status list is set, so every verifier sees it revoked."""
+    row = ctx.session.scalar(select(BadgeCredential).where(
+        BadgeCredential.public_id == public_id.strip(), BadgeCredential.organisation_id == ctx.actor.organisation_id))
+    if row is None:
+        raise NotFound(f"no badge {public_id!r}")
+    project = ctx.session.get_one(Project, row.project_id)
+    ctx.project(project.slug, "project.rows")
+    reason = " ".join((reason or "").split())[:200]
+    if not reason:
+        raise Invalid(N_("say why the badge is revoked"))
+    if row.revoked_at is None:
+        row.revoked_at, row.revoked_reason = datetime.now(UTC), reason
+        audit.record(ctx.session, "badge.revoke", actor=ctx.actor, project_id=project.id,
+                     target=f"project:{project.slug}/badge:{row.public_id}", details={"reason": reason})
+        ctx.session.flush()
+    return info(row)
+
+
+def revoke_for_erasure(session: Session, participant_id: int, pseudonym: str) -> int:
+    """The resident is erased: revoke their badges and keep nothing about them.
+
+    The row stays (its status bit says "revoked" to anyone who checks the credential), under the
+    erasure's pseudonym instead of the resident's code, without scores or the signed text.
+    """
+    rows = list(session.scalars(select(BadgeCredential).where(BadgeCredential.participant_id == participant_id)))
+    now = datetime.now(UTC)
+    for row in rows:
+        row.revoked_at = row.revoked_at or now
+        row.revoked_reason = WITHDRAWN
+        row.participant_id, row.participant_code = None, pseudonym[:64]
+        row.facts = {"scale_title": (row.facts or {}).get("scale_title"), "level": (row.facts or {}).get("level")}
+        row.jwt = ""
+    session.flush()
+    return len(rows)
