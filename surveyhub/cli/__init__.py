@@ -34,11 +34,11 @@ def cli():
 
 def register_commands(app: Flask) -> None:
     """Attach the command modules to the app (so ``flask --app wsgi`` has them too)."""
-    from surveyhub.cli import (accounts, activities, audit, database, documents, instruments, jobs, mail, networks,
-                               projects, reports, responses, retention, story)
+    from surveyhub.cli import (accounts, activities, audit, badges, database, documents, instruments, jobs, mail,
+                               networks, projects, reports, responses, retention, story, tokens, webhooks)
 
     for module in (database, jobs, accounts, projects, instruments, retention, responses, reports, documents, audit,
-                   story, mail, activities, networks):
+                   story, mail, activities, networks, tokens, webhooks, badges):
         for command in module.COMMANDS:
             app.cli.add_command(command)
 

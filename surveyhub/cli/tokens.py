@@ -21,8 +21,8 @@ def _org_id(name: str) -> int:
 
 @token.command("create")
 @click.option("--org", required=True, help="The organisation (name or slug).")
-@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(list(access.SCOPES)),
-              help="What the token may do; repeat for more than one.")
+@click.option("--scope", "scopes", multiple=True, required=True,  # checked by the service: an unknown one exits 1
+              help=f"What the token may do ({', '.join(access.SCOPES)}); repeat for more than one.")
 @click.option("--role", type=click.Choice(["worker", "admin", "funder"]), default="worker", show_default=True,
               help="The role it acts as: a funder token reads only what its funder may read.")
 @click.option("--funder", "funder_email", default=None, help="With --role funder: the funder's e-mail address.")
