@@ -77,8 +77,9 @@ def api_route(capability: str, scope: str | None):
 
     ``scope`` None: any scope will do (the list of projects). On a project's routes (``slug`` in
     the URL) the project is checked first: another organisation's, or one not shared with a funder
-    token, is a 404. A scope the token lacks is a 403 ``insufficient-scope``, except for a funder
-    token on a project route, which gets the 404 a funder gets on the pages.
+    token, is a 404. A role lacking ``capability`` comes next: a funder token on a project's route
+    gets the 404 a funder gets on the pages, another role a 403 ``forbidden``. Only then is a scope
+    the token lacks a 403 ``insufficient-scope`` (tests/test_api_permissions.py walks this).
     """
     if capability not in MATRIX:
         raise ValueError(f"unknown capability {capability!r}")
