@@ -61,6 +61,8 @@ DEFAULTS: dict[str, object] = {
     "SMTP_PASSWORD": "",
     "MAIL_FROM": "",  # the From address of invitations and reminders
     "MAIL_RATE_LIMIT": "300 per minute",  # messages sent per minute by all workers together
+    "WEBHOOK_RETRY_SCHEDULE": "5 300 1800 7200 18000 36000 36000",  # seconds between a webhook's attempts
+    "WEBHOOK_TIMEOUT": 10,  # seconds a webhook receiver has to answer
 }
 
 INT_SETTINGS = {"MAX_UPLOAD_BYTES", "MIN_PAIRS_MEANS", "MIN_PAIRS_TESTS", "MIN_CELL", "RETENTION_MONTHS",

@@ -31,7 +31,7 @@ from huey.api import TaskWrapper
 
 from surveyhub.db import get_db
 from surveyhub.plugins import get_host, get_registry
-from surveyhub.services import across_jobs, document_jobs, jobs, mail, maintenance
+from surveyhub.services import across_jobs, document_jobs, jobs, mail, maintenance, webhook_delivery, webhooks
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import N_, NotFound, ServiceError, UserError
 from surveyhub.services.job_kinds import JobRun, Kind
@@ -74,6 +74,7 @@ class Queue:
     run_item: TaskWrapper
     send_mail: TaskWrapper
     daily: TaskWrapper | None = None
+    send_webhook: TaskWrapper | None = None
 
     @property
     def immediate(self) -> bool:
@@ -108,6 +109,19 @@ class Queue:
             return False
         return True
 
+    def deliver(self, delivery_ids: Iterable[int]) -> bool:
+        """Enqueue sending webhook deliveries (after they are committed); False when the queue is away
+        (the minute ``tick`` finds them, ``webhook_delivery.due``)."""
+        try:
+            for delivery_id in delivery_ids:
+                self.send_webhook(delivery_id)  # type: ignore[misc]
+        except Exception:  # noqa: BLE001 - the deliveries table keeps the event
+            if self.immediate:
+                raise
+            log.exception("the job queue could not be reached; the webhook waits in the deliveries table")
+            return False
+        return True
+
     def settings(self) -> dict:
         return dict(self.app.config)
 
@@ -118,6 +132,8 @@ def init_app(app: Flask) -> None:
     queue = Queue(app, huey, run_item=None, send_mail=None)  # type: ignore[arg-type]
     queue.run_item = huey.task(name="surveyhub.run_item")(lambda item_id: _run_item(queue, item_id))
     queue.send_mail = huey.task(name="surveyhub.send_mail")(lambda message_id: _send_mail(queue, message_id))
+    queue.send_webhook = huey.task(name="surveyhub.send_webhook")(lambda delivery_id: _send_webhook(queue, delivery_id))
+    webhooks.set_dispatcher(get_db(app).engine, queue.deliver)
     huey.periodic_task(crontab(minute="*"), name="surveyhub.tick")(lambda: _tick(queue))
     queue.daily = huey.periodic_task(crontab(minute="17", hour="3"), name="surveyhub.daily")(lambda: _daily(queue))
 
@@ -245,6 +261,16 @@ def _send_mail(queue: Queue, message_id: int) -> None:
         queue.send_mail.schedule((message_id,), delay=again)
 
 
+def _send_webhook(queue: Queue, delivery_id: int) -> None:
+    """One attempt at a webhook delivery (``services.webhook_delivery.send_one`` claims it first); a failed
+    attempt is scheduled again after its pause (in immediate mode the minute tick does that)."""
+    app = queue.app
+    with app.app_context(), get_db(app).session() as session:
+        sent = webhook_delivery.send_one(session, delivery_id, settings=app.config)
+    if sent.retry_in is not None and not queue.immediate:
+        queue.send_webhook.schedule((delivery_id,), delay=sent.retry_in)  # type: ignore[union-attr]
+
+
 def _tick(queue: Queue) -> None:
     """Every minute: re-enqueue the work of stale jobs, open and close dated waves, queue due reminders,
     send queued mail whose task was lost, delete expired results."""
@@ -262,11 +288,14 @@ def _tick(queue: Queue) -> None:
         jobs.expire(session)
         for message_id in mail.tick(session, settings=app.config):
             queue.send(message_id)
+        queue.deliver(webhook_delivery.due(session))
 
 
 def _daily(queue: Queue) -> None:
     """Once a day: the retention purge (personal data of projects past their retention period)."""
     app = queue.app
+    with app.app_context(), get_db(app).session() as session:
+        webhook_delivery.purge(session)  # delivered after 30 days, failed after 90
     if not int(app.config.get("RETENTION_PURGE_DAILY", 1) or 0):
         return
     with app.app_context():

@@ -37,7 +37,7 @@ from surveyhub.rendering import texts
 from surveyhub.rendering import verify as codes
 from surveyhub.models import Document, Organisation, Participant, Project, WAVE_KINDS
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, audit, pair_review
+from surveyhub.services import access, audit, pair_review, webhooks
 from surveyhub.services import document_context as dc
 from surveyhub.services.access import Actor
 # The register's functions, re-exported: callers issue and check documents through one module.
@@ -120,6 +120,8 @@ def register(session: Session, prepared: Prepared, rendered: Rendered) -> Issued
         audit.record(session, "document.issue", organisation_id=prepared.organisation_id,
                      user_id=prepared.issued_by_id, target=f"document:{rendered.code}", project_id=prepared.project_id,
                      details={"kind": prepared.kind, "participant": prepared.participant_code})
+        webhooks.document_issued(session, prepared.organisation_id, prepared.project_id, code=rendered.code,
+                                 kind=prepared.kind, participant_code=prepared.participant_code)
     return IssuedDocument(rendered.code, rendered.sha256, prepared.kind, prepared.title, prepared.filename,
                           prepared.language, rendered.issued_at, rendered.pdf, rendered.reused,
                           prepared.participant_code)

@@ -29,7 +29,7 @@ from surveyhub.rendering import texts
 from surveyhub.models import (Answer, AuditEvent, Consent, Document, Participant, Project, Response, ScaleScore,
                               Token)
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, audit, contributions
+from surveyhub.services import access, audit, contributions, webhooks
 from surveyhub.services.access import Actor
 from surveyhub.services.document_register import WITHDRAWN
 from surveyhub.services.errors import N_, Invalid, NotFound
@@ -78,6 +78,9 @@ def erase(session: Session, participant_id: int, reason: str, actor_label: str, 
         raise NotFound("no such resident")  # erased by a parallel request: the caller rolls back
     session.execute(update(Project).where(Project.id == project.id)
                     .values(withdrawn_count=Project.withdrawn_count + 1))
+    webhooks.forget_participant(session, project.organisation_id, project.slug, participant.code)
+    webhooks.emit(session, project.organisation_id, "participant.erased",
+                  {"project": project.slug, "participant": participant.code})
     result = Erased(pseudonym, n_responses, answers, documents)
     audit.record(session, "participant.erase", actor=actor, organisation_id=project.organisation_id,
                  project_id=project.id, target=f"project:{project.slug}/{pseudonym}",

@@ -16,7 +16,7 @@ from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.models import (Participant, Project, ProjectInstrument, ProjectShare, Response, User, WAVE_KINDS,
                               Wave)
 from surveyhub.models._types import utcnow
-from surveyhub.services import access, audit, instruments
+from surveyhub.services import access, audit, instruments, webhooks
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Conflict, Invalid
 from surveyhub.services.project_form import (FORM_LENGTHS, KEEP, PROJECT_LANGUAGES, QUESTION_MODES,  # noqa: F401
@@ -216,6 +216,8 @@ def set_wave_status(session: Session, actor: Actor, slug: str, kind: str, status
             wave.closed_at = utcnow()
         audit.record(session, "wave.open" if status == "open" else "wave.close", actor=actor,
                      target=f"project:{slug}/{kind}", project_id=project.id, details={"wave": kind})
+        webhooks.emit(session, project.organisation_id, "wave.opened" if status == "open" else "wave.closed",
+                      {"project": slug, "wave": kind, "by": webhooks.by_whom(actor), "via": webhooks.via(actor)})
     session.flush()
     return WaveInfo(wave.kind, wave.status)
 

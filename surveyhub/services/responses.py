@@ -22,6 +22,7 @@ from surveyhub.measures.definition import in_form
 from surveyhub.measures.scoring import coded_values
 from surveyhub.models import Answer, InstrumentVersion, Participant, Project, Response, ScaleScore, Wave
 from surveyhub.models._types import utcnow
+from surveyhub.services import webhooks
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT, Page, asks_in_wave, build_pages
 from surveyhub.text import clean
 
@@ -284,6 +285,8 @@ def complete(session: Session, project: Project, response: Response, methods: di
     if response.status != "completed":
         response.status = "completed"
         response.completed_at = utcnow()
+        webhooks.response_completed(session, project, wave or session.get_one(Wave, response.wave_id), response,
+                                    entered_by)
     session.flush()
     if on_completed is not None:
         payload = completed_event(project, wave or session.get_one(Wave, response.wave_id), response,

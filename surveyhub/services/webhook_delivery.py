@@ -1,0 +1,280 @@
+"""Sending one webhook delivery once, retrying with growing pauses, and the delivery log.
+
+:func:`send_one` claims the delivery with a conditional UPDATE (pending → sending, only once its time has
+come) and commits that before it connects, so a duplicated task (the queue's and the minute tick's) sends
+nothing twice at once. The URL is checked again at each send and the connection goes to the address that
+check resolved (no second DNS lookup an attacker could rebind). Redirects are not followed, at most
+``MAX_ANSWER`` bytes of the answer are read.
+
+A 2xx answer delivers it; anything else is tried again after the next pause of ``WEBHOOK_RETRY_SCHEDULE``
+(Standard Webhooks' 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), and after the last one it has failed. Every
+attempt carries the same ``webhook-id`` (so the receiver can drop a duplicate) and a fresh timestamp and
+signature. A worker killed while sending leaves a "sending" row; :func:`due` puts it back after
+``LOST_AFTER`` and it is sent again, with the same ``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from surveyhub.models import WebhookDelivery, WebhookEndpoint
+from surveyhub.models._types import utcnow
+from surveyhub.services import webhooks
+from surveyhub.services.access import Actor
+from surveyhub.services.errors import N_, Conflict, NotFound, ServiceError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+DEFAULT_TIMEOUT = 10.0
+#: Bytes of the receiver's answer read (and dropped): enough to end the exchange, not a way to fill memory.
+MAX_ANSWER = 4096
+USER_AGENT = "SurveyHub-Webhooks/1"
+#: A delivery "sending" this long lost its worker: it goes back to pending.
+LOST_AFTER = timedelta(minutes=5)
+KEEP_DELIVERED = timedelta(days=30)
+KEEP_FAILED = timedelta(days=90)
+
+SWITCHED_OFF = N_("The endpoint is switched off.")
+
+
+def retry_schedule(settings: Mapping) -> list[float]:
+    """``WEBHOOK_RETRY_SCHEDULE``: seconds between attempts, as "5 300 1800" (or commas) or a list."""
+    value = settings.get("WEBHOOK_RETRY_SCHEDULE")
+    if value is None or value == "":
+        return [float(step) for step in DEFAULT_SCHEDULE]
+    steps = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    return [float(step) for step in steps]
+
+
+def reason(msgid: str, **params) -> str:
+    """A failed attempt's reason as stored: msgid and parameters (translated where shown)."""
+    return json.dumps({"msgid": msgid, "params": params})
+
+
+def reason_parts(stored: str | None) -> tuple[str, dict] | None:
+    if not stored:
+        return None
+    try:
+        found = json.loads(stored)
+        return str(found["msgid"]), dict(found.get("params") or {})
+    except (ValueError, KeyError, TypeError):
+        return stored, {}
+
+
+# --- one attempt ---------------------------------------------------------------------------------------------
+
+class _Pinned(http.client.HTTPConnection):
+    """HTTP to the address the check resolved, with the URL's host in the Host header."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedTLS(http.client.HTTPSConnection):
+    """HTTPS to the checked address; the certificate is checked against the URL's host name (SNI)."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None
+    #: None when delivered; else the stored reason (``reason``).
+    error: str | None
+
+
+def post(target: webhooks.Target, headers: dict, body: bytes, *, timeout: float) -> Answer:
+    """POST once, trying the checked addresses in turn until one connects; never follows a redirect."""
+    error = reason(N_("The address could not be reached."))
+    for address in target.addresses:
+        cls = _PinnedTLS if target.scheme == "https" else _Pinned
+        connection = cls(target.host, target.port, address=address, timeout=timeout)
+        try:
+            connection.request("POST", target.path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read(MAX_ANSWER)
+            status = response.status
+        except TimeoutError:
+            return Answer(None, reason(N_("No answer within %(seconds)s seconds."), seconds=int(timeout)))
+        except ssl.SSLError:
+            return Answer(None, reason(N_("The secure connection failed (certificate or TLS).")))
+        except ConnectionRefusedError:
+            error = reason(N_("The connection was refused."))
+            continue
+        except (OSError, http.client.HTTPException) as exc:
+            error = reason(N_("The connection failed: %(error)s"), error=type(exc).__name__)
+            continue
+        finally:
+            connection.close()
+        if 200 <= status < 300:
+            return Answer(status, None)
+        if 300 <= status < 400:
+            return Answer(status, reason(N_("The receiver answered with a redirect (%(status)s); SurveyHub does "
+                                            "not follow redirects. Fill in the final address."), status=status))
+        return Answer(status, reason(N_("The receiver answered %(status)s."), status=status))
+    return Answer(None, error)
+
+
+def headers_for(message_id: str, secret: str, body: str, timestamp: int | None = None) -> dict:
+    """The Standard Webhooks headers of one attempt (its own timestamp and signature)."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    return {"webhook-id": message_id, "webhook-timestamp": str(stamp),
+            "webhook-signature": webhooks.signature(secret, message_id, stamp, body),
+            "Content-Type": "application/json", "User-Agent": USER_AGENT}
+
+
+# --- claiming and finishing -------------------------------------------------------------------------------------
+
+def _claim(session: Session, delivery_id: int, now: datetime) -> bool:
+    taken = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
+               (WebhookDelivery.next_attempt_at.is_(None)) | (WebhookDelivery.next_attempt_at <= now))
+        .values(status="sending", claimed_at=now, attempts=WebhookDelivery.attempts + 1)
+        .execution_options(synchronize_session=False))
+    session.commit()
+    return bool(getattr(taken, "rowcount", 0) == 1)
+
+
+def _finish(session: Session, delivery_id: int, **values) -> None:
+    session.execute(update(WebhookDelivery)
+                    .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "sending")
+                    .values(**values).execution_options(synchronize_session=False))
+    session.commit()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one call of :func:`send_one` did."""
+
+    #: Whether this call made an attempt (False: not due, not pending, or taken by another worker).
+    attempted: bool
+    status: str
+    status_code: int | None = None
+    error: str | None = None
+    #: Seconds until the next attempt, when one is planned.
+    retry_in: float | None = None
+
+
+def send_one(session: Session, delivery_id: int, *, settings: Mapping,
+             resolve: webhooks.Resolver | None = None) -> Sent:
+    """Make one attempt at a due, pending delivery; nothing when it is not (a duplicated task)."""
+    now = utcnow()
+    if not _claim(session, delivery_id, now):
+        status = session.scalar(select(WebhookDelivery.status).where(WebhookDelivery.id == delivery_id))
+        session.rollback()
+        return Sent(False, status or "gone")
+    row = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
+    endpoint = session.get_one(WebhookEndpoint, row.endpoint_id)
+    message_id, payload, attempts = row.message_id, row.payload, row.attempts
+    secret, url, allow_private, active = endpoint.secret, endpoint.url, endpoint.allow_private, endpoint.active
+    session.rollback()  # nothing held open while talking to the receiver
+    if not active:
+        _finish(session, delivery_id, status="failed", last_error=reason(SWITCHED_OFF), next_attempt_at=None)
+        return Sent(True, "failed", error=reason(SWITCHED_OFF))
+    try:
+        target = webhooks.check_url(url, allow_private=allow_private, **({"resolve": resolve} if resolve else {}))
+    except ServiceError as exc:
+        answer = Answer(None, reason(exc.msgid, **{k: str(v) for k, v in exc.params.items()}))
+    else:
+        timeout = float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
+        answer = post(target, headers_for(message_id, secret, payload), payload.encode(), timeout=timeout)
+    if answer.error is None:
+        _finish(session, delivery_id, status="delivered", delivered_at=utcnow(), last_status_code=answer.status,
+                last_error=None, next_attempt_at=None)
+        return Sent(True, "delivered", answer.status)
+    schedule = retry_schedule(settings)
+    log.info("webhook delivery %s: attempt %s failed (%s)", delivery_id, attempts, answer.status or answer.error)
+    if attempts > len(schedule):
+        _finish(session, delivery_id, status="failed", last_status_code=answer.status, last_error=answer.error,
+                next_attempt_at=None)
+        return Sent(True, "failed", answer.status, answer.error)
+    wait = schedule[attempts - 1]
+    _finish(session, delivery_id, status="pending", last_status_code=answer.status, last_error=answer.error,
+            next_attempt_at=utcnow() + timedelta(seconds=wait))
+    return Sent(True, "pending", answer.status, answer.error, retry_in=wait)
+
+
+def due(session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Deliveries to hand to the queue now (the minute tick): pending and due, and those whose worker was
+    lost while sending (put back to pending first)."""
+    now = now or utcnow()
+    session.execute(update(WebhookDelivery)
+                    .where(WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - LOST_AFTER)
+                    .values(status="pending", next_attempt_at=now).execution_options(synchronize_session=False))
+    session.commit()
+    return list(session.scalars(select(WebhookDelivery.id).where(
+        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at).limit(limit)))
+
+
+def purge(session: Session, now: datetime | None = None) -> int:
+    """Retention: delivered deliveries go after 30 days, failed ones after 90. Returns how many went."""
+    now = now or utcnow()
+    gone = session.execute(delete(WebhookDelivery).where(
+        ((WebhookDelivery.status == "delivered") & (WebhookDelivery.created_at < now - KEEP_DELIVERED))
+        | ((WebhookDelivery.status == "failed") & (WebhookDelivery.created_at < now - KEEP_FAILED)))
+        .execution_options(synchronize_session=False))
+    session.commit()
+    return int(getattr(gone, "rowcount", 0) or 0)
+
+
+# --- the log ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    id: int
+    event_type: str
+    message_id: str
+    created_at: datetime
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+
+def log_of(session: Session, actor: Actor, endpoint_id: int, limit: int = 100) -> list[DeliveryInfo]:
+    """An endpoint's deliveries, newest first."""
+    webhooks.get_endpoint(session, actor, endpoint_id)
+    rows = session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+                           .order_by(WebhookDelivery.id.desc()).limit(limit)).all()
+    return [DeliveryInfo(r.id, r.event_type, r.message_id, r.created_at, r.status, r.attempts, r.last_status_code,
+                         r.last_error, r.next_attempt_at if r.status == "pending" else None, r.delivered_at)
+            for r in rows]
+
+
+def retry(session: Session, actor: Actor, delivery_id: int) -> int:
+    """A failed delivery once more, now (the admin's "opnieuw proberen"); the caller commits and dispatches."""
+    row = session.get(WebhookDelivery, delivery_id)
+    if row is None or row.organisation_id != actor.organisation_id:
+        raise NotFound("no such delivery")
+    webhooks.get_endpoint(session, actor, row.endpoint_id)  # org.manage, own organisation
+    if row.status != "failed":
+        raise Conflict(N_("Only a failed delivery can be tried again."))
+    row.status, row.next_attempt_at = "pending", utcnow()
+    session.flush()
+    return row.id

@@ -1,0 +1,384 @@
+"""Webhooks: an organisation's endpoints, the events written for them, signing and the address check.
+
+An event becomes one ``WebhookDelivery`` per active endpoint of the organisation that subscribed to it,
+written in the same transaction as the change (an outbox, like the e-mail outbox): a change that rolls
+back sends nothing, and a change that is stored is sent even when the queue was away (the minute tick
+finds it). After the commit the new deliveries are handed to a dispatcher the queue layer registered
+(services never import Huey); ``services.webhook_delivery`` sends them.
+
+Payloads hold no personal data beyond the pseudonymous participant code; a resident's display name is
+added to ``response.completed`` only for an endpoint whose scopes hold ``projects:manage`` (the same scope
+that lets an API token read residents). Never answers, scores, e-mail addresses or links.
+
+Signing follows the Standard Webhooks convention: ``v1,`` + base64(HMAC-SHA256(secret, "id.timestamp.body")),
+the secret being the base64 part after ``whsec_``.
+
+Addresses (SSRF): a target must be http(s) without credentials, https unless an admin allowed a private
+address, and its host must resolve only to public addresses unless ``allow_private``. The check runs on save
+and again at every send, and the sender connects to the address it checked (no second lookup).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from surveyhub.db import after_commit
+from surveyhub.models import Project, WebhookDelivery, WebhookEndpoint
+from surveyhub.models._types import utcnow
+from surveyhub.models.integrations import API_SCOPES, WEBHOOK_EVENTS
+from surveyhub.services import access, audit
+from surveyhub.services.access import Actor
+from surveyhub.services.errors import N_, Invalid, NotFound
+
+EVENTS = WEBHOOK_EVENTS
+#: The event of "Stuur testgebeurtenis": sent to one endpoint, whatever it subscribed to.
+TEST_EVENT = "webhook.test"
+#: The scope that lets a payload carry a resident's display name.
+NAME_SCOPE = "projects:manage"
+MAX_URL = 2000
+
+
+# --- the address check (SSRF) ---------------------------------------------------------------------------
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_ULA = ipaddress.ip_network("fc00::/7")
+
+
+def refused_address(address: str) -> bool:
+    """Is this IP address one a webhook may not reach without ``allow_private``?
+
+    Loopback, private (RFC 1918, fc00::/7), link-local (169.254/16 with the cloud metadata address,
+    fe80::/10), unspecified, multicast, reserved, shared (CGNAT 100.64/10), and an IPv4-mapped or 6to4 /
+    NAT64 form of any of those.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour
+        if inner is None and ip in ipaddress.ip_network("64:ff9b::/96"):
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None and refused_address(str(inner)):
+            return True
+        if ip in _ULA:
+            return True
+    elif ip in _CGNAT:
+        return True
+    return bool(ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or ip.is_multicast
+                or ip.is_reserved or not ip.is_global)
+
+
+Resolver = Callable[[str, int], Iterable[str]]
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (one lookup; the sender connects to what it returned)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Invalid(N_("The address %(host)s could not be found."), host=host[:100]) from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL: where to connect (the addresses checked) and what to ask for."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[str, ...]
+
+
+def check_url(url: str, *, allow_private: bool, resolve: Resolver = _resolve) -> Target:
+    """Check a webhook URL and resolve its host once; ``Invalid`` says why it is refused.
+
+    ``resolve`` is replaceable so tests need no network.
+    """
+    url = (url or "").strip()
+    if not url or len(url) > MAX_URL:
+        raise Invalid(N_("Fill in the full web address, starting with https://."))
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise Invalid(N_("This is not a valid web address.")) from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Invalid(N_("Fill in the full web address, starting with https://."))
+    if parts.username is not None or parts.password is not None:
+        raise Invalid(N_("A web address with a user name or password in it is not allowed; the signature "
+                         "shows the receiver the message is from SurveyHub."))
+    if parts.scheme != "https" and not allow_private:
+        raise Invalid(N_("Use https:// (http:// is only allowed for an address on your own network, when you "
+                         "allow that below)."))
+    host = parts.hostname
+    port = port or (443 if parts.scheme == "https" else 80)
+    addresses = list(resolve(host, port))
+    if not addresses:
+        raise Invalid(N_("The address %(host)s could not be found."), host=host[:100])
+    if not allow_private:
+        for address in addresses:
+            if refused_address(address):
+                raise Invalid(N_("%(host)s points to a private, local or reserved network address (%(address)s). "
+                                 "SurveyHub only sends there when an admin allows it below."),
+                              host=host[:100], address=address)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(parts.scheme, host, port, path, tuple(addresses))
+
+
+# --- signing -----------------------------------------------------------------------------------------------
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_message_id() -> str:
+    return "msg_" + secrets.token_urlsafe(18)
+
+
+def signature(secret: str, message_id: str, timestamp: int, body: str) -> str:
+    """The ``webhook-signature`` header value (Standard Webhooks, ``v1``)."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def verify(secret: str, message_id: str, timestamp: int, body: str, header: str) -> bool:
+    """Does one of the header's space-separated ``v1`` signatures match? (For receivers' tests and docs.)"""
+    wanted = signature(secret, message_id, timestamp, body)
+    return any(hmac.compare_digest(wanted, part) for part in header.split() if part.startswith("v1,"))
+
+
+# --- events --------------------------------------------------------------------------------------------------
+
+#: engine -> callable(list of delivery ids), set by the queue layer for each app.
+_DISPATCHERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def set_dispatcher(engine, dispatch: Callable[[list[int]], object]) -> None:
+    """Who hands new deliveries to the queue once they are committed (``surveyhub.queue.init_app``)."""
+    _DISPATCHERS[engine] = dispatch
+
+
+def _dispatch_after_commit(session: Session, ids: list[int]) -> None:
+    dispatch = _DISPATCHERS.get(session.get_bind())
+    if dispatch is not None and ids:
+        after_commit(session, lambda: dispatch(ids))
+
+
+def body(event_type: str, data: dict, now: datetime | None = None) -> str:
+    """The exact JSON body: type, ISO-8601 UTC timestamp, data."""
+    return json.dumps({"type": event_type, "timestamp": _iso(now or utcnow()), "data": data}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def _scopes(endpoint: WebhookEndpoint) -> set[str]:
+    return set((endpoint.scopes or "").split())
+
+
+def emit(session: Session, organisation_id: int, event_type: str, data: dict, *,
+         named: dict | None = None) -> list[int]:
+    """Write one delivery per active endpoint subscribed to ``event_type`` (in the caller's transaction).
+
+    ``named`` is added to ``data`` only for endpoints holding ``projects:manage`` (a resident's name).
+    Returns the new deliveries' ids; they are dispatched once the transaction commits.
+    """
+    endpoints = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.organisation_id == organisation_id,
+                                                              WebhookEndpoint.active.is_(True))).all()
+    now = utcnow()
+    rows = []
+    for endpoint in endpoints:
+        if event_type not in (endpoint.events or []):
+            continue
+        payload = dict(data, **named) if named and NAME_SCOPE in _scopes(endpoint) else data
+        rows.append(WebhookDelivery(endpoint_id=endpoint.id, organisation_id=organisation_id, event_type=event_type,
+                                    message_id=new_message_id(), payload=body(event_type, payload, now),
+                                    status="pending", attempts=0, next_attempt_at=now))
+    if not rows:
+        return []
+    session.add_all(rows)
+    session.flush()
+    ids = [row.id for row in rows]
+    _dispatch_after_commit(session, ids)
+    return ids
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def response_completed(session: Session, project, wave, response, entered_by: str | None) -> list[int]:
+    """``response.completed``: project, wave, the resident's code, when, and whether a worker typed it in
+    (never who: a worker's address is personal data too). Their name only for ``projects:manage``."""
+    participant = response.participant
+    return emit(session, project.organisation_id, "response.completed",
+                {"project": project.slug, "wave": wave.kind, "participant": participant.code,
+                 "completed_at": _iso(response.completed_at), "entered_by": "worker" if entered_by else "resident"},
+                named={"display_name": participant.display_name})
+
+
+def document_issued(session: Session, organisation_id: int, project_id: int | None, *, code: str, kind: str,
+                    participant_code: str | None) -> list[int]:
+    """``document.issued``: its verification code, kind, project and (a certificate) the resident's code."""
+    slug = session.scalar(select(Project.slug).where(Project.id == project_id)) if project_id else None
+    data = {"code": code, "kind": kind, "project": slug}
+    if participant_code:
+        data["participant"] = participant_code
+    return emit(session, organisation_id, "document.issued", data)
+
+
+def by_whom(actor: Actor) -> str:
+    """Who did it, without naming a person: "system" for dated waves, else the role."""
+    return "system" if actor.source == "system" else actor.role
+
+
+def via(actor: Actor) -> str:
+    source = actor.source or ""
+    if source in ("system", "cli"):
+        return source
+    return "api" if source.startswith("api:") else "web"
+
+
+def forget_participant(session: Session, organisation_id: int, project_slug: str, code: str) -> int:
+    """On erasure: delete the deliveries that mention this resident's code (a ``participant.erased``
+    event stays, it is how the receiver hears to erase them too). Returns how many went."""
+    needle = json.dumps(code)[1:-1]
+    candidates = session.execute(select(WebhookDelivery.id, WebhookDelivery.payload).where(
+        WebhookDelivery.organisation_id == organisation_id, WebhookDelivery.event_type != "participant.erased",
+        WebhookDelivery.payload.contains(needle, autoescape=True))).all()
+    doomed = []
+    for delivery_id, payload in candidates:
+        try:
+            data = json.loads(payload).get("data") or {}
+        except ValueError:
+            continue
+        if data.get("participant") == code and data.get("project") == project_slug:
+            doomed.append(delivery_id)
+    if doomed:
+        session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(doomed))
+                        .execution_options(synchronize_session=False))
+    return len(doomed)
+
+
+# --- endpoints (the admin's page and CLI) -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    id: int
+    url: str
+    description: str
+    events: list[str]
+    scopes: list[str]
+    allow_private: bool
+    active: bool
+    secret: str
+    created_at: datetime
+
+
+def _info(row: WebhookEndpoint) -> EndpointInfo:
+    return EndpointInfo(row.id, row.url, row.description or "", list(row.events or []),
+                        sorted(_scopes(row)), bool(row.allow_private), bool(row.active), row.secret, row.created_at)
+
+
+def _clean(events: Iterable[str], scopes: Iterable[str]) -> tuple[list[str], str]:
+    chosen = [event for event in EVENTS if event in set(events)]
+    unknown = set(events) - set(EVENTS)
+    if unknown:
+        raise Invalid(N_("unknown event %(event)r"), event=sorted(unknown)[0])
+    if not chosen:
+        raise Invalid(N_("Choose at least one event."))
+    bad = set(scopes) - set(API_SCOPES)
+    if bad:
+        raise Invalid(N_("unknown scope %(scope)r"), scope=sorted(bad)[0])
+    return chosen, " ".join(scope for scope in API_SCOPES if scope in set(scopes))
+
+
+def _own(session: Session, actor: Actor, endpoint_id: int) -> WebhookEndpoint:
+    access.require(actor, "org.manage")
+    row = session.get(WebhookEndpoint, endpoint_id)
+    if row is None or row.organisation_id != actor.organisation_id:
+        raise NotFound("no such webhook endpoint")
+    return row
+
+
+def list_endpoints(session: Session, actor: Actor) -> list[EndpointInfo]:
+    access.require(actor, "org.manage")
+    rows = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.organisation_id == actor.organisation_id)
+                           .order_by(WebhookEndpoint.id)).all()
+    return [_info(row) for row in rows]
+
+
+def get_endpoint(session: Session, actor: Actor, endpoint_id: int) -> EndpointInfo:
+    return _info(_own(session, actor, endpoint_id))
+
+
+def save_endpoint(session: Session, actor: Actor, *, url: str, description: str = "", events: Iterable[str],
+                  scopes: Iterable[str] = (), allow_private: bool = False, endpoint_id: int | None = None,
+                  resolve: Resolver = _resolve) -> EndpointInfo:
+    """Add an endpoint (``endpoint_id`` None) or change one; the URL is checked (``check_url``)."""
+    access.require(actor, "org.manage")
+    events, scope_text = _clean(list(events), list(scopes))
+    url = (url or "").strip()
+    check_url(url, allow_private=allow_private, resolve=resolve)
+    if endpoint_id is None:
+        row = WebhookEndpoint(organisation_id=actor.organisation_id, secret=new_secret(), active=True,
+                              created_by_id=actor.user_id)
+        session.add(row)
+    else:
+        row = _own(session, actor, endpoint_id)
+    row.url, row.description = url, (description or "").strip()[:200] or None
+    row.events, row.scopes, row.allow_private = events, scope_text, bool(allow_private)
+    session.flush()
+    audit.record(session, "webhook.create" if endpoint_id is None else "webhook.update", actor=actor,
+                 target=f"webhook:{row.id}", details={"events": events, "allow_private": bool(allow_private)})
+    return _info(row)
+
+
+def rotate_secret(session: Session, actor: Actor, endpoint_id: int) -> EndpointInfo:
+    """A new secret; deliveries signed from now on use it (the receiver needs the new one)."""
+    row = _own(session, actor, endpoint_id)
+    row.secret = new_secret()
+    audit.record(session, "webhook.rotate", actor=actor, target=f"webhook:{row.id}")
+    session.flush()
+    return _info(row)
+
+
+def set_active(session: Session, actor: Actor, endpoint_id: int, active: bool) -> None:
+    """Switch an endpoint off (no new deliveries; waiting ones are not sent) or on again."""
+    row = _own(session, actor, endpoint_id)
+    row.active = bool(active)
+    audit.record(session, "webhook.enable" if active else "webhook.disable", actor=actor, target=f"webhook:{row.id}")
+    session.flush()
+
+
+def delete_endpoint(session: Session, actor: Actor, endpoint_id: int) -> None:
+    """Delete an endpoint with its delivery log."""
+    row = _own(session, actor, endpoint_id)
+    session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == row.id))
+    audit.record(session, "webhook.delete", actor=actor, target=f"webhook:{row.id}")
+    session.delete(row)
+    session.flush()
+
+
+def queue_test_event(session: Session, actor: Actor, endpoint_id: int) -> int:
+    """A ``webhook.test`` delivery for one endpoint (whatever it subscribed to); its id, not yet sent."""
+    row = _own(session, actor, endpoint_id)
+    delivery = WebhookDelivery(endpoint_id=row.id, organisation_id=row.organisation_id, event_type=TEST_EVENT,
+                               message_id=new_message_id(), status="pending", attempts=0, next_attempt_at=utcnow(),
+                               payload=body(TEST_EVENT, {"endpoint": row.id, "message": "Test from SurveyHub"}))
+    session.add(delivery)
+    session.flush()
+    return delivery.id
