@@ -10,7 +10,8 @@ no token, a wrong one, a revoked one and an expired one. It compares each answer
 - allowed: the role holds the capability and the token the scope (or the route needs none):
   neither 401, 403 nor 404;
 - no, a wrong, a revoked or an expired token: 401 with ``WWW-Authenticate: Bearer``;
-- another organisation's project or document, or a funder's project not shared with them: 404;
+- another organisation's project, or a project not shared with a funder: 404 before anything else;
+  a document of theirs (by its code, no project in the URL): 404 once the token has the scope;
 - a funder lacking the capability on a project's route: 404 (as on the pages); another role: 403;
 - a role that may, with a token lacking the scope: 403 ``insufficient-scope``;
 - never a 500, and every refusal is an RFC 9457 problem.
@@ -73,10 +74,8 @@ def expected(holder: str, rule, capability: str, scope: str | None, scopes: tupl
         return 401
     role = HOLDS.get(holder, holder)
     on_project = "slug" in rule.arguments
-    names_something = bool(rule.arguments)  # a project, a document: another organisation's does not exist
-    if holder == "other_admin" and names_something:
-        return 404
-    if holder == "funder_unshared" and names_something:
+    not_theirs = holder in ("other_admin", "funder_unshared")  # another organisation's, or not shared
+    if on_project and not_theirs:  # the project is looked up first
         return 404
     if role not in access.MATRIX[capability]:
         if role == access.FUNDER and (on_project or capability.startswith("project.")):
@@ -84,6 +83,8 @@ def expected(holder: str, rule, capability: str, scope: str | None, scopes: tupl
         return 403
     if scope is not None and scope not in scopes:
         return "insufficient-scope"
+    if rule.arguments and not_theirs:  # a document by its code: looked up by the view, after the scope
+        return 404
     return "allowed"
 
 
