@@ -1,4 +1,5 @@
-"""``surveyhub plugins`` and ``surveyhub instruments list | show ID | validate FILE...``."""
+"""``surveyhub plugins`` and ``surveyhub instruments list | show ID | validate FILE... | import-xlsform FILE |
+export-xlsform ID``."""
 
 from __future__ import annotations
 
@@ -125,6 +126,88 @@ def instruments_validate(files):
         click.echo(f"{path}: valid")
     if failed:
         raise SystemExit(1)
+
+
+@instruments_group.command("import-xlsform")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--org", "org_name", default=None, help="Store it as this organisation's own instrument (name or slug).")
+@click.option("--check", is_flag=True, help="Only check the workbook; store nothing.")
+@with_appcontext
+@user_errors
+def instruments_import_xlsform(file, org_name, check):
+    """Read an XLSForm (Kobo/ODK .xlsx) as an instrument, checked as a YAML upload is; exits 1 with every problem."""
+    from surveyhub.services import xlsform
+
+    if not check and not org_name:
+        raise click.UsageError("give --org ORG to store the instrument, or --check to only check it")
+    try:
+        with file.open("rb") as fh:
+            content = fh.read(xlsform.MAX_BYTES + 1)
+    except OSError as exc:
+        raise click.ClickException(f"{file}: cannot read the file ({exc.strerror or exc})") from None
+    registry = get_registry()
+    try:
+        if check:
+            data = xlsform.parse_xlsform(content, str(file), **registry.known())
+            click.echo(f"{file}: valid ({data['id']} version {data['version']})")
+            return
+        stored = _store_xlsform(content, str(file), org_name)
+    except definition.InstrumentError as exc:
+        for error in exc.errors:
+            click.echo(error, err=True)
+        raise SystemExit(1) from None
+    click.echo(f"stored {stored[0]} version {stored[1]} for {org_name}")
+
+
+def _store_xlsform(content: bytes, source: str, org_name: str) -> tuple[str, int]:
+    from surveyhub.cli.common import session_scope
+    from surveyhub.services import access, accounts, xlsform
+
+    with session_scope() as session:
+        org = accounts.find_organisation(session, org_name)
+        stored = xlsform.upload(session, get_registry(), access.cli_actor(session, org_id=org.id), content, source)
+        return stored.instrument_id, stored.version
+
+
+@instruments_group.command("export-xlsform")
+@click.argument("instrument")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The .xlsx file to write.")
+@click.option("--org", "org_name", default=None, help="Also look in this organisation's own instruments.")
+@with_appcontext
+@user_errors
+def instruments_export_xlsform(instrument, output, org_name):
+    """Write INSTRUMENT (id or id@version) as an XLSForm for Kobo/ODK, checked with pyxform."""
+    from surveyhub.services import xlsform_export
+    from surveyhub.services.instruments import parse_ref
+
+    instrument_id, version = parse_ref(instrument)
+    found = _definition(instrument_id, version, org_name)
+    if found is None:
+        raise click.ClickException(f"no instrument {instrument!r}; see `surveyhub instruments list`")
+    try:
+        content = xlsform_export.export(found)
+    except definition.InstrumentError as exc:
+        raise click.ClickException(str(exc)) from None
+    output.write_bytes(content)
+    click.echo(f"wrote {found['id']} version {found['version']} to {output}")
+
+
+def _definition(instrument_id: str, version: int | None, org_name: str | None) -> dict | None:
+    if org_name:
+        from surveyhub.cli.common import session_scope
+        from surveyhub.services import accounts, instruments
+
+        with session_scope(commit=False) as session:
+            org = accounts.find_organisation(session, org_name)
+            available = [a for a in instruments.available(session, get_registry(), org.id) if a.id == instrument_id
+                         and (version is None or a.version == version)]
+            if available:
+                newest = max(available, key=lambda a: a.version)
+                pair = instruments.definition_for(session, get_registry(), org.id, newest.id, newest.version)
+                return pair[0] if pair else None
+    loaded = get_registry().get(instrument_id, version)
+    return loaded.definition if loaded else None
 
 
 COMMANDS = [plugins_command, instruments_group]

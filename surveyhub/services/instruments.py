@@ -118,6 +118,13 @@ def upload(session: Session, registry: InstrumentRegistry, actor: Actor, text: s
     errors = registry.validate(data, filename)
     if errors:
         raise InstrumentError(errors)
+    return upload_definition(session, registry, actor, data, filename)
+
+
+def upload_definition(session: Session, registry: InstrumentRegistry, actor: Actor, data: dict,
+                      filename: str) -> InstrumentVersion:
+    """Store a definition already validated with ``registry.validate`` (a YAML or XLSForm upload)."""
+    require(actor, "org.manage")
     definition = normalise(data)
     if registry.get(definition["id"]) is not None:
         raise Conflict(N_("%(file)s: the id %(id)r belongs to an installed instrument; choose another id"),

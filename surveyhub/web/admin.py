@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from surveyhub.db import get_session
 from surveyhub.measures import definition, yaml_loader
 from surveyhub.plugins import get_host, get_registry
-from surveyhub.services import accounts, audit, credentials, instruments, passwords
+from surveyhub.services import accounts, audit, credentials, instruments, passwords, xlsform, xlsform_export
 from surveyhub.models import ROLES
 from surveyhub.services.errors import Conflict, UserError
 from surveyhub.web import audit_labels, instrument_facts
@@ -161,14 +161,33 @@ def _facts_of(session, organisation_id: int, available) -> dict:
 
 
 def _upload(session, form) -> list[str]:
-    raw = form.file.data.read(MAX_INSTRUMENT_BYTES + 1)
     name = form.file.data.filename or "upload.yaml"
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        return _upload_xlsform(session, form.file.data.read(xlsform.MAX_BYTES + 1), name)
+    raw = form.file.data.read(MAX_INSTRUMENT_BYTES + 1)
+    if raw.startswith(b"PK\x03\x04"):  # a workbook saved under another name
+        return _upload_xlsform(session, raw + form.file.data.read(xlsform.MAX_BYTES), name)
     if len(raw) > MAX_INSTRUMENT_BYTES:
         return [_("%(name)s is larger than %(kb)s kB.", name=name, kb=MAX_INSTRUMENT_BYTES // 1024)]
     try:  # utf-8-sig: editors on Windows often start the file with a byte order mark
         stored = instruments.upload(session, get_registry(), current_actor(), raw.decode("utf-8-sig"), name)
     except UnicodeDecodeError:
         return [_("%(name)s is not a UTF-8 text file.", name=name)]
+    except definition.InstrumentError as exc:
+        session.rollback()
+        return exc.errors
+    except UserError as exc:
+        session.rollback()
+        return [user_message(exc)]
+    session.commit()
+    flash(_("Instrument %(id)s version %(v)s uploaded.", id=stored.instrument_id, v=stored.version))
+    return []
+
+
+def _upload_xlsform(session, raw: bytes, name: str) -> list[str]:
+    """An XLSForm (Kobo/ODK .xlsx): read, checked as a YAML upload is, stored."""
+    try:
+        stored = xlsform.upload(session, get_registry(), current_actor(), raw, name)
     except definition.InstrumentError as exc:
         session.rollback()
         return exc.errors
@@ -238,3 +257,18 @@ def instrument_detail(instrument_id: str, version: int):
     return render_template("admin/instrument.html", definition=definition, source=source, facts=facts,
                            dutch=facts.language("nl") or facts.languages[0],
                            other=other if other and other.code != "nl" else None, used_in=used_in)
+
+
+@bp.route("/instruments/<instrument_id>/<int:version>.xlsx")
+@requires("org.manage")
+def instrument_xlsform(instrument_id: str, version: int):
+    """The instrument as an XLSForm, for field teams who collect with Kobo or ODK."""
+    actor = current_actor()
+    found = instruments.definition_for(get_session(), get_registry(), actor.organisation_id, instrument_id, version)
+    if found is None:
+        from flask import abort
+        abort(404)
+    content = xlsform_export.export(found[0])
+    return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{instrument_id}_v{version}.xlsx"',
+                             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

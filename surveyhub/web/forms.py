@@ -81,7 +81,7 @@ class ActionForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField(_l("Instrument file (YAML)"), validators=[DataRequired()])
+    file = FileField(_l("Instrument file (YAML or XLSForm .xlsx)"), validators=[DataRequired()])
 
 
 class AddParticipantsForm(FlaskForm):
