@@ -204,3 +204,17 @@ def test_a_funder_or_a_token_without_the_scope_cannot_open_a_wave(client, sessio
                    403, "insufficient-scope")
     session.expire_all()
     assert projects.get_project(session, admin_of(org), project.slug).waves[1].status == "draft"
+
+
+def test_the_openapi_document_describes_these_routes(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    paths = document["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/projects"]) and "get" in paths["/api/v1/projects/{slug}"]
+    opening = paths["/api/v1/projects/{slug}/waves/{kind}/open"]["post"]
+    [kind] = [p for p in opening["parameters"] if p["name"] == "kind"]
+    assert kind["in"] == "path" and kind["schema"]["enum"] == ["pre", "post", "followup"]
+    assert {"200", "404", "409"} <= set(opening["responses"])
+    creating = paths["/api/v1/projects"]["post"]
+    assert "requestBody" in creating and {"201", "422", "403"} <= set(creating["responses"])
+    listing = paths["/api/v1/projects/{slug}/participants"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"slug", "limit", "offset"}

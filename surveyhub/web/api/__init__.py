@@ -17,6 +17,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData, SecureType
+from spectree.plugins.flask_plugin import FlaskPlugin
 
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -30,9 +31,19 @@ def _validation_failed(req, resp, req_validation_error, instance, *args) -> None
     raise RequestInvalid(req_validation_error)
 
 
+class _Routes(FlaskPlugin):
+    """SpecTree leaves out every route under its own ``path`` (``/api/v1``), which is where ours are;
+    only its own document routes (endpoints ``openapi*``) are left out here."""
+
+    def find_routes(self):
+        for rule in self.get_current_app().url_map.iter_rules():
+            if not rule.endpoint.startswith("openapi") and rule.endpoint != "static":
+                yield rule
+
+
 spec = SpecTree(
     "flask", title="SurveyHub API", version="1.0.0", path="api/v1", filename="openapi.json", mode="strict",
-    annotations=True, page_templates={}, before=_validation_failed,
+    annotations=True, page_templates={}, before=_validation_failed, backend=_Routes,
     description=("Run projects, waves and participants, import answers, and read outcomes, exports and issued "
                  "documents of one organisation. Authenticate with an organisation API token: "
                  "`Authorization: Bearer shk_...`. Errors are RFC 9457 problem details."),
