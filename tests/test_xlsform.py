@@ -142,6 +142,28 @@ def test_the_forms_field_names_are_the_columns_the_answer_import_reads(app, sess
     assert (result.rows, result.new_participants, result.completed) == (2, 2, 2)
 
 
+def test_a_kobo_csv_export_of_the_form_imports_as_it_comes(app, session, make_org):
+    """Kobo adds its own columns (_id, _uuid, ...) and, with groups in the headers, "cooperation/coo_1"."""
+    org = make_org("Buurtwerk Noord")
+    slug = new_project(app, session, org, ["cooperation"])
+    registry = get_registry(app)
+    items = [item["id"] for item in registry.get("cooperation").definition["scales"][0]["items"]]
+    header = ["participant", *[f"cooperation/{item}" for item in items], "_id", "_uuid", "_submission_time",
+              "__version__", "_index"]
+    row = ["K001", *["5"] * len(items), "17", "a1b2", "2026-11-30T10:00:00", "vX", "1"]
+    csv_text = ";".join(header) + "\n" + ";".join(row) + "\n"
+    result = imports.import_responses(session, registry, access.Actor(organisation_id=org.id, role="admin"), slug,
+                                      "pre", csv_text)
+    session.commit()
+    assert (result.rows, result.completed) == (1, 1)
+    with pytest.raises(imports.ImportRefused) as refused:  # a column that is no question is still refused
+        imports.import_responses(session, registry, access.Actor(organisation_id=org.id, role="admin"), slug,
+                                 "pre", "participant;cooperation/colour\nK002;3\n")
+    session.rollback()
+    assert refused.value.problems == ["header: unknown column 'colour'; it is not a question of this project's "
+                                      "questionnaire"]
+
+
 # --- bad workbooks: sheet, row and column ------------------------------------------------------
 
 def test_a_good_hand_made_form_imports():

@@ -267,6 +267,9 @@ def _header(project, registry, header: list[str], block: str):
                             f"and {index + 1})")
             continue
         seen[name.casefold()] = index
+        if name.startswith("_"):  # Kobo's own columns (_id, _uuid, _submission_time, __version__): no question id
+            continue
+        name = name.rsplit("/", 1)[-1]  # Kobo's "group/question" header (an XLSForm export has a group per scale)
         if name.casefold() == PARTICIPANT_COLUMN:
             code_index = index
             continue
