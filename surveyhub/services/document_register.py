@@ -39,6 +39,8 @@ class DocumentInfo:
     revoked_at: datetime | None
     revoked_reason: str | None
     superseded: bool = False
+    #: Who issued it (a certificate names its issuer; the API draws a file again as issued).
+    issued_by_id: int | None = None
 
     @property
     def revoked(self) -> bool:
@@ -67,7 +69,7 @@ def _info(session: Session, doc: Document, superseded: bool | None = None,
     return DocumentInfo(doc.code, doc.kind, doc.title, org.name if org else "", project.name if project else None,
                         project.slug if project else None, participant_code, doc.language, doc.sha256,
                         doc.issued_at, doc.revoked_at, doc.revoked_reason,
-                        _superseded(session, doc) if superseded is None else superseded)
+                        _superseded(session, doc) if superseded is None else superseded, doc.issued_by_id)
 
 
 def _superseded(session: Session, doc: Document) -> bool:
