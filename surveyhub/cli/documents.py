@@ -196,11 +196,13 @@ def _issue_chunk(project: str, codes: list[str], lang: str, out_dir: str, url: s
 @with_appcontext
 @user_errors
 def verify(file):
-    """Say whether FILE is a genuine, unchanged SurveyHub document.
+    """Say whether FILE is a genuine, unchanged SurveyHub document or Open Badge.
 
     Prints genuine, altered, revoked, withdrawn (the resident withdrew and their
     data was erased) or unknown. Exit code 0 only for genuine; 3 altered,
     4 revoked or withdrawn, 5 unknown, 1 when the file cannot be read.
+    An Open Badge (.jwt) prints valid, altered, revoked, unknown or expired:
+    0 only for valid; 3 altered, 4 revoked, 5 unknown, 6 expired or not yet valid.
     """
     try:
         with file.open("rb") as fh:  # never more than the largest document SurveyHub makes, plus one byte
@@ -210,6 +212,10 @@ def verify(file):
     if len(data) > MAX_VERIFY_BYTES:
         click.echo(f"unknown: the file is larger than any SurveyHub document ({MAX_VERIFY_BYTES // 2**20} MB)")
         sys.exit(EXIT_CODES["unknown"])
+    from surveyhub.cli import badges  # an Open Badge (.jwt): valid, revoked, altered, unknown, expired
+
+    if badges.looks_like_badge(data):
+        sys.exit(badges.verify_badge(data))
     with session_scope(commit=False) as session:
         result = docs.verify_file(session, data)
     click.echo(_describe(result))

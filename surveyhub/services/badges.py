@@ -17,15 +17,16 @@ import logging
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, object_session
 
 from surveyhub.locale import translate
-from surveyhub.models import BadgeCredential, Organisation, Project
+from surveyhub.models import BadgeCredential, Organisation, Project, Response, Wave
 from surveyhub.models.badges import BADGE_RULES
 from surveyhub.services import audit, badge_credentials as bc, badge_keys, badge_rules
 from surveyhub.services.badge_rules import Award
@@ -126,6 +127,31 @@ def issue_for_participant(session: Session, project: Project, participant_id: in
     return _issue(session, project, badge_rules.awards(session, project, {participant_id}), base_url)
 
 
+def on_completion(base_url: str) -> Callable[[Project, Response], None]:
+    """``on_post_completed`` for ``responses.complete``: issue what a finished post wave earned.
+
+    A failure is logged and never costs the resident their answers (the badge can be issued
+    later with ``surveyhub badges`` or the project's badge page); a busy database is raised,
+    so the caller's retry runs the whole save again.
+    """
+    def issue(project: Project, response: Response) -> None:
+        if project.badge_rule == "off":
+            return
+        session = object_session(project)
+        if session is None or session.get_one(Wave, response.wave_id).kind != "post":
+            return
+        try:
+            with session.begin_nested():
+                issue_for_participant(session, project, response.participant_id, base_url=base_url)
+        except DBAPIError as exc:
+            if not isinstance(exc, IntegrityError):
+                raise
+            log.exception("issuing badges in project %s failed", project.slug)
+        except Exception:
+            log.exception("issuing badges in project %s failed", project.slug)
+    return issue
+
+
 def _issue(session: Session, project: Project, found: list[Award], base_url: str) -> list[BadgeInfo]:
     existing = set(session.execute(select(BadgeCredential.participant_code, BadgeCredential.skill,
                                           BadgeCredential.kind).where(BadgeCredential.project_id == project.id)))
@@ -136,7 +162,7 @@ def _issue(session: Session, project: Project, found: list[Award], base_url: str
     key = badge_keys.active_key(session, org.id)
     issued = []
     for award in new:
-        for _attempt in range(5):  # another issuer took the same status bit: take the next one
+        for attempt in range(5):  # another issuer took the same status bit: take the next one
             try:
                 with session.begin_nested():
                     issued.append(_issue_one(session, project, org, key, award, base_url))
@@ -146,13 +172,15 @@ def _issue(session: Session, project: Project, found: list[Award], base_url: str
                         BadgeCredential.project_id == project.id, BadgeCredential.participant_code == award.code,
                         BadgeCredential.skill == award.skill, BadgeCredential.kind == award.kind)):
                     break  # issued meanwhile by someone else: kept as it is
+                if attempt == 4:
+                    raise
     return issued
 
 
 def _issue_one(session: Session, project: Project, org: Organisation, signing_key, award: Award,
                base_url: str) -> BadgeInfo:
-    index = (session.scalar(select(func.max(BadgeCredential.status_index))
-                            .where(BadgeCredential.organisation_id == org.id)) or -1) + 1
+    index = int(session.scalar(select(func.coalesce(func.max(BadgeCredential.status_index) + 1, 0))
+                               .where(BadgeCredential.organisation_id == org.id)) or 0)
     if index >= bc.STATUS_LIST_BITS:
         raise Invalid(N_("this organisation's badge status list is full"))
     public_id, now = str(uuid.uuid4()), datetime.now(UTC).replace(microsecond=0)
@@ -230,11 +258,13 @@ def list_for_project(ctx: ServiceContext, slug: str, *, revoked: bool = False) -
     return [info(row) for row in ctx.session.scalars(query.order_by(BadgeCredential.id))]
 
 
-def for_participant(session: Session, participant_id: int) -> list[BadgeInfo]:
-    """One resident's current badges (for their own page, reached through their link), oldest first."""
-    rows = session.scalars(select(BadgeCredential).where(BadgeCredential.participant_id == participant_id,
-                                                         BadgeCredential.revoked_at.is_(None))
-                           .order_by(BadgeCredential.id))
+def for_participant(session: Session, participant_id: int, *, revoked: bool = False) -> list[BadgeInfo]:
+    """One resident's current badges (for their own page, reached through their link), oldest first;
+    ``revoked`` True includes revoked ones (the page names them as no longer valid)."""
+    query = select(BadgeCredential).where(BadgeCredential.participant_id == participant_id)
+    if not revoked:
+        query = query.where(BadgeCredential.revoked_at.is_(None))
+    rows = session.scalars(query.order_by(BadgeCredential.id))
     return [info(row) for row in rows]
 
 

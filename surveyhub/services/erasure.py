@@ -66,6 +66,9 @@ def erase(session: Session, participant_id: int, reason: str, actor_label: str, 
     project = session.get_one(Project, participant.project_id)
     pseudonym = "erased-" + secrets.token_hex(6)
     documents = _withdraw_documents(session, participant.id, project)
+    from surveyhub.services import badges  # revoked and cut loose before the participant row goes
+
+    badges.revoke_for_erasure(session, participant.id, pseudonym)
     _pseudonymise_audit(session, project, participant.code, pseudonym)
     responses = select(Response.id).where(Response.participant_id == participant.id)
     answers = _rows(session.execute(delete(Answer).where(Answer.response_id.in_(responses))))

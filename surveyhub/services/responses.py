@@ -274,11 +274,14 @@ def stored_answers(session: Session, response_id: int, instruments: set[str] | N
 
 def complete(session: Session, project: Project, response: Response, methods: dict, on_error=None, *,
              on_completed: Callable[[dict], object] | None = None, wave: Wave | None = None,
-             entered_by: str | None = None) -> None:
+             entered_by: str | None = None,
+             on_post_completed: Callable[[Project, Response], object] | None = None) -> None:
     """Score and mark completed (idempotent: completing twice changes nothing else).
 
     ``on_completed`` hears the ``surveyhub_response_completed`` payload once the
     unit of work commits (``db.after_commit``), never for a write that rolled back.
+    ``on_post_completed`` runs in the same transaction once a response is complete, e.g. to issue
+    the Open Badges the resident earned with a post wave (``services.badges.on_completion``).
     """
     score_response(session, project, response, methods,
                    **({"on_error": on_error} if on_error else {}))
@@ -288,6 +291,8 @@ def complete(session: Session, project: Project, response: Response, methods: di
         webhooks.response_completed(session, project, wave or session.get_one(Wave, response.wave_id), response,
                                     entered_by)
     session.flush()
+    if on_post_completed is not None:
+        on_post_completed(project, response)
     if on_completed is not None:
         payload = completed_event(project, wave or session.get_one(Wave, response.wave_id), response,
                                   entered_by).as_dict()

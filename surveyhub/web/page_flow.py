@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
 
-from flask import abort, redirect, render_template, request
+from flask import abort, current_app, redirect, render_template, request
 from flask import session as browser_session
 from flask_babel import gettext as _
 from sqlalchemy import inspect
@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from surveyhub.db import DatabaseBusy, get_session, retry_on_busy
 from surveyhub.plugins import get_host, get_registry
-from surveyhub.services import paper_entry, resident, responses
+from surveyhub.services import badges, paper_entry, resident, responses
 from surveyhub.services.access import Actor
 from surveyhub.web.questionnaire_forms import page_form_class
 
@@ -181,7 +181,8 @@ class PageFlow:
         retry_on_busy(session, lambda: responses.complete(
             session, self.link.project, response, registry.bounded_scoring_methods,
             on_error=registry.scoring_error_handler(host), on_completed=responses.announcer(host), wave=self.wave,
-            entered_by=self.entered_by.email if self.entered_by else None))
+            entered_by=self.entered_by.email if self.entered_by else None,
+            on_post_completed=badges.on_completion(current_app.config["BASE_URL"])))
         return redirect(self.done_url)
 
     def _render(self, n, page, form, shown, expired: bool = False, status: int = 200, busy: bool = False,

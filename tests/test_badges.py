@@ -1,0 +1,323 @@
+"""Open Badges 3.0 (issue 15): who earns a badge, and that each credential is valid, signed and revocable.
+
+A test-only instrument makes the rule exact: one 0–40 item with norms (SD 5, reliability .80), so
+S_diff = 3.16228 and a change of 8 is reliable improvement (RC 2.53) while 4 is not (RC 1.26), the
+same reference the report and the worker's growth page use; levels at 0, 20 and 30.
+Every credential is validated against the 1EdTech OB 3.0 JSON Schema (tests/reference/ob3/) and
+its signature checked with PyJWT (a second JOSE library) using the key from the JWKS URL.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import jwt as pyjwt
+import pytest
+from sqlalchemy import select
+
+from surveyhub import hookimpl
+from surveyhub.models import BadgeCredential, Participant, Project
+from surveyhub.plugins import get_registry
+from surveyhub.services import access, badge_credentials, badges
+from surveyhub.services.context import ServiceContext
+from surveyhub.services.errors import Invalid
+from surveyhub.services.outcomes import Thresholds
+from tests.fixtures.outcomes import answer, new_project
+
+BASE_URL = "http://surveyhub.test"
+SCHEMA = json.loads((Path(__file__).parent / "reference" / "ob3" /
+                     "ob_v3p0_achievementcredential_schema.json").read_text(encoding="utf-8"))
+
+
+def _text(nl: str, en: str) -> dict:
+    return {"nl": nl, "en": en}
+
+
+GROWTH = {
+    "id": "growth", "version": 1, "title": _text("Samen aan de slag", "Working together"),
+    "scales": [{
+        "id": "together", "title": _text("Samenwerken", "Working together"),
+        "items": [{"id": "points", "type": "number", "min": 0, "max": 40, "step": 1, "text": _text("Punten", "Points"),
+                   "retrospective_text": _text("Punten toen", "Points then")}],
+        "retrospective": _text("Hoe was het vóór het project?", "How was it before the project?"),
+        "scoring": {"method": "mean", "min_answered": 1},
+        "norms": {"sd": 5, "reliability": 0.80},
+        "levels": [{"min": 0, "label": _text("Op weg", "Getting started")},
+                   {"min": 20, "label": _text("Goed bezig", "Doing well")},
+                   {"min": 30, "label": _text("Sterk", "Strong")}],
+    }],
+}
+
+
+class GrowthInstrument:
+    @hookimpl
+    def surveyhub_register_instruments(self):
+        return [GROWTH]
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "EXTRA_PLUGINS": {"badge_growth": GrowthInstrument()}}
+
+
+@pytest.fixture
+def org(make_org):
+    return make_org("Buurtwerk Noord")
+
+
+def context(app, session, org) -> ServiceContext:
+    return ServiceContext(session=session, actor=access.Actor(organisation_id=org.id, role="worker"),
+                          registry=get_registry(app), host=None, thresholds=Thresholds(), base_url=BASE_URL)
+
+
+def project_with(app, session, org, rule: str, residents: dict, *, level: str | None = None,
+                 retrospective: bool = False) -> str:
+    """A project on the growth instrument; ``residents``: code -> (pre or None, post[, then])."""
+    slug = new_project(app, session, org, ["growth"], retrospective=retrospective)
+    badges.set_rule(context(app, session, org), slug, rule, level)
+    session.commit()
+    for code, scores in residents.items():
+        pre, post, *then = scores
+        if pre is not None:
+            answer(app, session, slug, "pre", code, {("growth", "points"): pre})
+        answer(app, session, slug, "post", code, {("growth", "points"): post},
+               then={("growth", "points"): then[0]} if then else None)
+    return slug
+
+
+def issued(app, session, org, slug) -> dict[tuple[str, str], badges.BadgeInfo]:
+    found = badges.issue_for_project(context(app, session, org), slug)
+    session.commit()
+    return {(info.participant_code, info.kind): info for info in found}
+
+
+def payload(info: badges.BadgeInfo) -> dict:
+    return pyjwt.decode(info.jwt, options={"verify_signature": False})
+
+
+# --- the rule ------------------------------------------------------------------------------------
+
+def test_improvement_goes_to_reliable_improvers_only(app, session, org):
+    slug = project_with(app, session, org, "improvement",
+                        {"R-GROEI": (20, 28), "R-GELYK": (20, 24), "R-MINDR": (30, 20)})
+    found = issued(app, session, org, slug)
+    assert set(found) == {("R-GROEI", "improvement")}
+    info = found[("R-GROEI", "improvement")]
+    assert info.skill == "growth@1:together" and info.skill_in("en") == "Working together"
+    assert info.file_name == "R-GROEI-growth-together.jwt"
+    assert info.narrative == ("De score op Samenwerken ging van 20,0 naar 28,0 (op een schaal van 0 tot 40), "
+                              "met een vragenlijst met 1 vraag. Dat verschil is meer dan toeval.")
+
+
+def test_issuing_again_keeps_what_was_issued(app, session, org):
+    slug = project_with(app, session, org, "improvement", {"R-GROEI": (20, 28)})
+    first = issued(app, session, org, slug)
+    again = issued(app, session, org, slug)
+    assert {k: v.public_id for k, v in first.items()} == {k: v.public_id for k, v in again.items()}
+    assert first[("R-GROEI", "improvement")].jwt == again[("R-GROEI", "improvement")].jwt
+    assert session.scalar(select(BadgeCredential.id).where(BadgeCredential.participant_code == "R-GROEI")
+                          .offset(1)) is None
+
+
+def test_level_badges_at_the_highest_level_or_the_chosen_one(app, session, org):
+    slug = project_with(app, session, org, "level", {"R-STERK": (31, 32), "R-GOED": (10, 25), "R-WEG": (5, 9)})
+    found = issued(app, session, org, slug)
+    assert set(found) == {("R-STERK", "level")}  # no level chosen: the highest, "Sterk"
+    assert found[("R-STERK", "level")].level == "strong"
+    assert found[("R-STERK", "level")].level_in("nl") == "Sterk"
+    assert "Dat is het niveau 'Sterk' (vanaf 30,00)." in found[("R-STERK", "level")].narrative
+
+    badges.set_rule(context(app, session, org), slug, "level", "doing-well")
+    session.commit()
+    found = issued(app, session, org, slug)
+    assert set(found) == {("R-STERK", "level"), ("R-GOED", "level")}
+    assert found[("R-GOED", "level")].level == "doing-well"
+    assert found[("R-GOED", "level")].file_name == "R-GOED-growth-together-level.jwt"
+
+
+def test_either_gives_both_kinds_and_off_gives_none(app, session, org):
+    slug = project_with(app, session, org, "either", {"R-BEIDE": (20, 31), "R-NIVO": (29, 31), "R-GELYK": (10, 12)})
+    assert set(issued(app, session, org, slug)) == {("R-BEIDE", "improvement"), ("R-BEIDE", "level"),
+                                                   ("R-NIVO", "level")}
+    other = project_with(app, session, org, "off", {"R-BEIDE": (20, 31)})
+    assert issued(app, session, org, other) == {}
+
+
+def test_without_a_pre_score_the_look_back_decides(app, session, org):
+    slug = project_with(app, session, org, "improvement",
+                        {"R-TERUG": (None, 30, 20), "R-KLEIN": (None, 30, 27)}, retrospective=True)
+    found = issued(app, session, org, slug)
+    assert set(found) == {("R-TERUG", "improvement")}
+    info = found[("R-TERUG", "improvement")]
+    assert info.name == "Zelf ervaren groei in samenwerken"
+    assert "zelf ervaren groei" in payload(info)["credentialSubject"]["achievement"]["criteria"]["narrative"]
+
+
+def test_an_unfinished_post_wave_earns_nothing(app, session, org):
+    slug = project_with(app, session, org, "either", {})
+    answer(app, session, slug, "pre", "R-HALF", {("growth", "points"): 10})
+    answer(app, session, slug, "post", "R-HALF", {("growth", "points"): 35}, complete=False)
+    assert issued(app, session, org, slug) == {}
+
+
+def test_completing_the_post_wave_issues_the_badge(app, session, org):
+    from surveyhub.services import responses
+
+    slug = project_with(app, session, org, "improvement", {})
+    answer(app, session, slug, "pre", "R-NU", {("growth", "points"): 12})
+    answer(app, session, slug, "post", "R-NU", {("growth", "points"): 30}, complete=False)
+    project = session.scalar(select(Project).where(Project.slug == slug))
+    participant = session.scalar(select(Participant).where(Participant.code == "R-NU"))
+    post = next(r for r in participant.responses if r.status != "completed")
+    responses.complete(session, project, post, get_registry(app).scoring_methods,
+                       on_post_completed=badges.on_completion(BASE_URL))
+    session.commit()
+    [info] = badges.for_participant(session, participant.id)
+    assert (info.kind, info.participant_code) == ("improvement", "R-NU")
+
+
+def test_the_rule_is_checked(app, session, org):
+    slug = project_with(app, session, org, "off", {})
+    ctx = context(app, session, org)
+    with pytest.raises(Invalid):
+        badges.set_rule(ctx, slug, "sometimes")
+    with pytest.raises(Invalid):
+        badges.set_rule(ctx, slug, "level", "heroic")
+    assert [key for key, _label in badges.level_choices(ctx, slug)] == ["getting-started", "doing-well", "strong"]
+    funder = ServiceContext(session=session, actor=access.Actor(organisation_id=org.id, role="funder"),
+                            registry=get_registry(app), host=None, thresholds=Thresholds(), base_url=BASE_URL)
+    with pytest.raises(Exception) as refused:
+        badges.issue_for_project(funder, slug)
+    assert type(refused.value).__name__ in ("Forbidden", "NotFound")
+
+
+# --- the credential ------------------------------------------------------------------------------
+
+@pytest.fixture
+def earned(app, session, org):
+    slug = project_with(app, session, org, "either", {"R-GROEI": (20, 31)})
+    participant = session.scalar(select(Participant).where(Participant.code == "R-GROEI"))
+    participant.display_name, participant.email = "Fatima de Vries", "fatima@example.org"
+    session.commit()
+    return slug, issued(app, session, org, slug)
+
+
+def test_every_credential_follows_the_ob3_schema(earned):
+    _slug, found = earned
+    assert len(found) == 2
+    validator = jsonschema.Draft201909Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+    for info in found.values():
+        credential = payload(info)
+        errors = sorted(validator.iter_errors(credential), key=lambda e: list(e.path))
+        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+        assert credential["@context"] == [badge_credentials.VC_CONTEXT, badge_credentials.OB_CONTEXT]
+        assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+        assert credential["id"] == f"urn:uuid:{info.public_id}"
+        assert credential["issuer"]["id"] == f"{BASE_URL}/ob/issuers/buurtwerk-noord"
+        assert credential["jti"] == credential["id"] and credential["iss"] == credential["issuer"]["id"]
+        assert credential["credentialSchema"][0]["id"] == badge_credentials.OB_SCHEMA
+        achievement = credential["credentialSubject"]["achievement"]
+        assert achievement["id"].startswith(f"{BASE_URL}/ob/achievements/growth/1/together")
+        assert achievement["achievementType"] == "Competency"
+
+
+def test_the_signature_verifies_with_pyjwt_and_the_published_key(app, client, earned):
+    _slug, found = earned
+    info = found[("R-GROEI", "improvement")]
+    header = pyjwt.get_unverified_header(info.jwt)
+    assert header["alg"] == "EdDSA" and header["typ"] == "JWT"
+    assert header["kid"].startswith(f"{BASE_URL}/ob/issuers/buurtwerk-noord/keys/")
+    assert "d" not in header["jwk"]
+    keys = client.get("/ob/issuers/buurtwerk-noord/jwks.json").get_json()["keys"]
+    [jwk] = [k for k in keys if k["kid"] == header["kid"].rsplit("/", 1)[1]]
+    assert "d" not in jwk
+    assert client.get(header["kid"].removeprefix(BASE_URL)).get_json() == jwk
+    key = pyjwt.PyJWK(jwk).key
+    claims = pyjwt.decode(info.jwt, key, algorithms=["EdDSA"])
+    assert claims["credentialSubject"]["narrative"] == info.narrative
+
+    head, body, signature = info.jwt.split(".")
+    tampered = json.loads(pyjwt.utils.base64url_decode(body))
+    tampered["credentialSubject"]["achievement"]["name"] = "Gegroeid in alles"
+    forged = ".".join([head, pyjwt.utils.base64url_encode(json.dumps(tampered).encode()).decode(), signature])
+    with pytest.raises(pyjwt.InvalidSignatureError):
+        pyjwt.decode(forged, key, algorithms=["EdDSA"])
+    with app.app_context():
+        from surveyhub.db import get_session
+        assert badge_credentials.verify(get_session(), info.jwt, BASE_URL).status == "valid"
+        assert badge_credentials.verify(get_session(), forged, BASE_URL).status == "bad_signature"
+        assert badge_credentials.verify(get_session(), info.jwt, "https://elsewhere.example").status == \
+            "unknown_issuer"
+        assert badge_credentials.verify(get_session(), "not a badge", BASE_URL).status == "malformed"
+
+
+def test_no_personal_data_in_the_credential(earned):
+    _slug, found = earned
+    for info in found.values():
+        text = json.dumps(payload(info), ensure_ascii=False) + json.dumps(pyjwt.get_unverified_header(info.jwt))
+        for secret in ("Fatima", "Vries", "fatima@example.org", "R-GROEI", "points", "Punten"):
+            assert secret not in text
+        identity = payload(info)["credentialSubject"]["identifier"][0]
+        import hashlib
+        assert identity["identityHash"] == "sha256$" + hashlib.sha256(
+            ("R-GROEI" + identity["salt"]).encode()).hexdigest()
+
+
+def test_revoking_sets_the_status_bit_and_verify_says_revoked(app, session, client, org, earned):
+    _slug, found = earned
+    info = found[("R-GROEI", "level")]
+    index = int(payload(info)["credentialStatus"]["statusListIndex"])
+
+    def bit() -> bool:
+        signed = client.get("/ob/issuers/buurtwerk-noord/status/1")
+        assert signed.status_code == 200
+        keys = client.get("/ob/issuers/buurtwerk-noord/jwks.json").get_json()["keys"]
+        status = pyjwt.decode(signed.get_data(as_text=True), pyjwt.PyJWK(keys[0]).key, algorithms=["EdDSA"])
+        assert status["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+        encoded = status["credentialSubject"]["encodedList"]
+        import base64
+        import gzip
+        raw = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+        assert len(raw) >= 16 * 1024
+        return bool(raw[index // 8] & (0x80 >> (index % 8)))
+
+    assert not bit()
+    badges.revoke(context(app, session, org), info.public_id, "Verkeerd ingevoerd")
+    session.commit()
+    assert bit()
+    check = badge_credentials.verify(session, info.jwt, BASE_URL)
+    assert (check.status, check.revoked_reason) == ("revoked", "Verkeerd ingevoerd")
+    assert badge_credentials.verify(session, found[("R-GROEI", "improvement")].jwt, BASE_URL).status == "valid"
+    assert [b.kind for b in badges.for_participant(session, session.scalar(
+        select(Participant.id).where(Participant.code == "R-GROEI")))] == ["improvement"]
+
+
+def test_erasure_revokes_and_forgets(app, session, org, earned):
+    from surveyhub.services import erasure
+
+    _slug, found = earned
+    participant_id = session.scalar(select(Participant.id).where(Participant.code == "R-GROEI"))
+    erasure.erase(session, participant_id, erasure.REASONS[0], "resident")
+    session.commit()
+    rows = list(session.scalars(select(BadgeCredential)))
+    assert len(rows) == 2
+    assert all(r.participant_id is None and r.revoked_at is not None and r.participant_code != "R-GROEI"
+               and r.jwt == "" and "now" not in r.facts for r in rows)
+    check = badge_credentials.verify(session, found[("R-GROEI", "improvement")].jwt, BASE_URL)
+    assert (check.status, check.revoked_reason) == ("revoked", "withdrawn")
+
+
+def test_public_urls(client, earned):
+    profile = client.get("/ob/issuers/buurtwerk-noord")
+    assert profile.status_code == 200 and profile.get_json()["type"] == ["Profile"]
+    assert profile.get_json()["name"] == "Buurtwerk Noord"
+    assert profile.get_json()["publicKeys"]["keys"]
+    achievement = client.get("/ob/achievements/growth/1/together").get_json()
+    assert achievement["name"] == "Gegroeid in samenwerken" and achievement["criteria"]["narrative"]
+    assert client.get("/ob/achievements/growth/1/together/strong").get_json()["name"] == "Samenwerken: Sterk"
+    for missing in ("/ob/issuers/nobody", "/ob/issuers/nobody/jwks.json", "/ob/issuers/nobody/status/1",
+                    "/ob/issuers/buurtwerk-noord/keys/nokey", "/ob/achievements/growth/1/together/doing-well",
+                    "/ob/achievements/organising/1/organising"):
+        assert client.get(missing).status_code == 404, missing

@@ -1,0 +1,78 @@
+"""``surveyhub badges`` and ``surveyhub verify FILE.jwt`` (issue 15): issue, write, list, revoke, check."""
+
+from __future__ import annotations
+
+import json
+
+import jwt as pyjwt
+import pytest
+from sqlalchemy import select
+
+from surveyhub.models import BadgeCredential
+from tests.test_badges import GrowthInstrument, project_with
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "EXTRA_PLUGINS": {"badge_growth": GrowthInstrument()}}
+
+
+@pytest.fixture
+def org(make_org):
+    return make_org("Buurtwerk Noord")
+
+
+def test_badges_writes_lists_revokes_and_verify_checks(app, session, runner, org, tmp_path):
+    slug = project_with(app, session, org, "either", {"R-GROEI": (20, 31), "R-GELYK": (20, 22)})
+    out = tmp_path / "badges"
+    result = runner.invoke(args=["badges", slug, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["R-GROEI-growth-together-level.jwt",
+                                                     "R-GROEI-growth-together.jwt"]
+    assert "2 badges" in result.output and "(2 new)" in result.output
+    again = runner.invoke(args=["badges", slug, "-o", str(out)])
+    assert again.exit_code == 0 and "(0 new)" in again.output
+    assert len(list(session.scalars(select(BadgeCredential)))) == 2
+
+    badge_file = out / "R-GROEI-growth-together.jwt"
+    assert pyjwt.get_unverified_header(badge_file.read_text())["alg"] == "EdDSA"
+    checked = runner.invoke(args=["verify", str(badge_file)])
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.startswith("valid: Gegroeid in samenwerken (issued by Buurtwerk Noord")
+
+    listed = runner.invoke(args=["badges", slug, "--list"])
+    assert listed.exit_code == 0
+    lines = [line.split("\t") for line in listed.output.splitlines()]
+    assert sorted((line[1], line[3], line[5]) for line in lines) == [
+        ("R-GROEI", "improvement", "valid"), ("R-GROEI", "level/strong", "valid")]
+    public_id = next(line[0] for line in lines if line[3] == "improvement")
+    revoked = runner.invoke(args=["badges", "revoke", public_id, "--reason", "Verkeerd ingevoerd"])
+    assert revoked.exit_code == 0, revoked.output
+    checked = runner.invoke(args=["verify", str(badge_file)])
+    assert checked.exit_code == 4
+    assert checked.output.startswith("revoked: ") and "Verkeerd ingevoerd" in checked.output
+    assert len(runner.invoke(args=["badges", slug, "--list"]).output.splitlines()) == 1
+    assert len(runner.invoke(args=["badges", slug, "--list", "--all"]).output.splitlines()) == 2
+
+
+def test_verify_tells_an_altered_or_foreign_badge(app, session, runner, org, tmp_path):
+    slug = project_with(app, session, org, "level", {"R-STERK": (31, 35)})
+    out = tmp_path / "b"
+    assert runner.invoke(args=["badges", slug, "-o", str(out)]).exit_code == 0
+    [badge_file] = out.iterdir()
+    head, body, signature = badge_file.read_text().split(".")
+    altered = tmp_path / "altered.jwt"
+    claims = json.loads(pyjwt.utils.base64url_decode(body))
+    claims["credentialSubject"]["narrative"] = "De score op Samenwerken was 40,0."
+    altered.write_text(".".join([head, pyjwt.utils.base64url_encode(json.dumps(claims).encode()).decode(),
+                                 signature]))
+    result = runner.invoke(args=["verify", str(altered)])
+    assert result.exit_code == 3 and result.output.startswith("altered: ")
+    garbage = tmp_path / "garbage.jwt"
+    garbage.write_text("eyJhbGciOiJub25lIn0.eyJ9.x")
+    assert runner.invoke(args=["verify", str(garbage)]).exit_code == 5
+
+
+def test_badges_needs_a_folder_or_list_and_a_known_project(runner, org):
+    assert runner.invoke(args=["badges", "no-such-project", "--list"]).exit_code == 1
+    assert runner.invoke(args=["badges", "revoke", "no-such-id", "--reason", "x"]).exit_code == 1
