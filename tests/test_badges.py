@@ -321,3 +321,21 @@ def test_public_urls(client, earned):
                     "/ob/issuers/buurtwerk-noord/keys/nokey", "/ob/achievements/growth/1/together/doing-well",
                     "/ob/achievements/organising/1/organising"):
         assert client.get(missing).status_code == 404, missing
+
+
+def test_a_resident_who_finishes_the_post_wave_on_their_phone_gets_the_badge(app, session, client, org,
+                                                                              make_participant):
+    from tests.test_questionnaire import Resident, finish_wave, set_wave
+
+    slug = project_with(app, session, org, "improvement", {})
+    resident = Resident(client, make_participant(org, slug).token)
+    resident.consent()
+    finish_wave(resident, value="12")
+    participant_id = session.scalar(select(Participant.id).where(Participant.project_id == select(Project.id).where(
+        Project.slug == slug).scalar_subquery()))
+    set_wave(session, org, slug, "post", "open")
+    assert badges.for_participant(session, participant_id) == []  # the pre wave earns nothing
+    finish_wave(resident, value="30")
+    [info] = badges.for_participant(session, participant_id)
+    assert info.kind == "improvement" and "van 12,0 naar 30,0" in info.narrative
+    assert badge_credentials.verify(session, info.jwt, BASE_URL).status == "valid"

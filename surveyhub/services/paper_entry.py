@@ -155,8 +155,10 @@ def take_back(response: Response) -> None:
 
 def save_form(session: Session, actor: Actor, project: Project, participant: Participant, wave: Wave,
               claim: Claim | None, language: str, values: dict, *, n_pages: int, methods: dict, on_error,
-              on_completed=None, entered_by: str | None = None) -> Claim:
+              on_completed=None, entered_by: str | None = None, on_post_completed=None) -> Claim:
     """Store a whole paper form (the grid) and complete the response; returns the claim to keep.
+
+    ``on_post_completed``: see ``responses.complete`` (the Open Badges a post wave earned).
 
     A blank cell clears an answer typed earlier: the grid is the whole form. Saving
     the same form twice stores the same answers once (``responses.save_answers``
@@ -168,5 +170,5 @@ def save_form(session: Session, actor: Actor, project: Project, participant: Par
     responses.record_answers(session, project, response, values, methods, on_error)
     response.current_page = max(response.current_page or 0, n_pages)
     responses.complete(session, project, response, methods, on_error, on_completed=on_completed, wave=wave,
-                       entered_by=entered_by)
+                       entered_by=entered_by, on_post_completed=on_post_completed)
     return kept

@@ -10,7 +10,7 @@ reachable for the tests that still drive them; nothing links to them any more.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +18,7 @@ from surveyhub.db import DatabaseBusy, get_session, retry_on_busy
 from surveyhub.extensions import csrf
 from surveyhub.i18n import current_language
 from surveyhub.plugins import get_host, get_registry
-from surveyhub.services import paper_entry, paper_grid, participants, resident, responses
+from surveyhub.services import badges, paper_entry, paper_grid, participants, resident, responses
 from surveyhub.services.errors import Conflict, Message
 from surveyhub.web.forms import ActionForm, PaperConsentForm
 from surveyhub.web.page_flow import PageFlow, keep_paper_claim, paper_claim
@@ -195,7 +195,8 @@ class _GridScreen:
                 self.session, actor, self.link.project, self.link.participant, self.wave, self.claim, self.lang,
                 reading.values, n_pages=n_pages, methods=registry.bounded_scoring_methods,
                 on_error=registry.scoring_error_handler(host), on_completed=responses.announcer(host),
-                entered_by=current_user.info.email)]
+                entered_by=current_user.info.email,
+                on_post_completed=badges.on_completion(current_app.config["BASE_URL"]))]
 
         for attempt in (1, 2):
             try:
