@@ -24,6 +24,9 @@ from surveyhub.web.api.problems import Problem
 State = Literal["not_started", "busy", "done"]
 #: Rows per page of the list: the default and the most a client may ask for.
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
+#: Something before and after one @, no spaces or control characters (spelt out: ``\s`` means
+#: different characters to Python and to the JSON Schema regex a client checks against).
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+$"
 
 
 class ParticipantIn(BaseModel):
@@ -33,7 +36,7 @@ class ParticipantIn(BaseModel):
 
     display_name: str | None = Field(default=None, max_length=200,
                                      description="The name the worker and the certificate use; optional.")
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$",
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN,
                               description="Where invitations may be sent; optional.")
 
 

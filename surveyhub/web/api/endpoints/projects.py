@@ -64,7 +64,7 @@ class ProjectIn(BaseModel):
     """A new project, as the project form and ``surveyhub project create`` take it."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"name": "Speeltuin De Vlinder", "instruments": ["organising", "cooperation@1"],
+        {"name": "Speeltuin De Vlinder", "instruments": ["organising", "cooperation"],
          "description": "Residents build and run a playground."}]})
 
     name: str = Field(min_length=1, max_length=200, description="The project's name; its slug is made from it.")
