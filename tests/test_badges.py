@@ -107,8 +107,8 @@ def test_improvement_goes_to_reliable_improvers_only(app, session, org):
     info = found[("R-GROEI", "improvement")]
     assert info.skill == "growth@1:together" and info.skill_in("en") == "Working together"
     assert info.file_name == "R-GROEI-growth-together.jwt"
-    assert info.narrative == ("De score op Samenwerken ging van 20,0 naar 28,0 (op een schaal van 0 tot 40), "
-                              "met een vragenlijst met 1 vraag. Dat verschil is meer dan toeval.")
+    assert info.narrative == ("De score op Samenwerken ging van 20,0 naar 28,0 (op een schaal van 0 tot 40). "
+                              "Gemeten met een vragenlijst van 1 vraag. Dat verschil is meer dan toeval.")
 
 
 def test_issuing_again_keeps_what_was_issued(app, session, org):

@@ -76,3 +76,18 @@ def test_verify_tells_an_altered_or_foreign_badge(app, session, runner, org, tmp
 def test_badges_needs_a_folder_or_list_and_a_known_project(runner, org):
     assert runner.invoke(args=["badges", "no-such-project", "--list"]).exit_code == 1
     assert runner.invoke(args=["badges", "revoke", "no-such-id", "--reason", "x"]).exit_code == 1
+
+
+def test_badges_rule_sets_what_the_project_issues_for(app, session, runner, org):
+    from surveyhub.models import Project
+
+    slug = project_with(app, session, org, "off", {"R-GOED": (10, 25)})
+    result = runner.invoke(args=["badges", "rule", slug, "level", "--level", "doing-well"])
+    assert result.exit_code == 0, result.output
+    assert "levels: getting-started, doing-well, strong" in result.output
+    project = session.scalar(select(Project).where(Project.slug == slug))
+    session.refresh(project)
+    assert (project.badge_rule, project.badge_level) == ("level", "doing-well")
+    assert runner.invoke(args=["badges", "rule", slug, "level", "--level", "heroic"]).exit_code == 1
+    listed = runner.invoke(args=["badges", slug, "--list"])
+    assert listed.output == ""  # setting the rule issues nothing by itself

@@ -3,7 +3,8 @@
 ``surveyhub badges PROJECT -o DIR`` issues what the project's rule gives (idempotent: a badge
 issued before is kept, never issued twice) and writes every current badge as
 ``<code>-<skill>.jwt``; ``surveyhub badges PROJECT --list`` lists them;
-``surveyhub badges revoke ID --reason TEXT`` revokes one (its status bit is set).
+``surveyhub badges revoke ID --reason TEXT`` revokes one (its status bit is set);
+``surveyhub badges rule PROJECT off|improvement|level|either [--level KEY]`` sets the project's rule.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class _ProjectFirst(click.Group):
 
 @click.group("badges", cls=_ProjectFirst)
 def badges():
-    """Open Badges 3.0: PROJECT -o DIR (issue and write), PROJECT --list, revoke ID --reason TEXT."""
+    """Open Badges 3.0: PROJECT -o DIR (issue and write), PROJECT --list, revoke ID --reason TEXT, rule."""
 
 
 @badges.command("issue")
@@ -69,6 +70,23 @@ def issue(project: str, out_dir: Path | None, list_only: bool, with_revoked: boo
     if rule == "off":
         click.echo(f"{project}: the project's badge rule is off; no new badges issued", err=True)
     click.echo(f"{project}: {len(current)} badges in {out_dir} ({new} new)")
+
+
+@badges.command("rule")
+@click.argument("project")
+@click.argument("rule", type=click.Choice(["off", "improvement", "level", "either"]))
+@click.option("--level", default=None, help="For level badges: the lowest level key that earns one "
+                                            "(default: each scale's highest level).")
+@with_appcontext
+@user_errors
+def rule(project: str, rule: str, level: str | None):
+    """Set what PROJECT issues badges for: off, improvement (reliable growth), level, or either."""
+    with command_context(project_slug=project) as ctx:
+        badge_service.set_rule(ctx, project, rule, level)
+        choices = [key for key, _label in badge_service.level_choices(ctx, project)]
+    click.echo(f"{project}: badges for {rule}" + (f" from level {level}" if level else ""))
+    if rule in ("level", "either") and choices:
+        click.echo(f"levels: {', '.join(choices)}", err=True)
 
 
 @badges.command("revoke")

@@ -170,16 +170,21 @@ def _facts(definition: dict, scale: dict, post: float, post_at: datetime) -> dic
 
 # --- the words -----------------------------------------------------------------------------------
 
+def _lower_first(text: str) -> str:
+    """'Netwerk in de buurt' inside a sentence: only the first letter (a name further on keeps its capital)."""
+    return text[:1].lower() + text[1:]
+
+
 def achievement_name(facts: dict, kind: str) -> str:
     skill = translate(facts["scale_title"], "nl")
     if kind == "improvement":
-        return f"Gegroeid in {skill.lower()}" if facts.get("comparison") == "post" \
-            else f"Zelf ervaren groei in {skill.lower()}"
+        return f"Gegroeid in {_lower_first(skill)}" if facts.get("comparison") == "post" \
+            else f"Zelf ervaren groei in {_lower_first(skill)}"
     return f"{skill}: {translate(facts['level'], 'nl')}"
 
 
 def achievement_description(facts: dict, kind: str) -> str:
-    skill, title = translate(facts["scale_title"], "nl").lower(), translate(facts["instrument_title"], "nl")
+    skill, title = _lower_first(translate(facts["scale_title"], "nl")), translate(facts["instrument_title"], "nl")
     if kind == "improvement":
         return (f"Voor iemand die bij een buurtproject is gegroeid in {skill}. "
                 f"Gemeten met de vragenlijst {title}, aan het begin en aan het eind van het project.")
@@ -205,13 +210,14 @@ def narrative(facts: dict, kind: str) -> str:
     scale_words = ""
     if facts.get("range"):
         scale_words = f" (op een schaal van {n.number(facts['range'][0], 0)} tot {n.number(facts['range'][1], 0)})"
-    questions = f"een vragenlijst met {items} vragen" if items != 1 else "een vragenlijst met 1 vraag"
+    measured = f"Gemeten met een vragenlijst van {items} vragen." if items != 1 else \
+        "Gemeten met een vragenlijst van 1 vraag."
     if kind == "improvement":
         start, now = n.number(facts["start"], 1), n.number(facts["now"], 1)
         if facts.get("comparison") == "then":
-            return (f"Bij de eindmeting schatte de deelnemer de score op {skill} van vóór het project op {start}, "
-                    f"en nu op {now}{scale_words}, met {questions}. Dat verschil is meer dan toeval.")
-        return f"De score op {skill} ging van {start} naar {now}{scale_words}, met {questions}. " \
+            return (f"Bij de eindmeting keek de deelnemer terug. De score op {skill} was vóór het project {start} "
+                    f"en nu {now}{scale_words}. {measured} Dat verschil is meer dan toeval.")
+        return f"De score op {skill} ging van {start} naar {now}{scale_words}. {measured} " \
                "Dat verschil is meer dan toeval."
-    return (f"De score op {skill} was {n.number(facts['now'], 1)}{scale_words} bij de eindmeting, met {questions}. "
+    return (f"De score op {skill} was {n.number(facts['now'], 1)} bij de eindmeting{scale_words}. {measured} "
             f"Dat is het niveau '{translate(facts['level'], 'nl')}' (vanaf {n.number(facts['level_min'], 2)}).")

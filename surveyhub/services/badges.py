@@ -62,9 +62,11 @@ class BadgeInfo:
 
     @property
     def file_name(self) -> str:
-        """``<code>-<skill>.jwt``: the skill as ``instrument-scale``, ``-level`` added for a level badge."""
+        """``<code>-<skill>.jwt``: the skill as ``instrument-scale`` (or the scale alone where it is named as its
+        instrument), ``-level`` added for a level badge."""
         instrument, _, scale = self.skill.partition(":")
-        skill = f"{instrument.split('@')[0]}-{scale}" + ("-level" if self.kind == "level" else "")
+        instrument = instrument.split("@")[0]
+        skill = (scale if scale == instrument else f"{instrument}-{scale}") + ("-level" if self.kind == "level" else "")
         return f"{_file_safe(self.participant_code)}-{_file_safe(skill)}.jwt"
 
     def skill_in(self, lang: str) -> str:
