@@ -61,7 +61,8 @@ class DocumentOut(BaseModel):
     revoked_reason: str | None = None
     superseded: bool = Field(description="A newer document of the same kind was issued for the same resident "
                                          "or project.")
-    file: str = Field(description="Where the PDF can be downloaded (`GET`).")
+    file: str = Field(description="Where the PDF can be downloaded (`GET` with the token), under the "
+                                  "installation's address.")
 
 
 class DocumentList(BaseModel):
@@ -102,7 +103,7 @@ def _out(info: docs.DocumentInfo, show_participant: bool) -> DocumentOut:
                        project=info.project_slug, participant=info.participant_code if show_participant else None,
                        language=info.language, sha256=info.sha256, issued_at=info.issued_at, revoked=info.revoked,
                        revoked_at=info.revoked_at, revoked_reason=info.revoked_reason, superseded=info.superseded,
-                       file=url_for("api.document_file", code=info.code))
+                       file=current_app.config["BASE_URL"].rstrip("/") + url_for("api.document_file", code=info.code))
 
 
 def _find(code: str):

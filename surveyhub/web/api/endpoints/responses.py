@@ -114,7 +114,7 @@ def import_responses(slug: str, query: ImportQuery):
             on_completed=responses.announcer(host) if host is not None else None)
     except imports.ImportRefused as exc:
         ctx.session.rollback()
-        return problem(422, "invalid", f"{exc} (nothing was stored)",
+        return problem(422, "invalid", f"{exc}; every problem is listed in errors",
                        errors=[row_error(line) for line in exc.problems])
     if host is not None:
         host.problems.flush()
