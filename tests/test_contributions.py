@@ -232,7 +232,7 @@ def test_the_data_download_holds_the_activities_and_erasure_leaves_no_words(app,
                           today=TODAY)
     session.commit()
     data = personal_data(session, world.fatima)
-    assert data["format_version"] == 2
+    assert data["format_version"] == 3  # 3: the download lists Open Badges too (issue 15)
     assert [(a["title"], a["role"], a["confirmed"], a["recorded_by"]) for a in data["activities"]] == [
         ("Bouwdag speeltuin", "organiser", True, "worker"),
         ("Bewonersavond", "volunteer", False, "resident"),

@@ -46,6 +46,7 @@ RESIDENT_SOURCES = (
     "surveyhub/web/resident_rights.py", "surveyhub/services/consent.py", "surveyhub/services/anonymous.py",
     "surveyhub/measures/questions.py",
     "surveyhub/web/templates/contributions/mine.html", "surveyhub/web/contribution_forms.py",
+    "surveyhub/web/templates/resident_badges/",
     "surveyhub/services/contributions.py",
 )
 #: Texts of shared modules that residents see too: a certificate's PDF title and the wave names on "my data".

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from types import EllipsisType
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
-from surveyhub.models import Organisation, Project
+from surveyhub.models import BadgeCredential, Organisation, Project
 from surveyhub.services import access, instruments
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Conflict, Invalid
@@ -111,3 +112,19 @@ def organisation_retention(session: Session, actor: Actor, installation_default:
     """The months a project without its own period keeps personal data."""
     org = session.get(Organisation, actor.organisation_id)
     return org.retention_months if org is not None and org.retention_months else installation_default
+
+
+@dataclass(frozen=True)
+class BadgeCount:
+    """Open Badges of one project: how many were given, and how many of those were withdrawn since."""
+
+    issued: int
+    revoked: int
+
+
+def badge_count(session: Session, project: Project) -> BadgeCount:
+    """The figures the project's badge page shows beside its rule (``services.badges`` issues them)."""
+    issued, revoked = session.execute(
+        select(func.count(BadgeCredential.id), func.count(BadgeCredential.revoked_at))
+        .where(BadgeCredential.project_id == project.id)).one()
+    return BadgeCount(issued=int(issued), revoked=int(revoked))

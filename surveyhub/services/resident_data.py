@@ -4,7 +4,8 @@
 are in the project (code, name, e-mail, self-made code), their consents, every
 response with its answers (question text and answer label in the resident's
 language) and scale scores, and the documents issued to them with their
-verification codes. The resident's page, the worker's download and the CLI all
+verification codes, and their Open Badges (skill, why, dates and the signed
+credential itself). The resident's page, the worker's download and the CLI all
 show this one dictionary, so what a resident sees is what is stored.
 
 The personal link itself is not repeated: it is a key, not information about
@@ -21,15 +22,15 @@ from sqlalchemy.orm import Session
 
 from surveyhub.rendering.formatting import iso_utc
 from surveyhub.measures.definition import translate
-from surveyhub.models import (Answer, Consent, Document, Organisation, Participant, Project, Response, ScaleScore,
-                              Token, Wave, WAVE_KINDS)
+from surveyhub.models import (Answer, BadgeCredential, Consent, Document, Organisation, Participant, Project,
+                              Response, ScaleScore, Token, Wave, WAVE_KINDS)
 from surveyhub.services import contributions
 from surveyhub.services.errors import NotFound
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 from surveyhub.services.responses import project_definitions
 
-#: Bumped when the shape of the download changes (2: activities and contributions).
-FORMAT_VERSION = 2
+#: Bumped when the shape of the download changes (2: activities and contributions; 3: Open Badges).
+FORMAT_VERSION = 3
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -73,6 +74,7 @@ def personal_data(session: Session, participant_id: int, lang: str = "nl") -> di
         "documents": _documents(session, participant.id),
         # What they did: activities a worker recorded, and what they added themselves (waiting or confirmed).
         "activities": contributions.my_entries(session, participant.id),
+        "badges": _badges(session, participant.id, lang),
     }
 
 
@@ -133,6 +135,18 @@ def _documents(session: Session, participant_id: int) -> list[dict]:
     return [{"kind": d.kind, "title": d.title, "verification_code": d.code, "language": d.language,
              "issued_at": _when(d.issued_at), "revoked_at": _when(d.revoked_at),
              "revoked_reason": d.revoked_reason} for d in rows]
+
+
+def _badges(session: Session, participant_id: int, lang: str) -> list[dict]:
+    """The Open Badges issued to the resident: what each says, and the signed credential they can download."""
+    rows = session.scalars(select(BadgeCredential).where(BadgeCredential.participant_id == participant_id)
+                           .order_by(BadgeCredential.id))
+    return [{"id": f"urn:uuid:{b.public_id}", "skill": b.skill,
+             "title": translate((b.facts or {}).get("scale_title"), lang) or b.skill,
+             "instrument": b.instrument_id,
+             "instrument_version": b.instrument_version, "kind": b.kind, "level": b.level, "facts": b.facts,
+             "valid_from": _when(b.valid_from), "issued_at": _when(b.issued_at), "revoked_at": _when(b.revoked_at),
+             "revoked_reason": b.revoked_reason, "credential_jwt": b.jwt} for b in rows]
 
 
 def answer_label(item: dict, answer_sets: dict, value, lang: str) -> str | None:

@@ -27,9 +27,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(import_page.bp)
     app.register_blueprint(project_admin.bp)
     from surveyhub.web import activities, api_tokens, badges, contributions, networks, org_reports, webhooks
+    from surveyhub.web import project_badges, resident_badges
     for module in (questionnaire, participants, paper, setup, preview, verify, outcomes, documents, resident_rights,
                    resident_requests, project_story, pairs, jobs, mail, activities, contributions, org_reports,
-                   networks, api_tokens, webhooks, badges):
+                   networks, api_tokens, webhooks, badges, resident_badges, project_badges):
         app.register_blueprint(module.bp)
     from surveyhub.web import api
     api.register(app)

@@ -76,6 +76,7 @@ LABELS = {
     "download.document": _l("Document downloaded"),
     "download.certificates": _l("All certificates downloaded"),
     "download.link_sheet": _l("Link sheet downloaded"),
+    "download.badge": _l("Badge downloaded"),
     "document.issue": _l("Document issued"),
     "document.revoke": _l("Document revoked"),
     "retention.purge": _l("Personal data removed after the retention period"),
