@@ -221,6 +221,12 @@ def test_every_credential_follows_the_ob3_schema(earned):
         achievement = credential["credentialSubject"]["achievement"]
         assert achievement["id"].startswith(f"{BASE_URL}/ob/achievements/growth/1/together")
         assert achievement["achievementType"] == "Competency"
+    # The schema does refuse what OB 3.0 forbids (so the check above can fail).
+    broken = {k: v for k, v in payload(found[("R-GROEI", "level")]).items() if k != "validFrom"}
+    broken["credentialSubject"]["identifier"][0]["identityType"] = "nickname"
+    errors = list(validator.iter_errors(broken))
+    assert any("'validFrom' is a required property" in e.message for e in errors)
+    assert any(list(e.path)[:1] == ["credentialSubject"] for e in errors)
 
 
 def test_the_signature_verifies_with_pyjwt_and_the_published_key(app, client, earned):
@@ -290,8 +296,11 @@ def test_revoking_sets_the_status_bit_and_verify_says_revoked(app, session, clie
     check = badge_credentials.verify(session, info.jwt, BASE_URL)
     assert (check.status, check.revoked_reason) == ("revoked", "Verkeerd ingevoerd")
     assert badge_credentials.verify(session, found[("R-GROEI", "improvement")].jwt, BASE_URL).status == "valid"
-    assert [b.kind for b in badges.for_participant(session, session.scalar(
-        select(Participant.id).where(Participant.code == "R-GROEI")))] == ["improvement"]
+    resident_id = session.scalar(select(Participant.id).where(Participant.code == "R-GROEI"))
+    assert [b.kind for b in badges.for_participant(session, resident_id)] == ["improvement"]
+    mine = badges.for_participant(session, resident_id, revoked=True)
+    assert sorted((b.kind, b.revoked_reason) for b in mine) == [("improvement", None),
+                                                                ("level", "Verkeerd ingevoerd")]
 
 
 def test_erasure_revokes_and_forgets(app, session, org, earned):
