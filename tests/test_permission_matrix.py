@@ -150,6 +150,12 @@ SPECIAL = {
     "pairs.decide": {"key": "1-2"},  # two participant ids; no such pair: a flashed error
     "api_docs.asset": {"name": "swagger_style.css"},
     "api.problem_type": {"kind": "not-found"},
+    # Open Badges' public URLs (web/badges.py): what every credential states, for anyone.
+    "badges.issuer": {"org_slug": "buurtwerk-noord"},
+    "badges.jwks": {"org_slug": "buurtwerk-noord"},
+    "badges.key": {"org_slug": "buurtwerk-noord", "kid": "no-such-key"},
+    "badges.status_list": {"org_slug": "buurtwerk-noord"},
+    "badges.achievement": {"scale_id": "organising", "level": "strong"},
 }
 
 
