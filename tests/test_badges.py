@@ -348,3 +348,23 @@ def test_a_resident_who_finishes_the_post_wave_on_their_phone_gets_the_badge(app
     [info] = badges.for_participant(session, participant_id)
     assert info.kind == "improvement" and "van 12,0 naar 30,0" in info.narrative
     assert badge_credentials.verify(session, info.jwt, BASE_URL).status == "valid"
+
+
+def test_issuing_revoking_and_the_rule_are_in_the_audit_trail(app, session, org):
+    from flask_babel import force_locale
+
+    from surveyhub.models import AuditEvent
+    from surveyhub.web.audit_labels import label
+
+    slug = project_with(app, session, org, "improvement", {"R-GROEI": (20, 28)})
+    [info] = issued(app, session, org, slug).values()
+    issued(app, session, org, slug)  # nothing new: no second event
+    badges.revoke(context(app, session, org), info.public_id, "Dubbel")
+    session.commit()
+    events = [(e.action, e.details) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+              if e.action.startswith(("badge.", "project.badge"))]
+    assert events == [("project.badge_rule", {"rule": "improvement", "level": None}),
+                      ("badge.issue", {"count": 1}), ("badge.revoke", {"reason": "Dubbel"})]
+    with app.test_request_context(), force_locale("nl"):
+        assert [label(action) for action, _ in events] == ["Badges ingesteld", "Badges uitgereikt",
+                                                            "Badge ingetrokken"]

@@ -114,7 +114,10 @@ def issue_for_project(ctx: ServiceContext, slug: str) -> list[BadgeInfo]:
     """Issue every badge the project's rule gives that is not issued yet; returns all the project's current
     (not revoked) badges, the ones issued before included."""
     project = ctx.project(slug, "project.rows")
-    _issue(ctx.session, project, badge_rules.awards(ctx.session, project), ctx.base_url)
+    new = _issue(ctx.session, project, badge_rules.awards(ctx.session, project), ctx.base_url)
+    if new:
+        audit.record(ctx.session, "badge.issue", actor=ctx.actor, project_id=project.id,
+                     target=f"project:{project.slug}", details={"count": len(new)})
     return list_for_project(ctx, slug)
 
 
