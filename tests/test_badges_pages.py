@@ -286,3 +286,14 @@ def test_verify_asks_again_for_an_empty_badge_form(app):
     assert answer.status_code == 400 and "Plak een badge of kies het bestand." in answer.text
     garbage = _check_pasted(app.test_client(), "not.a.badge")
     assert 'data-status="malformed"' in garbage.text
+
+
+def test_verify_says_withdrawn_after_the_resident_erased_their_data(app, session, world):
+    [stored] = _stored(app, world.fatima_id)
+    client = app.test_client()
+    page = client.get(f"/q/{world.fatima}/withdraw")
+    assert client.post(f"/q/{world.fatima}/withdraw", data={"csrf_token": csrf_token(page.text)}).status_code == 302
+    answer = _check_pasted(app.test_client(), stored.jwt)  # the copy the resident had downloaded
+    assert 'data-status="revoked"' in answer.text
+    assert "De persoon voor wie hij was, doet niet meer mee." in answer.text
+    assert stored.participant_code not in answer.text and "Fatima" not in answer.text
