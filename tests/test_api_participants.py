@@ -71,6 +71,7 @@ def test_the_same_entry_twice_adds_two_residents_as_the_service_does(client, ses
     ({"participants": []}, "participants"),
     ({"participants": [{"name": "Henk"}]}, "name"),
     ({}, "participants"),
+    ({"participants": [{}] * 1001}, "participants"),
 ])
 def test_a_bad_entry_names_the_field_and_adds_nobody(client, session, project, token, body, field):
     response = client.post(f"/api/v1/projects/{project.slug}/participants", headers=bearer(token), json=body)

@@ -128,6 +128,8 @@ def test_a_second_project_of_the_same_name_gets_its_own_slug(client, token):
     ({"name": "X", "instruments": ["organising"], "language": "fr"}, "language"),
     ({"name": "X", "instruments": ["organising"], "retention_months": 0}, "retention_months"),
     ({"name": "X", "instruments": ["organising"], "colour": "red"}, "colour"),
+    ({"name": "X", "instruments": [""]}, "instruments"),
+    ({"name": "X", "instruments": ["organising"], "retrospective": 0}, "retrospective"),  # no guessing at 0 or "yes"
 ])
 def test_a_request_that_does_not_fit_names_the_field(client, token, body, field):
     problem = assert_problem(client.post("/api/v1/projects", headers=bearer(token), json=body), 422,

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from surveyhub.models import WAVE_KINDS, Participant, Project, Token
 from surveyhub.services import access, audit, short_codes
@@ -142,7 +142,7 @@ def overview(session: Session, actor: Actor, slug: str, *, with_links: bool = Fa
             .join(Wave).where(Wave.project_id == project.id)):
         states[(participant_id, waves[wave_id])] = "done" if stored == "completed" else "busy"
     found = list(session.scalars(select(Participant).where(Participant.project_id == project.id)
-                                 .order_by(Participant.id)))
+                                 .order_by(Participant.id).options(selectinload(Participant.tokens))))
     tokens = {p.id: next((t for t in p.tokens if t.revoked_at is None), None) for p in found}
     shorts: dict[int, str] = {}
     if with_links:

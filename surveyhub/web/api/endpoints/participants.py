@@ -24,6 +24,9 @@ from surveyhub.web.api.problems import Problem
 State = Literal["not_started", "busy", "done"]
 #: Rows per page of the list: the default and the most a client may ask for.
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
+#: Residents one call may add: a call must finish well within a request's time (the service allows
+#: more at once, for the command line); a script adds more in several calls.
+MAX_PER_CALL = 1000
 #: Something before and after one @, no spaces or control characters (spelt out: ``\s`` means
 #: different characters to Python and to the JSON Schema regex a client checks against).
 EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+$"
@@ -45,8 +48,8 @@ class ParticipantsIn(BaseModel):
         {"participants": [{"display_name": "Fatima", "email": "fatima@example.org"}, {"display_name": "Henk"}, {}]}]})
 
     participants: list[ParticipantIn] = Field(
-        min_length=1, max_length=participant_service.MAX_BATCH,
-        description=f"The residents to add (1 to {participant_service.MAX_BATCH}). Sending the same entry twice "
+        min_length=1, max_length=MAX_PER_CALL,
+        description=f"The residents to add (1 to {MAX_PER_CALL}; more in several calls). Sending the same entry twice "
                     "adds two residents: names need not be unique.")
 
 

@@ -8,7 +8,7 @@ e-mail address or link: those are on the participant routes (scope ``projects:ma
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from flask import url_for
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,14 +68,14 @@ class ProjectIn(BaseModel):
          "description": "Residents build and run a playground."}]})
 
     name: str = Field(min_length=1, max_length=200, description="The project's name; its slug is made from it.")
-    instruments: list[str] = Field(
+    instruments: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
         min_length=1, max_length=20,
         description="Instrument ids, each optionally pinned to a version (`organising@1`); the latest version "
                     "otherwise. See `surveyhub instruments list`.")
-    retrospective: bool = Field(default=False, description="Ask the post wave's 'then' block (then-test).")
+    retrospective: bool = Field(default=False, strict=True, description="Ask the post wave's 'then' block (then-test).")
     description: str | None = Field(default=None, max_length=2000)
     retention_months: int | None = Field(
-        default=None, ge=1, le=project_service.MAX_RETENTION_MONTHS,
+        default=None, ge=1, le=project_service.MAX_RETENTION_MONTHS, strict=True,
         description="Keep personal data this many months after the last wave closes (default: the organisation's).")
     form_length: Literal[project_service.FORM_LENGTHS] = Field(  # type: ignore[valid-type]
         default="full", description="`short`: 3 or 4 items per scale.")
