@@ -163,5 +163,8 @@ def test_verify_answers_as_the_public_check_page(client, session, demo, tokens, 
     revoked = client.post("/api/v1/verify", json={"code": code}, headers=stranger).get_json()
     assert revoked["status"] == "revoked" and revoked["document"]["revoked_reason"] == "wrong resident"
     assert_problem(client.post("/api/v1/verify", json={}, headers=stranger), 422, "validation-error")
-    assert_problem(client.post("/api/v1/verify", headers=stranger, content_type="multipart/form-data", data={}),
-                   422, "invalid")
+    body = assert_problem(client.post("/api/v1/verify", headers=stranger, content_type="multipart/form-data",
+                                      data={}), 422, "validation-error")
+    assert body["errors"][0]["location"].endswith("file")
+    empty = verify_file(client, tokens["other"], b"")
+    assert_problem(empty, 422, "invalid")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from flask import current_app, request, url_for
 from pydantic import BaseModel, Field
@@ -71,6 +71,12 @@ class DocumentList(BaseModel):
 
 class VerifyIn(BaseModel):
     code: str = Field(max_length=MAX_CODE, description="The verification code on the document.")
+
+
+class VerifyUpload(BaseModel):
+    """The multipart form: the PDF as the part ``file``."""
+
+    file: Any = Field(description="The PDF to check.", json_schema_extra={"type": "string", "format": "binary"})
 
 
 class VerifiedDocument(BaseModel):
@@ -205,8 +211,8 @@ def _remake(info: docs.DocumentInfo, project) -> bytes:
 
 @bp.post("/verify")
 @api_route("project.list", "documents:read")
-@spec.validate(json=VerifyIn, resp=Response(HTTP_200=VerifyOut, HTTP_413=Problem, HTTP_422=Problem, **COMMON),
-               tags=["documents"])
+@spec.validate(json=VerifyIn, form=VerifyUpload,
+               resp=Response(HTTP_200=VerifyOut, HTTP_413=Problem, HTTP_422=Problem, **COMMON), tags=["documents"])
 def verify():
     """Check a document, as the public /verify page does.
 

@@ -10,7 +10,7 @@ meanwhile are not held up.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from flask import current_app, request
 from pydantic import BaseModel, Field
@@ -31,6 +31,12 @@ _ROW = re.compile(r"^row (?P<row>\d+): (?:column (?P<quote>['\"])(?P<column>.*?)
 class ImportQuery(BaseModel):
     wave: Literal["pre", "post", "retro", "followup"] = Field(
         description="Which answers the file holds; `retro` = the post wave's look-back ('then') block.")
+
+
+class ImportUpload(BaseModel):
+    """The multipart form: the CSV file as the part ``file`` (a ``text/csv`` body is taken as well)."""
+
+    file: Any = Field(description="The CSV file.", json_schema_extra={"type": "string", "format": "binary"})
 
 
 class ImportOut(BaseModel):
@@ -90,8 +96,8 @@ def _file_bytes(limit: int) -> bytes:
 
 @bp.post("/projects/<slug>/responses/import")
 @api_route("project.residents", "responses:import")
-@spec.validate(query=ImportQuery, resp=Response(HTTP_200=ImportOut, HTTP_413=Problem, HTTP_422=ImportProblem,
-                                                **ON_PROJECT), tags=["responses"])
+@spec.validate(query=ImportQuery, form=ImportUpload, tags=["responses"],
+               resp=Response(HTTP_200=ImportOut, HTTP_413=Problem, HTTP_422=ImportProblem, **ON_PROJECT))
 def import_responses(slug: str, query: ImportQuery):
     """Import answers from a CSV file.
 
