@@ -368,3 +368,17 @@ def test_issuing_revoking_and_the_rule_are_in_the_audit_trail(app, session, org)
     with app.test_request_context(), force_locale("nl"):
         assert [label(action) for action, _ in events] == ["Badges ingesteld", "Badges uitgereikt",
                                                             "Badge ingetrokken"]
+
+
+def test_after_the_retention_period_the_badge_stays_valid_and_nothing_personal_is_kept(app, session, runner, org):
+    from tests.test_retention import close_all, purge
+
+    slug = project_with(app, session, org, "improvement", {"R-GROEI": (20, 28)})
+    [info] = issued(app, session, org, slug).values()
+    close_all(session, org, slug, months_ago=30)
+    session.commit()
+    assert f"{slug}: removed 1 residents" in purge(runner)
+    [row] = session.scalars(select(BadgeCredential))
+    assert (row.participant_id, row.jwt, row.revoked_at) == (None, "", None)
+    assert row.participant_code != "R-GROEI" and "now" not in row.facts and "start" not in row.facts
+    assert badge_credentials.verify(session, info.jwt, BASE_URL).status == "valid"  # still on their CV

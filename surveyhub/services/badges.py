@@ -308,3 +308,20 @@ def revoke_for_erasure(session: Session, participant_id: int, pseudonym: str) ->
         row.jwt = ""
     session.flush()
     return len(rows)
+
+
+def forget_for_retention(session: Session, project_id: int) -> int:
+    """The project's retention period is over: keep no personal data with its badges.
+
+    Unlike an erasure, nothing is revoked: a badge is the resident's own, signed and complete in
+    itself, and stays valid on their CV. What goes is what we kept beside it: the resident's link
+    and code (a placeholder per badge instead), the scores and the signed text.
+    """
+    rows = list(session.scalars(select(BadgeCredential).where(BadgeCredential.project_id == project_id,
+                                                              BadgeCredential.jwt != "")))
+    for row in rows:
+        row.participant_id, row.participant_code = None, f"purged-{row.status_index}"
+        row.facts = {"scale_title": (row.facts or {}).get("scale_title"), "level": (row.facts or {}).get("level")}
+        row.jwt = ""
+    session.flush()
+    return len(rows)
