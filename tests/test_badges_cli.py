@@ -91,3 +91,20 @@ def test_badges_rule_sets_what_the_project_issues_for(app, session, runner, org)
     assert runner.invoke(args=["badges", "rule", slug, "level", "--level", "heroic"]).exit_code == 1
     listed = runner.invoke(args=["badges", slug, "--list"])
     assert listed.output == ""  # setting the rule issues nothing by itself
+
+
+def test_a_new_signing_key_leaves_earlier_badges_valid(app, session, runner, org, client, tmp_path):
+    slug = project_with(app, session, org, "either", {"R-GROEI": (20, 31)})
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert runner.invoke(args=["badges", slug, "-o", str(first)]).exit_code == 0
+    rotated = runner.invoke(args=["badges", "rotate-key", "--org", "Buurtwerk Noord"])
+    assert rotated.exit_code == 0, rotated.output
+    new_kid = rotated.output.split()[4].rstrip(";")
+    keys = [k["kid"] for k in client.get("/ob/issuers/buurtwerk-noord/jwks.json").get_json()["keys"]]
+    assert len(keys) == 2 and keys[1] == new_kid
+    slug2 = project_with(app, session, org, "level", {"R-NIEUW": (31, 35)})
+    assert runner.invoke(args=["badges", slug2, "-o", str(second)]).exit_code == 0
+    [new_badge] = second.iterdir()
+    assert pyjwt.get_unverified_header(new_badge.read_text())["kid"].endswith("/" + new_kid)
+    for badge in [*first.iterdir(), new_badge]:
+        assert runner.invoke(args=["verify", str(badge)]).exit_code == 0

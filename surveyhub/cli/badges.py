@@ -4,7 +4,8 @@
 issued before is kept, never issued twice) and writes every current badge as
 ``<code>-<skill>.jwt``; ``surveyhub badges PROJECT --list`` lists them;
 ``surveyhub badges revoke ID --reason TEXT`` revokes one (its status bit is set);
-``surveyhub badges rule PROJECT off|improvement|level|either [--level KEY]`` sets the project's rule.
+``surveyhub badges rule PROJECT off|improvement|level|either [--level KEY]`` sets the project's rule;
+``surveyhub badges rotate-key --org ORG`` retires the organisation's signing key for a new one.
 """
 
 from __future__ import annotations
@@ -108,6 +109,21 @@ def revoke(public_id: str, reason: str):
     with command_context(org_id=org_id) as ctx:
         info = badge_service.revoke(ctx, public_id, reason)
     click.echo(f"badge {info.public_id} ({info.participant_code}, {info.skill}) revoked")
+
+
+@badges.command("rotate-key")
+@click.option("--org", required=True, help="The organisation (name or slug).")
+@with_appcontext
+@user_errors
+def rotate_key(org: str):
+    """Give ORG a new key for signing badges; badges signed with the old one stay valid."""
+    from surveyhub.services import accounts
+
+    with session_scope(commit=False) as session:
+        org_id = accounts.find_organisation(session, org).id
+    with command_context(org_id=org_id) as ctx:
+        kid = badge_service.rotate_key(ctx)
+    click.echo(f"new badge signing key {kid}; the old one stays published")
 
 
 # --- surveyhub verify FILE.jwt ---------------------------------------------------------------------

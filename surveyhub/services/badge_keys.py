@@ -57,3 +57,14 @@ def published(session: Session, organisation_id: int) -> list[dict]:
 
 def by_kid(session: Session, kid: str) -> SigningKey | None:
     return session.scalar(select(SigningKey).where(SigningKey.kid == kid))
+
+
+def rotate(session: Session, organisation_id: int) -> SigningKey:
+    """Retire the organisation's signing key and make a new one; credentials signed before still verify."""
+    from surveyhub.models._types import utcnow
+
+    for key in session.scalars(select(SigningKey).where(SigningKey.organisation_id == organisation_id,
+                                                        SigningKey.retired_at.is_(None))):
+        key.retired_at = utcnow()
+    session.flush()
+    return active_key(session, organisation_id)

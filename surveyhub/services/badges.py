@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, object_session
 from surveyhub.locale import translate
 from surveyhub.models import BadgeCredential, Organisation, Project, Response, Wave
 from surveyhub.models.badges import BADGE_RULES
-from surveyhub.services import audit, badge_credentials as bc, badge_keys, badge_rules
+from surveyhub.services import access, audit, badge_credentials as bc, badge_keys, badge_rules
 from surveyhub.services.badge_rules import Award
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import N_, Invalid, NotFound
@@ -250,6 +250,17 @@ def _evidence(award: Award, facts: dict) -> dict:
 
 def _day(iso_text: str | None) -> str | None:
     return iso_text[:10] if iso_text else None
+
+
+def rotate_key(ctx: ServiceContext) -> str:
+    """A new signing key for the actor's organisation (an admin's act); returns its ``kid``.
+
+    The old key is retired, not removed: it stays published, so every badge it signed still verifies.
+    """
+    access.require(ctx.actor, "org.manage")
+    key = badge_keys.rotate(ctx.session, ctx.actor.organisation_id)
+    audit.record(ctx.session, "badge.key_rotate", actor=ctx.actor, target=f"key:{key.kid}")
+    return key.kid
 
 
 # --- reading and revoking --------------------------------------------------------------------------

@@ -80,6 +80,7 @@ LABELS = {
     "badge.issue": _l("Badges issued"),
     "badge.revoke": _l("Badge revoked"),
     "project.badge_rule": _l("Badge rule set"),
+    "badge.key_rotate": _l("New key for signing badges"),
     "document.issue": _l("Document issued"),
     "document.revoke": _l("Document revoked"),
     "retention.purge": _l("Personal data removed after the retention period"),
