@@ -181,6 +181,7 @@ def test_a_worker_sets_the_rule_and_the_next_completion_issues_the_badge(app, se
     anna_id = session.scalar(select(Participant.id).where(Participant.code == anna.code))
     assert [row.kind for row in _stored(app, anna_id)] == ["level"]  # issued as her post wave completed
     assert "1 badge uitgereikt" in client.get(f"/projects/{slug}/badges").text
+    assert "Open Badges (1 badge uitgereikt)" in client.get(f"/projects/{slug}").text  # the project page says it too
 
 
 def test_give_the_badges_now_issues_them_for_residents_who_finished_before(app, session, make_org, make_user,

@@ -11,7 +11,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from surveyhub.db import get_session
 from surveyhub.measures.questions import radio_choices
 from surveyhub.plugins import get_registry
-from surveyhub.services import instruments, project_form, projects, retention
+from surveyhub.services import access, instruments, project_form, projects, retention
 from surveyhub.services.errors import UserError
 from surveyhub.web.errors import user_message
 from surveyhub.web.forms import ActionForm, ProjectForm
@@ -105,8 +105,10 @@ def project(slug: str):
     session, actor = get_session(), current_actor()
     info = projects.get_project(session, actor, slug)
     shares = projects.funder_shares(session, actor, slug) if actor.can("project.setup") else []
+    badges_given = project_form.badge_count(session, access.project(session, actor, slug, "project.setup")).issued \
+        if actor.can("project.setup") else 0
     return render_template("manage/project.html", project=info, action=ActionForm(), shares=shares,
-                           purges=_purges(slug))
+                           purges=_purges(slug), badges_given=badges_given)
 
 
 @bp.route("/projects/<slug>/edit", methods=["GET", "POST"])
