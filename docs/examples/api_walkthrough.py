@@ -29,8 +29,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-#: Rows per page when reading the list of residents (the API allows up to 500).
-PAGE = 100
+#: Rows per page when reading the list of residents (the most the API gives at once).
+PAGE = 500
 
 
 class ApiError(Exception):
