@@ -76,7 +76,13 @@ def test_a_resident_downloads_a_badge_and_an_employer_checks_it(live, new_contex
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("^" + re.escape(live.ui("Download your badge")) + r"\W+Plannen en organiseren$")).tap()
     download = download_info.value
-    assert download.suggested_filename.endswith("-organising-organising-level.jwt")
+    english = new_context(**PHONE).new_page()
+    english.goto(f"{live.url}/q/{token}/badges?lang=en")
+    expect(english.get_by_role("heading", level=1)).to_have_text("Your badges")
+    _accessible(english, axe)
+    assert_phone_friendly(english)
+    assert download.suggested_filename.startswith("R-") and download.suggested_filename.endswith(".jwt")
+    assert "organising" in download.suggested_filename  # <code>-<skill>.jwt
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     assert saved.read_bytes() == stored.jwt.encode("ascii")
