@@ -382,3 +382,34 @@ def test_after_the_retention_period_the_badge_stays_valid_and_nothing_personal_i
     assert (row.participant_id, row.jwt, row.revoked_at) == (None, "", None)
     assert row.participant_code != "R-GROEI" and "now" not in row.facts and "start" not in row.facts
     assert badge_credentials.verify(session, info.jwt, BASE_URL).status == "valid"  # still on their CV
+
+
+def test_two_projects_issuing_at_the_same_moment_take_different_status_bits(app, session, org):
+    """Two workers press 'issue' in two projects of one organisation at once: every badge gets its own bit."""
+    import threading
+
+    slugs = [project_with(app, session, org, "either", {f"R-{n}{i}": (20, 31) for i in range(3)}, )
+             for n in ("A", "B")]
+    database = app.extensions["surveyhub.db"]
+    start, failures = threading.Barrier(2), []
+
+    def issue(slug: str) -> None:
+        try:
+            with database.session() as own:
+                ctx = context(app, own, org)
+                start.wait(timeout=30)
+                badges.issue_for_project(ctx, slug)
+                own.commit()
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=issue, args=(slug,)) for slug in slugs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures
+    indexes = list(session.scalars(select(BadgeCredential.status_index)))
+    assert sorted(indexes) == list(range(12))  # 2 projects x 3 residents x 2 kinds, no bit twice, none skipped
+    keys = {row.key_id for row in session.scalars(select(BadgeCredential))}
+    assert len(keys) == 1  # one organisation, one signing key

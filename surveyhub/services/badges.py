@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -163,6 +163,7 @@ def _issue(session: Session, project: Project, found: list[Award], base_url: str
     new = [award for award in found if (award.code, award.skill, award.kind) not in existing]
     if not new:
         return []
+    _one_issuer_at_a_time(session, project.organisation_id)
     org = session.get_one(Organisation, project.organisation_id)
     key = badge_keys.active_key(session, org.id)
     issued = []
@@ -180,6 +181,14 @@ def _issue(session: Session, project: Project, found: list[Award], base_url: str
                 if attempt == 4:
                     raise
     return issued
+
+
+def _one_issuer_at_a_time(session: Session, organisation_id: int) -> None:
+    """Issuers of one organisation take turns: the first signing key and each next status bit are read
+    after this write, which locks the organisation's row (PostgreSQL) or takes the write lock (SQLite),
+    so two issuers at once never make two keys or take one bit twice. Held to the commit; issuing is short."""
+    session.execute(update(Organisation).where(Organisation.id == organisation_id)
+                    .values(slug=Organisation.slug))
 
 
 def _issue_one(session: Session, project: Project, org: Organisation, signing_key, award: Award,
@@ -258,6 +267,7 @@ def rotate_key(ctx: ServiceContext) -> str:
     The old key is retired, not removed: it stays published, so every badge it signed still verifies.
     """
     access.require(ctx.actor, "org.manage")
+    _one_issuer_at_a_time(ctx.session, ctx.actor.organisation_id)
     key = badge_keys.rotate(ctx.session, ctx.actor.organisation_id)
     audit.record(ctx.session, "badge.key_rotate", actor=ctx.actor, target=f"key:{key.kid}")
     return key.kid
