@@ -143,12 +143,16 @@ def status_list_credential(session: Session, org: Organisation, base_url: str) -
                                   "encodedList": encode_bits(revoked_indexes(session, org.id))}}
 
 
-def signed_status_list(session: Session, org: Organisation, base_url: str) -> str:
-    """The status list credential as a VC-JWT signed with the organisation's key (made on first use)."""
+def signed_status_list(session: Session, org: Organisation, base_url: str) -> str | None:
+    """The status list credential as a VC-JWT signed with the organisation's newest key; None without a key
+    (an organisation that never issued a badge has no list)."""
+    key = badge_keys.newest(session, org.id)
+    if key is None:
+        return None
     credential = status_list_credential(session, org, base_url)
     claims = {"iss": credential["issuer"], "jti": credential["id"],
               "nbf": int(_parse_time(credential["validFrom"]).timestamp())}
-    return sign({**credential, **claims}, badge_keys.active_key(session, org.id), base_url, org.slug)
+    return sign({**credential, **claims}, key, base_url, org.slug)
 
 
 # --- verifying -----------------------------------------------------------------------------------

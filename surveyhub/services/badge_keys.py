@@ -33,6 +33,12 @@ def active_key(session: Session, organisation_id: int) -> SigningKey:
     return key
 
 
+def newest(session: Session, organisation_id: int) -> SigningKey | None:
+    """The organisation's latest key, without making one (for what a GET signs: the status list)."""
+    return session.scalar(select(SigningKey).where(SigningKey.organisation_id == organisation_id)
+                          .order_by(SigningKey.id.desc()).limit(1))
+
+
 def public_jwk(key: OKPKey) -> dict:
     """The public half as a JWK with its thumbprint ``kid`` (never ``d``)."""
     jwk = {name: value for name, value in key.as_dict(private=False).items() if name != "d"}

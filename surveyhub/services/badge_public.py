@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
-from surveyhub.models import BadgeCredential, InstrumentVersion, Organisation, SigningKey
+from surveyhub.models import BadgeCredential, InstrumentVersion, Organisation
 from surveyhub.services import badge_credentials as bc, badge_keys, badge_rules
 
 
@@ -42,9 +42,7 @@ def key(session: Session, org_slug: str, kid: str) -> dict | None:
 def status_list(session: Session, org_slug: str, base_url: str) -> str | None:
     """The signed status list; None when the organisation never issued a badge (it has no key to sign with)."""
     org = _organisation(session, org_slug)
-    if org is None or session.scalar(select(SigningKey.id).where(SigningKey.organisation_id == org.id)) is None:
-        return None
-    return bc.signed_status_list(session, org, base_url)
+    return None if org is None else bc.signed_status_list(session, org, base_url)
 
 
 def achievement(registry: InstrumentRegistry | None, session: Session, instrument_id: str, version: int,
