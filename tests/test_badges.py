@@ -413,3 +413,33 @@ def test_two_projects_issuing_at_the_same_moment_take_different_status_bits(app,
     assert sorted(indexes) == list(range(12))  # 2 projects x 3 residents x 2 kinds, no bit twice, none skipped
     keys = {row.key_id for row in session.scalars(select(BadgeCredential))}
     assert len(keys) == 1  # one organisation, one signing key
+
+
+def _b64(value) -> str:
+    raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+    return pyjwt.utils.base64url_encode(raw).decode()
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "a.b.c", "eyJ.eyJ.x", "." * 3, "é.é.é", "x" * 70_000,
+    f"{_b64([1])}.{_b64({})}.sig", f"{_b64({'alg': 'EdDSA'})}.{_b64([])}.sig",
+    f"{_b64({'alg': 'EdDSA'})}.{_b64({'issuer': 'http://surveyhub.test/ob/issuers/x'})}.sig",
+    f"{_b64({'alg': 'none'})}.{_b64({'issuer': {'id': 'http://surveyhub.test/ob/issuers/buurtwerk-noord'}})}.",
+    f"{_b64({'alg': 'EdDSA', 'kid': 5})}.{_b64({'issuer': {'id': None}, 'validFrom': 7})}.sig",
+    _b64(bytes([255, 254])) + "." + _b64(b"{") + ".sig",
+])
+def test_verify_answers_anything_without_an_error(session, org, text):
+    check = badge_credentials.verify(session, text, BASE_URL)
+    assert check.status in ("malformed", "unknown_issuer", "bad_signature") and not check.valid
+
+
+def test_a_signature_with_another_organisations_key_is_not_theirs(app, session, make_org, earned):
+    """The header names a key of this installation, but not of the issuer the credential claims."""
+    _slug, found = earned
+    other = make_org("Welzijn Zuid")
+    slug = project_with(app, session, other, "level", {"R-ZUID": (31, 35)})
+    [theirs] = issued(app, session, other, slug).values()
+    head, _body, signature = theirs.jwt.split(".")
+    ours = found[("R-GROEI", "improvement")].jwt.split(".")[1]
+    assert badge_credentials.verify(session, ".".join([head, ours, signature]), BASE_URL).status == \
+        "unknown_issuer"
