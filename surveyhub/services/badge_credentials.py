@@ -1,4 +1,4 @@
-"""The Open Badges 3.0 credential itself: its JSON, its VC-JWT signature, the status list, verification.
+"""The Open Badges 3.0 credential itself: its JSON, its VC-JWT signature, and verifying one.
 
 What is built here follows the OB 3.0 specification (1EdTech, with the VC Data Model 2.0):
 an ``OpenBadgeCredential`` whose JWT payload is the credential at the top level plus the
@@ -6,7 +6,7 @@ registered claims ``iss`` (issuer id), ``jti`` (credential id) and ``nbf`` (vali
 section 8.2, "JSON Web Token Proof Format". The JOSE header carries ``alg`` EdDSA (Ed25519),
 ``typ`` JWT, a ``kid`` URL that dereferences to the public JWK, and the ``jwk`` itself so the
 credential can be checked offline. Revocation is a W3C BitstringStatusList: one bit per
-credential of the organisation, published as a signed credential of its own.
+credential of the organisation, published as a signed credential of its own (``badge_status``).
 
 The subject is never named: ``credentialSubject.identifier`` holds a salted SHA-256 of the
 resident's pseudonymous code (an ``IdentityObject``), so the credential carries no name,
@@ -16,8 +16,9 @@ e-mail address or answer. Nothing here reads Flask; the base URL comes in as a v
 from __future__ import annotations
 
 import base64
-import gzip
+import hashlib
 import json
+import secrets
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,14 +31,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyhub.models import BadgeCredential, Organisation, SigningKey
-from surveyhub.services import badge_keys
+from surveyhub.locale import translate
+from surveyhub.services import badge_keys, badge_rules
+from surveyhub.services.badge_rules import Award
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 #: The JSON Schema the credential claims to follow (shipped in tests/reference/ob3/ for the tests).
 OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 OB_SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
-#: Bits on an organisation's status list: 16 KB, the minimum the BitstringStatusList spec sets for privacy.
+#: Bits on an organisation's status list: 16 KB, the minimum the BitstringStatusList spec sets for privacy
+#: (the list itself: ``badge_status``).
 STATUS_LIST_BITS = 131072
 STATUS_PURPOSE = "revocation"
 #: A compact JWS larger than this is not one of ours (a credential is a few KB).
@@ -73,6 +77,57 @@ def issuer_profile(base_url: str, org: Organisation, keys: list[dict] | None = N
     return profile
 
 
+# --- the credential ------------------------------------------------------------------------------
+
+def build_credential(base_url: str, org: Organisation, award: Award, facts: dict, public_id: str,
+                     status_index: int, valid_from: datetime) -> dict:
+    """The OpenBadgeCredential (VC 2.0 + OB 3.0) for one award: no name, e-mail address or answer in it."""
+    salt = secrets.token_hex(8)
+    achievement = {
+        "id": achievement_id(base_url, award.instrument_id, award.version, award.scale_id, award.level),
+        "type": ["Achievement"], "achievementType": "Competency", "inLanguage": "nl",
+        "name": facts["name"], "description": badge_rules.achievement_description(facts, award.kind),
+        "criteria": {"narrative": badge_rules.criteria(award.kind, facts.get("comparison"))},
+        "creator": {"id": issuer_id(base_url, org.slug), "type": ["Profile"], "name": org.name},
+    }
+    status_list = status_list_url(base_url, org.slug)
+    return {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": f"urn:uuid:{public_id}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": facts["name"],
+        "issuer": {"id": issuer_id(base_url, org.slug), "type": ["Profile"], "name": org.name},
+        "validFrom": iso(valid_from),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [{"type": "IdentityObject", "identityType": "identifier", "hashed": True,
+                            "identityHash": "sha256$" + hashlib.sha256((award.code + salt).encode()).hexdigest(),
+                            "salt": salt}],
+            "achievement": achievement,
+            "narrative": facts["narrative"],
+        },
+        "evidence": [_evidence(award, facts)],
+        "credentialStatus": {"id": f"{status_list}#{status_index}", "type": "BitstringStatusListEntry",
+                             "statusPurpose": STATUS_PURPOSE, "statusListIndex": str(status_index),
+                             "statusListCredential": status_list},
+        "credentialSchema": [{"id": OB_SCHEMA, "type": OB_SCHEMA_TYPE}],
+    }
+
+
+def _evidence(award: Award, facts: dict) -> dict:
+    """What was measured, and when: the instrument, its version, the skill and the wave dates — never answers."""
+    title, skill = translate(facts["instrument_title"], "nl"), translate(facts["scale_title"], "nl")
+    dates = [_day(facts.get("start_at")), _day(facts.get("now_at"))]
+    when = f"nulmeting {dates[0]}, eindmeting {dates[1]}" if dates[0] else f"eindmeting {dates[1]}"
+    return {"type": ["Evidence"], "name": f"Vragenlijst {title} ({award.instrument_id}, versie {award.version})",
+            "description": f"Gemeten: de vaardigheid {skill}; {when}. De antwoorden zelf staan niet in deze badge.",
+            "genre": "Vragenlijst"}
+
+
+def _day(iso_text: str | None) -> str | None:
+    return iso_text[:10] if iso_text else None
+
+
 # --- signing -------------------------------------------------------------------------------------
 
 def sign(payload: dict, key: SigningKey, base_url: str, org_slug: str) -> str:
@@ -98,8 +153,11 @@ def _eddsa_allowed() -> Iterator[None]:
 
 def jwt_claims(credential: dict) -> dict:
     """The registered claims OB 3.0 requires beside the credential: ``iss``, ``jti``, ``nbf``."""
-    return {"iss": credential["issuer"]["id"], "jti": credential["id"],
-            "nbf": int(_parse_time(credential["validFrom"]).timestamp())}
+    return jwt_claims_for(credential["issuer"]["id"], credential)
+
+
+def jwt_claims_for(issuer: str, credential: dict) -> dict:
+    return {"iss": issuer, "jti": credential["id"], "nbf": int(_parse_time(credential["validFrom"]).timestamp())}
 
 
 def iso(moment: datetime) -> str:
@@ -115,44 +173,6 @@ def _parse_time(text: str) -> datetime:
 def revoked_indexes(session: Session, organisation_id: int) -> list[int]:
     return list(session.scalars(select(BadgeCredential.status_index).where(
         BadgeCredential.organisation_id == organisation_id, BadgeCredential.revoked_at.is_not(None))))
-
-
-def encode_bits(indexes: list[int], size: int = STATUS_LIST_BITS) -> str:
-    """The bitstring as the spec writes it: bit 0 is the most significant bit of byte 0; gzip, base64url."""
-    bits = bytearray(size // 8)
-    for index in indexes:
-        bits[index // 8] |= 0x80 >> (index % 8)
-    compressed = gzip.compress(bytes(bits), mtime=0)
-    return "u" + base64.urlsafe_b64encode(compressed).decode().rstrip("=")
-
-
-def bit_set(encoded: str, index: int) -> bool:
-    """Whether bit ``index`` is set in an ``encodedList`` (the multibase ``u`` prefix is optional)."""
-    text = encoded[1:] if encoded.startswith("u") else encoded
-    raw = gzip.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    return index < len(raw) * 8 and bool(raw[index // 8] & (0x80 >> (index % 8)))
-
-
-def status_list_credential(session: Session, org: Organisation, base_url: str) -> dict:
-    """The organisation's BitstringStatusListCredential (unsigned JSON) with every revoked bit set."""
-    url = status_list_url(base_url, org.slug)
-    return {"@context": [VC_CONTEXT], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-            "issuer": issuer_id(base_url, org.slug), "validFrom": iso(datetime.now(UTC)),
-            "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList",
-                                  "statusPurpose": STATUS_PURPOSE,
-                                  "encodedList": encode_bits(revoked_indexes(session, org.id))}}
-
-
-def signed_status_list(session: Session, org: Organisation, base_url: str) -> str | None:
-    """The status list credential as a VC-JWT signed with the organisation's newest key; None without a key
-    (an organisation that never issued a badge has no list)."""
-    key = badge_keys.newest(session, org.id)
-    if key is None:
-        return None
-    credential = status_list_credential(session, org, base_url)
-    claims = {"iss": credential["issuer"], "jti": credential["id"],
-              "nbf": int(_parse_time(credential["validFrom"]).timestamp())}
-    return sign({**credential, **claims}, key, base_url, org.slug)
 
 
 # --- verifying -----------------------------------------------------------------------------------

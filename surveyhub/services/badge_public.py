@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.models import BadgeCredential, InstrumentVersion, Organisation
-from surveyhub.services import badge_credentials as bc, badge_keys, badge_rules
+from surveyhub.services import badge_credentials as bc, badge_keys, badge_rules, badge_status
 
 
 def _organisation(session: Session, org_slug: str) -> Organisation | None:
@@ -42,7 +42,7 @@ def key(session: Session, org_slug: str, kid: str) -> dict | None:
 def status_list(session: Session, org_slug: str, base_url: str) -> str | None:
     """The signed status list; None when the organisation never issued a badge (it has no key to sign with)."""
     org = _organisation(session, org_slug)
-    return None if org is None else bc.signed_status_list(session, org, base_url)
+    return None if org is None else badge_status.signed_status_list(session, org, base_url)
 
 
 def achievement(registry: InstrumentRegistry | None, session: Session, instrument_id: str, version: int,

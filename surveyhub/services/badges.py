@@ -1,8 +1,8 @@
 """Open Badges 3.0 for residents: issue, list, revoke, and the project's badge rule.
 
-The rule (which residents earn what) lives in ``badge_rules``; the credential's signature,
-status list and verification in ``badge_credentials``; the organisation's key in
-``badge_keys``. Issuing is idempotent: a badge once issued (the unique award: project,
+The rule (which residents earn what) lives in ``badge_rules``; the credential's JSON, signature
+and verification in ``badge_credentials``; the revocation list in ``badge_status``; the
+organisation's key in ``badge_keys``; what the public URLs answer in ``badge_public``. Issuing is idempotent: a badge once issued (the unique award: project,
 resident code, skill, kind) is kept as it is, revoked or not, and never issued twice.
 
 Permissions: issuing, listing and revoking need ``project.rows`` (the certificate's
@@ -12,10 +12,8 @@ A resident reaches their own badges through their link (``for_participant``).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -200,7 +198,7 @@ def _issue_one(session: Session, project: Project, org: Organisation, signing_ke
     public_id, now = str(uuid.uuid4()), datetime.now(UTC).replace(microsecond=0)
     facts = {**award.facts, "name": badge_rules.achievement_name(award.facts, award.kind),
              "narrative": badge_rules.narrative(award.facts, award.kind)}
-    credential = build_credential(base_url, org, award, facts, public_id, index, now)
+    credential = bc.build_credential(base_url, org, award, facts, public_id, index, now)
     row = BadgeCredential(public_id=public_id, organisation_id=org.id, project_id=project.id,
                           participant_id=award.participant_id, participant_code=award.code, skill=award.skill,
                           instrument_id=award.instrument_id, instrument_version=award.version, kind=award.kind,
@@ -210,55 +208,6 @@ def _issue_one(session: Session, project: Project, org: Organisation, signing_ke
     session.add(row)
     session.flush()
     return info(row)
-
-
-def build_credential(base_url: str, org: Organisation, award: Award, facts: dict, public_id: str,
-                     status_index: int, valid_from: datetime) -> dict:
-    """The OpenBadgeCredential (VC 2.0 + OB 3.0) for one award: no name, e-mail address or answer in it."""
-    salt = secrets.token_hex(8)
-    achievement = {
-        "id": bc.achievement_id(base_url, award.instrument_id, award.version, award.scale_id, award.level),
-        "type": ["Achievement"], "achievementType": "Competency", "inLanguage": "nl",
-        "name": facts["name"], "description": badge_rules.achievement_description(facts, award.kind),
-        "criteria": {"narrative": badge_rules.criteria(award.kind, facts.get("comparison"))},
-        "creator": {"id": bc.issuer_id(base_url, org.slug), "type": ["Profile"], "name": org.name},
-    }
-    status_list = bc.status_list_url(base_url, org.slug)
-    return {
-        "@context": [bc.VC_CONTEXT, bc.OB_CONTEXT],
-        "id": f"urn:uuid:{public_id}",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": facts["name"],
-        "issuer": {"id": bc.issuer_id(base_url, org.slug), "type": ["Profile"], "name": org.name},
-        "validFrom": bc.iso(valid_from),
-        "credentialSubject": {
-            "type": ["AchievementSubject"],
-            "identifier": [{"type": "IdentityObject", "identityType": "identifier", "hashed": True,
-                            "identityHash": "sha256$" + hashlib.sha256((award.code + salt).encode()).hexdigest(),
-                            "salt": salt}],
-            "achievement": achievement,
-            "narrative": facts["narrative"],
-        },
-        "evidence": [_evidence(award, facts)],
-        "credentialStatus": {"id": f"{status_list}#{status_index}", "type": "BitstringStatusListEntry",
-                             "statusPurpose": bc.STATUS_PURPOSE, "statusListIndex": str(status_index),
-                             "statusListCredential": status_list},
-        "credentialSchema": [{"id": bc.OB_SCHEMA, "type": bc.OB_SCHEMA_TYPE}],
-    }
-
-
-def _evidence(award: Award, facts: dict) -> dict:
-    """What was measured, and when: the instrument, its version, the skill and the wave dates — never answers."""
-    title, skill = translate(facts["instrument_title"], "nl"), translate(facts["scale_title"], "nl")
-    dates = [_day(facts.get("start_at")), _day(facts.get("now_at"))]
-    when = f"nulmeting {dates[0]}, eindmeting {dates[1]}" if dates[0] else f"eindmeting {dates[1]}"
-    return {"type": ["Evidence"], "name": f"Vragenlijst {title} ({award.instrument_id}, versie {award.version})",
-            "description": f"Gemeten: de vaardigheid {skill}; {when}. De antwoorden zelf staan niet in deze badge.",
-            "genre": "Vragenlijst"}
-
-
-def _day(iso_text: str | None) -> str | None:
-    return iso_text[:10] if iso_text else None
 
 
 def rotate_key(ctx: ServiceContext) -> str:
