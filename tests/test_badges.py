@@ -51,10 +51,14 @@ GROWTH = {
 }
 
 
+#: The same without norms: one item gives no Cronbach's alpha, so reliable change cannot be judged.
+UNNORMED = {**GROWTH, "id": "unnormed", "scales": [{k: v for k, v in GROWTH["scales"][0].items() if k != "norms"}]}
+
+
 class GrowthInstrument:
     @hookimpl
     def surveyhub_register_instruments(self):
-        return [GROWTH]
+        return [GROWTH, UNNORMED]
 
 
 @pytest.fixture
@@ -443,3 +447,24 @@ def test_a_signature_with_another_organisations_key_is_not_theirs(app, session, 
     ours = found[("R-GROEI", "improvement")].jwt.split(".")[1]
     assert badge_credentials.verify(session, ".".join([head, ours, signature]), BASE_URL).status == \
         "unknown_issuer"
+
+
+def test_a_resident_with_their_own_code_on_two_phones_gets_one_badge_on_the_later_self(app, session, org):
+    """Paired by their own code (as the report pairs them): the start on one participant, the end on another."""
+    slug = project_with(app, session, org, "improvement", {})
+    answer(app, session, slug, "pre", "A-EERST", {("growth", "points"): 10}, self_code="a|b|1|0|2|x")
+    answer(app, session, slug, "post", "A-LATER", {("growth", "points"): 30}, self_code="a|b|1|0|2|x")
+    answer(app, session, slug, "post", "A-ALLEEN", {("growth", "points"): 30}, self_code="q|q|9|4|4|q")
+    found = issued(app, session, org, slug)
+    assert set(found) == {("A-LATER", "improvement")}  # A-ALLEEN has no start to grow from
+    assert "van 10,0 naar 30,0" in found[("A-LATER", "improvement")].narrative
+
+
+def test_without_a_way_to_judge_change_there_is_no_growth_badge_but_a_level_still_counts(app, session, org):
+    slug = new_project(app, session, org, ["unnormed"])
+    badges.set_rule(context(app, session, org), slug, "either")
+    session.commit()
+    for code, (pre, post) in {"R-VEEL": (5, 35), "R-WEINIG": (20, 22)}.items():
+        answer(app, session, slug, "pre", code, {("unnormed", "points"): pre})
+        answer(app, session, slug, "post", code, {("unnormed", "points"): post})
+    assert set(issued(app, session, org, slug)) == {("R-VEEL", "level")}
