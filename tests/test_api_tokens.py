@@ -185,3 +185,15 @@ def test_cli_refuses_a_bad_token_and_says_why(app, session, runner, org_people, 
     assert words in result.output
     assert "shk_" not in result.stdout
     assert session.scalar(select(ApiToken.id)) is None
+
+
+def test_the_integrators_guide_names_every_scope_and_setting():
+    from pathlib import Path
+
+    from surveyhub.config import DEFAULTS
+
+    guide = (Path(__file__).parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    for scope in access.SCOPES:
+        assert f"| `{scope}` |" in guide, scope
+    for setting in ("API_RATE_LIMIT", "API_AUTH_RATE_LIMIT"):
+        assert f"`SURVEYHUB_{setting}` | `{DEFAULTS[setting]}`" in guide, setting
