@@ -108,3 +108,30 @@ def test_a_new_signing_key_leaves_earlier_badges_valid(app, session, runner, org
     assert pyjwt.get_unverified_header(new_badge.read_text())["kid"].endswith("/" + new_kid)
     for badge in [*first.iterdir(), new_badge]:
         assert runner.invoke(args=["verify", str(badge)]).exit_code == 0
+
+
+def test_baked_svg_badges_verify_like_the_file_and_escape_their_words(app, session, runner, org, tmp_path):
+    from surveyhub.services import badge_image
+
+    slug = project_with(app, session, org, "level", {"R-STERK": (31, 35)})
+    out = tmp_path / "svg"
+    result = runner.invoke(args=["badges", slug, "-o", str(out), "--svg"])
+    assert result.exit_code == 0, result.output
+    svg_file = out / "R-STERK-growth-together-level.svg"
+    jwt_file = out / "R-STERK-growth-together-level.jwt"
+    image = svg_file.read_text()
+    assert 'xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"' in image
+    assert badge_image.baked_jwt(image.encode()) == jwt_file.read_text()
+    checked = runner.invoke(args=["verify", str(svg_file)])
+    assert checked.exit_code == 0 and checked.output.startswith("valid: Samenwerken: Sterk")
+    import xml.dom.minidom
+
+    xml.dom.minidom.parseString(image)  # well-formed
+    hostile = badge_image.svg("a.b.c", '<script>alert(1)</script>" onload="x', '"><svg onload=y>',
+                              'Buurt & <Co> "quoted"', colour="red;fill:url(x)")
+    parsed = xml.dom.minidom.parseString(hostile)
+    elements = parsed.getElementsByTagName("*")
+    assert {e.tagName for e in elements} == {"svg", "openbadges:credential", "circle", "g", "text"}
+    assert not [name for e in elements for name in e.attributes.keys() if name.startswith("on")]
+    assert parsed.documentElement.getAttribute("aria-label").endswith('Buurt & <Co> "quoted"')
+    assert "url(" not in hostile

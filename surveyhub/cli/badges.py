@@ -16,7 +16,7 @@ import click
 from flask.cli import with_appcontext
 
 from surveyhub.cli.common import command_context, session_scope, user_errors
-from surveyhub.services import badges as badge_service
+from surveyhub.services import badge_image, badges as badge_service
 from surveyhub.services.errors import NotFound, UserError
 
 
@@ -40,9 +40,11 @@ def badges():
               help="Folder for the .jwt files (created when missing).")
 @click.option("--list", "list_only", is_flag=True, help="Only list the project's badges; issue and write nothing.")
 @click.option("--all", "with_revoked", is_flag=True, help="With --list: revoked badges too.")
+@click.option("--svg", "with_svg", is_flag=True,
+              help="Also write each badge as an image with the credential baked in (<code>-<skill>.svg).")
 @with_appcontext
 @user_errors
-def issue(project: str, out_dir: Path | None, list_only: bool, with_revoked: bool):
+def issue(project: str, out_dir: Path | None, list_only: bool, with_revoked: bool, with_svg: bool):
     """Issue PROJECT's badges and write each as <code>-<skill>.jwt in DIR (or list them with --list)."""
     if list_only:
         with command_context(project_slug=project, commit=False) as ctx:
@@ -55,22 +57,33 @@ def issue(project: str, out_dir: Path | None, list_only: bool, with_revoked: boo
     if out_dir is None:
         raise click.UsageError("give -o DIR to write the badges, or --list to list them")
     with command_context(project_slug=project) as ctx:
-        rule = ctx.project(project, "project.rows").badge_rule
+        from surveyhub.models import Organisation
+
+        row = ctx.project(project, "project.rows")
+        org = ctx.session.get_one(Organisation, row.organisation_id)
+        rule, org_name, colour = row.badge_rule, org.name, org.brand_colour
         before = {info.public_id for info in badge_service.list_for_project(ctx, project, revoked=True)}
         current = badge_service.issue_for_project(ctx, project)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for info in current:
-            target = out_dir / info.file_name
-            partial = target.with_suffix(".part")
-            partial.write_text(info.jwt, encoding="ascii")
-            partial.replace(target)
+            _write(out_dir / info.file_name, info.jwt)
+            if with_svg:
+                _write(out_dir / info.file_name.replace(".jwt", ".svg"),
+                       badge_image.svg(info.jwt, info.skill_in("nl"), info.level_in("nl") or "Gegroeid", org_name,
+                                       colour))
     except OSError as exc:
         raise UserError(f"cannot write to {out_dir}: {exc.strerror}") from exc
     new = sum(1 for info in current if info.public_id not in before)
     if rule == "off":
         click.echo(f"{project}: the project's badge rule is off; no new badges issued", err=True)
     click.echo(f"{project}: {len(current)} badges in {out_dir} ({new} new)")
+
+
+def _write(target: Path, text: str) -> None:
+    partial = target.with_suffix(".part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(target)
 
 
 @badges.command("rule")
@@ -138,8 +151,9 @@ _VERDICTS = {"valid": "valid", "bad_signature": "altered: the signature does not
 
 
 def looks_like_badge(data: bytes) -> bool:
-    """A compact JWS (three base64url parts), as ``surveyhub badges`` writes it; a PDF never starts so."""
-    return data.lstrip()[:3] == b"eyJ" and data.count(b".") == 2
+    """A compact JWS (three base64url parts) as ``surveyhub badges`` writes it, or an SVG with one baked in;
+    a PDF is neither."""
+    return (data.lstrip()[:3] == b"eyJ" and data.count(b".") == 2) or badge_image.baked_jwt(data) is not None
 
 
 def verify_badge(data: bytes) -> int:
@@ -147,8 +161,9 @@ def verify_badge(data: bytes) -> int:
     from surveyhub.cli.common import base_url
     from surveyhub.services import badge_credentials
 
+    text = badge_image.baked_jwt(data) or data.decode("ascii", "replace")
     with session_scope(commit=False) as session:
-        check = badge_credentials.verify(session, data.decode("ascii", "replace"), base_url())
+        check = badge_credentials.verify(session, text, base_url())
     line = _VERDICTS[check.status]
     if check.achievement:
         line += f": {check.achievement}"
