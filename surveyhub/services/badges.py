@@ -2,8 +2,9 @@
 
 The rule (which residents earn what) lives in ``badge_rules``; the credential's JSON, signature
 and verification in ``badge_credentials``; the revocation list in ``badge_status``; the
-organisation's key in ``badge_keys``; what the public URLs answer in ``badge_public``. Issuing is idempotent: a badge once issued (the unique award: project,
-resident code, skill, kind) is kept as it is, revoked or not, and never issued twice.
+organisation's key in ``badge_keys``; what the public URLs answer in ``badge_public``.
+Issuing is idempotent: a badge once issued (the unique award: project, resident code, skill,
+kind) is kept as it is, revoked or not, and never issued twice.
 
 Permissions: issuing, listing and revoking need ``project.rows`` (the certificate's
 capability: workers and admins, never funders); setting the rule ``project.setup``.
