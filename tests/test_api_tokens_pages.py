@@ -80,6 +80,7 @@ def test_revoking_asks_first_and_the_token_stops_at_once(app, session, org_peopl
     assert {"api_token.create", "api_token.revoke"} <= codes
     audit = admin.get("/admin/audit").text
     assert "API-token gemaakt" in audit and "API-token ingetrokken" in audit
+    assert "naam: Oude koppeling" in audit and "mag doen: outcomes:read" in audit
 
 
 def test_revoking_without_the_form_token_changes_nothing(app, session, org_people, client_for):

@@ -130,6 +130,8 @@ DETAIL_NAMES = {
     "answers": _l("answers"),
     "documents": _l("documents"),
     "archived": _l("archived"),
+    "name": _l("name"),
+    "scopes": _l("may do"),
 }
 #: Detail keys never shown, whatever a caller put in (defence in depth: tokens are never recorded).
 _HIDDEN = ("token", "link", "password", "secret", "answer")
