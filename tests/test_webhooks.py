@@ -328,3 +328,30 @@ def test_the_address_is_checked_again_when_sending(app, session, place, receiver
     [row] = deliveries(session)
     assert row.status == "pending" and receiver.requests == []
     assert "https" in json.loads(row.last_error)["msgid"]  # http:// without allow_private is refused first
+
+
+def test_a_wave_opened_from_the_command_line_and_a_certificate_issued(app, session, place, receiver, runner,
+                                                                      make_participant):
+    from surveyhub.services import documents
+    from tests.fixtures.outcomes import at_levels
+
+    endpoint = add_endpoint(session, place, receiver, events=["document.issued", "wave.opened"])
+    from surveyhub.cli import cli
+
+    opened = runner.invoke(cli, ["wave", "open", place["slug"], "post"])
+    assert opened.exit_code == 0, opened.output
+    [got] = receiver.wait_for(1)
+    assert json.loads(got.body)["data"] == {"project": place["slug"], "wave": "post", "by": "admin", "via": "cli"}
+
+    resident = make_participant(place["org"], place["slug"], "Fatima el Amrani")
+    for wave, level in (("pre", 2), ("post", 4)):
+        answer(app, session, place["slug"], wave, resident.code, at_levels(session, place["slug"], {"organising": level}))
+    issued = documents.issue_certificate(session, place["actor"], place["slug"], resident.code,
+                                         base_url="http://surveyhub.test")
+    session.commit()
+    got = receiver.wait_for(2)[1]
+    body = check_signature(endpoint.secret, got)
+    assert body["type"] == "document.issued"
+    assert body["data"] == {"code": issued.code, "kind": "certificate", "project": place["slug"],
+                            "participant": resident.code}
+    assert "Fatima" not in got.body
