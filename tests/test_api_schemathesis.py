@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from sqlalchemy import select
 
 from surveyhub.models import Organisation, Participant, Project
-from surveyhub.services import documents
+from surveyhub.services import api_tokens, documents, projects
 from tests.fixtures.documents import demo  # noqa: F401 - the fixture
 from tests.fixtures.factories import bearer
 
@@ -32,6 +32,8 @@ MAX_EXAMPLES = 30
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 #: Scenarios of the stateful run (each up to six linked calls).
 STATEFUL_EXAMPLES = 25
+#: Examples per operation for the funder token, whose answers are mostly refusals.
+FUNDER_EXAMPLES = 10
 
 
 @pytest.fixture
@@ -63,34 +65,53 @@ def _real_values(case, world: dict) -> None:
         case.body["instruments"] = ["organising"]
 
 
-def test_every_operation_answers_as_its_document_says(app, api_world):
+def _walk(app, world: dict, token: str, examples: int) -> dict[str, list[int]]:
+    """Every operation with generated requests and ``token``; the statuses each answered. Fails with every
+    operation's failures (one operation's failure must not hide the next one's)."""
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 5, [op.label for op in operations]
-    headers = bearer(api_world["token"])
+    headers = bearer(token)
     failures = []
     answers: dict[str, list[int]] = {}
     for operation in operations:
-        @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
+        @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
                   suppress_health_check=list(HealthCheck), print_blob=False)
         @given(case=operation.as_strategy(), real=st.booleans())
         def run(case, real):
             if real:
-                _real_values(case, api_world)
+                _real_values(case, world)
             response = case.call(headers=headers)
             answers.setdefault(case.operation.label, []).append(response.status_code)
             case.validate_response(response, checks=CHECKS, headers=headers)
 
         try:
             run()
-        except Exception as exc:  # one operation's failure must not hide the next one's
+        except Exception as exc:
             failures.append(f"{operation.label}: {exc}")
     assert not failures, "\n\n".join(failures)
-    # The walk reached the data, not only the refusals: every reading operation answered 200 at least once.
     for label, statuses in sorted(answers.items()):
         print(f"{label}: {len(statuses)} calls, " + ", ".join(f"{s}x{statuses.count(s)}" for s in sorted(set(statuses))))
+    return answers
+
+
+def test_every_operation_answers_as_its_document_says(app, api_world):
+    answers = _walk(app, api_world, api_world["token"], MAX_EXAMPLES)
+    # The walk reached the data, not only the refusals: every reading operation answered 200 at least once.
     unreached = [label for label, statuses in answers.items() if label.startswith("GET") and 200 not in statuses]
     assert not unreached, f"never answered 200: {unreached}"
+
+
+def test_a_funder_tokens_refusals_are_documented_too(app, session, api_world, demo, make_user):  # noqa: F811
+    """A funder token with one scope: its 403s and 404s must be answers the document lists, never a 500."""
+    funder = make_user("funder", session.get(Organisation, demo.org_id))
+    projects.set_share(session, demo.actor, demo.slug, funder.email, True)
+    session.commit()
+    token = api_tokens.create(session, demo.actor, name="funder", scopes=["outcomes:read"], role="funder",
+                              funder_email=funder.email).token
+    session.commit()
+    answers = _walk(app, api_world, token, FUNDER_EXAMPLES)
+    assert 200 in answers["GET /api/v1/projects/{slug}/report"] and 404 in answers["GET /api/v1/projects/{slug}/participants"]
 
 
 def test_linked_operations_hold_together(app, api_world):
@@ -114,3 +135,22 @@ def test_linked_operations_hold_together(app, api_world):
     Workflow.run(settings=settings(max_examples=STATEFUL_EXAMPLES, derandomize=True, database=None, deadline=None,
                                    stateful_step_count=6, suppress_health_check=list(HealthCheck), print_blob=False))
     assert len(calls) > STATEFUL_EXAMPLES, calls
+
+
+# --- what schemathesis found, kept as plain examples ---------------------------------------------
+
+@pytest.mark.parametrize("query", ["from=0001-01-01", "to=9999-12-31", "from=1899-12-31&to=1900-01-31"])
+def test_a_period_out_of_every_clocks_range_is_a_422_not_a_500(app, client, org_people, make_api_token, query):
+    token = make_api_token(org_people["org"], scopes=["outcomes:read"])
+    answer = client.get(f"/api/v1/organisation/report?{query}", headers=bearer(token))
+    assert answer.status_code == 422 and answer.mimetype == "application/problem+json", answer.text
+    assert "1900" in answer.json["detail"]
+
+
+def test_a_funder_token_creating_a_project_gets_the_documented_404(app, client, org_people, make_api_token):
+    token = make_api_token(org_people["org"], scopes=["projects:manage"], role="funder",
+                           funder_email=org_people["funder"].email)
+    answer = client.post("/api/v1/projects", headers=bearer(token), json={"name": "x", "instruments": ["organising"]})
+    assert answer.status_code == 404
+    document = client.get("/api/v1/openapi.json").json
+    assert "404" in document["paths"]["/api/v1/projects"]["post"]["responses"]

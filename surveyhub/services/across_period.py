@@ -21,11 +21,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyhub.models import Response, Wave
+from surveyhub.services.errors import Invalid, N_
 from surveyhub.services.outcome_data import Pair
+
+#: The days a period may hold: far enough for any report, near enough for every clock's arithmetic
+#: (the first of year 1 in Amsterdam is before the first UTC datetime there is).
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
 def bounds(start: date, end: date, zone: str | tzinfo = timezone.utc) -> tuple[datetime, datetime]:
-    """The period as UTC datetimes: [start 00:00, the day after end 00:00) on the clock of ``zone``."""
+    """The period as UTC datetimes: [start 00:00, the day after end 00:00) on the clock of ``zone``.
+
+    :raises Invalid: for a day before 1900 or after 2999 (an API client may send any date).
+    """
+    if start < EARLIEST or end > LATEST:
+        raise Invalid(N_("Choose a period from 1900 to 2999."))
     where = ZoneInfo(zone) if isinstance(zone, str) else zone
     return (datetime.combine(start, time.min, where).astimezone(timezone.utc),
             datetime.combine(end + timedelta(days=1), time.min, where).astimezone(timezone.utc))

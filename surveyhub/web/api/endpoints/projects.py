@@ -136,7 +136,8 @@ def get_project(slug: str):
 
 @bp.post("/projects")
 @api_route("project.setup", "projects:manage")
-@spec.validate(json=ProjectIn, resp=Response(HTTP_201=ProjectOut, HTTP_422=Problem, **COMMON), tags=["projects"])
+@spec.validate(json=ProjectIn, resp=Response(HTTP_201=ProjectOut, HTTP_422=Problem, **ON_PROJECT),  # a funder: 404
+               tags=["projects"])
 def create_project(json: ProjectIn):
     """Create a project, with its pre wave open.
 
