@@ -253,6 +253,21 @@ def test_an_unclear_language_column_is_named():
         "label::Nederlands (nl)"]
 
 
+def test_the_surveyhub_sheet_refuses_broken_or_deeply_nested_json():
+    book = openpyxl.load_workbook(io.BytesIO(xlsform_export.export(
+        load_instrument_file(ROOT / "instruments" / "cooperation.yaml"))))
+    book["surveyhub"].append(["item:coo_1", "options", "[" * 3000 + "]" * 3000])
+    book["surveyhub"].append(["item:coo_2", "options", "[" * 30 + "]" * 30])
+    book["surveyhub"].append(["scale:cooperation", "levels", "{not json"])
+    out = io.BytesIO()
+    book.save(out)
+    rows = book["surveyhub"].max_row
+    assert problems(out.getvalue()) == [
+        f"form.xlsx: surveyhub, row {rows - 2}, column value: not valid JSON",
+        f"form.xlsx: surveyhub, row {rows - 1}, column value: nested more than 20 levels deep",
+        f"form.xlsx: surveyhub, row {rows}, column value: not valid JSON"]
+
+
 # --- never a traceback ------------------------------------------------------------------------
 
 CELL = st.one_of(st.none(), st.integers(-5, 5), st.floats(allow_nan=True), st.booleans(),

@@ -28,7 +28,23 @@ from surveyhub.services.xlsform_sheets import MAX_BYTES as MAX_BYTES  # the uplo
 from surveyhub.services.xlsform_survey import read_survey
 
 
+#: Nesting of a JSON value in the surveyhub sheet: an instrument needs 4 (levels -> level -> label -> text).
+MAX_DEPTH = 20
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and mappings nest in ``value`` (without recursion: the value may be hostile)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        current, level = todo.pop()
+        if isinstance(current, (list, dict)):
+            deepest = max(deepest, level)
+            todo += [(child, level + 1) for child in (current.values() if isinstance(current, dict) else current)]
+    return deepest
+
+
 def _read_meta(reader: Reader) -> None:
+    """The ``surveyhub`` sheet: (element, key) -> the JSON value, for what XLSForm cannot hold."""
     sheet = reader.sheets.get(META)
     if sheet is None:
         return
@@ -36,8 +52,11 @@ def _read_meta(reader: Reader) -> None:
         element, key, raw = cells.get("element", ""), cells.get("key", ""), cells.get("value", "")
         try:
             value = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             reader.error(where(sheet, row, "value"), "not valid JSON")
+            continue
+        if _depth(value) > MAX_DEPTH:
+            reader.error(where(sheet, row, "value"), f"nested more than {MAX_DEPTH} levels deep")
             continue
         reader.meta.setdefault(element, {})[key] = value
         path = {META_INSTRUMENT: (key,)}.get(element)
