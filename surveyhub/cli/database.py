@@ -43,6 +43,8 @@ def demo_command():
     click.echo(f"  Resident link: {result.resident_link}")
     for organisation, email, password in result.other_logins:  # the network's other members
         click.echo(f"  {organisation}: {email}  password: {password}")
+    click.echo(f"  API reference: {base_url().rstrip('/')}/api/v1/docs  (a token: Beheer > API-tokens, "
+               f"or surveyhub token create)")
 
 
 @click.command("serve")

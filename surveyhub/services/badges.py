@@ -131,6 +131,14 @@ def issue_for_participant(session: Session, project: Project, participant_id: in
     return _issue(session, project, badge_rules.awards(session, project, {participant_id}), base_url)
 
 
+def issue_earned(session: Session, project: Project, *, base_url: str) -> list[BadgeInfo]:
+    """Issue every badge the project's rule gives that is not issued yet, without an actor (the demo's
+    playground); returns the new ones."""
+    if project.badge_rule == "off":
+        return []
+    return _issue(session, project, badge_rules.awards(session, project), base_url)
+
+
 def on_completion(base_url: str) -> Callable[[Project, Response], None]:
     """``on_post_completed`` for ``responses.complete``: issue what a finished post wave earned.
 

@@ -37,7 +37,7 @@ from surveyhub.measures.registry import InstrumentRegistry
 from surveyhub.models import Answer, Consent, Organisation, Participant, Project, ProjectShare, Response, Token, User
 from surveyhub.models._types import utcnow
 from surveyhub.services import access, accounts, participants, project_story, projects, short_codes, story_facts
-from surveyhub.services import demo_activities, demo_field
+from surveyhub.services import badges, demo_activities, demo_field
 from surveyhub.services.demo_answers import answer
 from surveyhub.services.demo_answers import profile as draw_profile
 
@@ -156,6 +156,7 @@ def load(session: Session, registry: InstrumentRegistry, base_url: str, instance
         _anonymous(session, registry, actor, info.slug)
         _tell_the_story(session, actor, info.slug)
         playground_id = _record_activities(session, info.slug, actor, user_ids["worker"])
+        _award_badges(session, playground_id, base_url)
         demo_field.load(session, registry, org.id, user_ids, passwords, playground_id)
     project = session.scalars(select(Project).where(Project.organisation_id == org.id,
                                                     Project.name == DEMO_PROJECT)).one()
@@ -165,6 +166,13 @@ def load(session: Session, registry: InstrumentRegistry, base_url: str, instance
                       [(role, email, passwords.get(email, "(set before this instance)")) for role, email in ROLES],
                       link, [(name, email, passwords.get(email, "(set before this instance)"))
                              for name, email in demo_field.logins()])
+
+
+def _award_badges(session: Session, project_id: int, base_url: str) -> None:
+    """The playground issues Open Badges for growth and for a level reached, as a project would choose."""
+    project = session.get_one(Project, project_id)
+    project.badge_rule = "either"
+    badges.issue_earned(session, project, base_url=base_url)
 
 
 def _record_activities(session: Session, slug: str, actor, worker_id: int) -> int:
