@@ -154,3 +154,12 @@ def test_a_funder_token_creating_a_project_gets_the_documented_404(app, client, 
     assert answer.status_code == 404
     document = client.get("/api/v1/openapi.json").json
     assert "404" in document["paths"]["/api/v1/projects"]["post"]["responses"]
+
+
+def test_a_nul_or_a_lone_surrogate_in_a_json_body_is_cleaned_not_a_500(app, client, org_people, make_api_token):
+    """PostgreSQL refuses both in text; the JSON body is cleaned as form fields are (web/input.py)."""
+    token = make_api_token(org_people["org"], scopes=["projects:manage"])
+    answer = client.post("/api/v1/projects", headers={**bearer(token), "Content-Type": "application/json"},
+                         data='{"name": "Buurt\\u0000tuin \\ud802", "instruments": ["\\u0000organising"]}')
+    assert answer.status_code == 201, answer.text
+    assert answer.json["name"] == "Buurttuin \ufffd" and answer.json["instruments"][0].startswith("organising@")

@@ -7,6 +7,8 @@ WTForm and service sees text that every store and export can take (no NUL
 that PostgreSQL refuses, no control character that XLSX refuses). Passwords
 are left exactly as typed: they are never stored, only hashed.
 
+A JSON body (the API's) is cleaned the same way when it is read.
+
 A request with more fields than ``MAX_FORM_PARTS`` is refused (413) before
 any page looks at it; Werkzeug counts only multipart parts, this counts
 urlencoded fields too. URL path parts with a control character answer 404.
@@ -54,8 +56,22 @@ def _clean_value(key, value):
     return clean(value)
 
 
+def _clean_json(value, key=None):
+    """A JSON body's texts cleaned as form fields are (keys and values, at any depth)."""
+    if isinstance(value, dict):
+        return {_clean_key(k): _clean_json(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_json(item, key) for item in value]
+    return _clean_value(key, value)
+
+
 class CleanRequest(Request):
     parameter_storage_class = CleanMultiDict
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        """The JSON body (the API's requests) with its texts cleaned: a NUL or a lone surrogate in a JSON
+        string would otherwise reach PostgreSQL, which refuses both."""
+        return _clean_json(super().get_json(force=force, silent=silent, cache=cache))
 
 
 def _refuse_control_characters_in_paths(_endpoint, values) -> None:
