@@ -355,3 +355,20 @@ def test_a_wave_opened_from_the_command_line_and_a_certificate_issued(app, sessi
     assert body["data"] == {"code": issued.code, "kind": "certificate", "project": place["slug"],
                             "participant": resident.code}
     assert "Fatima" not in got.body
+
+
+def test_when_the_queue_is_away_the_minute_tick_sends_it(app, session, place, receiver, monkeypatch):
+    add_endpoint(session, place, receiver, events=["wave.opened"])
+
+    def away(delivery_id):
+        raise ConnectionError("the queue's Redis is away")
+    with monkeypatch.context() as patched:
+        patched.setattr(get_queue(app), "send_webhook", away)
+        projects.set_wave_status(session, place["actor"], place["slug"], "post", "open")
+        session.commit()  # the change is stored all the same; its message waits in the table
+    [row] = deliveries(session)
+    assert (row.status, row.attempts) == ("pending", 0) and receiver.requests == []
+    run_tick(app)
+    [got] = receiver.wait_for(1)
+    assert got.headers["webhook-id"] == row.message_id
+    assert deliveries(session)[0].status == "delivered"
