@@ -37,7 +37,7 @@ HOLDS = {"funder_unshared": "funder", "other_admin": "admin"}
 #: Capabilities outside ``access.MATRIX``: any logged-in user, on their own account.
 OWN_ACCOUNT = "own-account"
 #: POSTs that end the walker's session or change much go last.
-LAST = ("participants.new_link", "auth.logout")
+LAST = ("participants.new_link", "webhooks.delete", "auth.logout")
 #: Own-account pages a role may not use: two-factor sign-in is for admins and workers (issue 9, point 6).
 OWN_ACCOUNT_REFUSED = {("account.two_factor", "funder"): 403}
 
@@ -77,6 +77,7 @@ def world(app, session, make_org, make_user, make_project, make_participant, cli
     projects.set_share(session, admin, project.slug, users["funder"].email, True)
     question = projects.add_question(session, admin, project.slug, "text", "Wat wil je nog kwijt?", None)
     api_token = api_tokens.create(session, admin, name="walk", scopes=["outcomes:read"]).id
+    webhook, delivery = _webhook(session, admin)
     session.commit()
     invitation = make_participant(org, project.slug, "Anna de Vries")
     _complete_pre_wave(app, session, org, project.slug, invitation.code)
@@ -90,8 +91,22 @@ def world(app, session, make_org, make_user, make_project, make_participant, cli
               "status": "open", "n": 0, "part": 1, "fmt": "csv", "token": invitation.token, "activity": activity,
               "anonymous_token": project.anonymous_token, "instrument_id": "organising", "version": 2,
               "direction": "down", "question_id": question, "user_id": users["victim"].id, "filename": "surveyhub.css",
-              "token_id": api_token}
+              "token_id": api_token, "endpoint_id": webhook, "delivery_id": delivery}
     return {"users": users, "values": values, "project": project, "invitation": invitation}
+
+
+def _webhook(session, admin) -> tuple[int, int]:
+    """A webhook endpoint (to a closed local port: a test event fails at once) with one failed delivery."""
+    from surveyhub.models import WebhookDelivery
+    from surveyhub.services import webhooks
+
+    endpoint = webhooks.save_endpoint(session, admin, url="http://127.0.0.1:9/walk", events=["wave.opened"],
+                                      allow_private=True)
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, organisation_id=admin.organisation_id, event_type="wave.opened",
+                               message_id=webhooks.new_message_id(), payload="{}", status="failed", attempts=8)
+    session.add(delivery)
+    session.flush()
+    return endpoint.id, delivery.id
 
 
 def _record_activity(app, session, org, slug: str, code: str) -> int:
@@ -204,7 +219,8 @@ def expected(role: str, rule, capability: str):
             return 404
         if holds == access.FUNDER:
             return "allowed" if capability == "network.outcomes" else 404
-    if role == "other_admin" and (project_page or "user_id" in rule.arguments or "token_id" in rule.arguments):
+    if role == "other_admin" and (project_page or "user_id" in rule.arguments or "token_id" in rule.arguments
+                                  or "endpoint_id" in rule.arguments):
         return 404
     if role == "funder_unshared" and project_page:
         return 404
