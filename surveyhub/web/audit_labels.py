@@ -103,6 +103,12 @@ LABELS = {
     "network.viewer_remove": _l("Funder may no longer read a network's report"),
     "api_token.create": _l("API token made"),
     "api_token.revoke": _l("API token revoked"),
+    "webhook.create": _l("Webhook added"),
+    "webhook.update": _l("Webhook changed"),
+    "webhook.rotate": _l("Webhook secret renewed"),
+    "webhook.enable": _l("Webhook switched on"),
+    "webhook.disable": _l("Webhook switched off"),
+    "webhook.delete": _l("Webhook deleted"),
 }
 
 #: Codes recorded by earlier versions: labelled when they occur, not offered as a filter otherwise.
