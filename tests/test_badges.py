@@ -431,6 +431,9 @@ def _b64(value) -> str:
     f"{_b64({'alg': 'none'})}.{_b64({'issuer': {'id': 'http://surveyhub.test/ob/issuers/buurtwerk-noord'}})}.",
     f"{_b64({'alg': 'EdDSA', 'kid': 5})}.{_b64({'issuer': {'id': None}, 'validFrom': 7})}.sig",
     _b64(bytes([255, 254])) + "." + _b64(b"{") + ".sig",
+    _b64(b"[" * 40_000) + "." + _b64({}) + ".sig",
+    f"{_b64({'alg': 'EdDSA'})}." + _b64(b'{"issuer":' * 6_000) + ".sig",
+    f"{_b64({'alg': 'EdDSA'})}." + _b64(b'{"issuer":{"id":"x"},"n":' + b"9" * 5_000 + b"}") + ".sig",
 ])
 def test_verify_answers_anything_without_an_error(session, org, text):
     check = badge_credentials.verify(session, text, BASE_URL)

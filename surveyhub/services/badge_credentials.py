@@ -212,7 +212,7 @@ def verify(session: Session, jwt_text: str, base_url: str, now: datetime | None 
     try:
         header = json.loads(_b64(text.split(".")[0]))
         payload = json.loads(_b64(text.split(".")[1]))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's stack (64 KB of '[')
         return CredentialCheck("malformed")
     if not isinstance(header, dict) or not isinstance(payload, dict) or not isinstance(payload.get("issuer"), dict):
         return CredentialCheck("malformed")
