@@ -227,7 +227,8 @@ def test_every_credential_follows_the_ob3_schema(earned):
         assert achievement["achievementType"] == "Competency"
     # The schema does refuse what OB 3.0 forbids (so the check above can fail).
     broken = {k: v for k, v in payload(found[("R-GROEI", "level")]).items() if k != "validFrom"}
-    broken["credentialSubject"]["identifier"][0]["identityType"] = "nickname"
+    broken["credentialSubject"]["identifier"] = [{"type": "IdentityObject", "identityType": "nickname",
+                                                  "hashed": False, "identityHash": "x"}]
     errors = list(validator.iter_errors(broken))
     assert any("'validFrom' is a required property" in e.message for e in errors)
     assert any(list(e.path)[:1] == ["credentialSubject"] for e in errors)
@@ -269,10 +270,37 @@ def test_no_personal_data_in_the_credential(earned):
         text = json.dumps(payload(info), ensure_ascii=False) + json.dumps(pyjwt.get_unverified_header(info.jwt))
         for secret in ("Fatima", "Vries", "fatima@example.org", "R-GROEI", "points", "Punten"):
             assert secret not in text
-        identity = payload(info)["credentialSubject"]["identifier"][0]
-        import hashlib
-        assert identity["identityHash"] == "sha256$" + hashlib.sha256(
-            ("R-GROEI" + identity["salt"]).encode()).hexdigest()
+
+
+
+def test_the_credential_does_not_let_its_holder_find_the_residents_code(earned):
+    """A code has only 2^25 values: a hash of it (salted with a value in the credential) is found by trying
+    them all. So no string in the credential may be a hash of the code, alone or with another of its strings;
+    the subject is a random id of its own per badge, which the JWT's ``sub`` repeats (OB 3.0 section 8.2)."""
+    import hashlib
+    _slug, found = earned
+    subjects = set()
+    for info in found.values():
+        credential = payload(info)
+        strings = {""}
+        def collect(value):
+            if isinstance(value, dict):
+                for item in value.values():
+                    collect(item)
+            elif isinstance(value, list):
+                for item in value:
+                    collect(item)
+            elif isinstance(value, str):
+                strings.add(value)
+        collect(credential)
+        hashes = {hashlib.new(name, ("R-GROEI" + extra).encode()).hexdigest()
+                  for name in ("sha256", "md5") for extra in strings}
+        assert not any(digest in text.lower() for text in strings for digest in hashes)
+        subject = credential["credentialSubject"]["id"]
+        assert subject.startswith("urn:uuid:") and subject != credential["id"]
+        assert credential["sub"] == subject
+        subjects.add(subject)
+    assert len(subjects) == len(found)  # two badges of one resident are not linked by their subject
 
 
 def test_revoking_sets_the_status_bit_and_verify_says_revoked(app, session, client, org, earned):

@@ -8,17 +8,19 @@ section 8.2, "JSON Web Token Proof Format". The JOSE header carries ``alg`` EdDS
 credential can be checked offline. Revocation is a W3C BitstringStatusList: one bit per
 credential of the organisation, published as a signed credential of its own (``badge_status``).
 
-The subject is never named: ``credentialSubject.identifier`` holds a salted SHA-256 of the
-resident's pseudonymous code (an ``IdentityObject``), so the credential carries no name,
-e-mail address or answer. Nothing here reads Flask; the base URL comes in as a value.
+The subject is never named: ``credentialSubject.id`` is a random ``urn:uuid:`` of its own per
+badge (and the JWT's ``sub``, as section 8.2 maps it), so the credential carries no name,
+e-mail address, answer or resident code. Not even a salted hash of the code: a code has
+2^25 values (``R-`` and five letters), so anyone holding the badge and its salt could try
+them all and learn the code that keys the project's pseudonymous rows. Nothing here reads
+Flask; the base URL comes in as a value.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import secrets
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,7 +84,6 @@ def issuer_profile(base_url: str, org: Organisation, keys: list[dict] | None = N
 def build_credential(base_url: str, org: Organisation, award: Award, facts: dict, public_id: str,
                      status_index: int, valid_from: datetime) -> dict:
     """The OpenBadgeCredential (VC 2.0 + OB 3.0) for one award: no name, e-mail address or answer in it."""
-    salt = secrets.token_hex(8)
     achievement = {
         "id": achievement_id(base_url, award.instrument_id, award.version, award.scale_id, award.level),
         "type": ["Achievement"], "achievementType": "Competency", "inLanguage": "nl",
@@ -99,10 +100,8 @@ def build_credential(base_url: str, org: Organisation, award: Award, facts: dict
         "issuer": {"id": issuer_id(base_url, org.slug), "type": ["Profile"], "name": org.name},
         "validFrom": iso(valid_from),
         "credentialSubject": {
+            "id": f"urn:uuid:{uuid.uuid4()}",  # random: links to no code, no other badge of the resident
             "type": ["AchievementSubject"],
-            "identifier": [{"type": "IdentityObject", "identityType": "identifier", "hashed": True,
-                            "identityHash": "sha256$" + hashlib.sha256((award.code + salt).encode()).hexdigest(),
-                            "salt": salt}],
             "achievement": achievement,
             "narrative": facts["narrative"],
         },
@@ -152,8 +151,8 @@ def _eddsa_allowed() -> Iterator[None]:
 
 
 def jwt_claims(credential: dict) -> dict:
-    """The registered claims OB 3.0 requires beside the credential: ``iss``, ``jti``, ``nbf``."""
-    return jwt_claims_for(credential["issuer"]["id"], credential)
+    """The registered claims OB 3.0 section 8.2 maps from the credential: ``iss``, ``jti``, ``nbf``, ``sub``."""
+    return {**jwt_claims_for(credential["issuer"]["id"], credential), "sub": credential["credentialSubject"]["id"]}
 
 
 def jwt_claims_for(issuer: str, credential: dict) -> dict:
@@ -230,8 +229,10 @@ def verify(session: Session, jwt_text: str, base_url: str, now: datetime | None 
 
 def _judge(session: Session, org: Organisation, payload: dict, facts: dict, now: datetime) -> CredentialCheck:
     try:
+        subject_id = _obj(payload, "credentialSubject").get("id")
         claims_agree = payload.get("jti") == payload.get("id") and payload.get("iss") == payload["issuer"]["id"] \
-            and int(payload["nbf"]) == int(_parse_time(payload["validFrom"]).timestamp())
+            and int(payload["nbf"]) == int(_parse_time(payload["validFrom"]).timestamp()) \
+            and payload.get("sub", subject_id) == subject_id
         valid_until = _parse_time(payload["validUntil"]) if payload.get("validUntil") else None
     except (KeyError, TypeError, ValueError):
         return CredentialCheck("malformed", **facts)
