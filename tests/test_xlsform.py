@@ -297,3 +297,21 @@ def test_random_cells_give_errors_never_a_traceback(survey, choices):
 def test_random_bytes_give_errors_never_a_traceback(content):
     with pytest.raises(InstrumentError):
         xlsform.parse_xlsform(content, "fuzz.xlsx")
+
+
+def test_two_columns_for_one_question_are_refused_not_one_dropped(app, session, make_org):
+    """'cooperation/coo_1' and 'coo_1' (or two groups, or 'growth.coo_1') are one question: a CSV with both would
+    keep one column's answers and silently drop the other's, so the import names both columns instead."""
+    org = make_org("Buurtwerk Noord")
+    slug = new_project(app, session, org, ["cooperation"])
+    registry = get_registry(app)
+    actor = access.Actor(organisation_id=org.id, role="admin")
+    first = registry.get("cooperation").definition["scales"][0]["items"][0]["id"]
+    for header in ([f"cooperation/{first}", first], [f"a/{first}", f"b/{first}"], [first, f"cooperation.{first}"],
+                   ["x/participant"]):
+        csv_text = ";".join(["participant", *header]) + "\n" + ";".join(["K001", *["2"] * len(header)]) + "\n"
+        with pytest.raises(imports.ImportRefused) as refused:
+            imports.import_responses(session, registry, actor, slug, "pre", csv_text)
+        session.rollback()
+        assert any("same" in problem and repr(header[-1]) in problem for problem in refused.value.problems), \
+            refused.value.problems

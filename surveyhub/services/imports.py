@@ -257,6 +257,7 @@ def _header(project, registry, header: list[str], block: str):
     columns: dict[int, Column] = {}
     code_index: int | None = None
     seen: dict[str, int] = {}
+    question_of: dict[tuple, int] = {}  # one question named twice ("group/q1" and "q1"): refused, never one dropped
     for index, name in enumerate(names):
         label = f"column {index + 1}"
         if not name:
@@ -271,7 +272,10 @@ def _header(project, registry, header: list[str], block: str):
             continue
         name = name.rsplit("/", 1)[-1]  # Kobo's "group/question" header (an XLSForm export has a group per scale)
         if name.casefold() == PARTICIPANT_COLUMN:
-            code_index = index
+            if code_index is not None:
+                problems.append(f"header: column {names[index]!r} is the same as column {names[code_index]!r} "
+                                f"(columns {code_index + 1} and {index + 1}); keep one")
+            code_index = index if code_index is None else code_index
             continue
         candidates = known.get(name, [])
         if not candidates:
@@ -283,6 +287,10 @@ def _header(project, registry, header: list[str], block: str):
         elif candidates[0].item["type"] not in registry.question_types:
             problems.append(f"header: column {name!r} has question type {candidates[0].item['type']!r}, "
                             "which is not installed")
+        elif (same := question_of.setdefault((candidates[0].block, candidates[0].instrument_id,
+                                              candidates[0].item["id"]), index)) != index:
+            problems.append(f"header: column {names[index]!r} is the same question as column {names[same]!r} "
+                            f"(columns {same + 1} and {index + 1}); keep one")
         else:
             columns[index] = candidates[0]
     if code_index is None:
