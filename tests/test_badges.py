@@ -497,3 +497,21 @@ def test_without_a_way_to_judge_change_there_is_no_growth_badge_but_a_level_stil
         answer(app, session, slug, "pre", code, {("unnormed", "points"): pre})
         answer(app, session, slug, "post", code, {("unnormed", "points"): post})
     assert set(issued(app, session, org, slug)) == {("R-VEEL", "level")}
+
+
+def test_end_answers_imported_from_a_file_issue_the_badges_they_earned(app, session, org):
+    """Answers collected with Kobo (or on paper, typed into a CSV) come in through the answer import: a resident
+    whose imported end answers meet the rule gets the badge, as when finishing on a phone; a start wave gives none."""
+    from surveyhub.services import imports
+
+    slug = project_with(app, session, org, "either", {})
+    actor = access.Actor(organisation_id=org.id, role="worker")
+    registry = get_registry(app)
+    imports.import_responses(session, registry, actor, slug, "pre", "participant;points\nK-IMP;20\n",
+                             badges_base_url=BASE_URL)
+    session.commit()
+    assert badges.list_for_project(context(app, session, org), slug) == []
+    imports.import_responses(session, registry, actor, slug, "post", "participant;points\nK-IMP;31\n",
+                             commit=session.commit, badges_base_url=BASE_URL)
+    found = {(info.participant_code, info.kind) for info in badges.list_for_project(context(app, session, org), slug)}
+    assert found == {("K-IMP", "improvement"), ("K-IMP", "level")}

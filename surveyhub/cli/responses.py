@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from surveyhub.cli.common import session_scope, user_errors
+from surveyhub.cli.common import base_url, session_scope, user_errors
 from surveyhub.plugins import get_host, get_registry
 from surveyhub.services import access, audit, exports, imports, responses
 from surveyhub.services.errors import UserError
@@ -50,7 +50,8 @@ def responses_import(project, wave, file):
             # Each completion reaches plugins once its batch is committed (the unit of work's after-commit).
             result = imports.import_responses(session, registry, actor, project, wave, data,
                                               on_score_error=registry.scoring_error_handler(host),
-                                              commit=session.commit, on_completed=responses.announcer(host))
+                                              commit=session.commit, on_completed=responses.announcer(host),
+                                              badges_base_url=base_url())
     except imports.ImportRefused as exc:
         click.echo(f"Error: {file}: {exc}:", err=True)
         for problem in exc.problems:

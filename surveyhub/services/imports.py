@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid
 from surveyhub.services.questionnaire import PROJECT_INSTRUMENT
 from surveyhub.text import clean
+
+_log = logging.getLogger(__name__)
 
 IMPORT_WAVES = ("pre", "post", "retro", "followup")
 PARTICIPANT_COLUMN = "participant"
@@ -141,7 +144,7 @@ def sniff_delimiter(header_line: str) -> str:
 def import_responses(session: Session, registry: InstrumentRegistry, actor: Actor, slug: str, wave: str,
                      data: bytes | str, *, on_score_error=None, commit: Callable[[], None] | None = None,
                      on_completed: Callable[[dict], object] | None = None,
-                     batch_rows: int | None = None) -> ImportResult:
+                     batch_rows: int | None = None, badges_base_url: str | None = None) -> ImportResult:
     """Check the whole file, then store it: every row or none.
 
     With ``commit`` (the CLI passes ``session.commit``) the rows are checked
@@ -150,6 +153,10 @@ def import_responses(session: Session, registry: InstrumentRegistry, actor: Acto
     each committed on its own; a failing batch undoes the earlier ones and
     the error is raised. Without it everything is flushed into the caller's
     one transaction, for the caller to commit.
+
+    With ``badges_base_url`` an import of end answers (post, retro) issues the Open Badges they earned,
+    as a resident finishing on their phone gets them (``badges.issue_earned``); a failure there is
+    logged and never costs the import.
 
     :raises ImportRefused: listing every problem (header and rows).
     """
@@ -170,6 +177,8 @@ def import_responses(session: Session, registry: InstrumentRegistry, actor: Acto
                 began, in_batch = time.perf_counter(), 0
         if commit and in_batch:
             project, target = _end_batch(session, commit, result, began, project, target)
+        if badges_base_url is not None and target.kind == "post" and project.badge_rule != "off":
+            _issue_badges(session, project, badges_base_url)
         audit.record(session, "responses.import", actor=actor, project_id=project.id,
                      target=f"project:{slug}/{wave}", details={"rows": result.rows,
                                                                "new_participants": result.new_participants})
@@ -185,6 +194,16 @@ def import_responses(session: Session, registry: InstrumentRegistry, actor: Acto
         for event in result.events:
             on_completed(event)
     return result
+
+
+def _issue_badges(session: Session, project: Project, base_url: str) -> None:
+    from surveyhub.services import badges
+
+    try:
+        with session.begin_nested():
+            badges.issue_earned(session, project, base_url=base_url)
+    except Exception:  # noqa: BLE001 - the badges can be issued later (surveyhub badges, the project's page)
+        _log.exception("issuing badges after an import in project %s failed", project.slug)
 
 
 def _end_batch(session, commit, result: ImportResult, began: float, project, target):

@@ -59,7 +59,8 @@ def upload(slug: str):
             try:
                 result = imports.import_responses(session, get_registry(), current_actor(), slug, form.wave.data,
                                                   data, on_score_error=get_registry().scoring_error_handler(
-                                                      get_host()), on_completed=responses.announcer(get_host()))
+                                                      get_host()), on_completed=responses.announcer(get_host()),
+                                                  badges_base_url=current_app.config["BASE_URL"])
             except imports.ImportRefused as exc:
                 session.rollback()
                 problems = exc.problems

@@ -117,7 +117,7 @@ def import_responses(slug: str, query: ImportQuery):
         result = imports.import_responses(
             ctx.session, ctx.registry, ctx.actor, slug, query.wave, data, commit=ctx.session.commit,
             on_score_error=ctx.registry.scoring_error_handler(host) if host is not None else None,
-            on_completed=responses.announcer(host) if host is not None else None)
+            on_completed=responses.announcer(host) if host is not None else None, badges_base_url=ctx.base_url)
     except imports.ImportRefused as exc:
         ctx.session.rollback()
         return problem(422, "invalid", f"{exc}; every problem is listed in errors",
