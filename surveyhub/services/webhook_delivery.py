@@ -20,6 +20,7 @@ import json
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ LOST_AFTER = timedelta(minutes=5)
 KEEP_DELIVERED = timedelta(days=30)
 KEEP_FAILED = timedelta(days=90)
 
-SWITCHED_OFF = N_("The endpoint is switched off.")
+SWITCHED_OFF = webhooks.SWITCHED_OFF
+NO_ANSWER = N_("No answer within %(seconds)s seconds.")
 
 
 def retry_schedule(settings: Mapping) -> list[float]:
@@ -58,9 +60,14 @@ def retry_schedule(settings: Mapping) -> list[float]:
     return [float(step) for step in steps]
 
 
-def reason(msgid: str, **params) -> str:
-    """A failed attempt's reason as stored: msgid and parameters (translated where shown)."""
-    return json.dumps({"msgid": msgid, "params": params})
+reason = webhooks.stored_reason
+
+
+def attempt_seconds(settings: Mapping) -> float:
+    """``WEBHOOK_TIMEOUT``: the seconds one whole attempt may take (connect, send, the answer), kept under
+    half of ``LOST_AFTER`` so an attempt still running is never taken for a lost one and sent twice at once."""
+    value = float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
+    return max(0.1, min(value, LOST_AFTER.total_seconds() / 2))
 
 
 def reason_parts(stored: str | None) -> tuple[str, dict] | None:
@@ -75,26 +82,60 @@ def reason_parts(stored: str | None) -> tuple[str, dict] | None:
 
 # --- one attempt ---------------------------------------------------------------------------------------------
 
+class _Deadline:
+    """The end of one attempt. A receiver that trickles its answer a byte at a time keeps every socket read
+    under the socket timeout, so a timer cuts the connection off when the attempt's time is up."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.passed = False
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def watch(self, connection: http.client.HTTPConnection) -> threading.Timer:
+        timer = threading.Timer(max(self.left(), 0.0), self._cut, (connection,))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _cut(self, connection: http.client.HTTPConnection) -> None:
+        self.passed = True
+        sock = connection.sock
+        if sock is not None:
+            try:  # the plain socket's shutdown, also under TLS: a blocked read returns at once
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def connected(self, sock: socket.socket) -> socket.socket:
+        if self.passed or self.left() <= 0:  # the timer fired while connecting, before there was a socket
+            sock.close()
+            raise TimeoutError
+        return sock
+
+
 class _Pinned(http.client.HTTPConnection):
     """HTTP to the address the check resolved, with the URL's host in the Host header."""
 
-    def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
+    def __init__(self, host: str, port: int, *, address: str, deadline: _Deadline):
+        super().__init__(host, port, timeout=max(deadline.left(), 0.01))
+        self._address, self._deadline = address, deadline
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._deadline.connected(socket.create_connection((self._address, self.port), self.timeout))
 
 
 class _PinnedTLS(http.client.HTTPSConnection):
     """HTTPS to the checked address; the certificate is checked against the URL's host name (SNI)."""
 
-    def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
+    def __init__(self, host: str, port: int, *, address: str, deadline: _Deadline):
+        super().__init__(host, port, timeout=max(deadline.left(), 0.01), context=ssl.create_default_context())
+        self._address, self._deadline = address, deadline
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = self._deadline.connected(socket.create_connection((self._address, self.port), self.timeout))
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
@@ -106,27 +147,35 @@ class Answer:
 
 
 def post(target: webhooks.Target, headers: dict, body: bytes, *, timeout: float) -> Answer:
-    """POST once, trying the checked addresses in turn until one connects; never follows a redirect."""
+    """POST once, trying the checked addresses in turn until one connects; never follows a redirect.
+
+    ``timeout`` bounds the whole attempt over all addresses, not each socket operation."""
     error = reason(N_("The address could not be reached."))
+    deadline = _Deadline(timeout)
+    no_answer = reason(NO_ANSWER, seconds=max(int(timeout), 1))
     for address in target.addresses:
+        if deadline.left() <= 0:
+            return Answer(None, no_answer)
         cls = _PinnedTLS if target.scheme == "https" else _Pinned
-        connection = cls(target.host, target.port, address=address, timeout=timeout)
+        connection = cls(target.host, target.port, address=address, deadline=deadline)
+        timer = deadline.watch(connection)
         try:
             connection.request("POST", target.path, body=body, headers=headers)
             response = connection.getresponse()
             response.read(MAX_ANSWER)
             status = response.status
-        except TimeoutError:
-            return Answer(None, reason(N_("No answer within %(seconds)s seconds."), seconds=int(timeout)))
-        except ssl.SSLError:
-            return Answer(None, reason(N_("The secure connection failed (certificate or TLS).")))
-        except ConnectionRefusedError:
-            error = reason(N_("The connection was refused."))
-            continue
-        except (OSError, http.client.HTTPException) as exc:
-            error = reason(N_("The connection failed: %(error)s"), error=type(exc).__name__)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            if deadline.passed or isinstance(exc, TimeoutError):
+                return Answer(None, no_answer)
+            if isinstance(exc, ssl.SSLError):
+                return Answer(None, reason(N_("The secure connection failed (certificate or TLS).")))
+            if isinstance(exc, ConnectionRefusedError):
+                error = reason(N_("The connection was refused."))
+            else:
+                error = reason(N_("The connection failed: %(error)s"), error=type(exc).__name__)
             continue
         finally:
+            timer.cancel()
             connection.close()
         if 200 <= status < 300:
             return Answer(status, None)
@@ -196,11 +245,13 @@ def send_one(session: Session, delivery_id: int, *, settings: Mapping,
         return Sent(True, "failed", error=reason(SWITCHED_OFF))
     try:
         target = webhooks.check_url(url, allow_private=allow_private, **({"resolve": resolve} if resolve else {}))
+        answer = post(target, headers_for(message_id, secret, payload), payload.encode(),
+                      timeout=attempt_seconds(settings))
     except ServiceError as exc:
         answer = Answer(None, reason(exc.msgid, **{k: str(v) for k, v in exc.params.items()}))
-    else:
-        timeout = float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
-        answer = post(target, headers_for(message_id, secret, payload), payload.encode(), timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - a failed attempt, retried; never a row left "sending" to break again
+        log.exception("webhook delivery %s: the attempt broke", delivery_id)
+        answer = Answer(None, reason(N_("The connection failed: %(error)s"), error=type(exc).__name__))
     if answer.error is None:
         _finish(session, delivery_id, status="delivered", delivered_at=utcnow(), last_status_code=answer.status,
                 last_error=None, next_attempt_at=None)
@@ -275,6 +326,8 @@ def retry(session: Session, actor: Actor, delivery_id: int) -> int:
     webhooks.get_endpoint(session, actor, row.endpoint_id)  # org.manage, own organisation
     if row.status != "failed":
         raise Conflict(N_("Only a failed delivery can be tried again."))
+    if not session.scalar(select(WebhookEndpoint.active).where(WebhookEndpoint.id == row.endpoint_id)):
+        raise Conflict(N_("This webhook is switched off. Switch it on first, then try again."))
     row.status, row.next_attempt_at = "pending", utcnow()
     session.flush()
     return row.id

@@ -31,9 +31,9 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from surveyhub.db import after_commit
@@ -50,6 +50,9 @@ TEST_EVENT = "webhook.test"
 #: The scope that lets a payload carry a resident's display name.
 NAME_SCOPE = "projects:manage"
 MAX_URL = 2000
+SWITCHED_OFF = N_("The endpoint is switched off.")
+#: Characters a URL's path and query keep as they are (RFC 3986 pchar, with "%" for what is encoded already).
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 # --- the address check (SSRF) ---------------------------------------------------------------------------
@@ -135,7 +138,10 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = _resolve) ->
                 raise Invalid(N_("%(host)s points to a private, local or reserved network address (%(address)s). "
                                  "SurveyHub only sends there when an admin allows it below."),
                               host=host[:100], address=address)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Written as the HTTP client must send it: letters outside ASCII and spaces percent-encoded (it would
+    # refuse them mid-send), what is already encoded kept as it is.
+    path = quote(parts.path or "/", safe=_PATH_SAFE) + (f"?{quote(parts.query, safe=_PATH_SAFE + '?')}"
+                                                         if parts.query else "")
     return Target(parts.scheme, host, port, path, tuple(addresses))
 
 
@@ -160,6 +166,11 @@ def verify(secret: str, message_id: str, timestamp: int, body: str, header: str)
     """Does one of the header's space-separated ``v1`` signatures match? (For receivers' tests and docs.)"""
     wanted = signature(secret, message_id, timestamp, body)
     return any(hmac.compare_digest(wanted, part) for part in header.split() if part.startswith("v1,"))
+
+
+def stored_reason(msgid: str, **params) -> str:
+    """A failed attempt's reason as stored: msgid and parameters (translated where shown)."""
+    return json.dumps({"msgid": msgid, "params": params})
 
 
 # --- events --------------------------------------------------------------------------------------------------
@@ -357,9 +368,18 @@ def rotate_secret(session: Session, actor: Actor, endpoint_id: int) -> EndpointI
 
 
 def set_active(session: Session, actor: Actor, endpoint_id: int, active: bool) -> None:
-    """Switch an endpoint off (no new deliveries; waiting ones are not sent) or on again."""
+    """Switch an endpoint off or on again.
+
+    Off: no new deliveries are written, and the waiting ones fail now ("switched off") rather than at their
+    next planned attempt, hours away perhaps; once it is on again the admin tries them again from the log.
+    A delivery being sent at this moment finishes its attempt."""
     row = _own(session, actor, endpoint_id)
     row.active = bool(active)
+    if not active:
+        session.execute(update(WebhookDelivery)
+                        .where(WebhookDelivery.endpoint_id == row.id, WebhookDelivery.status == "pending")
+                        .values(status="failed", next_attempt_at=None, last_error=stored_reason(SWITCHED_OFF))
+                        .execution_options(synchronize_session=False))
     audit.record(session, "webhook.enable" if active else "webhook.disable", actor=actor, target=f"webhook:{row.id}")
     session.flush()
 
