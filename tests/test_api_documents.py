@@ -157,7 +157,7 @@ def test_verify_answers_as_the_public_check_page(client, session, demo, tokens, 
     altered = issued.replace(b"/Producer", b"/Producex", 1) if b"/Producer" in issued else issued + b"%"
     assert verify_file(client, tokens["other"], altered).get_json()["status"] == "altered"
     unknown = client.post("/api/v1/verify", json={"code": "AAAA-BBBB"}, headers=stranger).get_json()
-    assert unknown == {"kind": "document", "checked": "code", "status": "unknown", "document": None}
+    assert unknown == {"kind": "document", "checked": "code", "status": "unknown", "document": None, "credential": None}
     docs.revoke(session, demo.actor, code, "wrong resident")
     session.commit()
     revoked = client.post("/api/v1/verify", json={"code": code}, headers=stranger).get_json()

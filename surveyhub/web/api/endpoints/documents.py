@@ -19,10 +19,10 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from flask import current_app, request, url_for
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from spectree import Response
 
-from surveyhub.services import audit
+from surveyhub.services import audit, badge_credentials
 from surveyhub.services import document_batches as batches
 from surveyhub.services import documents as docs
 from surveyhub.services.errors import NotFound
@@ -70,7 +70,17 @@ class DocumentList(BaseModel):
 
 
 class VerifyIn(BaseModel):
-    code: str = Field(max_length=MAX_CODE, description="The verification code on the document.")
+    """Either a document's code or an Open Badges credential (one of the two)."""
+
+    code: str | None = Field(default=None, max_length=MAX_CODE, description="The verification code on the document.")
+    credential: str | None = Field(default=None, max_length=badge_credentials.MAX_JWT_CHARS,
+                                   description="An Open Badges 3.0 credential issued here (the VC-JWT text).")
+
+    @model_validator(mode="after")
+    def _one_of_the_two(self):
+        if (self.code is None) == (self.credential is None):
+            raise ValueError("send either code or credential")
+        return self
 
 
 class VerifyUpload(BaseModel):
@@ -93,15 +103,34 @@ class VerifiedDocument(BaseModel):
     superseded: bool
 
 
+class VerifiedCredential(BaseModel):
+    """What checking an Open Badges credential found (what the public check page shows)."""
+
+    id: str | None = Field(default=None, description="The credential's id (urn:uuid:...).")
+    issuer: str | None = Field(default=None, description="The issuing organisation's name.")
+    issuer_id: str | None = Field(default=None, description="The issuer profile's URL.")
+    achievement: str | None = Field(default=None, description="The badge's title.")
+    narrative: str | None = Field(default=None, description="What earned it, in words.")
+    valid_from: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+
+
 class VerifyOut(BaseModel):
     """The answer of /verify: is this genuine?"""
 
-    kind: Literal["document"] = Field(default="document", description="What was checked: `document` (a PDF or "
-                                      "its code); other kinds (credentials) may be added.")
-    checked: Literal["file", "code"] = Field(description="`file`: the bytes were compared; `code`: only the code.")
-    status: str = Field(description="`genuine`, `altered` (a registered code, other bytes), `revoked`, "
-                                    "`withdrawn` (the resident withdrew) or `unknown`.")
+    kind: Literal["document", "credential"] = Field(
+        default="document", description="What was checked: `document` (a PDF or its code) or `credential` (an Open "
+                                        "Badges VC-JWT).")
+    checked: Literal["file", "code", "signature"] = Field(
+        description="`file`: the bytes were compared; `code`: only the code; `signature`: a credential's signature, "
+                    "validity dates and status list entry.")
+    status: str = Field(description="A document: `genuine`, `altered` (a registered code, other bytes), `revoked`, "
+                                    "`withdrawn` (the resident withdrew) or `unknown`. A credential: `valid`, "
+                                    "`revoked`, `bad_signature`, `unknown_issuer`, `not_yet_valid`, `expired` or "
+                                    "`malformed`.")
     document: VerifiedDocument | None = None
+    credential: VerifiedCredential | None = None
 
 
 def _out(info: docs.DocumentInfo, show_participant: bool) -> DocumentOut:
@@ -217,9 +246,10 @@ def verify():
     """Check a document, as the public /verify page does.
 
     Send the PDF as the multipart part `file` (its bytes are compared with the register: `genuine`,
-    `altered`, `revoked`, `withdrawn` or `unknown`), or JSON `{"code": "..."}` (the code alone:
-    `genuine`, `revoked`, `withdrawn` or `unknown`). Any organisation's documents can be checked;
-    the answer says only what the public check page says.
+    `altered`, `revoked`, `withdrawn` or `unknown`), JSON `{"code": "..."}` (the code alone:
+    `genuine`, `revoked`, `withdrawn` or `unknown`), or JSON `{"credential": "<VC-JWT>"}` (an Open
+    Badges credential issued here: signature, validity and status list). Any organisation's documents
+    and credentials can be checked; the answer says only what the public check page says.
     """
     ctx = service_context()
     if request.mimetype == "multipart/form-data":
@@ -233,6 +263,8 @@ def verify():
         result, checked = docs.verify_file(ctx.session, data), "file"
     else:
         body = request.get_json(silent=True) or {}
+        if body.get("credential") is not None:
+            return _verify_credential(str(body["credential"]))
         result, checked = docs.verify_code(ctx.session, str(body.get("code", ""))[:MAX_CODE]), "code"
     found = result.document
     verified = None if found is None else VerifiedDocument(
@@ -240,3 +272,14 @@ def verify():
         issued_at=found.issued_at, revoked_at=found.revoked_at, revoked_reason=found.revoked_reason,
         superseded=found.superseded)
     return VerifyOut(checked=checked, status=result.status, document=verified)
+
+
+def _verify_credential(text: str) -> VerifyOut:
+    """An Open Badges credential, checked as ``surveyhub verify`` and the /verify page check it."""
+    ctx = service_context()
+    found = badge_credentials.verify(ctx.session, text, ctx.base_url)
+    facts = None if found.status in ("malformed", "bad_signature") else VerifiedCredential(
+        id=found.credential_id, issuer=found.issuer_name, issuer_id=found.issuer_id, achievement=found.achievement,
+        narrative=found.narrative, valid_from=found.valid_from, revoked_at=found.revoked_at,
+        revoked_reason=found.revoked_reason)
+    return VerifyOut(kind="credential", checked="signature", status=found.status, credential=facts)
