@@ -515,3 +515,38 @@ def test_end_answers_imported_from_a_file_issue_the_badges_they_earned(app, sess
                              commit=session.commit, badges_base_url=BASE_URL)
     found = {(info.participant_code, info.kind) for info in badges.list_for_project(context(app, session, org), slug)}
     assert found == {("K-IMP", "improvement"), ("K-IMP", "level")}
+
+
+def test_an_organisations_own_instrument_has_achievements_of_its_own(app, session, client, make_org, org):
+    """Two organisations may each upload an instrument with the same id and version: their achievements are
+    different things, so their ids differ, and each id describes its own organisation's scale, never the other's."""
+    from surveyhub.services import instruments
+
+    other = make_org("Welzijn Zuid")
+    registry = get_registry(app)
+
+    def own(owner, title: str) -> None:
+        scale = {**GROWTH["scales"][0], "title": _text(title, title)}
+        instruments.upload_definition(session, registry, access.Actor(organisation_id=owner.id, role="admin"),
+                                      {**GROWTH, "id": "eigen", "title": _text(title, title), "scales": [scale]},
+                                      "eigen.yaml")
+        session.commit()
+
+    own(other, "Geheim van Zuid")  # uploaded first: the first row a lookup without the organisation finds
+    own(org, "Samen koken")
+    ids = {}
+    for owner in (org, other):
+        slug = new_project(app, session, owner, ["eigen"])
+        badges.set_rule(context(app, session, owner), slug, "level")
+        session.commit()
+        answer(app, session, slug, "post", "R-EIGEN", {("eigen", "points"): 35})
+        [info] = issued(app, session, owner, slug).values()
+        ids[owner.slug] = payload(info)["credentialSubject"]["achievement"]["id"]
+    assert ids["buurtwerk-noord"] != ids["welzijn-zuid"]
+    assert ids["buurtwerk-noord"].startswith(f"{BASE_URL}/ob/issuers/buurtwerk-noord/achievements/eigen/1/")
+    described = client.get(ids["buurtwerk-noord"].removeprefix(BASE_URL))
+    assert described.status_code == 200 and described.get_json()["id"] == ids["buurtwerk-noord"]
+    assert "Samen koken" in described.get_json()["description"] and "Zuid" not in described.get_data(as_text=True)
+    assert client.get(ids["welzijn-zuid"].removeprefix(BASE_URL)).get_json()["name"] == "Geheim van Zuid: Sterk"
+    # The shared address names only installed instruments: an upload is never described there.
+    assert client.get("/ob/achievements/eigen/1/together/strong").status_code == 404

@@ -170,7 +170,7 @@ SPECIAL = {
     "badges.jwks": {"org_slug": "buurtwerk-noord"},
     "badges.key": {"org_slug": "buurtwerk-noord", "kid": "no-such-key"},
     "badges.status_list": {"org_slug": "buurtwerk-noord"},
-    "badges.achievement": {"scale_id": "organising", "level": "strong"},
+    "badges.achievement": {"scale_id": "organising", "level": "strong", "org_slug": "buurtwerk-noord"},
 }
 
 

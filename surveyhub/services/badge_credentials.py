@@ -32,7 +32,7 @@ from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyhub.models import BadgeCredential, Organisation, SigningKey
+from surveyhub.models import BadgeCredential, InstrumentVersion, Organisation, SigningKey
 from surveyhub.locale import translate
 from surveyhub.services import badge_keys, badge_rules
 from surveyhub.services.badge_rules import Award
@@ -65,9 +65,23 @@ def status_list_url(base_url: str, org_slug: str) -> str:
     return f"{issuer_id(base_url, org_slug)}/status/1"
 
 
-def achievement_id(base_url: str, instrument_id: str, version: int, scale_id: str, level: str | None = None) -> str:
+def achievement_id(base_url: str, instrument_id: str, version: int, scale_id: str, level: str | None = None,
+                   org_slug: str | None = None) -> str:
+    """An installed instrument's achievement is one for every organisation (``/ob/achievements/...``); an
+    organisation's own upload lives under its issuer (``org_slug``): two organisations may upload the same id
+    and version with different scales, and one id must never name two achievements."""
     tail = f"/{level}" if level else ""
-    return f"{base_url.rstrip('/')}/ob/achievements/{instrument_id}/{version}/{scale_id}{tail}"
+    root = f"{issuer_id(base_url, org_slug)}/achievements" if org_slug else f"{base_url.rstrip('/')}/ob/achievements"
+    return f"{root}/{instrument_id}/{version}/{scale_id}{tail}"
+
+
+def own_instrument(session: Session, organisation_id: int, instrument_id: str, version: int) -> bool:
+    """Whether the organisation uploaded this instrument version itself (its achievements are its own)."""
+    from surveyhub.services.instruments import UPLOAD_SCOPE_PREFIX
+
+    return session.scalar(select(InstrumentVersion.id).where(
+        InstrumentVersion.scope == f"{UPLOAD_SCOPE_PREFIX}{organisation_id}",
+        InstrumentVersion.instrument_id == instrument_id, InstrumentVersion.version == version)) is not None
 
 
 def issuer_profile(base_url: str, org: Organisation, keys: list[dict] | None = None) -> dict:
@@ -82,10 +96,13 @@ def issuer_profile(base_url: str, org: Organisation, keys: list[dict] | None = N
 # --- the credential ------------------------------------------------------------------------------
 
 def build_credential(base_url: str, org: Organisation, award: Award, facts: dict, public_id: str,
-                     status_index: int, valid_from: datetime) -> dict:
-    """The OpenBadgeCredential (VC 2.0 + OB 3.0) for one award: no name, e-mail address or answer in it."""
+                     status_index: int, valid_from: datetime, *, own: bool = False) -> dict:
+    """The OpenBadgeCredential (VC 2.0 + OB 3.0) for one award: no name, e-mail address or answer in it.
+
+    ``own``: the instrument is the organisation's own upload (see ``achievement_id``)."""
     achievement = {
-        "id": achievement_id(base_url, award.instrument_id, award.version, award.scale_id, award.level),
+        "id": achievement_id(base_url, award.instrument_id, award.version, award.scale_id, award.level,
+                             org.slug if own else None),
         "type": ["Achievement"], "achievementType": "Competency", "inLanguage": "nl",
         "name": facts["name"], "description": badge_rules.achievement_description(facts, award.kind),
         "criteria": {"narrative": badge_rules.criteria(award.kind, facts.get("comparison"))},

@@ -207,7 +207,8 @@ def _issue_one(session: Session, project: Project, org: Organisation, signing_ke
     public_id, now = str(uuid.uuid4()), datetime.now(UTC).replace(microsecond=0)
     facts = {**award.facts, "name": badge_rules.achievement_name(award.facts, award.kind),
              "narrative": badge_rules.narrative(award.facts, award.kind)}
-    credential = bc.build_credential(base_url, org, award, facts, public_id, index, now)
+    credential = bc.build_credential(base_url, org, award, facts, public_id, index, now,
+                                     own=bc.own_instrument(session, org.id, award.instrument_id, award.version))
     row = BadgeCredential(public_id=public_id, organisation_id=org.id, project_id=project.id,
                           participant_id=award.participant_id, participant_code=award.code, skill=award.skill,
                           instrument_id=award.instrument_id, instrument_version=award.version, kind=award.kind,

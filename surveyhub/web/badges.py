@@ -4,7 +4,8 @@
 - ``/ob/issuers/<org>/jwks.json``: its public keys as a JWK Set;
 - ``/ob/issuers/<org>/keys/<kid>``: one public key, the URL each credential's ``kid`` names;
 - ``/ob/issuers/<org>/status/1``: the revocation list (a signed BitstringStatusListCredential);
-- ``/ob/achievements/<instrument>/<version>/<scale>[/<level>]``: what a badge stands for.
+- ``/ob/achievements/<instrument>/<version>/<scale>[/<level>]``: what a badge stands for (an installed
+  instrument; an organisation's own upload: ``/ob/issuers/<org>/achievements/...``).
 
 No login, nothing about a resident: only what every credential already states. Thin
 routes over ``services.badges`` (the resident's own badges are ``web/resident_badges.py``).
@@ -71,8 +72,12 @@ def status_list(org_slug: str):
 
 @bp.get("/ob/achievements/<instrument_id>/<int:version>/<scale_id>")
 @bp.get("/ob/achievements/<instrument_id>/<int:version>/<scale_id>/<level>")
+@bp.get("/ob/issuers/<org_slug>/achievements/<instrument_id>/<int:version>/<scale_id>")
+@bp.get("/ob/issuers/<org_slug>/achievements/<instrument_id>/<int:version>/<scale_id>/<level>")
 @public
-def achievement(instrument_id: str, version: int, scale_id: str, level: str | None = None):
+def achievement(instrument_id: str, version: int, scale_id: str, level: str | None = None,
+                org_slug: str | None = None):
+    """An installed instrument's achievement, or (under its issuer) one of an organisation's own instruments."""
     found = badge_public.achievement(get_registry(), get_session(), instrument_id, version, scale_id, level,
-                                     _base_url())
+                                     _base_url(), org_slug)
     return _json(found, max_age=3600)
