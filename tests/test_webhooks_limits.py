@@ -176,3 +176,45 @@ def test_no_proxy_from_the_environment_is_used(app, session, place, monkeypatch)
         assert rows(session)[0].status == "delivered"
     finally:
         webhook_receiver.stop(receiver, server)
+
+
+def test_the_retention_purge_deletes_the_messages_that_mention_a_resident(app, session, place, make_org,
+                                                                        make_project):
+    """Their code and (named endpoints) their name go with the rest of their data, sent or still waiting;
+    messages without a resident, and another project's, stay."""
+    from datetime import datetime, timezone
+
+    from surveyhub.models import Project
+    from surveyhub.plugins import get_registry
+    from surveyhub.services import participants, retention
+    from tests.fixtures.outcomes import answer
+
+    other = make_project(place["org"], "Moestuin Oost")
+    endpoint = add(session, place, "http://127.0.0.1:9/hook", events=["response.completed", "wave.opened",
+                                                                       "wave.closed"])
+    webhooks.save_endpoint(session, place["actor"], endpoint_id=endpoint.id, url="http://127.0.0.1:9/hook",
+                           events=["response.completed", "wave.opened", "wave.closed"],
+                           scopes=[webhooks.NAME_SCOPE], allow_private=True)
+    session.commit()
+    codes = {}
+    for slug in (place["slug"], other.slug):
+        [resident] = participants.add_participants(session, place["actor"], slug, entries=[("Fatima Amrani", None)])
+        session.commit()
+        codes[slug] = getattr(resident, "code", resident)
+        answer(app, session, slug, "pre", codes[slug], {("organising", "org_1"): 3})
+    # The receiver is away (port 9): every message waits for its retry.
+    named = [row for row in rows(session) if "Fatima" in row.payload]
+    assert {json.loads(row.payload)["data"]["project"] for row in named} == {place["slug"], other.slug}
+
+    project = session.scalar(select(Project).where(Project.slug == place["slug"]))
+    project_id = project.id
+    for wave in project.waves:
+        wave.status, wave.closed_at = "closed", datetime.now(timezone.utc)
+    session.commit()
+    far = datetime(datetime.now(timezone.utc).year + 30, 1, 1, tzinfo=timezone.utc)
+    assert retention.purge_project(session, get_registry(app), project_id, now=far) is not None
+    session.commit()
+    left = [json.loads(row.payload)["data"] for row in rows(session)]
+    assert not [data for data in left if data.get("participant") == codes[place["slug"]]]
+    assert [data["participant"] for data in left if "participant" in data] == [codes[other.slug]]
+    assert not any("Fatima" in row.payload for row in rows(session) if place["slug"] in row.payload)

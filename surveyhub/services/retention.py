@@ -220,9 +220,10 @@ def _delete_residents(session: Session, project: Project) -> PurgeResult:
     participants = select(Participant.id).where(Participant.project_id == project.id)
     responses = select(Response.id).where(Response.participant_id.in_(participants))
     documents = _unlink_documents(session, project, participants)
-    from surveyhub.services import badges  # their badges stay valid; what we kept beside them goes
+    from surveyhub.services import badges, webhooks  # their badges stay valid; what we kept beside them goes
 
     badges.forget_for_retention(session, project.id)
+    webhooks.forget_project(session, project.organisation_id, project.slug)  # messages naming a resident
     n_answers = session.scalar(select(func.count()).select_from(Answer).where(Answer.response_id.in_(responses)))
     n_responses = session.scalar(select(func.count()).select_from(Response)
                                  .where(Response.participant_id.in_(participants)))

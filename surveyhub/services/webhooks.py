@@ -266,7 +266,18 @@ def via(actor: Actor) -> str:
 def forget_participant(session: Session, organisation_id: int, project_slug: str, code: str) -> int:
     """On erasure: delete the deliveries that mention this resident's code (a ``participant.erased``
     event stays, it is how the receiver hears to erase them too). Returns how many went."""
-    needle = json.dumps(code)[1:-1]
+    return _forget(session, organisation_id, project_slug, code)
+
+
+def forget_project(session: Session, organisation_id: int, project_slug: str) -> int:
+    """At the end of a project's retention period: delete its deliveries that mention a resident (their
+    code, and their name for a named endpoint), sent or still waiting, as their other data goes. Returns
+    how many went."""
+    return _forget(session, organisation_id, project_slug, None)
+
+
+def _forget(session: Session, organisation_id: int, project_slug: str, code: str | None) -> int:
+    needle = json.dumps(code if code is not None else project_slug, ensure_ascii=False)[1:-1]
     candidates = session.execute(select(WebhookDelivery.id, WebhookDelivery.payload).where(
         WebhookDelivery.organisation_id == organisation_id, WebhookDelivery.event_type != "participant.erased",
         WebhookDelivery.payload.contains(needle, autoescape=True))).all()
@@ -274,9 +285,10 @@ def forget_participant(session: Session, organisation_id: int, project_slug: str
     for delivery_id, payload in candidates:
         try:
             data = json.loads(payload).get("data") or {}
-        except ValueError:
+        except (ValueError, AttributeError):
             continue
-        if data.get("participant") == code and data.get("project") == project_slug:
+        if data.get("project") == project_slug and data.get("participant") is not None \
+                and (code is None or data.get("participant") == code):
             doomed.append(delivery_id)
     if doomed:
         session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(doomed))
