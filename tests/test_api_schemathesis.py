@@ -5,7 +5,8 @@ admin token holding every scope, on a copy of the demo organisation (a project, 
 answers, an issued certificate). Half of the generated path values are swapped for real ones
 (the demo project's slug, a resident's code, the certificate's code) so the operations reach
 their data, not only their 404. Every answer must not be a server error, must use a status
-code the document lists, and must match the schema the document gives for it.
+code and media type the document lists (problems: application/problem+json), and must match
+the schema the document gives for it.
 
 Deterministic for CI: hypothesis runs derandomized (the same examples every run) with a
 bounded number of examples per operation and no example database. A failure names the
@@ -19,7 +20,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
+                                               status_code_conformance)
 from sqlalchemy import select
 
 from surveyhub.models import Organisation, Participant, Project
@@ -29,7 +31,7 @@ from tests.fixtures.factories import bearer
 
 #: Examples per operation: enough to reach every branch of a small API, bounded for a 2-core CI machine.
 MAX_EXAMPLES = 30
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 #: Scenarios of the stateful run (each up to six linked calls).
 STATEFUL_EXAMPLES = 25
 #: Examples per operation for the funder token, whose answers are mostly refusals.

@@ -14,7 +14,7 @@ responses with the same models, so the document cannot drift from what the code 
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, g
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData, SecureType
 from spectree.plugins.flask_plugin import FlaskPlugin
@@ -28,7 +28,7 @@ def _validation_failed(req, resp, req_validation_error, instance, *args) -> None
     if req_validation_error is None:
         return
     from surveyhub.web.api.errors import RequestInvalid
-    raise RequestInvalid(req_validation_error)
+    raise RequestInvalid(req_validation_error, g.get("api_where", "body"))
 
 
 class _Routes(FlaskPlugin):
@@ -40,8 +40,47 @@ class _Routes(FlaskPlugin):
             if not rule.endpoint.startswith("openapi") and rule.endpoint != "static":
                 yield rule
 
+    def request_validation(self, request, query, json, form, headers, cookies):
+        """SpecTree's validation, plus: where a failing field was sent (``g.api_where``: query or body), and
+        a body that is not JSON refused as such. SpecTree reads a broken or non-JSON body as ``{}`` (a typo
+        came back as "Field required") and a body nested past Python's stack raised a RecursionError (500)."""
+        from surveyhub.web.api.errors import BodyRefused, RequestInvalid
 
-spec = SpecTree(
+        if json is not None and request.method not in ("GET", "DELETE") and request.mimetype not in \
+                self.FORM_MIMETYPE and request.get_data(cache=True):
+            if not request.is_json:
+                raise RequestInvalid(BodyRefused("Send the body as application/json."))
+            try:
+                parsed = request.get_json(silent=True)
+            except RecursionError:
+                parsed = None
+            if parsed is None:
+                raise RequestInvalid(BodyRefused("The body is not valid JSON (or nested too deeply)."))
+        try:
+            super().request_validation(request, query, json, form, headers, cookies)
+        except self.model_adapter.validation_error as exc:
+            g.api_where = "query" if query is not None and getattr(exc, "title", None) == query.__name__ else "body"
+            raise
+
+
+class _Spec(SpecTree):
+    """SpecTree documents every answer as ``application/json``; a problem is ``application/problem+json``
+    (RFC 9457), as ``problems.problem`` sends it and as clients and schemathesis check it."""
+
+    def _generate_spec(self):
+        from surveyhub.web.api.problems import MEDIA_TYPE
+
+        document = super()._generate_spec()
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for status, answer in (operation.get("responses") or {}).items():
+                    content = answer.get("content") or {}
+                    if status[:1] in "45" and "application/json" in content:
+                        content[MEDIA_TYPE] = content.pop("application/json")
+        return document
+
+
+spec = _Spec(
     "flask", title="SurveyHub API", version="1.0.0", path="api/v1", filename="openapi.json", mode="strict",
     annotations=True, page_templates={}, before=_validation_failed, backend=_Routes,
     description=("Run projects, waves and participants, import answers, and read outcomes, exports and issued "

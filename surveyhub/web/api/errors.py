@@ -16,9 +16,19 @@ log = logging.getLogger(__name__)
 class RequestInvalid(Exception):
     """A request did not match its model (SpecTree's validation, turned into a 422 problem)."""
 
-    def __init__(self, error):
+    def __init__(self, error, where: str = "body"):
         super().__init__("request invalid")
-        self.error = error
+        self.error, self.where = error, where
+
+
+class BodyRefused:
+    """A body that could not be read as JSON, in the shape of pydantic's errors (``field_errors``)."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def errors(self) -> list[dict]:
+        return [{"loc": (), "msg": self.message}]
 
 
 class ApiProblem(Exception):
@@ -29,11 +39,12 @@ class ApiProblem(Exception):
         self.status, self.kind, self.detail, self.headers = status, kind, detail, headers or {}
 
 
-def field_errors(error) -> list[dict]:
-    """Pydantic's errors as ``{location, message}`` entries."""
+def field_errors(error, where: str = "body") -> list[dict]:
+    """Pydantic's errors as ``{location, message}`` entries; ``location`` starts with where the field was
+    sent (``body``, ``query``), as ``FieldError`` documents: ``body.name``, ``query.limit``."""
     entries = []
     for one in getattr(error, "errors", lambda: [])():
-        location = ".".join(str(part) for part in one.get("loc", ())) or "body"
+        location = ".".join([where, *(str(part) for part in one.get("loc", ()))])
         entries.append({"location": location, "message": str(one.get("msg", "not valid"))})
     return entries
 
@@ -46,7 +57,7 @@ def register(bp: Blueprint) -> None:
     @bp.errorhandler(RequestInvalid)
     def _invalid_request(exc: RequestInvalid):
         return problem(422, "validation-error", "Some fields are missing or not valid; see errors.",
-                       errors=field_errors(exc.error))
+                       errors=field_errors(exc.error, exc.where))
 
     @bp.errorhandler(NotFound)
     def _not_found(exc: NotFound):

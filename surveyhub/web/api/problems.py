@@ -36,7 +36,9 @@ MEDIA_TYPE = "application/problem+json"
 class FieldError(BaseModel):
     """One field of a request that is not valid."""
 
-    location: str = Field(description="Where: the field's path, e.g. `body.name` or `query.limit`.")
+    location: str = Field(description="Where: the field's path, starting with where it was sent, e.g. `body.name` "
+                                      "or `query.limit` (`body` alone: the body as a whole); for an answers "
+                                      "import the file's place, e.g. `row 3, column org_1` or `header`.")
     message: str = Field(description="What is wrong, in words.")
 
 

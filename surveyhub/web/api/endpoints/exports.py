@@ -56,7 +56,7 @@ def parse_query(model: type[Q], args) -> Q:
     try:
         return model.model_validate(args.to_dict())
     except ValidationError as exc:
-        raise RequestInvalid(exc) from None
+        raise RequestInvalid(exc, "query") from None
 
 
 def json_rows(table: exports.ExportTable) -> Iterator[bytes]:

@@ -153,7 +153,7 @@ def create_project(json: ProjectIn):
                 ctx.session, get_registry(), ctx.actor, json.name, list(json.instruments), json.retrospective,
                 json.description, retention_months=json.retention_months, setup=setup)
     except NotFound as exc:  # the only thing create_project looks up is an instrument
-        raise RequestInvalid(_FieldError(("instruments",), str(exc))) from exc
+        raise RequestInvalid(_FieldError(("instruments",), str(exc)), "body") from exc
     return project_out(info), 201, {"Location": url_for("api.get_project", slug=info.slug, _external=False)}
 
 

@@ -1,0 +1,57 @@
+"""What the API makes of awkward requests: where a bad field was sent, bodies that are not JSON, and the
+media type its document gives problems (second-round review of the JSON API)."""
+
+from __future__ import annotations
+
+import pytest
+
+from surveyhub.log_masking import mask
+from tests.fixtures.factories import bearer
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def world(org_people, make_project, make_api_token):
+    project = make_project(org_people["org"], "Speeltuin", instruments=("organising",))
+    return {"slug": project.slug, "headers": bearer(make_api_token(org_people["org"]))}
+
+
+def _errors(response, status: int = 422) -> list[dict]:
+    assert response.status_code == status and response.mimetype == PROBLEM, (response.status_code, response.text)
+    return response.get_json()["errors"]
+
+
+def test_a_validation_error_names_query_or_body_as_field_error_promises(client, world):
+    errors = _errors(client.get(f"/api/v1/projects/{world['slug']}/participants?limit=0", headers=world["headers"]))
+    assert [e["location"] for e in errors] == ["query.limit"]
+    errors = _errors(client.post("/api/v1/projects", headers=world["headers"], json={"name": 5}))
+    assert sorted(e["location"] for e in errors) == ["body.instruments", "body.name"]
+    errors = _errors(client.get(f"/api/v1/projects/{world['slug']}/export?dialect=nope", headers=world["headers"]))
+    assert all(e["location"].startswith("query.") for e in errors), errors
+
+
+@pytest.mark.parametrize("data, content_type, says", [
+    ("{", "application/json", "not valid JSON"),
+    ('{"name": "x", "instruments": ["organising"]', "application/json", "not valid JSON"),
+    ('{"name": "x", "instruments": ["organising"]}', "text/plain", "application/json"),
+    ("[" * 100_000, "application/json", "nested too deeply"),  # was a RecursionError: a 500
+])
+def test_a_body_that_is_not_json_is_refused_as_such_not_as_missing_fields(client, world, data, content_type, says):
+    errors = _errors(client.post("/api/v1/projects", headers=world["headers"], data=data, content_type=content_type))
+    assert len(errors) == 1 and errors[0]["location"] == "body" and says in errors[0]["message"], errors
+
+
+def test_the_document_gives_every_error_answer_as_problem_json(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    errors = {(path, method, status): set(answer.get("content", {}))
+              for path, operations in document["paths"].items() for method, operation in operations.items()
+              for status, answer in operation["responses"].items() if status[0] in "45"}
+    assert errors and all(types <= {PROBLEM} for types in errors.values()), errors
+    assert any(types == {PROBLEM} for types in errors.values())
+
+
+def test_an_api_token_never_reaches_a_log_line():
+    token = "shk_" + "aB3_-" * 8 + "xyz"
+    assert token not in mask(f'10.0.0.1 "GET /api/v1/projects" 200 "Bearer {token}"')
+    assert mask(f"Authorization: Bearer {token}") == "Authorization: Bearer shk_***"
