@@ -22,12 +22,15 @@ _QUERY = re.compile(r"((?:^|[?&;])(?:token|reset|key)=)[^&;#\s\"']*", re.I)
 #: e.g. among the parameters of a database error in a traceback.
 _BARE = re.compile(r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]{0,31}[A-Z])(?=[A-Za-z0-9_-]{0,31}[a-z])"
                    r"(?=[A-Za-z0-9_-]{0,31}[0-9])[A-Za-z0-9_-]{32}(?![A-Za-z0-9_-])")
+#: An API token (``shk_`` and 43 characters), e.g. an ``Authorization`` header in a custom access-log format.
+_API_TOKEN = re.compile(r"shk_[A-Za-z0-9_-]+")
 
 
 def mask(text):
     """``text`` with every personal, anonymous or reset token replaced by ``***``."""
     if not isinstance(text, str) or not text:
         return text
+    text = _API_TOKEN.sub("shk_" + HIDDEN, text)
     return _BARE.sub(HIDDEN, _QUERY.sub(r"\1" + HIDDEN, _PATH.sub(r"\1" + HIDDEN, text)))
 
 
