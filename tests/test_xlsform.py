@@ -315,3 +315,71 @@ def test_two_columns_for_one_question_are_refused_not_one_dropped(app, session, 
         session.rollback()
         assert any("same" in problem and repr(header[-1]) in problem for problem in refused.value.problems), \
             refused.value.problems
+
+
+def _rezipped(content: bytes, extra: dict[str, bytes]) -> bytes:
+    """The workbook with ``extra`` parts added (deflated), as a hostile author could."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        for name, data in extra.items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked():
+    """50 MB of zeros deflate to 50 KB: the file is small, its parts are not."""
+    content = _rezipped(workbook(good_survey(), AGREE3), {"xl/media/zeros.bin": b"\0" * (50 * 1024 * 1024)})
+    assert len(content) < xlsform.MAX_BYTES
+    assert problems(content) == ["form.xlsx: the workbook unpacks to more than 40 MB"]
+
+
+def _zip_by_hand(parts: list[tuple[str, bytes, int]]) -> bytes:
+    """A zip written byte by byte: (name, data, the size its headers claim), each part deflated."""
+    import struct
+    import zlib
+
+    out, directory = io.BytesIO(), []
+    for name, data, claimed in parts:
+        packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+        raw, encoded = packer.compress(data) + packer.flush(), name.encode()
+        directory.append((encoded, out.tell(), zlib.crc32(data), len(raw), claimed))
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0, zlib.crc32(data), len(raw), claimed,
+                              len(encoded), 0) + encoded + raw)
+    start = out.tell()
+    for encoded, offset, crc, packed, claimed in directory:
+        out.write(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, packed, claimed,
+                              len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(directory), len(directory), out.tell() - start,
+                          start, 0))
+    return out.getvalue()
+
+
+def test_a_part_that_lies_about_its_size_is_read_no_further_than_it_says():
+    """The sizes in a zip's directory are the author's word: a survey sheet claiming 10 bytes while it unpacks to
+    50 MB passes the size check, is read no further than its 10 bytes, and the zip's checksum then fails: one
+    line for the author, never 50 MB in memory."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(workbook(good_survey(), AGREE3))) as archive:
+        parts = [(item.filename, archive.read(item), item.file_size) for item in archive.infolist()]
+    assert xlsform.read_definition(_zip_by_hand(parts), "form.xlsx")[0]["id"]  # honest sizes: a good workbook
+    xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+           + b"<row/>" * (8 * 1024 * 1024) + b"</sheetData></worksheet>")
+    parts = [(name, xml, 10) if name == "xl/worksheets/sheet1.xml" else (name, data, size)
+             for name, data, size in parts]
+    content = _zip_by_hand(parts)
+    assert len(content) < xlsform.MAX_BYTES
+    assert problems(content) == ["form.xlsx: the workbook cannot be read; save it again as .xlsx"]
+
+
+def test_a_form_past_its_row_limit_is_refused_not_read_to_the_end():
+    from surveyhub.services import xlsform_sheets
+
+    rows = good_survey() + [["select_one agree3", f"extra_{n}", "Vraag", "Question", "samen", ""]
+                            for n in range(xlsform_sheets.MAX_ROWS)]
+    assert problems(workbook(rows, AGREE3)) == [f"form.xlsx: survey: more than {xlsform_sheets.MAX_ROWS} rows; "
+                                                "an instrument is shorter"]
