@@ -383,3 +383,17 @@ def test_a_form_past_its_row_limit_is_refused_not_read_to_the_end():
                             for n in range(xlsform_sheets.MAX_ROWS)]
     assert problems(workbook(rows, AGREE3)) == [f"form.xlsx: survey: more than {xlsform_sheets.MAX_ROWS} rows; "
                                                 "an instrument is shorter"]
+
+
+def test_a_row_far_below_the_form_is_refused_not_silently_left_out():
+    """Only the first rows were read: an item typed far below the others (after blank rows) was dropped without
+    a word, so the instrument lost a question. Now any filled row past the limit refuses the form."""
+    book = openpyxl.load_workbook(io.BytesIO(workbook(good_survey(), AGREE3)))
+    book["survey"].cell(row=5000, column=1, value="select_one agree3")
+    book["survey"].cell(row=5000, column=2, value="far_below")
+    out = io.BytesIO()
+    book.save(out)
+    from surveyhub.services import xlsform_sheets
+
+    assert problems(out.getvalue()) == [f"form.xlsx: survey: more than {xlsform_sheets.MAX_ROWS} rows; "
+                                        "an instrument is shorter"]

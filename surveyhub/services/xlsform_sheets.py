@@ -31,6 +31,9 @@ MAX_BYTES = 2 * 1024 * 1024
 #: Unpacked size of all parts: a small .xlsx never needs more; a zip bomb is refused before parsing.
 MAX_UNPACKED = 40 * 1024 * 1024
 MAX_ROWS = 1000
+#: Rows looked at for a filled one past ``MAX_ROWS`` (cheap: blank rows cost little), so an item typed far
+#: below the form is refused rather than silently left out.
+SCANNED_ROWS = 50 * MAX_ROWS
 MAX_COLUMNS = 200
 MAX_CELL = 32767  # Excel's own limit
 
@@ -130,7 +133,7 @@ def _column_name(text: str) -> str:
 
 
 def _read_sheet(ws, source: str) -> Sheet:
-    rows = ws.iter_rows(max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS, values_only=True)
+    rows = ws.iter_rows(max_row=SCANNED_ROWS, max_col=MAX_COLUMNS, values_only=True)
     header_cells = next(rows, None) or ()
     header = [_column_name(_text(cell)) for cell in header_cells]
     while header and not header[-1]:
