@@ -55,3 +55,21 @@ def test_an_api_token_never_reaches_a_log_line():
     token = "shk_" + "aB3_-" * 8 + "xyz"
     assert token not in mask(f'10.0.0.1 "GET /api/v1/projects" 200 "Bearer {token}"')
     assert mask(f"Authorization: Bearer {token}") == "Authorization: Bearer shk_***"
+
+
+def test_an_error_outside_any_api_view_is_a_problem_too(app, client, world):
+    """A failure before the view runs (here a hook; in life e.g. the database going away while the request's
+    session opens) was Flask's HTML 500 page on an API path."""
+    def broken():
+        raise RuntimeError("the database went away")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.before_request_funcs.setdefault(None, []).append(broken)
+    try:
+        response = client.get("/api/v1/projects", headers=world["headers"])
+    finally:
+        app.before_request_funcs[None].remove(broken)
+    assert response.status_code == 500 and response.mimetype == PROBLEM, response.text
+    assert "database" not in response.text  # nothing of the cause reaches the client
+    page = client.get("/login")
+    assert page.status_code == 200  # the hook is gone again
