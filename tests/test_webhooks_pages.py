@@ -190,3 +190,19 @@ def test_cli_list_and_test(app, session, runner, org_people, receiver):
     receiver.statuses.append(503)
     failed = runner.invoke(args=["webhooks", "test", str(info.id)])
     assert failed.exit_code == 1 and "The receiver answered 503." in failed.output
+
+
+def test_switching_off_says_the_waiting_messages_fail_and_the_log_shows_why(app, session, admin_client, receiver):
+    add_form(admin_client, url=receiver.url, allow_private="y")
+    row = endpoint_row(session)
+    receiver.statuses.extend([500])
+    post_action(admin_client, row.id, "test")  # 500: waits for its retry
+    session.expire_all()
+    assert session.scalars(select(WebhookDelivery.status)).one() == "pending"
+    session.rollback()
+    post_action(admin_client, row.id, "off")
+    page = admin_client.get(f"/admin/webhooks/{row.id}")
+    assert "Berichten die nog wachtten, zijn mislukt" in page.text
+    assert "De webhook staat uit." in page.text  # the failed message's reason in the log
+    session.expire_all()
+    assert session.scalars(select(WebhookDelivery.status)).one() == "failed"

@@ -135,7 +135,8 @@ def switch_on(endpoint_id: int):
 @requires("org.manage")
 def switch_off(endpoint_id: int):
     return _action(endpoint_id, lambda s, a: webhooks.set_active(s, a, endpoint_id, False),
-                   _("Webhook switched off. Nothing is sent to it until you switch it on again."))
+                   _("Webhook switched off. Nothing is sent to it until you switch it on again. Messages that were "
+                     "still waiting have failed; once it is on again, you can send them again from the list."))
 
 
 @bp.post("/<int:endpoint_id>/delete")
