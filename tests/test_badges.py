@@ -312,6 +312,7 @@ def test_revoking_sets_the_status_bit_and_verify_says_revoked(app, session, clie
         keys = client.get("/ob/issuers/buurtwerk-noord/jwks.json").get_json()["keys"]
         status = pyjwt.decode(signed.get_data(as_text=True), pyjwt.PyJWK(keys[0]).key, algorithms=["EdDSA"])
         assert status["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+        assert status["sub"] == status["credentialSubject"]["id"] and status["iss"] == status["issuer"]
         encoded = status["credentialSubject"]["encodedList"]
         import base64
         import gzip

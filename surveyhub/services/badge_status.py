@@ -52,4 +52,5 @@ def signed_status_list(session: Session, org: Organisation, base_url: str) -> st
     if key is None:
         return None
     credential = status_list_credential(session, org, base_url)
-    return sign({**credential, **jwt_claims_for(credential["issuer"], credential)}, key, base_url, org.slug)
+    claims = {**jwt_claims_for(credential["issuer"], credential), "sub": credential["credentialSubject"]["id"]}
+    return sign({**credential, **claims}, key, base_url, org.slug)
