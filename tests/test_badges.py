@@ -551,3 +551,36 @@ def test_an_organisations_own_instrument_has_achievements_of_its_own(app, sessio
     assert client.get(ids["welzijn-zuid"].removeprefix(BASE_URL)).get_json()["name"] == "Geheim van Zuid: Sterk"
     # The shared address names only installed instruments: an upload is never described there.
     assert client.get("/ob/achievements/eigen/1/together/strong").status_code == 404
+
+
+def test_verify_judges_hostile_and_out_of_date_credentials(app, session, client, earned):
+    """HS256 with the published key as its secret, a key named by a wrong kid, and credentials that were truly
+    signed by the organisation's key but say they start tomorrow or ended yesterday."""
+    from datetime import UTC, datetime, timedelta
+
+    from surveyhub.models import SigningKey
+
+    _slug, found = earned
+    info = found[("R-GROEI", "improvement")]
+    header, claims = pyjwt.get_unverified_header(info.jwt), payload(info)
+    public = pyjwt.utils.base64url_decode(client.get(header["kid"].removeprefix(BASE_URL)).get_json()["x"])
+    forged = pyjwt.encode({**claims, "credentialSubject": {**claims["credentialSubject"], "narrative": "x"}},
+                          public, algorithm="HS256", headers={"kid": header["kid"]})
+    assert badge_credentials.verify(session, forged, BASE_URL).status == "unknown_issuer"
+    wrong_kid = pyjwt.encode(claims, b"k" * 32, algorithm="HS256",
+                             headers={"kid": header["kid"].rsplit("/", 1)[0] + "/nokey"})
+    assert badge_credentials.verify(session, wrong_kid, BASE_URL).status == "unknown_issuer"
+    key = session.scalar(select(SigningKey))
+    now = datetime.now(UTC)
+
+    def signed(sub: str | None = None, **changes) -> str:
+        changed = {**claims, **changes}
+        jwt_claims = {**badge_credentials.jwt_claims(changed), **({"sub": sub} if sub else {})}
+        return badge_credentials.sign({**changed, **jwt_claims}, key, BASE_URL, "buurtwerk-noord")
+
+    tomorrow = badge_credentials.iso(now + timedelta(days=1))
+    assert badge_credentials.verify(session, signed(validFrom=tomorrow), BASE_URL).status == "not_yet_valid"
+    yesterday = badge_credentials.iso(now - timedelta(days=1))
+    assert badge_credentials.verify(session, signed(validUntil=yesterday), BASE_URL).status == "expired"
+    assert badge_credentials.verify(session, signed(), BASE_URL).status == "valid"
+    assert badge_credentials.verify(session, signed(sub="urn:uuid:someone-else"), BASE_URL).status == "malformed"
