@@ -197,3 +197,16 @@ def test_the_integrators_guide_names_every_scope_and_setting():
         assert f"| `{scope}` |" in guide, scope
     for setting in ("API_RATE_LIMIT", "API_AUTH_RATE_LIMIT"):
         assert f"`SURVEYHUB_{setting}` | `{DEFAULTS[setting]}`" in guide, setting
+
+
+def test_the_last_use_is_written_at_most_once_a_minute_whichever_address_calls(app, session, org_people,
+                                                                                make_api_token):
+    """A script behind two outgoing addresses (or a pool of workers) must not make every call a write: on
+    SQLite each write takes the database's one write lock."""
+    token = make_api_token(org_people["org"])
+    assert api_tokens.authenticate(session, token, source="192.0.2.1") is not None
+    session.commit()
+    for source in ("192.0.2.2", "192.0.2.1", "2001:db8::7"):
+        assert api_tokens.authenticate(session, token, source=source) is not None
+        assert not session.dirty, source
+    assert _row(session, token).last_used_from == "192.0.2.1"

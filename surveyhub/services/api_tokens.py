@@ -163,7 +163,8 @@ def authenticate(session: Session, token: str, *, source: str | None = None) -> 
         if funder is None or not funder.active or funder.organisation_id != row.organisation_id:
             return None
         email = funder.email
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USE_EVERY or row.last_used_from != source:
+    # Time alone decides (not a change of address: a script behind two addresses would write on every call).
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USE_EVERY:
         row.last_used_at, row.last_used_from = now, (source or "")[:64] or None
     return Actor(organisation_id=row.organisation_id, role=row.role, user_id=row.user_id, email=email,
                  source=f"api:{row.prefix}", scopes=frozenset(row.scopes.split()))
