@@ -397,3 +397,18 @@ def test_a_row_far_below_the_form_is_refused_not_silently_left_out():
 
     assert problems(out.getvalue()) == [f"form.xlsx: survey: more than {xlsform_sheets.MAX_ROWS} rows; "
                                         "an instrument is shorter"]
+
+
+def test_control_characters_in_an_instruments_text_do_not_break_the_export():
+    """A YAML upload may hold a vertical tab or another control character (\\v in a quoted string) that an .xlsx
+    cannot store: openpyxl refused the whole export (a 500 on the download). They are left out; the rest stays."""
+    definition = load_instrument_file(SHIPPED[0])
+    definition = definition if isinstance(definition, dict) else definition.definition
+    import copy
+
+    changed = copy.deepcopy(definition)
+    item = changed["scales"][0]["items"][0]
+    item["text"]["nl"] = "Samen\x0b werken\x01 =1+1"
+    content = xlsform_export.export(changed)
+    [row] = [r for r in sheet_rows(content, "survey") if r["name"] == item["id"]]
+    assert row[NL] == "Samen werken =1+1"

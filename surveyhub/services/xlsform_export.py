@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet.worksheet import Worksheet
 
 from surveyhub.measures.definition import InstrumentError, translations_of
@@ -85,7 +86,8 @@ class _Sheet:
             value = values.get(column, "")
             if value == "":
                 continue
-            cell = self.sheet.cell(row=row, column=index, value=value)
+            # Control characters (a \v in a YAML string) cannot be stored in an .xlsx: left out, not an error.
+            cell = self.sheet.cell(row=row, column=index, value=ILLEGAL_CHARACTERS_RE.sub("", str(value)))
             cell.data_type = "s"  # "=..." is a resident's text, never a formula
 
 
