@@ -135,3 +135,18 @@ def test_baked_svg_badges_verify_like_the_file_and_escape_their_words(app, sessi
     assert not [name for e in elements for name in e.attributes.keys() if name.startswith("on")]
     assert parsed.documentElement.getAttribute("aria-label").endswith('Buurt & <Co> "quoted"')
     assert "url(" not in hostile
+
+
+def test_two_codes_that_make_one_file_name_give_two_files(app, session, runner, org, tmp_path):
+    """Codes come from imports too: 'K.001', 'K/001' and 'k-001' all make 'K-001-…' on a (case-blind) disk, and
+    one file silently replaced the other. Each badge keeps its own file; the first keeps the plain name."""
+    slug = project_with(app, session, org, "level", {"K.001": (None, 35), "K/001": (None, 35), "k-001": (None, 35)})
+    out = tmp_path / "badges"
+    result = runner.invoke(args=["badges", slug, "-o", str(out), "--svg"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) == 6 and len({name.casefold() for name in names}) == 6
+    assert "K-001-growth-together-level.jwt" in names and "3 badges" in result.output
+    written = {pyjwt.decode(p.read_text(), options={"verify_signature": False})["id"]
+               for p in out.glob("*.jwt")}
+    assert len(written) == 3

@@ -66,10 +66,12 @@ def issue(project: str, out_dir: Path | None, list_only: bool, with_revoked: boo
         current = badge_service.issue_for_project(ctx, project)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        taken: set[str] = set()
         for info in current:
-            _write(out_dir / info.file_name, info.jwt)
+            name = _own_name(info, taken)
+            _write(out_dir / name, info.jwt)
             if with_svg:
-                _write(out_dir / info.file_name.replace(".jwt", ".svg"),
+                _write(out_dir / name.replace(".jwt", ".svg"),
                        badge_image.svg(info.jwt, info.skill_in("nl"), info.level_in("nl") or "Gegroeid", org_name,
                                        colour))
     except OSError as exc:
@@ -78,6 +80,16 @@ def issue(project: str, out_dir: Path | None, list_only: bool, with_revoked: boo
     if rule == "off":
         click.echo(f"{project}: the project's badge rule is off; no new badges issued", err=True)
     click.echo(f"{project}: {len(current)} badges in {out_dir} ({new} new)")
+
+
+def _own_name(info: badge_service.BadgeInfo, taken: set[str]) -> str:
+    """``<code>-<skill>.jwt``, or with the badge's id added when another badge has that name already: codes from
+    an import may differ only in what a file name cannot hold ('K.001', 'K/001') or in case ('k-001')."""
+    name = info.file_name
+    if name.casefold() in taken:
+        name = name.removesuffix(".jwt") + f"-{info.public_id[:8]}.jwt"
+    taken.add(name.casefold())
+    return name
 
 
 def _write(target: Path, text: str) -> None:
