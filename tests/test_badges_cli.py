@@ -150,3 +150,17 @@ def test_two_codes_that_make_one_file_name_give_two_files(app, session, runner, 
     written = {pyjwt.decode(p.read_text(), options={"verify_signature": False})["id"]
                for p in out.glob("*.jwt")}
     assert len(written) == 3
+
+
+def test_a_baked_badge_is_well_formed_xml_whatever_its_words_hold():
+    """Skill and organisation names come from instrument files and admins: a control character (a \\v in a YAML
+    string) made the SVG no XML at all, so no browser drew it. Such characters are left out; the rest escaped."""
+    from xml.etree import ElementTree
+
+    from surveyhub.services import badge_image
+
+    drawn = badge_image.svg("a.b.c", "Samen\x0bwerken <b>&", "Sterk\x01", "Buurt\x1fwerk \"Noord\"")
+    root = ElementTree.fromstring(drawn)
+    text = " ".join(root.itertext()) + root.attrib["aria-label"]
+    assert "Samenwerken <b>&" in text and "Buurtwerk \"Noord\"" in text and "\x0b" not in drawn
+    assert badge_image.baked_jwt(drawn.encode()) == "a.b.c"

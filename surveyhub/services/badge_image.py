@@ -14,11 +14,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 #: The namespace OB 3.0 gives the baked credential element.
 OB_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _BAKED = re.compile(r"<openbadges:credential\b[^>]*?\sverify=\"([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)\"")
 
 
 def svg(jwt: str, title: str, subtitle: str | None, organisation: str, colour: str = "#1f5f8b") -> str:
     """A round badge (title in a few lines, subtitle, organisation) with ``jwt`` baked in."""
+    title, organisation = _xml_chars(title), _xml_chars(organisation)
+    subtitle = _xml_chars(subtitle) if subtitle else subtitle
     colour = colour if re.fullmatch(r"#[0-9A-Fa-f]{6}", colour or "") else "#1f5f8b"
     lines = textwrap.wrap(title, 18)[:3] or [""]
     top = 120 - 14 * (len(lines) - 1)
@@ -36,6 +39,12 @@ def svg(jwt: str, title: str, subtitle: str | None, organisation: str, colour: s
         f'<g fill="#1a1a1a" text-anchor="middle" font-family="sans-serif">{words}'
         f'<text x="150" y="236" font-size="14">{escape(organisation[:36])}</text></g></svg>'
     )
+
+
+def _xml_chars(text: str) -> str:
+    """Without the characters XML 1.0 cannot hold (control characters but tab and newline): one would make the
+    whole image no XML, so nothing draws it."""
+    return _NOT_XML.sub("", text)
 
 
 def baked_jwt(data: bytes) -> str | None:
