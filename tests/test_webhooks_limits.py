@@ -218,3 +218,30 @@ def test_the_retention_purge_deletes_the_messages_that_mention_a_resident(app, s
     assert not [data for data in left if data.get("participant") == codes[place["slug"]]]
     assert [data["participant"] for data in left if "participant" in data] == [codes[other.slug]]
     assert not any("Fatima" in row.payload for row in rows(session) if place["slug"] in row.payload)
+
+
+def test_a_receiver_that_never_answers_costs_one_timeout_not_one_per_message(app, session, place, monkeypatch):
+    """A bulk import makes a message per resident; with the receiver silent, the first one's timeout holds the
+    others back (a failed attempt each, retried after its pause) instead of a worker waiting on every one."""
+    receiver, server = webhook_receiver.start()
+    receiver.hold = threading.Event()
+    try:
+        endpoint = add(session, place, receiver.url)
+        from surveyhub.queue import get_queue
+        monkeypatch.setattr(get_queue(app), "send_webhook", lambda delivery_id: None)  # sent by hand below
+        ids = [webhooks.emit(session, place["org"].id, "wave.opened", {"project": place["slug"], "n": n})[0]
+               for n in range(5)]
+        session.commit()
+        results = [webhook_delivery.send_one(session, delivery_id, settings=app.config) for delivery_id in ids]
+        assert len(receiver.requests) == 1  # only the first message reached the silent receiver
+        assert json.loads(results[0].error)["msgid"] == "No answer within %(seconds)s seconds."
+        for sent in results[1:]:
+            assert (sent.attempted, sent.status) == (True, "pending") and sent.retry_in is not None
+            assert json.loads(sent.error)["msgid"] == webhook_delivery.HELD_BACK
+        # a test event from the admin still connects
+        test_id = webhooks.queue_test_event(session, place["actor"], endpoint.id)
+        session.commit()
+        webhook_delivery.send_one(session, test_id, settings=app.config)
+        assert len(receiver.requests) == 2
+    finally:
+        webhook_receiver.stop(receiver, server)

@@ -49,6 +49,11 @@ KEEP_FAILED = timedelta(days=90)
 
 SWITCHED_OFF = webhooks.SWITCHED_OFF
 NO_ANSWER = N_("No answer within %(seconds)s seconds.")
+HELD_BACK = N_("Not sent: the receiver did not answer another message in time a moment ago.")
+#: After an attempt at an endpoint found no answer in time, its other messages do not connect for this
+#: long (each counts a failed attempt and waits for its next pause): a receiver that never answers costs
+#: the queue one timeout a minute, not one per message (a bulk import makes thousands).
+HOLD_BACK = timedelta(seconds=60)
 
 
 def retry_schedule(settings: Mapping) -> list[float]:
@@ -227,6 +232,23 @@ class Sent:
     retry_in: float | None = None
 
 
+class _HeldBack(Exception):
+    """This attempt does not connect: the endpoint found no answer in time a moment ago."""
+
+
+def _silent_lately(session: Session, endpoint_id: int, delivery_id: int, now: datetime) -> bool:
+    """Did another message's real attempt at this endpoint end without an answer in time, within
+    ``HOLD_BACK``? (Messages held back themselves do not count, so one real attempt a minute goes through;
+    a test event always connects.)"""
+    found = session.scalar(select(WebhookDelivery.id).where(
+        WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.id != delivery_id,
+        WebhookDelivery.status.in_(("pending", "failed")), WebhookDelivery.last_status_code.is_(None),
+        WebhookDelivery.claimed_at >= now - HOLD_BACK,
+        WebhookDelivery.last_error.contains(NO_ANSWER, autoescape=True)).limit(1))
+    session.rollback()
+    return found is not None
+
+
 def send_one(session: Session, delivery_id: int, *, settings: Mapping,
              resolve: webhooks.Resolver | None = None) -> Sent:
     """Make one attempt at a due, pending delivery; nothing when it is not (a duplicated task)."""
@@ -237,16 +259,21 @@ def send_one(session: Session, delivery_id: int, *, settings: Mapping,
         return Sent(False, status or "gone")
     row = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
     endpoint = session.get_one(WebhookEndpoint, row.endpoint_id)
-    message_id, payload, attempts = row.message_id, row.payload, row.attempts
+    message_id, payload, attempts, event_type = row.message_id, row.payload, row.attempts, row.event_type
+    endpoint_id = row.endpoint_id
     secret, url, allow_private, active = endpoint.secret, endpoint.url, endpoint.allow_private, endpoint.active
     session.rollback()  # nothing held open while talking to the receiver
     if not active:
         _finish(session, delivery_id, status="failed", last_error=reason(SWITCHED_OFF), next_attempt_at=None)
         return Sent(True, "failed", error=reason(SWITCHED_OFF))
     try:
+        if event_type != webhooks.TEST_EVENT and _silent_lately(session, endpoint_id, delivery_id, now):
+            raise _HeldBack
         target = webhooks.check_url(url, allow_private=allow_private, **({"resolve": resolve} if resolve else {}))
         answer = post(target, headers_for(message_id, secret, payload), payload.encode(),
                       timeout=attempt_seconds(settings))
+    except _HeldBack:
+        answer = Answer(None, reason(HELD_BACK))
     except ServiceError as exc:
         answer = Answer(None, reason(exc.msgid, **{k: str(v) for k, v in exc.params.items()}))
     except Exception as exc:  # noqa: BLE001 - a failed attempt, retried; never a row left "sending" to break again
