@@ -55,10 +55,18 @@ GROWTH = {
 UNNORMED = {**GROWTH, "id": "unnormed", "scales": [{k: v for k, v in GROWTH["scales"][0].items() if k != "norms"}]}
 
 
+#: A scale where lower is better (worry): its best level is its lowest.
+WORRY = {**GROWTH, "id": "worry", "scales": [{
+    **GROWTH["scales"][0], "id": "worry", "title": _text("Zorgen", "Worry"), "higher_is_better": False,
+    "levels": [{"min": 0, "label": _text("Weinig zorgen", "Few worries")},
+               {"min": 20, "label": _text("Wat zorgen", "Some worries")},
+               {"min": 30, "label": _text("Veel zorgen", "Many worries")}]}]}
+
+
 class GrowthInstrument:
     @hookimpl
     def surveyhub_register_instruments(self):
-        return [GROWTH, UNNORMED]
+        return [GROWTH, UNNORMED, WORRY]
 
 
 @pytest.fixture
@@ -584,3 +592,20 @@ def test_verify_judges_hostile_and_out_of_date_credentials(app, session, client,
     assert badge_credentials.verify(session, signed(validUntil=yesterday), BASE_URL).status == "expired"
     assert badge_credentials.verify(session, signed(), BASE_URL).status == "valid"
     assert badge_credentials.verify(session, signed(sub="urn:uuid:someone-else"), BASE_URL).status == "malformed"
+
+
+def test_where_lower_is_better_the_level_badge_is_for_the_best_level_not_the_worst(app, session, org):
+    """A worry scale's highest level is 'many worries': by default the badge is for its best (lowest) level, and
+    a chosen level counts down from there; a resident with many worries never gets a badge for them."""
+    slug = new_project(app, session, org, ["worry"])
+    badges.set_rule(context(app, session, org), slug, "level")
+    session.commit()
+    for code, score in (("R-RUSTIG", 5), ("R-WAT", 25), ("R-VEEL", 38)):
+        answer(app, session, slug, "post", code, {("worry", "points"): score})
+    found = issued(app, session, org, slug)
+    assert {(code, info.level) for (code, _kind), info in found.items()} == {("R-RUSTIG", "few-worries")}
+    badges.set_rule(context(app, session, org), slug, "level", "some-worries")
+    session.commit()
+    found = issued(app, session, org, slug)
+    assert {(code, info.level) for (code, _kind), info in found.items()} == {("R-RUSTIG", "few-worries"),
+                                                                             ("R-WAT", "some-worries")}

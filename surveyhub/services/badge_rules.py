@@ -7,7 +7,8 @@ A badge is earned per skill (an instrument scale) at the post wave, never before
   Without a pre score, a retrospective project judges the look-back (then → post) the same way:
   self-perceived change, and the badge says so.
 - **level**: the post score reaches the project's ``badge_level`` (a level key, see
-  :func:`level_key`), or the scale's highest level when none is set.
+  :func:`level_key`), or the scale's highest level when none is set; on a scale where lower
+  is better (``higher_is_better: false``) the best level is the lowest, and "reaches" counts down.
 Only completed responses count. Residents the report pairs by their own code are one person:
 the badge goes to the latest participant of the chain, as the certificate does.
 """
@@ -133,8 +134,9 @@ def _for_scale(project: Project, pid: int, code: str, definition: dict, scale: d
                                None, {**facts, **change}))
     if rule in ("level", "either") and scale.get("levels"):
         reached = level_for(post, scale)
-        target = _target_level(scale, project.badge_level)
-        if reached is not None and reached["min"] >= target["min"]:
+        higher = bool(scale.get("higher_is_better", True))
+        target = _target_level(scale, project.badge_level, higher)
+        if reached is not None and (reached["min"] >= target["min"] if higher else reached["min"] <= target["min"]):
             found.append(Award(pid, code, definition["id"], int(definition["version"]), scale["id"], "level",
                                level_key(reached), {**facts, "level": reached["label"],
                                                     "level_min": reached["min"]}))
@@ -156,9 +158,12 @@ def _reliable_improvement(key, scale: dict, post: float, own: dict, thresholds: 
     return {"comparison": comparison, "start": earlier, "start_at": at.isoformat() if at else None}
 
 
-def _target_level(scale: dict, wanted: str | None) -> dict:
+def _target_level(scale: dict, wanted: str | None, higher_is_better: bool = True) -> dict:
+    """The level a badge needs at least: the chosen one, else the best (the highest; where lower is better,
+    e.g. worry, the lowest). Where lower is better, "at least" counts down: that level or a lower one."""
     levels = scale["levels"]
-    return next((level for level in levels if wanted and level_key(level) == wanted), levels[-1])
+    return next((level for level in levels if wanted and level_key(level) == wanted),
+                levels[-1] if higher_is_better else levels[0])
 
 
 def _facts(definition: dict, scale: dict, post: float, post_at: datetime) -> dict:
