@@ -49,6 +49,11 @@ def test_the_document_gives_every_error_answer_as_problem_json(client):
               for status, answer in operation["responses"].items() if status[0] in "45"}
     assert errors and all(types <= {PROBLEM} for types in errors.values()), errors
     assert any(types == {PROBLEM} for types in errors.values())
+    # ... and as a problem: SpecTree's own 422 (a bare list of pydantic errors) is never what the API sends.
+    schemas = {(path, method, status): answer["content"][PROBLEM]["schema"]["$ref"]
+               for path, operations in document["paths"].items() for method, operation in operations.items()
+               for status, answer in operation["responses"].items() if PROBLEM in answer.get("content", {})}
+    assert all(ref.split("/")[-1].split(".")[0] in {"Problem", "ImportProblem"} for ref in schemas.values()), schemas
 
 
 def test_an_api_token_never_reaches_a_log_line():

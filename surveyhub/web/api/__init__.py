@@ -19,6 +19,8 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData, SecureType
 from spectree.plugins.flask_plugin import FlaskPlugin
 
+from surveyhub.web.api.problems import MEDIA_TYPE, Problem
+
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -68,8 +70,6 @@ class _Spec(SpecTree):
     (RFC 9457), as ``problems.problem`` sends it and as clients and schemathesis check it."""
 
     def _generate_spec(self):
-        from surveyhub.web.api.problems import MEDIA_TYPE
-
         document = super()._generate_spec()
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
@@ -82,7 +82,7 @@ class _Spec(SpecTree):
 
 spec = _Spec(
     "flask", title="SurveyHub API", version="1.0.0", path="api/v1", filename="openapi.json", mode="strict",
-    annotations=True, page_templates={}, before=_validation_failed, backend=_Routes,
+    annotations=True, page_templates={}, before=_validation_failed, backend=_Routes, validation_error_model=Problem,
     description=("Run projects, waves and participants, import answers, and read outcomes, exports and issued "
                  "documents of one organisation. Authenticate with an organisation API token: "
                  "`Authorization: Bearer shk_...`. Errors are RFC 9457 problem details."),
