@@ -168,3 +168,19 @@ def test_verify_answers_as_the_public_check_page(client, session, demo, tokens, 
     assert body["errors"][0]["location"].endswith("file")
     empty = verify_file(client, tokens["other"], b"")
     assert_problem(empty, 422, "invalid")
+
+
+def test_the_project_list_pages_so_a_script_reaches_every_document(client, session, demo, tokens, certificate,
+                                                                    report):
+    """The list stopped at the newest 500 with no way past them; now it pages as the residents' list does."""
+    url = f"/api/v1/projects/{demo.slug}/documents"
+    everything = client.get(url, headers=bearer(tokens["admin"])).get_json()
+    assert everything["next_offset"] is None and len(everything["documents"]) >= 2
+    codes, offset = [], 0
+    while offset is not None:
+        page = client.get(f"{url}?limit=1&offset={offset}", headers=bearer(tokens["admin"])).get_json()
+        assert len(page["documents"]) == 1
+        codes.append(page["documents"][0]["code"])
+        offset = page["next_offset"]
+    assert codes == [one["code"] for one in everything["documents"]]
+    assert_problem(client.get(f"{url}?limit=0", headers=bearer(tokens["admin"])), 422, "validation-error")

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from flask import current_app, request, url_for
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from spectree import Response
 
 from surveyhub.services import audit, badge_credentials
@@ -66,7 +66,15 @@ class DocumentOut(BaseModel):
 
 
 class DocumentList(BaseModel):
-    documents: list[DocumentOut] = Field(description="Newest first, at most 500.")
+    documents: list[DocumentOut] = Field(description="Newest first, a page of at most `limit`.")
+    next_offset: int | None = Field(default=None, description="The `offset` of the next page; null on the last.")
+
+
+class DocumentQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=500, ge=1, le=500, description="Documents per page.")
+    offset: int = Field(default=0, ge=0, le=100_000, description="Documents to skip (newest first).")
 
 
 class VerifyIn(BaseModel):
@@ -157,16 +165,21 @@ def _find(code: str):
 
 @bp.get("/projects/<slug>/documents")
 @api_route("project.outcomes", "documents:read")
-@spec.validate(resp=Response(HTTP_200=DocumentList, **ON_PROJECT), tags=["documents"])
-def list_documents(slug: str):
-    """The project's issued documents.
+@spec.validate(query=DocumentQuery, resp=Response(HTTP_200=DocumentList, HTTP_422=Problem, **ON_PROJECT),
+               tags=["documents"])
+def list_documents(slug: str, query: DocumentQuery):
+    """The project's issued documents, newest first, a page at a time (`next_offset`).
 
     Admin and worker tokens: every document (certificates, reports, questionnaires, link sheets); a
     funder token: the impact reports of a project shared with its funder.
     """
     ctx = service_context()
     rows = ctx.actor.can("project.rows")
-    return DocumentList(documents=[_out(info, rows) for info in docs.list_documents(ctx.session, ctx.actor, slug)])
+    found = docs.list_documents(ctx.session, ctx.actor, slug, limit=query.offset + query.limit + 1)
+    page = found[query.offset:query.offset + query.limit]
+    more = len(found) > query.offset + query.limit
+    return DocumentList(documents=[_out(info, rows) for info in page],
+                        next_offset=query.offset + query.limit if more else None)
 
 
 @bp.get("/documents/<code>")
