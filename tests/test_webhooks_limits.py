@@ -145,6 +145,7 @@ def test_switching_off_fails_the_waiting_messages_and_they_can_be_tried_again_on
         session.commit()
         [row] = rows(session)
         assert (row.status, row.next_attempt_at) == ("failed", None)
+        assert row.last_status_code is None  # the log says "switched off", not "500: switched off"
         assert json.loads(row.last_error)["msgid"] == "The endpoint is switched off."
         with pytest.raises(Conflict):  # switched off: trying again would only fail again
             webhook_delivery.retry(session, place["actor"], row.id)

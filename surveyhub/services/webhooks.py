@@ -390,7 +390,8 @@ def set_active(session: Session, actor: Actor, endpoint_id: int, active: bool) -
     if not active:
         session.execute(update(WebhookDelivery)
                         .where(WebhookDelivery.endpoint_id == row.id, WebhookDelivery.status == "pending")
-                        .values(status="failed", next_attempt_at=None, last_error=stored_reason(SWITCHED_OFF))
+                        .values(status="failed", next_attempt_at=None, last_status_code=None,
+                                last_error=stored_reason(SWITCHED_OFF))
                         .execution_options(synchronize_session=False))
     audit.record(session, "webhook.enable" if active else "webhook.disable", actor=actor, target=f"webhook:{row.id}")
     session.flush()

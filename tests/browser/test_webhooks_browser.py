@@ -69,3 +69,22 @@ def test_add_a_webhook_send_a_test_and_read_the_log(live, new_context, admin, re
     assert "afgeleverd" in page.locator("table.deliveries").inner_text()
     page.screenshot(path=str(tmp_path / f"webhook-{width}.png"), full_page=True)  # to look at after a run
     check(page, width)
+
+
+@pytest.mark.parametrize("width", [pytest.param(360, id="no-description")])
+def test_a_webhook_without_a_description_fits_a_phone(live, new_context, admin, receiver, width):
+    """The page's heading and the list name it by its URL then: a long address wraps, not the page."""
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
+    page.goto(f"{live.url}/login")
+    page.get_by_label("E-mailadres").fill(admin.email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.goto(f"{live.url}/admin/webhooks")
+    page.get_by_label("Webadres (URL)").fill(receiver.url + "/a-rather-long-path-without-breaks-for-a-crm-1234567890")
+    page.get_by_label("Een meting is opengegaan").check()
+    page.get_by_label("Sta een adres op ons eigen netwerk toe (privé, lokaal of http://)").check()
+    page.get_by_role("button", name="Webhook toevoegen").click()
+    assert "Webhook toegevoegd" in page.locator(".flashes").inner_text()
+    check(page, width)
+    page.goto(f"{live.url}/admin/webhooks")
+    check(page, width)
