@@ -298,3 +298,17 @@ def test_verify_says_withdrawn_after_the_resident_erased_their_data(app, session
     assert 'data-status="revoked"' in answer.text
     assert "De persoon voor wie hij was, doet niet meer mee." in answer.text
     assert stored.participant_code not in answer.text and "Fatima" not in answer.text
+
+
+def test_verify_reads_a_baked_svg_badge_as_the_command_line_does(app, world):
+    """``surveyhub badges -o DIR --svg`` bakes the credential into an image; the check page reads it too."""
+    from surveyhub.services import badge_image
+
+    [stored] = _stored(app, world.fatima_id)
+    client = app.test_client()
+    page = client.get("/verify")
+    drawn = badge_image.svg(stored.jwt, "Plannen en organiseren", "Sterk", "Buurtwerk Noord").encode()
+    answer = client.post("/verify", data={"which": "badge", "badge-csrf_token": csrf_token(page.text),
+                                          "badge-file": (io.BytesIO(drawn), "badge.svg")},
+                         content_type="multipart/form-data")
+    assert 'data-status="valid"' in answer.text

@@ -19,7 +19,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from surveyhub.db import get_session
-from surveyhub.services import badge_credentials, documents as docs
+from surveyhub.services import badge_credentials, badge_image, documents as docs
 from surveyhub.web import limits
 from surveyhub.web.session_user import public
 
@@ -95,7 +95,7 @@ def _badge_text(badge: BadgeForm) -> str | None:
         if len(data) > MAX_BADGE_CHARS:
             badge.file.errors = [_("This file is too large to be a badge.")]
             return None
-        text = data.decode("utf-8", "replace").strip()
+        text = (badge_image.baked_jwt(data) or data.decode("utf-8", "replace")).strip()  # a baked .svg too
     if not text:
         badge.jwt.errors = [_("Paste a badge or choose its file.")]
     return text or None
