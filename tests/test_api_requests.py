@@ -36,6 +36,8 @@ def test_a_validation_error_names_query_or_body_as_field_error_promises(client, 
     ('{"name": "x", "instruments": ["organising"]', "application/json", "not valid JSON"),
     ('{"name": "x", "instruments": ["organising"]}', "text/plain", "application/json"),
     ("[" * 100_000, "application/json", "nested too deeply"),  # was a RecursionError: a 500
+    ('{"name": "x", "instruments": ["organising"]}', "application/x-www-form-urlencoded", "application/json"),  # curl -d
+    ('{"name": "x", "instruments": ["organising"]}', "multipart/form-data", "application/json"),  # both were a 500
 ])
 def test_a_body_that_is_not_json_is_refused_as_such_not_as_missing_fields(client, world, data, content_type, says):
     errors = _errors(client.post("/api/v1/projects", headers=world["headers"], data=data, content_type=content_type))

@@ -48,8 +48,10 @@ class _Routes(FlaskPlugin):
         came back as "Field required") and a body nested past Python's stack raised a RecursionError (500)."""
         from surveyhub.web.api.errors import BodyRefused, RequestInvalid
 
-        if json is not None and request.method not in ("GET", "DELETE") and request.mimetype not in \
-                self.FORM_MIMETYPE and request.get_data(cache=True):
+        has_data = json is not None and request.method not in ("GET", "DELETE")
+        if has_data and form is None and request.mimetype in self.FORM_MIMETYPE:  # curl -d's default type
+            raise RequestInvalid(BodyRefused("Send the body as application/json."))  # SpecTree passed None: a 500
+        if has_data and request.mimetype not in self.FORM_MIMETYPE and request.get_data(cache=True):
             if not request.is_json:
                 raise RequestInvalid(BodyRefused("Send the body as application/json."))
             try:
