@@ -206,3 +206,23 @@ def test_switching_off_says_the_waiting_messages_fail_and_the_log_shows_why(app,
     assert "De webhook staat uit." in page.text  # the failed message's reason in the log
     session.expire_all()
     assert session.scalars(select(WebhookDelivery.status)).one() == "failed"
+
+
+def test_a_delivery_is_retried_only_under_its_own_endpoint(app, session, admin_client, receiver):
+    add_form(admin_client, url=receiver.url, allow_private="y", description="eerste")
+    add_form(admin_client, url=receiver.url, allow_private="y", description="tweede")
+    session.expire_all()
+    first, second = session.scalars(select(WebhookEndpoint.id).order_by(WebhookEndpoint.id)).all()
+    session.rollback()
+    receiver.statuses.extend([500])
+    post_action(admin_client, first, "test")
+    session.expire_all()
+    delivery = session.scalars(select(WebhookDelivery)).one()
+    delivery.status = "failed"
+    session.commit()
+    page = admin_client.get(f"/admin/webhooks/{second}")
+    answer = admin_client.post(f"/admin/webhooks/{second}/deliveries/{delivery.id}/retry",
+                               data={"csrf_token": csrf_token(page.text)})
+    assert answer.status_code == 404
+    session.expire_all()
+    assert session.get(WebhookDelivery, delivery.id).status == "failed"

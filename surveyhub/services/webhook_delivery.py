@@ -223,10 +223,12 @@ def log_of(session: Session, actor: Actor, endpoint_id: int, limit: int = 100) -
             for r in rows]
 
 
-def retry(session: Session, actor: Actor, delivery_id: int) -> int:
-    """A failed delivery once more, now (the admin's "opnieuw proberen"); the caller commits and dispatches."""
+def retry(session: Session, actor: Actor, delivery_id: int, endpoint_id: int | None = None) -> int:
+    """A failed delivery once more, now (the admin's "opnieuw proberen"); the caller commits and dispatches.
+    ``endpoint_id``: the endpoint the page named, which the delivery must belong to."""
     row = session.get(WebhookDelivery, delivery_id)
-    if row is None or row.organisation_id != actor.organisation_id:
+    if row is None or row.organisation_id != actor.organisation_id \
+            or (endpoint_id is not None and row.endpoint_id != endpoint_id):
         raise NotFound("no such delivery")
     webhooks.get_endpoint(session, actor, row.endpoint_id)  # org.manage, own organisation
     if row.status != "failed":

@@ -174,7 +174,7 @@ def retry(endpoint_id: int, delivery_id: int):
         return redirect(url_for("webhooks.endpoint", endpoint_id=endpoint_id))
     session = get_session()
     try:
-        webhook_delivery.retry(session, current_actor(), delivery_id)
+        webhook_delivery.retry(session, current_actor(), delivery_id, endpoint_id)
     except UserError as exc:
         session.rollback()
         flash(user_message(exc), "error")
