@@ -56,6 +56,17 @@ def test_the_document_gives_every_error_answer_as_problem_json(client):
                for path, operations in document["paths"].items() for method, operation in operations.items()
                for status, answer in operation["responses"].items() if PROBLEM in answer.get("content", {})}
     assert all(ref.split("/")[-1].split(".")[0] in {"Problem", "ImportProblem"} for ref in schemas.values()), schemas
+    # A body over MAX_CONTENT_LENGTH is a 413 on any route that takes one: documented on each.
+    with_body = [(path, method) for path, operations in document["paths"].items()
+                 for method, operation in operations.items() if "requestBody" in operation]
+    assert with_body and all((path, method, "413") in schemas for path, method in with_body), with_body
+
+
+def test_a_body_too_large_is_a_problem_on_a_json_route(app, client, world):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/api/v1/projects", headers=world["headers"], content_type="application/json",
+                           data='{"name": "' + "x" * 2000 + '", "instruments": ["organising"]}')
+    assert response.status_code == 413 and response.mimetype == PROBLEM, response.text
 
 
 def test_an_api_token_never_reaches_a_log_line():

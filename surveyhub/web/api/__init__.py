@@ -75,10 +75,14 @@ class _Spec(SpecTree):
         document = super()._generate_spec()
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
-                for status, answer in (operation.get("responses") or {}).items():
+                answers = operation.get("responses") or {}
+                for status, answer in answers.items():
                     content = answer.get("content") or {}
                     if status[:1] in "45" and "application/json" in content:
                         content[MEDIA_TYPE] = content.pop("application/json")
+                if "requestBody" in operation and "413" not in answers and "401" in answers:
+                    # Any body over MAX_CONTENT_LENGTH is refused before the view (web._register_errors).
+                    answers["413"] = {"description": "Content Too Large", "content": dict(answers["401"]["content"])}
         return document
 
 
