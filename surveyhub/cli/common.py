@@ -44,6 +44,15 @@ def session_scope(commit: bool = True):
             session.commit()
 
 
+def organisation_of(model, row_id: int, what: str) -> int:
+    """The organisation a row (an API token, a webhook endpoint) belongs to: the command acts for it."""
+    with session_scope(commit=False) as session:
+        row = session.get(model, row_id)
+        if row is None:
+            raise click.ClickException(f"no {what} {row_id}")
+        return row.organisation_id
+
+
 def base_url() -> str:
     return current_app.config["BASE_URL"]
 

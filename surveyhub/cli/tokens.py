@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from surveyhub.cli.common import command_context, session_scope, user_errors
+from surveyhub.cli.common import command_context, organisation_of, session_scope, user_errors
 from surveyhub.services import access, accounts, api_tokens
 
 
@@ -60,13 +60,9 @@ def list_(org: str):
 @user_errors
 def revoke(token_id: int):
     """Revoke token TOKEN_ID; it stops working at once."""
-    with session_scope(commit=False) as session:
-        from surveyhub.models import ApiToken
-        row = session.get(ApiToken, token_id)
-        if row is None:
-            raise click.ClickException(f"no token {token_id}")
-        org_id = row.organisation_id
-    with command_context(org_id=org_id) as ctx:
+    from surveyhub.models import ApiToken
+
+    with command_context(org_id=organisation_of(ApiToken, token_id, "token")) as ctx:
         api_tokens.revoke(ctx.session, ctx.actor, token_id)
     click.echo(f"token {token_id} revoked")
 

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from surveyhub.cli.common import command_context, session_scope, user_errors
+from surveyhub.cli.common import command_context, organisation_of, session_scope, user_errors
 from surveyhub.services import accounts, webhook_delivery, webhooks
 
 
@@ -49,12 +49,7 @@ def test(endpoint_id: int):
     """Send a webhook.test event to endpoint ENDPOINT_ID now and print the answer (exit 1 if not delivered)."""
     from surveyhub.models import WebhookEndpoint
 
-    with session_scope(commit=False) as session:
-        row = session.get(WebhookEndpoint, endpoint_id)
-        if row is None:
-            raise click.ClickException(f"no webhook endpoint {endpoint_id}")
-        org_id = row.organisation_id
-    with command_context(org_id=org_id) as ctx:
+    with command_context(org_id=organisation_of(WebhookEndpoint, endpoint_id, "webhook endpoint")) as ctx:
         delivery_id = webhooks.queue_test_event(ctx.session, ctx.actor, endpoint_id)
     with session_scope(commit=False) as session:
         sent = webhook_delivery.send_one(session, delivery_id, settings=current_app.config)

@@ -170,24 +170,21 @@ def _upload(session, form) -> list[str]:
     if len(raw) > MAX_INSTRUMENT_BYTES:
         return [_("%(name)s is larger than %(kb)s kB.", name=name, kb=MAX_INSTRUMENT_BYTES // 1024)]
     try:  # utf-8-sig: editors on Windows often start the file with a byte order mark
-        stored = instruments.upload(session, get_registry(), current_actor(), raw.decode("utf-8-sig"), name)
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return [_("%(name)s is not a UTF-8 text file.", name=name)]
-    except definition.InstrumentError as exc:
-        session.rollback()
-        return exc.errors
-    except UserError as exc:
-        session.rollback()
-        return [user_message(exc)]
-    session.commit()
-    flash(_("Instrument %(id)s version %(v)s uploaded.", id=stored.instrument_id, v=stored.version))
-    return []
+    return _store(session, lambda: instruments.upload(session, get_registry(), current_actor(), text, name))
 
 
 def _upload_xlsform(session, raw: bytes, name: str) -> list[str]:
     """An XLSForm (Kobo/ODK .xlsx): read, checked as a YAML upload is, stored."""
+    return _store(session, lambda: xlsform.upload(session, get_registry(), current_actor(), raw, name))
+
+
+def _store(session, upload) -> list[str]:
+    """Run one upload (YAML or XLSForm) and commit it; its problems, for the page, when it is refused."""
     try:
-        stored = xlsform.upload(session, get_registry(), current_actor(), raw, name)
+        stored = upload()
     except definition.InstrumentError as exc:
         session.rollback()
         return exc.errors
