@@ -91,7 +91,9 @@ def test_a_resident_with_a_badge_sees_it_and_downloads_the_signed_file(app, worl
     assert download.mimetype == "application/jwt"
     disposition = download.headers["Content-Disposition"]
     assert disposition.startswith("attachment;") and disposition.endswith('.jwt"')
-    assert stored.participant_code in disposition and "organising" in disposition
+    # badge-<skill>.jwt: the file a resident hands to an employer does not carry their code
+    assert 'filename="badge-' in disposition and "organising" in disposition
+    assert stored.participant_code not in disposition
     assert download.headers["Cache-Control"] == "no-store"
     with app.extensions["surveyhub.db"].session() as db:
         [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "download.badge")).all()

@@ -61,12 +61,21 @@ class BadgeInfo:
 
     @property
     def file_name(self) -> str:
-        """``<code>-<skill>.jwt``: the skill as ``instrument-scale`` (or the scale alone where it is named as its
-        instrument), ``-level`` added for a level badge."""
+        """``<code>-<skill>.jwt`` (the worker's folder of a project's badges): the skill as ``instrument-scale``
+        (or the scale alone where it is named as its instrument), ``-level`` added for a level badge."""
+        return f"{_file_safe(self.participant_code)}-{self.skill_file}.jwt"
+
+    @property
+    def own_file_name(self) -> str:
+        """``badge-<skill>.jwt``: the file a resident downloads and hands to an employer carries no code."""
+        return f"badge-{self.skill_file}.jwt"
+
+    @property
+    def skill_file(self) -> str:
         instrument, _, scale = self.skill.partition(":")
         instrument = instrument.split("@")[0]
         skill = (scale if scale == instrument else f"{instrument}-{scale}") + ("-level" if self.kind == "level" else "")
-        return f"{_file_safe(self.participant_code)}-{_file_safe(skill)}.jwt"
+        return _file_safe(skill)
 
     def skill_in(self, lang: str) -> str:
         return translate(self.skill_label, lang)

@@ -44,7 +44,7 @@ class ShownBadge:
 
 def _shown(info: badges.BadgeInfo, lang: str) -> ShownBadge:
     return ShownBadge(public_id=info.public_id, skill=info.skill_in(lang), kind=info.kind, level=info.level_in(lang),
-                      issued_at=info.issued_at, revoked=info.revoked_at is not None, file_name=info.file_name)
+                      issued_at=info.issued_at, revoked=info.revoked_at is not None, file_name=info.own_file_name)
 
 
 @bp.after_request
@@ -83,7 +83,7 @@ def download(token: str, public_id: str):
                  details={"kind": found.kind, "skill": found.skill})
     session.commit()
     response = Response(found.jwt.encode("ascii"), mimetype=JWT_MEDIA_TYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{_safe(found.file_name)}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{_safe(found.own_file_name)}"'
     return response
 
 

@@ -81,8 +81,9 @@ def test_a_resident_downloads_a_badge_and_an_employer_checks_it(live, new_contex
     expect(english.get_by_role("heading", level=1)).to_have_text("Your badges")
     _accessible(english, axe)
     assert_phone_friendly(english)
-    assert download.suggested_filename.startswith("R-") and download.suggested_filename.endswith(".jwt")
-    assert "organising" in download.suggested_filename  # <code>-<skill>.jwt
+    # badge-<skill>.jwt: the file a resident hands to an employer does not carry their code
+    assert download.suggested_filename.startswith("badge-") and download.suggested_filename.endswith(".jwt")
+    assert "organising" in download.suggested_filename and "R-" not in download.suggested_filename
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     assert saved.read_bytes() == stored.jwt.encode("ascii")
