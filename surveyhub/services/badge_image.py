@@ -34,8 +34,8 @@ def svg(jwt: str, title: str, subtitle: str | None, organisation: str, colour: s
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="{OB_NAMESPACE}" viewBox="0 0 300 300" '
         f'width="300" height="300" role="img" aria-label={quoteattr(label)}>'
         f'<openbadges:credential verify={quoteattr(jwt)}></openbadges:credential>'
-        f'<circle cx="150" cy="150" r="144" fill="#ffffff" stroke="{colour}" stroke-width="12"/>'
-        f'<circle cx="150" cy="150" r="126" fill="none" stroke="{colour}" stroke-width="2"/>'
+        f'<circle cx="150" cy="150" r="142" fill="#ffffff" stroke="{colour}" stroke-width="12"/>'
+        f'<circle cx="150" cy="150" r="124" fill="none" stroke="{colour}" stroke-width="2"/>'
         f'<g fill="#1a1a1a" text-anchor="middle" font-family="sans-serif">{words}'
         f'<text x="150" y="236" font-size="14">{escape(organisation[:36])}</text></g></svg>'
     )
