@@ -22,20 +22,13 @@ from surveyhub.models._types import utcnow
 from surveyhub.queue import get_queue
 from surveyhub.services import access, erasure, participants, projects, webhook_delivery, webhooks
 from surveyhub.services.errors import Conflict
-from tests.fixtures import webhook_receiver
+from tests.fixtures.webhook_receiver import receiver  # noqa: F401 - the fixture
 from tests.fixtures.outcomes import answer
 
 
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "WEBHOOK_RETRY_SCHEDULE": "0.1 0.1", "WEBHOOK_TIMEOUT": 1}
-
-
-@pytest.fixture
-def receiver():
-    found, server = webhook_receiver.start()
-    yield found
-    webhook_receiver.stop(found, server)
 
 
 @pytest.fixture

@@ -15,20 +15,13 @@ from sqlalchemy import select
 
 from surveyhub.models import WebhookDelivery, WebhookEndpoint
 from surveyhub.services import access, webhooks
-from tests.fixtures import webhook_receiver
+from tests.fixtures.webhook_receiver import receiver  # noqa: F401 - the fixture
 from tests.fixtures.factories import bearer, csrf_token
 
 
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "WEBHOOK_RETRY_SCHEDULE": "0.1", "WEBHOOK_TIMEOUT": 2}
-
-
-@pytest.fixture
-def receiver():
-    found, server = webhook_receiver.start()
-    yield found
-    webhook_receiver.stop(found, server)
 
 
 @pytest.fixture

@@ -7,19 +7,12 @@ import pytest
 
 from surveyhub.services import accounts
 from tests.browser.conftest import assert_phone_friendly
-from tests.fixtures import webhook_receiver
+from tests.fixtures.webhook_receiver import receiver  # noqa: F401 - the fixture
 from tests.fixtures.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-@pytest.fixture
-def receiver():
-    found, server = webhook_receiver.start()
-    yield found
-    webhook_receiver.stop(found, server)
 
 
 @pytest.fixture
