@@ -49,6 +49,12 @@ def field_errors(error, where: str = "body") -> list[dict]:
     return entries
 
 
+#: Errors the services raise on purpose, as problems (the most specific class wins).
+SERVICE_ERRORS: dict[type[Exception], tuple[int, str]] = {
+    NotFound: (404, "not-found"), Forbidden: (403, "forbidden"), Conflict: (409, "conflict"),
+    UserError: (422, "invalid")}
+
+
 def register(bp: Blueprint) -> None:
     @bp.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem):
@@ -59,21 +65,8 @@ def register(bp: Blueprint) -> None:
         return problem(422, "validation-error", "Some fields are missing or not valid; see errors.",
                        errors=field_errors(exc.error, exc.where))
 
-    @bp.errorhandler(NotFound)
-    def _not_found(exc: NotFound):
-        return problem(404, "not-found", str(exc))
-
-    @bp.errorhandler(Forbidden)
-    def _forbidden(exc: Forbidden):
-        return problem(403, "forbidden", str(exc))
-
-    @bp.errorhandler(Conflict)
-    def _conflict(exc: Conflict):
-        return problem(409, "conflict", str(exc))
-
-    @bp.errorhandler(UserError)
-    def _user_error(exc: UserError):
-        return problem(422, "invalid", str(exc))
+    for error, (status, kind) in SERVICE_ERRORS.items():
+        bp.register_error_handler(error, lambda exc, status=status, kind=kind: problem(status, kind, str(exc)))
 
     @bp.errorhandler(HTTPException)
     def _http(exc: HTTPException):
