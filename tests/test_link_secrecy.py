@@ -132,6 +132,17 @@ def test_masking_keeps_the_route_and_hides_the_secret():
     assert mask("/projects/buurttuin/participants/R-4K7P2") == "/projects/buurttuin/participants/R-4K7P2"
 
 
+def test_a_bare_token_is_hidden_whatever_characters_it_happens_to_have():
+    # A token with no digit (about 1 in 230) once slipped through a traceback in CI.
+    for token in ("LtyydFdSYwsNmlXOtULI-UvEtQCeORow", "ltyydfdsywsnmlxotuli-uvetqceo7ow", "LTYYDFDSYWS-NMLXOTULI9UVETQCEORO"):
+        assert mask(f"while reading ({token})") == "while reading (***)"
+    assert mask("d41d8cd98f00b204e9800998ecf8427e") == "***"  # a hex digest of that length goes too
+    for word in ("test_an_exception_on_a_resident_", "an_exception_on_a_resident_page_", "Traceback"):
+        assert mask(word) == word  # names and words stay readable
+    tokens = [secrets.token_urlsafe(24) for _ in range(20_000)]  # a miss is about 1 in 10^11 per token
+    assert [t for t in tokens if mask(t) != "***"] == []
+
+
 def test_an_exception_on_a_resident_page_logs_no_token(app, client, resident, caplog, monkeypatch):
     from surveyhub.services import resident as resident_service
 
