@@ -79,17 +79,21 @@ def stored_reason(msgid: str, **params) -> str:
 
 # --- events --------------------------------------------------------------------------------------------------
 
-#: engine -> callable(list of delivery ids), set by the queue layer for each app.
+#: engine -> weak reference to a bound method(list of delivery ids), set by the queue layer for each app.
+#: Both sides are weak: the method's queue holds its app, and the app its engine, so a strong value
+#: would keep every app ever made alive (one per test).
 _DISPATCHERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def set_dispatcher(engine, dispatch: Callable[[list[int]], object]) -> None:
-    """Who hands new deliveries to the queue once they are committed (``surveyhub.queue.init_app``)."""
-    _DISPATCHERS[engine] = dispatch
+    """Who hands new deliveries to the queue once they are committed (``surveyhub.queue.init_app``):
+    a bound method of an object its app keeps (the app's queue)."""
+    _DISPATCHERS[engine] = weakref.WeakMethod(dispatch)  # type: ignore[arg-type]
 
 
 def _dispatch_after_commit(session: Session, ids: list[int]) -> None:
-    dispatch = _DISPATCHERS.get(session.get_bind())
+    held = _DISPATCHERS.get(session.get_bind())
+    dispatch = held() if held is not None else None
     if dispatch is not None and ids:
         after_commit(session, lambda: dispatch(ids))
 
