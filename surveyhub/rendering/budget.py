@@ -15,6 +15,7 @@ this process with no budget: those are development machines, not servers.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -49,7 +50,11 @@ def run(work: Callable[[], Any], budget: Budget | None) -> Any:
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(work, send, _memory_limit(budget.memory_mb)), daemon=True)
-    child.start()
+    gc.freeze()  # the child's collector leaves the objects it inherits alone, so it does not copy their pages
+    try:
+        child.start()
+    finally:
+        gc.unfreeze()
     send.close()
     try:
         if not receive.poll(budget.seconds):
