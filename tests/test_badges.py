@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from surveyhub import hookimpl
-from surveyhub.models import BadgeCredential, Participant, Project
+from surveyhub.models import AuditEvent, BadgeCredential, Participant, Project
 from surveyhub.plugins import get_registry
 from surveyhub.services import access, badge_credentials, badges
 from surveyhub.services.context import ServiceContext
@@ -524,6 +524,66 @@ def test_end_answers_imported_from_a_file_issue_the_badges_they_earned(app, sess
                              commit=session.commit, badges_base_url=BASE_URL)
     found = {(info.participant_code, info.kind) for info in badges.list_for_project(context(app, session, org), slug)}
     assert found == {("K-IMP", "improvement"), ("K-IMP", "level")}
+
+
+def _import_end(app, session, org, slug: str, points: int) -> None:
+    from surveyhub.services import imports
+
+    imports.import_responses(session, get_registry(app), access.Actor(organisation_id=org.id, role="worker"), slug,
+                             "post", f"participant;points\nK-COR;{points}\n", commit=session.commit,
+                             badges_base_url=BASE_URL)
+
+
+def _all(app, session, org, slug) -> list[tuple[str, str | None]]:
+    found = badges.list_for_project(context(app, session, org), slug, revoked=True)
+    return sorted(((info.kind, info.revoked_reason) for info in found), key=lambda pair: (pair[0], pair[1] or ""))
+
+
+def test_corrected_end_answers_withdraw_a_badge_they_no_longer_bear_out(app, session, org):
+    """A badge states scores. When the end answers are brought in again with other values (a typing error
+    fixed), a badge that no longer states what the answers show is revoked, so a checker sees it; what the
+    corrected answers earn is issued anew, beside it."""
+    slug = project_with(app, session, org, "either", {})
+    answer(app, session, slug, "pre", "K-COR", {("growth", "points"): 20})
+    _import_end(app, session, org, slug, 31)
+    first = {info.kind: info for info in badges.list_for_project(context(app, session, org), slug)}
+    assert set(first) == {"improvement", "level"}
+
+    _import_end(app, session, org, slug, 31)  # the same answers again: nothing changes
+    assert _all(app, session, org, slug) == [("improvement", None), ("level", None)]
+
+    _import_end(app, session, org, slug, 24)  # 20 -> 24 is no reliable growth, and 24 is not "Sterk"
+    assert _all(app, session, org, slug) == [("improvement", badges.CORRECTED), ("level", badges.CORRECTED)]
+    for old in first.values():
+        check = badge_credentials.verify(session, old.jwt, BASE_URL)
+        assert (check.status, check.revoked_reason) == ("revoked", badges.CORRECTED)
+
+    _import_end(app, session, org, slug, 35)  # corrected once more: earned again, as new badges
+    valid = {info.kind: info for info in badges.list_for_project(context(app, session, org), slug)}
+    assert set(valid) == {"improvement", "level"}
+    assert {info.public_id for info in valid.values()}.isdisjoint(info.public_id for info in first.values())
+    assert "naar 35,0" in valid["improvement"].narrative
+    assert badge_credentials.verify(session, valid["improvement"].jwt, BASE_URL).status == "valid"
+    assert len(_all(app, session, org, slug)) == 4
+    reasons = session.scalars(select(AuditEvent.details).where(AuditEvent.action == "badge.revoke"))
+    assert [d["reason"] for d in reasons] == [badges.CORRECTED] * 2
+
+
+def test_a_changed_rule_or_a_revoked_badge_is_not_undone_by_issuing_again(app, session, org):
+    """Only changed answers withdraw a badge: one earned under the rule of its day stays valid when the rule
+    changes, and a badge revoked by hand is not issued again."""
+    slug = project_with(app, session, org, "either", {"R-GROEI": (20, 35)})
+    found = issued(app, session, org, slug)
+    badges.set_rule(context(app, session, org), slug, "level")
+    session.commit()
+    assert set(issued(app, session, org, slug)) == {("R-GROEI", "improvement"), ("R-GROEI", "level")}
+    badges.revoke(context(app, session, org), found[("R-GROEI", "level")].public_id, "Verkeerd ingevoerd")
+    session.commit()
+    assert set(issued(app, session, org, slug)) == {("R-GROEI", "improvement")}
+    badges.set_rule(context(app, session, org), slug, "off")
+    session.commit()
+    answer(app, session, slug, "post", "R-GROEI", {("growth", "points"): 22})  # typed again, rule off
+    assert set(issued(app, session, org, slug)) == set()  # the improvement it stated is gone: withdrawn
 
 
 def test_an_organisations_own_instrument_has_achievements_of_its_own(app, session, client, make_org, org):

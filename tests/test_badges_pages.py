@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from surveyhub.models import AuditEvent, BadgeCredential, Participant, Project
+from surveyhub.models import AuditEvent, BadgeCredential, Participant, Project, Response, ScaleScore, Wave
 from surveyhub.plugins import get_registry
 from surveyhub.services import access, badges, context, participants, projects
 from surveyhub.services.outcomes import Thresholds
@@ -253,6 +253,23 @@ def test_verify_says_revoked_after_revocation(app, session, world):
     answer = _check_pasted(app.test_client(), stored.jwt)
     assert 'data-status="revoked"' in answer.text and "Ingetrokken" in answer.text
     assert "Verkeerd ingevoerd" in answer.text
+
+
+def test_a_badge_withdrawn_after_corrected_answers_says_so_to_the_resident_and_a_checker(app, session, world):
+    [stored] = _stored(app, world.fatima_id)
+    post = session.scalars(select(ScaleScore).join(Response).join(Wave).where(
+        Response.participant_id == world.fatima_id, Wave.kind == "post"))
+    for score in post:  # the end answers were typed again, lower
+        score.score = 1.0
+    badges.issue_for_project(_ctx(app, session, world.slug), world.slug)
+    session.commit()
+    client = app.test_client()
+    page = client.get(f"/q/{world.fatima}/badges")
+    assert "je antwoorden zijn later verbeterd. Daarom geldt deze badge niet meer." in page.text
+    assert "Download je badge" not in page.text
+    answer = _check_pasted(client, stored.jwt)
+    assert 'data-status="revoked"' in answer.text
+    assert "De antwoorden waarop deze badge rustte, zijn later verbeterd." in answer.text
 
 
 def _tampered(jwt: str, change) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from surveyhub.db import Base
@@ -45,7 +45,10 @@ class BadgeCredential(Base):
 
     __tablename__ = "badge_credentials"
     __table_args__ = (
-        UniqueConstraint("project_id", "participant_code", "skill", "kind", name="uq_badge_credentials_award"),
+        # One valid badge per resident, skill and kind; one replaced after a correction (``badges.CORRECTED``)
+        # stays revoked beside the new one.
+        Index("uq_badge_credentials_award", "project_id", "participant_code", "skill", "kind", unique=True,
+              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
         UniqueConstraint("organisation_id", "status_index", name="uq_badge_credentials_status_index"),
         CheckConstraint("kind IN ('improvement', 'level')", name="kind"),
     )

@@ -15,6 +15,7 @@ the badge goes to the latest participant of the chain, as the certificate does.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -69,21 +70,15 @@ def awards(session: Session, project: Project, participant_ids: set[int] | None 
     """Every badge the project's rule gives (``participant_ids``: only for these residents)."""
     if project.badge_rule == "off":
         return []
-    people = _residents(session, project)
-    if participant_ids is not None:
-        people = {shown: members for shown, members in people.items() if set(members) & participant_ids}
-    scores = _scores(session, project, {pid for members in people.values() for pid in members})
-    if not any(("post", "now") in by_wave for by_wave in scores.values()):
+    people = _residents(session, project, participant_ids)
+    own_scores = _own_scores(session, project, people)
+    if not any(("post", "now") in own for own in own_scores.values()):
         return []
     thresholds = outcomes.change_thresholds(session, project) if project.badge_rule != "level" else {}
     codes = dict(session.execute(select(Participant.id, Participant.code)
                                  .where(Participant.id.in_(list(people)))).all())
     found = []
-    for shown, members in people.items():
-        own: dict = {}
-        for pid in members:  # the earliest participant first: a later one's scores win
-            for wave_block, values in scores.get(pid, {}).items():
-                own.setdefault(wave_block, {}).update(values)
+    for shown, own in own_scores.items():
         if ("post", "now") not in own:
             continue
         for definition in responses.project_definitions(project):
@@ -92,14 +87,66 @@ def awards(session: Session, project: Project, participant_ids: set[int] | None 
     return found
 
 
-def _residents(session: Session, project: Project) -> dict[int, list[int]]:
-    """Participant shown -> the participants that are this one resident (oldest first)."""
+def still_stated(session: Session, project: Project, badges: list) -> dict[int, bool]:
+    """Badge row id -> whether the scores it states are still what the answers say.
+
+    A badge states the end score (and for growth the earlier one). When a worker types a paper form
+    again, or a file brings a resident's end answers again, a score can change: the badge then states
+    something the answers no longer show. A changed rule does not count: a badge earned under the rule
+    of its day stays right as long as its scores do.
+    """
+    if not badges:
+        return {}
+    people = _residents(session, project, {b.participant_id for b in badges if b.participant_id is not None})
+    own_scores = _own_scores(session, project, people)
+    own_of = {pid: own_scores.get(shown, {}) for shown, members in people.items() for pid in members}
+    return {b.id: _states(b.facts or {}, b.kind, (b.instrument_id, b.skill.rsplit(":", 1)[-1]),
+                          own_of.get(b.participant_id, {})) for b in badges}
+
+
+def same_residents(session: Session, project: Project, participant_ids: set[int]) -> set[int]:
+    """These participants and every other that is the same resident (paired by their own code)."""
+    return {pid for members in _residents(session, project, participant_ids).values() for pid in members}
+
+
+def _states(facts: dict, kind: str, key: tuple[str, str], own: dict) -> bool:
+    if not _same(own.get(("post", "now"), {}).get(key), facts.get("now")):
+        return False
+    if kind != "improvement":
+        return True
+    earlier = ("pre", "now") if facts.get("comparison") == "post" else ("post", "then")
+    return _same(own.get(earlier, {}).get(key), facts.get("start"))
+
+
+def _same(score: float | None, stated) -> bool:
+    return score is not None and isinstance(stated, (int, float)) and math.isclose(score, stated, abs_tol=1e-9)
+
+
+def _own_scores(session: Session, project: Project, people: dict[int, list[int]]) -> dict[int, dict]:
+    """Participant shown -> (wave kind, block) -> scores, the chain's members merged (a later one's win)."""
+    scores = _scores(session, project, {pid for members in people.values() for pid in members})
+    merged: dict[int, dict] = {}
+    for shown, members in people.items():
+        own: dict = {}
+        for pid in members:  # the earliest participant first: a later one's scores win
+            for wave_block, values in scores.get(pid, {}).items():
+                own.setdefault(wave_block, {}).update(values)
+        merged[shown] = own
+    return merged
+
+
+def _residents(session: Session, project: Project, participant_ids: set[int] | None = None) -> dict[int, list[int]]:
+    """Participant shown -> the participants that are this one resident (oldest first); with
+    ``participant_ids`` only the residents one of these belongs to."""
     linked = pair_review.linked_participants(session, project)
     chains: dict[int, list[int]] = {}
     for pid in session.scalars(select(Participant.id).where(Participant.project_id == project.id)
                                .order_by(Participant.id)):
         chains.setdefault(linked.get(pid, pid), []).append(pid)
-    return {max(members): members for members in chains.values()}
+    people = {max(members): members for members in chains.values()}
+    if participant_ids is None:
+        return people
+    return {shown: members for shown, members in people.items() if set(members) & participant_ids}
 
 
 def _scores(session: Session, project: Project, participant_ids: set[int]) -> dict[int, dict]:

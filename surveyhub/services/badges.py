@@ -3,8 +3,11 @@
 The rule (which residents earn what) lives in ``badge_rules``; the credential's JSON, signature
 and verification in ``badge_credentials``; the revocation list in ``badge_status``; the
 organisation's key in ``badge_keys``; what the public URLs answer in ``badge_public``.
-Issuing is idempotent: a badge once issued (the unique award: project, resident code, skill,
-kind) is kept as it is, revoked or not, and never issued twice.
+Issuing is idempotent: a badge once issued (the award: project, resident code, skill, kind) is
+kept as it is, revoked or not, and never issued twice. One exception: when a resident's end
+answers change afterwards (a paper form typed again, a file imported again) and a badge no longer
+states what the answers show, it is revoked as ``CORRECTED`` and the award is judged again, so a
+correct badge may replace it.
 
 Permissions: issuing, listing and revoking need ``project.rows`` (the certificate's
 capability: workers and admins, never funders); setting the rule ``project.setup``.
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: The revocation reason when the resident withdrew and was erased.
 WITHDRAWN = "withdrawn"
+#: The revocation reason when the answers a badge rests on were corrected afterwards.
+CORRECTED = "corrected"
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ def issue_for_project(ctx: ServiceContext, slug: str) -> list[BadgeInfo]:
     """Issue every badge the project's rule gives that is not issued yet; returns all the project's current
     (not revoked) badges, the ones issued before included."""
     project = ctx.project(slug, "project.rows")
+    _withdraw_outdated(ctx.session, project)
     new = _issue(ctx.session, project, badge_rules.awards(ctx.session, project), ctx.base_url)
     if new:
         audit.record(ctx.session, "badge.issue", actor=ctx.actor, project_id=project.id,
@@ -133,8 +139,10 @@ def issue_for_participant(session: Session, project: Project, participant_id: in
                           base_url: str) -> list[BadgeInfo]:
     """Issue the badges one resident has earned (when a post response completes); returns the new ones.
 
-    No actor: the resident's own completion triggers it. Nothing happens when the rule is off.
+    No actor: the resident's own completion triggers it. A badge whose scores the new answers changed
+    is revoked (``CORRECTED``), also when the rule is off now; nothing is issued when it is off.
     """
+    _withdraw_outdated(session, project, {participant_id})
     if project.badge_rule == "off":
         return []
     return _issue(session, project, badge_rules.awards(session, project, {participant_id}), base_url)
@@ -142,7 +150,9 @@ def issue_for_participant(session: Session, project: Project, participant_id: in
 
 def issue_earned(session: Session, project: Project, *, base_url: str) -> list[BadgeInfo]:
     """Issue every badge the project's rule gives that is not issued yet, without an actor (the demo's
-    playground); returns the new ones."""
+    playground, an answer import); returns the new ones. Badges the answers no longer bear out are
+    revoked first (``CORRECTED``)."""
+    _withdraw_outdated(session, project)
     if project.badge_rule == "off":
         return []
     return _issue(session, project, badge_rules.awards(session, project), base_url)
@@ -156,8 +166,6 @@ def on_completion(base_url: str) -> Callable[[Project, Response], None]:
     so the caller's retry runs the whole save again.
     """
     def issue(project: Project, response: Response) -> None:
-        if project.badge_rule == "off":
-            return
         session = object_session(project)
         if session is None or session.get_one(Wave, response.wave_id).kind != "post":
             return
@@ -173,9 +181,33 @@ def on_completion(base_url: str) -> Callable[[Project, Response], None]:
     return issue
 
 
+def _withdraw_outdated(session: Session, project: Project, participant_ids: set[int] | None = None) -> int:
+    """Revoke (``CORRECTED``) the project's valid badges whose scores the answers no longer show."""
+    query = select(BadgeCredential).where(BadgeCredential.project_id == project.id,
+                                          BadgeCredential.revoked_at.is_(None),
+                                          BadgeCredential.participant_id.is_not(None))
+    rows = list(session.scalars(query))
+    if rows and participant_ids is not None:
+        chain = badge_rules.same_residents(session, project, participant_ids)
+        rows = [row for row in rows if row.participant_id in chain]
+    holds = badge_rules.still_stated(session, project, rows)
+    outdated = [row for row in rows if not holds[row.id]]
+    now = datetime.now(UTC)
+    for row in outdated:
+        row.revoked_at, row.revoked_reason = now, CORRECTED
+        audit.record(session, "badge.revoke", organisation_id=project.organisation_id, who="system",
+                     project_id=project.id, target=f"project:{project.slug}/badge:{row.public_id}",
+                     details={"reason": CORRECTED})
+    if outdated:
+        session.flush()  # before a replacement takes the award's place
+    return len(outdated)
+
+
 def _issue(session: Session, project: Project, found: list[Award], base_url: str) -> list[BadgeInfo]:
     existing = set(session.execute(select(BadgeCredential.participant_code, BadgeCredential.skill,
-                                          BadgeCredential.kind).where(BadgeCredential.project_id == project.id)))
+                                          BadgeCredential.kind).where(
+        BadgeCredential.project_id == project.id,
+        BadgeCredential.revoked_reason.is_(None) | (BadgeCredential.revoked_reason != CORRECTED))))
     new = [award for award in found if (award.code, award.skill, award.kind) not in existing]
     if not new:
         return []
@@ -192,7 +224,8 @@ def _issue(session: Session, project: Project, found: list[Award], base_url: str
             except IntegrityError:
                 if session.scalar(select(BadgeCredential.id).where(
                         BadgeCredential.project_id == project.id, BadgeCredential.participant_code == award.code,
-                        BadgeCredential.skill == award.skill, BadgeCredential.kind == award.kind)):
+                        BadgeCredential.skill == award.skill, BadgeCredential.kind == award.kind,
+                        BadgeCredential.revoked_at.is_(None))):
                     break  # issued meanwhile by someone else: kept as it is
                 if attempt == 4:
                     raise

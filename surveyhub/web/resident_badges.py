@@ -39,12 +39,15 @@ class ShownBadge:
     level: str | None
     issued_at: datetime
     revoked: bool
+    #: Revoked because the answers it rests on were corrected (``badges.CORRECTED``).
+    corrected: bool
     file_name: str
 
 
 def _shown(info: badges.BadgeInfo, lang: str) -> ShownBadge:
     return ShownBadge(public_id=info.public_id, skill=info.skill_in(lang), kind=info.kind, level=info.level_in(lang),
-                      issued_at=info.issued_at, revoked=info.revoked_at is not None, file_name=info.own_file_name)
+                      issued_at=info.issued_at, revoked=info.revoked_at is not None,
+                      corrected=info.revoked_reason == badges.CORRECTED, file_name=info.own_file_name)
 
 
 @bp.after_request

@@ -131,13 +131,15 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_badge_credentials_project_id_projects'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_badge_credentials')),
     sa.UniqueConstraint('organisation_id', 'status_index', name='uq_badge_credentials_status_index'),
-    sa.UniqueConstraint('project_id', 'participant_code', 'skill', 'kind', name='uq_badge_credentials_award'),
     sa.UniqueConstraint('public_id', name=op.f('uq_badge_credentials_public_id'))
     )
     with op.batch_alter_table('badge_credentials', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_badge_credentials_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_badge_credentials_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_badge_credentials_project_id'), ['project_id'], unique=False)
+        batch_op.create_index('uq_badge_credentials_award', ['project_id', 'participant_code', 'skill', 'kind'],
+                              unique=True, sqlite_where=sa.text('revoked_at IS NULL'),
+                              postgresql_where=sa.text('revoked_at IS NULL'))
 
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.add_column(sa.Column('badge_rule', sa.String(length=20), server_default='off', nullable=False))
@@ -151,6 +153,7 @@ def downgrade() -> None:
         batch_op.drop_column('badge_rule')
 
     with op.batch_alter_table('badge_credentials', schema=None) as batch_op:
+        batch_op.drop_index('uq_badge_credentials_award')
         batch_op.drop_index(batch_op.f('ix_badge_credentials_project_id'))
         batch_op.drop_index(batch_op.f('ix_badge_credentials_participant_id'))
         batch_op.drop_index(batch_op.f('ix_badge_credentials_organisation_id'))
