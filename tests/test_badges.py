@@ -586,6 +586,21 @@ def test_a_changed_rule_or_a_revoked_badge_is_not_undone_by_issuing_again(app, s
     assert set(issued(app, session, org, slug)) == set()  # the improvement it stated is gone: withdrawn
 
 
+def test_end_answers_being_typed_again_withdraw_nothing_until_they_are_complete(app, session, org):
+    """A worker who starts typing a paper form again clears its answers; until the form is complete there is
+    no score that contradicts the badge, so an issuing run in between (another resident's import) keeps it."""
+    from surveyhub.models import Response, Wave
+
+    slug = project_with(app, session, org, "level", {"R-GROEI": (20, 35)})
+    [before] = issued(app, session, org, slug).values()
+    post = session.scalar(select(Response).join(Wave).join(Participant).where(
+        Participant.code == "R-GROEI", Wave.kind == "post"))
+    post.scores.clear()
+    post.status, post.completed_at = "started", None
+    session.commit()
+    assert [info.public_id for info in issued(app, session, org, slug).values()] == [before.public_id]
+
+
 def test_an_organisations_own_instrument_has_achievements_of_its_own(app, session, client, make_org, org):
     """Two organisations may each upload an instrument with the same id and version: their achievements are
     different things, so their ids differ, and each id describes its own organisation's scale, never the other's."""

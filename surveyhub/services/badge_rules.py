@@ -110,6 +110,8 @@ def same_residents(session: Session, project: Project, participant_ids: set[int]
 
 
 def _states(facts: dict, kind: str, key: tuple[str, str], own: dict) -> bool:
+    """Whether no completed answers contradict the scores ``facts`` state. A wave without a completed score
+    (a paper form being typed again, half-way) contradicts nothing: the badge waits for its completion."""
     if not _same(own.get(("post", "now"), {}).get(key), facts.get("now")):
         return False
     if kind != "improvement":
@@ -119,7 +121,7 @@ def _states(facts: dict, kind: str, key: tuple[str, str], own: dict) -> bool:
 
 
 def _same(score: float | None, stated) -> bool:
-    return score is not None and isinstance(stated, (int, float)) and math.isclose(score, stated, abs_tol=1e-9)
+    return score is None or (isinstance(stated, (int, float)) and math.isclose(score, stated, abs_tol=1e-9))
 
 
 def _own_scores(session: Session, project: Project, people: dict[int, list[int]]) -> dict[int, dict]:
