@@ -63,11 +63,14 @@ DEFAULTS: dict[str, object] = {
     "MAIL_RATE_LIMIT": "300 per minute",  # messages sent per minute by all workers together
     "WEBHOOK_RETRY_SCHEDULE": "5 300 1800 7200 18000 36000 36000",  # seconds between a webhook's attempts
     "WEBHOOK_TIMEOUT": 10,  # seconds a webhook receiver has to answer
+    # 1: an organisation's admin may allow one endpoint on a private network (the operator's choice:
+    # an admin of one organisation must not reach the installation's own network by default)
+    "WEBHOOK_ALLOW_PRIVATE": 0,
 }
 
 INT_SETTINGS = {"MAX_UPLOAD_BYTES", "MIN_PAIRS_MEANS", "MIN_PAIRS_TESTS", "MIN_CELL", "RETENTION_MONTHS",
                 "RETENTION_PURGE_DAILY", "RENDER_TIMEOUT_SECONDS", "RENDER_MEMORY_MB", "MAX_FORM_PARTS", "PROXY_FIX",
-                "EMBEDDED_WORKER", "JOB_STALE_SECONDS", "SMTP_PORT"}
+                "EMBEDDED_WORKER", "JOB_STALE_SECONDS", "SMTP_PORT", "WEBHOOK_ALLOW_PRIVATE"}
 
 
 class ConfigError(Exception):

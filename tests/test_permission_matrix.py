@@ -101,7 +101,7 @@ def _webhook(session, admin) -> tuple[int, int]:
     from surveyhub.services import webhooks
 
     endpoint = webhooks.save_endpoint(session, admin, url="http://127.0.0.1:9/walk", events=["wave.opened"],
-                                      allow_private=True)
+                                      allow_private=True, private_allowed=True)
     delivery = WebhookDelivery(endpoint_id=endpoint.id, organisation_id=admin.organisation_id, event_type="wave.opened",
                                message_id=webhooks.new_message_id(), payload="{}", status="failed", attempts=8)
     session.add(delivery)

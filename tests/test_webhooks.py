@@ -28,7 +28,8 @@ from tests.fixtures.outcomes import answer
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "WEBHOOK_RETRY_SCHEDULE": "0.1 0.1", "WEBHOOK_TIMEOUT": 1}
+    # The receivers run on this machine: the operator allows an own network (WEBHOOK_ALLOW_PRIVATE).
+    return {**app_config, "WEBHOOK_RETRY_SCHEDULE": "0.1 0.1", "WEBHOOK_TIMEOUT": 1, "WEBHOOK_ALLOW_PRIVATE": 1}
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def place(app, session, make_org, make_project):
 
 def add_endpoint(session, place, receiver, events=webhooks.EVENTS, scopes=()) -> webhooks.EndpointInfo:
     info = webhooks.save_endpoint(session, place["actor"], url=receiver.url, description="CRM", events=events,
-                                  scopes=scopes, allow_private=True)
+                                  scopes=scopes, allow_private=True, private_allowed=True)
     session.commit()
     return info
 
@@ -321,6 +322,18 @@ def test_the_address_is_checked_again_when_sending(app, session, place, receiver
     [row] = deliveries(session)
     assert row.status == "pending" and receiver.requests == []
     assert "https" in json.loads(row.last_error)["msgid"]  # http:// without allow_private is refused first
+
+
+def test_when_the_operator_withdraws_permission_an_own_network_endpoint_gets_nothing(app, session, place, receiver):
+    """An endpoint saved with "our own network" while the operator allowed it is refused at sending once the
+    operator switches WEBHOOK_ALLOW_PRIVATE off: the permission is read at every attempt, not only on save."""
+    add_endpoint(session, place, receiver, events=["wave.opened"])
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = 0
+    projects.set_wave_status(session, place["actor"], place["slug"], "post", "open")
+    session.commit()
+    [row] = deliveries(session)
+    assert row.status == "pending" and receiver.requests == []
+    assert json.loads(row.last_error)["msgid"] == "Use https://."  # and no word of a tick the admin cannot set
 
 
 def test_a_wave_opened_from_the_command_line_and_a_certificate_issued(app, session, place, receiver, runner,

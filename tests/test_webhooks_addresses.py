@@ -26,9 +26,23 @@ def resolving_to(*addresses):
 def test_private_loopback_link_local_and_reserved_addresses_are_refused(url):
     with pytest.raises(Invalid) as refused:
         webhooks.check_url(url, allow_private=False)
-    assert "private" in refused.value.msgid
-    # an admin can allow it on purpose (an on-premises system)
-    assert webhooks.check_url(url, allow_private=True).addresses
+    assert "private" in refused.value.msgid or "link-local" in refused.value.msgid
+    if any(never in url for never in ("169.254.", "fe80::", "0.0.0.0", "224.0.0.1")):
+        # never, not even on an own network that is allowed: the cloud metadata service lives there
+        with pytest.raises(Invalid) as refused:
+            webhooks.check_url(url, allow_private=True)
+        assert "never sends" in refused.value.msgid
+    else:  # an admin can allow it on purpose (an on-premises system), where the operator permits that
+        assert webhooks.check_url(url, allow_private=True).addresses
+
+
+def test_without_the_operators_permission_a_refusal_offers_no_tick():
+    with pytest.raises(Invalid) as refused:
+        webhooks.check_url("https://10.0.0.8/hook", allow_private=False, may_allow=False)
+    assert "only sends to public addresses" in refused.value.msgid and "below" not in refused.value.msgid
+    with pytest.raises(Invalid) as refused:
+        webhooks.check_url("http://93.184.215.14/hook", allow_private=False, may_allow=False)
+    assert refused.value.msgid == "Use https://."
 
 
 def test_a_name_that_resolves_to_a_private_address_is_refused_even_among_public_ones():

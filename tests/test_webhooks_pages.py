@@ -21,7 +21,8 @@ from tests.fixtures.factories import bearer, csrf_token
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "WEBHOOK_RETRY_SCHEDULE": "0.1", "WEBHOOK_TIMEOUT": 2}
+    # The receivers run on this machine: the operator allows an own network (WEBHOOK_ALLOW_PRIVATE).
+    return {**app_config, "WEBHOOK_RETRY_SCHEDULE": "0.1", "WEBHOOK_TIMEOUT": 2, "WEBHOOK_ALLOW_PRIVATE": 1}
 
 
 @pytest.fixture
@@ -46,6 +47,21 @@ def endpoint_row(session) -> WebhookEndpoint:
 def post_action(client, endpoint_id: int, action: str):
     page = client.get(f"/admin/webhooks/{endpoint_id}")
     return client.post(f"/admin/webhooks/{endpoint_id}/{action}", data={"csrf_token": csrf_token(page.text)})
+
+
+def test_without_the_operators_permission_there_is_no_own_network_tick(app, session, admin_client, receiver):
+    """By default (WEBHOOK_ALLOW_PRIVATE off) an organisation's admin cannot point a webhook into the network
+    SurveyHub runs in: the page offers no tick, and a forged one is refused with nothing saved."""
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = 0
+    page = admin_client.get("/admin/webhooks")
+    assert page.status_code == 200 and 'name="allow_private"' not in page.text
+    answer = add_form(admin_client, url=receiver.url, allow_private="y")
+    assert answer.status_code == 400
+    assert "alleen naar openbare adressen" in answer.text
+    answer = add_form(admin_client, url=receiver.url.replace("http://", "https://"))
+    assert answer.status_code == 400 and "hieronder toestaat" not in answer.text
+    assert "Deze SurveyHub stuurt alleen naar openbare adressen." in answer.text
+    assert session.scalars(select(WebhookEndpoint)).all() == []
 
 
 def test_an_admin_adds_a_webhook_and_sends_a_test_event(app, session, admin_client, receiver):
@@ -127,7 +143,7 @@ def test_a_failed_delivery_can_be_tried_again_from_the_log(app, session, admin_c
 def test_only_admins_of_the_organisation(app, session, org_people, client_for, make_org, receiver):
     other = make_org("Elders")
     foreign = webhooks.save_endpoint(session, access.Actor(organisation_id=other.id, role="admin"),
-                                     url=receiver.url, events=["wave.opened"], allow_private=True)
+                                     url=receiver.url, events=["wave.opened"], allow_private=True, private_allowed=True)
     session.commit()
     worker = client_for(org_people["worker"].email)
     assert worker.get("/admin/webhooks").status_code == 403
@@ -158,7 +174,7 @@ def test_a_wave_opened_through_the_api_is_sent(app, session, org_people, make_pr
     org = org_people["org"]
     slug = make_project(org, "Speeltuin De Vlinder").slug
     webhooks.save_endpoint(session, access.Actor(organisation_id=org.id, role="admin"), url=receiver.url,
-                           events=["wave.opened"], allow_private=True)
+                           events=["wave.opened"], allow_private=True, private_allowed=True)
     session.commit()
     token = make_api_token(org, scopes=("projects:manage",), role="worker")
     answer = client.post(f"/api/v1/projects/{slug}/waves/post/open", headers=bearer(token))
@@ -170,7 +186,7 @@ def test_a_wave_opened_through_the_api_is_sent(app, session, org_people, make_pr
 def test_cli_list_and_test(app, session, runner, org_people, receiver):
     org = org_people["org"]
     info = webhooks.save_endpoint(session, access.Actor(organisation_id=org.id, role="admin"), url=receiver.url,
-                                  events=["wave.opened", "wave.closed"], allow_private=True)
+                                  events=["wave.opened", "wave.closed"], allow_private=True, private_allowed=True)
     session.commit()
     listed = runner.invoke(args=["webhooks", "list", "--org", org.name])
     assert listed.exit_code == 0, listed.output

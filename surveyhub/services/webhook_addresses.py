@@ -1,8 +1,10 @@
 """Where a webhook may be sent: the address check against server-side request forgery (SSRF).
 
 A URL is resolved once; every address it resolves to must be public unless an admin allowed
-their own network for the endpoint, and the sender connects to exactly the addresses checked
-here (``webhook_http``), so a second DNS answer cannot point it elsewhere.
+their own network for the endpoint (which the operator must permit first: ``WEBHOOK_ALLOW_PRIVATE``),
+and the sender connects to exactly the addresses checked here (``webhook_http``), so a second DNS
+answer cannot point it elsewhere. Link-local addresses (the cloud metadata service at 169.254.169.254),
+unspecified and multicast ones are refused even then.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _ULA = ipaddress.ip_network("fc00::/7")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 def refused_address(address: str) -> bool:
@@ -33,9 +36,7 @@ def refused_address(address: str) -> bool:
     """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
-        inner = ip.ipv4_mapped or ip.sixtofour
-        if inner is None and ip in ipaddress.ip_network("64:ff9b::/96"):
-            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        inner = _embedded_ipv4(ip)
         if inner is not None and refused_address(str(inner)):
             return True
         if ip in _ULA:
@@ -44,6 +45,24 @@ def refused_address(address: str) -> bool:
         return True
     return bool(ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or ip.is_multicast
                 or ip.is_reserved or not ip.is_global)
+
+
+def never_allowed(address: str) -> bool:
+    """Refused even on an allowed own network: link-local (cloud metadata), unspecified, multicast, in any
+    IPv4-mapped, 6to4 or NAT64 form."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    inner = _embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+    if inner is not None and never_allowed(str(inner)):
+        return True
+    return bool(ip.is_link_local or ip.is_unspecified or ip.is_multicast)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv4-mapped, 6to4 or NAT64 (64:ff9b::/96) address stands for, if any."""
+    inner = ip.ipv4_mapped or ip.sixtofour
+    if inner is None and ip in _NAT64:
+        inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return inner
 
 
 Resolver = Callable[[str, int], Iterable[str]]
@@ -69,10 +88,12 @@ class Target:
     addresses: tuple[str, ...]
 
 
-def check_url(url: str, *, allow_private: bool, resolve: Resolver = resolve_host) -> Target:
+def check_url(url: str, *, allow_private: bool, resolve: Resolver = resolve_host,
+              may_allow: bool = True) -> Target:
     """Check a webhook URL and resolve its host once; ``Invalid`` says why it is refused.
 
-    ``resolve`` is replaceable so tests need no network.
+    ``resolve`` is replaceable so tests need no network; ``may_allow`` says whether an admin could allow
+    their own network here (the operator's ``WEBHOOK_ALLOW_PRIVATE``), for the words of a refusal.
     """
     url = (url or "").strip()
     if not url or len(url) > MAX_URL:
@@ -89,17 +110,23 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = resolve_host
                          "shows the receiver the message is from SurveyHub."))
     if parts.scheme != "https" and not allow_private:
         raise Invalid(N_("Use https:// (http:// is only allowed for an address on your own network, when you "
-                         "allow that below)."))
+                         "allow that below).") if may_allow else N_("Use https://."))
     host = parts.hostname
     port = port or (443 if parts.scheme == "https" else 80)
     addresses = list(resolve(host, port))
     if not addresses:
         raise Invalid(N_("The address %(host)s could not be found."), host=host[:100])
+    for address in addresses:
+        if never_allowed(address):
+            raise Invalid(N_("%(host)s points to a link-local, unspecified or multicast address (%(address)s), "
+                             "where SurveyHub never sends."), host=host[:100], address=address)
     if not allow_private:
         for address in addresses:
             if refused_address(address):
                 raise Invalid(N_("%(host)s points to a private, local or reserved network address (%(address)s). "
-                                 "SurveyHub only sends there when an admin allows it below."),
+                                 "SurveyHub only sends there when an admin allows it below.") if may_allow else
+                              N_("%(host)s points to a private, local or reserved network address (%(address)s). "
+                                 "This SurveyHub only sends to public addresses."),
                               host=host[:100], address=address)
     # Written as the HTTP client must send it: letters outside ASCII and spaces percent-encoded (it would
     # refuse them mid-send), what is already encoded kept as it is.

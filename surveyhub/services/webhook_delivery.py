@@ -147,7 +147,9 @@ def send_one(session: Session, delivery_id: int, *, settings: Mapping,
     try:
         if event_type != webhooks.TEST_EVENT and _silent_lately(session, endpoint_id, delivery_id, now):
             raise _HeldBack
-        target = webhooks.check_url(url, allow_private=allow_private, **({"resolve": resolve} if resolve else {}))
+        private_allowed = bool(int(settings.get("WEBHOOK_ALLOW_PRIVATE") or 0))
+        target = webhooks.check_url(url, allow_private=allow_private and private_allowed,
+                                    may_allow=private_allowed, **({"resolve": resolve} if resolve else {}))
         answer = post(target, headers_for(message_id, secret, payload), payload.encode(),
                       timeout=attempt_seconds(settings))
     except _HeldBack:

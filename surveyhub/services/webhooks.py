@@ -258,12 +258,19 @@ def get_endpoint(session: Session, actor: Actor, endpoint_id: int) -> EndpointIn
 
 def save_endpoint(session: Session, actor: Actor, *, url: str, description: str = "", events: Iterable[str],
                   scopes: Iterable[str] = (), allow_private: bool = False, endpoint_id: int | None = None,
-                  resolve: Resolver = resolve_host) -> EndpointInfo:
-    """Add an endpoint (``endpoint_id`` None) or change one; the URL is checked (``check_url``)."""
+                  resolve: Resolver = resolve_host, private_allowed: bool = False) -> EndpointInfo:
+    """Add an endpoint (``endpoint_id`` None) or change one; the URL is checked (``check_url``).
+
+    ``allow_private`` (an admin's tick for their own network) counts only where the operator permits it:
+    ``private_allowed``, from the ``WEBHOOK_ALLOW_PRIVATE`` setting.
+    """
     access.require(actor, "org.manage")
     events, scope_text = _clean(list(events), list(scopes))
     url = (url or "").strip()
-    check_url(url, allow_private=allow_private, resolve=resolve)
+    if allow_private and not private_allowed:
+        raise Invalid(N_("This SurveyHub only sends to public addresses; its operator has not allowed "
+                         "addresses on your own network."))
+    check_url(url, allow_private=allow_private, resolve=resolve, may_allow=private_allowed)
     if endpoint_id is None:
         row = WebhookEndpoint(organisation_id=actor.organisation_id, secret=new_secret(), active=True,
                               created_by_id=actor.user_id)

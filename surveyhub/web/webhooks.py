@@ -64,7 +64,8 @@ def _save(form: EndpointForm, endpoint_id: int | None = None):
         found = webhooks.save_endpoint(
             get_session(), current_actor(), url=form.url.data or "", description=form.description.data or "",
             events=form.events.data or [], scopes=[webhooks.NAME_SCOPE] if form.names.data else [],
-            allow_private=bool(form.allow_private.data), endpoint_id=endpoint_id)
+            allow_private=bool(form.allow_private.data), endpoint_id=endpoint_id,
+            private_allowed=bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE")))
     except UserError as exc:
         get_session().rollback()
         (form.events if "event" in exc.msgid else form.url).errors = [user_message(exc)]

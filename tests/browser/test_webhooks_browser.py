@@ -16,7 +16,8 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
 
 
 @pytest.fixture
-def admin(live, request):
+def admin(live, request, monkeypatch):
+    monkeypatch.setitem(live.app.config, "WEBHOOK_ALLOW_PRIVATE", 1)  # the receiver runs on this machine
     suffix = request.node.callspec.id
     with live.db() as session:
         admin = accounts.create_user(session, live.actor.organisation_id, f"webhooks-admin-{suffix}@noord.example",
