@@ -324,6 +324,41 @@ def test_the_address_is_checked_again_when_sending(app, session, place, receiver
     assert "https" in json.loads(row.last_error)["msgid"]  # http:// without allow_private is refused first
 
 
+def test_a_new_secret_signs_beside_the_old_one_for_a_day_so_the_receiver_can_switch_over(app, session, place,
+                                                                                         receiver):
+    """Standard Webhooks' rotation: during the overlap each message carries a signature per secret, and a
+    receiver that still has the old secret, or already the new one, accepts it (the reference package too)."""
+    endpoint = add_endpoint(session, place, receiver, events=["wave.opened", "wave.closed"])
+    old = endpoint.secret
+    rotated = webhooks.rotate_secret(session, place["actor"], endpoint.id)
+    session.commit()
+    assert rotated.secret != old
+    assert timedelta(hours=23) < rotated.previous_until - utcnow() <= webhooks.SECRET_OVERLAP
+    projects.set_wave_status(session, place["actor"], place["slug"], "post", "open")
+    session.commit()
+    [got] = receiver.wait_for(1)
+    assert len(got.headers["webhook-signature"].split()) == 2
+    check_signature(old, got)
+    check_signature(rotated.secret, got)
+
+    webhooks.retire_previous_secret(session, place["actor"], endpoint.id)  # the old one leaked: stop it now
+    session.commit()
+    projects.set_wave_status(session, place["actor"], place["slug"], "post", "closed")
+    session.commit()
+    _, got = receiver.wait_for(2)
+    assert len(got.headers["webhook-signature"].split()) == 1
+    check_signature(rotated.secret, got)
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(old).verify(got.body, {key: got.headers[key] for key in
+                                                         ("webhook-id", "webhook-timestamp", "webhook-signature")})
+
+
+def test_after_the_overlap_only_the_new_secret_signs():
+    assert webhooks.signing_secrets("new", "old", utcnow() + timedelta(minutes=1)) == ["new", "old"]
+    assert webhooks.signing_secrets("new", "old", utcnow() - timedelta(seconds=1)) == ["new"]
+    assert webhooks.signing_secrets("new", None, None) == ["new"]
+
+
 def test_when_the_operator_withdraws_permission_an_own_network_endpoint_gets_nothing(app, session, place, receiver):
     """An endpoint saved with "our own network" while the operator allowed it is refused at sending once the
     operator switches WEBHOOK_ALLOW_PRIVATE off: the permission is read at every attempt, not only on save."""

@@ -106,6 +106,14 @@ def test_rotate_switch_off_and_delete(app, session, admin_client, receiver):
     before = row.secret
     post_action(admin_client, row.id, "rotate")
     assert endpoint_row(session).secret != before
+    page = admin_client.get(f"/admin/webhooks/{row.id}")
+    assert "Nieuw geheim gemaakt." in page.text and before not in page.text  # the old secret is never shown
+    assert "draagt elk bericht ook een handtekening met het oude geheim" in page.text
+    post_action(admin_client, row.id, "retire-previous")
+    assert endpoint_row(session).previous_secret is None
+    page = admin_client.get(f"/admin/webhooks/{row.id}")
+    assert "Het oude geheim ondertekent geen berichten meer." in page.text
+    assert "handtekening met het oude geheim" not in page.text
     post_action(admin_client, row.id, "off")
     assert endpoint_row(session).active is False
     post_action(admin_client, row.id, "on")

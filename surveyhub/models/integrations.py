@@ -70,6 +70,10 @@ class WebhookEndpoint(Base):
     scopes: Mapped[str] = mapped_column(String(200), default="")
     #: ``whsec_`` + base64 of 32 random bytes (Standard Webhooks).
     secret: Mapped[str] = mapped_column(String(100))
+    #: The secret before the last "make a new secret", still signing beside the new one until
+    #: ``previous_secret_until`` (Standard Webhooks: several signatures in one header during a rotation).
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: An admin allowed a private, loopback or link-local address (an on-premises system) on purpose.
     allow_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -140,6 +140,7 @@ def send_one(session: Session, delivery_id: int, *, settings: Mapping,
     message_id, payload, attempts, event_type = row.message_id, row.payload, row.attempts, row.event_type
     endpoint_id = row.endpoint_id
     secret, url, allow_private, active = endpoint.secret, endpoint.url, endpoint.allow_private, endpoint.active
+    signing = webhooks.signing_secrets(secret, endpoint.previous_secret, endpoint.previous_secret_until, now)
     session.rollback()  # nothing held open while talking to the receiver
     if not active:
         _finish(session, delivery_id, status="failed", last_error=reason(SWITCHED_OFF), next_attempt_at=None)
@@ -150,7 +151,7 @@ def send_one(session: Session, delivery_id: int, *, settings: Mapping,
         private_allowed = bool(int(settings.get("WEBHOOK_ALLOW_PRIVATE") or 0))
         target = webhooks.check_url(url, allow_private=allow_private and private_allowed,
                                     may_allow=private_allowed, **({"resolve": resolve} if resolve else {}))
-        answer = post(target, headers_for(message_id, secret, payload), payload.encode(),
+        answer = post(target, headers_for(message_id, signing, payload), payload.encode(),
                       timeout=attempt_seconds(settings))
     except _HeldBack:
         answer = Answer(None, reason(HELD_BACK))

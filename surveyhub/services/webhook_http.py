@@ -129,9 +129,9 @@ def post(target: webhooks.Target, headers: dict, body: bytes, *, timeout: float)
     return Answer(None, error)
 
 
-def headers_for(message_id: str, secret: str, body: str, timestamp: int | None = None) -> dict:
-    """The Standard Webhooks headers of one attempt (its own timestamp and signature)."""
+def headers_for(message_id: str, secrets: list[str], body: str, timestamp: int | None = None) -> dict:
+    """The Standard Webhooks headers of one attempt (its own timestamp, a signature per secret)."""
     stamp = int(time.time()) if timestamp is None else timestamp
     return {"webhook-id": message_id, "webhook-timestamp": str(stamp),
-            "webhook-signature": webhooks.signature(secret, message_id, stamp, body),
+            "webhook-signature": webhooks.signatures(secrets, message_id, stamp, body),
             "Content-Type": "application/json", "User-Agent": USER_AGENT}

@@ -28,7 +28,7 @@ import secrets
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -49,6 +49,9 @@ TEST_EVENT = "webhook.test"
 #: The scope that lets a payload carry a resident's display name.
 NAME_SCOPE = "projects:manage"
 SWITCHED_OFF = N_("The endpoint is switched off.")
+#: How long the previous secret still signs beside a new one, so a receiver can switch over.
+SECRET_OVERLAP = timedelta(hours=24)
+
 # --- signing -----------------------------------------------------------------------------------------------
 
 def new_secret() -> str:
@@ -64,6 +67,19 @@ def signature(secret: str, message_id: str, timestamp: int, body: str) -> str:
     key = base64.b64decode(secret.removeprefix("whsec_"))
     digest = hmac.new(key, f"{message_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
+
+
+def signatures(secrets: Iterable[str], message_id: str, timestamp: int, body: str) -> str:
+    """The header value with one signature per secret, space-separated (during a secret's rotation)."""
+    return " ".join(signature(secret, message_id, timestamp, body) for secret in secrets)
+
+
+def signing_secrets(secret: str, previous: str | None, previous_until: datetime | None,
+                    now: datetime | None = None) -> list[str]:
+    """The secrets that sign a message now: the current one, and the previous one until its overlap ends."""
+    if previous and previous_until is not None and previous_until > (now or utcnow()):
+        return [secret, previous]
+    return [secret]
 
 
 def verify(secret: str, message_id: str, timestamp: int, body: str, header: str) -> bool:
@@ -217,11 +233,15 @@ class EndpointInfo:
     active: bool
     secret: str
     created_at: datetime
+    #: Until when the previous secret still signs beside this one (after "make a new secret"), else None.
+    previous_until: datetime | None = None
 
 
 def _info(row: WebhookEndpoint) -> EndpointInfo:
+    overlap = len(signing_secrets(row.secret, row.previous_secret, row.previous_secret_until)) > 1
     return EndpointInfo(row.id, row.url, row.description or "", list(row.events or []),
-                        sorted(_scopes(row)), bool(row.allow_private), bool(row.active), row.secret, row.created_at)
+                        sorted(_scopes(row)), bool(row.allow_private), bool(row.active), row.secret, row.created_at,
+                        row.previous_secret_until if overlap else None)
 
 
 def _clean(events: Iterable[str], scopes: Iterable[str]) -> tuple[list[str], str]:
@@ -286,11 +306,24 @@ def save_endpoint(session: Session, actor: Actor, *, url: str, description: str 
 
 
 def rotate_secret(session: Session, actor: Actor, endpoint_id: int) -> EndpointInfo:
-    """A new secret; deliveries signed from now on use it (the receiver needs the new one)."""
+    """A new secret. For ``SECRET_OVERLAP`` every message carries two signatures, with the new secret and
+    the one it replaces, so the receiver can switch over without refusing a message; a secret that leaked
+    is stopped at once with ``retire_previous_secret``."""
     row = _own(session, actor, endpoint_id)
+    row.previous_secret, row.previous_secret_until = row.secret, utcnow() + SECRET_OVERLAP
     row.secret = new_secret()
     audit.record(session, "webhook.rotate", actor=actor, target=f"webhook:{row.id}")
     session.flush()
+    return _info(row)
+
+
+def retire_previous_secret(session: Session, actor: Actor, endpoint_id: int) -> EndpointInfo:
+    """Stop signing with the previous secret now (it leaked, or the receiver has the new one already)."""
+    row = _own(session, actor, endpoint_id)
+    if row.previous_secret is not None:
+        row.previous_secret, row.previous_secret_until = None, None
+        audit.record(session, "webhook.retire_secret", actor=actor, target=f"webhook:{row.id}")
+        session.flush()
     return _info(row)
 
 

@@ -123,7 +123,15 @@ def _action(endpoint_id: int, work, message: str):
 @requires("org.manage")
 def rotate(endpoint_id: int):
     return _action(endpoint_id, lambda s, a: webhooks.rotate_secret(s, a, endpoint_id),
-                   _("New secret made. Messages are signed with it from now on: give it to the other system."))
+                   _("New secret made. For 24 hours every message is signed with both the new and the old "
+                     "secret: give the new one to the other system before then."))
+
+
+@bp.post("/<int:endpoint_id>/retire-previous")
+@requires("org.manage")
+def retire_previous(endpoint_id: int):
+    return _action(endpoint_id, lambda s, a: webhooks.retire_previous_secret(s, a, endpoint_id),
+                   _("The old secret no longer signs messages."))
 
 
 @bp.post("/<int:endpoint_id>/on")

@@ -67,6 +67,8 @@ def upgrade() -> None:
     sa.Column('events', sa.JSON(), nullable=False),
     sa.Column('scopes', sa.String(length=200), nullable=False),
     sa.Column('secret', sa.String(length=100), nullable=False),
+    sa.Column('previous_secret', sa.String(length=100), nullable=True),
+    sa.Column('previous_secret_until', surveyhub.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('allow_private', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
