@@ -31,7 +31,8 @@ from huey.api import TaskWrapper
 
 from surveyhub.db import get_db
 from surveyhub.plugins import get_host, get_registry
-from surveyhub.services import across_jobs, document_jobs, jobs, mail, maintenance, webhook_delivery, webhooks
+from surveyhub.services import (across_jobs, api_idempotency, document_jobs, jobs, mail, maintenance, webhook_delivery,
+                               webhooks)
 from surveyhub.services.context import ServiceContext
 from surveyhub.services.errors import N_, NotFound, ServiceError, UserError
 from surveyhub.services.job_kinds import JobRun, Kind
@@ -296,6 +297,7 @@ def _daily(queue: Queue) -> None:
     app = queue.app
     with app.app_context(), get_db(app).session() as session:
         webhook_delivery.purge(session)  # delivered after 30 days, failed after 90
+        api_idempotency.purge(session)  # API idempotency keys after a day
     if not int(app.config.get("RETENTION_PURGE_DAILY", 1) or 0):
         return
     with app.app_context():

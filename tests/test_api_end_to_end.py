@@ -62,6 +62,30 @@ def expected_change(app, instrument: str) -> float:
     return per_point * sum(int(b) - int(a) for a, b in zip(PRE, POST)) / len(PRE)
 
 
+def test_an_answer_lost_on_the_way_back_is_retried_without_adding_anyone_twice(app, served, org, make_api_token,
+                                                                               monkeypatch):
+    """The server adds the residents, but the script never hears back (a timeout): it sends the same
+    request with the same Idempotency-Key again and gets the residents the first try added."""
+    walk = load_walkthrough()
+    client = walk.Client(served, make_api_token(org, scopes=("projects:manage", "outcomes:read")))
+    slug = walk.create_project(client, "Buurttuin West", ["organising"])["slug"]
+    send, keys = client._send, []
+
+    def answer_lost_once(method, path, body, key, query):
+        keys.append(key)
+        result = send(method, path, body, key, query)
+        if len(keys) == 1:
+            raise TimeoutError("the answer never came")
+        return result
+
+    monkeypatch.setattr(client, "_send", answer_lost_once)
+    monkeypatch.setattr(walk.time, "sleep", lambda seconds: None)
+    added = walk.add_residents(client, slug, [{"display_name": "Fatima"}, {}])
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0]
+    everyone = walk.residents(client, slug)
+    assert sorted(r["code"] for r in everyone) == sorted(one["code"] for one in added) and len(everyone) == 2
+
+
 def test_a_script_with_a_token_runs_a_project_end_to_end(app, served, org, make_api_token, capsys):
     walk = load_walkthrough()
     client = walk.Client(served, make_api_token(org, scopes=("projects:manage", "outcomes:read")))

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Run a SurveyHub project from a script, without the browser: the JSON API step by step.
 
-Standard library only (urllib, json). Set two environment variables first:
+Standard library only (urllib, json). The two calls that make something (a project, residents) carry
+an ``Idempotency-Key`` and are tried again when the network fails, so a retry never makes them twice.
+ Set two environment variables first:
 
     export SURVEYHUB_URL=https://surveyhub.example.org
     export SURVEYHUB_TOKEN=shk_...      # an organisation API token with the scopes
@@ -25,9 +27,11 @@ import argparse
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 #: Rows per page when reading the list of residents (the most the API gives at once).
 PAGE = 500
@@ -48,15 +52,33 @@ class Client:
     def __init__(self, base_url: str, token: str, *, timeout: float = 30):
         self.base_url, self.token, self.timeout = base_url.rstrip("/"), token, timeout
 
-    def call(self, method: str, path: str, body: dict | None = None, **query) -> dict:
-        """One call; the answer's JSON, or ApiError."""
+    def call(self, method: str, path: str, body: dict | None = None, *, once: bool = False, **query) -> dict:
+        """One call; the answer's JSON, or ApiError.
+
+        ``once``: a POST that makes something is sent with an ``Idempotency-Key`` and tried again (up to
+        three times) when the connection fails or times out: the server does the work once, whatever
+        the network did with the first try.
+        """
+        key = str(uuid.uuid4()) if once else None
+        for attempt in range(3 if once else 1):
+            try:
+                return self._send(method, path, body, key, query)
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                if isinstance(exc, urllib.error.HTTPError) or attempt == 2 or not once:
+                    raise
+                say(f"  (no answer: {exc}; trying again with the same Idempotency-Key)")
+                time.sleep(2 ** attempt)
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, path: str, body: dict | None, key: str | None, query: dict) -> dict:
         url = f"{self.base_url}/api/v1{path}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(url, data=data, method=method, headers={
             "Authorization": f"Bearer {self.token}", "Accept": "application/json",
-            **({"Content-Type": "application/json"} if data is not None else {})})
+            **({"Content-Type": "application/json"} if data is not None else {}),
+            **({"Idempotency-Key": key} if key else {})})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.load(response)
@@ -77,14 +99,15 @@ def say(text: str) -> None:
 
 def create_project(client: Client, name: str, instruments: list[str], **options) -> dict:
     """A new project; its pre wave opens right away."""
-    project = client.call("POST", "/projects", {"name": name, "instruments": instruments, **options})
+    project = client.call("POST", "/projects", {"name": name, "instruments": instruments, **options}, once=True)
     say(f"Created project {project['slug']} with {', '.join(project['instruments'])}; the pre wave is open.")
     return project
 
 
 def add_residents(client: Client, slug: str, residents: list[dict]) -> list[dict]:
     """Add residents ({} for an anonymous one, or display_name and email); each gets a code and a link."""
-    added = client.call("POST", f"/projects/{slug}/participants", {"participants": residents})["participants"]
+    added = client.call("POST", f"/projects/{slug}/participants", {"participants": residents},
+                        once=True)["participants"]
     say(f"Added {len(added)} residents to {slug}:")
     for one in added:
         say(f"  {one['code']}  {one['display_name'] or '(no name)'}  {one['link']}")

@@ -31,12 +31,13 @@ from surveyhub.models.documents import Document
 from surveyhub.models.jobs import Job, JobFile, JobItem, OutboxMessage
 from surveyhub.models.activities import ACTIVITY_KINDS, ACTIVITY_ROLES, LEADING_ROLES, Activity, ActivityParticipant
 from surveyhub.models.networks import Network, NetworkMember, NetworkProject, NetworkViewer
-from surveyhub.models.integrations import (API_SCOPES, API_TOKEN_ROLES, WEBHOOK_EVENTS, ApiToken, WebhookDelivery,
-                                          WebhookEndpoint)
+from surveyhub.models.integrations import (API_SCOPES, API_TOKEN_ROLES, WEBHOOK_EVENTS, ApiIdempotencyKey, ApiToken,
+                                           WebhookDelivery, WebhookEndpoint)
 from surveyhub.models.badges import BADGE_KINDS, BADGE_RULES, BadgeCredential, SigningKey
 
 __all__ = [
-    "API_SCOPES", "API_TOKEN_ROLES", "WEBHOOK_EVENTS", "ApiToken", "WebhookDelivery", "WebhookEndpoint",
+    "API_SCOPES", "API_TOKEN_ROLES", "WEBHOOK_EVENTS", "ApiIdempotencyKey", "ApiToken", "WebhookDelivery",
+    "WebhookEndpoint",
     "BADGE_KINDS", "BADGE_RULES", "BadgeCredential", "SigningKey",
     "ACTIVITY_KINDS", "ACTIVITY_ROLES", "Activity", "ActivityParticipant", "LEADING_ROLES",
     "Network", "NetworkMember", "NetworkProject", "NetworkViewer",

@@ -68,6 +68,8 @@ class Actor:
     source: str | None = None
     #: An API token's scopes (``SCOPES``); None for a logged-in user or the command line.
     scopes: frozenset[str] | None = None
+    #: The API token's row id (idempotency keys are per token); None for a user or the command line.
+    token_id: int | None = None
 
     def can(self, capability: str) -> bool:
         """Does this role hold ``capability``? An unknown capability is a programming error."""

@@ -167,7 +167,7 @@ def authenticate(session: Session, token: str, *, source: str | None = None) -> 
     if row.last_used_at is None or now - row.last_used_at >= LAST_USE_EVERY:
         row.last_used_at, row.last_used_from = now, (source or "")[:64] or None
     return Actor(organisation_id=row.organisation_id, role=row.role, user_id=row.user_id, email=email,
-                 source=f"api:{row.prefix}", scopes=frozenset(row.scopes.split()))
+                 source=f"api:{row.prefix}", scopes=frozenset(row.scopes.split()), token_id=row.id)
 
 
 def token_id_of(actor: Actor) -> str | None:

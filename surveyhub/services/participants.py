@@ -101,6 +101,22 @@ def add_participants(session: Session, actor: Actor, slug: str, *, count: int | 
     return invitations
 
 
+def invitations(session: Session, actor: Actor, slug: str, codes: list[str]) -> list[Invitation]:
+    """The residents with these codes as ``add_participants`` returned them (their working link), in the
+    order given; a resident erased or without a working link since is left out (an API retry's answer)."""
+    project = access.project(session, actor, slug, "project.setup")
+    found = {p.code: p for p in session.scalars(select(Participant).where(
+        Participant.project_id == project.id, Participant.code.in_(codes)))}
+    result = []
+    for code in codes:
+        participant = found.get(code)
+        token = next((t for t in participant.tokens if t.revoked_at is None), None) if participant else None
+        if participant is not None and token is not None:
+            result.append(Invitation(code, participant.display_name, participant.email, token.token,
+                                     token.short_code))
+    return result
+
+
 def participant_by_token(session: Session, token: str) -> Participant | None:
     """The participant of an active personal link, else None."""
     found = session.scalar(select(Token).where(Token.token == token, Token.revoked_at.is_(None)))

@@ -21,6 +21,8 @@ KINDS: dict[str, str] = {
     "validation-error": "The request is not valid",
     "invalid": "The request cannot be carried out",
     "conflict": "Conflicts with what is stored",
+    "bad-idempotency-key": "The Idempotency-Key header is not usable",
+    "idempotency-key-reused": "This Idempotency-Key was used for another request",
     "too-many-requests": "Too many requests",
     "too-large": "The request is too large",
     "unavailable": "Not available right now",

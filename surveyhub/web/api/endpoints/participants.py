@@ -18,6 +18,7 @@ from surveyhub.db import unit_of_work
 from surveyhub.services import participants as participant_service
 from surveyhub.web.api import bp, spec
 from surveyhub.web.api.auth import api_route, service_context
+from surveyhub.web.api.idempotency import once
 from surveyhub.web.api.endpoints.projects import ON_PROJECT
 from surveyhub.web.api.problems import Problem
 
@@ -122,14 +123,30 @@ def add_participants(slug: str, json: ParticipantsIn):
 
     As the participants page and `surveyhub participants add` do (recorded in the audit trail).
     An archived project is a 409.
+
+    With an `Idempotency-Key` header a retry of the same request adds nobody again: it answers with
+    the residents the first one added (header `Idempotent-Replayed: true`).
     """
     ctx = service_context()
     entries = [(one.display_name, one.email) for one in json.participants]
-    with unit_of_work(ctx.session):
-        added = participant_service.add_participants(ctx.session, ctx.actor, slug, entries=entries)
+
+    def work(remember):
+        with unit_of_work(ctx.session):
+            added = participant_service.add_participants(ctx.session, ctx.actor, slug, entries=entries)
+            remember({"codes": [one.code for one in added]})
+        return _added(added), 201
+
+    def replay(result: dict):
+        with unit_of_work(ctx.session):
+            return _added(participant_service.invitations(ctx.session, ctx.actor, slug, result["codes"])), 201
+    return once("participants.add", work, replay)
+
+
+def _added(invitations: list[participant_service.Invitation]) -> AddedList:
+    base_url = service_context().base_url
     return AddedList(participants=[
-        Added(code=one.code, display_name=one.display_name, email=one.email, link=one.link(ctx.base_url),
-              short_link=one.short_link(ctx.base_url)) for one in added]), 201
+        Added(code=one.code, display_name=one.display_name, email=one.email, link=one.link(base_url),
+              short_link=one.short_link(base_url)) for one in invitations])
 
 
 @bp.get("/projects/<slug>/participants")

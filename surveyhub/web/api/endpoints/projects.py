@@ -20,6 +20,7 @@ from surveyhub.services import projects as project_service
 from surveyhub.services.errors import NotFound
 from surveyhub.web.api import bp, spec
 from surveyhub.web.api.auth import api_route, service_context
+from surveyhub.web.api.idempotency import once
 from surveyhub.web.api.errors import RequestInvalid
 from surveyhub.web.api.problems import Problem
 
@@ -143,17 +144,30 @@ def create_project(json: ProjectIn):
 
     As the new-project page and `surveyhub project create` do. An unknown instrument is a 422
     naming the field `instruments`. The answer's `Location` header is the project's URL.
+
+    With an `Idempotency-Key` header a retry of the same request makes no second project: it answers
+    with the first one (header `Idempotent-Replayed: true`).
     """
     ctx = service_context()
     setup = project_service.Setup(form_length=json.form_length, question_mode=json.question_mode,
                                   language=json.language, period=(json.period_start, json.period_end))
-    try:
-        with unit_of_work(ctx.session):
-            info = project_service.create_project(
-                ctx.session, get_registry(), ctx.actor, json.name, list(json.instruments), json.retrospective,
-                json.description, retention_months=json.retention_months, setup=setup)
-    except NotFound as exc:  # the only thing create_project looks up is an instrument
-        raise RequestInvalid(_FieldError(("instruments",), str(exc)), "body") from exc
+
+    def work(remember):
+        try:
+            with unit_of_work(ctx.session):
+                info = project_service.create_project(
+                    ctx.session, get_registry(), ctx.actor, json.name, list(json.instruments), json.retrospective,
+                    json.description, retention_months=json.retention_months, setup=setup)
+                remember({"slug": info.slug})
+        except NotFound as exc:  # the only thing create_project looks up is an instrument
+            raise RequestInvalid(_FieldError(("instruments",), str(exc)), "body") from exc
+        return _created(info)
+
+    return once("projects.create", work,
+                lambda result: _created(project_service.get_project(ctx.session, ctx.actor, result["slug"])))
+
+
+def _created(info: project_service.ProjectInfo):
     return project_out(info), 201, {"Location": url_for("api.get_project", slug=info.slug, _external=False)}
 
 
