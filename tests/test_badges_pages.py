@@ -259,8 +259,9 @@ def test_a_badge_withdrawn_after_corrected_answers_says_so_to_the_resident_and_a
     [stored] = _stored(app, world.fatima_id)
     post = session.scalars(select(ScaleScore).join(Response).join(Wave).where(
         Response.participant_id == world.fatima_id, Wave.kind == "post"))
+    before = {}
     for score in post:  # the end answers were typed again, lower
-        score.score = 1.0
+        before[score.id], score.score = score.score, 1.0
     badges.issue_for_project(_ctx(app, session, world.slug), world.slug)
     session.commit()
     client = app.test_client()
@@ -270,6 +271,14 @@ def test_a_badge_withdrawn_after_corrected_answers_says_so_to_the_resident_and_a
     answer = _check_pasted(client, stored.jwt)
     assert 'data-status="revoked"' in answer.text
     assert "De antwoorden waarop deze badge rustte, zijn later verbeterd." in answer.text
+
+    for score in session.scalars(select(ScaleScore).where(ScaleScore.id.in_(list(before)))):
+        score.score = before[score.id]  # and corrected back: the badge is earned again, as a new one
+    badges.issue_for_project(_ctx(app, session, world.slug), world.slug)
+    session.commit()
+    page = client.get(f"/q/{world.fatima}/badges")
+    assert "Download je badge" in page.text
+    assert "daarom heb je er een nieuwe badge voor gekregen (hierboven). Het oude bestand telt niet meer." in page.text
 
 
 def _tampered(jwt: str, change) -> str:

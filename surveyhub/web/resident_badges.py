@@ -63,9 +63,12 @@ def mine(token: str):
     link = resident_link(token)
     session, lang = get_session(), current_language()
     shown = [_shown(info, lang) for info in badges.for_participant(session, link.participant.id, revoked=True)]
+    valid = [b for b in shown if not b.revoked]
+    replaced = {(b.skill, b.kind) for b in valid}
     return render_template("resident_badges/mine.html", token=token, project=link.project,
-                           organisation=resident.organisation_name(session, link.project),
-                           badges=[b for b in shown if not b.revoked], revoked=[b for b in shown if b.revoked],
+                           organisation=resident.organisation_name(session, link.project), badges=valid,
+                           revoked=[(b, b.corrected and (b.skill, b.kind) in replaced)
+                                    for b in shown if b.revoked],
                            rule=link.project.badge_rule,
                            verify_url=current_app.config["BASE_URL"] + url_for("verify.check"))
 
