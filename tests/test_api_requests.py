@@ -91,3 +91,40 @@ def test_an_error_outside_any_api_view_is_a_problem_too(app, client, world):
     assert "database" not in response.text  # nothing of the cause reaches the client
     page = client.get("/login")
     assert page.status_code == 200  # the hook is gone again
+
+
+def test_the_document_names_its_schemas_plainly_and_every_reference_resolves(client):
+    """Generated clients get readable types (``ProjectOut``, not ``ProjectOut.eeca900``). Plain names are only
+    safe while no two models of the API share one: a second would silently replace the first."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    import surveyhub.web.api as api_package
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    assert schemas and all("." not in name for name in schemas)
+    refs: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            refs.update([node["$ref"]] if isinstance(node.get("$ref"), str) else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(document)
+    assert refs and {ref.rsplit("/", 1)[1] for ref in refs} <= set(schemas)
+
+    models: dict[str, set] = {}
+    for found in pkgutil.walk_packages(api_package.__path__, api_package.__name__ + "."):
+        module = importlib.import_module(found.name)
+        for _name, model in inspect.getmembers(module, inspect.isclass):
+            if issubclass(model, BaseModel) and model.__module__.startswith("surveyhub."):
+                models.setdefault(model.__name__, set()).add(f"{model.__module__}.{model.__qualname__}")
+    assert len(models) >= len(schemas) - 2  # every model of the API was found (a few are SpecTree's own)
+    assert {name: where for name, where in models.items() if len(where) > 1} == {}

@@ -88,6 +88,10 @@ class _Spec(SpecTree):
 
 spec = _Spec(
     "flask", title="SurveyHub API", version="1.0.0", path="api/v1", filename="openapi.json", mode="strict",
+    # Plain model names (``ProjectOut``, not ``ProjectOut.eeca900``; a nested one by its own name, not
+    # ``ProjectList.eeca900.ProjectOut``), so generated clients get readable types; the names are unique
+    # across the API (tests/test_api_requests.py checks).
+    naming_strategy=lambda model: model.__name__, nested_naming_strategy=lambda _parent, child: child,
     annotations=True, page_templates={}, before=_validation_failed, backend=_Routes, validation_error_model=Problem,
     description=("Run projects, waves and participants, import answers, and read outcomes, exports and issued "
                  "documents of one organisation. Authenticate with an organisation API token: "
