@@ -13,24 +13,10 @@ from surveyhub.models import ApiIdempotencyKey, Participant, Project
 from surveyhub.models._types import utcnow
 from surveyhub.services import api_idempotency
 from tests.fixtures.factories import bearer
+from tests.test_api_participants import org, project, token  # noqa: F401 - the fixtures
 from tests.test_api_projects import assert_problem
 
 RESIDENTS = {"participants": [{"display_name": "Fatima"}, {"display_name": "Kees", "email": "kees@example.org"}]}
-
-
-@pytest.fixture
-def org(make_org):
-    return make_org("Buurtwerk Noord")
-
-
-@pytest.fixture
-def project(org, make_project):
-    return make_project(org, "Speeltuin De Vlinder")
-
-
-@pytest.fixture
-def token(org, make_api_token):
-    return make_api_token(org)
 
 
 def _with_key(token: str, key: str) -> dict:
