@@ -186,10 +186,10 @@ def _withdraw_outdated(session: Session, project: Project, participant_ids: set[
     query = select(BadgeCredential).where(BadgeCredential.project_id == project.id,
                                           BadgeCredential.revoked_at.is_(None),
                                           BadgeCredential.participant_id.is_not(None))
+    if participant_ids is not None:  # one resident finished: only their badges (a chain of own codes is one)
+        query = query.where(BadgeCredential.participant_id.in_(
+            badge_rules.same_residents(session, project, participant_ids)))
     rows = list(session.scalars(query))
-    if rows and participant_ids is not None:
-        chain = badge_rules.same_residents(session, project, participant_ids)
-        rows = [row for row in rows if row.participant_id in chain]
     holds = badge_rules.still_stated(session, project, rows)
     outdated = [row for row in rows if not holds[row.id]]
     now = datetime.now(UTC)

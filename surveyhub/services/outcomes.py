@@ -422,16 +422,25 @@ def change_thresholds(session: Session, project: Project) -> dict[tuple[str, str
     something about a few residents, while a worker sees every resident's scores anyway.
     None where no S_diff exists (too few answers for an SD or an alpha).
     """
-    data = outcome_data.load(session, project)
     definitions = responses.project_definitions(project)
-    context = ScaleContext(data, ItemValues(session, data, definitions), cast(ThresholdsUsed, {}), None)  # type: ignore[arg-type]
+    contexts: list[ScaleContext] = []
+
+    def context() -> ScaleContext:  # the project's answers, read only when a scale lacks a norm
+        if not contexts:
+            data = outcome_data.load(session, project)
+            contexts.append(ScaleContext(data, ItemValues(session, data, definitions),
+                                         cast(ThresholdsUsed, {}), None))  # type: ignore[arg-type]
+        return contexts[0]
+
     found: dict[tuple[str, str, str], float | None] = {}
     for definition in definitions:
         for scale in definition["scales"]:
+            norms = scale.get("norms") or {}
+            normed = norms.get("sd") is not None and norms.get("reliability") is not None
             for comparison, wave, block in CHANGE_BASELINES:
-                params = rci_parameters(scale.get("norms"), context.wave_scores(wave, block, definition, scale),
-                                        context.alpha(wave, block, definition, scale)["alpha"])
-                found[(comparison, definition["id"], scale["id"])] = params["s_diff"]
+                scores = [] if normed else context().wave_scores(wave, block, definition, scale)
+                alpha = None if normed else context().alpha(wave, block, definition, scale)["alpha"]
+                found[(comparison, definition["id"], scale["id"])] = rci_parameters(norms, scores, alpha)["s_diff"]
     return found
 
 
