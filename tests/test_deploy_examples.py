@@ -275,8 +275,19 @@ def serve_argv(port: int) -> list[str]:
 
 
 def embedded_workers(unit: Unit) -> list[int]:
-    return [pid for pid in unit.group()
-            if b"--if-embedded" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    """The job workers the unit started: processes run as ``worker --if-embedded``, not counting the
+    processes such a worker forks itself (the queue consumer's worker and scheduler), which carry the
+    same command line and may or may not have started yet."""
+    found = [pid for pid in unit.group() if b"--if-embedded" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [pid for pid in found if _parent(pid) not in found]
+
+
+def _parent(pid: int) -> int:
+    """The parent's pid, from /proc/PID/stat (the field after the command name in parentheses)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:  # gone meanwhile
+        return 0
 
 
 @pytest.fixture(scope="module")

@@ -109,8 +109,10 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = resolve_host
         raise Invalid(N_("A web address with a user name or password in it is not allowed; the signature "
                          "shows the receiver the message is from SurveyHub."))
     if parts.scheme != "https" and not allow_private:
+        if not may_allow:
+            raise Invalid(N_("Use https://."))
         raise Invalid(N_("Use https:// (http:// is only allowed for an address on your own network, when you "
-                         "allow that below).") if may_allow else N_("Use https://."))
+                         "allow that below)."))
     host = parts.hostname
     port = port or (443 if parts.scheme == "https" else 80)
     addresses = list(resolve(host, port))
@@ -122,11 +124,12 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = resolve_host
                              "where SurveyHub never sends."), host=host[:100], address=address)
     if not allow_private:
         for address in addresses:
+            if refused_address(address) and not may_allow:
+                raise Invalid(N_("%(host)s points to a private, local or reserved network address (%(address)s). "
+                                 "This SurveyHub only sends to public addresses."), host=host[:100], address=address)
             if refused_address(address):
                 raise Invalid(N_("%(host)s points to a private, local or reserved network address (%(address)s). "
-                                 "SurveyHub only sends there when an admin allows it below.") if may_allow else
-                              N_("%(host)s points to a private, local or reserved network address (%(address)s). "
-                                 "This SurveyHub only sends to public addresses."),
+                                 "SurveyHub only sends there when an admin allows it below."),
                               host=host[:100], address=address)
     # Written as the HTTP client must send it: letters outside ASCII and spaces percent-encoded (it would
     # refuse them mid-send), what is already encoded kept as it is.
