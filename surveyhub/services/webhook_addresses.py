@@ -124,13 +124,14 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = resolve_host
                              "where SurveyHub never sends."), host=host[:100], address=address)
     if not allow_private:
         for address in addresses:
-            if refused_address(address) and not may_allow:
+            if not refused_address(address):
+                continue
+            if not may_allow:
                 raise Invalid(N_("%(host)s points to a private, local or reserved network address (%(address)s). "
                                  "This SurveyHub only sends to public addresses."), host=host[:100], address=address)
-            if refused_address(address):
-                raise Invalid(N_("%(host)s points to a private, local or reserved network address (%(address)s). "
-                                 "SurveyHub only sends there when an admin allows it below."),
-                              host=host[:100], address=address)
+            raise Invalid(N_("%(host)s points to a private, local or reserved network address (%(address)s). "
+                             "SurveyHub only sends there when an admin allows it below."), host=host[:100],
+                          address=address)
     # Written as the HTTP client must send it: letters outside ASCII and spaces percent-encoded (it would
     # refuse them mid-send), what is already encoded kept as it is.
     path = quote(parts.path or "/", safe=_PATH_SAFE) + (f"?{quote(parts.query, safe=_PATH_SAFE + '?')}"
