@@ -16,6 +16,7 @@ catalogs hold resident texts only; see docs/languages.md.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -81,24 +82,38 @@ def current_language() -> str:
     return language(get_locale(), RESIDENT_LANGUAGES)
 
 
+#: Compiled catalogs by source file and its modification time: a process that makes several apps (the CLI,
+#: the tests) parses each ``.po`` once, not once per instance folder.
+_COMPILED: dict[tuple[Path, int], bytes] = {}
+
+
 def compile_catalogs(target: Path) -> Path:
     """Compile every ``.po`` into ``target`` when it is missing or stale."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
     for po_path in SOURCE_DIR.glob("*/LC_MESSAGES/*.po"):
         relative = po_path.relative_to(SOURCE_DIR).with_suffix(".mo")
         mo_path = target / relative
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         mo_path.parent.mkdir(parents=True, exist_ok=True)
-        with po_path.open("rb") as fh:
-            catalog = read_po(fh)
         tmp = mo_path.with_suffix(f".mo.{os.getpid()}.tmp")  # a name per process: serve and worker start together
-        with tmp.open("wb") as fh:
-            write_mo(fh, catalog)
+        tmp.write_bytes(_compiled(po_path))
         tmp.replace(mo_path)  # atomic: parallel workers never read half a file
     return target
+
+
+def _compiled(po_path: Path) -> bytes:
+    """The ``.mo`` bytes of one catalog, compiled once per version of the file in this process."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    key = (po_path, po_path.stat().st_mtime_ns)
+    if key not in _COMPILED:
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh)
+        out = io.BytesIO()
+        write_mo(out, catalog)
+        _COMPILED[key] = out.getvalue()
+    return _COMPILED[key]
 
 
 def _language_choices() -> dict[str, str]:

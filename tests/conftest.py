@@ -248,3 +248,12 @@ def session(app):
     """
     with app.extensions["surveyhub.db"].session() as db_session:
         yield db_session
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under ``make test`` (pytest-xdist, ``--dist loadgroup``) the multi-node tests share one worker: they
+    share one cluster (two servers, two job workers) and its Redis databases, built once."""
+    for item in items:
+        if item.get_closest_marker("multinode"):
+            item.add_marker(pytest.mark.xdist_group("multinode"))

@@ -9,6 +9,7 @@ understands: ``"<source>: line L column C: <what is wrong> (hint)"``.
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -168,9 +169,27 @@ def load_instrument_file(path: str | Path, **validate_kwargs: Any) -> dict:
 
 
 def parse_instrument(text: str, source: str, **validate_kwargs: Any) -> dict:
-    """Parse and validate YAML text; return the definition as written (see ``normalise``)."""
+    """Parse and validate YAML text; return the definition as written (see ``normalise``).
+
+    A text that passed once, with the same source and installed names, is not parsed again: each app a
+    process makes (the CLI, the tests, a worker beside the web) loads the same instrument files, and
+    parsing and validating them is most of an app's start. The caller gets its own copy to change.
+    """
+    key = (text, source, repr(sorted((name, sorted(value) if isinstance(value, (set, frozenset)) else value)
+                                     for name, value in validate_kwargs.items())))
+    if key in _PARSED:
+        return copy.deepcopy(_PARSED[key])
     data = load_yaml_text(text, source)
     errors = validate_definition(data, source, **validate_kwargs)
     if errors:
         raise InstrumentError(errors)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = copy.deepcopy(data)
     return data
+
+
+#: Definitions that passed, by text, source and installed names (see ``parse_instrument``); at most
+#: ``_PARSED_MAX`` of them, each at most ``MAX_BYTES`` of text.
+_PARSED: dict[tuple[str, str, str], dict] = {}
+_PARSED_MAX = 64
