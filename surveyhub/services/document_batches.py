@@ -22,6 +22,7 @@ busy two-core server.
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -38,6 +39,8 @@ from surveyhub.services import access
 from surveyhub.services import documents as docs
 from surveyhub.services.access import Actor
 from surveyhub.services.errors import N_, Invalid, UserError
+
+log = logging.getLogger(__name__)
 
 #: Pages in one part of a printable book of certificates (about 70–100 ms a page on a two-core server).
 CERTIFICATES_PER_BOOK = 50
@@ -81,6 +84,8 @@ def _children_allowed():
 
 
 def _within(work: Callable[[], Any], budget: Budget | None) -> Any:
+    if budget is not None:
+        _warm_up()
     try:
         with _children_allowed():
             return budgets.run(work, budget)
@@ -88,6 +93,16 @@ def _within(work: Callable[[], Any], budget: Budget | None) -> Any:
         raise RenderStopped(N_("making it took too long, so it was stopped (%(why)s)"), why=str(exc)) from exc
     except budgets.RenderFailed as exc:
         raise RenderFailed(N_("the document could not be made: %(error)s"), error=str(exc)) from exc
+
+
+def _warm_up() -> None:
+    """Parse and load what every render needs in this process, so each budgeted child starts with it."""
+    from surveyhub.rendering.render import get_renderer  # WeasyPrint is imported only by what renders
+
+    try:
+        get_renderer().warm_up()
+    except Exception:  # noqa: BLE001 - the render itself, in its child, reports what is wrong
+        log.warning("warming up the renderer failed", exc_info=True)
 
 
 def render(prepared: docs.Prepared, budget: Budget | None) -> docs.Rendered:
