@@ -171,6 +171,31 @@ def test_a_render_within_budget_returns_its_result_and_a_failure_says_why():
         budgets.run(_fail, budgets.Budget())
 
 
+def _what_the_child_has():
+    from surveyhub.rendering.render import get_renderer
+
+    renderer = get_renderer()
+    return renderer._warm, sorted(name for name, brand in renderer._stylesheets if brand is None)
+
+
+def test_a_budgeted_render_starts_from_a_warm_renderer():
+    """The parent parses and loads once; every child starts with it (a cold child parsed it all again)."""
+    warm, sheets = batches._within(_what_the_child_has, budgets.Budget())
+    assert warm
+    assert sheets == ["across_report.css", "certificate.css", "questionnaire.css", "report.css", "sheet.css"]
+
+
+def test_a_renderer_that_cannot_warm_up_still_renders_in_its_child(monkeypatch):
+    from surveyhub.rendering import render
+
+    def broken(self):
+        raise OSError("fonts missing")
+    monkeypatch.setattr(render.Renderer, "warm_up", broken)
+    assert batches._within(lambda: b"%PDF-ok", budgets.Budget()) == b"%PDF-ok"
+    with pytest.raises(batches.RenderFailed, match="kapot"):
+        batches._within(_fail, budgets.Budget())
+
+
 # --- logos -------------------------------------------------------------------------------------------
 
 def _png(width: int, height: int) -> bytes:

@@ -12,6 +12,7 @@ speak the page's language.
 from __future__ import annotations
 
 import copy
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -374,3 +375,20 @@ def test_a_resident_who_switches_language_midway_is_recorded_in_the_new_one(
     assert sent.status_code == 302
     session.expire_all()
     assert session.scalars(select(Response.language)).all() == ["ar"]
+
+
+def test_a_changed_catalog_is_compiled_again_not_taken_from_the_process_cache(tmp_path, monkeypatch):
+    from surveyhub import i18n
+
+    source = tmp_path / "source" / "nl" / "LC_MESSAGES"
+    source.mkdir(parents=True)
+    po = source / "messages.po"
+    po.write_text('msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Start"\nmsgstr "Begin"\n',
+                  encoding="utf-8")
+    monkeypatch.setattr(i18n, "SOURCE_DIR", tmp_path / "source")
+    first = compile_catalogs(tmp_path / "one") / "nl" / "LC_MESSAGES" / "messages.mo"
+    assert b"Begin" in first.read_bytes()
+    po.write_text(po.read_text(encoding="utf-8").replace("Begin", "Aan de slag"), encoding="utf-8")
+    os.utime(po, ns=(po.stat().st_atime_ns, po.stat().st_mtime_ns + 10**9))
+    second = compile_catalogs(tmp_path / "two") / "nl" / "LC_MESSAGES" / "messages.mo"
+    assert b"Aan de slag" in second.read_bytes() and b"Begin" not in second.read_bytes()

@@ -390,3 +390,15 @@ def test_path_text():
     assert path_text(()) == "(root)"
     assert path_text(("scales", 1, "items", 3, "answer_set")) == "scales[1].items[3].answer_set"
     assert path_text(("answer_sets", "a b")) == "answer_sets['a b']"
+
+
+def test_a_parsed_file_is_reused_as_a_copy_and_a_changed_one_is_checked_again():
+    """Each app of a process parses an instrument file once; what a caller changes stays its own."""
+    text = (Path(__file__).parents[2] / "instruments" / "organising.yaml").read_text(encoding="utf-8")
+    first = parse_instrument(text, "organising.yaml")
+    first["title"] = {"en": "changed by the caller"}
+    second = parse_instrument(text, "organising.yaml")
+    assert second["title"] != first["title"] and second == parse_instrument(text, "organising.yaml")
+    broken = text.replace("version:", "versio:", 1)
+    with pytest.raises(InstrumentError):
+        parse_instrument(broken, "organising.yaml")
